@@ -1,0 +1,254 @@
+//! Starting and stopping chargegrid: open the store, load the network, bind the listeners,
+//! start each role's server, and stop them in order (gateway first so chargers get a clean
+//! close, then the API, metrics last so the final state can still be scraped).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chargegrid_core::Clock;
+use chargegrid_ocpp_gateway::{Gateway, GatewayConfig, GatewayMetrics};
+use chargegrid_store::{Store, StoreError};
+use prometheus::Registry;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ConfigError};
+use crate::network;
+
+/// Which parts of chargegrid a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything in one process.
+    All,
+    /// Only the OCPP gateway.
+    Gateway,
+    /// Only the scheduler.
+    Scheduler,
+    /// Only the driver API.
+    Api,
+}
+
+impl Role {
+    fn gateway(self) -> bool {
+        matches!(self, Role::All | Role::Gateway)
+    }
+    fn api(self) -> bool {
+        matches!(self, Role::All | Role::Api)
+    }
+}
+
+/// Why the application could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    /// The configuration or network file is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store URL is wrong or the store does not answer.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A listener could not be bound.
+    #[error("cannot listen for {what} on {addr}: {source}")]
+    Bind {
+        /// Which server.
+        what: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Metrics could not be registered (a programming error).
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+impl StartError {
+    /// Whether the problem is in the configuration (exit code 2) rather than the environment.
+    pub fn is_config(&self) -> bool {
+        matches!(self, StartError::Config(_) | StartError::Store(_))
+    }
+}
+
+struct Service {
+    name: &'static str,
+    stop: CancellationToken,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// A running chargegrid.
+pub struct App {
+    /// Where chargers connect, when the gateway runs.
+    pub ocpp_addr: Option<SocketAddr>,
+    /// Where the API listens, when it runs.
+    pub api_addr: Option<SocketAddr>,
+    /// Where `/metrics` is served.
+    pub metrics_addr: SocketAddr,
+    /// The store in use.
+    pub store: Arc<dyn Store>,
+    /// The metrics registry.
+    pub registry: Registry,
+    services: Vec<Service>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("ocpp_addr", &self.ocpp_addr)
+            .field("api_addr", &self.api_addr)
+            .field("metrics_addr", &self.metrics_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { what, addr, source })
+}
+
+fn spawn<F>(
+    services: &mut Vec<Service>,
+    name: &'static str,
+    serve: impl FnOnce(CancellationToken) -> F,
+) where
+    F: Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(serve(stop.clone()));
+    services.push(Service { name, stop, task });
+}
+
+impl App {
+    /// Opens the store, loads the network and starts the servers of `role`. Listen addresses
+    /// with port 0 get a free port (see the `*_addr` fields).
+    pub async fn start(
+        config: &Config,
+        role: Role,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, StartError> {
+        let store = chargegrid_store::open(
+            &config.store.url,
+            config.node_id.clone(),
+            clock.clone(),
+            config.store.connect_timeout,
+        )
+        .await?;
+        load_network(config, store.as_ref()).await?;
+
+        let registry = Registry::new();
+        let mut services = Vec::new();
+
+        let ocpp_addr = if role.gateway() {
+            let listener = bind("OCPP", config.ocpp.listen).await?;
+            let addr = listener.local_addr().map_err(|source| StartError::Bind {
+                what: "OCPP",
+                addr: config.ocpp.listen,
+                source,
+            })?;
+            let mut gw_config = GatewayConfig::new(config.node_id.clone());
+            gw_config.allow_unknown_chargers = config.ocpp.allow_unknown_chargers;
+            gw_config.heartbeat_interval = config.ocpp.heartbeat_interval;
+            gw_config.call_timeout = config.ocpp.call_timeout;
+            gw_config.max_frame_bytes = config.ocpp.max_frame_bytes;
+            let gateway = Gateway::new(
+                gw_config,
+                store.clone(),
+                clock.clone(),
+                GatewayMetrics::new(&registry)?,
+            );
+            spawn(&mut services, "gateway", |stop| {
+                chargegrid_ocpp_gateway::serve(listener, gateway, stop.cancelled_owned())
+            });
+            Some(addr)
+        } else {
+            None
+        };
+
+        let api_addr = if role.api() {
+            let listener = bind("API", config.api.listen).await?;
+            let addr = listener.local_addr().map_err(|source| StartError::Bind {
+                what: "API",
+                addr: config.api.listen,
+                source,
+            })?;
+            let state = chargegrid_api::ApiState {
+                store: store.clone(),
+                clock: clock.clone(),
+            };
+            spawn(&mut services, "api", |stop| {
+                chargegrid_api::serve(listener, state, stop.cancelled_owned())
+            });
+            Some(addr)
+        } else {
+            None
+        };
+
+        let listener = bind("metrics", config.metrics.listen).await?;
+        let metrics_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            what: "metrics",
+            addr: config.metrics.listen,
+            source,
+        })?;
+        let metrics_registry = registry.clone();
+        spawn(&mut services, "metrics", |stop| {
+            crate::metrics::serve(listener, metrics_registry, stop.cancelled_owned())
+        });
+
+        tracing::info!(
+            node = %config.node_id,
+            store = store.backend(),
+            ocpp = ?ocpp_addr,
+            api = ?api_addr,
+            metrics = %metrics_addr,
+            "chargegrid started"
+        );
+        Ok(App {
+            ocpp_addr,
+            api_addr,
+            metrics_addr,
+            store,
+            registry,
+            services,
+        })
+    }
+
+    /// Stops the servers in start order (gateway, API, metrics), each after the previous has
+    /// finished. Returns the first server error, if any.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let mut first_error = None;
+        for service in self.services {
+            service.stop.cancel();
+            let result = match service.task.await {
+                Ok(r) => r,
+                Err(e) => Err(std::io::Error::other(e)),
+            };
+            match result {
+                Ok(()) => tracing::info!(service = service.name, "stopped"),
+                Err(e) => {
+                    tracing::error!(service = service.name, error = %e, "stopped with an error");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Writes the configured network (or, on an empty store with none configured, the sample)
+/// into the store.
+async fn load_network(config: &Config, store: &dyn Store) -> Result<(), StartError> {
+    let network = match &config.network.file {
+        Some(path) => network::read_network(path)?,
+        None if store.list_sites().await?.is_empty() => network::sample_network(),
+        None => return Ok(()),
+    };
+    store.put_network(&network).await?;
+    tracing::info!(
+        sites = network.sites.len(),
+        chargers = network.chargers.len(),
+        "network loaded"
+    );
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The `chargegrid` binary: `run` (everything), `gateway`, `api`, `scheduler`. Configuration
+//! comes from `--config FILE`, `CHARGEGRID_*` variables and flags; a bad configuration stops
+//! the program with a message naming the problem and exit code 2.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chargegrid::config::{self, Config, LogFormat, Overrides};
+use chargegrid::{App, Role};
+use chargegrid_core::SystemClock;
+use clap::{Args, Parser, Subcommand};
+
+/// Smart EV-charging backend: OCPP 1.6J/2.0.1 gateway, power scheduler, driver API, vehicle health.
+#[derive(Debug, Parser)]
+#[command(name = "chargegrid", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run everything in one process: OCPP gateway, scheduler, driver API, metrics.
+    Run(ServeArgs),
+    /// Run only the OCPP gateway (and metrics); scale out behind a load balancer.
+    Gateway(ServeArgs),
+    /// Run only the scheduler (and metrics).
+    Scheduler(ServeArgs),
+    /// Run only the driver API (and metrics).
+    Api(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// TOML configuration file (also CHARGEGRID_CONFIG).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address for OCPP WebSockets (default 0.0.0.0:9000).
+    #[arg(long, value_name = "ADDR")]
+    ocpp_listen: Option<String>,
+    /// Address for the driver API (default 0.0.0.0:8080).
+    #[arg(long, value_name = "ADDR")]
+    api_listen: Option<String>,
+    /// Address for Prometheus /metrics (default 0.0.0.0:9100).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Store URL: memory:// (default) or redis://host:port/db.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Network file (sites and chargers); the built-in sample is used when none is set.
+    #[arg(long, value_name = "FILE")]
+    network: Option<PathBuf>,
+    /// Accept chargers that are not in the network (development only).
+    #[arg(long)]
+    allow_unknown_chargers: bool,
+    /// This node's id in a cluster.
+    #[arg(long, value_name = "ID")]
+    node_id: Option<String>,
+}
+
+impl ServeArgs {
+    fn overrides(&self) -> Overrides {
+        let mut o = Overrides {
+            config_file: self.config.clone(),
+            ..Overrides::default()
+        };
+        o.set("--ocpp-listen", "ocpp.listen", self.ocpp_listen.as_ref());
+        o.set("--api-listen", "api.listen", self.api_listen.as_ref());
+        o.set(
+            "--metrics-listen",
+            "metrics.listen",
+            self.metrics_listen.as_ref(),
+        );
+        o.set("--store", "store.url", self.store.as_ref());
+        o.set(
+            "--network",
+            "network.file",
+            self.network.as_ref().map(|p| p.display()),
+        );
+        o.set("--node-id", "node_id", self.node_id.as_ref());
+        o.set(
+            "--allow-unknown-chargers",
+            "ocpp.allow_unknown_chargers",
+            self.allow_unknown_chargers.then_some("true"),
+        );
+        o
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (role, args) = match cli.command {
+        Command::Run(a) => (Role::All, a),
+        Command::Gateway(a) => (Role::Gateway, a),
+        Command::Scheduler(a) => (Role::Scheduler, a),
+        Command::Api(a) => (Role::Api, a),
+    };
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let config = match config::load(&args.overrides(), &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chargegrid: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("chargegrid: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config, role)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let config_problem = e
+                .downcast_ref::<chargegrid::StartError>()
+                .is_some_and(chargegrid::StartError::is_config);
+            eprintln!("chargegrid: {e:#}");
+            ExitCode::from(if config_problem { 2 } else { 1 })
+        }
+    }
+}
+
+async fn serve(config: Config, role: Role) -> anyhow::Result<()> {
+    let app = App::start(&config, role, Arc::new(SystemClock)).await?;
+    wait_for_signal()
+        .await
+        .context("waiting for a shutdown signal")?;
+    tracing::info!("shutting down");
+    app.shutdown().await.context("shutdown")?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn wait_for_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

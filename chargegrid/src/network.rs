@@ -1,0 +1,81 @@
+//! The operator's network file (sites and chargers, TOML), and the sample network built into
+//! the binary so `chargegrid run` works with no configuration at all.
+
+use std::path::Path;
+
+use chargegrid_core::network::Network;
+
+use crate::config::ConfigError;
+
+/// The built-in sample: four sites in Qingdao.
+pub const SAMPLE_NETWORK: &str = include_str!("../../examples/network.toml");
+
+/// Parses and validates a network document; `origin` names it in errors.
+pub fn parse_network(text: &str, origin: &str) -> Result<Network, ConfigError> {
+    let network: Network = toml::from_str(text).map_err(|e| ConfigError::Network {
+        path: origin.to_string(),
+        message: e.to_string().trim().to_string(),
+    })?;
+    network.validate().map_err(|e| ConfigError::Network {
+        path: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(network)
+}
+
+/// Reads and validates a network file.
+pub fn read_network(path: &Path) -> Result<Network, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Network {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse_network(&text, &path.display().to_string())
+}
+
+/// The built-in sample network.
+pub fn sample_network() -> Network {
+    parse_network(SAMPLE_NETWORK, "built-in sample")
+        .unwrap_or_else(|e| unreachable!("the sample network is checked by a test: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_network_is_valid_and_in_qingdao() {
+        let n = parse_network(SAMPLE_NETWORK, "sample").unwrap();
+        assert_eq!(n.sites.len(), 4);
+        assert_eq!(n.chargers.len(), 30);
+        for s in &n.sites {
+            assert!((35.5..36.5).contains(&s.location.lat()), "{}", s.id);
+            assert!((119.9..120.8).contains(&s.location.lon()), "{}", s.id);
+        }
+        assert!(
+            n.chargers
+                .iter()
+                .any(|c| c.ocpp_version == chargegrid_core::network::OcppVersion::V201)
+        );
+    }
+
+    #[test]
+    fn bad_networks_name_the_problem() {
+        let err = parse_network("[[sites]]\nid = \"a\"\n", "net.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("net.toml") && err.contains("missing field"),
+            "{err}"
+        );
+        let unknown = SAMPLE_NETWORK.replacen(
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"Asia/Qingdao\"",
+            1,
+        );
+        let err = parse_network(&unknown, "net.toml").unwrap_err().to_string();
+        assert!(err.contains("Asia/Qingdao"), "{err}");
+        let typo = SAMPLE_NETWORK.replacen("price_per_kwh", "price_per_kw", 1);
+        let err = parse_network(&typo, "net.toml").unwrap_err().to_string();
+        assert!(err.contains("price_per_kw"), "{err}");
+    }
+}

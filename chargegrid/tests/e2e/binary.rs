@@ -1,0 +1,142 @@
+//! The real `chargegrid` binary: it starts with no configuration, answers on its ports, stops
+//! cleanly on SIGINT and SIGTERM, and refuses bad configuration with exit code 2 and a message
+//! naming the problem, never a panic.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chargegrid_test_support::{ChildProcess, free_port};
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_chargegrid"))
+}
+
+/// Runs the binary to completion (it must exit by itself within 30 s).
+fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut child = ChildProcess::spawn(binary(), args, env).unwrap();
+    let status = child
+        .wait_timeout(Duration::from_secs(30))
+        .expect("chargegrid should exit by itself on bad configuration");
+    (status.code().unwrap_or(-1), child.output())
+}
+
+async fn wait_until_up(url: &str, child: &ChildProcess) {
+    for _ in 0..300 {
+        if reqwest::get(url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chargegrid did not come up: {}", child.output());
+}
+
+#[tokio::test]
+async fn starts_with_defaults_answers_and_stops_on_signals() {
+    for signal in [2, 15] {
+        let (ocpp, api, metrics) = (free_port(), free_port(), free_port());
+        let ocpp_addr = format!("127.0.0.1:{ocpp}");
+        let api_addr = format!("127.0.0.1:{api}");
+        let metrics_addr = format!("127.0.0.1:{metrics}");
+        let mut child = ChildProcess::spawn(
+            binary(),
+            &[
+                "run",
+                "--ocpp-listen",
+                &ocpp_addr,
+                "--api-listen",
+                &api_addr,
+                "--metrics-listen",
+                &metrics_addr,
+            ],
+            &[],
+        )
+        .unwrap();
+        wait_until_up(&format!("http://{api_addr}/api/v1/health"), &child).await;
+        let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
+            .await
+            .unwrap();
+        assert!(metrics.status().is_success());
+        let ws = tokio_tungstenite::connect_async({
+            use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+            let mut r = format!("ws://{ocpp_addr}/ocpp/QD-M4-AC01")
+                .into_client_request()
+                .unwrap();
+            r.headers_mut()
+                .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+            r
+        })
+        .await;
+        assert!(ws.is_ok(), "OCPP port answers: {:?}", ws.err());
+        child.signal(signal).unwrap();
+        let status = child
+            .wait_timeout(Duration::from_secs(20))
+            .expect("chargegrid stops on a signal");
+        assert!(status.success(), "exit {status}: {}", child.output());
+        assert!(
+            child.output().contains("stopped cleanly"),
+            "{}",
+            child.output()
+        );
+    }
+}
+
+#[test]
+fn bad_configuration_exits_2_naming_the_problem() {
+    let dir = std::env::temp_dir().join(format!("cg-badconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let typo = dir.join("typo.toml");
+    std::fs::write(&typo, "[ocpp]\nlisen = \"0.0.0.0:9000\"\n").unwrap();
+    let bad_net = dir.join("net.toml");
+    std::fs::write(&bad_net, "[[sites]]\nid = \"x\"\n").unwrap();
+    let typo_s = typo.to_str().unwrap();
+    let net_s = bad_net.to_str().unwrap();
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec!["run", "--config", typo_s], vec![], "ocpp.lisen"),
+        (
+            vec!["run"],
+            vec![("CHARGEGRID_STORE_URL", "postgres://db")],
+            "store.url",
+        ),
+        (
+            vec!["run", "--store", "redis://127.0.0.1:1/0"],
+            vec![],
+            "127.0.0.1:1",
+        ),
+        (
+            vec!["run", "--ocpp-listen", "not-an-address"],
+            vec![],
+            "ocpp.listen",
+        ),
+        (
+            vec!["run"],
+            vec![("CHARGEGRID_BOGUS", "1")],
+            "CHARGEGRID_BOGUS",
+        ),
+        (
+            vec![
+                "run",
+                "--network",
+                net_s,
+                "--ocpp-listen",
+                "127.0.0.1:0",
+                "--api-listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ],
+            vec![],
+            "net.toml",
+        ),
+    ];
+    for (args, env, needle) in cases {
+        let (code, output) = run_to_exit(&args, &env);
+        assert_eq!(code, 2, "{args:?} {env:?}: {output}");
+        assert!(output.contains(needle), "{args:?}: {output}");
+        assert!(!output.contains("panicked"), "{args:?}: {output}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the one test binary of the workspace. Real parts only: a private
+//! `redis-server` per test, real sockets, the real binary where process behaviour matters.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod app;
+mod binary;
+mod harness;
+mod store_memory;
+mod store_redis;

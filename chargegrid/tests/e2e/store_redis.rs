@@ -1,0 +1,125 @@
+//! The store conformance suite on a real `redis-server` (one private server per test).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chargegrid_core::NodeId;
+use chargegrid_store::{RedisStore, Store};
+use chargegrid_test_support::RedisServer;
+
+async fn redis() -> (Arc<dyn Store>, RedisServer) {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(
+        &server.url(),
+        NodeId::new("test-node").unwrap(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    (Arc::new(store), server)
+}
+
+chargegrid_store::store_conformance_suite!(redis);
+
+#[tokio::test]
+async fn commands_cross_nodes_through_redis() {
+    // Two stores = two nodes sharing one Redis: the API node sends, the gateway node answers.
+    use chargegrid_core::ChargerId;
+    use chargegrid_core::command::{ChargerCommand, CommandReply};
+    use chargegrid_store::{CommandBus, ConnectionRegistry};
+    let server = RedisServer::start();
+    let connect = |node: &str| {
+        let url = server.url();
+        let node = NodeId::new(node).unwrap();
+        async move {
+            RedisStore::connect(&url, node, Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
+    };
+    let gateway = connect("gw-a").await;
+    let api = connect("api-b").await;
+    let charger = ChargerId::new("c1").unwrap();
+    let mut incoming = gateway
+        .subscribe_commands(&NodeId::new("gw-a").unwrap())
+        .await
+        .unwrap();
+    gateway
+        .register_connection(
+            &charger,
+            &NodeId::new("gw-a").unwrap(),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        while let Some(cmd) = incoming.recv().await {
+            let status = match &cmd.envelope.command {
+                ChargerCommand::Reset { .. } => "Accepted",
+                _ => "Rejected",
+            };
+            cmd.reply(CommandReply::Result {
+                status: Some(status.into()),
+                payload: serde_json::json!({ "status": status }),
+            })
+            .await;
+        }
+    });
+    let reset = ChargerCommand::Reset {
+        kind: chargegrid_core::command::ResetKind::Hard,
+    };
+    let reply = api
+        .send_command(&charger, reset, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(reply.is_accepted(), "{reply:?}");
+    let unlock = ChargerCommand::UnlockConnector {
+        evse: chargegrid_core::EvseId(1),
+        connector: chargegrid_core::ConnectorId(1),
+    };
+    let reply = api
+        .send_command(&charger, unlock, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(!reply.is_accepted());
+    assert!(matches!(reply, CommandReply::Result { status: Some(ref s), .. } if s == "Rejected"));
+}
+
+#[tokio::test]
+async fn data_survives_a_redis_restart_with_aof() {
+    use chargegrid_store::SessionStore;
+    let mut server = RedisServer::start_with_aof();
+    let store = RedisStore::connect(
+        &server.url(),
+        NodeId::new("n").unwrap(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    // Make every write durable before it is acknowledged, so a kill loses nothing (the
+    // production default, everysec, may lose up to one second: see docs/deployment.md).
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("appendfsync")
+        .arg("always")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let first = store.next_transaction_id().await.unwrap();
+    server.restart();
+    let store = RedisStore::connect(
+        &server.url(),
+        NodeId::new("n").unwrap(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let next = store.next_transaction_id().await.unwrap();
+    assert_eq!(
+        next,
+        first + 1,
+        "transaction counter must survive the restart"
+    );
+}

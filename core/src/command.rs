@@ -1,0 +1,272 @@
+//! The version-neutral command set: what any part of chargegrid (API, scheduler, operators)
+//! can ask a charger to do. The OCPP adapters render each as a 1.6 or 2.0.1 CALL; the command
+//! bus carries them to whichever node holds the charger's socket.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{ConnectorId, EvseId, IdTag};
+
+/// The unit a charging limit is expressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RateUnit {
+    /// Amperes per phase.
+    A,
+    /// Watts, total.
+    W,
+}
+
+/// What a charging profile is for (OCPP `ChargingProfilePurpose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProfilePurpose {
+    /// Applies to the whole charger (site-level cap).
+    ChargePointMax,
+    /// Default for any transaction on the EVSE (our failsafe).
+    TxDefault,
+    /// For one running transaction.
+    Tx,
+}
+
+/// One period of a limit schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SchedulePeriod {
+    /// Seconds after the schedule start.
+    pub start_offset_s: u32,
+    /// The limit, in the schedule's unit.
+    pub limit: f64,
+    /// Phases to use, if restricted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<u8>,
+}
+
+/// A charging limit over time, expressed once and rendered per OCPP version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChargingLimit {
+    /// Profile id on the charger (we reuse ids so a new profile replaces the old one).
+    pub profile_id: i32,
+    /// Stack level (higher wins among same purpose).
+    pub stack_level: u32,
+    /// What it is for.
+    pub purpose: ProfilePurpose,
+    /// The transaction it applies to, for `Tx` profiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    /// Absolute start (UTC); `None` means "from now".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<DateTime<Utc>>,
+    /// Unit of the periods' limits.
+    pub unit: RateUnit,
+    /// Periods, by ascending start offset; the first starts at 0.
+    pub periods: Vec<SchedulePeriod>,
+    /// Until when the limit is valid, if bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+/// Reset kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResetKind {
+    /// Restart software, finishing transactions gracefully.
+    Soft,
+    /// Restart now.
+    Hard,
+}
+
+/// A command for one charger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum ChargerCommand {
+    /// Start charging for a token (RemoteStartTransaction / RequestStartTransaction).
+    RemoteStart {
+        /// EVSE (2.0.1) or connector (1.6) to use; the charger picks when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evse: Option<EvseId>,
+        /// The token to charge for.
+        id_tag: IdTag,
+        /// An initial limit for the transaction.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<ChargingLimit>,
+        /// Correlates the resulting transaction with this request (2.0.1 `remoteStartId`).
+        remote_start_id: i32,
+    },
+    /// Stop a transaction.
+    RemoteStop {
+        /// The OCPP transaction id.
+        transaction_id: String,
+    },
+    /// Install a charging limit.
+    SetChargingLimit {
+        /// EVSE (0 = whole charger).
+        evse: EvseId,
+        /// The limit.
+        limit: ChargingLimit,
+    },
+    /// Remove charging limits.
+    ClearChargingLimit {
+        /// A specific profile, or all matching the rest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile_id: Option<i32>,
+        /// EVSE filter.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evse: Option<EvseId>,
+        /// Purpose filter.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<ProfilePurpose>,
+    },
+    /// Ask the charger for its effective schedule.
+    GetCompositeSchedule {
+        /// EVSE (0 = whole charger).
+        evse: EvseId,
+        /// Seconds from now.
+        duration_s: u32,
+        /// Preferred unit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<RateUnit>,
+    },
+    /// Reset the charger.
+    Reset {
+        /// Soft or hard.
+        kind: ResetKind,
+    },
+    /// Make an EVSE (or the charger, with 0) operative or not.
+    ChangeAvailability {
+        /// EVSE (0 = whole charger).
+        evse: EvseId,
+        /// Operative (true) or inoperative.
+        operative: bool,
+    },
+    /// Unlock a connector.
+    UnlockConnector {
+        /// EVSE.
+        evse: EvseId,
+        /// Connector.
+        connector: ConnectorId,
+    },
+    /// Reserve an EVSE for a token.
+    ReserveNow {
+        /// Reservation id.
+        reservation_id: i32,
+        /// EVSE (0 = any, 1.6).
+        evse: EvseId,
+        /// Token.
+        id_tag: IdTag,
+        /// Expiry (UTC).
+        expires_at: DateTime<Utc>,
+    },
+    /// Cancel a reservation.
+    CancelReservation {
+        /// Reservation id.
+        reservation_id: i32,
+    },
+    /// Ask the charger to send a message now.
+    TriggerMessage {
+        /// The version-neutral message name (e.g. "StatusNotification", "MeterValues").
+        message: String,
+        /// EVSE, if relevant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evse: Option<EvseId>,
+    },
+    /// A version-specific OCPP call sent verbatim (operators' console, rarely used actions).
+    Raw {
+        /// OCPP action name.
+        action: String,
+        /// Payload, validated against the charger's version schema before sending.
+        payload: serde_json::Value,
+    },
+}
+
+impl ChargerCommand {
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &str {
+        match self {
+            ChargerCommand::RemoteStart { .. } => "remote_start",
+            ChargerCommand::RemoteStop { .. } => "remote_stop",
+            ChargerCommand::SetChargingLimit { .. } => "set_charging_limit",
+            ChargerCommand::ClearChargingLimit { .. } => "clear_charging_limit",
+            ChargerCommand::GetCompositeSchedule { .. } => "get_composite_schedule",
+            ChargerCommand::Reset { .. } => "reset",
+            ChargerCommand::ChangeAvailability { .. } => "change_availability",
+            ChargerCommand::UnlockConnector { .. } => "unlock_connector",
+            ChargerCommand::ReserveNow { .. } => "reserve_now",
+            ChargerCommand::CancelReservation { .. } => "cancel_reservation",
+            ChargerCommand::TriggerMessage { .. } => "trigger_message",
+            ChargerCommand::Raw { .. } => "raw",
+        }
+    }
+}
+
+/// A charger's answer to a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CommandReply {
+    /// The charger answered with a CALLRESULT.
+    Result {
+        /// The `status` field of the answer when there is one (Accepted, Rejected, ...).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        /// The whole answer payload.
+        payload: serde_json::Value,
+    },
+    /// The charger answered with a CALLERROR.
+    CallError {
+        /// OCPP error code.
+        code: String,
+        /// Error description.
+        description: String,
+    },
+    /// The charger did not answer in time.
+    Timeout,
+    /// No node holds a socket for this charger.
+    Offline,
+    /// The command cannot be expressed for this charger's OCPP version or config.
+    Unsupported {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl CommandReply {
+    /// Whether the charger accepted (a result with status `Accepted`, or a result without status).
+    pub fn is_accepted(&self) -> bool {
+        match self {
+            CommandReply::Result { status, .. } => {
+                status.as_deref().is_none_or(|s| s == "Accepted")
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip_through_json() {
+        let cmd = ChargerCommand::RemoteStart {
+            evse: Some(EvseId(1)),
+            id_tag: IdTag::new("TAG1").unwrap(),
+            limit: None,
+            remote_start_id: 7,
+        };
+        let text = serde_json::to_string(&cmd).unwrap();
+        assert!(text.contains("\"command\":\"remote_start\""));
+        let back: ChargerCommand = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, cmd);
+    }
+
+    #[test]
+    fn accepted_means_status_accepted() {
+        let ok = CommandReply::Result {
+            status: Some("Accepted".into()),
+            payload: serde_json::json!({"status": "Accepted"}),
+        };
+        let no = CommandReply::Result {
+            status: Some("Rejected".into()),
+            payload: serde_json::json!({"status": "Rejected"}),
+        };
+        assert!(ok.is_accepted());
+        assert!(!no.is_accepted());
+        assert!(!CommandReply::Timeout.is_accepted());
+    }
+}

@@ -1,0 +1,592 @@
+//! The network model: site (a grid connection) → optional nested limit groups (feeders,
+//! panels) → chargers → EVSEs → connectors. This is configuration, checked once by
+//! [`Network::validate`]; live state (connector status, sessions) lives elsewhere.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::LimitGroupId;
+use crate::limits::{Limit, Phase};
+use crate::{Amperes, ChargerId, ConnectorId, DomainError, EvseId, SiteId, Watts};
+
+/// A point on Earth, checked to lie within valid latitude and longitude.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LatLon", into = "LatLon")]
+pub struct Location(geo::Point<f64>);
+
+/// The serialized form of a [`Location`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatLon {
+    /// Degrees north, -90..=90.
+    pub lat: f64,
+    /// Degrees east, -180..=180.
+    pub lon: f64,
+}
+
+impl Location {
+    /// A checked location.
+    pub fn new(lat: f64, lon: f64) -> Result<Self, DomainError> {
+        if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+            return Err(DomainError::InvalidLocation(format!(
+                "latitude {lat} outside -90..=90"
+            )));
+        }
+        if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+            return Err(DomainError::InvalidLocation(format!(
+                "longitude {lon} outside -180..=180"
+            )));
+        }
+        Ok(Self(geo::Point::new(lon, lat)))
+    }
+
+    /// Latitude in degrees.
+    pub fn lat(&self) -> f64 {
+        self.0.y()
+    }
+
+    /// Longitude in degrees.
+    pub fn lon(&self) -> f64 {
+        self.0.x()
+    }
+
+    /// The `geo` point (x = longitude, y = latitude).
+    pub fn point(&self) -> geo::Point<f64> {
+        self.0
+    }
+}
+
+impl TryFrom<LatLon> for Location {
+    type Error = DomainError;
+    fn try_from(v: LatLon) -> Result<Self, Self::Error> {
+        Location::new(v.lat, v.lon)
+    }
+}
+
+impl From<Location> for LatLon {
+    fn from(l: Location) -> Self {
+        LatLon {
+            lat: l.lat(),
+            lon: l.lon(),
+        }
+    }
+}
+
+/// The OCPP version a charger speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OcppVersion {
+    /// OCPP 1.6 over JSON (subprotocol `ocpp1.6`).
+    #[serde(rename = "1.6")]
+    V16,
+    /// OCPP 2.0.1 (subprotocol `ocpp2.0.1`).
+    #[serde(rename = "2.0.1")]
+    V201,
+}
+
+impl OcppVersion {
+    /// The WebSocket subprotocol name.
+    pub fn subprotocol(self) -> &'static str {
+        match self {
+            OcppVersion::V16 => "ocpp1.6",
+            OcppVersion::V201 => "ocpp2.0.1",
+        }
+    }
+
+    /// The version for a WebSocket subprotocol name, if we speak it.
+    pub fn from_subprotocol(name: &str) -> Option<Self> {
+        match name {
+            "ocpp1.6" => Some(OcppVersion::V16),
+            "ocpp2.0.1" => Some(OcppVersion::V201),
+            _ => None,
+        }
+    }
+
+    /// Short label for logs and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            OcppVersion::V16 => "1.6",
+            OcppVersion::V201 => "2.0.1",
+        }
+    }
+}
+
+crate::text_enum!(
+    /// The plug type of a connector.
+    ConnectorType {
+        /// IEC 62196 Type 2 (Mennekes), AC.
+        Type2 = "Type2",
+        /// SAE J1772 / IEC 62196 Type 1, AC.
+        Type1 = "Type1",
+        /// Combined Charging System Combo 2, DC.
+        Ccs2 = "CCS2",
+        /// Combined Charging System Combo 1, DC.
+        Ccs1 = "CCS1",
+        /// CHAdeMO, DC.
+        Chademo = "CHAdeMO",
+        /// China GB/T AC.
+        GbtAc = "GBT-AC",
+        /// China GB/T DC.
+        GbtDc = "GBT-DC",
+        /// North American Charging Standard (SAE J3400).
+        Nacs = "NACS",
+    }
+);
+
+impl ConnectorType {
+    /// Whether the connector delivers DC (the battery's own voltage and current are measured).
+    pub fn is_dc(&self) -> bool {
+        matches!(
+            self,
+            ConnectorType::Ccs1
+                | ConnectorType::Ccs2
+                | ConnectorType::Chademo
+                | ConnectorType::GbtDc
+        )
+    }
+}
+
+/// A physical plug on an EVSE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connector {
+    /// Connector number (1-based; in 1.6 numbered across the charger).
+    pub id: ConnectorId,
+    /// Plug type.
+    #[serde(rename = "type")]
+    pub kind: ConnectorType,
+    /// Largest current per phase, if limited below the EVSE's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_current: Option<Amperes>,
+    /// Largest power, if limited below the EVSE's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_power: Option<Watts>,
+}
+
+/// An EVSE: the part of a charger that can charge one vehicle at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evse {
+    /// EVSE number (1-based).
+    pub id: EvseId,
+    /// Largest current per phase this EVSE can supply.
+    pub max_current: Amperes,
+    /// Largest power this EVSE can supply.
+    pub max_power: Watts,
+    /// Its plugs (only one is used at a time).
+    pub connectors: Vec<Connector>,
+}
+
+/// How a charger's phases map onto the site's supply: a single-phase charger sits on one of
+/// the site's phases, a three-phase one on all three (possibly rotated, which only matters for
+/// single-phase vehicles on a three-phase charger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wiring {
+    /// Three-phase, L1→L1, L2→L2, L3→L3.
+    ThreePhase,
+    /// Single-phase, wired to the given site phase.
+    SinglePhase(Phase),
+}
+
+impl Wiring {
+    /// Number of phases.
+    pub fn phases(self) -> u8 {
+        match self {
+            Wiring::ThreePhase => 3,
+            Wiring::SinglePhase(_) => 1,
+        }
+    }
+}
+
+/// A charger's registration state: what a BootNotification gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Registration {
+    /// Known and allowed: BootNotification is Accepted.
+    #[default]
+    Accepted,
+    /// Known but waiting for an operator: BootNotification is Pending.
+    Pending,
+    /// Refused: BootNotification is Rejected.
+    Rejected,
+}
+
+/// A charger (OCPP charge point / charging station) as configured by the operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Charger {
+    /// Its OCPP identity.
+    pub id: ChargerId,
+    /// The site it belongs to.
+    pub site: SiteId,
+    /// The innermost limit group it hangs from, if any (else directly from the site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_group: Option<LimitGroupId>,
+    /// Manufacturer, as configured (the charger's BootNotification may say otherwise).
+    pub vendor: String,
+    /// Model, as configured; per-model quirks are looked up by it.
+    pub model: String,
+    /// Expected OCPP version.
+    pub ocpp_version: OcppVersion,
+    /// Phase wiring.
+    pub wiring: Wiring,
+    /// Largest total power.
+    pub max_power: Watts,
+    /// Smallest current per phase the charger can signal once charging (IEC 61851: 6 A).
+    #[serde(default = "default_min_current")]
+    pub min_current: Amperes,
+    /// Registration policy.
+    #[serde(default)]
+    pub registration: Registration,
+    /// Argon2 PHC hash of the charger's Basic-auth password (security profile 1/2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// Its EVSEs.
+    pub evses: Vec<Evse>,
+}
+
+fn default_min_current() -> Amperes {
+    Amperes(6.0)
+}
+
+/// A nested limit inside a site: a feeder, a panel, a transformer branch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitGroup {
+    /// Its id, unique within the site.
+    pub id: LimitGroupId,
+    /// Human name.
+    #[serde(default)]
+    pub name: String,
+    /// The enclosing group, or `None` for a group directly under the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<LimitGroupId>,
+    /// What the group may draw.
+    pub limit: Limit,
+}
+
+/// A site: one grid connection with its chargers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Its id.
+    pub id: SiteId,
+    /// Human name, shown to drivers.
+    pub name: String,
+    /// Where it is.
+    pub location: Location,
+    /// IANA time zone (for tariffs and display; all stored times are UTC).
+    pub timezone: String,
+    /// The grid connection limit.
+    pub grid_limit: Limit,
+    /// Nested limit groups.
+    #[serde(default)]
+    pub limit_groups: Vec<LimitGroup>,
+    /// Energy price for drivers, per kWh, in the site's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_kwh: Option<f64>,
+    /// ISO 4217 currency of the price.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+fn default_currency() -> String {
+    "CNY".to_string()
+}
+
+/// A whole operator network: sites and their chargers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// All sites.
+    #[serde(default)]
+    pub sites: Vec<Site>,
+    /// All chargers.
+    #[serde(default)]
+    pub chargers: Vec<Charger>,
+}
+
+impl Network {
+    /// Checks the model is consistent: unique ids, known sites and groups, no cycles among
+    /// limit groups, sane limits and time zones, at least one connector per EVSE.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let bad = DomainError::InvalidNetwork;
+        let mut sites: HashMap<&SiteId, &Site> = HashMap::new();
+        for site in &self.sites {
+            if sites.insert(&site.id, site).is_some() {
+                return Err(bad(format!("duplicate site id {}", site.id)));
+            }
+            site.timezone
+                .parse::<chrono_tz::Tz>()
+                .map_err(|_| DomainError::UnknownTimeZone(site.timezone.clone()))?;
+            site.grid_limit.validate(&format!("site {}", site.id))?;
+            validate_groups(site)?;
+        }
+        let mut chargers = HashSet::new();
+        for charger in &self.chargers {
+            if !chargers.insert(&charger.id) {
+                return Err(bad(format!("duplicate charger id {}", charger.id)));
+            }
+            let site = sites.get(&charger.site).ok_or_else(|| {
+                bad(format!(
+                    "charger {} names unknown site {}",
+                    charger.id, charger.site
+                ))
+            })?;
+            if let Some(group) = &charger.limit_group
+                && !site.limit_groups.iter().any(|g| &g.id == group)
+            {
+                return Err(bad(format!(
+                    "charger {} names unknown limit group {group} of site {}",
+                    charger.id, site.id
+                )));
+            }
+            validate_charger(charger)?;
+        }
+        Ok(())
+    }
+
+    /// The chargers of one site.
+    pub fn chargers_of<'a>(&'a self, site: &'a SiteId) -> impl Iterator<Item = &'a Charger> {
+        self.chargers.iter().filter(move |c| &c.site == site)
+    }
+}
+
+fn validate_groups(site: &Site) -> Result<(), DomainError> {
+    let bad = DomainError::InvalidNetwork;
+    let mut parents: HashMap<&LimitGroupId, Option<&LimitGroupId>> = HashMap::new();
+    for g in &site.limit_groups {
+        if parents.insert(&g.id, g.parent.as_ref()).is_some() {
+            return Err(bad(format!(
+                "site {}: duplicate limit group {}",
+                site.id, g.id
+            )));
+        }
+        g.limit
+            .validate(&format!("site {} group {}", site.id, g.id))?;
+    }
+    for g in &site.limit_groups {
+        let mut seen = HashSet::new();
+        let mut cur = Some(&g.id);
+        while let Some(id) = cur {
+            if !seen.insert(id) {
+                return Err(bad(format!(
+                    "site {}: limit groups form a cycle through {}",
+                    site.id, g.id
+                )));
+            }
+            cur = match parents.get(id) {
+                Some(parent) => *parent,
+                None => {
+                    return Err(bad(format!(
+                        "site {}: limit group {} names unknown parent {id}",
+                        site.id, g.id
+                    )));
+                }
+            };
+        }
+    }
+    Ok(())
+}
+
+fn validate_charger(charger: &Charger) -> Result<(), DomainError> {
+    let bad = DomainError::InvalidNetwork;
+    if !(charger.max_power.is_finite() && charger.max_power.0 > 0.0) {
+        return Err(bad(format!(
+            "charger {}: max_power must be > 0",
+            charger.id
+        )));
+    }
+    if !(charger.min_current.is_finite() && charger.min_current.0 >= 0.0) {
+        return Err(bad(format!(
+            "charger {}: min_current must be >= 0",
+            charger.id
+        )));
+    }
+    if charger.evses.is_empty() {
+        return Err(bad(format!("charger {} has no EVSE", charger.id)));
+    }
+    let mut evses = HashSet::new();
+    let mut connectors = HashSet::new();
+    for evse in &charger.evses {
+        if evse.id.0 == 0 || !evses.insert(evse.id) {
+            return Err(bad(format!(
+                "charger {}: EVSE id {} is 0 or repeated",
+                charger.id, evse.id
+            )));
+        }
+        if evse.connectors.is_empty() {
+            return Err(bad(format!(
+                "charger {} EVSE {} has no connector",
+                charger.id, evse.id
+            )));
+        }
+        for c in &evse.connectors {
+            if c.id.0 == 0 || !connectors.insert(c.id) {
+                return Err(bad(format!(
+                    "charger {}: connector id {} is 0 or repeated",
+                    charger.id, c.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+crate::text_enum!(
+    /// A connector's live status, version-neutral (1.6 statuses; 2.0.1 `Occupied` kept as is).
+    ConnectorStatus {
+        /// Free to use.
+        Available = "Available",
+        /// Plugged in or authorised, not yet charging.
+        Preparing = "Preparing",
+        /// Energy is flowing.
+        Charging = "Charging",
+        /// The EV does not take energy (full, or its own choice).
+        SuspendedEv = "SuspendedEV",
+        /// The charger does not offer energy (limit 0, for example).
+        SuspendedEvse = "SuspendedEVSE",
+        /// Transaction ended, cable still in.
+        Finishing = "Finishing",
+        /// Reserved for a driver.
+        Reserved = "Reserved",
+        /// Taken out of service.
+        Unavailable = "Unavailable",
+        /// In fault.
+        Faulted = "Faulted",
+        /// 2.0.1: in use (no finer detail).
+        Occupied = "Occupied",
+    }
+);
+
+impl ConnectorStatus {
+    /// Whether a new driver could start charging here now.
+    pub fn is_free(&self) -> bool {
+        matches!(self, ConnectorStatus::Available)
+    }
+}
+
+/// The live state of one connector, as last reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorState {
+    /// Charger it belongs to.
+    pub charger: ChargerId,
+    /// Connector number (0 = whole charger, 1.6).
+    pub connector: ConnectorId,
+    /// Status.
+    pub status: ConnectorStatus,
+    /// OCPP error code (`NoError` when fine).
+    pub error_code: String,
+    /// Vendor detail, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+    /// When the charger says this became true (UTC).
+    pub since: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::PhaseCurrents;
+
+    fn sample() -> Network {
+        let site = Site {
+            id: SiteId::new("s1").unwrap(),
+            name: "Site".into(),
+            location: Location::new(36.07, 120.38).unwrap(),
+            timezone: "Asia/Shanghai".into(),
+            grid_limit: Limit::power(Watts(100_000.0)),
+            limit_groups: vec![LimitGroup {
+                id: LimitGroupId::new("feeder-a").unwrap(),
+                name: String::new(),
+                parent: None,
+                limit: Limit {
+                    max_power: None,
+                    max_current: Some(PhaseCurrents::uniform(Amperes(63.0))),
+                },
+            }],
+            price_per_kwh: Some(1.2),
+            currency: "CNY".into(),
+        };
+        let charger = Charger {
+            id: ChargerId::new("c1").unwrap(),
+            site: site.id.clone(),
+            limit_group: Some(LimitGroupId::new("feeder-a").unwrap()),
+            vendor: "V".into(),
+            model: "M".into(),
+            ocpp_version: OcppVersion::V16,
+            wiring: Wiring::ThreePhase,
+            max_power: Watts(22_000.0),
+            min_current: Amperes(6.0),
+            registration: Registration::Accepted,
+            password_hash: None,
+            evses: vec![Evse {
+                id: EvseId(1),
+                max_current: Amperes(32.0),
+                max_power: Watts(22_000.0),
+                connectors: vec![Connector {
+                    id: ConnectorId(1),
+                    kind: ConnectorType::Type2,
+                    max_current: None,
+                    max_power: None,
+                }],
+            }],
+        };
+        Network {
+            sites: vec![site],
+            chargers: vec![charger],
+        }
+    }
+
+    #[test]
+    fn sample_network_is_valid() {
+        sample().validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_site_group_and_cycles_are_refused() {
+        let mut n = sample();
+        n.chargers[0].site = SiteId::new("nope").unwrap();
+        assert!(
+            n.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown site")
+        );
+
+        let mut n = sample();
+        n.chargers[0].limit_group = Some(LimitGroupId::new("nope").unwrap());
+        assert!(
+            n.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown limit group")
+        );
+
+        let mut n = sample();
+        n.sites[0].limit_groups[0].parent = Some(LimitGroupId::new("feeder-a").unwrap());
+        assert!(n.validate().unwrap_err().to_string().contains("cycle"));
+
+        let mut n = sample();
+        n.sites[0].timezone = "Mars/Olympus".into();
+        assert!(matches!(n.validate(), Err(DomainError::UnknownTimeZone(_))));
+    }
+
+    #[test]
+    fn location_checks_ranges() {
+        assert!(Location::new(91.0, 0.0).is_err());
+        assert!(Location::new(0.0, 181.0).is_err());
+        assert!(Location::new(f64::NAN, 0.0).is_err());
+        let l = Location::new(36.07, 120.38).unwrap();
+        assert_eq!((l.lat(), l.lon()), (36.07, 120.38));
+    }
+
+    #[test]
+    fn unknown_connector_status_is_kept_verbatim() {
+        let s: ConnectorStatus = serde_json::from_str("\"Vendorish\"").unwrap();
+        assert_eq!(s, ConnectorStatus::Other("Vendorish".into()));
+        let s: ConnectorStatus = serde_json::from_str("\"SuspendedEV\"").unwrap();
+        assert_eq!(s, ConnectorStatus::SuspendedEv);
+    }
+}

@@ -1,0 +1,42 @@
+//! Gateway settings, filled by the binary from its configuration.
+
+use std::time::Duration;
+
+use chargegrid_core::NodeId;
+
+/// What the gateway needs to know.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// This node's id (recorded as the owner of its chargers' sockets).
+    pub node: NodeId,
+    /// Accept chargers that are not in the network (development).
+    pub allow_unknown_chargers: bool,
+    /// Heartbeat interval given to chargers.
+    pub heartbeat_interval: Duration,
+    /// How long a CALL to a charger waits for its answer.
+    pub call_timeout: Duration,
+    /// Largest text frame handled; a larger one (up to 4× this) gets a CALLERROR, anything
+    /// beyond closes the connection.
+    pub max_frame_bytes: usize,
+    /// Interval of WebSocket pings; a socket that answers none for two intervals is dead.
+    pub ping_interval: Duration,
+}
+
+impl GatewayConfig {
+    /// Defaults for a node.
+    pub fn new(node: NodeId) -> Self {
+        Self {
+            node,
+            allow_unknown_chargers: false,
+            heartbeat_interval: Duration::from_secs(300),
+            call_timeout: Duration::from_secs(30),
+            max_frame_bytes: 64 * 1024,
+            ping_interval: Duration::from_secs(25),
+        }
+    }
+
+    /// How long the connection registry entry lives without a refresh.
+    pub fn registry_ttl(&self) -> Duration {
+        self.ping_interval * 3
+    }
+}

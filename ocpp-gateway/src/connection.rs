@@ -1,0 +1,453 @@
+//! One charger connection: reads frames and answers every CALL, sends commands from the bus as
+//! CALLs (one outstanding at a time, with a timeout), pings to find dead sockets, and keeps the
+//! connection registry entry fresh. Bad input gets a CALLERROR and the connection stays up.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use chargegrid_core::ChargerId;
+use chargegrid_core::command::CommandReply;
+use chargegrid_core::network::OcppVersion;
+use chargegrid_ocpp::{Call, CallError, CallResult, ErrorCode, Frame};
+use chargegrid_store::IncomingCommand;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::{Gateway, dispatch};
+
+/// Commands queued for one charger before senders get a quick `Timeout`.
+const COMMAND_QUEUE: usize = 64;
+
+/// What a handler may use and change while answering a CALL.
+pub(crate) struct ConnectionContext {
+    pub gateway: Gateway,
+    pub charger: ChargerId,
+    pub version: OcppVersion,
+}
+
+/// A CALL we sent and wait an answer for.
+struct Outstanding {
+    id: String,
+    command: IncomingCommand,
+    deadline: Instant,
+}
+
+/// Why a connection ended (a metric label).
+#[derive(Debug, Clone, Copy)]
+enum CloseReason {
+    ChargerClosed,
+    SocketError,
+    PingTimeout,
+    Replaced,
+    Shutdown,
+    TakenOver,
+}
+
+impl CloseReason {
+    fn label(self) -> &'static str {
+        match self {
+            CloseReason::ChargerClosed => "charger_closed",
+            CloseReason::SocketError => "socket_error",
+            CloseReason::PingTimeout => "ping_timeout",
+            CloseReason::Replaced => "replaced",
+            CloseReason::Shutdown => "shutdown",
+            CloseReason::TakenOver => "taken_over",
+        }
+    }
+}
+
+pub(crate) async fn run(
+    gateway: Gateway,
+    charger: ChargerId,
+    version: OcppVersion,
+    socket: WebSocket,
+) {
+    let inner = gateway.inner.clone();
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let handle = inner.local.insert(&charger, tx);
+    if let Err(e) = inner
+        .store
+        .register_connection(&charger, &inner.config.node, inner.config.registry_ttl())
+        .await
+    {
+        tracing::warn!(%charger, error = %e, "could not record connection in the store");
+    }
+    inner
+        .metrics
+        .opened
+        .with_label_values(&[version.label()])
+        .inc();
+    inner
+        .metrics
+        .connected
+        .with_label_values(&[version.label()])
+        .inc();
+    tracing::info!(%charger, version = version.label(), "charger connected");
+
+    let mut conn = Connection {
+        ctx: ConnectionContext {
+            gateway: gateway.clone(),
+            charger: charger.clone(),
+            version,
+        },
+        socket,
+        commands: rx,
+        queue: VecDeque::new(),
+        outstanding: None,
+        next_call_id: 0,
+    };
+    let reason = conn.serve(&handle.replaced).await;
+    let Connection {
+        mut socket,
+        mut queue,
+        outstanding,
+        ..
+    } = conn;
+
+    let (code, text) = match reason {
+        CloseReason::Shutdown => (close_code::AWAY, "server shutting down"),
+        CloseReason::Replaced | CloseReason::TakenOver => {
+            (close_code::POLICY, "replaced by a newer connection")
+        }
+        CloseReason::PingTimeout => (close_code::AWAY, "no answer to ping"),
+        _ => (close_code::NORMAL, ""),
+    };
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: text.into(),
+        })))
+        .await;
+    for cmd in outstanding
+        .map(|o| o.command)
+        .into_iter()
+        .chain(queue.drain(..))
+    {
+        cmd.reply(CommandReply::Offline).await;
+    }
+    if inner.local.remove(&charger, handle.generation)
+        && let Err(e) = inner
+            .store
+            .unregister_connection(&charger, &inner.config.node)
+            .await
+    {
+        tracing::warn!(%charger, error = %e, "could not clear connection in the store");
+    }
+    inner
+        .metrics
+        .connected
+        .with_label_values(&[version.label()])
+        .dec();
+    inner
+        .metrics
+        .closed
+        .with_label_values(&[reason.label()])
+        .inc();
+    tracing::info!(%charger, reason = reason.label(), "charger disconnected");
+}
+
+struct Connection {
+    ctx: ConnectionContext,
+    socket: WebSocket,
+    commands: mpsc::Receiver<IncomingCommand>,
+    queue: VecDeque<IncomingCommand>,
+    outstanding: Option<Outstanding>,
+    next_call_id: u64,
+}
+
+impl Connection {
+    async fn serve(&mut self, replaced: &tokio_util::sync::CancellationToken) -> CloseReason {
+        let inner = self.ctx.gateway.inner.clone();
+        let ping_every = inner.config.ping_interval;
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+        let mut last_heard = Instant::now();
+        loop {
+            if self.outstanding.is_none()
+                && let Some(cmd) = self.queue.pop_front()
+                && let Err(reason) = self.send_command(cmd).await
+            {
+                return reason;
+            }
+            let deadline = self.outstanding.as_ref().map(|o| o.deadline);
+            tokio::select! {
+                () = inner.shutdown.cancelled() => return CloseReason::Shutdown,
+                () = replaced.cancelled() => return CloseReason::Replaced,
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > ping_every * 2 {
+                        return CloseReason::PingTimeout;
+                    }
+                    if self.socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        return CloseReason::SocketError;
+                    }
+                    if let Some(reason) = refresh_registration(&self.ctx).await {
+                        return reason;
+                    }
+                }
+                () = sleep_until(deadline) => {
+                    if let Some(o) = self.outstanding.take() {
+                        tracing::warn!(charger = %self.ctx.charger, id = %o.id, "charger did not answer in time");
+                        o.command.reply(CommandReply::Timeout).await;
+                    }
+                }
+                Some(cmd) = self.commands.recv() => self.queue.push_back(cmd),
+                msg = self.socket.recv() => {
+                    let Some(Ok(msg)) = msg else {
+                        return if msg.is_none() { CloseReason::ChargerClosed } else { CloseReason::SocketError };
+                    };
+                    last_heard = Instant::now();
+                    match msg {
+                        Message::Text(text) => {
+                            if let Err(reason) = self.on_text(text.as_str()).await {
+                                return reason;
+                            }
+                        }
+                        Message::Binary(_) => {
+                            inner.metrics.frames_rejected.with_label_values(&["binary"]).inc();
+                            let err = CallError {
+                                id: "-1".into(),
+                                code: ErrorCode::RpcFrameworkError,
+                                description: "binary frames are not OCPP-J; send text".into(),
+                                details: Value::Object(Default::default()),
+                            };
+                            if let Err(reason) = self.send_error(err).await {
+                                return reason;
+                            }
+                        }
+                        Message::Close(_) => return CloseReason::ChargerClosed,
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), CloseReason> {
+        let inner = self.ctx.gateway.inner.clone();
+        if text.len() > inner.config.max_frame_bytes {
+            inner
+                .metrics
+                .frames_rejected
+                .with_label_values(&["too_large"])
+                .inc();
+            let err = CallError {
+                id: sniff_id(text).unwrap_or_else(|| "-1".into()),
+                code: ErrorCode::FormatViolation,
+                description: format!(
+                    "frame of {} bytes exceeds the limit of {} bytes",
+                    text.len(),
+                    inner.config.max_frame_bytes
+                ),
+                details: Value::Object(Default::default()),
+            };
+            return self.send_error(err).await;
+        }
+        match Frame::parse(text) {
+            Err(e) => {
+                inner
+                    .metrics
+                    .frames_rejected
+                    .with_label_values(&["malformed"])
+                    .inc();
+                if e.was_call {
+                    self.send_error(e.to_call_error()).await
+                } else {
+                    tracing::warn!(charger = %self.ctx.charger, error = %e.description, "malformed answer from charger dropped");
+                    Ok(())
+                }
+            }
+            Ok(Frame::Call(call)) => self.on_call(call).await,
+            Ok(Frame::CallResult(result)) => {
+                let status = result
+                    .payload
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .map(String::from);
+                let reply = CommandReply::Result {
+                    status,
+                    payload: result.payload,
+                };
+                self.on_answer(&result.id, reply).await;
+                Ok(())
+            }
+            Ok(Frame::CallError(err)) => {
+                let reply = CommandReply::CallError {
+                    code: err.code.as_str(self.ctx.version).to_string(),
+                    description: err.description,
+                };
+                self.on_answer(&err.id, reply).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_call(&mut self, call: Call) -> Result<(), CloseReason> {
+        let inner = self.ctx.gateway.inner.clone();
+        let version = self.ctx.version;
+        if let Some(answer) = inner.replay.get(&self.ctx.charger, &call.id) {
+            inner
+                .metrics
+                .calls_received
+                .with_label_values(&[version.label(), action_label(&call.action), "duplicate"])
+                .inc();
+            return self.send_text(answer).await;
+        }
+        let started = Instant::now();
+        let result = dispatch::handle_call(&mut self.ctx, &call).await;
+        inner
+            .metrics
+            .handle_seconds
+            .with_label_values(&[action_label(&call.action)])
+            .observe(started.elapsed().as_secs_f64());
+        let (frame, outcome) = match result {
+            Ok(payload) => (
+                Frame::CallResult(CallResult {
+                    id: call.id.clone(),
+                    payload,
+                }),
+                "ok",
+            ),
+            Err(err) => {
+                inner
+                    .metrics
+                    .call_errors
+                    .with_label_values(&[version.label(), err.code.as_str(version)])
+                    .inc();
+                (Frame::CallError(err), "error")
+            }
+        };
+        inner
+            .metrics
+            .calls_received
+            .with_label_values(&[version.label(), action_label(&call.action), outcome])
+            .inc();
+        let text = frame.to_text(version);
+        inner.replay.put(&self.ctx.charger, &call.id, &text);
+        self.send_text(text).await
+    }
+
+    async fn on_answer(&mut self, id: &str, reply: CommandReply) {
+        match self.outstanding.take() {
+            Some(o) if o.id == id => o.command.reply(reply).await,
+            other => {
+                self.outstanding = other;
+                tracing::warn!(charger = %self.ctx.charger, %id, "answer to no outstanding call dropped");
+            }
+        }
+    }
+
+    async fn send_command(&mut self, cmd: IncomingCommand) -> Result<(), CloseReason> {
+        let rendered = chargegrid_ocpp::commands::render(self.ctx.version, &cmd.envelope.command);
+        let (action, payload) = match rendered {
+            Ok(r) => r,
+            Err(reason) => {
+                cmd.reply(CommandReply::Unsupported { reason }).await;
+                return Ok(());
+            }
+        };
+        self.next_call_id += 1;
+        let id = format!("cg-{}", self.next_call_id);
+        let text = Frame::Call(Call {
+            id: id.clone(),
+            action,
+            payload,
+        })
+        .to_text(self.ctx.version);
+        let timeout = Duration::from_millis(cmd.envelope.timeout_ms)
+            .min(self.ctx.gateway.inner.config.call_timeout);
+        self.outstanding = Some(Outstanding {
+            id,
+            command: cmd,
+            deadline: Instant::now() + timeout,
+        });
+        self.send_text(text).await
+    }
+
+    async fn send_error(&mut self, err: CallError) -> Result<(), CloseReason> {
+        let version = self.ctx.version;
+        self.ctx
+            .gateway
+            .inner
+            .metrics
+            .call_errors
+            .with_label_values(&[version.label(), err.code.as_str(version)])
+            .inc();
+        self.send_text(Frame::CallError(err).to_text(version)).await
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), CloseReason> {
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|_| CloseReason::SocketError)
+    }
+}
+
+/// Keeps this node recorded as the charger's owner; a charger now held by another node means
+/// this socket is stale.
+async fn refresh_registration(ctx: &ConnectionContext) -> Option<CloseReason> {
+    let inner = &ctx.gateway.inner;
+    let (charger, node, ttl) = (
+        &ctx.charger,
+        &inner.config.node,
+        inner.config.registry_ttl(),
+    );
+    match inner.store.refresh_connection(charger, node, ttl).await {
+        Ok(true) => None,
+        Ok(false) => match inner.store.locate(charger).await {
+            Ok(Some(other)) if &other != node => Some(CloseReason::TakenOver),
+            _ => {
+                let _ = inner.store.register_connection(charger, node, ttl).await;
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(%charger, error = %e, "registry refresh failed");
+            None
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Actions we know, so a charger cannot grow the metric's label set without bound.
+fn action_label(action: &str) -> &'static str {
+    chargegrid_ocpp::actions::known(action).unwrap_or("unknown")
+}
+
+/// Reads the message id from the start of an oversized frame without parsing all of it.
+fn sniff_id(text: &str) -> Option<String> {
+    let head: String = text.chars().take(64).collect();
+    let rest = head.trim_start().strip_prefix('[')?.trim_start();
+    let rest = rest
+        .strip_prefix('2')?
+        .trim_start()
+        .strip_prefix(',')?
+        .trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let end = rest.find('"')?;
+    let id = &rest[..end];
+    (!id.is_empty() && id.len() <= chargegrid_ocpp::frame::MAX_ID_LEN).then(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_ids_of_oversized_calls() {
+        assert_eq!(
+            sniff_id(r#"[2,"abc","DataTransfer",{"data":"xxxx"#).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(sniff_id(r#" [ 2 , "id-1" , "X""#).as_deref(), Some("id-1"));
+        assert_eq!(sniff_id(r#"[3,"abc",{}]"#), None);
+        assert_eq!(sniff_id("garbage"), None);
+    }
+}

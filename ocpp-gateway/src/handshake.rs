@@ -1,0 +1,79 @@
+//! The WebSocket handshake: checks the charger id in the path, negotiates the OCPP
+//! subprotocol (a charger offering none we speak is refused here, before any frame), applies
+//! the unknown-charger policy, then hands the socket to a connection task.
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chargegrid_core::ChargerId;
+use chargegrid_core::network::OcppVersion;
+
+use crate::{Gateway, connection};
+
+/// Subprotocols we speak, most preferred first.
+const SUPPORTED: [OcppVersion; 2] = [OcppVersion::V201, OcppVersion::V16];
+
+pub(crate) async fn upgrade(
+    State(gateway): State<Gateway>,
+    Path(raw_id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let metrics = &gateway.inner.metrics;
+    let refuse = |status: StatusCode, reason: &'static str, message: String| {
+        metrics
+            .handshakes_refused
+            .with_label_values(&[reason])
+            .inc();
+        tracing::info!(charger = %raw_id.chars().take(64).collect::<String>(), reason, "handshake refused");
+        (status, message).into_response()
+    };
+    let charger = match ChargerId::new(raw_id.clone()) {
+        Ok(id) => id,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_charger_id", e.to_string()),
+    };
+    let offered: Vec<String> = ws
+        .requested_protocols()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_string())
+        .collect();
+    let Some(version) = SUPPORTED
+        .into_iter()
+        .find(|v| offered.iter().any(|p| p == v.subprotocol()))
+    else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "no_subprotocol",
+            format!(
+                "no supported OCPP subprotocol offered (offered: {offered:?}; supported: ocpp2.0.1, ocpp1.6)"
+            ),
+        );
+    };
+    let known = match gateway.inner.store.get_charger(&charger).await {
+        Ok(c) => c.is_some(),
+        Err(e) => {
+            tracing::warn!(%charger, error = %e, "store unavailable during handshake");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "try again later".into(),
+            );
+        }
+    };
+    if !known && !gateway.inner.config.allow_unknown_chargers {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_charger",
+            format!("unknown charger {charger}"),
+        );
+    }
+    let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
+    let tracker = gateway.inner.tasks.clone();
+    ws.protocols([version.subprotocol()])
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_upgrade(move |socket| {
+            tracker.track_future(connection::run(gateway, charger, version, socket))
+        })
+}

@@ -1,0 +1,16 @@
+//! The OCPP central system (CSMS): chargers connect to `ws://HOST:9000/ocpp/{charger_id}` with
+//! the `ocpp1.6` or `ocpp2.0.1` subprotocol. One task per connection reads frames, answers
+//! every CALL, and forwards commands that arrive for its charger over the store's command bus.
+
+mod config;
+mod connection;
+mod dispatch;
+mod handshake;
+mod local;
+mod metrics;
+mod replay;
+mod server;
+
+pub use config::GatewayConfig;
+pub use metrics::GatewayMetrics;
+pub use server::{Gateway, serve};

@@ -1,0 +1,102 @@
+//! The gateway's Prometheus metrics, registered in a registry passed in (so test servers in
+//! one process do not share counters). Labels are bounded: version, action, outcome, code,
+//! reason — never a charger id.
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+/// Gateway metrics.
+#[derive(Debug, Clone)]
+pub struct GatewayMetrics {
+    /// Open charger connections by OCPP version.
+    pub connected: IntGaugeVec,
+    /// Connections opened, by version.
+    pub opened: IntCounterVec,
+    /// Connections closed, by reason.
+    pub closed: IntCounterVec,
+    /// CALLs received from chargers, by version, action and outcome.
+    pub calls_received: IntCounterVec,
+    /// CALLERRORs sent, by version and code.
+    pub call_errors: IntCounterVec,
+    /// Frames rejected before reaching a handler, by reason.
+    pub frames_rejected: IntCounterVec,
+    /// Handling latency by action.
+    pub handle_seconds: HistogramVec,
+    /// Handshakes refused, by reason.
+    pub handshakes_refused: IntCounterVec,
+}
+
+impl GatewayMetrics {
+    /// Creates and registers the metrics.
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let m = Self {
+            connected: IntGaugeVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_connected_chargers",
+                    "Open charger connections",
+                ),
+                &["ocpp_version"],
+            )?,
+            opened: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_connections_opened_total",
+                    "Charger connections opened",
+                ),
+                &["ocpp_version"],
+            )?,
+            closed: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_connections_closed_total",
+                    "Charger connections closed",
+                ),
+                &["reason"],
+            )?,
+            calls_received: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_calls_received_total",
+                    "CALLs received from chargers",
+                ),
+                &["ocpp_version", "action", "outcome"],
+            )?,
+            call_errors: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_call_errors_sent_total",
+                    "CALLERRORs sent to chargers",
+                ),
+                &["ocpp_version", "code"],
+            )?,
+            frames_rejected: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_frames_rejected_total",
+                    "Frames rejected before handling",
+                ),
+                &["reason"],
+            )?,
+            handle_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "chargegrid_ocpp_call_handling_seconds",
+                    "Time to answer a charger's CALL",
+                )
+                .buckets(vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+                ]),
+                &["action"],
+            )?,
+            handshakes_refused: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_handshakes_refused_total",
+                    "WebSocket handshakes refused",
+                ),
+                &["reason"],
+            )?,
+        };
+        registry.register(Box::new(m.connected.clone()))?;
+        registry.register(Box::new(m.opened.clone()))?;
+        registry.register(Box::new(m.closed.clone()))?;
+        registry.register(Box::new(m.calls_received.clone()))?;
+        registry.register(Box::new(m.call_errors.clone()))?;
+        registry.register(Box::new(m.frames_rejected.clone()))?;
+        registry.register(Box::new(m.handle_seconds.clone()))?;
+        registry.register(Box::new(m.handshakes_refused.clone()))?;
+        Ok(m)
+    }
+}

@@ -1,0 +1,57 @@
+//! What chargegrid keeps, behind documented traits, and the command bus that lets any node
+//! reach any charger.
+//!
+//! Two implementations pass the same [conformance suite](crate::conformance): [`MemoryStore`]
+//! (`memory://`, the default: one process, nothing survives a restart) and [`RedisStore`]
+//! (`redis://host:port/db`: shared by many nodes, durable with AOF). [`open`] picks one by URL.
+//! Redis keys of one site carry the hash tag `{s:<site>}` so a Redis Cluster keeps a site's
+//! keys in one slot.
+
+pub mod accounts;
+pub mod bus;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod error;
+pub mod health;
+pub mod memory;
+pub mod network;
+pub mod redis;
+pub mod registry;
+mod resolver;
+pub mod scheduling;
+pub mod sessions;
+
+use async_trait::async_trait;
+
+pub use accounts::{AccountStore, TokenRecord};
+pub use bus::{CommandBus, CommandEnvelope, IncomingCommand, ReplySink};
+pub use error::{StoreError, StoreResult};
+pub use health::HealthStore;
+pub use memory::MemoryStore;
+pub use network::NetworkStore;
+pub use redis::RedisStore;
+pub use registry::{BootInfo, ConnectionRegistry};
+pub use resolver::open;
+pub use scheduling::{
+    EvNeeds, Lease, LimitWindow, NeedsSource, SchedulerStore, SessionAllocation, SiteAllocation,
+};
+pub use sessions::{HistoryPage, SessionStore};
+
+/// Everything chargegrid keeps, in one object.
+#[async_trait]
+pub trait Store:
+    NetworkStore
+    + ConnectionRegistry
+    + SessionStore
+    + AccountStore
+    + SchedulerStore
+    + HealthStore
+    + CommandBus
+    + std::fmt::Debug
+{
+    /// `"memory"` or `"redis"`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the backend answers.
+    async fn ping(&self) -> StoreResult<()>;
+}

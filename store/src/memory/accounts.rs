@@ -1,0 +1,111 @@
+//! [`AccountStore`] for the in-memory store.
+
+use async_trait::async_trait;
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
+use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
+
+use super::MemoryStore;
+use crate::{AccountStore, StoreError, StoreResult, TokenRecord};
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn create_driver(&self, driver: &Driver) -> StoreResult<()> {
+        let mut state = self.lock();
+        let email = driver.email.to_lowercase();
+        if state.drivers.contains_key(&driver.id) {
+            return Err(StoreError::Conflict(format!("driver {}", driver.id)));
+        }
+        if state.emails.contains_key(&email) {
+            return Err(StoreError::Conflict(format!("account for {email}")));
+        }
+        state.emails.insert(email, driver.id.clone());
+        state.drivers.insert(driver.id.clone(), driver.clone());
+        Ok(())
+    }
+
+    async fn get_driver(&self, id: &DriverId) -> StoreResult<Option<Driver>> {
+        Ok(self.lock().drivers.get(id).cloned())
+    }
+
+    async fn find_driver_by_email(&self, email: &str) -> StoreResult<Option<Driver>> {
+        let state = self.lock();
+        Ok(state
+            .emails
+            .get(&email.to_lowercase())
+            .and_then(|id| state.drivers.get(id))
+            .cloned())
+    }
+
+    async fn put_id_tag(&self, record: &IdTagRecord) -> StoreResult<()> {
+        self.lock().tags.insert(record.tag.key(), record.clone());
+        Ok(())
+    }
+
+    async fn get_id_tag(&self, tag: &IdTag) -> StoreResult<Option<IdTagRecord>> {
+        Ok(self.lock().tags.get(&tag.key()).cloned())
+    }
+
+    async fn id_tags_of_driver(&self, driver: &DriverId) -> StoreResult<Vec<IdTagRecord>> {
+        let mut tags: Vec<IdTagRecord> = self
+            .lock()
+            .tags
+            .values()
+            .filter(|r| r.driver.as_ref() == Some(driver))
+            .cloned()
+            .collect();
+        tags.sort_by_key(|r| r.tag.key());
+        Ok(tags)
+    }
+
+    async fn put_fleet(&self, fleet: &Fleet) -> StoreResult<()> {
+        self.lock().fleets.insert(fleet.id.clone(), fleet.clone());
+        Ok(())
+    }
+
+    async fn get_fleet(&self, id: &FleetId) -> StoreResult<Option<Fleet>> {
+        Ok(self.lock().fleets.get(id).cloned())
+    }
+
+    async fn put_vehicle(&self, vehicle: &Vehicle) -> StoreResult<()> {
+        self.lock()
+            .vehicles
+            .insert(vehicle.id.clone(), vehicle.clone());
+        Ok(())
+    }
+
+    async fn get_vehicle(&self, id: &VehicleId) -> StoreResult<Option<Vehicle>> {
+        Ok(self.lock().vehicles.get(id).cloned())
+    }
+
+    async fn vehicles_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Vehicle>> {
+        Ok(self
+            .lock()
+            .vehicles
+            .values()
+            .filter(|v| v.fleet.as_ref() == Some(fleet))
+            .cloned()
+            .collect())
+    }
+
+    async fn put_token(&self, secret_hash: &str, record: &TokenRecord) -> StoreResult<()> {
+        self.lock()
+            .tokens
+            .insert(secret_hash.to_string(), record.clone());
+        Ok(())
+    }
+
+    async fn get_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let now = self.now();
+        Ok(self
+            .lock()
+            .tokens
+            .get(secret_hash)
+            .filter(|t| t.expires_at > now)
+            .cloned())
+    }
+
+    async fn revoke_token(&self, secret_hash: &str) -> StoreResult<()> {
+        self.lock().tokens.remove(secret_hash);
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! The in-memory store (`memory://`): everything in one process behind a mutex. The default
+//! for a single node and for development; nothing survives a restart.
+
+mod accounts;
+mod bus;
+mod health;
+mod network;
+mod registry;
+mod scheduling;
+mod sessions;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chargegrid_core::command::ChargingLimit;
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
+use chargegrid_core::meter::MeterSample;
+use chargegrid_core::network::{Charger, ConnectorState, Site};
+use chargegrid_core::session::Session;
+use chargegrid_core::{
+    ChargerId, Clock, ConnectorId, DriverId, EvseId, FleetId, NodeId, SessionId, SiteId, VehicleId,
+};
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use crate::accounts::TokenRecord;
+use crate::bus::IncomingCommand;
+use crate::registry::BootInfo;
+use crate::scheduling::{EvNeeds, Lease, LimitWindow, SiteAllocation};
+use crate::{Store, StoreResult};
+
+/// Everything kept, in plain collections.
+#[derive(Default)]
+struct State {
+    sites: BTreeMap<SiteId, Site>,
+    chargers: BTreeMap<ChargerId, Charger>,
+    connectors: HashMap<ChargerId, BTreeMap<ConnectorId, ConnectorState>>,
+
+    connections: HashMap<ChargerId, (NodeId, DateTime<Utc>)>,
+    boots: HashMap<ChargerId, BootInfo>,
+
+    last_transaction_id: i32,
+    sessions: HashMap<SessionId, Session>,
+    by_transaction: HashMap<(ChargerId, String), SessionId>,
+    active: HashMap<SiteId, BTreeSet<SessionId>>,
+    by_driver: HashMap<DriverId, BTreeSet<(DateTime<Utc>, SessionId)>>,
+    by_fleet: HashMap<FleetId, BTreeSet<(DateTime<Utc>, SessionId)>>,
+    samples: HashMap<SessionId, Vec<MeterSample>>,
+
+    drivers: HashMap<DriverId, Driver>,
+    emails: HashMap<String, DriverId>,
+    tags: HashMap<String, IdTagRecord>,
+    fleets: HashMap<FleetId, Fleet>,
+    vehicles: BTreeMap<VehicleId, Vehicle>,
+    tokens: HashMap<String, TokenRecord>,
+
+    allocations: HashMap<SiteId, SiteAllocation>,
+    windows: HashMap<SiteId, BTreeMap<String, LimitWindow>>,
+    needs: HashMap<(SiteId, SessionId), EvNeeds>,
+    sent: HashMap<SiteId, BTreeMap<(ChargerId, EvseId), ChargingLimit>>,
+    leases: HashMap<String, (Lease, DateTime<Utc>)>,
+    lease_tokens: HashMap<String, u64>,
+
+    features: HashMap<VehicleId, BTreeMap<SessionId, serde_json::Value>>,
+    reports: BTreeMap<VehicleId, (Option<FleetId>, serde_json::Value)>,
+}
+
+/// The in-memory store. Cheap to clone: clones share state.
+#[derive(Clone)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+    subscribers: Arc<Mutex<HashMap<NodeId, mpsc::Sender<IncomingCommand>>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store whose expiries (connections, tokens, leases) follow `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Arc::default(),
+            subscribers: Arc::default(),
+            clock,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// Converts a std duration to chrono for expiry arithmetic (saturating).
+fn ttl(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}

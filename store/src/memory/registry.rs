@@ -1,0 +1,72 @@
+//! [`ConnectionRegistry`] for the in-memory store; expiry follows the injected clock.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chargegrid_core::{ChargerId, NodeId};
+
+use super::{MemoryStore, ttl};
+use crate::{BootInfo, ConnectionRegistry, StoreResult};
+
+#[async_trait]
+impl ConnectionRegistry for MemoryStore {
+    async fn register_connection(
+        &self,
+        charger: &ChargerId,
+        node: &NodeId,
+        time_to_live: Duration,
+    ) -> StoreResult<()> {
+        let until = self.now() + ttl(time_to_live);
+        self.lock()
+            .connections
+            .insert(charger.clone(), (node.clone(), until));
+        Ok(())
+    }
+
+    async fn refresh_connection(
+        &self,
+        charger: &ChargerId,
+        node: &NodeId,
+        time_to_live: Duration,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let mut state = self.lock();
+        match state.connections.get_mut(charger) {
+            Some((owner, until)) if owner == node && *until > now => {
+                *until = now + ttl(time_to_live);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn unregister_connection(&self, charger: &ChargerId, node: &NodeId) -> StoreResult<bool> {
+        let mut state = self.lock();
+        match state.connections.get(charger) {
+            Some((owner, _)) if owner == node => {
+                state.connections.remove(charger);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn locate(&self, charger: &ChargerId) -> StoreResult<Option<NodeId>> {
+        let now = self.now();
+        Ok(self
+            .lock()
+            .connections
+            .get(charger)
+            .filter(|(_, until)| *until > now)
+            .map(|(node, _)| node.clone()))
+    }
+
+    async fn put_boot_info(&self, charger: &ChargerId, info: &BootInfo) -> StoreResult<()> {
+        self.lock().boots.insert(charger.clone(), info.clone());
+        Ok(())
+    }
+
+    async fn boot_info(&self, charger: &ChargerId) -> StoreResult<Option<BootInfo>> {
+        Ok(self.lock().boots.get(charger).cloned())
+    }
+}

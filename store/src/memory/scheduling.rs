@@ -1,0 +1,168 @@
+//! [`SchedulerStore`] for the in-memory store; lease expiry follows the injected clock.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chargegrid_core::command::ChargingLimit;
+use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
+
+use super::{MemoryStore, ttl};
+use crate::{EvNeeds, Lease, LimitWindow, SchedulerStore, SiteAllocation, StoreResult};
+
+#[async_trait]
+impl SchedulerStore for MemoryStore {
+    async fn put_allocation(&self, allocation: &SiteAllocation) -> StoreResult<()> {
+        self.lock()
+            .allocations
+            .insert(allocation.site.clone(), allocation.clone());
+        Ok(())
+    }
+
+    async fn get_allocation(&self, site: &SiteId) -> StoreResult<Option<SiteAllocation>> {
+        Ok(self.lock().allocations.get(site).cloned())
+    }
+
+    async fn put_limit_window(&self, site: &SiteId, window: &LimitWindow) -> StoreResult<()> {
+        self.lock()
+            .windows
+            .entry(site.clone())
+            .or_default()
+            .insert(window.id.clone(), window.clone());
+        Ok(())
+    }
+
+    async fn delete_limit_window(&self, site: &SiteId, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .lock()
+            .windows
+            .get_mut(site)
+            .and_then(|w| w.remove(id))
+            .is_some())
+    }
+
+    async fn limit_windows(&self, site: &SiteId) -> StoreResult<Vec<LimitWindow>> {
+        let mut windows: Vec<LimitWindow> = self
+            .lock()
+            .windows
+            .get(site)
+            .map(|w| w.values().cloned().collect())
+            .unwrap_or_default();
+        windows.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.id.cmp(&b.id)));
+        Ok(windows)
+    }
+
+    async fn put_ev_needs(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+        needs: &EvNeeds,
+    ) -> StoreResult<()> {
+        self.lock()
+            .needs
+            .insert((site.clone(), session.clone()), needs.clone());
+        Ok(())
+    }
+
+    async fn get_ev_needs(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+    ) -> StoreResult<Option<EvNeeds>> {
+        Ok(self
+            .lock()
+            .needs
+            .get(&(site.clone(), session.clone()))
+            .cloned())
+    }
+
+    async fn delete_ev_needs(&self, site: &SiteId, session: &SessionId) -> StoreResult<()> {
+        self.lock().needs.remove(&(site.clone(), session.clone()));
+        Ok(())
+    }
+
+    async fn put_sent_profile(
+        &self,
+        site: &SiteId,
+        charger: &ChargerId,
+        evse: EvseId,
+        limit: &ChargingLimit,
+    ) -> StoreResult<()> {
+        self.lock()
+            .sent
+            .entry(site.clone())
+            .or_default()
+            .insert((charger.clone(), evse), limit.clone());
+        Ok(())
+    }
+
+    async fn sent_profiles(
+        &self,
+        site: &SiteId,
+    ) -> StoreResult<Vec<(ChargerId, EvseId, ChargingLimit)>> {
+        Ok(self
+            .lock()
+            .sent
+            .get(site)
+            .map(|m| {
+                m.iter()
+                    .map(|((c, e), l)| (c.clone(), *e, l.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        time_to_live: Duration,
+    ) -> StoreResult<Option<Lease>> {
+        let now = self.now();
+        let until = now + ttl(time_to_live);
+        let mut state = self.lock();
+        if let Some((lease, expiry)) = state.leases.get_mut(name)
+            && *expiry > now
+        {
+            if lease.holder == holder {
+                *expiry = until;
+                return Ok(Some(lease.clone()));
+            }
+            return Ok(None);
+        }
+        let token = state.lease_tokens.entry(name.to_string()).or_default();
+        *token += 1;
+        let lease = Lease {
+            holder: holder.to_string(),
+            token: *token,
+        };
+        state
+            .leases
+            .insert(name.to_string(), (lease.clone(), until));
+        Ok(Some(lease))
+    }
+
+    async fn renew_lease(
+        &self,
+        name: &str,
+        lease: &Lease,
+        time_to_live: Duration,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let mut state = self.lock();
+        match state.leases.get_mut(name) {
+            Some((current, expiry)) if current == lease && *expiry > now => {
+                *expiry = now + ttl(time_to_live);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn release_lease(&self, name: &str, lease: &Lease) -> StoreResult<()> {
+        let mut state = self.lock();
+        if state.leases.get(name).is_some_and(|(l, _)| l == lease) {
+            state.leases.remove(name);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,52 @@
+//! The operator's network as configured (sites, chargers) and its live connector states.
+
+use async_trait::async_trait;
+use chargegrid_core::network::{Charger, ConnectorState, Network, Site};
+use chargegrid_core::{ChargerId, SiteId};
+
+use crate::StoreResult;
+
+/// Sites, chargers and connector states.
+///
+/// Configuration is written rarely (start-up, operator changes) and read often, so reads must
+/// be cheap. Writing a site or charger replaces the previous version whole.
+#[async_trait]
+pub trait NetworkStore: Send + Sync {
+    /// Writes every site and charger of `network` (replacing existing ones with the same id;
+    /// sites and chargers not in `network` are left alone).
+    async fn put_network(&self, network: &Network) -> StoreResult<()> {
+        for site in &network.sites {
+            self.put_site(site).await?;
+        }
+        for charger in &network.chargers {
+            self.put_charger(charger).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one site.
+    async fn put_site(&self, site: &Site) -> StoreResult<()>;
+
+    /// Reads one site.
+    async fn get_site(&self, id: &SiteId) -> StoreResult<Option<Site>>;
+
+    /// All sites, in id order.
+    async fn list_sites(&self) -> StoreResult<Vec<Site>>;
+
+    /// Writes one charger; its site must exist.
+    async fn put_charger(&self, charger: &Charger) -> StoreResult<()>;
+
+    /// Reads one charger.
+    async fn get_charger(&self, id: &ChargerId) -> StoreResult<Option<Charger>>;
+
+    /// The chargers of a site, in id order.
+    async fn chargers_of_site(&self, site: &SiteId) -> StoreResult<Vec<Charger>>;
+
+    /// Records a connector's latest reported state. A report older than the stored one (a
+    /// charger replaying queued messages) does not overwrite it; returns whether it was kept.
+    async fn put_connector_state(&self, state: &ConnectorState) -> StoreResult<bool>;
+
+    /// The latest state of each connector of a charger (connector 0 included if reported), in
+    /// connector order.
+    async fn connector_states(&self, charger: &ChargerId) -> StoreResult<Vec<ConnectorState>>;
+}

@@ -1,0 +1,141 @@
+//! [`AccountStore`] for the Redis store.
+
+use async_trait::async_trait;
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
+use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
+use redis::AsyncCommands;
+
+use super::{RedisStore, encode, keys, millis};
+use crate::{AccountStore, StoreError, StoreResult, TokenRecord};
+
+#[async_trait]
+impl AccountStore for RedisStore {
+    async fn create_driver(&self, driver: &Driver) -> StoreResult<()> {
+        let email = driver.email.to_lowercase();
+        let email_key = keys::driver_email(&email);
+        let claimed: bool = self.conn().set_nx(&email_key, driver.id.as_str()).await?;
+        if !claimed {
+            return Err(StoreError::Conflict(format!("account for {email}")));
+        }
+        let created: bool = self
+            .conn()
+            .set_nx(keys::driver(&driver.id), encode(driver)?)
+            .await?;
+        if !created {
+            let () = self.conn().del(&email_key).await?;
+            return Err(StoreError::Conflict(format!("driver {}", driver.id)));
+        }
+        Ok(())
+    }
+
+    async fn get_driver(&self, id: &DriverId) -> StoreResult<Option<Driver>> {
+        self.get_json(&keys::driver(id)).await
+    }
+
+    async fn find_driver_by_email(&self, email: &str) -> StoreResult<Option<Driver>> {
+        let id: Option<String> = self
+            .conn()
+            .get(keys::driver_email(&email.to_lowercase()))
+            .await?;
+        match id.and_then(|i| DriverId::new(i).ok()) {
+            Some(id) => self.get_driver(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn put_id_tag(&self, record: &IdTagRecord) -> StoreResult<()> {
+        let key = keys::id_tag(&record.tag.key());
+        let old: Option<IdTagRecord> = self.get_json(&key).await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        if let Some(d) = old
+            .and_then(|o| o.driver)
+            .filter(|d| Some(d) != record.driver.as_ref())
+        {
+            pipe.srem(keys::driver_tags(&d), record.tag.key()).ignore();
+        }
+        pipe.set(&key, encode(record)?).ignore();
+        if let Some(d) = &record.driver {
+            pipe.sadd(keys::driver_tags(d), record.tag.key()).ignore();
+        }
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn get_id_tag(&self, tag: &IdTag) -> StoreResult<Option<IdTagRecord>> {
+        self.get_json(&keys::id_tag(&tag.key())).await
+    }
+
+    async fn id_tags_of_driver(&self, driver: &DriverId) -> StoreResult<Vec<IdTagRecord>> {
+        let mut tags: Vec<String> = self.conn().smembers(keys::driver_tags(driver)).await?;
+        tags.sort();
+        let keys: Vec<String> = tags.iter().map(|t| keys::id_tag(t)).collect();
+        self.mget_json(&keys).await
+    }
+
+    async fn put_fleet(&self, fleet: &Fleet) -> StoreResult<()> {
+        self.set_json(&keys::fleet(&fleet.id), fleet).await
+    }
+
+    async fn get_fleet(&self, id: &FleetId) -> StoreResult<Option<Fleet>> {
+        self.get_json(&keys::fleet(id)).await
+    }
+
+    async fn put_vehicle(&self, vehicle: &Vehicle) -> StoreResult<()> {
+        let key = keys::vehicle(&vehicle.id);
+        let old: Option<Vehicle> = self.get_json(&key).await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        if let Some(f) = old
+            .and_then(|o| o.fleet)
+            .filter(|f| Some(f) != vehicle.fleet.as_ref())
+        {
+            pipe.srem(keys::fleet_vehicles(&f), vehicle.id.as_str())
+                .ignore();
+        }
+        pipe.set(&key, encode(vehicle)?).ignore();
+        if let Some(f) = &vehicle.fleet {
+            pipe.sadd(keys::fleet_vehicles(f), vehicle.id.as_str())
+                .ignore();
+        }
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn get_vehicle(&self, id: &VehicleId) -> StoreResult<Option<Vehicle>> {
+        self.get_json(&keys::vehicle(id)).await
+    }
+
+    async fn vehicles_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Vehicle>> {
+        let mut ids: Vec<String> = self.conn().smembers(keys::fleet_vehicles(fleet)).await?;
+        ids.sort();
+        let keys: Vec<String> = ids
+            .iter()
+            .filter_map(|i| VehicleId::new(i.as_str()).ok())
+            .map(|i| keys::vehicle(&i))
+            .collect();
+        self.mget_json(&keys).await
+    }
+
+    async fn put_token(&self, secret_hash: &str, record: &TokenRecord) -> StoreResult<()> {
+        let ttl = (record.expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        let () = self
+            .conn()
+            .pset_ex(keys::token(secret_hash), encode(record)?, millis(ttl))
+            .await?;
+        Ok(())
+    }
+
+    async fn get_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let record: Option<TokenRecord> = self.get_json(&keys::token(secret_hash)).await?;
+        // Redis expires the key; the check also covers clock skew between nodes and Redis.
+        Ok(record.filter(|r| r.expires_at > chrono::Utc::now()))
+    }
+
+    async fn revoke_token(&self, secret_hash: &str) -> StoreResult<()> {
+        let () = self.conn().del(keys::token(secret_hash)).await?;
+        Ok(())
+    }
+}

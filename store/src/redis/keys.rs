@@ -1,0 +1,119 @@
+//! Redis key names, in one place. A site's keys share the hash tag `{s:<site>}` so a Redis
+//! Cluster keeps them in one slot and multi-key updates of one site stay atomic; keys looked
+//! up by charger share `{c:<charger>}`. Ids cannot contain `{` or `}` (checked in the core),
+//! so a tag can never be broken by an id.
+
+use chargegrid_core::{ChargerId, DriverId, FleetId, NodeId, SessionId, SiteId, VehicleId};
+
+/// Every key starts with this, so chargegrid can share a Redis with other programs.
+pub const PREFIX: &str = "cg";
+
+pub fn sites() -> String {
+    format!("{PREFIX}:sites")
+}
+pub fn site(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:site")
+}
+pub fn site_chargers(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:chargers")
+}
+pub fn charger(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:charger")
+}
+pub fn connector_states(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:connectors")
+}
+pub fn connector_times(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:connector-times")
+}
+pub fn connection(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:node")
+}
+pub fn boot(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:boot")
+}
+pub fn transaction_counter() -> String {
+    format!("{PREFIX}:transaction-id")
+}
+pub fn transaction(charger: &ChargerId, transaction_id: &str) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:tx:{transaction_id}")
+}
+pub fn charger_active(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:active")
+}
+pub fn session(site: &SiteId, session: &SessionId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:session:{session}")
+}
+pub fn session_samples(site: &SiteId, session: &SessionId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:samples:{session}")
+}
+/// Where a session's document lives (its site is not known from the id alone).
+pub fn session_index(session: &SessionId) -> String {
+    format!("{PREFIX}:session:{session}")
+}
+pub fn site_active(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:active")
+}
+pub fn driver_sessions(driver: &DriverId) -> String {
+    format!("{PREFIX}:driver:{driver}:sessions")
+}
+pub fn fleet_sessions(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}:sessions")
+}
+pub fn driver(driver: &DriverId) -> String {
+    format!("{PREFIX}:driver:{driver}")
+}
+pub fn driver_email(email: &str) -> String {
+    format!("{PREFIX}:driver-email:{email}")
+}
+pub fn id_tag(key: &str) -> String {
+    format!("{PREFIX}:id-tag:{key}")
+}
+pub fn driver_tags(driver: &DriverId) -> String {
+    format!("{PREFIX}:driver:{driver}:id-tags")
+}
+pub fn fleet(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}")
+}
+pub fn fleet_vehicles(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}:vehicles")
+}
+pub fn vehicle(vehicle: &VehicleId) -> String {
+    format!("{PREFIX}:vehicle:{vehicle}")
+}
+pub fn token(secret_hash: &str) -> String {
+    format!("{PREFIX}:token:{secret_hash}")
+}
+pub fn allocation(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:allocation")
+}
+pub fn limit_windows(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:limit-windows")
+}
+pub fn ev_needs(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:ev-needs")
+}
+pub fn sent_profiles(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:sent-profiles")
+}
+pub fn lease(name: &str) -> String {
+    format!("{PREFIX}:{{lease:{name}}}")
+}
+pub fn lease_counter(name: &str) -> String {
+    format!("{PREFIX}:{{lease:{name}}}:token")
+}
+pub fn health_features(vehicle: &VehicleId) -> String {
+    format!("{PREFIX}:{{v:{vehicle}}}:health-features")
+}
+pub fn health_report(vehicle: &VehicleId) -> String {
+    format!("{PREFIX}:{{v:{vehicle}}}:health-report")
+}
+pub fn fleet_reports(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}:health-vehicles")
+}
+pub fn command_channel(node: &NodeId) -> String {
+    format!("{PREFIX}:cmd:{node}")
+}
+pub fn reply_channel(node: &NodeId) -> String {
+    format!("{PREFIX}:reply:{node}")
+}

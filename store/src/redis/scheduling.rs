@@ -1,0 +1,169 @@
+//! [`SchedulerStore`] for the Redis store. Leases are a key with an expiry plus a counter that
+//! hands out fencing tokens, changed only by Lua scripts.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chargegrid_core::command::ChargingLimit;
+use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
+use redis::AsyncCommands;
+
+use super::{RedisStore, decode, encode, keys, millis, scripts};
+use crate::{EvNeeds, Lease, LimitWindow, SchedulerStore, SiteAllocation, StoreError, StoreResult};
+
+fn lease_value(lease: &Lease) -> String {
+    format!("{}:{}", lease.token, lease.holder)
+}
+
+fn parse_lease(key: &str, value: &str) -> StoreResult<Lease> {
+    let corrupt = || StoreError::Corrupt {
+        key: key.to_string(),
+        reason: format!("bad lease value {value:?}"),
+    };
+    let (token, holder) = value.split_once(':').ok_or_else(corrupt)?;
+    Ok(Lease {
+        holder: holder.to_string(),
+        token: token.parse().map_err(|_| corrupt())?,
+    })
+}
+
+#[async_trait]
+impl SchedulerStore for RedisStore {
+    async fn put_allocation(&self, allocation: &SiteAllocation) -> StoreResult<()> {
+        self.set_json(&keys::allocation(&allocation.site), allocation)
+            .await
+    }
+
+    async fn get_allocation(&self, site: &SiteId) -> StoreResult<Option<SiteAllocation>> {
+        self.get_json(&keys::allocation(site)).await
+    }
+
+    async fn put_limit_window(&self, site: &SiteId, window: &LimitWindow) -> StoreResult<()> {
+        let () = self
+            .conn()
+            .hset(keys::limit_windows(site), &window.id, encode(window)?)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_limit_window(&self, site: &SiteId, id: &str) -> StoreResult<bool> {
+        let n: i32 = self.conn().hdel(keys::limit_windows(site), id).await?;
+        Ok(n == 1)
+    }
+
+    async fn limit_windows(&self, site: &SiteId) -> StoreResult<Vec<LimitWindow>> {
+        let key = keys::limit_windows(site);
+        let all: Vec<(String, String)> = self.conn().hgetall(&key).await?;
+        let mut windows = all
+            .iter()
+            .map(|(_, text)| decode::<LimitWindow>(&key, text))
+            .collect::<StoreResult<Vec<_>>>()?;
+        windows.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.id.cmp(&b.id)));
+        Ok(windows)
+    }
+
+    async fn put_ev_needs(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+        needs: &EvNeeds,
+    ) -> StoreResult<()> {
+        let () = self
+            .conn()
+            .hset(keys::ev_needs(site), session.as_str(), encode(needs)?)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_ev_needs(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+    ) -> StoreResult<Option<EvNeeds>> {
+        let key = keys::ev_needs(site);
+        let raw: Option<String> = self.conn().hget(&key, session.as_str()).await?;
+        raw.map(|text| decode(&key, &text)).transpose()
+    }
+
+    async fn delete_ev_needs(&self, site: &SiteId, session: &SessionId) -> StoreResult<()> {
+        let _: i32 = self
+            .conn()
+            .hdel(keys::ev_needs(site), session.as_str())
+            .await?;
+        Ok(())
+    }
+
+    async fn put_sent_profile(
+        &self,
+        site: &SiteId,
+        charger: &ChargerId,
+        evse: EvseId,
+        limit: &ChargingLimit,
+    ) -> StoreResult<()> {
+        let field = format!("{charger}/{}", evse.0);
+        let () = self
+            .conn()
+            .hset(keys::sent_profiles(site), field, encode(limit)?)
+            .await?;
+        Ok(())
+    }
+
+    async fn sent_profiles(
+        &self,
+        site: &SiteId,
+    ) -> StoreResult<Vec<(ChargerId, EvseId, ChargingLimit)>> {
+        let key = keys::sent_profiles(site);
+        let all: Vec<(String, String)> = self.conn().hgetall(&key).await?;
+        let mut out = Vec::with_capacity(all.len());
+        for (field, text) in &all {
+            let parsed = field
+                .rsplit_once('/')
+                .and_then(|(c, e)| Some((ChargerId::new(c).ok()?, EvseId(e.parse().ok()?))));
+            let Some((charger, evse)) = parsed else {
+                return Err(StoreError::Corrupt {
+                    key: key.clone(),
+                    reason: format!("bad field {field:?}"),
+                });
+            };
+            out.push((charger, evse, decode(&key, text)?));
+        }
+        out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        Ok(out)
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<Lease>> {
+        let key = keys::lease(name);
+        let value: Option<String> = scripts::ACQUIRE_LEASE
+            .key(&key)
+            .key(keys::lease_counter(name))
+            .arg(holder)
+            .arg(millis(ttl))
+            .invoke_async(&mut self.conn())
+            .await?;
+        value.map(|v| parse_lease(&key, &v)).transpose()
+    }
+
+    async fn renew_lease(&self, name: &str, lease: &Lease, ttl: Duration) -> StoreResult<bool> {
+        let extended: i32 = scripts::EXPIRE_IF_EQUAL
+            .key(keys::lease(name))
+            .arg(lease_value(lease))
+            .arg(millis(ttl))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(extended == 1)
+    }
+
+    async fn release_lease(&self, name: &str, lease: &Lease) -> StoreResult<()> {
+        let _: i32 = scripts::DELETE_IF_EQUAL
+            .key(keys::lease(name))
+            .arg(lease_value(lease))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! Lua scripts for the few updates that must compare and set in one step.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Extends KEYS[1] by ARGV[2] ms if it holds ARGV[1]; 1 if extended.
+pub static EXPIRE_IF_EQUAL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          end
+          return 0",
+    )
+});
+
+/// Deletes KEYS[1] if it holds ARGV[1]; 1 if deleted.
+pub static DELETE_IF_EQUAL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('DEL', KEYS[1])
+          end
+          return 0",
+    )
+});
+
+/// Next transaction id in 1..=2^31-1, wrapping to 1.
+pub static NEXT_TRANSACTION_ID: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local v = redis.call('INCR', KEYS[1])
+          if v > 2147483647 then
+            redis.call('SET', KEYS[1], 1)
+            v = 1
+          end
+          return v",
+    )
+});
+
+/// Stores connector state ARGV[2] under field ARGV[1] unless the stored one is newer than
+/// ARGV[3] (ms). KEYS: states hash, times hash. 1 if stored.
+pub static PUT_IF_NOT_OLDER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local t = redis.call('HGET', KEYS[2], ARGV[1])
+          if t and tonumber(t) > tonumber(ARGV[3]) then
+            return 0
+          end
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+          redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+          return 1",
+    )
+});
+
+/// Lease acquisition. KEYS: lease, counter. ARGV: holder, ttl ms. Returns "token:holder" of the
+/// lease now held by ARGV[1], or false when another holder has it.
+pub static ACQUIRE_LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local cur = redis.call('GET', KEYS[1])
+          if cur then
+            local sep = string.find(cur, ':', 1, true)
+            if string.sub(cur, sep + 1) == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return cur
+            end
+            return false
+          end
+          local t = redis.call('INCR', KEYS[2])
+          local v = tostring(t) .. ':' .. ARGV[1]
+          redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
+          return v",
+    )
+});

@@ -1,0 +1,250 @@
+//! [`SessionStore`] for the Redis store. A session's document and samples live under its
+//! site's hash tag; small index keys map session ids and (charger, transaction id) to it.
+
+use async_trait::async_trait;
+use chargegrid_core::meter::MeterSample;
+use chargegrid_core::session::Session;
+use chargegrid_core::{ChargerId, DriverId, FleetId, SessionId, SiteId};
+use chrono::{DateTime, Utc};
+use redis::AsyncCommands;
+
+use super::{RedisStore, decode, encode, keys, scripts};
+use crate::{HistoryPage, SessionStore, StoreError, StoreResult};
+
+impl RedisStore {
+    /// A page of a history sorted set (score: start time in ms), newest first.
+    async fn history(
+        &self,
+        index: String,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<HistoryPage> {
+        let max = match before {
+            Some(b) => format!("({}", b.timestamp_millis()),
+            None => "+inf".to_string(),
+        };
+        let count = isize::try_from(limit.saturating_add(1)).unwrap_or(isize::MAX);
+        let mut ids: Vec<String> = self
+            .conn()
+            .zrevrangebyscore_limit(&index, max, "-inf", 0, count)
+            .await?;
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        let index_keys: Vec<String> = ids
+            .iter()
+            .filter_map(|id| SessionId::new(id.as_str()).ok())
+            .map(|id| keys::session_index(&id))
+            .collect();
+        let doc_keys = self.resolve_docs(&index_keys).await?;
+        let sessions: Vec<Session> = self.mget_json(&doc_keys).await?;
+        Ok(HistoryPage {
+            next_before: if more {
+                sessions.last().map(|s| s.started_at)
+            } else {
+                None
+            },
+            sessions,
+        })
+    }
+
+    /// Follows index keys to document keys (one round trip), skipping missing ones.
+    async fn resolve_docs(&self, index_keys: &[String]) -> StoreResult<Vec<String>> {
+        if index_keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for key in index_keys {
+            pipe.get(key);
+        }
+        let docs: Vec<Option<String>> = pipe.query_async(&mut self.conn()).await?;
+        Ok(docs.into_iter().flatten().collect())
+    }
+
+    async fn sessions_in_set(
+        &self,
+        set: String,
+        site_of: impl Fn(&SessionId) -> Option<String>,
+    ) -> StoreResult<Vec<Session>> {
+        let mut ids: Vec<String> = self.conn().smembers(&set).await?;
+        ids.sort();
+        let ids: Vec<SessionId> = ids
+            .into_iter()
+            .filter_map(|i| SessionId::new(i).ok())
+            .collect();
+        let mut doc_keys = Vec::with_capacity(ids.len());
+        let mut unknown = Vec::new();
+        for id in &ids {
+            match site_of(id) {
+                Some(key) => doc_keys.push(key),
+                None => unknown.push(keys::session_index(id)),
+            }
+        }
+        doc_keys.extend(self.resolve_docs(&unknown).await?);
+        self.mget_json(&doc_keys).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn next_transaction_id(&self) -> StoreResult<i32> {
+        let id: i64 = scripts::NEXT_TRANSACTION_ID
+            .key(keys::transaction_counter())
+            .invoke_async(&mut self.conn())
+            .await?;
+        i32::try_from(id).map_err(|_| StoreError::Corrupt {
+            key: keys::transaction_counter(),
+            reason: format!("{id} is not a 32-bit id"),
+        })
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let doc = keys::session(&session.site, &session.id);
+        let index = keys::session_index(&session.id);
+        let tx = keys::transaction(&session.charger, &session.transaction_id);
+        // Claim the unique keys first; undo the first claim if the second fails.
+        let claimed: bool = self.conn().set_nx(&index, &doc).await?;
+        if !claimed {
+            return Err(StoreError::Conflict(format!("session {}", session.id)));
+        }
+        let claimed: bool = self.conn().set_nx(&tx, session.id.as_str()).await?;
+        if !claimed {
+            let () = self.conn().del(&index).await?;
+            return Err(StoreError::Conflict(format!(
+                "transaction {} on {}",
+                session.transaction_id, session.charger
+            )));
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic().set(&doc, encode(session)?).ignore();
+        if session.is_active() {
+            pipe.sadd(keys::site_active(&session.site), session.id.as_str())
+                .ignore()
+                .sadd(keys::charger_active(&session.charger), session.id.as_str())
+                .ignore();
+        }
+        let score = session.started_at.timestamp_millis();
+        if let Some(driver) = &session.driver {
+            pipe.zadd(keys::driver_sessions(driver), session.id.as_str(), score)
+                .ignore();
+        }
+        if let Some(fleet) = &session.fleet {
+            pipe.zadd(keys::fleet_sessions(fleet), session.id.as_str(), score)
+                .ignore();
+        }
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn update_session(
+        &self,
+        session: &Session,
+        new_samples: &[MeterSample],
+    ) -> StoreResult<()> {
+        let doc = keys::session(&session.site, &session.id);
+        let old: Option<Session> = self.get_json(&doc).await?;
+        let Some(old) = old else {
+            return Err(StoreError::NotFound(format!("session {}", session.id)));
+        };
+        let mut pipe = redis::pipe();
+        pipe.atomic().set(&doc, encode(session)?).ignore();
+        if !new_samples.is_empty() {
+            let encoded = new_samples
+                .iter()
+                .map(encode)
+                .collect::<StoreResult<Vec<_>>>()?;
+            pipe.rpush(keys::session_samples(&session.site, &session.id), encoded)
+                .ignore();
+        }
+        if !session.is_active() {
+            pipe.srem(keys::site_active(&session.site), session.id.as_str())
+                .ignore()
+                .srem(keys::charger_active(&session.charger), session.id.as_str())
+                .ignore();
+        }
+        let score = session.started_at.timestamp_millis();
+        if old.driver != session.driver || old.started_at != session.started_at {
+            if let Some(d) = &old.driver {
+                pipe.zrem(keys::driver_sessions(d), session.id.as_str())
+                    .ignore();
+            }
+            if let Some(d) = &session.driver {
+                pipe.zadd(keys::driver_sessions(d), session.id.as_str(), score)
+                    .ignore();
+            }
+        }
+        if old.fleet != session.fleet || old.started_at != session.started_at {
+            if let Some(f) = &old.fleet {
+                pipe.zrem(keys::fleet_sessions(f), session.id.as_str())
+                    .ignore();
+            }
+            if let Some(f) = &session.fleet {
+                pipe.zadd(keys::fleet_sessions(f), session.id.as_str(), score)
+                    .ignore();
+            }
+        }
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        let doc: Option<String> = self.conn().get(keys::session_index(id)).await?;
+        match doc {
+            Some(doc) => self.get_json(&doc).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn find_by_transaction(
+        &self,
+        charger: &ChargerId,
+        transaction_id: &str,
+    ) -> StoreResult<Option<Session>> {
+        let id: Option<String> = self
+            .conn()
+            .get(keys::transaction(charger, transaction_id))
+            .await?;
+        match id.and_then(|i| SessionId::new(i).ok()) {
+            Some(id) => self.get_session(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn active_sessions(&self, site: &SiteId) -> StoreResult<Vec<Session>> {
+        self.sessions_in_set(keys::site_active(site), |id| Some(keys::session(site, id)))
+            .await
+    }
+
+    async fn active_sessions_of_charger(&self, charger: &ChargerId) -> StoreResult<Vec<Session>> {
+        self.sessions_in_set(keys::charger_active(charger), |_| None)
+            .await
+    }
+
+    async fn sessions_of_driver(
+        &self,
+        driver: &DriverId,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<HistoryPage> {
+        self.history(keys::driver_sessions(driver), before, limit)
+            .await
+    }
+
+    async fn sessions_of_fleet(
+        &self,
+        fleet: &FleetId,
+        before: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> StoreResult<HistoryPage> {
+        self.history(keys::fleet_sessions(fleet), before, limit)
+            .await
+    }
+
+    async fn samples(&self, session: &SessionId) -> StoreResult<Vec<MeterSample>> {
+        let Some(found) = self.get_session(session).await? else {
+            return Ok(Vec::new());
+        };
+        let key = keys::session_samples(&found.site, session);
+        let raw: Vec<String> = self.conn().lrange(&key, 0, -1).await?;
+        raw.iter().map(|text| decode(&key, text)).collect()
+    }
+}

@@ -1,0 +1,65 @@
+//! Which chargegrid node holds each charger's WebSocket: written by gateways, read by anyone
+//! who sends a command. Entries expire unless refreshed, so a crashed node's chargers are
+//! released by themselves.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chargegrid_core::{ChargerId, NodeId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreResult;
+
+/// What a charger said about itself in its last BootNotification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BootInfo {
+    /// Vendor.
+    pub vendor: String,
+    /// Model.
+    pub model: String,
+    /// Serial number, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// Firmware version, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware_version: Option<String>,
+    /// OCPP version spoken on that connection.
+    pub ocpp_version: chargegrid_core::network::OcppVersion,
+    /// When (UTC).
+    pub booted_at: DateTime<Utc>,
+}
+
+/// Charger → node ownership, with a time to live.
+#[async_trait]
+pub trait ConnectionRegistry: Send + Sync {
+    /// Records that `node` now holds the charger's socket (replacing any previous owner).
+    async fn register_connection(
+        &self,
+        charger: &ChargerId,
+        node: &NodeId,
+        ttl: Duration,
+    ) -> StoreResult<()>;
+
+    /// Extends the entry if `node` still owns it; returns false if another node took over or
+    /// the entry expired (the caller should then re-register or drop the socket).
+    async fn refresh_connection(
+        &self,
+        charger: &ChargerId,
+        node: &NodeId,
+        ttl: Duration,
+    ) -> StoreResult<bool>;
+
+    /// Removes the entry only if `node` still owns it (a late disconnect on an old node must not
+    /// unregister the new connection); returns whether it was removed.
+    async fn unregister_connection(&self, charger: &ChargerId, node: &NodeId) -> StoreResult<bool>;
+
+    /// The node holding the charger's socket, if any.
+    async fn locate(&self, charger: &ChargerId) -> StoreResult<Option<NodeId>>;
+
+    /// Records the charger's last BootNotification.
+    async fn put_boot_info(&self, charger: &ChargerId, info: &BootInfo) -> StoreResult<()>;
+
+    /// The charger's last BootNotification.
+    async fn boot_info(&self, charger: &ChargerId) -> StoreResult<Option<BootInfo>>;
+}

@@ -1,0 +1,171 @@
+//! The scheduler's state: per-site allocations and headroom, limit windows (demand response),
+//! EV charging needs, profiles last sent to chargers, and leases so exactly one scheduler
+//! instance acts for a site at a time.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chargegrid_core::command::ChargingLimit;
+use chargegrid_core::limits::Limit;
+use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId, WattHours, Watts};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreResult;
+
+/// One session's share of a site's power.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionAllocation {
+    /// The session.
+    pub session: SessionId,
+    /// Its charger.
+    pub charger: ChargerId,
+    /// Its EVSE.
+    pub evse: EvseId,
+    /// Power granted.
+    pub power: Watts,
+}
+
+/// The scheduler's latest decision for a site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteAllocation {
+    /// The site.
+    pub site: SiteId,
+    /// When it was computed (UTC).
+    pub computed_at: DateTime<Utc>,
+    /// The site limit in force when computed.
+    pub limit: Watts,
+    /// Power the site could still give a new EV without taking from others.
+    pub headroom: Watts,
+    /// Per session.
+    pub sessions: Vec<SessionAllocation>,
+}
+
+/// A time window during which a site's limit is lowered (or raised), e.g. demand response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitWindow {
+    /// Id, unique within the site.
+    pub id: String,
+    /// Start (UTC, inclusive).
+    pub from: DateTime<Utc>,
+    /// End (UTC, exclusive); open-ended when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    /// The limit in force during the window (intersected with the grid limit).
+    pub limit: Limit,
+    /// Why (shown to operators).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Where an EV's needs came from, in order of trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedsSource {
+    /// The EV itself (ISO 15118 NotifyEVChargingNeeds).
+    Vehicle,
+    /// The driver, through the app.
+    Driver,
+    /// The fleet's default.
+    Fleet,
+    /// Learned from history.
+    Estimated,
+}
+
+/// What an EV needs from a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvNeeds {
+    /// Energy still wanted, as stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy: Option<WattHours>,
+    /// When the EV will leave (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure: Option<DateTime<Utc>>,
+    /// Smallest power the EV accepts, if it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_power: Option<Watts>,
+    /// Largest power the EV accepts, if it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_power: Option<Watts>,
+    /// Where this came from.
+    pub source: NeedsSource,
+    /// When it was said (UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A lease held by one instance, with a fencing token that only grows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The holder's id.
+    pub holder: String,
+    /// Fencing token: strictly greater for each new holder, so a stale holder's writes can be
+    /// told apart.
+    pub token: u64,
+}
+
+/// The scheduler's state.
+#[async_trait]
+pub trait SchedulerStore: Send + Sync {
+    /// Writes a site's allocation.
+    async fn put_allocation(&self, allocation: &SiteAllocation) -> StoreResult<()>;
+
+    /// Reads a site's latest allocation.
+    async fn get_allocation(&self, site: &SiteId) -> StoreResult<Option<SiteAllocation>>;
+
+    /// Adds or replaces a limit window.
+    async fn put_limit_window(&self, site: &SiteId, window: &LimitWindow) -> StoreResult<()>;
+
+    /// Removes a limit window; returns whether it existed.
+    async fn delete_limit_window(&self, site: &SiteId, id: &str) -> StoreResult<bool>;
+
+    /// A site's limit windows, ordered by start.
+    async fn limit_windows(&self, site: &SiteId) -> StoreResult<Vec<LimitWindow>>;
+
+    /// Sets a session's needs (replacing earlier ones).
+    async fn put_ev_needs(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+        needs: &EvNeeds,
+    ) -> StoreResult<()>;
+
+    /// A session's needs.
+    async fn get_ev_needs(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+    ) -> StoreResult<Option<EvNeeds>>;
+
+    /// Forgets a session's needs (when it ends).
+    async fn delete_ev_needs(&self, site: &SiteId, session: &SessionId) -> StoreResult<()>;
+
+    /// Records the profile last sent to an EVSE (accepted by the charger).
+    async fn put_sent_profile(
+        &self,
+        site: &SiteId,
+        charger: &ChargerId,
+        evse: EvseId,
+        limit: &ChargingLimit,
+    ) -> StoreResult<()>;
+
+    /// Profiles last sent to a site's EVSEs.
+    async fn sent_profiles(
+        &self,
+        site: &SiteId,
+    ) -> StoreResult<Vec<(ChargerId, EvseId, ChargingLimit)>>;
+
+    /// Takes the named lease for `holder` if it is free (or already `holder`'s), for `ttl`.
+    /// Returns the lease when held by `holder` afterwards, `None` when someone else holds it.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<Option<Lease>>;
+
+    /// Extends a lease if `lease` is still the current one; returns false if it was lost.
+    async fn renew_lease(&self, name: &str, lease: &Lease, ttl: Duration) -> StoreResult<bool>;
+
+    /// Gives a lease up if `lease` is still the current one.
+    async fn release_lease(&self, name: &str, lease: &Lease) -> StoreResult<()>;
+}

@@ -1,0 +1,13 @@
+//! Test harness shared by the end-to-end tests: real servers, never mocks.
+//!
+//! [`RedisServer`] starts a private `redis-server` on a free loopback port and kills it on
+//! drop; [`ChildProcess`] runs the real `chargegrid` binary the same way; [`free_port`] finds a
+//! port to bind. The app itself is started in-process with `chargegrid::App` on port 0.
+
+mod child;
+mod ports;
+mod redis_server;
+
+pub use child::ChildProcess;
+pub use ports::free_port;
+pub use redis_server::RedisServer;
