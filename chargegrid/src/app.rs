@@ -152,6 +152,20 @@ impl App {
             gw_config.heartbeat_interval = config.ocpp.heartbeat_interval;
             gw_config.call_timeout = config.ocpp.call_timeout;
             gw_config.max_frame_bytes = config.ocpp.max_frame_bytes;
+            gw_config.accept_unknown_id_tags = config.ocpp.accept_unknown_id_tags;
+            gw_config.ping_interval = config.ocpp.ping_interval;
+            gw_config.schemas = match &config.ocpp.schemas_dir {
+                Some(dir) => Some(Arc::new(
+                    chargegrid_ocpp::schema::Schemas::load(dir)
+                        .map_err(|e| ConfigError::Schemas(e.to_string()))?,
+                )),
+                None => {
+                    tracing::warn!(
+                        "ocpp.schemas_dir not set: payloads are checked by typed decoding only, not against the official OCA schemas"
+                    );
+                    None
+                }
+            };
             let gateway = Gateway::new(
                 gw_config,
                 store.clone(),

@@ -56,6 +56,12 @@ struct ServeArgs {
     /// Accept chargers that are not in the network (development only).
     #[arg(long)]
     allow_unknown_chargers: bool,
+    /// Authorise id tags the network does not know (development only).
+    #[arg(long)]
+    accept_unknown_id_tags: bool,
+    /// Directory with the official OCA JSON schemas (v16/, v201/).
+    #[arg(long, value_name = "DIR")]
+    ocpp_schemas: Option<PathBuf>,
     /// This node's id in a cluster.
     #[arg(long, value_name = "ID")]
     node_id: Option<String>,
@@ -81,6 +87,16 @@ impl ServeArgs {
             self.network.as_ref().map(|p| p.display()),
         );
         o.set("--node-id", "node_id", self.node_id.as_ref());
+        o.set(
+            "--ocpp-schemas",
+            "ocpp.schemas_dir",
+            self.ocpp_schemas.as_ref().map(|p| p.display()),
+        );
+        o.set(
+            "--accept-unknown-id-tags",
+            "ocpp.accept_unknown_id_tags",
+            self.accept_unknown_id_tags.then_some("true"),
+        );
         o.set(
             "--allow-unknown-chargers",
             "ocpp.allow_unknown_chargers",

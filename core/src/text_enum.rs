@@ -21,6 +21,14 @@ macro_rules! text_enum {
         }
 
         impl $name {
+            /// The value for a text (unknown text becomes `Other`).
+            pub fn from_text(s: &str) -> Self {
+                match s {
+                    $( $text $(| $alias)* => Self::$variant, )+
+                    other => Self::Other(other.to_string()),
+                }
+            }
+
             /// The canonical text of this value.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -33,10 +41,7 @@ macro_rules! text_enum {
         impl std::str::FromStr for $name {
             type Err = std::convert::Infallible;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(match s {
-                    $( $text $(| $alias)* => Self::$variant, )+
-                    other => Self::Other(other.to_string()),
-                })
+                Ok(Self::from_text(s))
             }
         }
 
@@ -55,7 +60,7 @@ macro_rules! text_enum {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                Ok(s.parse().unwrap_or_else(|never: std::convert::Infallible| match never {}))
+                Ok(Self::from_text(&s))
             }
         }
     };

@@ -1,8 +1,10 @@
 //! Gateway settings, filled by the binary from its configuration.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chargegrid_core::NodeId;
+use chargegrid_ocpp::schema::Schemas;
 
 /// What the gateway needs to know.
 #[derive(Debug, Clone)]
@@ -20,6 +22,11 @@ pub struct GatewayConfig {
     pub max_frame_bytes: usize,
     /// Interval of WebSocket pings; a socket that answers none for two intervals is dead.
     pub ping_interval: Duration,
+    /// Authorise id tags the network does not know (development and demos).
+    pub accept_unknown_id_tags: bool,
+    /// Official OCA schemas to validate every payload against; without them payloads are
+    /// only checked by their typed decoding.
+    pub schemas: Option<Arc<Schemas>>,
 }
 
 impl GatewayConfig {
@@ -32,6 +39,8 @@ impl GatewayConfig {
             call_timeout: Duration::from_secs(30),
             max_frame_bytes: 64 * 1024,
             ping_interval: Duration::from_secs(25),
+            accept_unknown_id_tags: false,
+            schemas: None,
         }
     }
 

@@ -3,7 +3,9 @@
 //! connection registry entry fresh. Bad input gets a CALLERROR and the connection stays up.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use chargegrid_core::ChargerId;
@@ -24,6 +26,20 @@ pub(crate) struct ConnectionContext {
     pub gateway: Gateway,
     pub charger: ChargerId,
     pub version: OcppVersion,
+    /// The charger's configuration, `None` for an unknown charger (allowed in development).
+    pub config: Option<chargegrid_core::network::Charger>,
+    /// The registration decided at this connection's boot, if it booted.
+    pub registration: Option<chargegrid_core::network::Registration>,
+    /// When this connection opened (UTC); messages stamped well before it were queued offline.
+    pub connected_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ConnectionContext {
+    /// Whether something stamped `at` happened before this connection (allowing a minute of
+    /// clock skew), i.e. while the charger was offline.
+    pub fn happened_offline(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        at + chrono::Duration::seconds(60) < self.connected_at
+    }
 }
 
 /// A CALL we sent and wait an answer for.
@@ -85,11 +101,21 @@ pub(crate) async fn run(
         .inc();
     tracing::info!(%charger, version = version.label(), "charger connected");
 
+    let config = match inner.store.get_charger(&charger).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(%charger, error = %e, "charger configuration unavailable");
+            None
+        }
+    };
     let mut conn = Connection {
         ctx: ConnectionContext {
             gateway: gateway.clone(),
             charger: charger.clone(),
             version,
+            config,
+            registration: None,
+            connected_at: inner.clock.now(),
         },
         socket,
         commands: rx,
@@ -411,7 +437,7 @@ async fn refresh_registration(ctx: &ConnectionContext) -> Option<CloseReason> {
 
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
+        Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
 }

@@ -1,20 +1,129 @@
-//! Routes a charger's CALL to the handler for its action and version. Actions without a
-//! handler are answered `NotImplemented`, as OCPP-J requires.
+//! The path of every charger CALL: is the action known, may the charger send it yet, does the
+//! payload match the official schema (when configured), then the version's handler, and finally
+//! a check of our own answer against its schema. Each refusal is the CALLERROR the spec names;
+//! only queued transaction data with an out-of-enum or badly formatted value is let through
+//! (and counted), because refusing it would make the charger resend it forever.
 
+use chargegrid_core::network::OcppVersion;
+use chargegrid_ocpp::decode::decode as decode_payload;
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::connection::ConnectionContext;
+use crate::service::registration;
+
+/// Actions whose schema violations of the value-only kind are tolerated.
+const LENIENT: &[&str] = &[
+    "MeterValues",
+    "StartTransaction",
+    "StatusNotification",
+    "StopTransaction",
+    "TransactionEvent",
+];
+
+/// A CALLERROR answering `call`.
+pub(crate) fn call_error(call: &Call, code: ErrorCode, description: String) -> CallError {
+    CallError {
+        id: call.id.clone(),
+        code,
+        description,
+        details: Value::Object(Default::default()),
+    }
+}
+
+/// Decodes the call's payload, or the CALLERROR for it.
+pub(crate) fn decode<T: DeserializeOwned>(call: &Call) -> Result<T, CallError> {
+    decode_payload(&call.payload).map_err(|e| call_error(call, e.code, e.message))
+}
+
+/// The CALLERROR for a store failure: InternalError, so the charger retries later and nothing
+/// is acknowledged that was not stored.
+pub(crate) fn store_error(call: &Call, e: &chargegrid_store::StoreError) -> CallError {
+    tracing::error!(action = %call.action, error = %e, "store failed while handling a call");
+    call_error(
+        call,
+        ErrorCode::InternalError,
+        "temporary failure, retry later".into(),
+    )
+}
 
 /// Handles one CALL; the answer payload, or the CALLERROR to send.
 pub(crate) async fn handle_call(
-    _ctx: &mut ConnectionContext,
+    ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
-    Err(CallError {
-        id: call.id.clone(),
-        code: ErrorCode::NotImplemented,
-        description: format!("action {} is not implemented", call.action),
-        details: Value::Object(Default::default()),
-    })
+    if chargegrid_ocpp::actions::known(&call.action).is_none() {
+        return Err(call_error(
+            call,
+            ErrorCode::NotImplemented,
+            format!("unknown action {}", call.action),
+        ));
+    }
+    if !registration::may_send(ctx, &call.action) {
+        return Err(call_error(
+            call,
+            ErrorCode::SecurityError,
+            "the charger is not accepted (BootNotification first, or wait for acceptance)".into(),
+        ));
+    }
+    let inner = ctx.gateway.inner.clone();
+    let schemas = inner
+        .config
+        .schemas
+        .as_ref()
+        .and_then(|s| s.for_version(ctx.version));
+    if let Some(schemas) = schemas
+        && let Some(violations) = schemas.check_request(&call.action, &call.payload)
+        && let Some(first) = violations.first()
+    {
+        let tolerable =
+            LENIENT.contains(&call.action.as_str()) && violations.iter().all(|v| v.value_only);
+        if tolerable {
+            inner
+                .metrics
+                .frames_rejected
+                .with_label_values(&["tolerated"])
+                .inc();
+            tracing::warn!(charger = %ctx.charger, action = %call.action, violation = %first.message, "schema violation tolerated in transaction data");
+        } else {
+            inner
+                .metrics
+                .frames_rejected
+                .with_label_values(&["schema"])
+                .inc();
+            return Err(call_error(
+                call,
+                first.code,
+                format!("{} at {:?}", first.message, first.path),
+            ));
+        }
+    }
+    let answer = match ctx.version {
+        OcppVersion::V16 => crate::v16::handle(ctx, call).await?,
+        OcppVersion::V201 => {
+            return Err(call_error(
+                call,
+                ErrorCode::NotImplemented,
+                format!("{} is not implemented for OCPP 2.0.1 yet", call.action),
+            ));
+        }
+    };
+    if let Some(schemas) = schemas
+        && let Some(violations) = schemas.check_response(&call.action, &answer)
+        && let Some(first) = violations.first()
+    {
+        inner
+            .metrics
+            .frames_rejected
+            .with_label_values(&["own_answer_invalid"])
+            .inc();
+        tracing::error!(action = %call.action, violation = %first.message, answer = %answer, "our answer breaks its schema");
+        return Err(call_error(
+            call,
+            ErrorCode::InternalError,
+            "internal error".into(),
+        ));
+    }
+    Ok(answer)
 }

@@ -10,6 +10,8 @@ mod local;
 mod metrics;
 mod replay;
 mod server;
+mod service;
+mod v16;
 
 pub use config::GatewayConfig;
 pub use metrics::GatewayMetrics;

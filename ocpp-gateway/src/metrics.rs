@@ -23,6 +23,10 @@ pub struct GatewayMetrics {
     pub handle_seconds: HistogramVec,
     /// Handshakes refused, by reason.
     pub handshakes_refused: IntCounterVec,
+    /// Meter-data messages by how they found their session (exact, reconciled, orphan).
+    pub meter_values: IntCounterVec,
+    /// Meter readings ignored, by kind (backwards register, unreadable value).
+    pub register_anomalies: IntCounterVec,
 }
 
 impl GatewayMetrics {
@@ -88,7 +92,23 @@ impl GatewayMetrics {
                 ),
                 &["reason"],
             )?,
+            meter_values: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_meter_messages_total",
+                    "Meter values and stops by how their session was found",
+                ),
+                &["match"],
+            )?,
+            register_anomalies: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_meter_readings_ignored_total",
+                    "Meter readings ignored",
+                ),
+                &["kind"],
+            )?,
         };
+        registry.register(Box::new(m.meter_values.clone()))?;
+        registry.register(Box::new(m.register_anomalies.clone()))?;
         registry.register(Box::new(m.connected.clone()))?;
         registry.register(Box::new(m.opened.clone()))?;
         registry.register(Box::new(m.closed.clone()))?;

@@ -24,7 +24,6 @@ pub struct Gateway {
 pub(crate) struct Inner {
     pub config: GatewayConfig,
     pub store: Arc<dyn Store>,
-    #[expect(dead_code, reason = "read by the OCPP handlers, which come next")]
     pub clock: Arc<dyn Clock>,
     pub metrics: GatewayMetrics,
     pub local: LocalConnections,

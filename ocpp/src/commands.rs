@@ -9,17 +9,16 @@ use crate::OcppVersion;
 /// The action and payload for `command` on a charger speaking `version`, or why it cannot be
 /// expressed.
 pub fn render(version: OcppVersion, command: &ChargerCommand) -> Result<(String, Value), String> {
-    match command {
-        ChargerCommand::Raw { action, payload } => {
-            if crate::actions::known(action).is_none() {
-                return Err(format!("unknown action {action}"));
+    match version {
+        OcppVersion::V16 => crate::v16::commands::render(command),
+        OcppVersion::V201 => match command {
+            ChargerCommand::Raw { action, payload } if crate::actions::known(action).is_some() => {
+                Ok((action.clone(), payload.clone()))
             }
-            Ok((action.clone(), payload.clone()))
-        }
-        other => Err(format!(
-            "command {} is not yet rendered for OCPP {}",
-            other.name(),
-            version.label()
-        )),
+            other => Err(format!(
+                "command {} is not yet rendered for OCPP 2.0.1",
+                other.name()
+            )),
+        },
     }
 }

@@ -5,8 +5,12 @@
 
 pub mod actions;
 pub mod commands;
+pub mod decode;
 pub mod error_code;
 pub mod frame;
+pub mod schema;
+pub mod timestamp;
+pub mod v16;
 
 pub use chargegrid_core::network::OcppVersion;
 pub use error_code::ErrorCode;

@@ -331,9 +331,24 @@ pub async fn session_lifecycle(store: Arc<dyn Store>) {
         vec![1200.0, 1500.0, 1600.0]
     );
 
+    let tag = IdTag::new("tag-1").unwrap();
+    assert_eq!(
+        store
+            .active_session_of_id_tag(&tag)
+            .await
+            .unwrap()
+            .map(|s| s.id),
+        Some(a.id.clone()),
+        "id tags match case-insensitively"
+    );
     a.state = SessionState::Ended;
     a.ended_at = Some(t(30));
     store.update_session(&a, &[]).await.unwrap();
+    let left = store.active_session_of_id_tag(&tag).await.unwrap().unwrap();
+    assert_eq!(
+        left.id, b.id,
+        "the other session with the same card is still active"
+    );
     assert_eq!(
         store.active_sessions(&site_id).await.unwrap(),
         vec![b.clone()]

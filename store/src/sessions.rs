@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::Session;
-use chargegrid_core::{ChargerId, DriverId, FleetId, SessionId, SiteId};
+use chargegrid_core::{ChargerId, DriverId, FleetId, IdTag, SessionId, SiteId};
 use chrono::{DateTime, Utc};
 
 use crate::StoreResult;
@@ -53,6 +53,10 @@ pub trait SessionStore: Send + Sync {
 
     /// Active sessions on one charger.
     async fn active_sessions_of_charger(&self, charger: &ChargerId) -> StoreResult<Vec<Session>>;
+
+    /// An active session started with this id tag (case-insensitive), if any: used to refuse a
+    /// second concurrent transaction with the same card.
+    async fn active_session_of_id_tag(&self, tag: &IdTag) -> StoreResult<Option<Session>>;
 
     /// A driver's sessions started before `before` (all when `None`), newest first.
     async fn sessions_of_driver(

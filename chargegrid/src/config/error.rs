@@ -43,6 +43,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// The OCPP schema directory is unusable.
+    #[error("ocpp.schemas_dir: {0}")]
+    Schemas(String),
     /// The network file is unreadable or inconsistent.
     #[error("network file {path}: {message}")]
     Network {

@@ -42,6 +42,18 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.max_frame_bytes = count(v, 1024, 16 * 1024 * 1024)?;
         Ok(())
     }),
+    ("ocpp.ping_interval_s", |c, v| {
+        c.ocpp.ping_interval = seconds(v, 1, 3_600)?;
+        Ok(())
+    }),
+    ("ocpp.accept_unknown_id_tags", |c, v| {
+        c.ocpp.accept_unknown_id_tags = boolean(v)?;
+        Ok(())
+    }),
+    ("ocpp.schemas_dir", |c, v| {
+        c.ocpp.schemas_dir = Some(PathBuf::from(text(v)?));
+        Ok(())
+    }),
     ("api.listen", |c, v| {
         c.api.listen = addr(v)?;
         Ok(())

@@ -48,6 +48,13 @@ pub struct OcppConfig {
     pub call_timeout: Duration,
     /// Largest WebSocket frame accepted from a charger.
     pub max_frame_bytes: usize,
+    /// Interval of WebSocket pings to chargers; two unanswered intervals close the socket.
+    pub ping_interval: Duration,
+    /// Authorise id tags the network does not know (development and demos).
+    pub accept_unknown_id_tags: bool,
+    /// Directory with the official OCA JSON schemas (`v16/`, `v201/`, as in the Python `ocpp`
+    /// package); every payload is validated against them when set.
+    pub schemas_dir: Option<PathBuf>,
 }
 
 /// Driver API settings.
@@ -115,6 +122,9 @@ impl Default for Config {
                 heartbeat_interval: Duration::from_secs(300),
                 call_timeout: Duration::from_secs(30),
                 max_frame_bytes: 64 * 1024,
+                ping_interval: Duration::from_secs(25),
+                accept_unknown_id_tags: false,
+                schemas_dir: None,
             },
             api: ApiConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 8080)),

@@ -7,9 +7,11 @@ use chargegrid::{App, Config, Role};
 use chargegrid_core::SystemClock;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-/// A config listening on free loopback ports with the given store URL.
+/// A config listening on free loopback ports with the given store URL, validating against the
+/// official schemas.
 pub fn test_config(store_url: &str) -> Config {
     let mut config = Config::default();
+    config.ocpp.schemas_dir = Some(crate::peer::schemas_dir());
     config.ocpp.listen = "127.0.0.1:0".parse().unwrap();
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.metrics.listen = "127.0.0.1:0".parse().unwrap();
@@ -46,4 +48,86 @@ pub async fn connect_charger(
             .insert("Sec-WebSocket-Protocol", protocols.parse().unwrap());
     }
     tokio_tungstenite::connect_async(request).await
+}
+
+/// A raw OCPP client for protocol-level tests: send text, read the next text answer.
+pub struct RawCharger {
+    pub ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl RawCharger {
+    /// Connects as `charger` speaking `protocol`.
+    pub async fn connect(app: &App, charger: &str, protocol: &str) -> RawCharger {
+        let (ws, _) = connect_charger(app, charger, protocol).await.unwrap();
+        RawCharger { ws }
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        use futures::SinkExt;
+        self.ws
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next text frame from the server, parsed (pings are answered by the client).
+    pub async fn recv(&mut self) -> serde_json::Value {
+        use futures::StreamExt;
+        let wait = async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                        return serde_json::from_str(&t).unwrap();
+                    }
+                    Some(Ok(tokio_tungstenite::tungstenite::Message::Close(f))) => {
+                        panic!("connection closed: {f:?}")
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("connection ended: {other:?}"),
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+            .await
+            .expect("an answer (the timeout only catches hangs)")
+    }
+
+    /// Sends a CALL and returns the answer frame.
+    pub async fn call(
+        &mut self,
+        id: &str,
+        action: &str,
+        payload: serde_json::Value,
+    ) -> serde_json::Value {
+        self.send_text(&serde_json::json!([2, id, action, payload]).to_string())
+            .await;
+        self.recv().await
+    }
+}
+
+/// Adds an accepted id tag to the store.
+pub async fn add_tag(app: &App, tag: &str) {
+    use chargegrid_core::driver::{IdTagRecord, IdTagStatus};
+    app.store
+        .put_id_tag(&IdTagRecord {
+            tag: chargegrid_core::IdTag::new(tag).unwrap(),
+            driver: None,
+            vehicle: None,
+            fleet: None,
+            status: IdTagStatus::Accepted,
+            expires_at: None,
+            parent: None,
+            allow_concurrent: false,
+        })
+        .await
+        .unwrap();
+}
+
+/// An RFC 3339 UTC timestamp `offset_s` from now.
+pub fn ts(offset_s: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -6,5 +6,9 @@
 mod app;
 mod binary;
 mod harness;
+mod ocpp16;
+mod ocpp16_bad_input;
+mod ocpp16_field;
+mod peer;
 mod store_memory;
 mod store_redis;

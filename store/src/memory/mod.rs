@@ -44,6 +44,8 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     by_transaction: HashMap<(ChargerId, String), SessionId>,
     active: HashMap<SiteId, BTreeSet<SessionId>>,
+    active_by_charger: HashMap<ChargerId, BTreeSet<SessionId>>,
+    active_by_tag: HashMap<String, BTreeSet<SessionId>>,
     by_driver: HashMap<DriverId, BTreeSet<(DateTime<Utc>, SessionId)>>,
     by_fleet: HashMap<FleetId, BTreeSet<(DateTime<Utc>, SessionId)>>,
     samples: HashMap<SessionId, Vec<MeterSample>>,

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::Session;
-use chargegrid_core::{ChargerId, DriverId, FleetId, SessionId, SiteId};
+use chargegrid_core::{ChargerId, DriverId, FleetId, IdTag, SessionId, SiteId};
 use chrono::{DateTime, Utc};
 
 use super::{MemoryStore, State};
@@ -70,6 +70,18 @@ impl SessionStore for MemoryStore {
                 .entry(session.site.clone())
                 .or_default()
                 .insert(session.id.clone());
+            state
+                .active_by_charger
+                .entry(session.charger.clone())
+                .or_default()
+                .insert(session.id.clone());
+            if let Some(tag) = &session.id_tag {
+                state
+                    .active_by_tag
+                    .entry(tag.key())
+                    .or_default()
+                    .insert(session.id.clone());
+            }
         }
         if let Some(driver) = &session.driver {
             state
@@ -98,10 +110,18 @@ impl SessionStore for MemoryStore {
         let Some(old) = state.sessions.get(&session.id).cloned() else {
             return Err(StoreError::NotFound(format!("session {}", session.id)));
         };
-        if !session.is_active()
-            && let Some(set) = state.active.get_mut(&session.site)
-        {
-            set.remove(&session.id);
+        if !session.is_active() {
+            if let Some(set) = state.active.get_mut(&session.site) {
+                set.remove(&session.id);
+            }
+            if let Some(set) = state.active_by_charger.get_mut(&session.charger) {
+                set.remove(&session.id);
+            }
+            if let Some(tag) = &old.id_tag
+                && let Some(set) = state.active_by_tag.get_mut(&tag.key())
+            {
+                set.remove(&session.id);
+            }
         }
         if old.driver != session.driver || old.started_at != session.started_at {
             if let Some(d) = &old.driver
@@ -172,18 +192,23 @@ impl SessionStore for MemoryStore {
 
     async fn active_sessions_of_charger(&self, charger: &ChargerId) -> StoreResult<Vec<Session>> {
         let state = self.lock();
-        let Some(site) = state.chargers.get(charger).map(|c| c.site.clone()) else {
-            return Ok(Vec::new());
-        };
         Ok(state
-            .active
-            .get(&site)
+            .active_by_charger
+            .get(charger)
             .into_iter()
             .flatten()
-            .filter_map(|id| state.sessions.get(id))
-            .filter(|s| &s.charger == charger)
-            .cloned()
+            .filter_map(|id| state.sessions.get(id).cloned())
             .collect())
+    }
+
+    async fn active_session_of_id_tag(&self, tag: &IdTag) -> StoreResult<Option<Session>> {
+        let state = self.lock();
+        Ok(state
+            .active_by_tag
+            .get(&tag.key())
+            .into_iter()
+            .flatten()
+            .find_map(|id| state.sessions.get(id).cloned()))
     }
 
     async fn sessions_of_driver(

@@ -69,6 +69,9 @@ pub fn driver_email(email: &str) -> String {
 pub fn id_tag(key: &str) -> String {
     format!("{PREFIX}:id-tag:{key}")
 }
+pub fn id_tag_active(key: &str) -> String {
+    format!("{PREFIX}:id-tag:{key}:active")
+}
 pub fn driver_tags(driver: &DriverId) -> String {
     format!("{PREFIX}:driver:{driver}:id-tags")
 }

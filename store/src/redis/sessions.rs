@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::Session;
-use chargegrid_core::{ChargerId, DriverId, FleetId, SessionId, SiteId};
+use chargegrid_core::{ChargerId, DriverId, FleetId, IdTag, SessionId, SiteId};
 use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
 
@@ -121,6 +121,10 @@ impl SessionStore for RedisStore {
                 .ignore()
                 .sadd(keys::charger_active(&session.charger), session.id.as_str())
                 .ignore();
+            if let Some(tag) = &session.id_tag {
+                pipe.sadd(keys::id_tag_active(&tag.key()), session.id.as_str())
+                    .ignore();
+            }
         }
         let score = session.started_at.timestamp_millis();
         if let Some(driver) = &session.driver {
@@ -160,6 +164,10 @@ impl SessionStore for RedisStore {
                 .ignore()
                 .srem(keys::charger_active(&session.charger), session.id.as_str())
                 .ignore();
+            if let Some(tag) = &old.id_tag {
+                pipe.srem(keys::id_tag_active(&tag.key()), session.id.as_str())
+                    .ignore();
+            }
         }
         let score = session.started_at.timestamp_millis();
         if old.driver != session.driver || old.started_at != session.started_at {
@@ -217,6 +225,13 @@ impl SessionStore for RedisStore {
     async fn active_sessions_of_charger(&self, charger: &ChargerId) -> StoreResult<Vec<Session>> {
         self.sessions_in_set(keys::charger_active(charger), |_| None)
             .await
+    }
+
+    async fn active_session_of_id_tag(&self, tag: &IdTag) -> StoreResult<Option<Session>> {
+        let sessions = self
+            .sessions_in_set(keys::id_tag_active(&tag.key()), |_| None)
+            .await?;
+        Ok(sessions.into_iter().find(Session::is_active))
     }
 
     async fn sessions_of_driver(

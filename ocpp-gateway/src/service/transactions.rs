@@ -1,0 +1,326 @@
+//! Transactions, version-neutral: start (we assign 1.6 transaction ids; 2.0.1 chargers bring
+//! their own), meter data, stop. Every write reaches the store before the charger is answered.
+//! Field realities handled here: a replayed start is recognised and gets the same id; a start
+//! on a connector that still has an open session closes the stale one; meter values and stops
+//! for unknown or `-1` transaction ids are reconciled to the open session on the charger, or
+//! recorded as an offline session, never refused (a refusal makes chargers retry forever).
+
+use chargegrid_core::meter::MeterSample;
+use chargegrid_core::session::{Session, SessionState, StopReason};
+use chargegrid_core::{ConnectorId, EvseId, IdTag, SessionId, SiteId, WattHours, Watts};
+use chargegrid_store::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+
+use super::authorization::{TagInfo, authorize};
+use super::meter::{Applied, apply};
+use crate::connection::ConnectionContext;
+
+/// Site recorded for sessions of chargers that are not in the network (allowed in development).
+pub(crate) const UNASSIGNED_SITE: &str = "unassigned";
+/// Power assumed for plausibility checks when a charger's is unknown.
+const UNKNOWN_CHARGER_MAX: Watts = Watts(350_000.0);
+
+/// A transaction start.
+#[derive(Debug, Clone)]
+pub(crate) struct StartRequest {
+    pub evse: EvseId,
+    pub connector: ConnectorId,
+    pub id_tag: Option<IdTag>,
+    pub meter_start: Option<WattHours>,
+    pub started_at: DateTime<Utc>,
+    /// The charger's own id (2.0.1); `None` to assign one (1.6).
+    pub transaction_id: Option<String>,
+    pub reason: Option<String>,
+    pub offline: bool,
+    pub samples: Vec<MeterSample>,
+}
+
+/// The outcome of a start.
+#[derive(Debug, Clone)]
+pub(crate) struct Started {
+    pub session: Session,
+    pub tag: Option<TagInfo>,
+    /// The start had been recorded before (a retransmission).
+    pub duplicate: bool,
+}
+
+/// A transaction stop.
+#[derive(Debug, Clone)]
+pub(crate) struct StopRequest {
+    pub transaction_id: String,
+    pub evse: Option<EvseId>,
+    pub id_tag: Option<IdTag>,
+    pub meter_stop: Option<WattHours>,
+    pub stopped_at: DateTime<Utc>,
+    pub reason: StopReason,
+    pub offline: bool,
+    pub samples: Vec<MeterSample>,
+}
+
+/// How a message found its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// By its transaction id.
+    Exact,
+    /// The id was unknown; matched to the open session on the charger/connector.
+    Reconciled,
+    /// Nothing matched; a new (offline) record was made, or the data was dropped.
+    Orphan,
+}
+
+impl Match {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Match::Exact => "exact",
+            Match::Reconciled => "reconciled",
+            Match::Orphan => "orphan",
+        }
+    }
+}
+
+fn max_power(ctx: &ConnectionContext) -> Watts {
+    ctx.config
+        .as_ref()
+        .map_or(UNKNOWN_CHARGER_MAX, |c| c.max_power)
+}
+
+fn site(ctx: &ConnectionContext) -> SiteId {
+    ctx.config.as_ref().map_or_else(
+        || SiteId::new(UNASSIGNED_SITE).unwrap_or_else(|_| unreachable!("constant id is valid")),
+        |c| c.site.clone(),
+    )
+}
+
+fn new_session_id() -> SessionId {
+    SessionId::new(uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(|_| unreachable!("a UUID is a valid session id"))
+}
+
+/// Records a transaction start.
+pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreResult<Started> {
+    let store = &ctx.gateway.inner.store;
+    let tag = match &req.id_tag {
+        Some(t) => Some(authorize(ctx, t, true).await?),
+        None => None,
+    };
+    let open = store.active_sessions_of_charger(&ctx.charger).await?;
+    for existing in open.iter().filter(|s| s.evse == req.evse) {
+        let same_start = existing.started_at == req.started_at && existing.id_tag == req.id_tag;
+        let same_id = req.transaction_id.as_deref() == Some(existing.transaction_id.as_str());
+        if same_start || same_id {
+            return Ok(Started {
+                session: existing.clone(),
+                tag: tag.map(|mut t| {
+                    // The card is in *this* transaction, not a concurrent one.
+                    if t.status == chargegrid_core::driver::IdTagStatus::ConcurrentTx {
+                        t.status = chargegrid_core::driver::IdTagStatus::Accepted;
+                    }
+                    t
+                }),
+                duplicate: true,
+            });
+        }
+        // The charger started anew on this EVSE: the old session's stop was lost.
+        let mut stale = existing.clone();
+        stale.state = SessionState::Ended;
+        stale.ended_at = Some(req.started_at.max(stale.started_at));
+        stale.stop_reason = Some(StopReason::Other("Superseded".into()));
+        store.update_session(&stale, &[]).await?;
+        tracing::warn!(charger = %ctx.charger, session = %stale.id, "open session closed by a new start on the same EVSE");
+    }
+    let transaction_id = match &req.transaction_id {
+        Some(id) => id.clone(),
+        None => store.next_transaction_id().await?.to_string(),
+    };
+    let record = tag.as_ref().and_then(|t| t.record.as_ref());
+    let mut session = Session {
+        id: new_session_id(),
+        transaction_id,
+        site: site(ctx),
+        charger: ctx.charger.clone(),
+        evse: req.evse,
+        connector: req.connector,
+        id_tag: req.id_tag.clone(),
+        driver: record.and_then(|r| r.driver.clone()),
+        fleet: record.and_then(|r| r.fleet.clone()),
+        vehicle: record.and_then(|r| r.vehicle.clone()),
+        started_at: req.started_at,
+        ended_at: None,
+        meter_start: None,
+        meter_last: None,
+        energy: WattHours::ZERO,
+        power: None,
+        soc: None,
+        state: SessionState::Active,
+        start_reason: req.reason.clone(),
+        stop_reason: None,
+        offline: req.offline,
+    };
+    if let Some(wh) = req.meter_start {
+        session.record_register(wh, req.started_at, max_power(ctx));
+    }
+    apply(&mut session, &req.samples, max_power(ctx));
+    match store.create_session(&session).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            // Another node recorded the same charger transaction id first (2.0.1 retransmit).
+            if let Some(existing) = store
+                .find_by_transaction(&ctx.charger, &session.transaction_id)
+                .await?
+            {
+                return Ok(Started {
+                    session: existing,
+                    tag,
+                    duplicate: true,
+                });
+            }
+            return Err(StoreError::Conflict(format!(
+                "transaction {}",
+                session.transaction_id
+            )));
+        }
+        Err(e) => return Err(e),
+    }
+    if !req.samples.is_empty() {
+        store.update_session(&session, &req.samples).await?;
+    }
+    tracing::info!(charger = %ctx.charger, session = %session.id, transaction = %session.transaction_id, evse = %req.evse, "transaction started");
+    Ok(Started {
+        session,
+        tag,
+        duplicate: false,
+    })
+}
+
+/// Finds the session a message with `transaction_id` (if any) on `evse` (if known) belongs to.
+async fn resolve(
+    ctx: &ConnectionContext,
+    transaction_id: Option<&str>,
+    evse: Option<EvseId>,
+) -> StoreResult<(Option<Session>, Match)> {
+    let store = &ctx.gateway.inner.store;
+    if let Some(id) = transaction_id
+        && let Some(s) = store.find_by_transaction(&ctx.charger, id).await?
+    {
+        return Ok((Some(s), Match::Exact));
+    }
+    let open: Vec<Session> = store
+        .active_sessions_of_charger(&ctx.charger)
+        .await?
+        .into_iter()
+        .filter(|s| evse.is_none_or(|e| s.evse == e))
+        .collect();
+    if open.len() == 1 {
+        return Ok((open.into_iter().next(), Match::Reconciled));
+    }
+    Ok((None, Match::Orphan))
+}
+
+/// Records meter values. Returns how the session was found and what was applied.
+pub(crate) async fn meter_values(
+    ctx: &ConnectionContext,
+    evse: EvseId,
+    transaction_id: Option<&str>,
+    samples: Vec<MeterSample>,
+) -> StoreResult<(Match, Applied)> {
+    if samples.is_empty() {
+        return Ok((Match::Exact, Applied::default()));
+    }
+    // Connector 0 is the charger's main meter, not a session.
+    if evse.0 == 0 && transaction_id.is_none() {
+        return Ok((Match::Orphan, Applied::default()));
+    }
+    let (session, matched) = resolve(ctx, transaction_id, Some(evse).filter(|e| e.0 != 0)).await?;
+    let Some(mut session) = session else {
+        tracing::warn!(charger = %ctx.charger, transaction = ?transaction_id, %evse, "meter values for no open session dropped");
+        return Ok((Match::Orphan, Applied::default()));
+    };
+    let applied = apply(&mut session, &samples, max_power(ctx));
+    ctx.gateway
+        .inner
+        .store
+        .update_session(&session, &samples)
+        .await?;
+    Ok((matched, applied))
+}
+
+/// The outcome of a stop.
+#[derive(Debug, Clone)]
+pub(crate) struct Stopped {
+    pub tag: Option<TagInfo>,
+    pub matched: Match,
+}
+
+/// Records a transaction stop (idempotent: a repeated stop changes nothing).
+pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResult<Stopped> {
+    let store = &ctx.gateway.inner.store;
+    let tag = match &req.id_tag {
+        Some(t) => Some(authorize(ctx, t, false).await?),
+        None => None,
+    };
+    let (found, matched) = resolve(ctx, Some(&req.transaction_id), req.evse).await?;
+    if let Some(s) = &found
+        && !s.is_active()
+    {
+        return Ok(Stopped { tag, matched });
+    }
+    let (mut session, created) = match found {
+        Some(s) => (s, false),
+        None => (offline_session(ctx, &req), true),
+    };
+    apply(&mut session, &req.samples, max_power(ctx));
+    if let Some(wh) = req.meter_stop {
+        let at = req.stopped_at;
+        session.record_register(wh, at, max_power(ctx));
+    }
+    session.state = SessionState::Ended;
+    session.ended_at = Some(req.stopped_at.max(session.started_at));
+    session.stop_reason = Some(req.reason.clone());
+    session.offline |= req.offline;
+    if created {
+        store.create_session(&session).await?;
+    }
+    store.update_session(&session, &req.samples).await?;
+    tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
+    Ok(Stopped { tag, matched })
+}
+
+/// A record for a stop whose start we never saw (the charger was offline and lost or never
+/// sent it): it starts at the first sample, or at the stop.
+fn offline_session(ctx: &ConnectionContext, req: &StopRequest) -> Session {
+    let started_at = req
+        .samples
+        .iter()
+        .map(|s| s.timestamp)
+        .min()
+        .unwrap_or(req.stopped_at)
+        .min(req.stopped_at);
+    let transaction_id = if req.transaction_id == "-1" || req.transaction_id.is_empty() {
+        format!("offline-{}", uuid::Uuid::new_v4().simple())
+    } else {
+        req.transaction_id.clone()
+    };
+    Session {
+        id: new_session_id(),
+        transaction_id,
+        site: site(ctx),
+        charger: ctx.charger.clone(),
+        evse: req.evse.unwrap_or(EvseId(0)),
+        connector: ConnectorId(req.evse.map_or(0, |e| e.0)),
+        id_tag: req.id_tag.clone(),
+        driver: None,
+        fleet: None,
+        vehicle: None,
+        started_at,
+        ended_at: None,
+        meter_start: None,
+        meter_last: None,
+        energy: WattHours::ZERO,
+        power: None,
+        soc: None,
+        state: SessionState::Active,
+        start_reason: None,
+        stop_reason: None,
+        offline: true,
+    }
+}

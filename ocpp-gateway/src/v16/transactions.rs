@@ -1,0 +1,167 @@
+//! 1.6 Authorize, StartTransaction, MeterValues and StopTransaction.
+
+use chargegrid_core::driver::IdTagStatus;
+use chargegrid_core::session::StopReason;
+use chargegrid_core::{ConnectorId, EvseId, IdTag, WattHours};
+use chargegrid_ocpp::v16::meter::to_samples;
+use chargegrid_ocpp::v16::requests::{Authorize, MeterValues, StartTransaction, StopTransaction};
+use chargegrid_ocpp::{Call, CallError, ErrorCode, timestamp};
+use serde_json::{Value, json};
+
+use crate::connection::ConnectionContext;
+use crate::dispatch::{call_error, decode, store_error};
+use crate::service::authorization::{TagInfo, authorize as authorize_tag};
+use crate::service::transactions::{self, StartRequest, StopRequest};
+
+fn id_tag(call: &Call, text: &str) -> Result<IdTag, CallError> {
+    IdTag::new(text)
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
+}
+
+fn status_name(s: IdTagStatus) -> &'static str {
+    match s {
+        IdTagStatus::Accepted => "Accepted",
+        IdTagStatus::Blocked => "Blocked",
+        IdTagStatus::Expired => "Expired",
+        IdTagStatus::Invalid => "Invalid",
+        IdTagStatus::ConcurrentTx => "ConcurrentTx",
+    }
+}
+
+fn id_tag_info(info: &TagInfo) -> Value {
+    let mut v = json!({ "status": status_name(info.status) });
+    if let Some(exp) = info.expiry {
+        v["expiryDate"] = json!(timestamp::format(exp));
+    }
+    if let Some(parent) = &info.parent {
+        v["parentIdTag"] = json!(parent.as_str());
+    }
+    v
+}
+
+pub(super) async fn authorize(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: Authorize = decode(call)?;
+    let tag = id_tag(call, &req.id_tag)?;
+    let info = authorize_tag(ctx, &tag, true)
+        .await
+        .map_err(|e| store_error(call, &e))?;
+    Ok(json!({ "idTagInfo": id_tag_info(&info) }))
+}
+
+pub(super) async fn start_transaction(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: StartTransaction = decode(call)?;
+    let tag = id_tag(call, &req.id_tag)?;
+    if req.connector_id == 0 {
+        return Err(call_error(
+            call,
+            ErrorCode::PropertyConstraintViolation,
+            "connectorId must be > 0".into(),
+        ));
+    }
+    let started = transactions::start(
+        ctx,
+        StartRequest {
+            evse: EvseId(req.connector_id),
+            connector: ConnectorId(req.connector_id),
+            id_tag: Some(tag),
+            meter_start: (req.meter_start >= 0).then_some(WattHours(req.meter_start as f64)),
+            started_at: req.timestamp,
+            transaction_id: None,
+            reason: Some("Authorized".into()),
+            offline: ctx.happened_offline(req.timestamp),
+            samples: Vec::new(),
+        },
+    )
+    .await
+    .map_err(|e| store_error(call, &e))?;
+    if started.duplicate {
+        tracing::info!(charger = %ctx.charger, transaction = %started.session.transaction_id, "repeated StartTransaction answered with the same id");
+    }
+    let info = started.tag.unwrap_or(TagInfo {
+        status: IdTagStatus::Invalid,
+        expiry: None,
+        parent: None,
+        record: None,
+    });
+    let transaction_id: i64 = started.session.transaction_id.parse().unwrap_or(0);
+    Ok(json!({ "transactionId": transaction_id, "idTagInfo": id_tag_info(&info) }))
+}
+
+pub(super) async fn meter_values(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: MeterValues = decode(call)?;
+    let converted = to_samples(&req.meter_value);
+    let transaction = req.transaction_id.map(|t| t.to_string());
+    let (matched, applied) = transactions::meter_values(
+        ctx,
+        EvseId(req.connector_id),
+        transaction.as_deref(),
+        converted.samples,
+    )
+    .await
+    .map_err(|e| store_error(call, &e))?;
+    let metrics = &ctx.gateway.inner.metrics;
+    metrics
+        .meter_values
+        .with_label_values(&[matched.label()])
+        .inc();
+    if applied.backwards > 0 {
+        metrics
+            .register_anomalies
+            .with_label_values(&["backwards"])
+            .inc_by(applied.backwards as u64);
+    }
+    if converted.skipped > 0 {
+        metrics
+            .register_anomalies
+            .with_label_values(&["unreadable"])
+            .inc_by(converted.skipped as u64);
+    }
+    Ok(json!({}))
+}
+
+pub(super) async fn stop_transaction(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: StopTransaction = decode(call)?;
+    let tag = match req.id_tag.as_deref() {
+        Some(t) => Some(id_tag(call, t)?),
+        None => None,
+    };
+    let converted = to_samples(&req.transaction_data);
+    let stopped = transactions::stop(
+        ctx,
+        StopRequest {
+            transaction_id: req.transaction_id.to_string(),
+            evse: None,
+            id_tag: tag,
+            meter_stop: (req.meter_stop >= 0).then_some(WattHours(req.meter_stop as f64)),
+            stopped_at: req.timestamp,
+            // 1.6: an absent reason means Local.
+            reason: StopReason::from_text(req.reason.as_deref().unwrap_or("Local")),
+            offline: ctx.happened_offline(req.timestamp),
+            samples: converted.samples,
+        },
+    )
+    .await
+    .map_err(|e| store_error(call, &e))?;
+    ctx.gateway
+        .inner
+        .metrics
+        .meter_values
+        .with_label_values(&[stopped.matched.label()])
+        .inc();
+    Ok(match stopped.tag {
+        Some(info) => json!({ "idTagInfo": id_tag_info(&info) }),
+        None => json!({}),
+    })
+}

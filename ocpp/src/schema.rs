@@ -1,0 +1,207 @@
+//! Validation against the official OCA JSON schemas (1.6: draft-04, 2.0.1: draft-06), loaded
+//! from a directory at start-up (for instance the `schemas/` folders the Python `ocpp` package
+//! ships). Each schema violation maps to the OCPP-J error code the spec defines for it:
+//! wrong type → TypeConstraintViolation; missing field or too few/many items →
+//! OccurrenceConstraintViolation; value out of its enum, range, length or format →
+//! PropertyConstraintViolation; unexpected field → FormatViolation.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::{ErrorCode, OcppVersion};
+
+/// One way a payload breaks its schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The CALLERROR code for it.
+    pub code: ErrorCode,
+    /// Where in the payload (JSON pointer).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// Whether it is only a value outside an enum or a format (the kinds the gateway may
+    /// tolerate in queued transaction data, where refusing would make the charger retry
+    /// forever).
+    pub value_only: bool,
+}
+
+/// Why schemas could not be loaded.
+#[derive(Debug, Error)]
+pub enum SchemaError {
+    /// The directory or a file could not be read.
+    #[error("cannot read schemas in {path}: {source}")]
+    Read {
+        /// Where.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not a valid JSON schema.
+    #[error("schema {path} is invalid: {message}")]
+    Invalid {
+        /// Which file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// No schema files were found.
+    #[error("no OCPP schemas found in {0}")]
+    Empty(String),
+}
+
+/// Compiled validators for one OCPP version, by file stem (`BootNotification`,
+/// `BootNotificationResponse`, ...).
+pub struct SchemaSet {
+    version: OcppVersion,
+    validators: HashMap<String, jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for SchemaSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaSet")
+            .field("version", &self.version)
+            .field("schemas", &self.validators.len())
+            .finish()
+    }
+}
+
+impl SchemaSet {
+    /// Loads every `*.json` schema in `dir` (1.6 and 2.0.1 file names both end in
+    /// `Request`/`Response` or not; the stem without `Request` is the key).
+    pub fn load(dir: &Path, version: OcppVersion) -> Result<Self, SchemaError> {
+        let read_err = |source| SchemaError::Read {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut validators = HashMap::new();
+        for entry in std::fs::read_dir(dir).map_err(read_err)? {
+            let path = entry.map_err(read_err)?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).map_err(|source| SchemaError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let invalid = |message: String| SchemaError::Invalid {
+                path: path.display().to_string(),
+                message,
+            };
+            let schema: Value = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+            let validator = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| invalid(e.to_string()))?;
+            let key = stem.strip_suffix("Request").unwrap_or(stem).to_string();
+            validators.insert(key, validator);
+        }
+        if validators.is_empty() {
+            return Err(SchemaError::Empty(dir.display().to_string()));
+        }
+        Ok(Self {
+            version,
+            validators,
+        })
+    }
+
+    /// The version these schemas describe.
+    pub fn version(&self) -> OcppVersion {
+        self.version
+    }
+
+    /// Whether a schema for the request of `action` is loaded.
+    pub fn knows(&self, action: &str) -> bool {
+        self.validators.contains_key(action)
+    }
+
+    /// Checks a request payload of `action`; `None` when no schema is loaded for it.
+    pub fn check_request(&self, action: &str, payload: &Value) -> Option<Vec<Violation>> {
+        self.check(action, payload)
+    }
+
+    /// Checks a response payload to `action`; `None` when no schema is loaded for it.
+    pub fn check_response(&self, action: &str, payload: &Value) -> Option<Vec<Violation>> {
+        self.check(&format!("{action}Response"), payload)
+    }
+
+    fn check(&self, key: &str, payload: &Value) -> Option<Vec<Violation>> {
+        let validator = self.validators.get(key)?;
+        Some(
+            validator
+                .iter_errors(payload)
+                .map(|e| violation(&e))
+                .collect(),
+        )
+    }
+}
+
+fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {
+    use ValidationErrorKind as K;
+    let (code, value_only) = match e.kind() {
+        K::Type { .. } => (ErrorCode::TypeConstraintViolation, false),
+        K::Required { .. } | K::MinItems { .. } | K::MaxItems { .. } => {
+            (ErrorCode::OccurrenceConstraintViolation, false)
+        }
+        K::AdditionalProperties { .. } | K::FalseSchema => (ErrorCode::FormatViolation, false),
+        K::Enum { .. } | K::Format { .. } => (ErrorCode::PropertyConstraintViolation, true),
+        _ => (ErrorCode::PropertyConstraintViolation, false),
+    };
+    Violation {
+        code,
+        path: e.instance_path().to_string(),
+        message: e.to_string(),
+        value_only,
+    }
+}
+
+/// The error code for a whole list of violations: the first one's (they come in schema order).
+pub fn first_code(violations: &[Violation]) -> Option<ErrorCode> {
+    violations.first().map(|v| v.code)
+}
+
+/// The schema sets of both versions, from one directory.
+#[derive(Debug, Default)]
+pub struct Schemas {
+    v16: Option<SchemaSet>,
+    v201: Option<SchemaSet>,
+}
+
+impl Schemas {
+    /// Loads `root/v16` and `root/v201` (or `root/v16/schemas` and `root/v201/schemas`, the
+    /// layout of the Python `ocpp` package). At least one version must be found.
+    pub fn load(root: &Path) -> Result<Self, SchemaError> {
+        let find = |name: &str| {
+            [root.join(name).join("schemas"), root.join(name)]
+                .into_iter()
+                .find(|p| p.is_dir())
+        };
+        let v16 = find("v16")
+            .map(|d| SchemaSet::load(&d, OcppVersion::V16))
+            .transpose()?;
+        let v201 = find("v201")
+            .map(|d| SchemaSet::load(&d, OcppVersion::V201))
+            .transpose()?;
+        if v16.is_none() && v201.is_none() {
+            return Err(SchemaError::Empty(format!(
+                "{} (expected v16/ or v201/ inside)",
+                root.display()
+            )));
+        }
+        Ok(Self { v16, v201 })
+    }
+
+    /// The schemas of one version, if loaded.
+    pub fn for_version(&self, version: OcppVersion) -> Option<&SchemaSet> {
+        match version {
+            OcppVersion::V16 => self.v16.as_ref(),
+            OcppVersion::V201 => self.v201.as_ref(),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! OCPP 1.6 requests from charger to central system, with the fields chargegrid uses. Field
+//! names and optionality follow the 1.6 JSON schemas; timestamps are read leniently (see
+//! [`crate::timestamp`]). Unknown fields are ignored here: the official schema check, when
+//! configured, is what rejects them.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// BootNotification.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootNotification {
+    /// Vendor.
+    pub charge_point_vendor: String,
+    /// Model.
+    pub charge_point_model: String,
+    /// Serial number of the charge point.
+    #[serde(default)]
+    pub charge_point_serial_number: Option<String>,
+    /// Serial number of the charge box.
+    #[serde(default)]
+    pub charge_box_serial_number: Option<String>,
+    /// Firmware version.
+    #[serde(default)]
+    pub firmware_version: Option<String>,
+    /// ICCID of the modem's SIM.
+    #[serde(default)]
+    pub iccid: Option<String>,
+    /// IMSI of the modem's SIM.
+    #[serde(default)]
+    pub imsi: Option<String>,
+    /// Main meter type.
+    #[serde(default)]
+    pub meter_type: Option<String>,
+    /// Main meter serial number.
+    #[serde(default)]
+    pub meter_serial_number: Option<String>,
+}
+
+/// StatusNotification.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusNotification {
+    /// Connector (0 = the whole charge point).
+    pub connector_id: u32,
+    /// Error code (`NoError` when fine).
+    pub error_code: String,
+    /// Status.
+    pub status: String,
+    /// Free-form information.
+    #[serde(default)]
+    pub info: Option<String>,
+    /// When the status changed.
+    #[serde(default, deserialize_with = "crate::timestamp::deserialize_option")]
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Vendor id for vendor error codes.
+    #[serde(default)]
+    pub vendor_id: Option<String>,
+    /// Vendor error code.
+    #[serde(default)]
+    pub vendor_error_code: Option<String>,
+}
+
+/// Authorize.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorize {
+    /// The token.
+    pub id_tag: String,
+}
+
+/// StartTransaction.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartTransaction {
+    /// Connector.
+    pub connector_id: u32,
+    /// Token.
+    pub id_tag: String,
+    /// Energy register at start, Wh.
+    pub meter_start: i64,
+    /// Reservation this transaction uses.
+    #[serde(default)]
+    pub reservation_id: Option<i32>,
+    /// When it started.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+}
+
+/// StopTransaction.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopTransaction {
+    /// Token used to stop, if any.
+    #[serde(default)]
+    pub id_tag: Option<String>,
+    /// Energy register at stop, Wh.
+    pub meter_stop: i64,
+    /// When it stopped.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+    /// The transaction (as we assigned it; `-1` or unknown ones are reconciled).
+    pub transaction_id: i64,
+    /// Why it stopped.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Meter values recorded during the transaction.
+    #[serde(default)]
+    pub transaction_data: Vec<MeterValue>,
+}
+
+/// MeterValues.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterValues {
+    /// Connector (0 = main meter).
+    pub connector_id: u32,
+    /// Transaction, if the values belong to one.
+    #[serde(default)]
+    pub transaction_id: Option<i64>,
+    /// Samples.
+    pub meter_value: Vec<MeterValue>,
+}
+
+/// A set of sampled values at one time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterValue {
+    /// When sampled.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+    /// The values.
+    pub sampled_value: Vec<SampledValue>,
+}
+
+/// One sampled value (1.6 sends the number as a string).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampledValue {
+    /// The value, as text.
+    pub value: String,
+    /// Reading context (default `Sample.Periodic`).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// `Raw` or `SignedData`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Measurand (default `Energy.Active.Import.Register`).
+    #[serde(default)]
+    pub measurand: Option<String>,
+    /// Phase.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// Location (default `Outlet`).
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Unit.
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// DataTransfer.req
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataTransfer {
+    /// Vendor.
+    pub vendor_id: String,
+    /// Message id.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// Data (any text).
+    #[serde(default)]
+    pub data: Option<Value>,
+}
+
+/// DiagnosticsStatusNotification.req, FirmwareStatusNotification.req and the security
+/// extension's status notifications: a status (and request id for the latter).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    /// The status.
+    pub status: String,
+    /// Request id (security extension).
+    #[serde(default)]
+    pub request_id: Option<i64>,
+}
+
+/// SecurityEventNotification.req (security extension).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityEventNotification {
+    /// Event type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+    /// Details.
+    #[serde(default)]
+    pub tech_info: Option<String>,
+}
