@@ -31,6 +31,9 @@ enum Command {
     Scheduler(ServeArgs),
     /// Run only the driver API (and metrics).
     Api(ServeArgs),
+    /// Read a charger password from stdin and print its Argon2 hash for the network file
+    /// (`password_hash = "..."`, security profiles 1 and 2).
+    HashPassword,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Gateway(a) => (Role::Gateway, a),
         Command::Scheduler(a) => (Role::Scheduler, a),
         Command::Api(a) => (Role::Api, a),
+        Command::HashPassword => return hash_password(),
     };
     let env: HashMap<String, String> = std::env::vars().collect();
     let config = match config::load(&args.overrides(), &env) {
@@ -138,6 +142,29 @@ fn main() -> ExitCode {
                 .is_some_and(chargegrid::StartError::is_config);
             eprintln!("chargegrid: {e:#}");
             ExitCode::from(if config_problem { 2 } else { 1 })
+        }
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("chargegrid: cannot read the password: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.len() < 16 {
+        eprintln!("chargegrid: OCPP requires charger passwords of 16 to 40 characters");
+        return ExitCode::from(2);
+    }
+    match chargegrid_ocpp_gateway::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chargegrid: {e}");
+            ExitCode::FAILURE
         }
     }
 }

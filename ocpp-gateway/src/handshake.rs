@@ -4,11 +4,12 @@
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chargegrid_core::ChargerId;
 use chargegrid_core::network::OcppVersion;
 
+use crate::auth::{self, AuthOutcome};
 use crate::{Gateway, connection};
 
 /// Subprotocols we speak, most preferred first.
@@ -17,6 +18,7 @@ const SUPPORTED: [OcppVersion; 2] = [OcppVersion::V201, OcppVersion::V16];
 pub(crate) async fn upgrade(
     State(gateway): State<Gateway>,
     Path(raw_id): Path<String>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     let metrics = &gateway.inner.metrics;
@@ -50,8 +52,8 @@ pub(crate) async fn upgrade(
             ),
         );
     };
-    let known = match gateway.inner.store.get_charger(&charger).await {
-        Ok(c) => c.is_some(),
+    let config = match gateway.inner.store.get_charger(&charger).await {
+        Ok(c) => c,
         Err(e) => {
             tracing::warn!(%charger, error = %e, "store unavailable during handshake");
             return refuse(
@@ -61,12 +63,26 @@ pub(crate) async fn upgrade(
             );
         }
     };
-    if !known && !gateway.inner.config.allow_unknown_chargers {
+    if config.is_none() && !gateway.inner.config.allow_unknown_chargers {
         return refuse(
             StatusCode::NOT_FOUND,
             "unknown_charger",
             format!("unknown charger {charger}"),
         );
+    }
+    let hash = config.as_ref().and_then(|c| c.password_hash.as_deref());
+    match auth::check(&headers, &charger, hash).await {
+        AuthOutcome::Allowed => {}
+        outcome => {
+            metrics.handshakes_refused.with_label_values(&["auth"]).inc();
+            tracing::warn!(%charger, ?outcome, "charger authentication failed");
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"chargegrid\"")],
+                "authentication required",
+            )
+                .into_response();
+        }
     }
     let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
     let tracker = gateway.inner.tasks.clone();

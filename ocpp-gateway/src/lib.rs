@@ -2,6 +2,7 @@
 //! the `ocpp1.6` or `ocpp2.0.1` subprotocol. One task per connection reads frames, answers
 //! every CALL, and forwards commands that arrive for its charger over the store's command bus.
 
+mod auth;
 mod config;
 mod connection;
 mod dispatch;
@@ -13,6 +14,7 @@ mod server;
 mod service;
 mod v16;
 
+pub use auth::hash_password;
 pub use config::GatewayConfig;
 pub use metrics::GatewayMetrics;
 pub use server::{Gateway, serve};

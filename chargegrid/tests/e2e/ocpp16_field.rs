@@ -379,3 +379,42 @@ async fn authorize_answers_every_status() {
     assert!(hb[2]["currentTime"].as_str().unwrap().ends_with('Z'));
     app.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn security_profile_1_basic_auth_is_enforced_per_charger() {
+    use base64::Engine;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = start_app(&test_config("memory://")).await;
+    let charger = ChargerId::new("QD-HD-AC03").unwrap();
+    let mut c = app.store.get_charger(&charger).await.unwrap().unwrap();
+    c.password_hash = Some(chargegrid_ocpp_gateway::hash_password("correct-horse-battery").unwrap());
+    app.store.put_charger(&c).await.unwrap();
+    let attempt = |auth: Option<String>| {
+        let addr = app.ocpp_addr.unwrap();
+        async move {
+            let mut req = format!("ws://{addr}/ocpp/QD-HD-AC03").into_client_request().unwrap();
+            req.headers_mut().insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+            if let Some(a) = auth {
+                req.headers_mut().insert("Authorization", a.parse().unwrap());
+            }
+            tokio_tungstenite::connect_async(req).await.map(|_| ()).map_err(|e| e.to_string())
+        }
+    };
+    let basic = |user: &str, pass: &str| {
+        Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))))
+    };
+    assert!(attempt(basic("QD-HD-AC03", "correct-horse-battery")).await.is_ok());
+    for (what, auth) in [
+        ("no credentials", None),
+        ("wrong password", basic("QD-HD-AC03", "wrong-horse-battery")),
+        ("another charger's name", basic("QD-HD-AC04", "correct-horse-battery")),
+        ("not base64", Some("Basic %%%".to_string())),
+    ] {
+        let err = attempt(auth).await.unwrap_err();
+        assert!(err.contains("401"), "{what}: {err}");
+    }
+    // Chargers without a password configured are not asked for one.
+    let (ws, _) = crate::harness::connect_charger(&app, "QD-HD-AC04", "ocpp1.6").await.unwrap();
+    drop(ws);
+    app.shutdown().await.unwrap();
+}
