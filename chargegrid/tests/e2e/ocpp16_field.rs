@@ -418,3 +418,43 @@ async fn security_profile_1_basic_auth_is_enforced_per_charger() {
     drop(ws);
     app.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_outstanding_call_per_charger_and_silence_times_out() {
+    use chargegrid_core::command::{ChargerCommand, CommandReply, ResetKind};
+    let mut config = test_config("memory://");
+    config.ocpp.call_timeout = Duration::from_millis(300);
+    let app = start_app(&config).await;
+    let mut cp = RawCharger::connect(&app, "QD-HD-AC07", "ocpp1.6").await;
+    cp.call("b", "BootNotification", boot()).await;
+    let charger = ChargerId::new("QD-HD-AC07").unwrap();
+    let send = |kind| {
+        let store = app.store.clone();
+        let charger = charger.clone();
+        tokio::spawn(async move {
+            store
+                .send_command(&charger, ChargerCommand::Reset { kind }, Duration::from_secs(10))
+                .await
+                .unwrap()
+        })
+    };
+    let first = send(ResetKind::Soft);
+    let second = send(ResetKind::Hard);
+    // Only one CALL arrives until it is answered.
+    let call1 = cp.recv().await;
+    assert_eq!(call1[0], 2);
+    assert_eq!(call1[2], "Reset");
+    cp.send_text(&json!([3, call1[1], {"status": "Accepted"}]).to_string()).await;
+    let call2 = cp.recv().await;
+    assert_eq!(call2[2], "Reset");
+    assert_ne!(call2[1], call1[1], "each CALL has its own id");
+    assert_ne!(call2[3]["type"], call1[3]["type"]);
+    // The second is never answered: its sender gets Timeout after ocpp.call_timeout.
+    let replies = [first.await.unwrap(), second.await.unwrap()];
+    assert_eq!(replies.iter().filter(|r| r.is_accepted()).count(), 1);
+    assert_eq!(replies.iter().filter(|r| **r == CommandReply::Timeout).count(), 1);
+    // A late answer to the timed-out call is dropped; the connection carries on.
+    cp.send_text(&json!([3, call2[1], {"status": "Accepted"}]).to_string()).await;
+    assert_eq!(cp.call("h", "Heartbeat", json!({})).await[0], 3);
+    app.shutdown().await.unwrap();
+}
