@@ -22,7 +22,11 @@ pub(crate) enum AuthOutcome {
 
 /// Checks Basic credentials against `hash` (a PHC string); `None` means no password is
 /// configured for the charger, so none is required.
-pub(crate) async fn check(headers: &HeaderMap, charger: &ChargerId, hash: Option<&str>) -> AuthOutcome {
+pub(crate) async fn check(
+    headers: &HeaderMap,
+    charger: &ChargerId,
+    hash: Option<&str>,
+) -> AuthOutcome {
     let Some(hash) = hash else {
         return AuthOutcome::Allowed;
     };
@@ -52,19 +56,28 @@ pub(crate) async fn check(headers: &HeaderMap, charger: &ChargerId, hash: Option
     let password = password.to_string();
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
     .unwrap_or(false);
-    if ok { AuthOutcome::Allowed } else { AuthOutcome::Denied }
+    if ok {
+        AuthOutcome::Allowed
+    } else {
+        AuthOutcome::Denied
+    }
 }
 
 /// Hashes a password for the network file (Argon2id, random salt).
 pub fn hash_password(password: &str) -> Result<String, String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     // 16 bytes from the OS CSPRNG (a v4 UUID is exactly that, less 6 fixed bits).
-    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).map_err(|e| e.to_string())?;
+    let salt =
+        SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).map_err(|e| e.to_string())?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -91,13 +104,31 @@ mod tests {
         let id = ChargerId::new("CP1").unwrap();
         let hash = hash_password("s3cret-pass").unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert_eq!(check(&headers("CP1", "s3cret-pass"), &id, Some(&hash)).await, AuthOutcome::Allowed);
-        assert_eq!(check(&headers("CP1", "wrong"), &id, Some(&hash)).await, AuthOutcome::Denied);
-        assert_eq!(check(&headers("CP2", "s3cret-pass"), &id, Some(&hash)).await, AuthOutcome::Denied);
-        assert_eq!(check(&HeaderMap::new(), &id, Some(&hash)).await, AuthOutcome::Missing);
-        assert_eq!(check(&HeaderMap::new(), &id, None).await, AuthOutcome::Allowed);
+        assert_eq!(
+            check(&headers("CP1", "s3cret-pass"), &id, Some(&hash)).await,
+            AuthOutcome::Allowed
+        );
+        assert_eq!(
+            check(&headers("CP1", "wrong"), &id, Some(&hash)).await,
+            AuthOutcome::Denied
+        );
+        assert_eq!(
+            check(&headers("CP2", "s3cret-pass"), &id, Some(&hash)).await,
+            AuthOutcome::Denied
+        );
+        assert_eq!(
+            check(&HeaderMap::new(), &id, Some(&hash)).await,
+            AuthOutcome::Missing
+        );
+        assert_eq!(
+            check(&HeaderMap::new(), &id, None).await,
+            AuthOutcome::Allowed
+        );
         let mut garbage = HeaderMap::new();
-        garbage.insert(axum::http::header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        garbage.insert(
+            axum::http::header::AUTHORIZATION,
+            HeaderValue::from_static("Basic !!!"),
+        );
         assert_eq!(check(&garbage, &id, Some(&hash)).await, AuthOutcome::Denied);
     }
 }

@@ -32,6 +32,11 @@ pub(crate) struct ConnectionContext {
     pub registration: Option<chargegrid_core::network::Registration>,
     /// When this connection opened (UTC); messages stamped well before it were queued offline.
     pub connected_at: chrono::DateTime<chrono::Utc>,
+    /// 2.0.1: the last TransactionEvent sequence number per open transaction.
+    pub seq_nos: std::collections::HashMap<String, i64>,
+    /// 2.0.1: EV needs that arrived before their transaction started, by EVSE.
+    pub pending_needs:
+        std::collections::HashMap<chargegrid_core::EvseId, chargegrid_store::EvNeeds>,
 }
 
 impl ConnectionContext {
@@ -116,6 +121,8 @@ pub(crate) async fn run(
             config,
             registration: None,
             connected_at: inner.clock.now(),
+            seq_nos: Default::default(),
+            pending_needs: Default::default(),
         },
         socket,
         commands: rx,

@@ -101,13 +101,7 @@ pub(crate) async fn handle_call(
     }
     let answer = match ctx.version {
         OcppVersion::V16 => crate::v16::handle(ctx, call).await?,
-        OcppVersion::V201 => {
-            return Err(call_error(
-                call,
-                ErrorCode::NotImplemented,
-                format!("{} is not implemented for OCPP 2.0.1 yet", call.action),
-            ));
-        }
+        OcppVersion::V201 => crate::v201::handle(ctx, call).await?,
     };
     if let Some(schemas) = schemas
         && let Some(violations) = schemas.check_response(&call.action, &answer)

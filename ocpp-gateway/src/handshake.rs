@@ -74,7 +74,10 @@ pub(crate) async fn upgrade(
     match auth::check(&headers, &charger, hash).await {
         AuthOutcome::Allowed => {}
         outcome => {
-            metrics.handshakes_refused.with_label_values(&["auth"]).inc();
+            metrics
+                .handshakes_refused
+                .with_label_values(&["auth"])
+                .inc();
             tracing::warn!(%charger, ?outcome, "charger authentication failed");
             return (
                 StatusCode::UNAUTHORIZED,

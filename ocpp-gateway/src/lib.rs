@@ -13,6 +13,7 @@ mod replay;
 mod server;
 mod service;
 mod v16;
+mod v201;
 
 pub use auth::hash_password;
 pub use config::GatewayConfig;

@@ -11,14 +11,6 @@ use crate::OcppVersion;
 pub fn render(version: OcppVersion, command: &ChargerCommand) -> Result<(String, Value), String> {
     match version {
         OcppVersion::V16 => crate::v16::commands::render(command),
-        OcppVersion::V201 => match command {
-            ChargerCommand::Raw { action, payload } if crate::actions::known(action).is_some() => {
-                Ok((action.clone(), payload.clone()))
-            }
-            other => Err(format!(
-                "command {} is not yet rendered for OCPP 2.0.1",
-                other.name()
-            )),
-        },
+        OcppVersion::V201 => crate::v201::commands::render(command),
     }
 }

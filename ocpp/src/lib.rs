@@ -11,6 +11,7 @@ pub mod frame;
 pub mod schema;
 pub mod timestamp;
 pub mod v16;
+pub mod v201;
 
 pub use chargegrid_core::network::OcppVersion;
 pub use error_code::ErrorCode;

@@ -387,34 +387,54 @@ async fn security_profile_1_basic_auth_is_enforced_per_charger() {
     let app = start_app(&test_config("memory://")).await;
     let charger = ChargerId::new("QD-HD-AC03").unwrap();
     let mut c = app.store.get_charger(&charger).await.unwrap().unwrap();
-    c.password_hash = Some(chargegrid_ocpp_gateway::hash_password("correct-horse-battery").unwrap());
+    c.password_hash =
+        Some(chargegrid_ocpp_gateway::hash_password("correct-horse-battery").unwrap());
     app.store.put_charger(&c).await.unwrap();
     let attempt = |auth: Option<String>| {
         let addr = app.ocpp_addr.unwrap();
         async move {
-            let mut req = format!("ws://{addr}/ocpp/QD-HD-AC03").into_client_request().unwrap();
-            req.headers_mut().insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+            let mut req = format!("ws://{addr}/ocpp/QD-HD-AC03")
+                .into_client_request()
+                .unwrap();
+            req.headers_mut()
+                .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
             if let Some(a) = auth {
-                req.headers_mut().insert("Authorization", a.parse().unwrap());
+                req.headers_mut()
+                    .insert("Authorization", a.parse().unwrap());
             }
-            tokio_tungstenite::connect_async(req).await.map(|_| ()).map_err(|e| e.to_string())
+            tokio_tungstenite::connect_async(req)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
     };
     let basic = |user: &str, pass: &str| {
-        Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))))
+        Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+        ))
     };
-    assert!(attempt(basic("QD-HD-AC03", "correct-horse-battery")).await.is_ok());
+    assert!(
+        attempt(basic("QD-HD-AC03", "correct-horse-battery"))
+            .await
+            .is_ok()
+    );
     for (what, auth) in [
         ("no credentials", None),
         ("wrong password", basic("QD-HD-AC03", "wrong-horse-battery")),
-        ("another charger's name", basic("QD-HD-AC04", "correct-horse-battery")),
+        (
+            "another charger's name",
+            basic("QD-HD-AC04", "correct-horse-battery"),
+        ),
         ("not base64", Some("Basic %%%".to_string())),
     ] {
         let err = attempt(auth).await.unwrap_err();
         assert!(err.contains("401"), "{what}: {err}");
     }
     // Chargers without a password configured are not asked for one.
-    let (ws, _) = crate::harness::connect_charger(&app, "QD-HD-AC04", "ocpp1.6").await.unwrap();
+    let (ws, _) = crate::harness::connect_charger(&app, "QD-HD-AC04", "ocpp1.6")
+        .await
+        .unwrap();
     drop(ws);
     app.shutdown().await.unwrap();
 }
@@ -433,7 +453,11 @@ async fn one_outstanding_call_per_charger_and_silence_times_out() {
         let charger = charger.clone();
         tokio::spawn(async move {
             store
-                .send_command(&charger, ChargerCommand::Reset { kind }, Duration::from_secs(10))
+                .send_command(
+                    &charger,
+                    ChargerCommand::Reset { kind },
+                    Duration::from_secs(10),
+                )
                 .await
                 .unwrap()
         })
@@ -444,7 +468,8 @@ async fn one_outstanding_call_per_charger_and_silence_times_out() {
     let call1 = cp.recv().await;
     assert_eq!(call1[0], 2);
     assert_eq!(call1[2], "Reset");
-    cp.send_text(&json!([3, call1[1], {"status": "Accepted"}]).to_string()).await;
+    cp.send_text(&json!([3, call1[1], {"status": "Accepted"}]).to_string())
+        .await;
     let call2 = cp.recv().await;
     assert_eq!(call2[2], "Reset");
     assert_ne!(call2[1], call1[1], "each CALL has its own id");
@@ -452,9 +477,16 @@ async fn one_outstanding_call_per_charger_and_silence_times_out() {
     // The second is never answered: its sender gets Timeout after ocpp.call_timeout.
     let replies = [first.await.unwrap(), second.await.unwrap()];
     assert_eq!(replies.iter().filter(|r| r.is_accepted()).count(), 1);
-    assert_eq!(replies.iter().filter(|r| **r == CommandReply::Timeout).count(), 1);
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| **r == CommandReply::Timeout)
+            .count(),
+        1
+    );
     // A late answer to the timed-out call is dropped; the connection carries on.
-    cp.send_text(&json!([3, call2[1], {"status": "Accepted"}]).to_string()).await;
+    cp.send_text(&json!([3, call2[1], {"status": "Accepted"}]).to_string())
+        .await;
     assert_eq!(cp.call("h", "Heartbeat", json!({})).await[0], 3);
     app.shutdown().await.unwrap();
 }

@@ -94,6 +94,17 @@ impl Peer {
             .unwrap_or_else(|_| panic!("no {name} from the peer; saw {:?}", self.seen))
     }
 
+    /// Writes a line to the peer's stdin (the 2.0.1 peer waits for one mid-session).
+    pub async fn send_line(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.child.stdin.as_mut().expect("piped stdin");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+    }
+
     /// Closes the peer's stdin (it then disconnects) and waits for it to exit.
     pub async fn finish(mut self) {
         drop(self.child.stdin.take());

@@ -281,6 +281,7 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
         store.create_session(&session).await?;
     }
     store.update_session(&session, &req.samples).await?;
+    store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
     Ok(Stopped { tag, matched })
 }

@@ -1,4 +1,4 @@
-//! Bad input on an OCPP 1.6 connection: each kind gets the CALLERROR the spec names (with the
+//! Bad input on OCPP 1.6 and 2.0.1 connections: each kind gets the CALLERROR the spec names (with the
 //! message id whenever it can be read) and the connection stays up — a Heartbeat after each
 //! one is still answered.
 
@@ -155,5 +155,86 @@ async fn vendor_values_in_meter_data_are_tolerated_not_refused() {
         metrics.contains(r#"chargegrid_ocpp_frames_rejected_total{reason="tolerated"} 1"#),
         "{metrics}"
     );
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_frame_gets_the_right_call_error_in_201() {
+    let mut config = test_config("memory://");
+    config.ocpp.max_frame_bytes = 4096;
+    let app = start_app(&config).await;
+    let mut cp = RawCharger::connect(&app, "QD-LS-AC06", "ocpp2.0.1").await;
+    let boot = cp
+        .call(
+            "b1",
+            "BootNotification",
+            json!({"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"}),
+        )
+        .await;
+    assert_eq!(boot[2]["status"], "Accepted");
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("not JSON", "{{{".into(), "-1", "FormatViolation"),
+        ("not an array", "42".into(), "-1", "RpcFrameworkError"),
+        ("unknown message type", r#"[5, "m1", "Heartbeat", {}]"#.into(), "m1", "MessageTypeNotSupported"),
+        ("unknown action", r#"[2, "m2", "Teleport", {}]"#.into(), "m2", "NotImplemented"),
+        (
+            "wrong field type",
+            r#"[2, "m3", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z", "connectorStatus": "Available", "evseId": "one", "connectorId": 1}]"#.into(),
+            "m3",
+            "TypeConstraintViolation",
+        ),
+        (
+            "missing required field",
+            r#"[2, "m4", "BootNotification", {"reason": "PowerUp"}]"#.into(),
+            "m4",
+            "OccurrenceConstraintViolation",
+        ),
+        ("unexpected field", r#"[2, "m5", "Heartbeat", {"surprise": 1}]"#.into(), "m5", "FormatViolation"),
+        (
+            "value outside its enum",
+            r#"[2, "m6", "BootNotification", {"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "Bored"}]"#.into(),
+            "m6",
+            "PropertyConstraintViolation",
+        ),
+        (
+            "string too long",
+            format!(r#"[2, "m7", "Authorize", {{"idToken": {{"idToken": "{}", "type": "ISO14443"}}}}]"#, "A".repeat(37)),
+            "m7",
+            "PropertyConstraintViolation",
+        ),
+        (
+            "CSMS action sent by a station",
+            r#"[2, "m8", "Reset", {"type": "Immediate"}]"#.into(),
+            "m8",
+            "NotSupported",
+        ),
+        (
+            "oversized frame",
+            json!([2, "m9", "DataTransfer", {"vendorId": "V", "data": "x".repeat(5000)}]).to_string(),
+            "m9",
+            "FormatViolation",
+        ),
+        (
+            "first transaction event without an evse",
+            json!([2, "m10", "TransactionEvent", {"eventType": "Started", "timestamp": crate::harness::ts(0),
+                "triggerReason": "Authorized", "seqNo": 0, "transactionInfo": {"transactionId": "X"}}]).to_string(),
+            "m10",
+            "OccurrenceConstraintViolation",
+        ),
+    ];
+    for (what, frame, id, code) in cases {
+        cp.send_text(&frame).await;
+        let answer = cp.recv().await;
+        assert_eq!(answer[0], 4, "{what}: {answer}");
+        assert_eq!(answer[1], id, "{what}: {answer}");
+        assert_eq!(answer[2], code, "{what}: {answer}");
+        assert_still_up(&mut cp).await;
+    }
+    cp.ws
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_error(&cp.recv().await, "-1", "RpcFrameworkError");
+    assert_still_up(&mut cp).await;
     app.shutdown().await.unwrap();
 }

@@ -1,0 +1,85 @@
+//! 2.0.1 BootNotification and StatusNotification.
+
+use chargegrid_core::network::{ConnectorStatus, OcppVersion, Registration};
+use chargegrid_core::{ConnectorId, EvseId};
+use chargegrid_ocpp::v201::requests::{BootNotification, StatusNotification};
+use chargegrid_ocpp::{Call, CallError, timestamp};
+use chargegrid_store::BootInfo;
+use serde_json::{Value, json};
+
+use crate::connection::ConnectionContext;
+use crate::dispatch::{decode, store_error};
+use crate::service::{registration, status};
+
+pub(super) async fn boot_notification(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: BootNotification = decode(call)?;
+    let now = ctx.gateway.inner.clock.now();
+    let info = BootInfo {
+        vendor: req.charging_station.vendor_name,
+        model: req.charging_station.model,
+        serial_number: req.charging_station.serial_number,
+        firmware_version: req.charging_station.firmware_version,
+        ocpp_version: OcppVersion::V201,
+        booted_at: now,
+    };
+    let decision = registration::boot(ctx, info)
+        .await
+        .map_err(|e| store_error(call, &e))?;
+    Ok(json!({
+        "currentTime": timestamp::format(now),
+        "interval": decision.interval.as_secs(),
+        "status": match decision.registration {
+            Registration::Accepted => "Accepted",
+            Registration::Pending => "Pending",
+            Registration::Rejected => "Rejected",
+        },
+    }))
+}
+
+/// The charger-wide connector number of connector `connector` (1-based) of EVSE `evse`, from
+/// the network configuration; without one, EVSE and connector 1 share a number (the common
+/// one-connector-per-EVSE layout).
+pub(super) fn connector_number(
+    ctx: &ConnectionContext,
+    evse: EvseId,
+    connector: u32,
+) -> ConnectorId {
+    ctx.config
+        .as_ref()
+        .and_then(|c| c.evses.iter().find(|e| e.id == evse))
+        .and_then(|e| e.connectors.get(connector.saturating_sub(1) as usize))
+        .map_or(
+            ConnectorId(if connector <= 1 {
+                evse.0
+            } else {
+                evse.0 * 100 + connector
+            }),
+            |c| c.id,
+        )
+}
+
+pub(super) async fn status_notification(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: StatusNotification = decode(call)?;
+    let connector = if req.evse_id == 0 {
+        ConnectorId(0)
+    } else {
+        connector_number(ctx, EvseId(req.evse_id), req.connector_id)
+    };
+    status::status_changed(
+        ctx,
+        connector,
+        ConnectorStatus::from_text(&req.connector_status),
+        "NoError".into(),
+        None,
+        Some(req.timestamp),
+    )
+    .await
+    .map_err(|e| store_error(call, &e))?;
+    Ok(json!({}))
+}

@@ -1,0 +1,227 @@
+//! 2.0.1 Authorize, TransactionEvent and MeterValues. TransactionEvent's Started / Updated /
+//! Ended map onto the same start / meter data / stop as 1.6; the station's own transaction id
+//! is kept. Sequence numbers are checked per transaction and gaps are logged and counted;
+//! events may arrive out of order after an offline period, which the register logic tolerates
+//! (a lower reading never reduces energy). An Updated or Ended event for a transaction whose
+//! Started was lost opens the session implicitly (marked offline).
+
+use chargegrid_core::driver::IdTagStatus;
+use chargegrid_core::session::StopReason;
+use chargegrid_core::{EvseId, IdTag};
+use chargegrid_ocpp::v201::meter::to_samples;
+use chargegrid_ocpp::v201::requests::{Authorize, IdToken, MeterValues, TransactionEvent};
+use chargegrid_ocpp::{Call, CallError, ErrorCode};
+use serde_json::{Value, json};
+
+use super::boot::connector_number;
+use super::needs::persist_pending_needs;
+use crate::connection::ConnectionContext;
+use crate::dispatch::{call_error, decode, store_error};
+use crate::service::authorization::{TagInfo, authorize as authorize_tag};
+use crate::service::transactions::{self, StartRequest, StopRequest};
+
+fn id_tag(call: &Call, token: &IdToken) -> Result<IdTag, CallError> {
+    IdTag::new(token.id_token.as_str())
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
+}
+
+fn status_name(s: IdTagStatus) -> &'static str {
+    match s {
+        IdTagStatus::Accepted => "Accepted",
+        IdTagStatus::Blocked => "Blocked",
+        IdTagStatus::Expired => "Expired",
+        IdTagStatus::Invalid => "Invalid",
+        IdTagStatus::ConcurrentTx => "ConcurrentTx",
+    }
+}
+
+fn id_token_info(info: &TagInfo) -> Value {
+    let mut v = json!({ "status": status_name(info.status) });
+    if let Some(exp) = info.expiry {
+        v["cacheExpiryDateTime"] = json!(chargegrid_ocpp::timestamp::format(exp));
+    }
+    if let Some(parent) = &info.parent {
+        v["groupIdToken"] = json!({ "idToken": parent.as_str(), "type": "Central" });
+    }
+    v
+}
+
+pub(super) async fn authorize(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: Authorize = decode(call)?;
+    let tag = id_tag(call, &req.id_token)?;
+    let info = authorize_tag(ctx, &tag, true)
+        .await
+        .map_err(|e| store_error(call, &e))?;
+    Ok(json!({ "idTokenInfo": id_token_info(&info) }))
+}
+
+/// Checks the event's sequence number against the last one of its transaction.
+fn check_sequence(ctx: &mut ConnectionContext, event: &TransactionEvent) {
+    let id = &event.transaction_info.transaction_id;
+    let last = ctx.seq_nos.insert(id.clone(), event.seq_no);
+    if let Some(last) = last
+        && event.seq_no != last + 1
+    {
+        let kind = if event.seq_no <= last {
+            "out_of_order"
+        } else {
+            "gap"
+        };
+        ctx.gateway
+            .inner
+            .metrics
+            .register_anomalies
+            .with_label_values(&[kind])
+            .inc();
+        tracing::warn!(charger = %ctx.charger, transaction = %id, last, seq_no = event.seq_no, kind, "transaction event sequence is not contiguous");
+    }
+    if event.event_type == "Ended" {
+        ctx.seq_nos.remove(id);
+    }
+}
+
+pub(super) async fn transaction_event(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: TransactionEvent = decode(call)?;
+    check_sequence(ctx, &req);
+    let tag = req.id_token.as_ref().map(|t| id_tag(call, t)).transpose()?;
+    let transaction_id = req.transaction_info.transaction_id.clone();
+    let samples = to_samples(&req.meter_value);
+    let offline = req.offline || ctx.happened_offline(req.timestamp);
+    let store = ctx.gateway.inner.store.clone();
+    let existing = store
+        .find_by_transaction(&ctx.charger, &transaction_id)
+        .await
+        .map_err(|e| store_error(call, &e))?;
+    let evse = req
+        .evse
+        .map(|e| EvseId(e.id))
+        .or(existing.as_ref().map(|s| s.evse));
+    let mut tag_info = None;
+    if existing.is_some() && req.event_type == "Started" {
+        // A Started we already recorded (resent after a lost answer): acknowledge it again.
+        if let Some(tag) = &tag {
+            tag_info = Some(
+                authorize_tag(ctx, tag, false)
+                    .await
+                    .map_err(|e| store_error(call, &e))?,
+            );
+        }
+    } else if existing.is_none() && req.event_type != "Ended" {
+        let Some(evse) = evse else {
+            return Err(call_error(
+                call,
+                ErrorCode::OccurrenceConstraintViolation,
+                "the first event of a transaction must name its evse".into(),
+            ));
+        };
+        let connector = connector_number(
+            ctx,
+            evse,
+            req.evse.and_then(|e| e.connector_id).unwrap_or(1),
+        );
+        let started = transactions::start(
+            ctx,
+            StartRequest {
+                evse,
+                connector,
+                id_tag: tag.clone(),
+                meter_start: None,
+                started_at: req.timestamp,
+                transaction_id: Some(transaction_id.clone()),
+                reason: Some(req.trigger_reason.clone()),
+                offline: offline || req.event_type != "Started",
+                samples: samples.clone(),
+            },
+        )
+        .await
+        .map_err(|e| store_error(call, &e))?;
+        persist_pending_needs(ctx, evse, &started.session)
+            .await
+            .map_err(|e| store_error(call, &e))?;
+        tag_info = started.tag;
+    } else if req.event_type == "Ended" {
+        let stopped = transactions::stop(
+            ctx,
+            StopRequest {
+                transaction_id: transaction_id.clone(),
+                evse,
+                id_tag: tag.clone(),
+                meter_stop: None,
+                stopped_at: req.timestamp,
+                // 2.0.1: an absent stoppedReason means Local.
+                reason: StopReason::from_text(
+                    req.transaction_info
+                        .stopped_reason
+                        .as_deref()
+                        .unwrap_or("Local"),
+                ),
+                offline,
+                samples,
+            },
+        )
+        .await
+        .map_err(|e| store_error(call, &e))?;
+        tag_info = stopped.tag;
+    } else {
+        transactions::meter_values(
+            ctx,
+            evse.unwrap_or(EvseId(0)),
+            Some(&transaction_id),
+            samples,
+        )
+        .await
+        .map_err(|e| store_error(call, &e))?;
+        if let Some(tag) = &tag {
+            // Authorised during the transaction (plug-and-charge first, card later).
+            let info = authorize_tag(ctx, tag, false)
+                .await
+                .map_err(|e| store_error(call, &e))?;
+            if let Some(mut session) = store
+                .find_by_transaction(&ctx.charger, &transaction_id)
+                .await
+                .map_err(|e| store_error(call, &e))?
+                && session.id_tag.is_none()
+            {
+                session.id_tag = Some(tag.clone());
+                if let Some(r) = &info.record {
+                    session.driver = r.driver.clone();
+                    session.fleet = r.fleet.clone();
+                    session.vehicle = r.vehicle.clone();
+                }
+                store
+                    .update_session(&session, &[])
+                    .await
+                    .map_err(|e| store_error(call, &e))?;
+            }
+            tag_info = Some(info);
+        }
+    }
+    Ok(match (tag_info, &req.id_token) {
+        (Some(info), Some(_)) => json!({ "idTokenInfo": id_token_info(&info) }),
+        _ => json!({}),
+    })
+}
+
+pub(super) async fn meter_values(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: MeterValues = decode(call)?;
+    let (matched, _) =
+        transactions::meter_values(ctx, EvseId(req.evse_id), None, to_samples(&req.meter_value))
+            .await
+            .map_err(|e| store_error(call, &e))?;
+    ctx.gateway
+        .inner
+        .metrics
+        .meter_values
+        .with_label_values(&[matched.label()])
+        .inc();
+    Ok(json!({}))
+}

@@ -1,0 +1,257 @@
+//! OCPP 2.0.1 requests from charging station to CSMS, with the fields chargegrid uses (names
+//! and optionality per the 2.0.1 schemas; `customData` is accepted and ignored). Timestamps are
+//! read leniently.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `IdTokenType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdToken {
+    /// The token text.
+    pub id_token: String,
+    /// Its kind (ISO14443, eMAID, Central, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// `ChargingStationType` inside a boot.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargingStation {
+    /// Model.
+    pub model: String,
+    /// Vendor.
+    pub vendor_name: String,
+    /// Serial number.
+    #[serde(default)]
+    pub serial_number: Option<String>,
+    /// Firmware version.
+    #[serde(default)]
+    pub firmware_version: Option<String>,
+}
+
+/// BootNotificationRequest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootNotification {
+    /// The station.
+    pub charging_station: ChargingStation,
+    /// Why it booted.
+    pub reason: String,
+}
+
+/// StatusNotificationRequest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusNotification {
+    /// When.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+    /// Available, Occupied, Reserved, Unavailable, Faulted.
+    pub connector_status: String,
+    /// EVSE.
+    pub evse_id: u32,
+    /// Connector on the EVSE.
+    pub connector_id: u32,
+}
+
+/// AuthorizeRequest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorize {
+    /// The token.
+    pub id_token: IdToken,
+}
+
+/// `EVSEType`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evse {
+    /// EVSE id.
+    pub id: u32,
+    /// Connector id on the EVSE.
+    #[serde(default)]
+    pub connector_id: Option<u32>,
+}
+
+/// `TransactionType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionInfo {
+    /// The station's transaction id.
+    pub transaction_id: String,
+    /// Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle.
+    #[serde(default)]
+    pub charging_state: Option<String>,
+    /// Why it stopped (on Ended).
+    #[serde(default)]
+    pub stopped_reason: Option<String>,
+    /// The RequestStartTransaction this came from.
+    #[serde(default)]
+    pub remote_start_id: Option<i64>,
+}
+
+/// TransactionEventRequest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionEvent {
+    /// Started, Updated, Ended.
+    pub event_type: String,
+    /// When.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+    /// Why this event was sent.
+    pub trigger_reason: String,
+    /// Sequence number, incremented per event of the station.
+    pub seq_no: i64,
+    /// Whether it happened while offline.
+    #[serde(default)]
+    pub offline: bool,
+    /// Phases used.
+    #[serde(default)]
+    pub number_of_phases_used: Option<u8>,
+    /// The transaction.
+    pub transaction_info: TransactionInfo,
+    /// The token, when (newly) known.
+    #[serde(default)]
+    pub id_token: Option<IdToken>,
+    /// The EVSE (required on the first event).
+    #[serde(default)]
+    pub evse: Option<Evse>,
+    /// Meter values.
+    #[serde(default)]
+    pub meter_value: Vec<MeterValue>,
+    /// Reservation used.
+    #[serde(default)]
+    pub reservation_id: Option<i64>,
+}
+
+/// MeterValuesRequest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterValues {
+    /// EVSE (0 = main meter).
+    pub evse_id: u32,
+    /// Values.
+    pub meter_value: Vec<MeterValue>,
+}
+
+/// `MeterValueType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterValue {
+    /// When.
+    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    pub timestamp: DateTime<Utc>,
+    /// Values.
+    pub sampled_value: Vec<SampledValue>,
+}
+
+/// `SampledValueType` (2.0.1 sends numbers, with a unit and a power-of-ten multiplier).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampledValue {
+    /// The value.
+    pub value: f64,
+    /// Context.
+    #[serde(default)]
+    pub context: Option<String>,
+    /// Measurand.
+    #[serde(default)]
+    pub measurand: Option<String>,
+    /// Phase.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// Location.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Unit and multiplier.
+    #[serde(default)]
+    pub unit_of_measure: Option<UnitOfMeasure>,
+}
+
+/// `UnitOfMeasureType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitOfMeasure {
+    /// Unit (default Wh).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Power of ten (default 0).
+    #[serde(default)]
+    pub multiplier: Option<i32>,
+}
+
+/// `ACChargingParametersType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcParameters {
+    /// Energy wanted, Wh.
+    pub energy_amount: f64,
+    /// Minimum current per phase, A.
+    pub ev_min_current: f64,
+    /// Maximum current per phase, A.
+    pub ev_max_current: f64,
+    /// Maximum voltage, V.
+    pub ev_max_voltage: f64,
+}
+
+/// `DCChargingParametersType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DcParameters {
+    /// Maximum current, A.
+    pub ev_max_current: f64,
+    /// Maximum voltage, V.
+    pub ev_max_voltage: f64,
+    /// Energy wanted, Wh.
+    #[serde(default)]
+    pub energy_amount: Option<f64>,
+    /// Maximum power, W.
+    #[serde(default)]
+    pub ev_max_power: Option<f64>,
+    /// State of charge, %.
+    #[serde(default)]
+    pub state_of_charge: Option<f64>,
+    /// Battery capacity, Wh.
+    #[serde(default)]
+    pub ev_energy_capacity: Option<f64>,
+    /// SoC considered full, %.
+    #[serde(default)]
+    pub full_soc: Option<f64>,
+}
+
+/// `ChargingNeedsType`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargingNeeds {
+    /// DC, AC_single_phase, AC_two_phase, AC_three_phase.
+    pub requested_energy_transfer: String,
+    /// When the EV leaves.
+    #[serde(default, deserialize_with = "crate::timestamp::deserialize_option")]
+    pub departure_time: Option<DateTime<Utc>>,
+    /// AC parameters.
+    #[serde(default)]
+    pub ac_charging_parameters: Option<AcParameters>,
+    /// DC parameters.
+    #[serde(default)]
+    pub dc_charging_parameters: Option<DcParameters>,
+}
+
+/// NotifyEVChargingNeedsRequest (ISO 15118).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyEvChargingNeeds {
+    /// EVSE.
+    pub evse_id: u32,
+    /// The needs.
+    pub charging_needs: ChargingNeeds,
+}
+
+/// Requests answered with an acknowledgement and logged: NotifyReport, NotifyEvent,
+/// SecurityEventNotification, FirmwareStatusNotification, LogStatusNotification,
+/// ReservationStatusUpdate, DataTransfer. Kept as the raw payload.
+pub type Acknowledged = Value;
