@@ -1,0 +1,104 @@
+//! Thresholds and assumptions of the estimators, in one place so a report can say which were
+//! used and an operator can tune them without touching code.
+
+use chargegrid_core::Amperes;
+use serde::{Deserialize, Serialize};
+
+/// Tunable thresholds. [`HealthConfig::default`] holds the documented defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthConfig {
+    /// Smallest SoC window (percentage points) for a per-session capacity estimate.
+    pub min_soc_window: f64,
+    /// Fewest samples with SoC and energy for a per-session capacity estimate.
+    pub min_capacity_points: usize,
+    /// Fewest wide-window DC sessions before a DC state of health is shown.
+    pub min_sessions_dc: usize,
+    /// Fewest wide-window AC sessions (with SoC) before an AC energy-based figure is shown.
+    pub min_sessions_ac: usize,
+    /// Lag, in samples, over which ΔV/ΔI is taken for the resistance.
+    pub resistance_lag: usize,
+    /// Smallest current step for a resistance estimate.
+    pub min_current_step: Amperes,
+    /// Largest SoC change allowed across a resistance step (percentage points).
+    pub max_step_soc_change: f64,
+    /// SoC band (percent, inclusive) whose steps feed the resistance index.
+    pub resistance_soc_band: (f64, f64),
+    /// Sessions with a resistance estimate that form the vehicle's own baseline.
+    pub resistance_baseline_sessions: usize,
+    /// Latest sessions whose median is compared with the baseline.
+    pub resistance_recent_sessions: usize,
+    /// Resistance index (recent / baseline) at which an alert is raised.
+    pub resistance_alert_ratio: f64,
+    /// Same, when temperatures are missing and the index cannot be temperature-corrected.
+    pub resistance_alert_ratio_uncorrected: f64,
+    /// Activation energy (J/mol) of the generic Arrhenius correction of resistance to 25 °C.
+    pub resistance_activation_energy: f64,
+    /// On-board charger efficiency assumed for AC energy-based estimates.
+    pub ac_assumed_efficiency: f64,
+    /// State of health (percent) below which an alert is raised.
+    pub soh_alert_pct: f64,
+    /// Smallest step drop (percentage points) reported as a change point.
+    pub step_min_drop_pct: f64,
+    /// Fewest sessions on each side of a change point.
+    pub step_min_sessions_each_side: usize,
+    /// Robust z-score a change point must reach.
+    pub step_min_score: f64,
+    /// Window of latest sessions in which EV-side aborts are counted.
+    pub abort_window_sessions: usize,
+    /// Fewest EV-side aborts in that window for an alert.
+    pub abort_min_count: usize,
+    /// Fewest distinct chargers among those aborts (so one bad charger is not blamed on a car).
+    pub abort_min_chargers: usize,
+    /// Only sessions of the last this many days feed the current state of health.
+    pub estimation_window_days: i64,
+    /// Shortest time span (days) for a trend.
+    pub trend_min_span_days: f64,
+    /// Fewest sessions for a trend.
+    pub trend_min_sessions: usize,
+    /// Systematic allowance (1σ, SoH points) added to DC intervals: auxiliary loads during
+    /// charging and charger meter calibration, which no amount of sessions averages away.
+    pub systematic_dc_pct: f64,
+    /// Extra allowance (1σ, points) when the pack voltage had to be inferred.
+    pub systematic_inferred_voltage_pct: f64,
+    /// Allowance (1σ, points) for AC energy-based figures (unknown charger efficiency).
+    pub systematic_ac_pct: f64,
+    /// Smallest robust residual scale (points) assumed, so quantised data never give a
+    /// zero-width interval.
+    pub min_residual_scale_pct: f64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            min_soc_window: 30.0,
+            min_capacity_points: 5,
+            min_sessions_dc: 5,
+            min_sessions_ac: 8,
+            resistance_lag: 1,
+            min_current_step: Amperes(20.0),
+            max_step_soc_change: 3.0,
+            resistance_soc_band: (20.0, 80.0),
+            resistance_baseline_sessions: 5,
+            resistance_recent_sessions: 5,
+            resistance_alert_ratio: 1.3,
+            resistance_alert_ratio_uncorrected: 1.5,
+            resistance_activation_energy: 20_000.0,
+            ac_assumed_efficiency: 0.90,
+            soh_alert_pct: 80.0,
+            step_min_drop_pct: 3.0,
+            step_min_sessions_each_side: 4,
+            step_min_score: 5.0,
+            abort_window_sessions: 15,
+            abort_min_count: 3,
+            abort_min_chargers: 3,
+            estimation_window_days: 365,
+            trend_min_span_days: 90.0,
+            trend_min_sessions: 8,
+            systematic_dc_pct: 0.35,
+            systematic_inferred_voltage_pct: 1.5,
+            systematic_ac_pct: 4.0,
+            min_residual_scale_pct: 0.3,
+        }
+    }
+}

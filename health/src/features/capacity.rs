@@ -1,0 +1,185 @@
+//! Per-session capacity: SoC regressed on cumulative charge (Ah) and energy (Wh) over the whole
+//! session. A regression uses every sample, so the 1 % rounding of reported SoC averages out
+//! instead of entering twice, as it would with end points only. Only DC sessions with a wide
+//! SoC window give a usable estimate; others are returned with their flags. On DC the car's own
+//! auxiliary load (pumps, HVAC) flows through the charger's meter but not into the cells; where
+//! the session's current varies enough (tapers), regressing SoC on charge *and* time separates
+//! it, removing a bias of roughly aux power / charging power.
+
+use super::energy::Cumulative;
+use super::series::SessionSeries;
+use crate::config::HealthConfig;
+use crate::quality::{Quality, QualityFlag, QualityReason};
+use crate::stats::{LineFit, ols, ols2, rms_residual, theil_sen};
+use chargegrid_core::{Volts, WattHours};
+use serde::{Deserialize, Serialize};
+
+/// A session's capacity estimate, scaled to a full 0 → 100 % window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityFeature {
+    /// Charge per 100 % SoC (Ah), DC only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ah_per_full: Option<f64>,
+    /// Energy per 100 % SoC at the meter (on DC including the pack's own I²R losses over this
+    /// window; on AC including the on-board charger's losses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wh_per_full: Option<WattHours>,
+    /// Lowest SoC seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_from: Option<f64>,
+    /// Highest SoC seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_to: Option<f64>,
+    /// Samples used.
+    pub points: usize,
+    /// Auxiliary current (A) drawn by the car while charging, separated from the battery's
+    /// charge by regressing SoC on charge and time together; `None` when the session has too
+    /// little variation in current to tell them apart, or the figure is implausible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_current_a: Option<f64>,
+    /// RMS of the SoC residuals of the charge fit (percentage points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_fit_rms: Option<f64>,
+    /// Charge-weighted mean terminal voltage over the window (DC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_voltage: Option<Volts>,
+    /// Quality: `Good` only for DC sessions with a wide window and a clean fit.
+    pub flag: QualityFlag,
+}
+
+impl CapacityFeature {
+    fn empty(flag: QualityFlag) -> Self {
+        Self {
+            ah_per_full: None,
+            wh_per_full: None,
+            soc_from: None,
+            soc_to: None,
+            points: 0,
+            aux_current_a: None,
+            soc_fit_rms: None,
+            mean_voltage: None,
+            flag,
+        }
+    }
+}
+
+fn fit(xs: &[f64], ys: &[f64], robust: bool) -> Option<LineFit> {
+    if robust {
+        theil_sen(xs, ys)
+    } else {
+        ols(xs, ys)
+    }
+}
+
+/// Largest auxiliary current accepted as plausible, A (about 8 kW at 400 V).
+const MAX_AUX_A: f64 = 20.0;
+
+/// Aux current from SoC = a + b·charge + c·t, i.e. SoC counts charge minus aux × time.
+fn aux_current(charge: &[f64], secs: &[f64], soc: &[f64]) -> Option<f64> {
+    let hours: Vec<f64> = secs.iter().map(|s| s / 3600.0).collect();
+    let (_, b, c) = ols2(charge, &hours, soc)?;
+    let aux = -c / b;
+    (b > 0.0 && (0.0..=MAX_AUX_A).contains(&aux)).then_some(aux)
+}
+
+/// Estimates capacity from the SoC against cumulative charge/energy. `soc_discontinuity` makes
+/// the fit robust (Theil–Sen) and the result `Limited`.
+pub(crate) fn capacity_feature(
+    series: &SessionSeries,
+    cum: &Cumulative,
+    dc: bool,
+    soc_discontinuity: bool,
+    cfg: &HealthConfig,
+) -> CapacityFeature {
+    let idx: Vec<usize> = (0..series.points.len())
+        .filter(|&i| series.points[i].soc.is_some())
+        .collect();
+    if idx.is_empty() {
+        return CapacityFeature::empty(QualityFlag::unusable(QualityReason::MissingSoc));
+    }
+    let soc: Vec<f64> = idx.iter().filter_map(|&i| series.points[i].soc).collect();
+    let soc_from = soc.iter().copied().fold(f64::INFINITY, f64::min);
+    let soc_to = soc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut flag = QualityFlag::good();
+    if !dc {
+        flag.degrade(Quality::Limited, QualityReason::AcGridSide);
+    }
+    if soc_to - soc_from < cfg.min_soc_window {
+        flag.degrade(Quality::Unusable, QualityReason::NarrowSocWindow);
+    }
+    if idx.len() < cfg.min_capacity_points {
+        flag.degrade(Quality::Unusable, QualityReason::FewSamples);
+    }
+    if cum.from_power {
+        flag.degrade(Quality::Limited, QualityReason::NoEnergyRegister);
+    }
+    if cum.resets > 0 {
+        flag.degrade(Quality::Limited, QualityReason::MeterReset);
+    }
+    if soc_discontinuity {
+        flag.degrade(Quality::Limited, QualityReason::SocDiscontinuity);
+    }
+    let energy: Vec<f64> = idx.iter().map(|&i| cum.energy[i]).collect();
+    let wh_fit = fit(&energy, &soc, soc_discontinuity);
+    let wh_per_full = wh_fit
+        .filter(|f| f.slope > 0.0)
+        .map(|f| WattHours(100.0 / f.slope));
+    let mut out = CapacityFeature {
+        ah_per_full: None,
+        wh_per_full,
+        soc_from: Some(soc_from),
+        soc_to: Some(soc_to),
+        points: idx.len(),
+        aux_current_a: None,
+        soc_fit_rms: None,
+        mean_voltage: None,
+        flag,
+    };
+    if let Some(charge) = cum.charge.as_ref().filter(|_| dc) {
+        let q: Vec<f64> = idx.iter().map(|&i| charge[i]).collect();
+        if let Some(f) = fit(&q, &soc, soc_discontinuity).filter(|f| f.slope > 0.0) {
+            out.ah_per_full = Some(100.0 / f.slope);
+            if !soc_discontinuity {
+                let secs: Vec<f64> = idx
+                    .iter()
+                    .map(|&i| super::series::secs(series.points[0].at, series.points[i].at))
+                    .collect();
+                out.aux_current_a = aux_current(&q, &secs, &soc);
+                if let Some(aux) = out.aux_current_a {
+                    // SoC counts the battery's charge: the charger's minus what the car's own
+                    // loads drew meanwhile.
+                    let net: Vec<f64> = q
+                        .iter()
+                        .zip(&secs)
+                        .map(|(q, t)| q - aux * t / 3600.0)
+                        .collect();
+                    if let Some(g) = ols(&net, &soc).filter(|g| g.slope > 0.0) {
+                        out.ah_per_full = Some(100.0 / g.slope);
+                    }
+                }
+            }
+            let rms = rms_residual(&f, &q, &soc);
+            out.soc_fit_rms = Some(rms);
+            if rms > 2.0 {
+                out.flag
+                    .degrade(Quality::Limited, QualityReason::PoorSocFit);
+            }
+        }
+        let (qn, en) = (q.last().copied(), energy.last().copied());
+        let (q0, e0) = (q.first().copied(), energy.first().copied());
+        if let (Some(qn), Some(q0), Some(en), Some(e0)) = (qn, q0, en, e0)
+            && qn - q0 > 0.0
+        {
+            out.mean_voltage = Some(Volts((en - e0) / (qn - q0)));
+        }
+    }
+    if dc && out.ah_per_full.is_none() {
+        out.flag
+            .degrade(Quality::Unusable, QualityReason::MissingVoltage);
+    }
+    if out.wh_per_full.is_none() {
+        out.flag
+            .degrade(Quality::Unusable, QualityReason::FewSamples);
+    }
+    out
+}

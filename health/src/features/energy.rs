@@ -1,0 +1,144 @@
+//! Energy and charge delivered, the SoC window, and the cumulative energy/charge curves the
+//! capacity fit uses. Registers are preferred to integrated power: they count exactly.
+
+use super::series::{SessionSeries, secs};
+use crate::quality::{Quality, QualityFlag, QualityReason};
+use chargegrid_core::WattHours;
+use serde::{Deserialize, Serialize};
+
+/// Energy and charge delivered in one session, against its SoC window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnergyFeature {
+    /// Energy delivered (meter resets bridged).
+    pub energy: WattHours,
+    /// Charge delivered (Ah), DC only: register increments divided by the mean voltage of each
+    /// interval, else the trapezoid of the current.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_ah: Option<f64>,
+    /// First reported SoC, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_start: Option<f64>,
+    /// Last reported SoC, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_end: Option<f64>,
+    /// `soc_end − soc_start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_soc: Option<f64>,
+    /// From first to last sample, seconds.
+    pub duration_s: f64,
+    /// Quality.
+    pub flag: QualityFlag,
+}
+
+/// Cumulative curves over the points of a series.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cumulative {
+    /// Energy since the first point, Wh, per point.
+    pub energy: Vec<f64>,
+    /// Charge since the first point, Ah, per point (DC with current or voltage).
+    pub charge: Option<Vec<f64>>,
+    /// Register went back to near zero.
+    pub resets: usize,
+    /// Register went down otherwise.
+    pub decreases: usize,
+    /// No register at all: energy is integrated power.
+    pub from_power: bool,
+}
+
+/// Builds the cumulative energy (and, for DC, charge) curves.
+pub(crate) fn cumulative(series: &SessionSeries, dc: bool) -> Cumulative {
+    let pts = &series.points;
+    let mut out = Cumulative {
+        energy: vec![0.0; pts.len()],
+        ..Default::default()
+    };
+    let has_register = pts.iter().any(|p| p.energy.is_some());
+    out.from_power = !has_register;
+    let mut last_reg: Option<f64> = None;
+    for i in 0..pts.len() {
+        let prev = if i == 0 { 0.0 } else { out.energy[i - 1] };
+        let mut inc = 0.0;
+        if has_register {
+            if let Some(r) = pts[i].energy.map(|e| e.0) {
+                match last_reg {
+                    None => last_reg = Some(r),
+                    Some(l) if r >= l => {
+                        inc = r - l;
+                        last_reg = Some(r);
+                    }
+                    Some(l) if r < 0.1 * l => {
+                        out.resets += 1;
+                        inc = r;
+                        last_reg = Some(r);
+                    }
+                    Some(_) => out.decreases += 1,
+                }
+            }
+        } else if i > 0
+            && let (Some(a), Some(b)) = (series.power_at(i - 1), series.power_at(i))
+        {
+            inc = (a.0 + b.0) / 2.0 * secs(pts[i - 1].at, pts[i].at) / 3600.0;
+        }
+        out.energy[i] = prev + inc.max(0.0);
+    }
+    if dc {
+        out.charge = cumulative_charge(series, &out.energy);
+    }
+    out
+}
+
+fn cumulative_charge(series: &SessionSeries, energy: &[f64]) -> Option<Vec<f64>> {
+    let pts = &series.points;
+    let usable = pts
+        .iter()
+        .any(|p| p.voltage.is_some() || p.current.is_some());
+    if !usable || pts.is_empty() {
+        return None;
+    }
+    let mut q = vec![0.0; pts.len()];
+    for i in 1..pts.len() {
+        let de = energy[i] - energy[i - 1];
+        let (a, b) = (&pts[i - 1], &pts[i]);
+        let inc = match (a.voltage, b.voltage, a.current, b.current) {
+            (Some(va), Some(vb), _, _) if va.0 + vb.0 > 1.0 => de / ((va.0 + vb.0) / 2.0),
+            (_, _, Some(ia), Some(ib)) => (ia.0 + ib.0) / 2.0 * secs(a.at, b.at) / 3600.0,
+            _ => 0.0,
+        };
+        q[i] = q[i - 1] + inc.max(0.0);
+    }
+    Some(q)
+}
+
+/// The energy feature of a session.
+pub(crate) fn energy_feature(series: &SessionSeries, cum: &Cumulative) -> EnergyFeature {
+    let pts = &series.points;
+    let mut flag = QualityFlag::good();
+    let socs: Vec<f64> = pts.iter().filter_map(|p| p.soc).collect();
+    let soc_start = socs.first().copied();
+    let soc_end = socs.last().copied();
+    if socs.is_empty() {
+        flag.degrade(Quality::Limited, QualityReason::MissingSoc);
+    }
+    if cum.from_power {
+        flag.degrade(Quality::Limited, QualityReason::NoEnergyRegister);
+    }
+    if cum.resets > 0 {
+        flag.degrade(Quality::Limited, QualityReason::MeterReset);
+    }
+    if cum.decreases > 0 {
+        flag.degrade(Quality::Limited, QualityReason::NonMonotonicRegister);
+    }
+    let duration_s = match (pts.first(), pts.last()) {
+        (Some(a), Some(b)) => secs(a.at, b.at),
+        _ => 0.0,
+    };
+    EnergyFeature {
+        energy: WattHours(cum.energy.last().copied().unwrap_or(0.0)),
+        charge_ah: cum.charge.as_ref().and_then(|q| q.last().copied()),
+        soc_start,
+        soc_end,
+        delta_soc: soc_start.zip(soc_end).map(|(a, b)| b - a),
+        duration_s,
+        flag,
+    }
+}

@@ -1,0 +1,12 @@
+//! Fleet roll-up: vehicle reports compared with their model's cohort, rows to sort and filter
+//! by alert, CSV export and an SVG chart of SoH over time.
+
+mod chart;
+mod cohort;
+mod csv;
+mod rollup;
+
+pub use chart::{ChartOptions, soh_chart_svg};
+pub use cohort::{CohortStats, cohort_stats, suspect_chargers};
+pub use csv::{CSV_COLUMNS, to_csv};
+pub use rollup::{FleetFilter, FleetReport, FleetRow, SortKey};

@@ -1,0 +1,250 @@
+//! Alerts a vehicle's data raise, with a severity. Conservative by design: a fleet manager who
+//! gets false alarms stops reading them. EV-side aborts count only when they happen at several
+//! different chargers, and chargers known to abort other vehicles too are left out.
+
+use super::changepoint::StepChange;
+use super::resistance_index::ResistanceIndex;
+use super::soh::SohEstimate;
+use super::summary::SessionSummary;
+use crate::config::HealthConfig;
+use chargegrid_core::ChargerId;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// SoH below the configured threshold (80 % by default).
+    SohBelowThreshold,
+    /// SoH significantly below the 5th percentile of the model's cohort.
+    SohBelowCohortP5,
+    /// A step drop in capacity.
+    CapacityStepDrop,
+    /// Resistance up by the configured ratio (30 % by default) over the vehicle's baseline.
+    ResistanceIncrease,
+    /// Repeated EV-side aborts at different chargers.
+    RepeatedEvAborts,
+    /// The EV reported a battery malfunction.
+    BatteryMalfunctionCode,
+    /// The EV's battery temperature sensor looks dead.
+    TemperatureSensorSuspect,
+    /// Capacity above nominal beyond tolerance: the BMS's SoC scale is likely off.
+    SocCalibrationSuspect,
+}
+
+/// How urgent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Plan a check.
+    Warning,
+    /// Check soon.
+    Critical,
+}
+
+/// One active alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Kind.
+    pub kind: AlertKind,
+    /// Severity.
+    pub severity: Severity,
+    /// When this episode was first raised (the end of the session that raised it).
+    pub first_raised_at: DateTime<Utc>,
+    /// Human-readable explanation with the figures behind it.
+    pub message: String,
+    /// The figure that triggered it, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
+/// One raise-to-clear episode of an alert, kept in the vehicle's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEpisode {
+    /// Kind.
+    pub kind: AlertKind,
+    /// First raised (session end).
+    pub raised_at: DateTime<Utc>,
+    /// Cleared (session end), while open `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_at: Option<DateTime<Utc>>,
+}
+
+/// What the fleet or network knows that one vehicle's data cannot show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssessContext {
+    /// Chargers that end sessions of several different vehicles with EV-side aborts: their
+    /// aborts are not blamed on a car.
+    #[serde(default)]
+    pub suspect_chargers: BTreeSet<ChargerId>,
+}
+
+fn alert(
+    kind: AlertKind,
+    severity: Severity,
+    at: DateTime<Utc>,
+    message: String,
+    value: Option<f64>,
+) -> Alert {
+    Alert {
+        kind,
+        severity,
+        first_raised_at: at,
+        message,
+        value,
+    }
+}
+
+/// Inputs of the vehicle-level alert rules.
+pub(crate) struct AlertInputs<'a> {
+    pub sessions: &'a [SessionSummary],
+    pub soh: &'a SohEstimate,
+    pub step: Option<(StepChange, DateTime<Utc>)>,
+    pub resistance: &'a ResistanceIndex,
+    pub as_of: DateTime<Utc>,
+}
+
+/// The alerts a vehicle's own data raise (cohort alerts are added by the fleet roll-up).
+pub(crate) fn vehicle_alerts(
+    i: &AlertInputs<'_>,
+    cfg: &HealthConfig,
+    ctx: &AssessContext,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    let at = i.as_of;
+    if let Some(v) = i.soh.value() {
+        let high = i.soh.high_pct.unwrap_or(v);
+        let low = i.soh.low_pct.unwrap_or(v);
+        if v < cfg.soh_alert_pct {
+            let sev = if high < cfg.soh_alert_pct {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(alert(
+                AlertKind::SohBelowThreshold,
+                sev,
+                at,
+                format!(
+                    "state of health {v:.1} % (90 % interval {low:.1}–{high:.1}) is below {:.0} %",
+                    cfg.soh_alert_pct
+                ),
+                Some(v),
+            ));
+        }
+        if low > 104.0 {
+            out.push(alert(
+                AlertKind::SocCalibrationSuspect,
+                Severity::Info,
+                at,
+                format!(
+                    "capacity reads {v:.1} % of nominal: the vehicle's SoC scale is likely off"
+                ),
+                Some(v),
+            ));
+        }
+    }
+    if let Some((s, when)) = i.step {
+        let sev = if s.drop() >= 10.0 {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
+        out.push(alert(
+            AlertKind::CapacityStepDrop,
+            sev,
+            at,
+            format!(
+                "capacity dropped by {:.1} points around {} ({:.1} → {:.1} %)",
+                s.drop(),
+                when.format("%Y-%m-%d"),
+                s.before,
+                s.after
+            ),
+            Some(s.drop()),
+        ));
+    }
+    if let Some(ix) = i.resistance.index {
+        let limit = if i.resistance.temperature_corrected {
+            cfg.resistance_alert_ratio
+        } else {
+            cfg.resistance_alert_ratio_uncorrected
+        };
+        if ix >= limit {
+            let sev = if ix >= 2.0 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(alert(
+                AlertKind::ResistanceIncrease,
+                sev,
+                at,
+                format!(
+                    "internal resistance is {:.0} % above the vehicle's own baseline",
+                    (ix - 1.0) * 100.0
+                ),
+                Some(ix),
+            ));
+        }
+    }
+    let recent = &i.sessions[i.sessions.len().saturating_sub(cfg.abort_window_sessions)..];
+    let aborts: Vec<&SessionSummary> = recent
+        .iter()
+        .filter(|s| s.ev_abort && !ctx.suspect_chargers.contains(&s.charger))
+        .collect();
+    let chargers: BTreeSet<&ChargerId> = aborts.iter().map(|s| &s.charger).collect();
+    if aborts.len() >= cfg.abort_min_count && chargers.len() >= cfg.abort_min_chargers {
+        out.push(alert(
+            AlertKind::RepeatedEvAborts,
+            Severity::Warning,
+            at,
+            format!(
+                "the vehicle ended {} of its last {} sessions itself, at {} different chargers",
+                aborts.len(),
+                recent.len(),
+                chargers.len()
+            ),
+            Some(aborts.len() as f64),
+        ));
+    }
+    if let Some(s) = i
+        .sessions
+        .iter()
+        .rev()
+        .find(|s| s.battery_malfunction && s.ended_at >= at - Duration::days(90))
+    {
+        out.push(alert(
+            AlertKind::BatteryMalfunctionCode,
+            Severity::Critical,
+            at,
+            format!(
+                "the vehicle reported a battery malfunction during session {}",
+                s.session
+            ),
+            None,
+        ));
+    }
+    let last5 = &i.sessions[i.sessions.len().saturating_sub(5)..];
+    let dead = last5
+        .iter()
+        .filter(|s| s.temperature_sensor_suspect)
+        .count();
+    if dead >= 3 {
+        out.push(alert(
+            AlertKind::TemperatureSensorSuspect,
+            Severity::Info,
+            at,
+            format!(
+                "battery temperature stuck or implausible in {dead} of the last {} sessions",
+                last5.len()
+            ),
+            None,
+        ));
+    }
+    out
+}

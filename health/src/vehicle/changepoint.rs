@@ -1,0 +1,111 @@
+//! Step changes in a vehicle's per-session SoH: a module failing or a BMS recalibration shows
+//! as a drop that a trend line would smear over months. Medians of up to ten sessions either
+//! side of each split are compared against the robust noise of the noisier side, so a split
+//! whose side mixes values from before and after the step is not mistaken for it.
+
+use crate::config::HealthConfig;
+use crate::stats::{median, robust_scale};
+use serde::{Deserialize, Serialize};
+
+/// Sessions compared on each side of a split.
+const SIDE: usize = 10;
+
+/// A detected drop.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepChange {
+    /// Index of the first value after the step.
+    pub index: usize,
+    /// Median before, points.
+    pub before: f64,
+    /// Median after, points.
+    pub after: f64,
+    /// Robust z-score of the difference.
+    pub score: f64,
+}
+
+impl StepChange {
+    /// The size of the drop, points.
+    pub fn drop(&self) -> f64 {
+        self.before - self.after
+    }
+}
+
+/// The strongest downward step in `ys` (time-ordered) that is at least the configured size and
+/// score, with enough values on each side; `None` when there is none.
+pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
+    let m = cfg.step_min_sessions_each_side.max(2);
+    if ys.len() < 2 * m {
+        return None;
+    }
+    let mut best: Option<StepChange> = None;
+    for k in m..=ys.len() - m {
+        let b = &ys[k.saturating_sub(SIDE)..k];
+        let a = &ys[k..(k + SIDE).min(ys.len())];
+        let (mb, ma) = (median(b)?, median(a)?);
+        // The noisier side sets the scale: a split with a mixed side is not a step.
+        let sigma = robust_scale(b)?
+            .max(robust_scale(a)?)
+            .max(cfg.min_residual_scale_pct);
+        let se = 1.25 * sigma * (1.0 / b.len() as f64 + 1.0 / a.len() as f64).sqrt();
+        let score = (mb - ma) / se;
+        if mb - ma >= cfg.step_min_drop_pct
+            && score >= cfg.step_min_score
+            && best.is_none_or(|s| score > s.score)
+        {
+            best = Some(StepChange {
+                index: k,
+                before: mb,
+                after: ma,
+                score,
+            });
+        }
+    }
+    best.map(|s| refine(ys, s))
+}
+
+fn l1_about_median(xs: &[f64]) -> f64 {
+    let m = median(xs).unwrap_or(0.0);
+    xs.iter().map(|x| (x - m).abs()).sum()
+}
+
+/// Moves the split to where two flat segments fit best locally (least absolute deviations):
+/// the score picks *that* there is a step, this picks exactly *where*.
+fn refine(ys: &[f64], s: StepChange) -> StepChange {
+    let lo = s.index.saturating_sub(SIDE);
+    let hi = (s.index + SIDE).min(ys.len());
+    let best = (lo + 1..hi)
+        .min_by(|&a, &b| {
+            let ca = l1_about_median(&ys[lo..a]) + l1_about_median(&ys[a..hi]);
+            let cb = l1_about_median(&ys[lo..b]) + l1_about_median(&ys[b..hi]);
+            ca.total_cmp(&cb).then(a.cmp(&b))
+        })
+        .unwrap_or(s.index);
+    StepChange {
+        index: best,
+        before: median(&ys[best.saturating_sub(SIDE)..best]).unwrap_or(s.before),
+        after: median(&ys[best..(best + SIDE).min(ys.len())]).unwrap_or(s.after),
+        ..s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_clean_step_at_its_index() {
+        let mut ys = vec![95.0, 95.2, 94.8, 95.1, 94.9, 95.0, 95.1, 94.9];
+        ys.extend([88.0, 88.2, 87.9, 88.1, 88.0, 87.8]);
+        let s = detect_step(&ys, &HealthConfig::default()).unwrap();
+        assert_eq!(s.index, 8);
+        assert!((s.drop() - 7.0).abs() < 0.3, "{s:?}");
+    }
+
+    #[test]
+    fn ignores_noise_and_slow_fade() {
+        let ys: Vec<f64> = (0..40)
+            .map(|i| 95.0 - 0.05 * f64::from(i) + if i % 3 == 0 { 0.6 } else { -0.3 })
+            .collect();
+        assert_eq!(detect_step(&ys, &HealthConfig::default()), None);
+    }
+}

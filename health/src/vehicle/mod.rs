@@ -1,0 +1,28 @@
+//! Per-vehicle health: the state kept between sessions, the estimators that read it (state of
+//! health, resistance index, acceptance, trend, usage stressors) and the alerts they raise.
+
+mod acceptance;
+mod alerts;
+mod changepoint;
+mod report;
+mod resistance_index;
+mod soh;
+mod spec;
+mod state;
+mod stressors;
+mod summary;
+mod trend;
+
+pub use acceptance::AcceptanceSummary;
+pub use alerts::{Alert, AlertEpisode, AlertKind, AssessContext, Severity};
+pub use changepoint::{StepChange, detect_step};
+pub use report::{CohortComparison, SessionCounts, VehicleReport};
+pub use resistance_index::ResistanceIndex;
+pub use soh::{
+    ConfidenceGrade, EstimateStatus, SohEstimate, SohMethod, SohPoint, WithheldReason, estimate_soh,
+};
+pub use spec::VehicleSpec;
+pub use state::VehicleHealth;
+pub use stressors::UsageStressors;
+pub use summary::SessionSummary;
+pub use trend::{TrendEstimate, ValueInterval};

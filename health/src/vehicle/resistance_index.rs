@@ -1,0 +1,78 @@
+//! Resistance index: the median mid-SoC resistance of the latest sessions over the vehicle's own
+//! early baseline, both corrected to 25 °C with a generic Arrhenius law when the EV reports its
+//! battery temperature (resistance roughly doubles from 25 °C to 0 °C).
+
+use super::summary::SessionSummary;
+use crate::config::HealthConfig;
+use crate::stats::median;
+use crate::units::Ohms;
+use serde::{Deserialize, Serialize};
+
+const GAS_CONSTANT: f64 = 8.314;
+const T25_K: f64 = 298.15;
+
+/// The resistance index of a vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResistanceIndex {
+    /// Recent median over baseline median (1.0 = as when first seen); withheld while there are
+    /// not enough sessions after the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<f64>,
+    /// Baseline resistance (25 °C-corrected when possible).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Ohms>,
+    /// Recent resistance (same correction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent: Option<Ohms>,
+    /// Sessions with a resistance figure.
+    pub sessions: usize,
+    /// Whether every figure used was temperature-corrected.
+    pub temperature_corrected: bool,
+}
+
+/// `r` measured at `temp_c`, referred to 25 °C.
+pub fn to_25c(r: f64, temp_c: f64, activation_energy: f64) -> f64 {
+    let t = temp_c + 273.15;
+    r * (-activation_energy / GAS_CONSTANT * (1.0 / t - 1.0 / T25_K)).exp()
+}
+
+/// The index over time-ordered sessions.
+pub(crate) fn resistance_index(sessions: &[SessionSummary], cfg: &HealthConfig) -> ResistanceIndex {
+    let vals: Vec<(f64, bool)> = sessions
+        .iter()
+        .filter(|s| s.dc)
+        .filter_map(|s| {
+            let r = s.resistance?.0;
+            Some(match s.resistance_temperature_c {
+                Some(t) => (to_25c(r, t, cfg.resistance_activation_energy), true),
+                None => (r, false),
+            })
+        })
+        .collect();
+    let b = cfg.resistance_baseline_sessions.max(1);
+    let mut out = ResistanceIndex {
+        index: None,
+        baseline: None,
+        recent: None,
+        sessions: vals.len(),
+        temperature_corrected: vals.iter().all(|v| v.1),
+    };
+    if vals.len() < b {
+        return out;
+    }
+    let base: Vec<f64> = vals[..b].iter().map(|v| v.0).collect();
+    out.baseline = median(&base).map(Ohms);
+    let after = vals.len() - b;
+    if after < 3 {
+        return out;
+    }
+    let m = cfg.resistance_recent_sessions.max(3).min(after);
+    let recent: Vec<f64> = vals[vals.len() - m..].iter().map(|v| v.0).collect();
+    out.recent = median(&recent).map(Ohms);
+    if let (Some(bl), Some(rc)) = (out.baseline, out.recent)
+        && bl.0 > 0.0
+    {
+        out.index = Some(rc.0 / bl.0);
+    }
+    out
+}

@@ -1,0 +1,304 @@
+//! State of health: usable capacity as a percentage of nominal, combined over many sessions.
+//!
+//! Each usable DC session gives Ah per 100 % SoC; times the nominal pack voltage over the
+//! nominal energy this is a per-session SoH. Sessions after the latest step change and within
+//! the estimation window are combined robustly: a Theil–Sen line evaluated at the latest session
+//! when they span long enough for fade to matter, else a Huber location. The 90 % interval is a
+//! t-interval on the robust residual scale, widened by a systematic allowance for what more
+//! sessions cannot average away (auxiliary loads, meter calibration). Below the minimum number
+//! of sessions the figure is withheld rather than shown noisy.
+
+use super::changepoint::{StepChange, detect_step};
+use super::spec::VehicleSpec;
+use super::summary::SessionSummary;
+use crate::config::HealthConfig;
+use crate::stats::{huber_location, median, robust_scale, t_quantile_95, theil_sen};
+use chargegrid_core::{SessionId, WattHours};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How a SoH figure was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SohMethod {
+    /// DC sessions, charge (Ah) per SoC, with the datasheet pack voltage.
+    DcCharge,
+    /// DC sessions, charge per SoC, pack voltage inferred from charging data.
+    DcChargeInferredVoltage,
+    /// AC sessions only: energy per SoC at the grid side with an assumed charger efficiency.
+    /// Lower confidence; compare it with the same model's AC cohort.
+    AcEnergy,
+}
+
+/// How far a figure can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceGrade {
+    /// Many wide-window DC sessions and a narrow interval.
+    High,
+    /// Enough sessions, a moderate interval.
+    Medium,
+    /// Shown, but treat as indicative.
+    Low,
+}
+
+/// Whether a figure is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EstimateStatus {
+    /// A figure with its interval.
+    Estimated,
+    /// Insufficient data: no figure.
+    Withheld,
+}
+
+/// Why a figure is withheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WithheldReason {
+    /// Fewer usable sessions than the minimum.
+    InsufficientSessions,
+    /// Too few usable sessions since a step change.
+    InsufficientSessionsSinceStep,
+}
+
+/// One session's SoH value, for history charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SohPoint {
+    /// The session.
+    pub session: SessionId,
+    /// When it ended.
+    pub at: DateTime<Utc>,
+    /// Its SoH, percent.
+    pub soh_pct: f64,
+}
+
+/// A vehicle's state of health. A struct rather than a tagged enum so stored JSON stays flat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SohEstimate {
+    /// Shown or withheld.
+    pub status: EstimateStatus,
+    /// Method (also set when withheld, to say which data were counted).
+    pub method: SohMethod,
+    /// SoH, percent of nominal usable capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soh_pct: Option<f64>,
+    /// Lower end of the 90 % interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_pct: Option<f64>,
+    /// Upper end of the 90 % interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_pct: Option<f64>,
+    /// Confidence grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<ConfidenceGrade>,
+    /// Usable capacity implied by the SoH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usable_capacity: Option<WattHours>,
+    /// Sessions combined.
+    pub sessions_used: usize,
+    /// Sessions needed before a figure is shown.
+    pub sessions_required: usize,
+    /// Why withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld_reason: Option<WithheldReason>,
+    /// Whether only sessions after a step change were used.
+    pub since_step_change: bool,
+}
+
+impl SohEstimate {
+    /// The point estimate, when shown.
+    pub fn value(&self) -> Option<f64> {
+        self.soh_pct
+            .filter(|_| self.status == EstimateStatus::Estimated)
+    }
+
+    /// Whether `x` lies in the 90 % interval.
+    pub fn covers(&self, x: f64) -> Option<bool> {
+        Some(self.low_pct? <= x && x <= self.high_pct?)
+    }
+
+    fn withheld(method: SohMethod, used: usize, required: usize, reason: WithheldReason) -> Self {
+        Self {
+            status: EstimateStatus::Withheld,
+            method,
+            soh_pct: None,
+            low_pct: None,
+            high_pct: None,
+            grade: None,
+            usable_capacity: None,
+            sessions_used: used,
+            sessions_required: required,
+            withheld_reason: Some(reason),
+            since_step_change: false,
+        }
+    }
+}
+
+/// Per-session SoH values and the method they came from.
+pub(crate) fn soh_points(
+    sessions: &[SessionSummary],
+    spec: &VehicleSpec,
+    cfg: &HealthConfig,
+) -> (Vec<SohPoint>, SohMethod) {
+    let nominal = spec.nominal_capacity.0.max(1.0);
+    let wide = |s: &&SessionSummary| {
+        s.capacity_usable && s.soc_window.unwrap_or(0.0) >= cfg.min_soc_window
+    };
+    let dc: Vec<&SessionSummary> = sessions
+        .iter()
+        .filter(|s| s.dc && s.ah_per_full.is_some())
+        .filter(wide)
+        .collect();
+    if !dc.is_empty() {
+        let (voltage, method) = match spec.nominal_voltage {
+            Some(v) => (v.0, SohMethod::DcCharge),
+            None => {
+                let vs: Vec<f64> = dc
+                    .iter()
+                    .filter_map(|s| s.mean_voltage.map(|v| v.0))
+                    .collect();
+                (
+                    median(&vs).unwrap_or(0.0),
+                    SohMethod::DcChargeInferredVoltage,
+                )
+            }
+        };
+        let pts = dc
+            .iter()
+            .filter_map(|s| {
+                Some(SohPoint {
+                    session: s.session.clone(),
+                    at: s.ended_at,
+                    soh_pct: s.ah_per_full? * voltage / nominal * 100.0,
+                })
+            })
+            .filter(|p| p.soh_pct > 0.0)
+            .collect();
+        return (pts, method);
+    }
+    let pts = sessions
+        .iter()
+        .filter(|s| !s.dc)
+        .filter(wide)
+        .filter_map(|s| {
+            Some(SohPoint {
+                session: s.session.clone(),
+                at: s.ended_at,
+                soh_pct: s.wh_per_full?.0 * cfg.ac_assumed_efficiency / nominal * 100.0,
+            })
+        })
+        .collect();
+    (pts, SohMethod::AcEnergy)
+}
+
+/// Estimates SoH from a vehicle's sessions (any order). Returns the estimate, the step change
+/// it found (if any) and the per-session history in time order.
+pub fn estimate_soh(
+    sessions: &[SessionSummary],
+    spec: &VehicleSpec,
+    cfg: &HealthConfig,
+) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
+    let (mut pts, method) = soh_points(sessions, spec, cfg);
+    pts.sort_by_key(|p| p.at);
+    let required = if method == SohMethod::AcEnergy {
+        cfg.min_sessions_ac
+    } else {
+        cfg.min_sessions_dc
+    };
+    let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
+    let step = detect_step(&ys, cfg);
+    let Some(last) = pts.last() else {
+        let est = SohEstimate::withheld(method, 0, required, WithheldReason::InsufficientSessions);
+        return (est, step, pts);
+    };
+    let window_start = last.at - chrono::Duration::days(cfg.estimation_window_days);
+    let first = pts
+        .iter()
+        .position(|p| p.at >= window_start)
+        .unwrap_or(0)
+        .max(step.map_or(0, |s| s.index));
+    let seg = &pts[first..];
+    if seg.len() < required {
+        let reason = if step.is_some() {
+            WithheldReason::InsufficientSessionsSinceStep
+        } else {
+            WithheldReason::InsufficientSessions
+        };
+        return (
+            SohEstimate::withheld(method, seg.len(), required, reason),
+            step,
+            pts,
+        );
+    }
+    let est = combine(seg, method, required, step.is_some(), spec, cfg);
+    (est, step, pts)
+}
+
+fn combine(
+    seg: &[SohPoint],
+    method: SohMethod,
+    required: usize,
+    since_step: bool,
+    spec: &VehicleSpec,
+    cfg: &HealthConfig,
+) -> SohEstimate {
+    let t_last = seg[seg.len() - 1].at;
+    let xs: Vec<f64> = seg
+        .iter()
+        .map(|p| (p.at - t_last).num_seconds() as f64 / 86_400.0)
+        .collect();
+    let ys: Vec<f64> = seg.iter().map(|p| p.soh_pct).collect();
+    let n = seg.len();
+    let span = -xs[0];
+    let line = (span >= cfg.trend_min_span_days && n >= cfg.trend_min_sessions)
+        .then(|| theil_sen(&xs, &ys))
+        .flatten();
+    let (level, se, df) = match line {
+        Some(f) => {
+            let resid: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| y - f.slope * x).collect();
+            let level = median(&resid).unwrap_or(f.intercept);
+            let r2: Vec<f64> = resid.iter().map(|r| r - level).collect();
+            let sigma = robust_scale(&r2)
+                .unwrap_or(0.0)
+                .max(cfg.min_residual_scale_pct);
+            let mx = xs.iter().sum::<f64>() / n as f64;
+            let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+            let lever = 1.0 / n as f64 + mx * mx / sxx.max(1e-9);
+            (level, 1.1 * sigma * lever.sqrt(), n - 2)
+        }
+        None => {
+            let fit = huber_location(&ys, &vec![1.0; n], cfg.min_residual_scale_pct)
+                .expect("non-empty segment");
+            (fit.location, 1.05 * fit.scale / (n as f64).sqrt(), n - 1)
+        }
+    };
+    let systematic = match method {
+        SohMethod::DcCharge => cfg.systematic_dc_pct,
+        SohMethod::DcChargeInferredVoltage => cfg
+            .systematic_dc_pct
+            .hypot(cfg.systematic_inferred_voltage_pct),
+        SohMethod::AcEnergy => cfg.systematic_ac_pct,
+    };
+    let half = (t_quantile_95(df) * se).hypot(1.644_853_6 * systematic);
+    let grade = match method {
+        SohMethod::DcCharge if n >= 20 && half <= 2.0 => ConfidenceGrade::High,
+        SohMethod::DcCharge | SohMethod::DcChargeInferredVoltage if n >= 10 && half <= 3.5 => {
+            ConfidenceGrade::Medium
+        }
+        _ => ConfidenceGrade::Low,
+    };
+    SohEstimate {
+        status: EstimateStatus::Estimated,
+        method,
+        soh_pct: Some(level),
+        low_pct: Some(level - half),
+        high_pct: Some(level + half),
+        grade: Some(grade),
+        usable_capacity: Some(spec.nominal_capacity * (level / 100.0)),
+        sessions_used: n,
+        sessions_required: required,
+        withheld_reason: None,
+        since_step_change: since_step,
+    }
+}

@@ -1,0 +1,393 @@
+//! Vehicle estimators, alerts and fleet roll-up on known inputs, plus property tests.
+
+use crate::support::{constant_current_rows, ctx, samples, t0};
+use chargegrid_core::{ChargerId, SessionId, VehicleId, Volts, WattHours};
+use chargegrid_health::fleet::{
+    CSV_COLUMNS, ChartOptions, soh_chart_svg, suspect_chargers, to_csv,
+};
+use chargegrid_health::vehicle::{
+    ConfidenceGrade, EstimateStatus, SessionSummary, WithheldReason, estimate_soh,
+};
+use chargegrid_health::{
+    AlertKind, AssessContext, DISCLAIMER, FleetFilter, FleetReport, HealthConfig, Ohms,
+    SessionFeatures, Severity, SohMethod, SortKey, VehicleHealth, VehicleSpec, session_features,
+};
+use chrono::Duration;
+use proptest::prelude::*;
+
+fn spec(id: &str, model: &str) -> VehicleSpec {
+    VehicleSpec {
+        vehicle: VehicleId::new(id).unwrap(),
+        fleet: None,
+        model: model.into(),
+        nominal_capacity: WattHours(80_000.0),
+        nominal_voltage: Some(Volts(400.0)),
+        label: None,
+    }
+}
+
+/// A wide-window DC session summary whose capacity is `ah` per 100 % (nominal: 200 Ah).
+fn summary(i: usize, ah: f64, day: i64) -> SessionSummary {
+    let end = t0() + Duration::days(day);
+    SessionSummary {
+        session: SessionId::new(format!("S{i:03}")).unwrap(),
+        charger: ChargerId::new(format!("C{}", i % 4)).unwrap(),
+        started_at: end - Duration::hours(1),
+        ended_at: end,
+        dc: true,
+        odometer_km: None,
+        energy: WattHours(30_000.0),
+        soc_end: Some(80.0),
+        soc_window: Some(60.0),
+        capacity_usable: true,
+        ah_per_full: Some(ah),
+        wh_per_full: Some(WattHours(ah * 400.0)),
+        mean_voltage: Some(Volts(400.0)),
+        resistance: Some(Ohms(0.1)),
+        resistance_temperature_c: Some(25.0),
+        taper_onset_soc: Some(55.0),
+        ev_limited: Some(true),
+        minutes_20_to_80: Some(25.0),
+        peak_power: None,
+        energy_above_100kw: WattHours(0.0),
+        seconds_above_90_soc: 0.0,
+        ev_abort: false,
+        battery_malfunction: false,
+        temperature_sensor_suspect: false,
+    }
+}
+
+/// Features of a real (generated) DC session for vehicle V1 with `ah` true capacity.
+fn session(i: usize, ah: f64, day: i64, charger: &str) -> SessionFeatures {
+    let start = t0() + Duration::days(day);
+    let rows = constant_current_rows(61, 60.0, 100.0, 400.0, 20.0, 100.0 / ah * 100.0 / 60.0);
+    let mut c = ctx(&format!("S{i:03}"), charger, true, start, 3600.0);
+    c.nominal_capacity = Some(WattHours(80_000.0));
+    session_features(&samples(start, &rows), &c, &HealthConfig::default()).unwrap()
+}
+
+#[test]
+fn constant_capacity_gives_exact_soh_and_withholds_below_minimum() {
+    let cfg = HealthConfig::default();
+    let s = spec("V1", "M");
+    let all: Vec<SessionSummary> = (0..6).map(|i| summary(i, 180.0, i as i64 * 7)).collect();
+    let (est, step, hist) = estimate_soh(&all, &s, &cfg);
+    assert_eq!(est.status, EstimateStatus::Estimated);
+    assert_eq!(est.method, SohMethod::DcCharge);
+    assert!((est.soh_pct.unwrap() - 90.0).abs() < 1e-9);
+    assert!((est.usable_capacity.unwrap().0 - 72_000.0).abs() < 1e-6);
+    assert!(est.covers(90.0).unwrap());
+    assert_eq!(est.grade, Some(ConfidenceGrade::Low));
+    assert_eq!((step, hist.len()), (None, 6));
+
+    let (est, _, _) = estimate_soh(&all[..4], &s, &cfg);
+    assert_eq!(est.status, EstimateStatus::Withheld);
+    assert_eq!(
+        est.withheld_reason,
+        Some(WithheldReason::InsufficientSessions)
+    );
+    assert_eq!(
+        (est.sessions_used, est.sessions_required, est.soh_pct),
+        (4, 5, None)
+    );
+}
+
+#[test]
+fn inferred_voltage_and_ac_only_are_labelled() {
+    let cfg = HealthConfig::default();
+    let mut s = spec("V1", "M");
+    s.nominal_voltage = None;
+    let all: Vec<SessionSummary> = (0..6).map(|i| summary(i, 180.0, i as i64)).collect();
+    let (est, _, _) = estimate_soh(&all, &s, &cfg);
+    assert_eq!(est.method, SohMethod::DcChargeInferredVoltage);
+    assert!((est.soh_pct.unwrap() - 90.0).abs() < 1e-9);
+
+    let ac: Vec<SessionSummary> = (0..8)
+        .map(|i| SessionSummary {
+            dc: false,
+            ah_per_full: None,
+            ..summary(i, 200.0, i as i64)
+        })
+        .collect();
+    let (est, _, _) = estimate_soh(&ac, &s, &cfg);
+    assert_eq!(est.method, SohMethod::AcEnergy);
+    // 80 kWh per full at the grid × 0.90 assumed efficiency over 80 kWh nominal.
+    assert!((est.soh_pct.unwrap() - 90.0).abs() < 1e-9);
+    assert_eq!(est.grade, Some(ConfidenceGrade::Low));
+}
+
+#[test]
+fn a_step_drop_is_alerted_and_only_later_sessions_count() {
+    let cfg = HealthConfig::default();
+    let mut st = VehicleHealth::new(spec("V1", "M"));
+    let ctx = AssessContext::default();
+    let mut report = None;
+    for i in 0..16 {
+        let ah = if i < 8 { 190.0 } else { 170.0 } + if i % 2 == 0 { 0.4 } else { -0.4 };
+        report = Some(
+            st.update(&session(i, ah, i as i64 * 5, "C1"), &ctx, &cfg)
+                .unwrap(),
+        );
+    }
+    let r = report.unwrap();
+    assert!(r.has_alert(AlertKind::CapacityStepDrop), "{:?}", r.alerts);
+    assert!(r.soh.since_step_change);
+    assert!((r.soh.soh_pct.unwrap() - 85.0).abs() < 0.5, "{:?}", r.soh);
+    let ep = st
+        .episodes()
+        .iter()
+        .find(|e| e.kind == AlertKind::CapacityStepDrop)
+        .unwrap();
+    // Raised at the third session after the step (day 50): three of the four sessions after
+    // the latest possible split are low, and the refined split is exactly at the step.
+    assert_eq!(
+        ep.raised_at.date_naive(),
+        (t0() + Duration::days(50)).date_naive()
+    );
+}
+
+#[test]
+fn aborts_at_one_charger_are_not_blamed_on_the_car() {
+    let cfg = HealthConfig::default();
+    let mut st = VehicleHealth::new(spec("V1", "M"));
+    let feed =
+        |st: &mut VehicleHealth, i: usize, charger: &str, abort: bool, ac: &AssessContext| {
+            let start = t0() + Duration::days(i as i64);
+            let rows =
+                constant_current_rows(61, 60.0, 100.0, 400.0, 20.0, 100.0 / 190.0 * 100.0 / 60.0);
+            let mut c = ctx(&format!("S{i:03}"), charger, true, start, 3600.0);
+            if abort {
+                c.stop_reason = Some(chargegrid_core::session::StopReason::EvAbort);
+            }
+            let f = session_features(&samples(start, &rows), &c, &cfg).unwrap();
+            st.update(&f, ac, &cfg).unwrap()
+        };
+    let none = AssessContext::default();
+    for i in 0..5 {
+        let r = feed(&mut st, i, "DEPOT", true, &none);
+        assert!(!r.has_alert(AlertKind::RepeatedEvAborts));
+    }
+    feed(&mut st, 5, "C-A", true, &none);
+    let r = feed(&mut st, 6, "C-B", true, &none);
+    assert!(r.has_alert(AlertKind::RepeatedEvAborts), "{:?}", r.alerts);
+    // If the depot charger is known to abort other cars too, two chargers remain: no alert.
+    let suspect = AssessContext {
+        suspect_chargers: [ChargerId::new("DEPOT").unwrap()].into(),
+    };
+    assert!(
+        !st.report(&suspect, &cfg)
+            .has_alert(AlertKind::RepeatedEvAborts)
+    );
+}
+
+#[test]
+fn battery_malfunction_code_is_critical_and_resistance_rise_alerts() {
+    let cfg = HealthConfig::default();
+    let mut st = VehicleHealth::new(spec("V1", "M"));
+    let start = t0();
+    let rows = constant_current_rows(61, 60.0, 100.0, 400.0, 20.0, 0.5);
+    let mut c = ctx("S1", "C1", true, start, 3600.0);
+    c.ev_errors
+        .push(chargegrid_health::features::EvErrorReport {
+            at: start,
+            code: "FAILED_EVRESSMalfunction".into(),
+        });
+    let f = session_features(&samples(start, &rows), &c, &cfg).unwrap();
+    let r = st.update(&f, &AssessContext::default(), &cfg).unwrap();
+    let a = r
+        .alerts
+        .iter()
+        .find(|a| a.kind == AlertKind::BatteryMalfunctionCode)
+        .unwrap();
+    assert_eq!(a.severity, Severity::Critical);
+    assert_eq!(r.worst_severity(), Some(Severity::Critical));
+
+    let sessions: Vec<SessionSummary> = (0..10)
+        .map(|i| SessionSummary {
+            resistance: Some(Ohms(if i < 5 { 0.1 } else { 0.15 })),
+            ..summary(i, 190.0, i as i64)
+        })
+        .collect();
+    let st = state_from(spec("V2", "M"), sessions);
+    let r = st.report(&AssessContext::default(), &cfg);
+    assert!((r.resistance.index.unwrap() - 1.5).abs() < 1e-9);
+    assert!(r.has_alert(AlertKind::ResistanceIncrease));
+}
+
+/// A state holding `sessions` (through JSON, as a stored state would be loaded).
+fn state_from(spec: VehicleSpec, sessions: Vec<SessionSummary>) -> VehicleHealth {
+    let json = serde_json::json!({ "spec": spec, "sessions": sessions, "episodes": [] });
+    serde_json::from_value(json).unwrap()
+}
+
+#[test]
+fn replay_equals_incremental_updates() {
+    let cfg = HealthConfig::default();
+    let ctx = AssessContext::default();
+    let feats: Vec<SessionFeatures> = (0..12)
+        .map(|i| session(i, if i < 6 { 190.0 } else { 172.0 }, i as i64 * 3, "C1"))
+        .collect();
+    let mut live = VehicleHealth::new(spec("V1", "M"));
+    for f in &feats {
+        live.update(f, &ctx, &cfg).unwrap();
+    }
+    let mut shuffled = feats.clone();
+    shuffled.reverse();
+    let replayed = VehicleHealth::replay(spec("V1", "M"), &shuffled, &ctx, &cfg).unwrap();
+    assert_eq!(replayed, live);
+    assert!(!live.episodes().is_empty());
+    let mut other = VehicleHealth::new(spec("V9", "M"));
+    assert!(other.update(&feats[0], &ctx, &cfg).is_err());
+}
+
+fn fleet_report() -> FleetReport {
+    let cfg = HealthConfig::default();
+    let ctx = AssessContext::default();
+    let mut reports = Vec::new();
+    for v in 0..13 {
+        let ah = if v == 12 {
+            140.0
+        } else {
+            188.0 + v as f64 * 0.3
+        };
+        let mut s = spec(&format!("V{v:02}"), "Model, \"X\"");
+        s.label = Some(format!("Van {v}"));
+        let st = state_from(s, (0..8).map(|i| summary(i, ah, i as i64 * 10)).collect());
+        reports.push(st.report(&ctx, &cfg));
+    }
+    FleetReport::build(None, t0() + Duration::days(100), reports)
+}
+
+#[test]
+fn fleet_rollup_sorts_filters_and_alerts_against_the_cohort() {
+    let fr = fleet_report();
+    let worst = fr.table(&FleetFilter::default(), SortKey::Soh, false);
+    assert_eq!(worst[0].vehicle.as_str(), "V12");
+    assert!((worst[0].soh_pct.unwrap() - 70.0).abs() < 1e-9);
+    let low = FleetFilter {
+        alert: Some(AlertKind::SohBelowThreshold),
+        ..Default::default()
+    };
+    let rows = fr.table(&low, SortKey::Vehicle, false);
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].alerts.contains(&AlertKind::SohBelowCohortP5));
+    let cohort = fr
+        .vehicles
+        .iter()
+        .find(|r| r.vehicle.as_str() == "V12")
+        .unwrap()
+        .cohort
+        .clone();
+    assert_eq!(cohort.unwrap().cohort_size, 13);
+    assert_eq!(fr.disclaimer, DISCLAIMER);
+    let desc = fr.table(&FleetFilter::default(), SortKey::Soh, true);
+    assert_eq!(desc[0].vehicle.as_str(), "V11");
+}
+
+#[test]
+fn csv_quotes_fields_and_carries_the_disclaimer() {
+    let fr = fleet_report();
+    let csv = to_csv(&fr.rows());
+    let mut lines = csv.split("\r\n");
+    assert_eq!(lines.next().unwrap(), CSV_COLUMNS.join(","));
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("V00,Van 0,\"Model, \"\"X\"\"\",estimated,dc_charge,"),
+        "{first}"
+    );
+    assert_eq!(csv.matches(DISCLAIMER).count(), 13);
+    assert_eq!(csv.split("\r\n").filter(|l| !l.is_empty()).count(), 14);
+}
+
+#[test]
+fn svg_chart_has_one_line_per_vehicle_and_the_disclaimer() {
+    let fr = fleet_report();
+    let svg = soh_chart_svg(&fr, &ChartOptions::default());
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<polyline").count(), 13);
+    assert!(svg.contains("stroke-dasharray"), "threshold line");
+    assert!(svg.contains("not a battery certificate"));
+    assert!(svg.contains("Model") || svg.contains("Van 12"));
+    assert!(!svg.contains("Model, \"X\""), "labels are escaped");
+}
+
+#[test]
+fn suspect_chargers_need_several_vehicles() {
+    let mk = |id: &str, charger: &str| {
+        let s = SessionSummary {
+            ev_abort: true,
+            charger: ChargerId::new(charger).unwrap(),
+            ..summary(0, 190.0, 0)
+        };
+        state_from(spec(id, "M"), vec![s])
+    };
+    let states = [
+        mk("A", "BAD"),
+        mk("B", "BAD"),
+        mk("C", "BAD"),
+        mk("D", "OK"),
+    ];
+    let s = suspect_chargers(&states, 3, 0.5);
+    assert_eq!(
+        s.into_iter().collect::<Vec<_>>(),
+        vec![ChargerId::new("BAD").unwrap()]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn scaling_energy_scales_energy_capacity(k in 0.5f64..2.0, ah in 120.0f64..260.0, soc0 in 5.0f64..30.0) {
+        let cfg = HealthConfig::default();
+        let per = (100.0 / ah * 100.0 / 60.0).min(1.0);
+        let base = constant_current_rows(61, 60.0, 100.0, 400.0, soc0, per);
+        let scaled = constant_current_rows(61, 60.0, 100.0, 400.0 * k, soc0, per);
+        let c = ctx("S", "C", true, t0(), 3600.0);
+        let a = session_features(&samples(t0(), &base), &c, &cfg).unwrap();
+        let b = session_features(&samples(t0(), &scaled), &c, &cfg).unwrap();
+        let (wa, wb) = (a.capacity.wh_per_full.unwrap().0, b.capacity.wh_per_full.unwrap().0);
+        prop_assert!((wb / wa - k).abs() < 1e-6, "{} vs {}", wb / wa, k);
+        let (qa, qb) = (a.capacity.ah_per_full.unwrap(), b.capacity.ah_per_full.unwrap());
+        prop_assert!((qa - qb).abs() < 1e-6 * qa, "charge capacity does not depend on voltage");
+        prop_assert!((qa - 100.0 / (per * 60.0) * 100.0).abs() < 1e-6 * qa);
+    }
+
+    #[test]
+    fn interval_contains_the_estimate_and_minimum_is_enforced(
+        noise in proptest::collection::vec(-3.0f64..3.0, 1..40),
+        days in 1i64..15,
+    ) {
+        let cfg = HealthConfig::default();
+        let s = spec("V", "M");
+        let all: Vec<SessionSummary> = noise
+            .iter()
+            .enumerate()
+            .map(|(i, e)| summary(i, 180.0 + e, i as i64 * days))
+            .collect();
+        let (est, _, _) = estimate_soh(&all, &s, &cfg);
+        if all.len() < cfg.min_sessions_dc {
+            prop_assert_eq!(est.status, EstimateStatus::Withheld);
+            prop_assert!(est.soh_pct.is_none());
+        } else {
+            prop_assert_eq!(est.status, EstimateStatus::Estimated);
+            let (lo, v, hi) = (est.low_pct.unwrap(), est.soh_pct.unwrap(), est.high_pct.unwrap());
+            prop_assert!(lo < v && v < hi, "{lo} {v} {hi}");
+            // Never narrower than the systematic allowance.
+            prop_assert!(hi - lo >= 2.0 * 1.6448 * cfg.systematic_dc_pct);
+            prop_assert!((88.0..=92.0).contains(&v));
+        }
+    }
+
+    #[test]
+    fn soh_is_inverse_in_nominal_capacity(k in 0.6f64..1.6, n in 5usize..25) {
+        let cfg = HealthConfig::default();
+        let mut s = spec("V", "M");
+        let all: Vec<SessionSummary> = (0..n).map(|i| summary(i, 180.0 + (i % 3) as f64, i as i64)).collect();
+        let a = estimate_soh(&all, &s, &cfg).0.soh_pct.unwrap();
+        s.nominal_capacity = s.nominal_capacity * k;
+        let b = estimate_soh(&all, &s, &cfg).0.soh_pct.unwrap();
+        prop_assert!((a / b - k).abs() < 1e-9);
+    }
+}
