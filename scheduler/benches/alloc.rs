@@ -1,0 +1,95 @@
+//! criterion benchmarks of `alloc` at 50 sessions (one site), 1,000 sessions (20 sites) and
+//! 10,000 sessions (1,000 sites), chargegrid beside the EDF baseline. Sites are synthetic and
+//! deterministic: a grid connection with a kW and a per-phase limit at ~40 % of what its
+//! vehicles could draw, three feeders with their own phase limits, a mix of three-phase and
+//! single-phase vehicles on all phases, departures and needs spread over the day.
+
+use std::hint::black_box;
+
+use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
+use chargegrid_core::network::Wiring;
+use chargegrid_core::{Amperes, Volts, WattHours, Watts};
+use chargegrid_scheduler::alloc::{
+    AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, allocate_sites,
+};
+use chrono::{TimeDelta, TimeZone, Utc};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+/// A small deterministic generator (no dependency needed for benchmark inputs).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn site(sessions: usize, rng: &mut Lcg, ctx: &AllocContext) -> SiteProblem {
+    let per_phase = 32.0 * sessions as f64 / 3.0 * 0.4;
+    let mut nodes = vec![LimitNode {
+        parent: None,
+        limit: Limit {
+            max_power: Some(Watts(per_phase * 230.0 * 3.0)),
+            max_current: Some(PhaseCurrents::uniform(Amperes(per_phase))),
+        },
+    }];
+    for _ in 0..3 {
+        nodes.push(LimitNode {
+            parent: Some(0),
+            limit: Limit::current(Amperes(per_phase * 0.45)),
+        });
+    }
+    let sessions = (0..sessions)
+        .map(|i| {
+            let wiring = match i % 4 {
+                0 => Wiring::ThreePhase,
+                1 => Wiring::SinglePhase(Phase::L1),
+                2 => Wiring::SinglePhase(Phase::L2),
+                _ => Wiring::SinglePhase(Phase::L3),
+            };
+            let mut s = SessionDemand::new(
+                1 + i % 3,
+                wiring,
+                Volts(230.0),
+                Amperes(16.0 + 16.0 * rng.next()),
+                WattHours::from_kwh(2.0 + 40.0 * rng.next()),
+                Some(ctx.now + TimeDelta::minutes((30.0 + 600.0 * rng.next()) as i64)),
+            );
+            if rng.next() < 0.5 {
+                s.previous = Some(Amperes(6.0 + 20.0 * rng.next()));
+                s.measured = s.previous.map(|a| Amperes(a.0 * (0.5 + 0.5 * rng.next())));
+            }
+            s
+        })
+        .collect();
+    SiteProblem { nodes, sessions }
+}
+
+fn bench(c: &mut Criterion) {
+    let ctx = AllocContext::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+        TimeDelta::minutes(5),
+    );
+    let mut group = c.benchmark_group("alloc");
+    for (total, sites) in [(50usize, 1usize), (1_000, 20), (10_000, 1_000)] {
+        let mut rng = Lcg(42);
+        let problems: Vec<SiteProblem> = (0..sites)
+            .map(|_| site(total / sites, &mut rng, &ctx))
+            .collect();
+        for policy in [Policy::Chargegrid, Policy::Edf] {
+            group.bench_with_input(
+                BenchmarkId::new(policy.name(), format!("{total}-sessions-{sites}-sites")),
+                &problems,
+                |b, problems| b.iter(|| allocate_sites(policy, black_box(problems), &ctx).unwrap()),
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

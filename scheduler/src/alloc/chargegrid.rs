@@ -1,0 +1,244 @@
+//! chargegrid's allocation: laxity water-filling through the limit tree.
+//!
+//! 1. **Laxity.** For each session, `laxity = time left after this period − energy left /
+//!    top rate`: how long it could still idle and finish at full speed. Least laxity first
+//!    (LLF) is the classic rule for deadlines with rate caps; here it is made *fluid*.
+//! 2. **Admission.** Sessions get 0 or at least their floor. Least laxity first (less
+//!    [`WEIGHT_HOURS`] × ln(priority weight)), each reserves its floor — or the even pace that finishes it by
+//!    departure, if more — and is admitted only if its floor fits under every limit on its path
+//!    (reservations above the floor bind only sessions over [`TIE_HOURS`] laxer, so equal
+//!    sessions share rather than exclude each other).
+//!    Sessions already charging are ranked [`RUNNING_BONUS_HOURS`] more urgent than their
+//!    laxity says: hysteresis against stop-start that costs no measurable energy in the replays.
+//! 3. **Fill.** A water-fill in laxity ([`Fill`]): the level is a laxity, and every admitted
+//!    session's current follows the line that lifts its post-period laxity to the level. So the
+//!    least lax sessions are served first, sessions of equal laxity rise together (no flapping
+//!    between near-equal sessions, as greedy LLF does every period), and a full feeder or phase
+//!    stops only the sessions under it while the others keep filling — greedy sorted algorithms
+//!    stop short there on unbalanced three-phase sites. The fill is work-conserving: it ends
+//!    only when every session is at its ceiling or under a full limit.
+//! 4. **Cost (opt-in).** With a tariff or month-peak signal, the sweep pauses at a laxity of
+//!    [`COST_GUARD_HOURS`]; beyond it only flexible charging remains, which is held back for a
+//!    cheaper period (if the whole site's need fits there) or kept under the month's peak.
+//! 5. **Rounding.** Currents are rounded down to pilot steps, then a top-up pass (least lax
+//!    first) hands out what rounding freed, so no session is left a step below what fits; a
+//!    final repair pass guarantees no limit is exceeded whatever rounding did.
+//!
+//! Tapering vehicles (drawing well below their last allocation) are capped near what they
+//! draw, which returns the difference to the fill.
+
+use super::bounds::{Bounds, session_bounds};
+use super::constraints::Constraints;
+use super::problem::{AllocContext, SiteProblem};
+use super::repair::repair;
+use super::sorted::hours_left;
+use super::waterfill::Fill;
+
+/// Charging that leaves a session more laxity than this (hours) is optional: it yields to
+/// tariff and peak signals when they are given.
+pub(crate) const COST_GUARD_HOURS: f64 = 2.0;
+/// Hours of laxity a priority weight `w` is worth: `WEIGHT_HOURS * ln(w)` (weight 2 ≈ 1.4 h).
+pub(crate) const WEIGHT_HOURS: f64 = 2.0;
+/// Sessions whose laxity differs by less than this (hours) do not hold reservations against
+/// each other at admission.
+pub(crate) const TIE_HOURS: f64 = 0.5;
+/// How much more urgent (hours of laxity) a session that is already charging is ranked at
+/// admission, so sessions of similar laxity do not take turns stopping.
+pub(crate) const RUNNING_BONUS_HOURS: f64 = 0.5;
+/// A session defers to a cheaper period only if it could finish there at this share of its top
+/// rate (a margin for the congestion it may meet then).
+pub(crate) const DEFER_SHARE: f64 = 0.5;
+
+/// Per-session quantities of one decision.
+struct Urgency {
+    /// Laxity (hours) after this period with nothing allocated now, divided by the weight:
+    /// the admission key, smallest first.
+    initial: Vec<f64>,
+    /// Line offset: the current at level 0 (which leaves no laxity after this period).
+    alpha: Vec<f64>,
+    /// Line slope: current per hour of level.
+    beta: Vec<f64>,
+    /// Even-pace current that finishes the session by its departure.
+    even: Vec<f64>,
+}
+
+fn urgency(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds) -> Urgency {
+    let period = ctx.period_hours();
+    let n = b.hi.len();
+    let mut u = Urgency {
+        initial: vec![0.0; n],
+        alpha: vec![0.0; n],
+        beta: vec![1.0; n],
+        even: vec![0.0; n],
+    };
+    for s in 0..n {
+        if b.hi[s] <= 0.0 {
+            continue;
+        }
+        let w = problem.sessions[s].weight;
+        let tau = (hours_left(problem, ctx, s) - period).max(period);
+        let top = b.top[s];
+        // A weight ranks the session as if it had `WEIGHT_HOURS * ln(weight)` less laxity.
+        let shift = WEIGHT_HOURS * w.ln();
+        // Post-period laxity at current x is `tau - (E - x * period) / top`; setting it less
+        // the shift to the level gives x = (E - top * (tau - level - shift)) / period.
+        u.initial[s] = tau - b.amp_hours[s] / top - shift;
+        u.alpha[s] = (b.amp_hours[s] - top * (tau - shift)) / period;
+        u.beta[s] = top / period;
+        u.even[s] = (b.amp_hours[s] / (tau + period)).min(b.hi[s]);
+    }
+    u
+}
+
+/// Whether a session's remaining charge can wait for the cheaper tariff period.
+fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) -> bool {
+    let Some(tou) = ctx.tou else { return false };
+    let Some((start, price)) = tou.cheaper else {
+        return false;
+    };
+    if price >= tou.price_now || start <= ctx.now {
+        return false;
+    }
+    let dep = problem.sessions[s]
+        .departure
+        .unwrap_or(ctx.now + ctx.default_dwell);
+    let cheap_hours = (dep - start).num_milliseconds() as f64 / 3_600_000.0;
+    b.amp_hours[s] <= DEFER_SHARE * b.top[s] * cheap_hours
+}
+
+/// Whether everything all sessions still need fits, at [`DEFER_SHARE`] of the site's power
+/// limit, between the start of the cheaper period and the departures: deferring into a period
+/// that will be congested anyway only moves charging into the next expensive one.
+fn deferral_fits(
+    problem: &SiteProblem,
+    ctx: &AllocContext,
+    cons: &Constraints,
+    b: &Bounds,
+    held: &[bool],
+) -> bool {
+    let Some((start, _)) = ctx.tou.and_then(|t| t.cheaper) else {
+        return false;
+    };
+    if !held.iter().any(|&h| h) {
+        return false;
+    }
+    let site = cons.cap[cons.site_power];
+    if !site.is_finite() {
+        return true;
+    }
+    let mut need_wh = 0.0;
+    let mut last = start;
+    for (s, d) in problem.sessions.iter().enumerate() {
+        need_wh += b.amp_hours[s] * d.watts_per_amp();
+        if b.hi[s] > 0.0 {
+            last = last.max(d.departure.unwrap_or(ctx.now + ctx.default_dwell));
+        }
+    }
+    let hours = (last - start).num_milliseconds() as f64 / 3_600_000.0;
+    need_wh <= DEFER_SHARE * site * hours
+}
+
+/// Session indices, least lax first.
+fn by_urgency(u: &Urgency) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..u.initial.len()).collect();
+    order.sort_by(|&a, &b| u.initial[a].total_cmp(&u.initial[b]));
+    order
+}
+
+/// Step 2: who runs. Returns the admitted flags.
+fn admit(problem: &SiteProblem, cons: &Constraints, b: &Bounds, u: &Urgency) -> Vec<bool> {
+    let running = |s: usize| {
+        problem.sessions[s]
+            .previous
+            .is_some_and(|p| p.0 > 0.0 && p.0 >= b.lo[s] - 1e-6)
+    };
+    let key: Vec<f64> = (0..b.hi.len())
+        .map(|s| u.initial[s] - if running(s) { RUNNING_BONUS_HOURS } else { 0.0 })
+        .collect();
+    let mut order: Vec<usize> = (0..key.len()).collect();
+    order.sort_by(|&a, &b| key[a].total_cmp(&key[b]));
+    let mut admitted = vec![false; b.hi.len()];
+    // Floors count at once; the extra reserved above a floor counts only against sessions
+    // clearly laxer than its owner, so near-equal sessions share instead of excluding each other.
+    let mut load = vec![0.0; cons.rows()];
+    let mut extras: Vec<(usize, f64)> = Vec::new();
+    let mut counted = 0;
+    for &s in &order {
+        if b.hi[s] <= 0.0 {
+            continue;
+        }
+        while counted < extras.len() && key[extras[counted].0] < key[s] - TIE_HOURS {
+            let (j, extra) = extras[counted];
+            cons.add(&mut load, j, extra);
+            counted += 1;
+        }
+        let room = cons.slack(&load, s);
+        if room >= b.lo[s] {
+            admitted[s] = true;
+            cons.add(&mut load, s, b.lo[s]);
+            let extra = (u.even[s].min(room) - b.lo[s]).max(0.0);
+            extras.push((s, extra));
+        }
+    }
+    admitted
+}
+
+/// chargegrid's currents for one site.
+pub(crate) fn allocate(problem: &SiteProblem, ctx: &AllocContext, cons: &Constraints) -> Vec<f64> {
+    let b = session_bounds(problem, ctx, true);
+    let u = urgency(problem, ctx, &b);
+    let order = by_urgency(&u);
+    let admitted = admit(problem, cons, &b, &u);
+    let lo: Vec<f64> = (0..b.lo.len())
+        .map(|s| if admitted[s] { b.lo[s] } else { 0.0 })
+        .collect();
+    let hi: Vec<f64> = (0..b.hi.len())
+        .map(|s| if admitted[s] { b.hi[s] } else { 0.0 })
+        .collect();
+
+    let mut fill = Fill::new(cons, lo, hi, u.alpha.clone(), u.beta.clone());
+    let soft = ctx.tou.is_some() || ctx.month_peak.is_some();
+    let mut held = vec![false; b.hi.len()];
+    if soft {
+        fill.run_until(COST_GUARD_HOURS);
+        for (s, h) in held.iter_mut().enumerate() {
+            *h = can_defer(problem, ctx, &b, s);
+        }
+        if deferral_fits(problem, ctx, cons, &b, &held) {
+            for (s, &h) in held.iter().enumerate() {
+                if h {
+                    fill.freeze(s);
+                }
+            }
+        } else {
+            held.iter_mut().for_each(|h| *h = false);
+        }
+        if let Some(peak) = ctx.month_peak {
+            fill.tighten(cons.site_power, peak.0);
+        }
+    }
+    fill.run_until(f64::INFINITY);
+    let caps = fill.caps().to_vec();
+    let mut x = fill.into_currents();
+
+    // Step 5: pilot rounding, then hand out what rounding and floors left.
+    for (s, xs) in x.iter_mut().enumerate() {
+        *xs = problem.sessions[s].pilot.floor_current(*xs, b.lo[s]);
+    }
+    let mut load = cons.loads(&x);
+    for &s in &order {
+        if b.hi[s] <= 0.0 || held[s] || x[s] >= b.hi[s] {
+            continue;
+        }
+        let room = cons.slack_under(&caps, &load, s);
+        let v = problem.sessions[s]
+            .pilot
+            .floor_current((x[s] + room).min(b.hi[s]), b.lo[s]);
+        if v > x[s] {
+            cons.add(&mut load, s, v - x[s]);
+            x[s] = v;
+        }
+    }
+    repair(problem, cons, &b, &mut x, &order);
+    x
+}

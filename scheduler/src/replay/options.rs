@@ -1,0 +1,178 @@
+//! What a replay is asked to do: the window, the site model, the EV physics and the algorithm.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chargegrid_core::{Amperes, Kilowatts, Volts};
+use chrono::{NaiveDate, TimeDelta};
+use serde::{Deserialize, Serialize};
+
+use super::tariff::Tariff;
+use crate::alloc::Policy;
+
+/// Which energy figure is the vehicle's need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DemandSource {
+    /// What the uncontrolled site delivered (the vehicle's real appetite, as in acnportal).
+    Delivered,
+    /// What the driver typed in the app (often 1.7–1.9× too much).
+    Requested,
+}
+
+/// Which departure the scheduler is told (the vehicle always leaves at the actual one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DepartureSource {
+    /// The real departure (perfect knowledge, as in most published comparisons).
+    Actual,
+    /// What the driver said (median error about 2 h); the real one when they said nothing.
+    Estimated,
+}
+
+/// An algorithm to replay: an online policy, or the perfect-foresight reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// chargegrid's allocator.
+    Chargegrid,
+    /// Every vehicle at its maximum (breaks limits; reference only).
+    Uncontrolled,
+    /// acnportal's RoundRobin.
+    RoundRobin,
+    /// acnportal's earliest deadline first.
+    Edf,
+    /// acnportal's least laxity first.
+    Llf,
+    /// Maximum energy with perfect knowledge of every arrival, departure and need, solved as a
+    /// time-expanded max-flow over the whole window (an upper bound: it ignores the 6 A floor).
+    OfflineOptimal,
+}
+
+impl Algorithm {
+    /// Every algorithm.
+    pub const ALL: [Algorithm; 6] = [
+        Algorithm::Chargegrid,
+        Algorithm::Uncontrolled,
+        Algorithm::RoundRobin,
+        Algorithm::Edf,
+        Algorithm::Llf,
+        Algorithm::OfflineOptimal,
+    ];
+
+    /// The online policy, or `None` for the offline reference.
+    pub fn policy(self) -> Option<Policy> {
+        match self {
+            Algorithm::Chargegrid => Some(Policy::Chargegrid),
+            Algorithm::Uncontrolled => Some(Policy::Uncontrolled),
+            Algorithm::RoundRobin => Some(Policy::RoundRobin),
+            Algorithm::Edf => Some(Policy::Edf),
+            Algorithm::Llf => Some(Policy::Llf),
+            Algorithm::OfflineOptimal => None,
+        }
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self.policy() {
+            Some(p) => p.name(),
+            None => "offline-optimal",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown algorithm {s:?} (chargegrid, uncontrolled, round-robin, edf, llf, \
+                     offline-optimal)"
+                )
+            })
+    }
+}
+
+/// Replay settings; [`ReplayOptions::new`] gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayOptions {
+    /// First day (in the tariff's time zone); `None` starts at the first arrival's day.
+    pub from: Option<NaiveDate>,
+    /// Number of days; `None` runs to the end of the file.
+    pub days: Option<u32>,
+    /// The site's aggregate limit.
+    pub site_limit: Kilowatts,
+    /// Three-phase mode: stations are assigned round-robin to L1/L2/L3 (sorted by id) and each
+    /// phase may carry `site_limit / 3 / voltage` amperes (besides the aggregate kW limit).
+    pub three_phase: bool,
+    /// Station voltage (208 V at Caltech and JPL).
+    pub voltage: Volts,
+    /// Station and vehicle top power (6.6 kW).
+    pub evse_max: Kilowatts,
+    /// The floor a running session gets (6 A).
+    pub min_current: Amperes,
+    /// Decision period (5 minutes).
+    #[serde(with = "seconds")]
+    pub step: TimeDelta,
+    /// Which energy figure the vehicle needs.
+    pub demand: DemandSource,
+    /// Which departure the scheduler is told.
+    pub departure: DepartureSource,
+    /// Simple battery taper: above 80 % of its need, a vehicle's top rate falls linearly to
+    /// 20 % at 100 %.
+    pub taper: bool,
+    /// The tariff for cost and demand charge.
+    pub tariff: Tariff,
+    /// Tell chargegrid the tariff and the month's peak so far (baselines ignore them). Off by
+    /// default: at tight limits, holding charging back for a cheaper hour without a forecast of
+    /// later arrivals cost energy (and money) in the ACN replays.
+    pub cost_aware: bool,
+    /// Keep the site power of every step in the report (for plots).
+    pub record_power: bool,
+}
+
+impl ReplayOptions {
+    /// Defaults: whole file, aggregate limit only, 208 V, 6.6 kW, 6 A, 5 min steps, delivered
+    /// demand, actual departures, no taper, the default tariff, not cost-aware.
+    pub fn new(site_limit: Kilowatts) -> Self {
+        Self {
+            from: None,
+            days: None,
+            site_limit,
+            three_phase: false,
+            voltage: Volts(208.0),
+            evse_max: Kilowatts(6.6),
+            min_current: Amperes(6.0),
+            step: TimeDelta::minutes(5),
+            demand: DemandSource::Delivered,
+            departure: DepartureSource::Actual,
+            taper: false,
+            tariff: Tariff::default(),
+            cost_aware: false,
+            record_power: false,
+        }
+    }
+}
+
+/// `TimeDelta` as whole seconds in JSON.
+mod seconds {
+    use chrono::TimeDelta;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &TimeDelta, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TimeDelta, D::Error> {
+        Ok(TimeDelta::seconds(i64::deserialize(d)?))
+    }
+}

@@ -1,0 +1,349 @@
+//! The replay loop: step through the window, build each step's [`SiteProblem`] from the
+//! vehicles plugged in, ask the algorithm, check the answer against the limits, let the
+//! vehicles draw, and keep score.
+//!
+//! Vehicle physics: a vehicle draws `min(allocation, its top rate, what finishes it)`; with
+//! `taper` its top rate falls from 100 % at 80 % of its need to 20 % at 100 %. It leaves at its
+//! real departure whatever the scheduler was told. Limits are checked on the allocations (what
+//! chargers are told), which bound what vehicles draw.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chargegrid_core::limits::{Limit, PhaseCurrents};
+use chargegrid_core::network::Wiring;
+use chargegrid_core::{Amperes, Volts, WattHours, Watts};
+use chrono::TimeDelta;
+
+use super::acn_csv::ReplaySession;
+use super::error::ReplayError;
+use super::offline_optimal::{self, StepLimits};
+use super::options::{Algorithm, ReplayOptions};
+use super::report::{ReplayReport, jain, timing};
+use super::site_model::{Grid, build_grid};
+use super::tariff::LocalTariff;
+use crate::alloc::{
+    AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
+};
+
+/// Relative tolerance when checking a limit (float rounding only).
+const LIMIT_TOLERANCE: f64 = 1e-6;
+
+/// Live state of one session during the replay.
+#[derive(Debug, Clone, Default)]
+struct Live {
+    delivered_wh: f64,
+    previous_a: Option<f64>,
+    measured_a: Option<f64>,
+}
+
+/// Replays `sessions` with `algorithm` under `opts`.
+pub fn run_replay(
+    sessions: &[ReplaySession],
+    opts: &ReplayOptions,
+    algorithm: Algorithm,
+) -> Result<ReplayReport, ReplayError> {
+    check_options(opts)?;
+    let tariff = LocalTariff::new(&opts.tariff)?;
+    let grid = build_grid(sessions, opts, &tariff)?;
+    let v = opts.voltage.0;
+    let limits = StepLimits {
+        site_w: opts.site_limit.0 * 1000.0,
+        phase_a: opts
+            .three_phase
+            .then(|| opts.site_limit.0 * 1000.0 / 3.0 / v),
+        voltage: v,
+        ev_max_w: opts.evse_max.0 * 1000.0,
+    };
+    let (plan, solve) = match algorithm {
+        Algorithm::OfflineOptimal => {
+            let (plan, took) = offline_optimal::plan(&grid, limits);
+            (Some(plan), Some(took.as_secs_f64() * 1000.0))
+        }
+        _ => (None, None),
+    };
+    let hours = grid.step_hours();
+    let mut live = vec![Live::default(); grid.sessions.len()];
+    let mut score = Score::default();
+    let mut next_arrival = 0;
+    let mut active: Vec<usize> = Vec::new();
+    let mut month_peak: BTreeMap<(i32, u32), f64> = BTreeMap::new();
+    let mut quarter: (i64, f64, usize) = (i64::MIN, 0.0, 0);
+
+    for k in 0..grid.steps {
+        let now = grid.time(k);
+        while next_arrival < grid.sessions.len() && grid.sessions[next_arrival].arrive <= k {
+            active.push(next_arrival);
+            next_arrival += 1;
+        }
+        active.retain(|&i| grid.sessions[i].leave > k);
+        let charging: Vec<usize> = active
+            .iter()
+            .copied()
+            .filter(|&i| grid.sessions[i].need_wh - live[i].delivered_wh > 1e-6)
+            .collect();
+        // Sessions that are still here but full get nothing; forget their history.
+        for &i in &active {
+            if !charging.contains(&i) {
+                live[i].previous_a = Some(0.0);
+            }
+        }
+
+        let month = tariff.month_of(now);
+        let alloc_a: Vec<f64> = match (&plan, algorithm.policy()) {
+            (Some(plan), _) => charging
+                .iter()
+                .map(|&i| plan[i][k - grid.sessions[i].arrive] / (v * hours))
+                .collect(),
+            (None, Some(policy)) => {
+                let problem = site_problem(&grid, &live, &charging, opts, limits);
+                let mut ctx = AllocContext::new(now, grid.step);
+                ctx.default_dwell = TimeDelta::hours(4);
+                if opts.cost_aware && policy == Policy::Chargegrid {
+                    ctx.tou = Some(TouSignal {
+                        price_now: tariff.price_at(now),
+                        cheaper: tariff.next_cheaper(now),
+                    });
+                    ctx.month_peak = Some(Watts(
+                        month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
+                    ));
+                }
+                let started = Instant::now();
+                let answer = allocate(policy, &problem, &ctx)?;
+                let took = started.elapsed().as_secs_f64() * 1e6;
+                if !charging.is_empty() {
+                    score.timing.push((charging.len(), took));
+                }
+                answer.sessions.iter().map(|a| a.current.0).collect()
+            }
+            (None, None) => unreachable!("every algorithm but the offline one has a policy"),
+        };
+
+        // Limits, on what the chargers were told.
+        let mut site_w = 0.0;
+        let mut phase_a = [0.0; 3];
+        for (&i, &a) in charging.iter().zip(&alloc_a) {
+            site_w += a * v;
+            phase_a[grid.sessions[i].phase.index()] += a;
+            if a > 1e-9 && a < opts.min_current.0 - 1e-6 {
+                score.floor_violations += 1;
+            }
+        }
+        let mut utilisation = site_w / limits.site_w;
+        if let Some(cap) = limits.phase_a {
+            for load in phase_a {
+                utilisation = utilisation.max(load / cap);
+            }
+        }
+        score.worst_utilisation = score.worst_utilisation.max(utilisation);
+        if utilisation > 1.0 + LIMIT_TOLERANCE {
+            score.violations += 1;
+        }
+
+        // Physics.
+        let mut drawn_w = 0.0;
+        for (&i, &a) in charging.iter().zip(&alloc_a) {
+            let s = &grid.sessions[i];
+            let l = &mut live[i];
+            let mut top = limits.ev_max_w / v;
+            if opts.taper && s.need_wh > 0.0 {
+                let done = l.delivered_wh / s.need_wh;
+                if done > 0.8 {
+                    top *= 1.0 - 0.8 * ((done - 0.8) / 0.2).min(1.0);
+                }
+            }
+            let finish = (s.need_wh - l.delivered_wh) / (v * hours);
+            let draw = a.min(top).min(finish).max(0.0);
+            if let Some(prev) = l.previous_a {
+                score.current_change_sum += (a - prev).abs();
+                score.current_change_count += 1;
+                if prev > 0.0 && a <= 0.0 {
+                    score.interruptions += 1;
+                }
+            }
+            l.delivered_wh += draw * v * hours;
+            l.previous_a = Some(a);
+            l.measured_a = Some(draw);
+            drawn_w += draw * v;
+        }
+        score.energy_cost += drawn_w / 1000.0 * hours * tariff.price_at(now);
+        score.peak_kw = score.peak_kw.max(drawn_w / 1000.0);
+        if opts.record_power {
+            score.power.push(drawn_w / 1000.0);
+        }
+
+        // Demand charge: the month's highest 15-minute average (clock quarters).
+        let q = now.timestamp().div_euclid(900);
+        if q != quarter.0 {
+            close_quarter(&mut quarter, &mut month_peak, month);
+            quarter = (q, 0.0, 0);
+        }
+        quarter.1 += drawn_w / 1000.0;
+        quarter.2 += 1;
+        // Steps longer than a quarter are their own average.
+        if grid.step >= TimeDelta::minutes(15) {
+            close_quarter(&mut quarter, &mut month_peak, month);
+        }
+    }
+    let last_month = tariff.month_of(grid.time(grid.steps));
+    close_quarter(&mut quarter, &mut month_peak, last_month);
+
+    Ok(finish(
+        sessions,
+        &grid,
+        &live,
+        opts,
+        algorithm,
+        score,
+        &month_peak,
+        &tariff,
+        solve,
+    ))
+}
+
+/// Scores gathered along the way.
+#[derive(Debug, Default)]
+struct Score {
+    violations: usize,
+    floor_violations: usize,
+    worst_utilisation: f64,
+    peak_kw: f64,
+    energy_cost: f64,
+    interruptions: usize,
+    current_change_sum: f64,
+    current_change_count: usize,
+    timing: Vec<(usize, f64)>,
+    power: Vec<f64>,
+}
+
+fn close_quarter(
+    quarter: &mut (i64, f64, usize),
+    month_peak: &mut BTreeMap<(i32, u32), f64>,
+    month: (i32, u32),
+) {
+    if quarter.2 > 0 {
+        let avg = quarter.1 / quarter.2 as f64;
+        let peak = month_peak.entry(month).or_insert(0.0);
+        *peak = peak.max(avg);
+    }
+    quarter.1 = 0.0;
+    quarter.2 = 0;
+}
+
+fn check_options(opts: &ReplayOptions) -> Result<(), ReplayError> {
+    let positive = |what: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(ReplayError::BadOption(format!("{what} must be > 0")))
+        }
+    };
+    positive("site limit", opts.site_limit.0)?;
+    positive("voltage", opts.voltage.0)?;
+    positive("EVSE max", opts.evse_max.0)?;
+    if !(opts.min_current.is_finite() && opts.min_current.0 >= 0.0) {
+        return Err(ReplayError::BadOption("min current must be >= 0".into()));
+    }
+    if opts.days == Some(0) {
+        return Err(ReplayError::BadOption("days must be >= 1".into()));
+    }
+    Ok(())
+}
+
+/// One step's allocation problem: a root with the site limits, sessions in arrival order.
+fn site_problem(
+    grid: &Grid,
+    live: &[Live],
+    charging: &[usize],
+    opts: &ReplayOptions,
+    limits: StepLimits,
+) -> SiteProblem {
+    let root = LimitNode {
+        parent: None,
+        limit: Limit {
+            max_power: Some(Watts(limits.site_w)),
+            max_current: limits.phase_a.map(|a| PhaseCurrents::uniform(Amperes(a))),
+        },
+    };
+    let sessions = charging
+        .iter()
+        .map(|&i| {
+            let s = &grid.sessions[i];
+            let l = &live[i];
+            let mut d = SessionDemand::new(
+                0,
+                Wiring::SinglePhase(s.phase),
+                Volts(limits.voltage),
+                Amperes(limits.ev_max_w / limits.voltage),
+                WattHours(s.need_wh - l.delivered_wh),
+                Some(s.told_departure),
+            );
+            d.min_current = opts.min_current;
+            d.previous = l.previous_a.map(Amperes);
+            d.measured = l.measured_a.map(Amperes);
+            d
+        })
+        .collect();
+    SiteProblem {
+        nodes: vec![root],
+        sessions,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    sessions: &[ReplaySession],
+    grid: &Grid,
+    live: &[Live],
+    opts: &ReplayOptions,
+    algorithm: Algorithm,
+    score: Score,
+    month_peak: &BTreeMap<(i32, u32), f64>,
+    tariff: &LocalTariff<'_>,
+    solve_ms: Option<f64>,
+) -> ReplayReport {
+    let demanded: f64 = grid.sessions.iter().map(|s| s.need_wh).sum();
+    let delivered: f64 = live.iter().map(|l| l.delivered_wh).sum();
+    let requested: f64 = grid
+        .sessions
+        .iter()
+        .map(|s| sessions[s.source].requested.0)
+        .sum();
+    let ratios: Vec<f64> = grid
+        .sessions
+        .iter()
+        .zip(live)
+        .filter(|(s, _)| s.need_wh > 0.0)
+        .map(|(s, l)| (l.delivered_wh / s.need_wh).min(1.0))
+        .collect();
+    let served = ratios.iter().filter(|&&r| r >= 0.99).count();
+    let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 100.0 };
+    ReplayReport {
+        algorithm,
+        options: opts.clone(),
+        window_start: grid.start,
+        window_end: grid.end,
+        sessions: grid.sessions.len(),
+        steps: grid.steps,
+        energy_demanded_kwh: demanded / 1000.0,
+        energy_requested_kwh: requested / 1000.0,
+        energy_delivered_kwh: delivered / 1000.0,
+        delivered_pct: pct(delivered, demanded),
+        sessions_fully_served_pct: pct(served as f64, ratios.len() as f64),
+        peak_kw: score.peak_kw,
+        worst_utilisation_pct: 100.0 * score.worst_utilisation,
+        limit_violations: score.violations,
+        floor_violations: score.floor_violations,
+        energy_cost: score.energy_cost,
+        demand_charge: month_peak.values().map(|&p| tariff.demand_charge(p)).sum(),
+        jain_fairness: jain(&ratios),
+        interruptions: score.interruptions,
+        mean_current_change_a: if score.current_change_count > 0 {
+            score.current_change_sum / score.current_change_count as f64
+        } else {
+            0.0
+        },
+        timing: timing(&score.timing, solve_ms),
+        site_power_kw: opts.record_power.then_some(score.power),
+    }
+}

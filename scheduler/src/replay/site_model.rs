@@ -1,0 +1,156 @@
+//! How recorded sessions become a replayable site: the time window, the step grid (arrivals
+//! rounded up and departures rounded down to steps, as acnportal does), each session's need
+//! and told departure, and the phase of each station in three-phase mode.
+
+use std::collections::BTreeMap;
+
+use chargegrid_core::limits::Phase;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::acn_csv::ReplaySession;
+use super::error::ReplayError;
+use super::options::{DemandSource, DepartureSource, ReplayOptions};
+use super::tariff::LocalTariff;
+
+/// A session placed on the step grid.
+#[derive(Debug, Clone)]
+pub(crate) struct GridSession {
+    /// Index into the caller's session slice.
+    pub source: usize,
+    /// First step it is plugged in for.
+    pub arrive: usize,
+    /// First step it is gone (it charges in `arrive..leave`).
+    pub leave: usize,
+    /// Energy it needs, Wh.
+    pub need_wh: f64,
+    /// The departure the scheduler is told.
+    pub told_departure: DateTime<Utc>,
+    /// Its station's phase.
+    pub phase: Phase,
+}
+
+/// The replay window and its sessions.
+#[derive(Debug, Clone)]
+pub(crate) struct Grid {
+    /// Time of step 0.
+    pub start: DateTime<Utc>,
+    /// End of the arrival window.
+    pub end: DateTime<Utc>,
+    /// Step length.
+    pub step: TimeDelta,
+    /// Number of steps to simulate (until the last departure).
+    pub steps: usize,
+    /// Sessions arriving in the window, by arrival.
+    pub sessions: Vec<GridSession>,
+}
+
+impl Grid {
+    /// Step length in hours.
+    pub fn step_hours(&self) -> f64 {
+        self.step.num_seconds() as f64 / 3600.0
+    }
+
+    /// Time of step `k`.
+    pub fn time(&self, k: usize) -> DateTime<Utc> {
+        self.start + self.step * k as i32
+    }
+}
+
+/// Places the sessions of the window on the grid.
+pub(crate) fn build_grid(
+    sessions: &[ReplaySession],
+    opts: &ReplayOptions,
+    tariff: &LocalTariff<'_>,
+) -> Result<Grid, ReplayError> {
+    let step = opts.step;
+    if step < TimeDelta::seconds(60) {
+        return Err(ReplayError::BadOption(
+            "step must be at least 1 minute".into(),
+        ));
+    }
+    let start = match opts.from {
+        Some(day) => local_midnight(day, tariff)?,
+        None => {
+            let first = sessions
+                .iter()
+                .map(|s| s.arrival)
+                .min()
+                .ok_or_else(|| ReplayError::BadOption("no sessions".into()))?;
+            local_midnight(first.with_timezone(&tariff.tz()).date_naive(), tariff)?
+        }
+    };
+    let end = match opts.days {
+        Some(d) => start + TimeDelta::days(i64::from(d)),
+        None => DateTime::<Utc>::MAX_UTC,
+    };
+    let step_s = step.num_seconds();
+    let to_step = |t: DateTime<Utc>, up: bool| {
+        let secs = (t - start).num_seconds().max(0);
+        let k = if up {
+            (secs + step_s - 1) / step_s
+        } else {
+            secs / step_s
+        };
+        k as usize
+    };
+    let mut stations: BTreeMap<&str, Phase> = BTreeMap::new();
+    let picked: Vec<(usize, &ReplaySession)> = sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.arrival >= start && s.arrival < end)
+        .collect();
+    if picked.is_empty() {
+        return Err(ReplayError::EmptyWindow {
+            from: start.to_rfc3339(),
+            to: if opts.days.is_some() {
+                end.to_rfc3339()
+            } else {
+                "the end of the file".into()
+            },
+        });
+    }
+    for (_, s) in &picked {
+        stations.insert(&s.station_id, Phase::L1);
+    }
+    for (i, phase) in stations.values_mut().enumerate() {
+        *phase = Phase::ALL[i % 3];
+    }
+    let mut out = Vec::with_capacity(picked.len());
+    for (source, s) in picked {
+        let need = match opts.demand {
+            DemandSource::Delivered => s.delivered,
+            DemandSource::Requested => s.requested,
+        };
+        let told_departure = match opts.departure {
+            DepartureSource::Actual => s.departure,
+            DepartureSource::Estimated => s.estimated_departure.unwrap_or(s.departure),
+        };
+        out.push(GridSession {
+            source,
+            arrive: to_step(s.arrival, true),
+            leave: to_step(s.departure, false),
+            need_wh: need.0,
+            told_departure,
+            phase: stations[s.station_id.as_str()],
+        });
+    }
+    out.sort_by_key(|s| (s.arrive, s.source));
+    let steps = out.iter().map(|s| s.leave).max().unwrap_or(0);
+    Ok(Grid {
+        start,
+        end: end.min(start + step * steps as i32),
+        step,
+        steps,
+        sessions: out,
+    })
+}
+
+fn local_midnight(
+    day: chrono::NaiveDate,
+    tariff: &LocalTariff<'_>,
+) -> Result<DateTime<Utc>, ReplayError> {
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(tariff.tz()).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ReplayError::BadOption(format!("no local midnight on {day}")))
+}

@@ -1,0 +1,270 @@
+//! Small allocation cases with exact expected currents, one rule each: sharing, phases, floors,
+//! nested limits, urgency, taper reclaim, pilot steps, energy caps, headroom, the baselines.
+
+use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
+use chargegrid_core::network::Wiring;
+use chargegrid_core::{Amperes, Volts, WattHours, Watts};
+use chargegrid_scheduler::alloc::{
+    AllocContext, AllocError, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
+};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap()
+}
+
+fn ctx() -> AllocContext {
+    AllocContext::new(now(), TimeDelta::minutes(5))
+}
+
+fn root(limit: Limit) -> LimitNode {
+    LimitNode {
+        parent: None,
+        limit,
+    }
+}
+
+/// A session at 230 V, 32 A max, needing `kwh`, leaving in `hours`.
+fn session(node: usize, wiring: Wiring, kwh: f64, hours: i64) -> SessionDemand {
+    SessionDemand::new(
+        node,
+        wiring,
+        Volts(230.0),
+        Amperes(32.0),
+        WattHours::from_kwh(kwh),
+        Some(now() + TimeDelta::hours(hours)),
+    )
+}
+
+fn currents(policy: Policy, p: &SiteProblem) -> Vec<f64> {
+    allocate(policy, p, &ctx())
+        .unwrap()
+        .sessions
+        .iter()
+        .map(|a| a.current.0)
+        .collect()
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() < 1e-5, "got {got:?}, want {want:?}");
+    }
+}
+
+const L1: Wiring = Wiring::SinglePhase(Phase::L1);
+const L2: Wiring = Wiring::SinglePhase(Phase::L2);
+
+#[test]
+fn equal_sessions_share_a_three_phase_limit_equally() {
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(32.0)))],
+        sessions: vec![
+            session(0, Wiring::ThreePhase, 30.0, 8),
+            session(0, Wiring::ThreePhase, 30.0, 8),
+        ],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[16.0, 16.0]);
+}
+
+#[test]
+fn single_phase_loads_are_limited_per_phase() {
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(16.0)))],
+        sessions: vec![
+            session(0, L1, 20.0, 8),
+            session(0, L1, 20.0, 8),
+            session(0, L2, 20.0, 8),
+        ],
+    };
+    let a = allocate(Policy::Chargegrid, &p, &ctx()).unwrap();
+    let got: Vec<f64> = a.sessions.iter().map(|s| s.current.0).collect();
+    assert_close(&got, &[8.0, 8.0, 16.0]);
+    assert_eq!(a.sessions[2].phases.get(Phase::L2), Amperes(got[2]));
+    assert_eq!(a.sessions[2].phases.get(Phase::L1), Amperes(0.0));
+    let idle = a.headroom.current.unwrap();
+    assert!(idle.get(Phase::L3).0 > 15.9 && idle.get(Phase::L1).0 < 1e-5);
+}
+
+#[test]
+fn the_floor_gives_one_session_everything_rather_than_both_too_little() {
+    // 10 A cannot run two sessions at 6 A: the less lax one gets it all.
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(10.0)))],
+        sessions: vec![session(0, L1, 10.0, 8), session(0, L1, 10.0, 3)],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[0.0, 10.0]);
+}
+
+#[test]
+fn a_full_feeder_stops_only_its_own_sessions() {
+    let p = SiteProblem {
+        nodes: vec![
+            root(Limit::current(Amperes(40.0))),
+            LimitNode {
+                parent: Some(0),
+                limit: Limit::current(Amperes(20.0)),
+            },
+        ],
+        sessions: vec![
+            session(1, L1, 20.0, 8),
+            session(1, L1, 20.0, 8),
+            session(0, L1, 20.0, 8),
+        ],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[10.0, 10.0, 20.0]);
+}
+
+#[test]
+fn the_least_lax_session_is_served_first() {
+    // Session 0 needs 32 A for its whole stay; session 1 has hours to spare.
+    let mut urgent = session(0, L1, 0.0, 2);
+    urgent.energy_needed = WattHours(32.0 * 230.0 * 2.0);
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(32.0)))],
+        sessions: vec![urgent, session(0, L1, 5.0, 8)],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[32.0, 0.0]);
+}
+
+#[test]
+fn a_tapering_vehicle_gives_back_what_it_does_not_draw() {
+    let mut tapering = session(0, L1, 20.0, 8);
+    tapering.previous = Some(Amperes(20.0));
+    tapering.measured = Some(Amperes(8.0));
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(40.0)))],
+        sessions: vec![tapering, session(0, L1, 20.0, 8)],
+    };
+    // Capped at measured + 2 A margin; the other takes the rest.
+    assert_close(&currents(Policy::Chargegrid, &p), &[10.0, 30.0]);
+}
+
+#[test]
+fn pilot_levels_and_steps_are_respected() {
+    let mut levels = session(0, L1, 20.0, 8);
+    levels.pilot = PilotSteps::Levels(vec![
+        Amperes(8.0),
+        Amperes(16.0),
+        Amperes(24.0),
+        Amperes(32.0),
+    ]);
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(30.0)))],
+        sessions: vec![levels],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[24.0]);
+
+    let mut stepped = session(0, L1, 20.0, 8);
+    stepped.pilot = PilotSteps::Step(Amperes(1.0));
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(30.5)))],
+        sessions: vec![stepped],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[30.0]);
+}
+
+#[test]
+fn a_nearly_full_vehicle_gets_only_what_finishes_it_this_period() {
+    let p = SiteProblem {
+        nodes: vec![root(Limit::default())],
+        sessions: vec![session(0, L1, 0.5, 8)],
+    };
+    // 500 Wh in 5 minutes at 230 V.
+    assert_close(&currents(Policy::Chargegrid, &p), &[500.0 / (230.0 / 12.0)]);
+}
+
+#[test]
+fn headroom_is_what_the_root_has_left() {
+    let mut s = session(0, Wiring::ThreePhase, 20.0, 8);
+    s.max_current = Amperes(10.0);
+    let p = SiteProblem {
+        nodes: vec![root(Limit::power(Watts(11_000.0)))],
+        sessions: vec![s],
+    };
+    let a = allocate(Policy::Chargegrid, &p, &ctx()).unwrap();
+    assert!((a.sessions[0].power.0 - 6_900.0).abs() < 1e-3);
+    assert!((a.headroom.power.unwrap().0 - 4_100.0).abs() < 1e-3);
+    assert!((a.headroom.above_floors.0 - 4.0 * 690.0).abs() < 1e-3);
+    assert_eq!(a.headroom.current, None);
+}
+
+#[test]
+fn a_higher_weight_is_served_first() {
+    let mut heavy = session(0, L1, 20.0, 8);
+    heavy.weight = 7.5;
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(40.0)))],
+        sessions: vec![session(0, L1, 20.0, 8), heavy],
+    };
+    assert_close(&currents(Policy::Chargegrid, &p), &[8.0, 32.0]);
+}
+
+#[test]
+fn baselines_follow_acnportal() {
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(40.0)))],
+        sessions: vec![session(0, L1, 20.0, 8), session(0, L1, 20.0, 4)],
+    };
+    // EDF: the earlier departure first, at its max; the other gets the rest.
+    assert_close(&currents(Policy::Edf, &p), &[8.0, 32.0]);
+    // LLF: laxity 8 h - 2.7 h vs 4 h - 2.7 h: the same order here.
+    assert_close(&currents(Policy::Llf, &p), &[8.0, 32.0]);
+    // Round robin: equal 0.1 A steps from the floor.
+    let rr = currents(Policy::RoundRobin, &p);
+    assert!(rr[0] + rr[1] > 39.8 && rr[0] + rr[1] <= 40.0, "{rr:?}");
+    assert!((rr[0] - rr[1]).abs() <= 0.1 + 1e-9, "{rr:?}");
+    // Uncontrolled ignores the limit.
+    assert_close(&currents(Policy::Uncontrolled, &p), &[32.0, 32.0]);
+}
+
+#[test]
+fn llf_and_edf_differ_when_laxity_and_deadline_disagree() {
+    // Session 0 leaves later but needs its full rate all the way; session 1 leaves sooner with
+    // time to spare.
+    let mut tight = session(0, L1, 0.0, 6);
+    tight.energy_needed = WattHours(32.0 * 230.0 * 6.0);
+    let p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(32.0)))],
+        sessions: vec![tight, session(0, L1, 3.0, 4)],
+    };
+    assert_close(&currents(Policy::Edf, &p), &[0.0, 32.0]);
+    assert_close(&currents(Policy::Llf, &p), &[32.0, 0.0]);
+    assert_close(&currents(Policy::Chargegrid, &p), &[32.0, 0.0]);
+}
+
+#[test]
+fn malformed_trees_are_refused() {
+    let p = SiteProblem {
+        nodes: vec![
+            root(Limit::default()),
+            LimitNode {
+                parent: Some(2),
+                limit: Limit::default(),
+            },
+            LimitNode {
+                parent: Some(0),
+                limit: Limit::default(),
+            },
+        ],
+        sessions: vec![],
+    };
+    assert_eq!(
+        allocate(Policy::Chargegrid, &p, &ctx()),
+        Err(AllocError::BadParent {
+            node: 1,
+            parent: Some(2)
+        })
+    );
+    let p = SiteProblem {
+        nodes: vec![root(Limit {
+            max_power: None,
+            max_current: Some(PhaseCurrents::uniform(Amperes(-1.0))),
+        })],
+        sessions: vec![],
+    };
+    assert!(matches!(
+        allocate(Policy::Edf, &p, &ctx()),
+        Err(AllocError::BadLimit(_))
+    ));
+}

@@ -1,0 +1,277 @@
+//! Property tests over random sites: random limit trees (kW and uneven per-phase limits at any
+//! node), single- and three-phase sessions on any phase, floors, pilot steps, tapering
+//! vehicles. For every policy but uncontrolled: no limit is ever exceeded and every session
+//! gets 0 or a pilot value between its floor and its maximum. For chargegrid, EDF, LLF and
+//! round-robin: no session is left a pilot step below what every limit on its path still
+//! allows (unused power is handed out).
+
+use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
+use chargegrid_core::network::Wiring;
+use chargegrid_core::{Amperes, Volts, WattHours, Watts};
+use chargegrid_scheduler::alloc::{
+    AllocContext, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
+};
+use chrono::{TimeDelta, TimeZone, Utc};
+use proptest::prelude::*;
+
+fn limit() -> impl Strategy<Value = Limit> {
+    (
+        prop::option::weighted(0.5, 1_000.0..60_000.0f64),
+        prop::option::weighted(0.5, prop::array::uniform3(0.0..80.0f64)),
+    )
+        .prop_map(|(p, c)| Limit {
+            max_power: p.map(Watts),
+            max_current: c.map(|c| PhaseCurrents(c.map(Amperes))),
+        })
+}
+
+fn nodes() -> impl Strategy<Value = Vec<LimitNode>> {
+    prop::collection::vec((limit(), any::<prop::sample::Index>()), 1..7).prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (limit, parent))| LimitNode {
+                parent: (i > 0).then(|| parent.index(i)),
+                limit,
+            })
+            .collect()
+    })
+}
+
+fn pilot() -> impl Strategy<Value = PilotSteps> {
+    prop_oneof![
+        3 => Just(PilotSteps::Continuous),
+        1 => Just(PilotSteps::Step(Amperes(1.0))),
+        1 => Just(PilotSteps::Levels(vec![Amperes(8.0), Amperes(16.0), Amperes(24.0), Amperes(32.0)])),
+    ]
+}
+
+fn wiring() -> impl Strategy<Value = Wiring> {
+    prop_oneof![
+        Just(Wiring::ThreePhase),
+        Just(Wiring::SinglePhase(Phase::L1)),
+        Just(Wiring::SinglePhase(Phase::L2)),
+        Just(Wiring::SinglePhase(Phase::L3)),
+    ]
+}
+
+prop_compose! {
+    fn session(nodes: usize)(
+        node in 0..nodes,
+        wiring in wiring(),
+        volts in prop_oneof![Just(230.0), Just(120.0)],
+        floor in prop_oneof![Just(0.0), Just(6.0)],
+        max in 6.0..40.0f64,
+        max_kw in prop::option::weighted(0.3, 1.0..22.0f64),
+        pilot in pilot(),
+        kwh in prop_oneof![1 => Just(0.0), 6 => 0.0..40.0f64],
+        hours in prop::option::weighted(0.8, -1.0..12.0f64),
+        weight in 0.5..3.0f64,
+        history in prop::option::of((0.0..40.0f64, 0.0..40.0f64)),
+    ) -> SessionDemand {
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let mut s = SessionDemand::new(
+            node,
+            wiring,
+            Volts(volts),
+            Amperes(max),
+            WattHours::from_kwh(kwh),
+            hours.map(|h| now + TimeDelta::seconds((h * 3600.0) as i64)),
+        );
+        s.min_current = Amperes(floor);
+        s.max_power = max_kw.map(|kw| Watts(kw * 1000.0));
+        s.pilot = pilot;
+        s.weight = weight;
+        if let Some((prev, measured)) = history {
+            s.previous = Some(Amperes(prev));
+            s.measured = Some(Amperes(measured));
+        }
+        s
+    }
+}
+
+fn problem() -> impl Strategy<Value = SiteProblem> {
+    nodes().prop_flat_map(|nodes| {
+        let n = nodes.len();
+        prop::collection::vec(session(n), 0..14).prop_map(move |sessions| SiteProblem {
+            nodes: nodes.clone(),
+            sessions,
+        })
+    })
+}
+
+fn ctx() -> AllocContext {
+    AllocContext::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap(),
+        TimeDelta::minutes(5),
+    )
+}
+
+/// Every node's load: (power W, per-phase A) over the sessions in its subtree.
+fn node_loads(p: &SiteProblem, x: &[f64]) -> Vec<(f64, [f64; 3])> {
+    let mut loads = vec![(0.0, [0.0; 3]); p.nodes.len()];
+    for (s, &a) in p.sessions.iter().zip(x) {
+        let mut node = Some(s.node);
+        while let Some(n) = node {
+            loads[n].0 += a * s.watts_per_amp();
+            for ph in Phase::ALL {
+                if s.uses(ph) {
+                    loads[n].1[ph.index()] += a;
+                }
+            }
+            node = p.nodes[n].parent;
+        }
+    }
+    loads
+}
+
+/// How many more amperes session `s` could take under every limit on its path.
+fn path_slack(p: &SiteProblem, loads: &[(f64, [f64; 3])], s: usize) -> f64 {
+    let sess = &p.sessions[s];
+    let mut best = f64::INFINITY;
+    let mut node = Some(sess.node);
+    while let Some(n) = node {
+        let l = &p.nodes[n].limit;
+        if let Some(pw) = l.max_power {
+            best = best.min((pw.0 - loads[n].0) / sess.watts_per_amp());
+        }
+        if let Some(c) = l.max_current {
+            for ph in Phase::ALL {
+                if sess.uses(ph) {
+                    best = best.min(c.0[ph.index()].0 - loads[n].1[ph.index()]);
+                }
+            }
+        }
+        node = p.nodes[n].parent;
+    }
+    best
+}
+
+/// The session's own ceiling as the allocator must see it (max, power, energy this period,
+/// taper reclaim for chargegrid), before pilot rounding.
+fn own_cap(s: &SessionDemand, policy: Policy) -> f64 {
+    let wpa = s.watts_per_amp();
+    let mut max = s.max_current.0;
+    if let Some(p) = s.max_power {
+        max = max.min(p.0 / wpa);
+    }
+    if policy == Policy::Chargegrid
+        && let (Some(m), Some(prev)) = (s.measured, s.previous)
+        && m.0 < prev.0 - 1.0
+    {
+        max = max.min((m.0 + 2.0).max(s.min_current.0));
+    }
+    let finish = (s.energy_needed.0 / wpa / (5.0 / 60.0)).max(s.min_current.0);
+    max.min(finish)
+}
+
+/// The next current above `x` that the session may signal and that stays within `cap`.
+fn next_step(s: &SessionDemand, x: f64, cap: f64, resolution: f64) -> Option<f64> {
+    let lo = s.min_current.0;
+    let next = match &s.pilot {
+        PilotSteps::Continuous => {
+            if x < lo {
+                lo
+            } else {
+                x + resolution
+            }
+        }
+        PilotSteps::Step(step) => {
+            let mut v = (x / step.0).floor() * step.0 + step.0;
+            while v < lo {
+                v += step.0;
+            }
+            v
+        }
+        PilotSteps::Levels(levels) => levels
+            .iter()
+            .map(|a| a.0)
+            .find(|&a| a > x + 1e-9 && a >= lo)?,
+    };
+    (next <= cap + 1e-9).then_some(next)
+}
+
+fn check(policy: Policy, p: &SiteProblem) -> Result<(), TestCaseError> {
+    let a = allocate(policy, p, &ctx()).expect("valid problem");
+    let x: Vec<f64> = a.sessions.iter().map(|s| s.current.0).collect();
+    // Min/max and pilot rules.
+    for (s, &xs) in p.sessions.iter().zip(&x) {
+        prop_assert!(xs >= 0.0);
+        if s.energy_needed.0 <= 0.0 {
+            prop_assert_eq!(xs, 0.0);
+        }
+        if xs > 0.0 {
+            prop_assert!(xs >= s.min_current.0 - 1e-9, "below floor: {xs}");
+            prop_assert!(xs <= s.max_current.0 + 1e-9, "above max: {xs}");
+            if let Some(pw) = s.max_power {
+                prop_assert!(xs * s.watts_per_amp() <= pw.0 + 1e-6);
+            }
+            match &s.pilot {
+                PilotSteps::Continuous => {}
+                PilotSteps::Step(step) => {
+                    let r = xs / step.0;
+                    prop_assert!((r - r.round()).abs() < 1e-6, "off step: {xs}");
+                }
+                PilotSteps::Levels(levels) => {
+                    prop_assert!(
+                        levels.iter().any(|l| (l.0 - xs).abs() < 1e-9),
+                        "off level: {xs}"
+                    );
+                }
+            }
+        }
+    }
+    if !policy.respects_limits() {
+        return Ok(());
+    }
+    // Limits at every node.
+    let loads = node_loads(p, &x);
+    for (n, (node, (pw, ph))) in p.nodes.iter().zip(&loads).enumerate() {
+        if let Some(cap) = node.limit.max_power {
+            prop_assert!(
+                *pw <= cap.0 * (1.0 + 1e-9) + 1e-6,
+                "node {n}: {pw} W > {cap}"
+            );
+        }
+        if let Some(cap) = node.limit.max_current {
+            for (i, (load, limit)) in ph.iter().zip(cap.0).enumerate() {
+                prop_assert!(*load <= limit.0 + 1e-6, "node {n} phase {i}: {load} A");
+            }
+        }
+    }
+    // Unused power is handed out.
+    let resolution = if policy == Policy::RoundRobin {
+        0.1
+    } else {
+        0.01
+    };
+    for (s, sess) in p.sessions.iter().enumerate() {
+        if sess.energy_needed.0 <= 0.0 {
+            continue;
+        }
+        if let Some(next) = next_step(sess, x[s], own_cap(sess, policy), resolution) {
+            let slack = path_slack(p, &loads, s);
+            prop_assert!(
+                slack < next - x[s] + 1e-6,
+                "{policy}: session {s} at {} A could take {next} A (slack {slack})",
+                x[s]
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn chargegrid_keeps_every_rule_and_hands_out_power(p in problem()) {
+        check(Policy::Chargegrid, &p)?;
+    }
+
+    #[test]
+    fn baselines_keep_every_rule(p in problem()) {
+        for policy in [Policy::Edf, Policy::Llf, Policy::RoundRobin, Policy::Uncontrolled] {
+            check(policy, &p)?;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Replay smoke test on two real days of ACN-Data (Caltech, June 2019) at a tight limit:
+//! chargegrid delivers at least as much energy as LLF and EDF, no online policy but
+//! uncontrolled breaks the limit, and the offline optimum bounds everyone from above.
+
+use std::path::PathBuf;
+
+use chargegrid_core::Kilowatts;
+use chargegrid_scheduler::replay::{
+    Algorithm, ReplayOptions, ReplayReport, ReplaySession, read_acn_csv_gz, run_replay,
+};
+use chrono::NaiveDate;
+
+/// The shared data folder: `CHARGEGRID_ACN_DIR`, or `shared/` beside the repository.
+fn data_dir() -> PathBuf {
+    std::env::var_os("CHARGEGRID_ACN_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/acn-sessions"),
+        PathBuf::from,
+    )
+}
+
+fn sessions() -> Vec<ReplaySession> {
+    let path = data_dir().join("caltech-2019-05-01_2019-08-31.csv.gz");
+    read_acn_csv_gz(&path).unwrap_or_else(|e| panic!("ACN data needed at {}: {e}", path.display()))
+}
+
+fn two_days(limit_kw: f64) -> ReplayOptions {
+    let mut o = ReplayOptions::new(Kilowatts(limit_kw));
+    o.from = NaiveDate::from_ymd_opt(2019, 6, 3);
+    o.days = Some(2);
+    o
+}
+
+fn run(s: &[ReplaySession], o: &ReplayOptions, a: Algorithm) -> ReplayReport {
+    run_replay(s, o, a).unwrap()
+}
+
+#[test]
+fn chargegrid_beats_llf_and_edf_at_a_tight_limit_without_violations() {
+    let s = sessions();
+    let free = run(&s, &two_days(10_000.0), Algorithm::Uncontrolled);
+    assert!(free.sessions > 50, "{} sessions", free.sessions);
+    assert_eq!(free.limit_violations, 0);
+    let limit = (free.peak_kw * 0.3).round();
+    let o = two_days(limit);
+
+    let reports: Vec<ReplayReport> = Algorithm::ALL.iter().map(|&a| run(&s, &o, a)).collect();
+    let get = |a: Algorithm| reports.iter().find(|r| r.algorithm == a).unwrap();
+    let (cg, llf, edf, opt) = (
+        get(Algorithm::Chargegrid),
+        get(Algorithm::Llf),
+        get(Algorithm::Edf),
+        get(Algorithm::OfflineOptimal),
+    );
+    for r in &reports {
+        if r.algorithm != Algorithm::Uncontrolled {
+            assert_eq!(r.limit_violations, 0, "{}", r.algorithm);
+            assert!(
+                r.peak_kw <= limit + 1e-6,
+                "{}: {} kW",
+                r.algorithm,
+                r.peak_kw
+            );
+        }
+        if r.algorithm != Algorithm::OfflineOptimal {
+            assert_eq!(r.floor_violations, 0, "{}", r.algorithm);
+        }
+        assert!(
+            r.energy_delivered_kwh <= opt.energy_delivered_kwh + 1e-3
+                || r.algorithm == Algorithm::Uncontrolled,
+            "{} beat the optimum",
+            r.algorithm
+        );
+    }
+    assert!(get(Algorithm::Uncontrolled).limit_violations > 0);
+    // The limit bites: even the optimum cannot serve everyone.
+    assert!(opt.delivered_pct < free.delivered_pct - 1.0);
+    assert!(
+        cg.delivered_pct >= llf.delivered_pct - 0.05,
+        "{} vs LLF {}",
+        cg.delivered_pct,
+        llf.delivered_pct
+    );
+    assert!(
+        cg.delivered_pct >= edf.delivered_pct - 0.05,
+        "{} vs EDF {}",
+        cg.delivered_pct,
+        edf.delivered_pct
+    );
+    assert!(
+        opt.delivered_pct - cg.delivered_pct < 1.0,
+        "{} vs optimum {}",
+        cg.delivered_pct,
+        opt.delivered_pct
+    );
+    // Smoother than greedy LLF.
+    assert!(cg.interruptions < llf.interruptions);
+    assert!(cg.timing.overall.calls > 0 && opt.timing.offline_solve_ms.is_some());
+}
+
+#[test]
+fn report_serialises_to_json_with_the_documented_fields() {
+    let s = sessions();
+    let mut o = two_days(30.0);
+    o.days = Some(1);
+    o.record_power = true;
+    let r = run(&s, &o, Algorithm::Chargegrid);
+    let json = serde_json::to_value(&r).unwrap();
+    for field in [
+        "energy_delivered_kwh",
+        "delivered_pct",
+        "sessions_fully_served_pct",
+        "peak_kw",
+        "worst_utilisation_pct",
+        "limit_violations",
+        "energy_cost",
+        "demand_charge",
+        "jain_fairness",
+        "timing",
+    ] {
+        assert!(json.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(json["algorithm"], "chargegrid");
+    assert_eq!(r.site_power_kw.as_ref().map(Vec::len), Some(r.steps));
+    let back: ReplayReport = serde_json::from_value(json).unwrap();
+    assert_eq!(back.steps, r.steps);
+}
