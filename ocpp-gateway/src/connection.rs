@@ -130,7 +130,9 @@ pub(crate) async fn run(
         outstanding: None,
         next_call_id: 0,
     };
+    crate::service::changes::notify(&conn.ctx, chargegrid_store::ChangeKind::Charger).await;
     let reason = conn.serve(&handle.replaced).await;
+    crate::service::changes::notify(&conn.ctx, chargegrid_store::ChangeKind::Charger).await;
     let Connection {
         mut socket,
         mut queue,

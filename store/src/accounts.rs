@@ -25,6 +25,10 @@ pub trait AccountStore: Send + Sync {
     /// Creates an account; `Conflict` if the id or the (lower-cased) e-mail is taken.
     async fn create_driver(&self, driver: &Driver) -> StoreResult<()>;
 
+    /// Replaces an existing account (name, fleet, role, password); the e-mail cannot change
+    /// here. `NotFound` if it does not exist.
+    async fn update_driver(&self, driver: &Driver) -> StoreResult<()>;
+
     /// Reads an account.
     async fn get_driver(&self, id: &DriverId) -> StoreResult<Option<Driver>>;
 
@@ -63,4 +67,13 @@ pub trait AccountStore: Send + Sync {
 
     /// Revokes one token.
     async fn revoke_token(&self, secret_hash: &str) -> StoreResult<()>;
+
+    /// Marks a token family revoked (a refresh token was reused: it leaked), until `until`.
+    async fn revoke_token_family(&self, family: &str, until: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Whether a token family has been revoked.
+    async fn is_family_revoked(&self, family: &str) -> StoreResult<bool>;
+
+    /// The drivers of a fleet (members and managers), in id order.
+    async fn drivers_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Driver>>;
 }

@@ -26,8 +26,8 @@ use chargegrid_core::{
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 
 use crate::{
-    BootInfo, EvNeeds, LimitWindow, NeedsSource, SessionAllocation, SiteAllocation, Store,
-    StoreError, TokenRecord,
+    BootInfo, EvNeeds, LimitWindow, NeedsSource, Reservation, ReservationState, SessionAllocation,
+    SiteAllocation, Store, StoreError, TokenRecord,
 };
 
 /// Generates one `#[tokio::test]` per conformance check. `$factory` is an async closure-like
@@ -41,7 +41,8 @@ macro_rules! store_conformance_suite {
             boot_info_round_trip, transaction_ids_are_unique, session_lifecycle,
             session_conflicts, history_pages, accounts, id_tags_and_tokens, fleets_and_vehicles,
             scheduler_state, leases, health_documents, command_bus_round_trip,
-            command_bus_offline_and_timeout);
+            command_bus_offline_and_timeout, reservations, expected_arrivals,
+            driver_updates_and_fleet_members, token_families, change_feed);
     };
     (@each $factory:expr; $($name:ident),+) => {
         $(
@@ -802,4 +803,129 @@ pub async fn command_bus_offline_and_timeout(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(reply, CommandReply::Timeout);
     hold.abort();
+}
+
+pub async fn reservations(store: Arc<dyn Store>) {
+    let a = store.next_reservation_id().await.unwrap();
+    let b = store.next_reservation_id().await.unwrap();
+    assert!(a > 0 && b > a);
+    let d = DriverId::new("d1").unwrap();
+    let make = |id: i32, created: i64, expires: i64, state: ReservationState| Reservation {
+        id,
+        driver: d.clone(),
+        id_tag: IdTag::new("T1").unwrap(),
+        site: SiteId::new("s1").unwrap(),
+        charger: ChargerId::new("c1").unwrap(),
+        evse: EvseId(1),
+        created_at: t(created),
+        expires_at: t(expires),
+        state,
+    };
+    let first = make(a, 0, 15, ReservationState::Active);
+    let second = make(b, 5, 60, ReservationState::Active);
+    store.put_reservation(&first).await.unwrap();
+    store.put_reservation(&second).await.unwrap();
+    assert_eq!(store.get_reservation(a).await.unwrap(), Some(first.clone()));
+    let mine = store.reservations_of_driver(&d).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [b, a],
+        "newest first"
+    );
+    let site = SiteId::new("s1").unwrap();
+    // At minute 20 the first has expired.
+    let active = store
+        .active_reservations_of_site(&site, t(20))
+        .await
+        .unwrap();
+    assert_eq!(active.iter().map(|r| r.id).collect::<Vec<_>>(), [b]);
+    let mut cancelled = second.clone();
+    cancelled.state = ReservationState::Cancelled;
+    store.put_reservation(&cancelled).await.unwrap();
+    assert!(
+        store
+            .active_reservations_of_site(&site, t(20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.get_reservation(b).await.unwrap().unwrap().state,
+        ReservationState::Cancelled
+    );
+}
+
+pub async fn expected_arrivals(store: Arc<dyn Store>) {
+    let s = SiteId::new("s1").unwrap();
+    assert_eq!(store.expected_arrivals(&s, t(0)).await.unwrap(), 0);
+    store.add_expected_arrival(&s, "a", t(30)).await.unwrap();
+    store.add_expected_arrival(&s, "b", t(10)).await.unwrap();
+    store.add_expected_arrival(&s, "a", t(30)).await.unwrap();
+    assert_eq!(
+        store.expected_arrivals(&s, t(5)).await.unwrap(),
+        2,
+        "tokens are counted once"
+    );
+    assert_eq!(
+        store.expected_arrivals(&s, t(20)).await.unwrap(),
+        1,
+        "holds expire"
+    );
+    assert_eq!(
+        store
+            .expected_arrivals(&SiteId::new("s2").unwrap(), t(5))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+pub async fn driver_updates_and_fleet_members(store: Arc<dyn Store>) {
+    let mut d = driver("d1", "a@example.com");
+    store.create_driver(&d).await.unwrap();
+    let fleet = FleetId::new("f1").unwrap();
+    d.fleet = Some(fleet.clone());
+    d.name = "Renamed".into();
+    d.email = "changed@example.com".into();
+    store.update_driver(&d).await.unwrap();
+    let got = store.get_driver(&d.id).await.unwrap().unwrap();
+    assert_eq!(got.name, "Renamed");
+    assert_eq!(
+        got.email, "a@example.com",
+        "the e-mail cannot change through an update"
+    );
+    assert_eq!(store.drivers_of_fleet(&fleet).await.unwrap().len(), 1);
+    d.fleet = None;
+    store.update_driver(&d).await.unwrap();
+    assert!(store.drivers_of_fleet(&fleet).await.unwrap().is_empty());
+    let ghost = driver("nobody", "n@example.com");
+    assert!(matches!(
+        store.update_driver(&ghost).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn token_families(store: Arc<dyn Store>) {
+    assert!(!store.is_family_revoked("fam-1").await.unwrap());
+    store
+        .revoke_token_family("fam-1", Utc::now() + Span::days(30))
+        .await
+        .unwrap();
+    assert!(store.is_family_revoked("fam-1").await.unwrap());
+    assert!(!store.is_family_revoked("fam-2").await.unwrap());
+}
+
+pub async fn change_feed(store: Arc<dyn Store>) {
+    use crate::{ChangeKind, SiteChange};
+    let mut rx = store.subscribe_changes().await.unwrap();
+    let change = SiteChange {
+        site: SiteId::new("s1").unwrap(),
+        kind: ChangeKind::SessionStarted,
+    };
+    store.notify_change(change.clone()).await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a change notice arrives")
+        .unwrap();
+    assert_eq!(got, change);
 }

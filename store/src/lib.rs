@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod bus;
+pub mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod memory;
 pub mod network;
 pub mod redis;
 pub mod registry;
+pub mod reservations;
 mod resolver;
 pub mod scheduling;
 pub mod sessions;
@@ -25,12 +27,14 @@ use async_trait::async_trait;
 
 pub use accounts::{AccountStore, TokenRecord};
 pub use bus::{CommandBus, CommandEnvelope, IncomingCommand, ReplySink};
+pub use changes::{ChangeFeed, ChangeKind, SiteChange};
 pub use error::{StoreError, StoreResult};
 pub use health::HealthStore;
 pub use memory::MemoryStore;
 pub use network::NetworkStore;
 pub use redis::RedisStore;
 pub use registry::{BootInfo, ConnectionRegistry};
+pub use reservations::{Reservation, ReservationState, ReservationStore};
 pub use resolver::open;
 pub use scheduling::{
     EvNeeds, Lease, LimitWindow, NeedsSource, SchedulerStore, SessionAllocation, SiteAllocation,
@@ -46,6 +50,8 @@ pub trait Store:
     + AccountStore
     + SchedulerStore
     + HealthStore
+    + ReservationStore
+    + ChangeFeed
     + CommandBus
     + std::fmt::Debug
 {

@@ -154,6 +154,18 @@ pub trait SchedulerStore: Send + Sync {
         site: &SiteId,
     ) -> StoreResult<Vec<(ChargerId, EvseId, ChargingLimit)>>;
 
+    /// Records that a dispatched driver is expected at `site` until `until` (a soft hold, so
+    /// the next recommendations see the station as busier), under a unique `token`.
+    async fn add_expected_arrival(
+        &self,
+        site: &SiteId,
+        token: &str,
+        until: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// How many dispatched drivers are still expected at `site` at `now`.
+    async fn expected_arrivals(&self, site: &SiteId, now: DateTime<Utc>) -> StoreResult<usize>;
+
     /// Takes the named lease for `holder` if it is free (or already `holder`'s), for `ttl`.
     /// Returns the lease when held by `holder` afterwards, `None` when someone else holds it.
     async fn acquire_lease(

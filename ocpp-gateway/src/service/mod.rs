@@ -4,6 +4,7 @@
 //! and the health reports never see a protocol version.
 
 pub(crate) mod authorization;
+pub(crate) mod changes;
 pub(crate) mod meter;
 pub(crate) mod registration;
 pub(crate) mod status;

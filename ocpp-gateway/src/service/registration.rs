@@ -45,6 +45,7 @@ pub(crate) async fn boot(
         Registration::Rejected => REJECTED_RETRY,
     };
     tracing::info!(charger = %ctx.charger, ?registration, vendor = %info.vendor, model = %info.model, "boot");
+    super::changes::notify(ctx, chargegrid_store::ChangeKind::Charger).await;
     Ok(BootDecision {
         registration,
         interval,

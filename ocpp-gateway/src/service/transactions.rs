@@ -185,6 +185,7 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
         store.update_session(&session, &req.samples).await?;
     }
     tracing::info!(charger = %ctx.charger, session = %session.id, transaction = %session.transaction_id, evse = %req.evse, "transaction started");
+    super::changes::notify(ctx, chargegrid_store::ChangeKind::SessionStarted).await;
     Ok(Started {
         session,
         tag,
@@ -283,6 +284,7 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
     store.update_session(&session, &req.samples).await?;
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
+    super::changes::notify(ctx, chargegrid_store::ChangeKind::SessionEnded).await;
     Ok(Stopped { tag, matched })
 }
 

@@ -73,6 +73,7 @@ pub(super) async fn notify_ev_charging_needs(
         }
     }
     tracing::info!(charger = %ctx.charger, %evse, mode = %n.requested_energy_transfer, "EV charging needs");
+    crate::service::changes::notify(ctx, chargegrid_store::ChangeKind::Needs).await;
     Ok(json!({ "status": "Accepted" }))
 }
 

@@ -23,6 +23,17 @@ impl AccountStore for MemoryStore {
         Ok(())
     }
 
+    async fn update_driver(&self, driver: &Driver) -> StoreResult<()> {
+        let mut state = self.lock();
+        let Some(old) = state.drivers.get(&driver.id) else {
+            return Err(StoreError::NotFound(format!("driver {}", driver.id)));
+        };
+        let mut updated = driver.clone();
+        updated.email = old.email.clone();
+        state.drivers.insert(driver.id.clone(), updated);
+        Ok(())
+    }
+
     async fn get_driver(&self, id: &DriverId) -> StoreResult<Option<Driver>> {
         Ok(self.lock().drivers.get(id).cloned())
     }
@@ -107,5 +118,37 @@ impl AccountStore for MemoryStore {
     async fn revoke_token(&self, secret_hash: &str) -> StoreResult<()> {
         self.lock().tokens.remove(secret_hash);
         Ok(())
+    }
+
+    async fn revoke_token_family(
+        &self,
+        family: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        self.lock()
+            .revoked_families
+            .insert(family.to_string(), until);
+        Ok(())
+    }
+
+    async fn is_family_revoked(&self, family: &str) -> StoreResult<bool> {
+        let now = self.now();
+        Ok(self
+            .lock()
+            .revoked_families
+            .get(family)
+            .is_some_and(|until| *until > now))
+    }
+
+    async fn drivers_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Driver>> {
+        let mut list: Vec<Driver> = self
+            .lock()
+            .drivers
+            .values()
+            .filter(|d| d.fleet.as_ref() == Some(fleet))
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(list)
     }
 }

@@ -3,9 +3,11 @@
 
 mod accounts;
 mod bus;
+mod changes;
 mod health;
 mod network;
 mod registry;
+mod reservations;
 mod scheduling;
 mod sessions;
 
@@ -64,6 +66,11 @@ struct State {
     leases: HashMap<String, (Lease, DateTime<Utc>)>,
     lease_tokens: HashMap<String, u64>,
 
+    last_reservation_id: i32,
+    reservations: BTreeMap<i32, crate::Reservation>,
+    arrivals: HashMap<SiteId, HashMap<String, DateTime<Utc>>>,
+    revoked_families: HashMap<String, DateTime<Utc>>,
+
     features: HashMap<VehicleId, BTreeMap<SessionId, serde_json::Value>>,
     reports: BTreeMap<VehicleId, (Option<FleetId>, serde_json::Value)>,
 }
@@ -73,6 +80,7 @@ struct State {
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
     subscribers: Arc<Mutex<HashMap<NodeId, mpsc::Sender<IncomingCommand>>>>,
+    changes: tokio::sync::broadcast::Sender<crate::SiteChange>,
     clock: Arc<dyn Clock>,
 }
 
@@ -88,6 +96,7 @@ impl MemoryStore {
         Self {
             state: Arc::default(),
             subscribers: Arc::default(),
+            changes: tokio::sync::broadcast::channel(4096).0,
             clock,
         }
     }

@@ -111,6 +111,33 @@ impl SchedulerStore for MemoryStore {
             .unwrap_or_default())
     }
 
+    async fn add_expected_arrival(
+        &self,
+        site: &SiteId,
+        token: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        self.lock()
+            .arrivals
+            .entry(site.clone())
+            .or_default()
+            .insert(token.to_string(), until);
+        Ok(())
+    }
+
+    async fn expected_arrivals(
+        &self,
+        site: &SiteId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<usize> {
+        let mut state = self.lock();
+        let Some(holds) = state.arrivals.get_mut(site) else {
+            return Ok(0);
+        };
+        holds.retain(|_, until| *until > now);
+        Ok(holds.len())
+    }
+
     async fn acquire_lease(
         &self,
         name: &str,

@@ -25,6 +25,36 @@ impl AccountStore for RedisStore {
             let () = self.conn().del(&email_key).await?;
             return Err(StoreError::Conflict(format!("driver {}", driver.id)));
         }
+        if let Some(fleet) = &driver.fleet {
+            let () = self
+                .conn()
+                .sadd(keys::fleet_drivers(fleet), driver.id.as_str())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn update_driver(&self, driver: &Driver) -> StoreResult<()> {
+        let key = keys::driver(&driver.id);
+        let old: Option<Driver> = self.get_json(&key).await?;
+        let Some(old) = old else {
+            return Err(StoreError::NotFound(format!("driver {}", driver.id)));
+        };
+        let mut updated = driver.clone();
+        updated.email = old.email.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic().set(&key, encode(&updated)?).ignore();
+        if old.fleet != updated.fleet {
+            if let Some(f) = &old.fleet {
+                pipe.srem(keys::fleet_drivers(f), driver.id.as_str())
+                    .ignore();
+            }
+            if let Some(f) = &updated.fleet {
+                pipe.sadd(keys::fleet_drivers(f), driver.id.as_str())
+                    .ignore();
+            }
+        }
+        let () = pipe.query_async(&mut self.conn()).await?;
         Ok(())
     }
 
@@ -137,5 +167,33 @@ impl AccountStore for RedisStore {
     async fn revoke_token(&self, secret_hash: &str) -> StoreResult<()> {
         let () = self.conn().del(keys::token(secret_hash)).await?;
         Ok(())
+    }
+
+    async fn revoke_token_family(
+        &self,
+        family: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let ttl = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+        let () = self
+            .conn()
+            .pset_ex(keys::revoked_family(family), 1, millis(ttl))
+            .await?;
+        Ok(())
+    }
+
+    async fn is_family_revoked(&self, family: &str) -> StoreResult<bool> {
+        Ok(self.conn().exists(keys::revoked_family(family)).await?)
+    }
+
+    async fn drivers_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Driver>> {
+        let mut ids: Vec<String> = self.conn().smembers(keys::fleet_drivers(fleet)).await?;
+        ids.sort();
+        let keys: Vec<String> = ids
+            .iter()
+            .filter_map(|i| DriverId::new(i.as_str()).ok())
+            .map(|i| keys::driver(&i))
+            .collect();
+        self.mget_json(&keys).await
     }
 }

@@ -51,7 +51,7 @@ impl ReplySink for RedisReplySink {
     }
 }
 
-async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<PubSub> {
+pub(super) async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     Ok(pubsub)
@@ -59,7 +59,7 @@ async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<
 
 /// Keeps a subscription alive: hands each payload to `on_message`, re-subscribes when the
 /// connection breaks, and stops when `on_message` returns false.
-async fn pump(
+pub(super) async fn pump(
     client: redis::Client,
     channel: String,
     mut pubsub: PubSub,

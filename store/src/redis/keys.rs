@@ -114,6 +114,30 @@ pub fn health_report(vehicle: &VehicleId) -> String {
 pub fn fleet_reports(fleet: &FleetId) -> String {
     format!("{PREFIX}:fleet:{fleet}:health-vehicles")
 }
+pub fn reservation_counter() -> String {
+    format!("{PREFIX}:reservation-id")
+}
+pub fn reservation(id: i32) -> String {
+    format!("{PREFIX}:reservation:{id}")
+}
+pub fn driver_reservations(driver: &DriverId) -> String {
+    format!("{PREFIX}:driver:{driver}:reservations")
+}
+pub fn site_reservations(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:reservations")
+}
+pub fn site_arrivals(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:arrivals")
+}
+pub fn revoked_family(family: &str) -> String {
+    format!("{PREFIX}:token-family-revoked:{family}")
+}
+pub fn fleet_drivers(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}:drivers")
+}
+pub fn changes_channel() -> String {
+    format!("{PREFIX}:site-changes")
+}
 pub fn command_channel(node: &NodeId) -> String {
     format!("{PREFIX}:cmd:{node}")
 }

@@ -3,10 +3,12 @@
 
 mod accounts;
 mod bus;
+mod changes;
 mod health;
 mod keys;
 mod network;
 mod registry;
+mod reservations;
 mod scheduling;
 mod scripts;
 mod sessions;

@@ -131,6 +131,34 @@ impl SchedulerStore for RedisStore {
         Ok(out)
     }
 
+    async fn add_expected_arrival(
+        &self,
+        site: &SiteId,
+        token: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let () = self
+            .conn()
+            .zadd(keys::site_arrivals(site), token, until.timestamp_millis())
+            .await?;
+        Ok(())
+    }
+
+    async fn expected_arrivals(
+        &self,
+        site: &SiteId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<usize> {
+        let key = keys::site_arrivals(site);
+        let now_ms = now.timestamp_millis();
+        let (_, count): (i64, usize) = redis::pipe()
+            .zrembyscore(&key, "-inf", now_ms)
+            .zcount(&key, format!("({now_ms}"), "+inf")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(count)
+    }
+
     async fn acquire_lease(
         &self,
         name: &str,
