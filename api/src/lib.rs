@@ -1,10 +1,22 @@
-//! The driver and fleet REST API under `/api/v1` (axum, JSON): errors are
-//! `application/problem+json` with a stable `type` per error, and every route reads and writes
-//! through the store, so any API node serves any request.
+//! The driver and fleet REST API under `/api/v1` (axum, JSON): accounts and tokens, discovery,
+//! dispatch (station recommendations that spread load), reservations, remote start/stop, EV
+//! needs, live sessions (Server-Sent Events), history, fleets. Errors are
+//! `application/problem+json` with a stable `type` per error; the OpenAPI 3.1 document is
+//! generated from the handlers. Every route reads and writes through the store, and reaches
+//! chargers through the command bus, so any API node serves any request.
 
+mod auth;
+mod config;
+mod dispatch;
+mod json;
+mod metrics;
 mod problem;
+mod ratelimit;
 mod routes;
 mod server;
+mod views;
 
-pub use problem::Problem;
-pub use server::{ApiState, router, serve};
+pub use config::ApiConfig;
+pub use metrics::ApiMetrics;
+pub use problem::{ApiResult, Problem};
+pub use server::{ApiState, openapi, router, serve};

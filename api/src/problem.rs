@@ -4,12 +4,13 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Base of every problem `type`.
 pub const TYPE_BASE: &str = "https://chargegrid.dev/problems/";
 
-/// An API error.
-#[derive(Debug, Clone, Serialize)]
+/// An API error (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// Stable identifier of the kind of error.
     #[serde(rename = "type")]
@@ -40,9 +41,59 @@ impl Problem {
         self
     }
 
-    /// 404 for a route or resource that does not exist.
+    /// 400: the request is malformed or a value is out of range.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request").detail(detail)
+    }
+
+    /// 422: well-formed JSON that does not fit the expected shape.
+    pub fn invalid_body(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-body",
+            "Request body does not match the schema",
+        )
+        .detail(detail)
+    }
+
+    /// 401: no valid credentials.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .detail(detail)
+    }
+
+    /// 403: authenticated but not allowed.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(detail)
+    }
+
+    /// 404 for a route or resource that does not exist (or is not the caller's to see).
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail(detail)
+    }
+
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(slug: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, slug, "Conflict").detail(detail)
+    }
+
+    /// 429: too many requests.
+    pub fn too_many_requests() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+        )
+        .detail("slow down and retry after a few seconds")
+    }
+
+    /// 502/504: the charger refused or did not answer.
+    pub fn charger(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
+        Self::new(status, slug, "Charger did not carry out the command").detail(detail)
     }
 
     /// 503 when the store cannot be reached.
@@ -53,6 +104,21 @@ impl Problem {
             "Service temporarily unavailable",
         )
         .detail("the backing store did not answer; try again shortly")
+    }
+}
+
+impl From<chargegrid_store::StoreError> for Problem {
+    fn from(e: chargegrid_store::StoreError) -> Self {
+        match e {
+            chargegrid_store::StoreError::Conflict(what) => {
+                Problem::conflict("conflict", format!("{what} already exists"))
+            }
+            chargegrid_store::StoreError::NotFound(what) => Problem::not_found(what),
+            other => {
+                tracing::error!(error = %other, "store error in API request");
+                Problem::unavailable()
+            }
+        }
     }
 }
 
@@ -67,3 +133,6 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// Result type of handlers.
+pub type ApiResult<T> = Result<T, Problem>;

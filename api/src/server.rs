@@ -1,15 +1,41 @@
-//! The API router and server: built on a bound listener, stopped by a shutdown future.
+//! The API router and server: routes registered together with their OpenAPI operations (so
+//! the document lists exactly the routes served), problem+json for every error including
+//! unknown routes, body-size and rate limits, CORS, and request metrics.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 use chargegrid_core::Clock;
 use chargegrid_store::Store;
 use tokio::net::TcpListener;
+use tokio::sync::RwLock;
+use tower_http::cors::CorsLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::{Problem, routes};
+use crate::dispatch::index::StationIndex;
+use crate::ratelimit::RateLimiter;
+use crate::routes::{
+    auth, docs, fleets, health, me, recommendations, reservations, sessions, sites, stations,
+    stream,
+};
+use crate::{ApiConfig, ApiMetrics, Problem};
+
+/// How long the station index is reused before it is rebuilt from the store.
+const INDEX_TTL: Duration = Duration::from_secs(30);
+
+/// The station index and when it was built.
+type CachedIndex = (Instant, Arc<StationIndex>);
 
 /// What every request handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -18,16 +44,202 @@ pub struct ApiState {
     pub store: Arc<dyn Store>,
     /// Injected time.
     pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Arc<ApiConfig>,
+    /// Metrics.
+    pub metrics: ApiMetrics,
+    pub(crate) limiter: Arc<RateLimiter>,
+    index: Arc<RwLock<Option<CachedIndex>>>,
+}
+
+impl ApiState {
+    /// The state for an API node.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ApiConfig,
+        metrics: ApiMetrics,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            metrics,
+            limiter: Arc::default(),
+            index: Arc::default(),
+        }
+    }
+
+    /// The spatial index of stations, rebuilt from the store every 30 s.
+    pub(crate) async fn stations(&self) -> Result<Arc<StationIndex>, Problem> {
+        if let Some((at, index)) = self.index.read().await.as_ref()
+            && at.elapsed() < INDEX_TTL
+        {
+            return Ok(index.clone());
+        }
+        let index = Arc::new(StationIndex::new(self.store.list_sites().await?));
+        *self.index.write().await = Some((Instant::now(), index.clone()));
+        Ok(index)
+    }
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "chargegrid driver and fleet API", version = "1", description = "Find, reserve, charge, follow; fleets; dispatch. Errors are application/problem+json."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+fn api_routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(me::link_id_tag))
+        .routes(routes!(fleets::create_fleet))
+        .routes(routes!(fleets::get_fleet))
+        .routes(routes!(fleets::create_manager))
+        .routes(routes!(fleets::add_driver, fleets::list_drivers))
+        .routes(routes!(fleets::add_vehicle, fleets::list_vehicles))
+        .routes(routes!(fleets::add_id_tag))
+        .routes(routes!(fleets::fleet_sessions))
+        .routes(routes!(stations::near))
+        .routes(routes!(stations::detail))
+        .routes(routes!(recommendations::recommend))
+        .routes(routes!(reservations::create, reservations::list))
+        .routes(routes!(reservations::cancel))
+        .routes(routes!(sessions::start, sessions::history))
+        .routes(routes!(sessions::get))
+        .routes(routes!(sessions::stop))
+        .routes(routes!(sessions::set_needs))
+        .routes(routes!(stream::events))
+        .routes(routes!(sites::add_window, sites::list_windows))
+        .routes(routes!(sites::delete_window))
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api_routes().split_for_parts().1;
+    describe_responses(&mut doc);
+    doc
+}
+
+/// OpenAPI requires a description on every response: use the status's reason phrase where the
+/// handler's annotation gave none.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in &mut op.responses.responses {
+                if let utoipa::openapi::RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_string();
+                }
+            }
+        }
+    }
+}
+
+async fn track(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state
+        .metrics
+        .latency
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .requests
+        .with_label_values(&[&method, &route, response.status().as_str()])
+        .inc();
+    response
 }
 
 /// The `/api/v1` router.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(routes::health::health))
+    let (routes, mut openapi) = api_routes().split_for_parts();
+    describe_responses(&mut openapi);
+    let openapi = Arc::new(openapi);
+    let mut app = routes
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json((*doc).clone()) }
+            }),
+        )
+        .route("/api/v1/docs", get(docs::page))
         .fallback(|uri: axum::http::Uri| async move {
             Problem::not_found(format!("no route for {}", uri.path()))
         })
-        .with_state(state)
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::ratelimit::limit,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.max_body_bytes,
+        ))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track));
+    if !state.config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = state
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods(tower_http::cors::Any)
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ]),
+        );
+    }
+    app.with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves (in-flight requests finish).
@@ -36,7 +248,10 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

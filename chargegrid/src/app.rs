@@ -187,10 +187,20 @@ impl App {
                 addr: config.api.listen,
                 source,
             })?;
-            let state = chargegrid_api::ApiState {
-                store: store.clone(),
-                clock: clock.clone(),
+            let api_config = chargegrid_api::ApiConfig {
+                cors_origins: config.api.cors_origins.clone(),
+                max_body_bytes: config.api.max_body_bytes,
+                rate_limit_per_minute: config.api.rate_limit_per_minute,
+                stream_interval: config.api.stream_interval,
+                command_timeout: config.ocpp.call_timeout + std::time::Duration::from_secs(2),
+                ..chargegrid_api::ApiConfig::default()
             };
+            let state = chargegrid_api::ApiState::new(
+                store.clone(),
+                clock.clone(),
+                api_config,
+                chargegrid_api::ApiMetrics::new(&registry)?,
+            );
             spawn(&mut services, "api", |stop| {
                 chargegrid_api::serve(listener, state, stop.cancelled_owned())
             });

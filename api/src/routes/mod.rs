@@ -1,3 +1,13 @@
 //! The API's routes, one module per resource.
 
+pub(crate) mod auth;
+pub(crate) mod docs;
+pub(crate) mod fleets;
 pub(crate) mod health;
+pub(crate) mod me;
+pub(crate) mod recommendations;
+pub(crate) mod reservations;
+pub(crate) mod sessions;
+pub(crate) mod sites;
+pub(crate) mod stations;
+pub(crate) mod stream;

@@ -66,6 +66,14 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.api.max_body_bytes = count(v, 1024, 16 * 1024 * 1024)?;
         Ok(())
     }),
+    ("api.rate_limit_per_minute", |c, v| {
+        c.api.rate_limit_per_minute = count(v, 1, 1_000_000)? as u32;
+        Ok(())
+    }),
+    ("api.stream_interval_ms", |c, v| {
+        c.api.stream_interval = Duration::from_millis(count(v, 10, 60_000)? as u64);
+        Ok(())
+    }),
     ("metrics.listen", |c, v| {
         c.metrics.listen = addr(v)?;
         Ok(())

@@ -66,6 +66,10 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Requests per minute per token (or IP).
+    pub rate_limit_per_minute: u32,
+    /// How often live session streams check for news.
+    pub stream_interval: Duration,
 }
 
 /// Metrics endpoint settings.
@@ -130,6 +134,8 @@ impl Default for Config {
                 listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
                 cors_origins: Vec::new(),
                 max_body_bytes: 64 * 1024,
+                rate_limit_per_minute: 600,
+                stream_interval: Duration::from_secs(2),
             },
             metrics: MetricsConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 9100)),

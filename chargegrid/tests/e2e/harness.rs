@@ -131,3 +131,10 @@ pub fn ts(offset_s: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(offset_s))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// Starts the whole app in-process on a clock the test moves.
+pub async fn start_app_with_clock(config: &Config, clock: chargegrid_core::ManualClock) -> App {
+    App::start(config, Role::All, Arc::new(clock))
+        .await
+        .unwrap()
+}

@@ -3,6 +3,10 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod api;
+mod api_authz;
+mod api_bad_input;
+mod api_client;
 mod app;
 mod binary;
 mod harness;

@@ -1,0 +1,39 @@
+//! API settings, filled by the binary from its configuration.
+
+use std::time::Duration;
+
+/// What the API needs to know.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Lifetime of access tokens.
+    pub access_ttl: Duration,
+    /// Lifetime of refresh tokens.
+    pub refresh_ttl: Duration,
+    /// Origins allowed by CORS (empty: no CORS headers).
+    pub cors_origins: Vec<String>,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Requests per minute allowed per token (or per IP without one).
+    pub rate_limit_per_minute: u32,
+    /// How often a live session stream checks for news.
+    pub stream_interval: Duration,
+    /// How long a command to a charger may take before the API gives up.
+    pub command_timeout: Duration,
+    /// Average driving speed used to estimate travel time to a station, km/h.
+    pub travel_speed_kmh: f64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            cors_origins: Vec::new(),
+            max_body_bytes: 64 * 1024,
+            rate_limit_per_minute: 600,
+            stream_interval: Duration::from_secs(2),
+            command_timeout: Duration::from_secs(30),
+            travel_speed_kmh: 30.0,
+        }
+    }
+}

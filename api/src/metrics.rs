@@ -1,0 +1,70 @@
+//! The API's Prometheus metrics: requests by route template and status, latency, accounts,
+//! reservations, recommendations, rate-limit refusals. Labels are bounded (route templates,
+//! not URLs).
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry};
+
+/// API metrics.
+#[derive(Debug, Clone)]
+pub struct ApiMetrics {
+    /// Requests by method, route template and status.
+    pub requests: IntCounterVec,
+    /// Latency by route template.
+    pub latency: HistogramVec,
+    /// Account events (signup, login, login_failed).
+    pub accounts: IntCounterVec,
+    /// Reservations created and cancelled.
+    pub reservations: IntCounterVec,
+    /// Recommendations answered.
+    pub recommendations: IntCounter,
+    /// Requests refused by the rate limiter.
+    pub rate_limited: IntCounter,
+}
+
+impl ApiMetrics {
+    /// Creates and registers the metrics.
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let m = Self {
+            requests: IntCounterVec::new(
+                Opts::new("chargegrid_api_requests_total", "API requests"),
+                &["method", "route", "status"],
+            )?,
+            latency: HistogramVec::new(
+                HistogramOpts::new(
+                    "chargegrid_api_request_duration_seconds",
+                    "API request latency",
+                )
+                .buckets(vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ]),
+                &["route"],
+            )?,
+            accounts: IntCounterVec::new(
+                Opts::new("chargegrid_api_account_events_total", "Sign-ups and logins"),
+                &["event"],
+            )?,
+            reservations: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_api_reservations_total",
+                    "Reservations created and cancelled",
+                ),
+                &["event"],
+            )?,
+            recommendations: IntCounter::new(
+                "chargegrid_api_recommendations_total",
+                "Dispatch recommendations answered",
+            )?,
+            rate_limited: IntCounter::new(
+                "chargegrid_api_rate_limited_total",
+                "Requests refused by the rate limiter",
+            )?,
+        };
+        registry.register(Box::new(m.requests.clone()))?;
+        registry.register(Box::new(m.latency.clone()))?;
+        registry.register(Box::new(m.accounts.clone()))?;
+        registry.register(Box::new(m.reservations.clone()))?;
+        registry.register(Box::new(m.recommendations.clone()))?;
+        registry.register(Box::new(m.rate_limited.clone()))?;
+        Ok(m)
+    }
+}

@@ -1,0 +1,351 @@
+//! Fleet operators' endpoints: operators create fleets and their managers; a manager sees and
+//! manages only their own fleet (drivers, vehicles, cards, sessions).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chargegrid_core::driver::{Fleet, IdTagRecord, IdTagStatus, Role, Vehicle};
+use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId, WattHours};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::json::{Json, Path, Query};
+use crate::routes::sessions::page_view;
+use crate::views::{DriverView, FleetView, IdTagView, SessionPage, VehicleView};
+use crate::{ApiResult, ApiState, Problem};
+
+/// A new fleet.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFleet {
+    /// Id (letters, digits, `-_.`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Default plug-in duration for the fleet's vehicles, hours (used as their departure).
+    #[serde(default)]
+    pub default_dwell_hours: Option<f64>,
+}
+
+/// A new fleet manager account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewManager {
+    /// Login e-mail.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A driver to add to the fleet (an existing account).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddDriver {
+    /// The driver's login e-mail.
+    pub email: String,
+}
+
+/// A vehicle.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVehicle {
+    /// Id (the VIN when known).
+    pub id: String,
+    /// Make and model.
+    pub model: String,
+    /// Nominal usable capacity when new, kWh.
+    pub nominal_capacity_kwh: f64,
+    /// Plate or fleet number.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A fleet card.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFleetTag {
+    /// Card UID.
+    pub id_tag: String,
+    /// Vehicle the card belongs to.
+    #[serde(default)]
+    pub vehicle_id: Option<String>,
+}
+
+/// Paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Sessions started before this time (from `next_before`).
+    #[serde(default)]
+    pub before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Page size, 1 to 100 (default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+fn fleet_id(raw: &str) -> Result<FleetId, Problem> {
+    FleetId::new(raw).map_err(|e| Problem::not_found(e.to_string()))
+}
+
+async fn existing_fleet(state: &ApiState, id: &FleetId) -> ApiResult<Fleet> {
+    state
+        .store
+        .get_fleet(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("fleet {id}")))
+}
+
+/// Create a fleet (operators).
+#[utoipa::path(post, path = "/api/v1/fleets", tag = "fleets", security(("bearer" = [])),
+    request_body = NewFleet,
+    responses((status = 201, body = FleetView), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn create_fleet(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Json(req): Json<NewFleet>,
+) -> ApiResult<(StatusCode, axum::Json<FleetView>)> {
+    caller.require_operator()?;
+    let id = FleetId::new(req.id.trim()).map_err(|e| Problem::invalid_body(e.to_string()))?;
+    if state.store.get_fleet(&id).await?.is_some() {
+        return Err(Problem::conflict(
+            "fleet-exists",
+            format!("fleet {id} exists"),
+        ));
+    }
+    if req
+        .default_dwell_hours
+        .is_some_and(|h| !(0.25..=72.0).contains(&h))
+    {
+        return Err(Problem::invalid_body(
+            "default_dwell_hours must be 0.25 to 72",
+        ));
+    }
+    let fleet = Fleet {
+        id,
+        name: req.name.trim().chars().take(100).collect(),
+        default_dwell_hours: req.default_dwell_hours,
+    };
+    state.store.put_fleet(&fleet).await?;
+    Ok((StatusCode::CREATED, axum::Json(FleetView::from(&fleet))))
+}
+
+/// A fleet.
+#[utoipa::path(get, path = "/api/v1/fleets/{fleet}", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    responses((status = 200, body = FleetView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn get_fleet(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+) -> ApiResult<axum::Json<FleetView>> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    Ok(axum::Json(FleetView::from(
+        &existing_fleet(&state, &id).await?,
+    )))
+}
+
+/// Create a manager account for a fleet (operators).
+#[utoipa::path(post, path = "/api/v1/fleets/{fleet}/managers", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    request_body = NewManager,
+    responses((status = 201, body = DriverView), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn create_manager(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+    Json(req): Json<NewManager>,
+) -> ApiResult<(StatusCode, axum::Json<DriverView>)> {
+    caller.require_operator()?;
+    let id = fleet_id(&fleet)?;
+    existing_fleet(&state, &id).await?;
+    let manager = crate::routes::auth::create_account(
+        &state,
+        &req.email,
+        req.password,
+        &req.name,
+        Role::FleetManager,
+        Some(id),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(DriverView::from(&manager))))
+}
+
+/// Add an existing driver account to the fleet.
+#[utoipa::path(post, path = "/api/v1/fleets/{fleet}/drivers", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    request_body = AddDriver,
+    responses((status = 200, body = DriverView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn add_driver(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+    Json(req): Json<AddDriver>,
+) -> ApiResult<axum::Json<DriverView>> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    existing_fleet(&state, &id).await?;
+    let mut driver = state
+        .store
+        .find_driver_by_email(req.email.trim())
+        .await?
+        .filter(|d| d.role == Role::Driver)
+        .ok_or_else(|| Problem::not_found("no driver account with that e-mail"))?;
+    if driver.fleet.as_ref().is_some_and(|f| f != &id) {
+        return Err(Problem::conflict(
+            "in-another-fleet",
+            "the driver belongs to another fleet",
+        ));
+    }
+    driver.fleet = Some(id.clone());
+    state.store.update_driver(&driver).await?;
+    // The driver's cards now charge for the fleet.
+    for mut tag in state.store.id_tags_of_driver(&driver.id).await? {
+        tag.fleet = Some(id.clone());
+        state.store.put_id_tag(&tag).await?;
+    }
+    Ok(axum::Json(DriverView::from(&driver)))
+}
+
+/// The fleet's drivers and managers.
+#[utoipa::path(get, path = "/api/v1/fleets/{fleet}/drivers", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    responses((status = 200, body = Vec<DriverView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn list_drivers(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+) -> ApiResult<axum::Json<Vec<DriverView>>> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    let drivers = state.store.drivers_of_fleet(&id).await?;
+    Ok(axum::Json(drivers.iter().map(DriverView::from).collect()))
+}
+
+/// Register a vehicle in the fleet.
+#[utoipa::path(post, path = "/api/v1/fleets/{fleet}/vehicles", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    request_body = NewVehicle,
+    responses((status = 201, body = VehicleView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn add_vehicle(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+    Json(req): Json<NewVehicle>,
+) -> ApiResult<(StatusCode, axum::Json<VehicleView>)> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    existing_fleet(&state, &id).await?;
+    if !(req.nominal_capacity_kwh.is_finite() && (5.0..=1000.0).contains(&req.nominal_capacity_kwh))
+    {
+        return Err(Problem::invalid_body(
+            "nominal_capacity_kwh must be 5 to 1000",
+        ));
+    }
+    let vid = VehicleId::new(req.id.trim()).map_err(|e| Problem::invalid_body(e.to_string()))?;
+    if let Some(existing) = state.store.get_vehicle(&vid).await?
+        && existing.fleet.as_ref() != Some(&id)
+    {
+        return Err(Problem::conflict(
+            "vehicle-taken",
+            "the vehicle belongs to another fleet",
+        ));
+    }
+    let vehicle = Vehicle {
+        id: vid,
+        fleet: Some(id),
+        model: req.model.trim().chars().take(100).collect(),
+        nominal_capacity: WattHours::from_kwh(req.nominal_capacity_kwh),
+        label: req.label.map(|l| l.chars().take(50).collect()),
+    };
+    state.store.put_vehicle(&vehicle).await?;
+    Ok((StatusCode::CREATED, axum::Json(VehicleView::from(&vehicle))))
+}
+
+/// The fleet's vehicles.
+#[utoipa::path(get, path = "/api/v1/fleets/{fleet}/vehicles", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    responses((status = 200, body = Vec<VehicleView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn list_vehicles(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+) -> ApiResult<axum::Json<Vec<VehicleView>>> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    let vehicles = state.store.vehicles_of_fleet(&id).await?;
+    Ok(axum::Json(vehicles.iter().map(VehicleView::from).collect()))
+}
+
+/// Issue a fleet card, optionally tied to a vehicle (so its sessions count for that vehicle).
+#[utoipa::path(post, path = "/api/v1/fleets/{fleet}/id-tags", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    request_body = NewFleetTag,
+    responses((status = 201, body = IdTagView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn add_id_tag(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+    Json(req): Json<NewFleetTag>,
+) -> ApiResult<(StatusCode, axum::Json<IdTagView>)> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    existing_fleet(&state, &id).await?;
+    let tag = IdTag::new(req.id_tag.trim())
+        .ok()
+        .filter(|t| t.as_str().len() <= 20)
+        .ok_or_else(|| Problem::invalid_body("id_tag must be 1 to 20 printable characters"))?;
+    let vehicle = match req.vehicle_id {
+        Some(v) => {
+            let vid = VehicleId::new(v).map_err(|e| Problem::invalid_body(e.to_string()))?;
+            let found = state.store.get_vehicle(&vid).await?;
+            if found.is_none_or(|v| v.fleet.as_ref() != Some(&id)) {
+                return Err(Problem::not_found(format!("vehicle {vid} in fleet {id}")));
+            }
+            Some(vid)
+        }
+        None => None,
+    };
+    if let Some(existing) = state.store.get_id_tag(&tag).await?
+        && existing.fleet.as_ref() != Some(&id)
+    {
+        return Err(Problem::conflict(
+            "id-tag-taken",
+            "this card belongs to someone else",
+        ));
+    }
+    let record = IdTagRecord {
+        tag,
+        driver: None::<DriverId>,
+        vehicle,
+        fleet: Some(id),
+        status: IdTagStatus::Accepted,
+        expires_at: None,
+        parent: None,
+        allow_concurrent: false,
+    };
+    state.store.put_id_tag(&record).await?;
+    Ok((StatusCode::CREATED, axum::Json(IdTagView::from(&record))))
+}
+
+/// The fleet's sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/fleets/{fleet}/sessions", tag = "fleets", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id"), PageQuery),
+    responses((status = 200, body = SessionPage), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn fleet_sessions(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<SessionPage>> {
+    let id = fleet_id(&fleet)?;
+    caller.require_manager_of(&id)?;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(Problem::bad_request("limit must be 1 to 100"));
+    }
+    let page = state.store.sessions_of_fleet(&id, q.before, limit).await?;
+    Ok(axum::Json(page_view(&state, page).await?))
+}

@@ -1,0 +1,65 @@
+//! A live session as Server-Sent Events: a `session` event with the full view whenever it
+//! changes (checked every `stream_interval`), and a final `ended` event when it ends. Clients
+//! reconnect with the standard SSE retry.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+
+use crate::auth::Caller;
+use crate::json::Path;
+use crate::routes::sessions::{view, visible_session};
+use crate::{ApiResult, ApiState};
+
+/// Follow a session live (text/event-stream).
+#[utoipa::path(get, path = "/api/v1/sessions/{session}/events", tag = "charging", security(("bearer" = [])),
+    params(("session" = String, Path, description = "session id")),
+    responses((status = 200, description = "text/event-stream of `session` events, then `ended`", content_type = "text/event-stream"),
+        (status = 404, body = crate::Problem)))]
+pub(crate) async fn events(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let session = visible_session(&state, &caller, &id).await?;
+    let interval = state.config.stream_interval;
+    let stream = futures::stream::unfold(
+        (state, session.id, None::<String>, false, true),
+        move |(state, id, last, done, first)| async move {
+            if done {
+                return None;
+            }
+            if !first {
+                tokio::time::sleep(interval).await;
+            }
+            loop {
+                let current = match state.store.get_session(&id).await {
+                    Ok(Some(s)) => s,
+                    Ok(None) => return None,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "session stream: store unavailable");
+                        tokio::time::sleep(interval.max(Duration::from_millis(100))).await;
+                        continue;
+                    }
+                };
+                let Ok(v) = view(&state, &current).await else {
+                    tokio::time::sleep(interval).await;
+                    continue;
+                };
+                let body = serde_json::to_string(&v).unwrap_or_default();
+                let ended = !current.is_active();
+                if last.as_deref() != Some(body.as_str()) || ended {
+                    let event = Event::default()
+                        .event(if ended { "ended" } else { "session" })
+                        .data(body.clone());
+                    return Some((Ok(event), (state, id, Some(body), ended, false)));
+                }
+                tokio::time::sleep(interval).await;
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
