@@ -26,8 +26,8 @@ use utoipa_axum::routes;
 use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    auth, docs, fleets, health, me, recommendations, reservations, sessions, sites, stations,
-    stream,
+    auth, docs, fleets, health, health_reports, me, recommendations, reservations, sessions, sites,
+    stations, stream,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -131,6 +131,10 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(stream::events))
         .routes(routes!(sites::add_window, sites::list_windows))
         .routes(routes!(sites::delete_window))
+        .routes(routes!(health_reports::vehicle))
+        .routes(routes!(health_reports::rollup))
+        .routes(routes!(health_reports::csv))
+        .routes(routes!(health_reports::chart))
 }
 
 /// The OpenAPI document.

@@ -13,6 +13,8 @@ use chargegrid::{App, Role};
 use chargegrid_core::SystemClock;
 use clap::{Args, Parser, Subcommand};
 
+mod replay_cli;
+
 /// Smart EV-charging backend: OCPP 1.6J/2.0.1 gateway, power scheduler, driver API, vehicle health.
 #[derive(Debug, Parser)]
 #[command(name = "chargegrid", version, about)]
@@ -31,9 +33,21 @@ enum Command {
     Scheduler(ServeArgs),
     /// Run only the driver API (and metrics).
     Api(ServeArgs),
+    /// Simulations and offline evaluation.
+    Simulate {
+        /// What to simulate.
+        #[command(subcommand)]
+        command: SimulateCommand,
+    },
     /// Read a charger password from stdin and print its Argon2 hash for the network file
     /// (`password_hash = "..."`, security profiles 1 and 2).
     HashPassword,
+}
+
+#[derive(Debug, Subcommand)]
+enum SimulateCommand {
+    /// Replay recorded ACN-Data sessions through the scheduler and the baselines offline.
+    Replay(replay_cli::ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +131,7 @@ fn main() -> ExitCode {
         Command::Scheduler(a) => (Role::Scheduler, a),
         Command::Api(a) => (Role::Api, a),
         Command::HashPassword => return hash_password(),
+        Command::Simulate { command } => return simulate(command),
     };
     let env: HashMap<String, String> = std::env::vars().collect();
     let config = match config::load(&args.overrides(), &env) {
@@ -142,6 +157,19 @@ fn main() -> ExitCode {
                 .is_some_and(chargegrid::StartError::is_config);
             eprintln!("chargegrid: {e:#}");
             ExitCode::from(if config_problem { 2 } else { 1 })
+        }
+    }
+}
+
+fn simulate(command: SimulateCommand) -> ExitCode {
+    let result = match command {
+        SimulateCommand::Replay(args) => replay_cli::run(&args).map(|_| ()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chargegrid: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -34,6 +34,8 @@ pub(crate) struct ConnectionContext {
     pub connected_at: chrono::DateTime<chrono::Utc>,
     /// 2.0.1: the last TransactionEvent sequence number per open transaction.
     pub seq_nos: std::collections::HashMap<String, i64>,
+    /// The last status label counted for each connector (for the connectors gauge).
+    pub statuses: std::collections::HashMap<chargegrid_core::ConnectorId, &'static str>,
     /// 2.0.1: EV needs that arrived before their transaction started, by EVSE.
     pub pending_needs:
         std::collections::HashMap<chargegrid_core::EvseId, chargegrid_store::EvNeeds>,
@@ -50,6 +52,7 @@ impl ConnectionContext {
 /// A CALL we sent and wait an answer for.
 struct Outstanding {
     id: String,
+    action: &'static str,
     command: IncomingCommand,
     deadline: Instant,
 }
@@ -122,6 +125,7 @@ pub(crate) async fn run(
             registration: None,
             connected_at: inner.clock.now(),
             seq_nos: Default::default(),
+            statuses: Default::default(),
             pending_needs: Default::default(),
         },
         socket,
@@ -137,8 +141,12 @@ pub(crate) async fn run(
         mut socket,
         mut queue,
         outstanding,
+        ctx,
         ..
     } = conn;
+    for label in ctx.statuses.values() {
+        inner.metrics.connectors.with_label_values(&[label]).dec();
+    }
 
     let (code, text) = match reason {
         CloseReason::Shutdown => (close_code::AWAY, "server shutting down"),
@@ -223,6 +231,12 @@ impl Connection {
                 () = sleep_until(deadline) => {
                     if let Some(o) = self.outstanding.take() {
                         tracing::warn!(charger = %self.ctx.charger, id = %o.id, "charger did not answer in time");
+                        inner.metrics.outstanding.dec();
+                        inner
+                            .metrics
+                            .calls_sent
+                            .with_label_values(&[self.ctx.version.label(), o.action, "timeout"])
+                            .inc();
                         o.command.reply(CommandReply::Timeout).await;
                     }
                 }
@@ -364,7 +378,42 @@ impl Connection {
 
     async fn on_answer(&mut self, id: &str, reply: CommandReply) {
         match self.outstanding.take() {
-            Some(o) if o.id == id => o.command.reply(reply).await,
+            Some(o) if o.id == id => {
+                let inner = &self.ctx.gateway.inner;
+                inner.metrics.outstanding.dec();
+                let outcome = match &reply {
+                    CommandReply::Result { payload, .. } => {
+                        let schemas = inner
+                            .config
+                            .schemas
+                            .as_ref()
+                            .and_then(|s| s.for_version(self.ctx.version));
+                        if let Some(v) = schemas
+                            .and_then(|s| s.check_response(o.action, payload))
+                            .and_then(|v| v.into_iter().next())
+                        {
+                            inner
+                                .metrics
+                                .frames_rejected
+                                .with_label_values(&["invalid_answer"])
+                                .inc();
+                            tracing::warn!(charger = %self.ctx.charger, action = o.action, violation = %v.message, "charger's answer breaks its schema");
+                        }
+                        if reply.is_accepted() {
+                            "accepted"
+                        } else {
+                            "rejected"
+                        }
+                    }
+                    _ => "call_error",
+                };
+                inner
+                    .metrics
+                    .calls_sent
+                    .with_label_values(&[self.ctx.version.label(), o.action, outcome])
+                    .inc();
+                o.command.reply(reply).await;
+            }
             other => {
                 self.outstanding = other;
                 tracing::warn!(charger = %self.ctx.charger, %id, "answer to no outstanding call dropped");
@@ -374,6 +423,8 @@ impl Connection {
 
     async fn send_command(&mut self, cmd: IncomingCommand) -> Result<(), CloseReason> {
         let rendered = chargegrid_ocpp::commands::render(self.ctx.version, &cmd.envelope.command);
+        let inner = self.ctx.gateway.inner.clone();
+        let version = self.ctx.version;
         let (action, payload) = match rendered {
             Ok(r) => r,
             Err(reason) => {
@@ -381,6 +432,31 @@ impl Connection {
                 return Ok(());
             }
         };
+        let label = action_label(&action);
+        // Our own CALLs are checked against the official schema before they leave.
+        let schemas = inner
+            .config
+            .schemas
+            .as_ref()
+            .and_then(|s| s.for_version(version));
+        if let Some(v) = schemas
+            .and_then(|s| s.check_request(&action, &payload))
+            .and_then(|v| v.into_iter().next())
+        {
+            inner
+                .metrics
+                .calls_sent
+                .with_label_values(&[version.label(), label, "invalid"])
+                .inc();
+            let reason = format!(
+                "the {action} payload breaks the OCPP {} schema: {} at {:?}",
+                version.label(),
+                v.message,
+                v.path
+            );
+            cmd.reply(CommandReply::Unsupported { reason }).await;
+            return Ok(());
+        }
         self.next_call_id += 1;
         let id = format!("cg-{}", self.next_call_id);
         let text = Frame::Call(Call {
@@ -393,9 +469,11 @@ impl Connection {
             .min(self.ctx.gateway.inner.config.call_timeout);
         self.outstanding = Some(Outstanding {
             id,
+            action: label,
             command: cmd,
             deadline: Instant::now() + timeout,
         });
+        inner.metrics.outstanding.inc();
         self.send_text(text).await
     }
 

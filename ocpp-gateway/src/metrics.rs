@@ -2,7 +2,9 @@
 //! one process do not share counters). Labels are bounded: version, action, outcome, code,
 //! reason — never a charger id.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 /// Gateway metrics.
 #[derive(Debug, Clone)]
@@ -27,6 +29,17 @@ pub struct GatewayMetrics {
     pub meter_values: IntCounterVec,
     /// Meter readings ignored, by kind (backwards register, unreadable value).
     pub register_anomalies: IntCounterVec,
+    /// CALLs sent to chargers, by version, action and outcome (accepted, rejected, call_error,
+    /// timeout, invalid).
+    pub calls_sent: IntCounterVec,
+    /// CALLs sent and not yet answered.
+    pub outstanding: IntGauge,
+    /// Connectors of chargers connected to this node, by last reported status.
+    pub connectors: IntGaugeVec,
+    /// Sessions started minus ended on this node, by site (sum over nodes = active sessions).
+    pub active_sessions: IntGaugeVec,
+    /// Energy of ended sessions, by site, in joules (Prometheus base unit; 1 kWh = 3.6 MJ).
+    pub energy_delivered: prometheus::CounterVec,
 }
 
 impl GatewayMetrics {
@@ -106,8 +119,42 @@ impl GatewayMetrics {
                 ),
                 &["kind"],
             )?,
+            calls_sent: IntCounterVec::new(
+                Opts::new("chargegrid_ocpp_calls_sent_total", "CALLs sent to chargers"),
+                &["ocpp_version", "action", "outcome"],
+            )?,
+            outstanding: IntGauge::new(
+                "chargegrid_ocpp_outstanding_calls",
+                "CALLs sent to chargers and not yet answered",
+            )?,
+            connectors: IntGaugeVec::new(
+                Opts::new(
+                    "chargegrid_connectors",
+                    "Connectors of connected chargers by status",
+                ),
+                &["status"],
+            )?,
+            active_sessions: IntGaugeVec::new(
+                Opts::new(
+                    "chargegrid_sessions_active",
+                    "Charging sessions in progress",
+                ),
+                &["site"],
+            )?,
+            energy_delivered: prometheus::CounterVec::new(
+                Opts::new(
+                    "chargegrid_energy_delivered_joules_total",
+                    "Energy of ended sessions",
+                ),
+                &["site"],
+            )?,
         };
         registry.register(Box::new(m.meter_values.clone()))?;
+        registry.register(Box::new(m.calls_sent.clone()))?;
+        registry.register(Box::new(m.outstanding.clone()))?;
+        registry.register(Box::new(m.connectors.clone()))?;
+        registry.register(Box::new(m.active_sessions.clone()))?;
+        registry.register(Box::new(m.energy_delivered.clone()))?;
         registry.register(Box::new(m.register_anomalies.clone()))?;
         registry.register(Box::new(m.connected.clone()))?;
         registry.register(Box::new(m.opened.clone()))?;

@@ -4,7 +4,7 @@
 //! effort (the periodic pass covers anything missed).
 
 use async_trait::async_trait;
-use chargegrid_core::SiteId;
+use chargegrid_core::{SessionId, SiteId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -37,6 +37,20 @@ pub struct SiteChange {
     pub site: SiteId,
     /// What.
     pub kind: ChangeKind,
+    /// The session concerned, for session changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionId>,
+}
+
+impl SiteChange {
+    /// A change with no particular session.
+    pub fn new(site: SiteId, kind: ChangeKind) -> Self {
+        Self {
+            site,
+            kind,
+            session: None,
+        }
+    }
 }
 
 /// Publishes and receives site change notices.

@@ -921,6 +921,7 @@ pub async fn change_feed(store: Arc<dyn Store>) {
     let change = SiteChange {
         site: SiteId::new("s1").unwrap(),
         kind: ChangeKind::SessionStarted,
+        session: Some(SessionId::new("sess-1").unwrap()),
     };
     store.notify_change(change.clone()).await.unwrap();
     let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())

@@ -6,6 +6,16 @@ use chargegrid_core::{FleetId, SessionId, VehicleId};
 
 use crate::StoreResult;
 
+/// Names of the fleet documents the health worker writes and the API serves.
+pub mod documents {
+    /// The roll-up table (a JSON array of rows: vehicle, SoH, interval, grade, trend, alerts).
+    pub const ROWS: &str = "rows.json";
+    /// The table as CSV.
+    pub const CSV: &str = "report.csv";
+    /// SoH over time, SVG.
+    pub const CHART: &str = "soh.svg";
+}
+
 /// Per-session features and per-vehicle reports.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -34,4 +44,16 @@ pub trait HealthStore: Send + Sync {
 
     /// The latest reports of a fleet's vehicles, in vehicle id order.
     async fn fleet_reports(&self, fleet: &FleetId) -> StoreResult<Vec<serde_json::Value>>;
+
+    /// Stores a fleet-level document (the roll-up table, its CSV export, the SoH chart), by
+    /// name, replacing the previous one.
+    async fn put_fleet_document(
+        &self,
+        fleet: &FleetId,
+        name: &str,
+        content: &str,
+    ) -> StoreResult<()>;
+
+    /// A fleet-level document.
+    async fn fleet_document(&self, fleet: &FleetId, name: &str) -> StoreResult<Option<String>>;
 }

@@ -4,6 +4,7 @@ pub(crate) mod auth;
 pub(crate) mod docs;
 pub(crate) mod fleets;
 pub(crate) mod health;
+pub(crate) mod health_reports;
 pub(crate) mod me;
 pub(crate) mod recommendations;
 pub(crate) mod reservations;

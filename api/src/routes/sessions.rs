@@ -326,6 +326,7 @@ pub(crate) async fn set_needs(
         .notify_change(SiteChange {
             site: s.site.clone(),
             kind: ChangeKind::Needs,
+            session: Some(s.id.clone()),
         })
         .await;
     Ok(axum::Json(view(&state, &s).await?))

@@ -109,10 +109,7 @@ pub(crate) async fn add_window(
     state.store.put_limit_window(&id, &window).await?;
     let _ = state
         .store
-        .notify_change(SiteChange {
-            site: id,
-            kind: ChangeKind::Limits,
-        })
+        .notify_change(SiteChange::new(id, ChangeKind::Limits))
         .await;
     Ok((StatusCode::CREATED, axum::Json(view(&window))))
 }
@@ -148,10 +145,7 @@ pub(crate) async fn delete_window(
     }
     let _ = state
         .store
-        .notify_change(SiteChange {
-            site: id,
-            kind: ChangeKind::Limits,
-        })
+        .notify_change(SiteChange::new(id, ChangeKind::Limits))
         .await;
     Ok(StatusCode::NO_CONTENT)
 }

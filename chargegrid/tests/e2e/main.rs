@@ -10,6 +10,7 @@ mod api_client;
 mod app;
 mod binary;
 mod harness;
+mod health;
 mod ocpp16;
 mod ocpp16_field;
 mod ocpp201;

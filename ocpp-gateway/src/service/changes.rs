@@ -7,10 +7,20 @@ use crate::connection::ConnectionContext;
 
 /// Announces a change at the charger's site (nothing for chargers outside the network).
 pub(crate) async fn notify(ctx: &ConnectionContext, kind: ChangeKind) {
+    notify_session(ctx, kind, None).await;
+}
+
+/// Announces a change concerning one session.
+pub(crate) async fn notify_session(
+    ctx: &ConnectionContext,
+    kind: ChangeKind,
+    session: Option<chargegrid_core::SessionId>,
+) {
     let Some(config) = &ctx.config else { return };
     let change = SiteChange {
         site: config.site.clone(),
         kind,
+        session,
     };
     if let Err(e) = ctx.gateway.inner.store.notify_change(change).await {
         tracing::debug!(charger = %ctx.charger, error = %e, "change notice not sent");

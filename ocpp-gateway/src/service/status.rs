@@ -9,7 +9,7 @@ use crate::connection::ConnectionContext;
 
 /// Records a connector's status.
 pub(crate) async fn status_changed(
-    ctx: &ConnectionContext,
+    ctx: &mut ConnectionContext,
     connector: ConnectorId,
     status: ConnectorStatus,
     error_code: String,
@@ -28,6 +28,32 @@ pub(crate) async fn status_changed(
     let kept = inner.store.put_connector_state(&state).await?;
     if !kept {
         tracing::debug!(charger = %ctx.charger, %connector, "older status report ignored");
+        return Ok(());
+    }
+    if connector.0 != 0 {
+        let label = status_label(&state.status);
+        let gauge = &inner.metrics.connectors;
+        if let Some(old) = ctx.statuses.insert(connector, label) {
+            gauge.with_label_values(&[old]).dec();
+        }
+        gauge.with_label_values(&[label]).inc();
     }
     Ok(())
+}
+
+/// A bounded metric label for a status (vendor statuses count as "other").
+pub(crate) fn status_label(status: &ConnectorStatus) -> &'static str {
+    match status {
+        ConnectorStatus::Available => "Available",
+        ConnectorStatus::Preparing => "Preparing",
+        ConnectorStatus::Charging => "Charging",
+        ConnectorStatus::SuspendedEv => "SuspendedEV",
+        ConnectorStatus::SuspendedEvse => "SuspendedEVSE",
+        ConnectorStatus::Finishing => "Finishing",
+        ConnectorStatus::Reserved => "Reserved",
+        ConnectorStatus::Unavailable => "Unavailable",
+        ConnectorStatus::Faulted => "Faulted",
+        ConnectorStatus::Occupied => "Occupied",
+        ConnectorStatus::Other(_) => "other",
+    }
 }

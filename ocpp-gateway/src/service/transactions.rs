@@ -185,7 +185,18 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
         store.update_session(&session, &req.samples).await?;
     }
     tracing::info!(charger = %ctx.charger, session = %session.id, transaction = %session.transaction_id, evse = %req.evse, "transaction started");
-    super::changes::notify(ctx, chargegrid_store::ChangeKind::SessionStarted).await;
+    ctx.gateway
+        .inner
+        .metrics
+        .active_sessions
+        .with_label_values(&[session.site.as_str()])
+        .inc();
+    super::changes::notify_session(
+        ctx,
+        chargegrid_store::ChangeKind::SessionStarted,
+        Some(session.id.clone()),
+    )
+    .await;
     Ok(Started {
         session,
         tag,
@@ -284,7 +295,23 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
     store.update_session(&session, &req.samples).await?;
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
-    super::changes::notify(ctx, chargegrid_store::ChangeKind::SessionEnded).await;
+    let metrics = &ctx.gateway.inner.metrics;
+    if !created {
+        metrics
+            .active_sessions
+            .with_label_values(&[session.site.as_str()])
+            .dec();
+    }
+    metrics
+        .energy_delivered
+        .with_label_values(&[session.site.as_str()])
+        .inc_by(session.energy.0.max(0.0) * 3600.0);
+    super::changes::notify_session(
+        ctx,
+        chargegrid_store::ChangeKind::SessionEnded,
+        Some(session.id.clone()),
+    )
+    .await;
     Ok(Stopped { tag, matched })
 }
 

@@ -56,4 +56,24 @@ impl HealthStore for MemoryStore {
             .map(|(_, r)| r.clone())
             .collect())
     }
+
+    async fn put_fleet_document(
+        &self,
+        fleet: &FleetId,
+        name: &str,
+        content: &str,
+    ) -> StoreResult<()> {
+        self.lock()
+            .fleet_documents
+            .insert((fleet.clone(), name.to_string()), content.to_string());
+        Ok(())
+    }
+
+    async fn fleet_document(&self, fleet: &FleetId, name: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .lock()
+            .fleet_documents
+            .get(&(fleet.clone(), name.to_string()))
+            .cloned())
+    }
 }

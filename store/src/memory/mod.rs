@@ -73,6 +73,7 @@ struct State {
 
     features: HashMap<VehicleId, BTreeMap<SessionId, serde_json::Value>>,
     reports: BTreeMap<VehicleId, (Option<FleetId>, serde_json::Value)>,
+    fleet_documents: HashMap<(FleetId, String), String>,
 }
 
 /// The in-memory store. Cheap to clone: clones share state.

@@ -64,4 +64,21 @@ impl HealthStore for RedisStore {
             .collect();
         self.mget_json(&keys).await
     }
+
+    async fn put_fleet_document(
+        &self,
+        fleet: &FleetId,
+        name: &str,
+        content: &str,
+    ) -> StoreResult<()> {
+        let () = self
+            .conn()
+            .hset(keys::fleet_documents(fleet), name, content)
+            .await?;
+        Ok(())
+    }
+
+    async fn fleet_document(&self, fleet: &FleetId, name: &str) -> StoreResult<Option<String>> {
+        Ok(self.conn().hget(keys::fleet_documents(fleet), name).await?)
+    }
 }

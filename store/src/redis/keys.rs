@@ -138,6 +138,9 @@ pub fn fleet_drivers(fleet: &FleetId) -> String {
 pub fn changes_channel() -> String {
     format!("{PREFIX}:site-changes")
 }
+pub fn fleet_documents(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}:documents")
+}
 pub fn command_channel(node: &NodeId) -> String {
     format!("{PREFIX}:cmd:{node}")
 }

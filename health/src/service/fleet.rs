@@ -1,0 +1,88 @@
+//! A fleet's roll-up: every vehicle's state replayed from its stored session features (with
+//! chargers that abort many vehicles' sessions excluded from blame), the cohort comparison, and
+//! the documents the API serves (table, CSV, SVG chart). Vehicles outside any fleet get their
+//! own report only.
+
+use chargegrid_core::FleetId;
+
+use super::{HealthService, ServiceError, documents};
+use crate::SessionFeatures;
+use crate::fleet::{ChartOptions, FleetReport, soh_chart_svg, suspect_chargers, to_csv};
+use crate::vehicle::{AssessContext, VehicleHealth, VehicleSpec};
+
+/// Aborts at a charger are the charger's fault when at least this many vehicles abort there...
+const SUSPECT_MIN_VEHICLES: usize = 3;
+/// ...and such aborts are at least this share of its sessions.
+const SUSPECT_MIN_SHARE: f64 = 0.2;
+
+pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), ServiceError> {
+    let store = &svc.store;
+    let vehicles = store.vehicles_of_fleet(fleet).await?;
+    let mut inputs = Vec::with_capacity(vehicles.len());
+    for v in &vehicles {
+        let features: Vec<SessionFeatures> = store
+            .session_features(&v.id)
+            .await?
+            .into_iter()
+            .map(serde_json::from_value)
+            .collect::<Result<_, _>>()?;
+        if features.is_empty() {
+            continue;
+        }
+        let voltage = svc.model_voltages.get(&v.model).copied();
+        inputs.push((VehicleSpec::from_vehicle(v, voltage), features));
+    }
+    let config = svc.config.clone();
+    let now = svc.clock.now();
+    let fleet_id = fleet.clone();
+    let built = tokio::task::spawn_blocking(move || -> Result<_, ServiceError> {
+        // First pass without blame exclusions, to find chargers many vehicles abort at.
+        let plain = AssessContext::default();
+        let states: Vec<VehicleHealth> = inputs
+            .iter()
+            .map(|(spec, f)| VehicleHealth::replay(spec.clone(), f, &plain, &config))
+            .collect::<Result<_, _>>()?;
+        let ctx = AssessContext {
+            suspect_chargers: suspect_chargers(&states, SUSPECT_MIN_VEHICLES, SUSPECT_MIN_SHARE),
+        };
+        let reports = inputs
+            .iter()
+            .map(|(spec, f)| {
+                VehicleHealth::replay(spec.clone(), f, &ctx, &config)
+                    .map(|s| s.report(&ctx, &config))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let report = FleetReport::build(Some(fleet_id.clone()), now, reports);
+        let rows = report.rows();
+        let chart = soh_chart_svg(
+            &report,
+            &ChartOptions {
+                title: format!("Fleet {fleet_id}: state of health (estimate from charging data)"),
+                ..ChartOptions::default()
+            },
+        );
+        let csv = to_csv(&rows);
+        let rows = serde_json::to_string(&rows)?;
+        Ok((report, csv, rows, chart))
+    })
+    .await
+    .map_err(|e| ServiceError::Task(e.to_string()))??;
+    let (report, csv, rows, chart) = built;
+    for v in &report.vehicles {
+        store
+            .put_vehicle_report(&v.vehicle, Some(fleet), &serde_json::to_value(v)?)
+            .await?;
+        svc.metrics.observe(v);
+    }
+    store
+        .put_fleet_document(fleet, documents::ROWS, &rows)
+        .await?;
+    store
+        .put_fleet_document(fleet, documents::CSV, &csv)
+        .await?;
+    store
+        .put_fleet_document(fleet, documents::CHART, &chart)
+        .await?;
+    svc.metrics.reports.inc_by(report.vehicles.len() as u64);
+    Ok(())
+}

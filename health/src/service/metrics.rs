@@ -1,0 +1,97 @@
+//! Health metrics: reports computed, sessions processed, vehicles by SoH band, active alerts by
+//! kind and severity. Bounded labels only (bands, kinds), never a vehicle id.
+
+use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+use crate::vehicle::VehicleReport;
+
+/// Health metrics.
+#[derive(Debug, Clone)]
+pub struct HealthMetrics {
+    /// Vehicle reports computed.
+    pub reports: IntCounter,
+    /// Sessions seen by outcome (processed, no_vehicle).
+    pub sessions: IntCounterVec,
+    /// Vehicles by SoH band (last report of each counts once per band change).
+    pub soh_band: IntGaugeVec,
+    /// Alerts raised in reports, by kind and severity.
+    pub alerts: IntCounterVec,
+    seen: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, &'static str>>>,
+}
+
+fn band(report: &VehicleReport) -> &'static str {
+    match report.soh.soh_pct {
+        None => "withheld",
+        Some(p) if p >= 95.0 => "95_100",
+        Some(p) if p >= 90.0 => "90_95",
+        Some(p) if p >= 85.0 => "85_90",
+        Some(p) if p >= 80.0 => "80_85",
+        Some(_) => "below_80",
+    }
+}
+
+impl HealthMetrics {
+    /// Creates and registers the metrics.
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let m = Self {
+            reports: IntCounter::new(
+                "chargegrid_health_reports_total",
+                "Vehicle health reports computed",
+            )?,
+            sessions: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_health_sessions_total",
+                    "Ended sessions seen by the health worker",
+                ),
+                &["outcome"],
+            )?,
+            soh_band: IntGaugeVec::new(
+                Opts::new(
+                    "chargegrid_health_vehicles",
+                    "Vehicles by state-of-health band",
+                ),
+                &["soh_band"],
+            )?,
+            alerts: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_health_alerts_total",
+                    "Health alerts in computed reports",
+                ),
+                &["kind", "severity"],
+            )?,
+            seen: Default::default(),
+        };
+        registry.register(Box::new(m.reports.clone()))?;
+        registry.register(Box::new(m.sessions.clone()))?;
+        registry.register(Box::new(m.soh_band.clone()))?;
+        registry.register(Box::new(m.alerts.clone()))?;
+        Ok(m)
+    }
+
+    /// Accounts for a fresh vehicle report.
+    pub(crate) fn observe(&self, report: &VehicleReport) {
+        let new = band(report);
+        let old = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(report.vehicle.to_string(), new);
+        if old != Some(new) {
+            if let Some(old) = old {
+                self.soh_band.with_label_values(&[old]).dec();
+            }
+            self.soh_band.with_label_values(&[new]).inc();
+        }
+        for a in &report.alerts {
+            let kind = serde_json::to_value(a.kind).ok();
+            let severity = serde_json::to_value(a.severity).ok();
+            let text = |v: Option<serde_json::Value>| {
+                v.and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            };
+            self.alerts
+                .with_label_values(&[&text(kind), &text(severity)])
+                .inc();
+        }
+    }
+}
