@@ -24,6 +24,9 @@ pub struct CommandEnvelope {
     pub reply_to: NodeId,
     /// How long the sender waits, in milliseconds; the receiving node should not spend longer.
     pub timeout_ms: u64,
+    /// When it was published (UTC milliseconds), to measure the bus's lag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at_ms: Option<i64>,
 }
 
 /// Where a reply goes; implemented by each bus.

@@ -9,6 +9,7 @@ mod api_bad_input;
 mod api_client;
 mod app;
 mod binary;
+mod faults;
 mod harness;
 mod health;
 mod ocpp16;

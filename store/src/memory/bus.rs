@@ -52,6 +52,7 @@ impl CommandBus for MemoryStore {
             command,
             reply_to: node,
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            sent_at_ms: None,
         };
         let incoming = IncomingCommand::new(envelope, Box::new(OneshotSink(tx)));
         if queue.send(incoming).await.is_err() {

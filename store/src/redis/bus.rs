@@ -10,7 +10,7 @@ use chargegrid_core::command::{ChargerCommand, CommandReply};
 use chargegrid_core::{ChargerId, NodeId};
 use futures::StreamExt;
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, PubSub};
+use redis::aio::PubSub;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,7 +31,7 @@ struct ReplyMessage {
 }
 
 struct RedisReplySink {
-    conn: ConnectionManager,
+    conn: super::conn::StoreConn,
     channel: String,
     id: String,
 }
@@ -133,6 +133,7 @@ impl CommandBus for RedisStore {
             command,
             reply_to: self.node.clone(),
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            sent_at_ms: Some(chrono::Utc::now().timestamp_millis()),
         };
         let (tx, rx) = oneshot::channel();
         let pending = self.pending.clone();
@@ -176,6 +177,7 @@ impl CommandBus for RedisStore {
         let pubsub = subscribe(&self.client, &channel).await?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let conn = self.conn();
+        let metrics = self.metrics.clone();
         tokio::spawn(pump(self.client.clone(), channel, pubsub, move |payload| {
             let envelope: CommandEnvelope = match serde_json::from_str(&payload) {
                 Ok(e) => e,
@@ -184,6 +186,10 @@ impl CommandBus for RedisStore {
                     return true;
                 }
             };
+            if let (Some(m), Some(sent)) = (&metrics, envelope.sent_at_ms) {
+                let lag = (chrono::Utc::now().timestamp_millis() - sent).max(0) as f64 / 1000.0;
+                m.bus_lag_seconds.observe(lag);
+            }
             let sink = RedisReplySink {
                 conn: conn.clone(),
                 channel: keys::reply_channel(&envelope.reply_to),

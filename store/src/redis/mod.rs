@@ -4,6 +4,7 @@
 mod accounts;
 mod bus;
 mod changes;
+mod conn;
 mod health;
 mod keys;
 mod network;
@@ -35,7 +36,9 @@ type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandReply>>>>;
 #[derive(Clone)]
 pub struct RedisStore {
     client: redis::Client,
-    conn: ConnectionManager,
+    manager: ConnectionManager,
+    conn: conn::StoreConn,
+    metrics: Option<crate::StoreMetrics>,
     node: NodeId,
     pending: Pending,
     reply_listener: Arc<OnceCell<()>>,
@@ -75,7 +78,9 @@ impl RedisStore {
         .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact(url))))?;
         let store = Self {
             client,
-            conn,
+            conn: conn::StoreConn::new(conn.clone(), None),
+            manager: conn,
+            metrics: None,
             node,
             pending: Arc::default(),
             reply_listener: Arc::default(),
@@ -84,8 +89,15 @@ impl RedisStore {
         Ok(store)
     }
 
-    /// A connection handle (multiplexed; cloning is cheap).
-    fn conn(&self) -> ConnectionManager {
+    /// Measures Redis commands and the command bus into `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::StoreMetrics) -> Self {
+        self.conn = conn::StoreConn::new(self.manager.clone(), Some(metrics.clone()));
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// A connection handle (multiplexed, retrying; cloning is cheap).
+    fn conn(&self) -> conn::StoreConn {
         self.conn.clone()
     }
 
