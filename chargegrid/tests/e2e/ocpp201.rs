@@ -256,8 +256,18 @@ async fn python_station_full_session_on_redis() {
 #[tokio::test]
 async fn a_mixed_site_records_both_versions_identically() {
     let app = start_app(&test_config("memory://")).await;
-    add_tag(&app, "MIX-16").await;
-    add_tag(&app, "MIX-201").await;
+    // Two drivers; each charges with their app token, one on a 1.6 and one on a 2.0.1 charger.
+    let api = crate::api_client::Api::new(app.api_addr.unwrap());
+    let (d16, _) = api.signup("mix16@example.com").await;
+    let (d201, _) = api.signup("mix201@example.com").await;
+    let tag16 = d16.get("/me").await.body["id_tags"][0]["id_tag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tag201 = d201.get("/me").await.body["id_tags"][0]["id_tag"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // QD-LS-AC01 (1.6) and QD-LS-AC05 (2.0.1) share the Laoshan car park.
     let mut old = RawCharger::connect(&app, "QD-LS-AC01", "ocpp1.6").await;
     let mut new = RawCharger::connect(&app, "QD-LS-AC05", "ocpp2.0.1").await;
@@ -278,14 +288,14 @@ async fn a_mixed_site_records_both_versions_identically() {
         .call(
             "s",
             "StartTransaction",
-            json!({"connectorId": 1, "idTag": "MIX-16", "meterStart": 5000, "timestamp": at}),
+            json!({"connectorId": 1, "idTag": tag16, "meterStart": 5000, "timestamp": at}),
         )
         .await;
     assert_eq!(s16[0], 3, "{s16}");
     let s201 = new
         .call("s", "TransactionEvent", json!({
             "eventType": "Started", "timestamp": at, "triggerReason": "Authorized", "seqNo": 0,
-            "transactionInfo": {"transactionId": "T-1"}, "idToken": {"idToken": "MIX-201", "type": "ISO14443"},
+            "transactionInfo": {"transactionId": "T-1"}, "idToken": {"idToken": tag201, "type": "Central"},
             "evse": {"id": 1, "connectorId": 1},
             "meterValue": [{"timestamp": at, "sampledValue": [{"value": 5000.0, "context": "Transaction.Begin"}]}]
         }))
@@ -307,8 +317,30 @@ async fn a_mixed_site_records_both_versions_identically() {
         assert_eq!(s.power, Some(Watts(3_600.0)));
         assert_eq!(s.evse, EvseId(1));
         assert_eq!(s.started_at, active[0].started_at);
-        assert!(s.driver.is_none() && s.is_active());
+        assert!(s.driver.is_some() && s.is_active());
     }
+    // The app sees both sessions the same way, whatever the charger's OCPP version.
+    let v16 = d16.get("/sessions").await.body["sessions"][0].clone();
+    let v201 = d201.get("/sessions").await.body["sessions"][0].clone();
+    let fields = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(fields(&v16), fields(&v201));
+    for key in [
+        "state",
+        "site",
+        "evse",
+        "started_at",
+        "energy_kwh",
+        "power_kw",
+        "cost",
+        "currency",
+    ] {
+        assert_eq!(v16[key], v201[key], "{key}");
+    }
+    assert_ne!(v16["charger"], v201["charger"]);
     app.shutdown().await.unwrap();
 }
 
