@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod metrics;
 pub mod network;
+pub mod network_metrics;
 
 pub use app::{App, Role, StartError};
 pub use config::Config;
