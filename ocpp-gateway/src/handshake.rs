@@ -19,6 +19,7 @@ pub(crate) async fn upgrade(
     State(gateway): State<Gateway>,
     Path(raw_id): Path<String>,
     headers: HeaderMap,
+    client_cert: Option<axum::Extension<crate::tls::ClientCertificate>>,
     ws: WebSocketUpgrade,
 ) -> Response {
     let metrics = &gateway.inner.metrics;
@@ -70,7 +71,22 @@ pub(crate) async fn upgrade(
             format!("unknown charger {charger}"),
         );
     }
-    let hash = config.as_ref().and_then(|c| c.password_hash.as_deref());
+    // Profile 3: a verified client certificate names the charger; it must be this one, and
+    // then no password is asked.
+    let cert_name = client_cert.and_then(|axum::Extension(c)| c.common_name);
+    if let Some(name) = &cert_name
+        && name != charger.as_str()
+    {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "certificate_mismatch",
+            format!("the client certificate names {name:?}, not {charger}"),
+        );
+    }
+    let hash = config
+        .as_ref()
+        .and_then(|c| c.password_hash.as_deref())
+        .filter(|_| cert_name.is_none());
     match auth::check(&headers, &charger, hash).await {
         AuthOutcome::Allowed => {}
         outcome => {

@@ -12,6 +12,7 @@ mod metrics;
 mod replay;
 mod server;
 mod service;
+mod tls;
 mod v16;
 mod v201;
 
@@ -19,3 +20,4 @@ pub use auth::hash_password;
 pub use config::GatewayConfig;
 pub use metrics::GatewayMetrics;
 pub use server::{Gateway, serve};
+pub use tls::{TlsError, TlsSettings, serve_tls};

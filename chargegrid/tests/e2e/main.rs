@@ -17,5 +17,6 @@ mod ocpp16_field;
 mod ocpp201;
 mod ocpp_bad_input;
 mod peer;
+mod security;
 mod store_memory;
 mod store_redis;
