@@ -27,6 +27,13 @@ pub struct GatewayConfig {
     /// Official OCA schemas to validate every payload against; without them payloads are
     /// only checked by their typed decoding.
     pub schemas: Option<Arc<Schemas>>,
+    /// Sustained frames per second one charger may send; faster ones are slowed down (their
+    /// socket is not read until the budget refills), never refused. Bursts of ten times this
+    /// pass (a charger replaying its offline queue).
+    pub max_messages_per_second: u32,
+    /// Open charger connections allowed from one IP address (chargers behind one carrier NAT
+    /// share addresses, so the default is generous).
+    pub max_connections_per_ip: usize,
 }
 
 impl GatewayConfig {
@@ -41,6 +48,8 @@ impl GatewayConfig {
             ping_interval: Duration::from_secs(25),
             accept_unknown_id_tags: false,
             schemas: None,
+            max_messages_per_second: 50,
+            max_connections_per_ip: 5_000,
         }
     }
 

@@ -206,6 +206,9 @@ impl Connection {
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         let mut last_heard = Instant::now();
+        let rate = f64::from(inner.config.max_messages_per_second.max(1));
+        let burst = rate * 10.0;
+        let (mut budget, mut refilled) = (burst, Instant::now());
         loop {
             if self.outstanding.is_none()
                 && let Some(cmd) = self.queue.pop_front()
@@ -246,6 +249,17 @@ impl Connection {
                         return if msg.is_none() { CloseReason::ChargerClosed } else { CloseReason::SocketError };
                     };
                     last_heard = Instant::now();
+                    // Per-charger message rate: over budget, wait for it to refill before
+                    // handling (and before reading the next frame): the charger is slowed, not refused.
+                    budget = (budget + refilled.elapsed().as_secs_f64() * rate).min(burst);
+                    refilled = Instant::now();
+                    if budget < 1.0 {
+                        inner.metrics.frames_rejected.with_label_values(&["rate_limited"]).inc();
+                        tokio::time::sleep(Duration::from_secs_f64((1.0 - budget) / rate)).await;
+                        budget = 1.0;
+                        refilled = Instant::now();
+                    }
+                    budget -= 1.0;
                     match msg {
                         Message::Text(text) => {
                             if let Err(reason) = self.on_text(text.as_str()).await {

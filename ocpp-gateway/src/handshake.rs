@@ -20,6 +20,7 @@ pub(crate) async fn upgrade(
     Path(raw_id): Path<String>,
     headers: HeaderMap,
     client_cert: Option<axum::Extension<crate::tls::ClientCertificate>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     ws: WebSocketUpgrade,
 ) -> Response {
     let metrics = &gateway.inner.metrics;
@@ -103,12 +104,50 @@ pub(crate) async fn upgrade(
                 .into_response();
         }
     }
+    let ip = peer.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
+    if let Some(ip) = ip {
+        let open = gateway
+            .inner
+            .per_ip
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ip)
+            .copied()
+            .unwrap_or(0);
+        if open >= gateway.inner.config.max_connections_per_ip {
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                format!("more than {open} connections from one address"),
+            );
+        }
+    }
     let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
     let tracker = gateway.inner.tasks.clone();
     ws.protocols([version.subprotocol()])
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
-            tracker.track_future(connection::run(gateway, charger, version, socket))
+            tracker.track_future(async move {
+                let inner = gateway.inner.clone();
+                if let Some(ip) = ip {
+                    *inner
+                        .per_ip
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .entry(ip)
+                        .or_default() += 1;
+                }
+                connection::run(gateway, charger, version, socket).await;
+                if let Some(ip) = ip {
+                    let mut per_ip = inner.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(n) = per_ip.get_mut(&ip) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            per_ip.remove(&ip);
+                        }
+                    }
+                }
+            })
         })
 }

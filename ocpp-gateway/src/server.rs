@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub replay: crate::replay::ReplayCache,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
+    /// Open connections per client IP (for `max_connections_per_ip`).
+    pub per_ip: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
 }
 
 impl Gateway {
@@ -50,6 +52,7 @@ impl Gateway {
                 replay: crate::replay::ReplayCache::default(),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
+                per_ip: Default::default(),
             }),
         }
     }
@@ -82,12 +85,17 @@ pub async fn serve(
         .map_err(std::io::Error::other)?;
     let router_task = tokio::spawn(crate::local::route_commands(gateway.clone(), commands));
     let token = gateway.inner.shutdown.clone();
-    let result = axum::serve(listener, gateway.router())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            token.cancel();
-        })
-        .await;
+    let result = axum::serve(
+        listener,
+        gateway
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        token.cancel();
+    })
+    .await;
     gateway.inner.shutdown.cancel();
     gateway.inner.tasks.close();
     gateway.inner.tasks.wait().await;

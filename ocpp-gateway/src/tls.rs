@@ -184,7 +184,11 @@ pub async fn serve_tls(
                     .and_then(|c| c.first())
                     .and_then(common_name),
             };
-            let service = TowerToHyperService::new(router.layer(Extension(identity)));
+            let service = TowerToHyperService::new(
+                router
+                    .layer(Extension(identity))
+                    .layer(Extension(axum::extract::ConnectInfo(peer))),
+            );
             let served = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .await;

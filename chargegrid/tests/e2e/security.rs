@@ -168,3 +168,89 @@ async fn security_profiles_2_and_3_with_a_real_tls_client() {
     server.await.unwrap().unwrap();
     app.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_address_and_messages_per_charger_are_limited() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let app = start_app(&test_config("memory://")).await;
+    let registry = prometheus::Registry::new();
+    let mut gw_config = GatewayConfig::new(NodeId::new("limits-node").unwrap());
+    gw_config.max_connections_per_ip = 2;
+    gw_config.max_messages_per_second = 20;
+    let gateway = Gateway::new(
+        gw_config,
+        app.store.clone(),
+        Arc::new(SystemClock),
+        GatewayMetrics::new(&registry).unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(chargegrid_ocpp_gateway::serve(
+        listener,
+        gateway,
+        stop.clone().cancelled_owned(),
+    ));
+    let connect = |id: &str| {
+        let mut req = format!("ws://{addr}/ocpp/{id}")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+        tokio_tungstenite::connect_async(req)
+    };
+    let (mut first, _) = connect("QD-HD-AC01").await.unwrap();
+    let (_second, _) = connect("QD-HD-AC02").await.unwrap();
+    let third = connect("QD-HD-AC03").await.unwrap_err();
+    assert!(third.to_string().contains("429"), "{third}");
+
+    // 300 frames at once from one charger: all answered, the excess slowed down and counted.
+    for i in 0..300 {
+        let frame = serde_json::json!([2, format!("h{i}"), "Heartbeat", {}]).to_string();
+        first.send(Message::Text(frame.into())).await.unwrap();
+    }
+    let mut answered = 0;
+    while answered < 300 {
+        match first.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                assert_eq!(v[0], 3, "{v}");
+                answered += 1;
+            }
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let limited = registry
+        .gather()
+        .into_iter()
+        .find(|f| f.name() == "chargegrid_ocpp_frames_rejected_total")
+        .and_then(|f| {
+            f.get_metric()
+                .iter()
+                .find(|m| m.get_label().iter().any(|l| l.value() == "rate_limited"))
+                .map(|m| m.get_counter().value())
+        })
+        .unwrap_or(0.0);
+    assert!(
+        limited >= 50.0,
+        "frames over the burst were slowed: {limited}"
+    );
+    let refused = registry
+        .gather()
+        .into_iter()
+        .find(|f| f.name() == "chargegrid_ocpp_handshakes_refused_total")
+        .unwrap();
+    assert!(refused.get_metric().iter().any(|m| {
+        m.get_label()
+            .iter()
+            .any(|l| l.value() == "too_many_connections")
+    }));
+    stop.cancel();
+    drop(first);
+    server.await.unwrap().unwrap();
+    app.shutdown().await.unwrap();
+}
