@@ -1,6 +1,7 @@
 //! Starting and stopping chargegrid: open the store, load the network, bind the listeners,
 //! start each role's server, and stop them in order (gateway first so chargers get a clean
-//! close, then the API, metrics last so the final state can still be scraped).
+//! close, then the scheduler, which releases its site leases, then the API, metrics last so
+//! the final state can still be scraped).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,6 +38,9 @@ impl Role {
     }
     fn api(self) -> bool {
         matches!(self, Role::All | Role::Api)
+    }
+    fn scheduler(self) -> bool {
+        matches!(self, Role::All | Role::Scheduler)
     }
 }
 
@@ -81,6 +85,8 @@ struct Service {
 pub struct App {
     /// Where chargers connect, when the gateway runs.
     pub ocpp_addr: Option<SocketAddr>,
+    /// Where chargers connect with TLS (`wss://`), when configured.
+    pub ocpp_tls_addr: Option<SocketAddr>,
     /// Where the API listens, when it runs.
     pub api_addr: Option<SocketAddr>,
     /// Where `/metrics` is served.
@@ -128,18 +134,21 @@ impl App {
         role: Role,
         clock: Arc<dyn Clock>,
     ) -> Result<App, StartError> {
+        let registry = Registry::new();
+        let store_metrics = chargegrid_store::StoreMetrics::new(&registry)?;
         let store = chargegrid_store::open(
             &config.store.url,
             config.node_id.clone(),
             clock.clone(),
             config.store.connect_timeout,
+            Some(store_metrics),
         )
         .await?;
         load_network(config, store.as_ref()).await?;
 
-        let registry = Registry::new();
         let mut services = Vec::new();
 
+        let mut ocpp_tls_addr = None;
         let ocpp_addr = if role.gateway() {
             let listener = bind("OCPP", config.ocpp.listen).await?;
             let addr = listener.local_addr().map_err(|source| StartError::Bind {
@@ -154,6 +163,8 @@ impl App {
             gw_config.max_frame_bytes = config.ocpp.max_frame_bytes;
             gw_config.accept_unknown_id_tags = config.ocpp.accept_unknown_id_tags;
             gw_config.ping_interval = config.ocpp.ping_interval;
+            gw_config.max_messages_per_second = config.ocpp.max_messages_per_second;
+            gw_config.max_connections_per_ip = config.ocpp.max_connections_per_ip;
             gw_config.schemas = match &config.ocpp.schemas_dir {
                 Some(dir) => Some(Arc::new(
                     chargegrid_ocpp::schema::Schemas::load(dir)
@@ -172,6 +183,32 @@ impl App {
                 clock.clone(),
                 GatewayMetrics::new(&registry)?,
             );
+            if let Some(tls) = &config.ocpp.tls {
+                let read = |path: &std::path::Path| {
+                    std::fs::read(path).map_err(|e| {
+                        ConfigError::Tls(format!("cannot read {}: {e}", path.display()))
+                    })
+                };
+                let ca = tls.client_ca_file.as_deref().map(read).transpose()?;
+                let settings = chargegrid_ocpp_gateway::TlsSettings::from_pem(
+                    &read(&tls.cert_file)?,
+                    &read(&tls.key_file)?,
+                    ca.as_deref(),
+                    tls.require_client_cert,
+                )
+                .map_err(|e| ConfigError::Tls(e.to_string()))?;
+                let tls_listener = bind("OCPP TLS", tls.listen).await?;
+                ocpp_tls_addr = tls_listener.local_addr().ok();
+                let gateway = gateway.clone();
+                spawn(&mut services, "gateway-tls", |stop| {
+                    chargegrid_ocpp_gateway::serve_tls(
+                        tls_listener,
+                        gateway,
+                        settings,
+                        stop.cancelled_owned(),
+                    )
+                });
+            }
             spawn(&mut services, "gateway", |stop| {
                 chargegrid_ocpp_gateway::serve(listener, gateway, stop.cancelled_owned())
             });
@@ -179,6 +216,54 @@ impl App {
         } else {
             None
         };
+
+        // The scheduler stops after the gateway (chargers are gone) and before the API, releasing
+        // its site leases so another instance takes over at once.
+        if role.scheduler() && config.scheduler.enabled {
+            let service = chargegrid_scheduler::service::SchedulerService::new(
+                config.scheduler.service_config(config.node_id.as_str()),
+                store.clone(),
+                clock.clone(),
+                chargegrid_scheduler::service::SchedulerMetrics::new(&registry)?,
+            );
+            spawn(&mut services, "scheduler", |stop| async move {
+                service
+                    .run(stop.cancelled_owned())
+                    .await
+                    .map_err(std::io::Error::other)
+            });
+        }
+
+        // Background workers: vehicle health with the scheduler role, network metrics everywhere.
+        if role.scheduler() && !config.health.disabled {
+            let voltages = config
+                .health
+                .model_voltages
+                .iter()
+                .map(|(model, v)| (model.clone(), chargegrid_core::Volts(*v)))
+                .collect();
+            let worker = chargegrid_health::service::HealthService::new(
+                store.clone(),
+                clock.clone(),
+                chargegrid_health::HealthConfig::default(),
+                voltages,
+                chargegrid_health::service::HealthMetrics::new(&registry)?,
+            );
+            spawn(&mut services, "health", |stop| {
+                worker.run(stop.cancelled_owned())
+            });
+        }
+        let network_metrics = crate::network_metrics::NetworkMetrics::new(&registry)?;
+        let (collector_store, collector_clock) = (store.clone(), clock.clone());
+        spawn(&mut services, "network-metrics", |stop| {
+            crate::network_metrics::run(
+                network_metrics,
+                collector_store,
+                collector_clock,
+                std::time::Duration::from_secs(15),
+                stop.cancelled_owned(),
+            )
+        });
 
         let api_addr = if role.api() {
             let listener = bind("API", config.api.listen).await?;
@@ -230,6 +315,7 @@ impl App {
         );
         Ok(App {
             ocpp_addr,
+            ocpp_tls_addr,
             api_addr,
             metrics_addr,
             store,
@@ -238,7 +324,7 @@ impl App {
         })
     }
 
-    /// Stops the servers in start order (gateway, API, metrics), each after the previous has
+    /// Stops the servers in start order (gateway, scheduler, API, metrics), each after the previous has
     /// finished. Returns the first server error, if any.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let mut first_error = None;

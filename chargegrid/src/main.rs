@@ -14,6 +14,7 @@ use chargegrid_core::SystemClock;
 use clap::{Args, Parser, Subcommand};
 
 mod replay_cli;
+mod sim_cli;
 
 /// Smart EV-charging backend: OCPP 1.6J/2.0.1 gateway, power scheduler, driver API, vehicle health.
 #[derive(Debug, Parser)]
@@ -48,6 +49,15 @@ enum Command {
 enum SimulateCommand {
     /// Replay recorded ACN-Data sessions through the scheduler and the baselines offline.
     Replay(replay_cli::ReplayArgs),
+    /// Run a scenario (simulated chargers and EVs over real WebSockets) and report its KPIs.
+    Run(sim_cli::RunArgs),
+    /// Measure a central system: idle connections, MeterValues/s at a latency target, memory.
+    Load(sim_cli::LoadArgs),
+    /// Print the network (TOML) a scenario needs the server to load with --network.
+    Network {
+        /// Scenario file.
+        scenario: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -162,8 +172,14 @@ fn main() -> ExitCode {
 }
 
 fn simulate(command: SimulateCommand) -> ExitCode {
+    let runtime = || {
+        tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("cannot start the runtime: {e}"))
+    };
     let result = match command {
         SimulateCommand::Replay(args) => replay_cli::run(&args).map(|_| ()),
+        SimulateCommand::Run(args) => runtime().and_then(|rt| rt.block_on(sim_cli::run(args))),
+        SimulateCommand::Load(args) => runtime().and_then(|rt| rt.block_on(sim_cli::load(args))),
+        SimulateCommand::Network { scenario } => sim_cli::network(scenario),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,7 +23,10 @@ impl NetworkMetrics {
     pub fn new(registry: &Registry) -> prometheus::Result<Self> {
         let m = Self {
             info: IntGaugeVec::new(
-                Opts::new("chargegrid_site_info", "Sites with their name and location (value 1)"),
+                Opts::new(
+                    "chargegrid_site_info",
+                    "Sites with their name and location (value 1)",
+                ),
                 &["site", "name", "lat", "lon"],
             )?,
             window: IntGaugeVec::new(
@@ -40,7 +43,11 @@ impl NetworkMetrics {
     }
 
     /// Reads the sites and their windows once.
-    pub async fn refresh(&self, store: &dyn Store, clock: &dyn Clock) -> chargegrid_store::StoreResult<()> {
+    pub async fn refresh(
+        &self,
+        store: &dyn Store,
+        clock: &dyn Clock,
+    ) -> chargegrid_store::StoreResult<()> {
         let now = clock.now();
         self.info.reset();
         for site in store.list_sites().await? {

@@ -15,6 +15,7 @@ pub async fn open(
     node: NodeId,
     clock: Arc<dyn Clock>,
     connect_timeout: Duration,
+    metrics: Option<crate::StoreMetrics>,
 ) -> StoreResult<Arc<dyn Store>> {
     let invalid = |reason: &str| StoreError::InvalidUrl {
         url: crate::redis::redact(url),
@@ -30,9 +31,11 @@ pub async fn open(
             if rest.is_empty() || rest.starts_with('/') {
                 return Err(invalid("missing host"));
             }
-            Ok(Arc::new(
-                RedisStore::connect(url, node, connect_timeout).await?,
-            ))
+            let store = RedisStore::connect(url, node, connect_timeout).await?;
+            Ok(Arc::new(match metrics {
+                Some(m) => store.with_metrics(m),
+                None => store,
+            }))
         }
         _ => Err(invalid("unknown scheme; expected memory:// or redis://")),
     }
@@ -49,6 +52,7 @@ mod tests {
             NodeId::new("n1").unwrap(),
             Arc::new(SystemClock),
             Duration::from_millis(500),
+            None,
         )
         .await
     }

@@ -43,6 +43,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// The TLS certificate, key or CA is unusable.
+    #[error("ocpp TLS: {0}")]
+    Tls(String),
     /// The OCPP schema directory is unusable.
     #[error("ocpp.schemas_dir: {0}")]
     Schemas(String),

@@ -1,9 +1,12 @@
 //! The table of settings: dotted key, and how to parse and apply a value for it. Files, the
 //! environment and flags all go through this one table.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use chargegrid_scheduler::service::ModelKnobs;
 
 use super::{Config, LogFormat};
 
@@ -54,6 +57,42 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.schemas_dir = Some(PathBuf::from(text(v)?));
         Ok(())
     }),
+    ("ocpp.max_messages_per_second", |c, v| {
+        c.ocpp.max_messages_per_second = count(v, 1, 100_000)? as u32;
+        Ok(())
+    }),
+    ("ocpp.max_connections_per_ip", |c, v| {
+        c.ocpp.max_connections_per_ip = count(v, 1, 10_000_000)?;
+        Ok(())
+    }),
+    ("ocpp.tls_listen", |c, v| {
+        tls(c).listen = addr(v)?;
+        Ok(())
+    }),
+    ("ocpp.tls_cert_file", |c, v| {
+        tls(c).cert_file = PathBuf::from(text(v)?);
+        Ok(())
+    }),
+    ("ocpp.tls_key_file", |c, v| {
+        tls(c).key_file = PathBuf::from(text(v)?);
+        Ok(())
+    }),
+    ("ocpp.tls_client_ca_file", |c, v| {
+        tls(c).client_ca_file = Some(PathBuf::from(text(v)?));
+        Ok(())
+    }),
+    ("ocpp.tls_require_client_cert", |c, v| {
+        tls(c).require_client_cert = boolean(v)?;
+        Ok(())
+    }),
+    ("health.enabled", |c, v| {
+        c.health.disabled = !boolean(v)?;
+        Ok(())
+    }),
+    ("health.model_voltages", |c, v| {
+        c.health.model_voltages = voltages(v)?;
+        Ok(())
+    }),
     ("api.listen", |c, v| {
         c.api.listen = addr(v)?;
         Ok(())
@@ -98,6 +137,71 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.network.file = Some(PathBuf::from(text(v)?));
         Ok(())
     }),
+    ("scheduler.enabled", |c, v| {
+        c.scheduler.enabled = boolean(v)?;
+        Ok(())
+    }),
+    ("scheduler.policy", |c, v| {
+        let policy: chargegrid_scheduler::alloc::Policy =
+            text(v)?.parse().map_err(|e| format!("{e}"))?;
+        if !policy.respects_limits() {
+            return Err(format!("{policy} ignores limits: not for live control"));
+        }
+        c.scheduler.policy = policy;
+        Ok(())
+    }),
+    ("scheduler.period_s", |c, v| {
+        c.scheduler.period = seconds(v, 1, 3_600)?;
+        Ok(())
+    }),
+    ("scheduler.debounce_ms", |c, v| {
+        c.scheduler.debounce = Duration::from_millis(count(v, 0, 1_000)? as u64);
+        Ok(())
+    }),
+    ("scheduler.lease_ttl_s", |c, v| {
+        c.scheduler.lease_ttl = seconds(v, 1, 600)?;
+        Ok(())
+    }),
+    ("scheduler.offline_hold_s", |c, v| {
+        c.scheduler.offline_hold = seconds(v, 0, 86_400)?;
+        Ok(())
+    }),
+    ("scheduler.command_timeout_s", |c, v| {
+        c.scheduler.command_timeout = seconds(v, 1, 600)?;
+        Ok(())
+    }),
+    ("scheduler.voltage_v", |c, v| {
+        c.scheduler.voltage_v = number(v, 100.0, 400.0)?;
+        Ok(())
+    }),
+    ("scheduler.default_energy_kwh", |c, v| {
+        c.scheduler.default_energy_kwh = number(v, 0.0, 1_000.0)?;
+        Ok(())
+    }),
+    ("scheduler.default_dwell_min", |c, v| {
+        c.scheduler.default_dwell = Duration::from_secs(60 * count(v, 1, 7 * 24 * 60)? as u64);
+        Ok(())
+    }),
+    ("scheduler.max_failures", |c, v| {
+        c.scheduler.max_failures = count(v, 1, 100)? as u32;
+        Ok(())
+    }),
+    ("scheduler.exclusion_s", |c, v| {
+        c.scheduler.exclusion = seconds(v, 1, 7 * 86_400)?;
+        Ok(())
+    }),
+    ("scheduler.verify_grace_s", |c, v| {
+        c.scheduler.verify_grace = seconds(v, 0, 86_400)?;
+        Ok(())
+    }),
+    ("scheduler.min_raise_a", |c, v| {
+        c.scheduler.min_raise_a = number(v, 0.0, 100.0)?;
+        Ok(())
+    }),
+    ("scheduler.models", |c, v| {
+        c.scheduler.models = models(v)?;
+        Ok(())
+    }),
     ("log.level", |c, v| {
         c.log.level = text(v)?;
         Ok(())
@@ -111,6 +215,17 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
 ];
+
+/// The TLS section, created with defaults on first use (port 9443; files must be given).
+fn tls(c: &mut Config) -> &mut super::TlsConfig {
+    c.ocpp.tls.get_or_insert_with(|| super::TlsConfig {
+        listen: SocketAddr::from(([0, 0, 0, 0], 9443)),
+        cert_file: PathBuf::new(),
+        key_file: PathBuf::new(),
+        client_ca_file: None,
+        require_client_cert: false,
+    })
+}
 
 /// The environment variable for a dotted key: `ocpp.listen` → `CHARGEGRID_OCPP_LISTEN`.
 pub(super) fn env_name(key: &str) -> String {
@@ -185,6 +300,91 @@ fn count(v: &Raw, min: usize, max: usize) -> Result<usize, String> {
 
 fn seconds(v: &Raw, min: usize, max: usize) -> Result<Duration, String> {
     Ok(Duration::from_secs(count(v, min, max)? as u64))
+}
+
+fn number(v: &Raw, min: f64, max: f64) -> Result<f64, String> {
+    let n = match v {
+        Raw::Toml(toml::Value::Float(f)) => *f,
+        Raw::Toml(toml::Value::Integer(i)) => *i as f64,
+        Raw::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a number"))?,
+        Raw::Toml(other) => return Err(format!("expected a number, got {}", other.type_str())),
+    };
+    if n.is_finite() && (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is outside {min}..={max}"))
+    }
+}
+
+/// Per-model knobs: a TOML table of tables (`[scheduler.models."MODEL"]`), or the same as an
+/// inline TOML table in text (`{ "MODEL" = { unit = "W" } }`) from the environment or a flag.
+fn models(v: &Raw) -> Result<HashMap<String, ModelKnobs>, String> {
+    let value = match v {
+        Raw::Toml(value) => value.clone(),
+        Raw::Text(s) => {
+            let doc: toml::Table =
+                format!("models = {s}")
+                    .parse()
+                    .map_err(|e: toml::de::Error| {
+                        format!("not an inline TOML table: {}", e.message())
+                    })?;
+            doc.get("models")
+                .cloned()
+                .unwrap_or(toml::Value::Table(Default::default()))
+        }
+    };
+    value
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("bad model knobs: {}", e.message()))
+}
+
+/// `{ "Model A" = 355.0 }` in TOML, or `Model A=355,Model B=400` in the environment.
+fn voltages(v: &Raw) -> Result<std::collections::BTreeMap<String, f64>, String> {
+    let check = |model: &str, volts: f64| {
+        if volts.is_finite() && (12.0..=1500.0).contains(&volts) {
+            Ok((model.trim().to_string(), volts))
+        } else {
+            Err(format!(
+                "voltage {volts} for {model:?} is outside 12..=1500 V"
+            ))
+        }
+    };
+    match v {
+        Raw::Toml(toml::Value::Table(t)) => t
+            .iter()
+            .map(|(model, value)| match value {
+                toml::Value::Float(f) => check(model, *f),
+                toml::Value::Integer(i) => check(model, *i as f64),
+                other => Err(format!(
+                    "voltage for {model:?} is a {}, not a number",
+                    other.type_str()
+                )),
+            })
+            .collect(),
+        Raw::Text(s) => s
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|pair| {
+                let (model, volts) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("{pair:?} is not MODEL=VOLTS"))?;
+                check(
+                    model,
+                    volts
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("{volts:?} is not a number"))?,
+                )
+            })
+            .collect(),
+        Raw::Toml(other) => Err(format!(
+            "expected a table of model = volts, got {}",
+            other.type_str()
+        )),
+    }
 }
 
 fn list(v: &Raw) -> Result<Vec<String>, String> {

@@ -285,4 +285,46 @@ mod tests {
             Err(ConfigError::ParseFile { .. })
         ));
     }
+
+    #[test]
+    fn scheduler_keys_and_model_knobs_come_from_file_and_env() {
+        let f = file(
+            "[scheduler]\nperiod_s = 5\nlease_ttl_s = 9\nvoltage_v = 220.0\n\n[scheduler.models.\"ACME 2\"]\nunit = \"W\"\npurpose = \"TxDefault\"\n",
+        );
+        let flags = Overrides {
+            config_file: Some(f.0.clone()),
+            ..Overrides::default()
+        };
+        let c = load(&flags, &env(&[("CHARGEGRID_SCHEDULER_DEBOUNCE_MS", "80")])).unwrap();
+        assert_eq!(c.scheduler.period, Duration::from_secs(5));
+        assert_eq!(c.scheduler.lease_ttl, Duration::from_secs(9));
+        assert_eq!(c.scheduler.debounce, Duration::from_millis(80));
+        let service = c.scheduler.service_config("n1");
+        assert_eq!(service.voltage.0, 220.0);
+        assert_eq!(service.holder, "n1");
+        assert_eq!(
+            service.knobs("ACME 2").unit,
+            Some(chargegrid_core::command::RateUnit::W)
+        );
+
+        let c = load(
+            &Overrides::default(),
+            &env(&[(
+                "CHARGEGRID_SCHEDULER_MODELS",
+                "{ \"M\" = { stack_level = 3 } }",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(c.scheduler.models["M"].stack_level, 3);
+        for (var, value) in [
+            ("CHARGEGRID_SCHEDULER_POLICY", "uncontrolled"),
+            ("CHARGEGRID_SCHEDULER_MODELS", "{ M = { colour = 1 } }"),
+            ("CHARGEGRID_SCHEDULER_DEBOUNCE_MS", "5000"),
+        ] {
+            let err = load(&Overrides::default(), &env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(var), "{var}: {err}");
+        }
+    }
 }

@@ -7,11 +7,14 @@ mod error;
 mod keys;
 mod load;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chargegrid_core::NodeId;
+use chargegrid_core::{Amperes, NodeId, Volts, WattHours};
+use chargegrid_scheduler::alloc::Policy;
+use chargegrid_scheduler::service::{ModelKnobs, ServiceConfig};
 
 pub use error::ConfigError;
 pub use load::{Overrides, load};
@@ -33,6 +36,20 @@ pub struct Config {
     pub network: NetworkConfig,
     /// Logging settings.
     pub log: LogConfig,
+    /// Smart-charging control loop settings.
+    pub scheduler: SchedulerConfig,
+    /// Vehicle health worker settings.
+    pub health: HealthSettings,
+}
+
+/// Vehicle health worker settings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HealthSettings {
+    /// Run the worker (with the scheduler role). On by default.
+    pub disabled: bool,
+    /// Nominal pack voltage per vehicle model (datasheet), for exact state-of-health figures;
+    /// models without one get an estimate with an inferred voltage and a wider interval.
+    pub model_voltages: std::collections::BTreeMap<String, f64>,
 }
 
 /// OCPP gateway settings.
@@ -55,6 +72,27 @@ pub struct OcppConfig {
     /// Directory with the official OCA JSON schemas (`v16/`, `v201/`, as in the Python `ocpp`
     /// package); every payload is validated against them when set.
     pub schemas_dir: Option<PathBuf>,
+    /// Sustained frames per second one charger may send before it is slowed down.
+    pub max_messages_per_second: u32,
+    /// Open charger connections allowed from one IP address.
+    pub max_connections_per_ip: usize,
+    /// TLS (`wss://`, security profiles 2 and 3), when configured.
+    pub tls: Option<TlsConfig>,
+}
+
+/// The OCPP TLS listener (security profiles 2 and 3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsConfig {
+    /// Where chargers connect with `wss://` (the plain listener keeps running).
+    pub listen: SocketAddr,
+    /// Server certificate chain, PEM.
+    pub cert_file: PathBuf,
+    /// Server private key, PEM.
+    pub key_file: PathBuf,
+    /// CA that signs chargers' client certificates (profile 3), PEM.
+    pub client_ca_file: Option<PathBuf>,
+    /// Refuse TLS clients without a client certificate.
+    pub require_client_cert: bool,
 }
 
 /// Driver API settings.
@@ -114,6 +152,89 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// Smart-charging control loop settings (`[scheduler]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerConfig {
+    /// Run the control loop in `run` and `scheduler` (off: allocations are not computed and no
+    /// charging profile is sent).
+    pub enabled: bool,
+    /// Allocation policy.
+    pub policy: Policy,
+    /// Periodic pass, whatever happens.
+    pub period: Duration,
+    /// Wait after a change notice before re-planning (bursts become one pass).
+    pub debounce: Duration,
+    /// Lease time to live per site; a standby takes over within it.
+    pub lease_ttl: Duration,
+    /// How long an offline charger's limits stay reserved.
+    pub offline_hold: Duration,
+    /// How long to wait for a charger's answer to a profile.
+    pub command_timeout: Duration,
+    /// Phase-to-neutral voltage.
+    pub voltage_v: f64,
+    /// Energy assumed for sessions with no stated needs, kWh.
+    pub default_energy_kwh: f64,
+    /// Stay assumed for sessions with no stated departure.
+    pub default_dwell: Duration,
+    /// Failed profile sends in a row before a charger is excluded.
+    pub max_failures: u32,
+    /// How long an excluded charger stays excluded.
+    pub exclusion: Duration,
+    /// Delay before metered draw is compared with a new limit.
+    pub verify_grace: Duration,
+    /// Smallest raise worth a command, amperes.
+    pub min_raise_a: f64,
+    /// Per charger model knobs (`[scheduler.models."MODEL"]`).
+    pub models: HashMap<String, ModelKnobs>,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        let d = ServiceConfig::new("");
+        Self {
+            enabled: true,
+            policy: d.policy,
+            period: d.period,
+            debounce: d.debounce,
+            lease_ttl: d.lease_ttl,
+            offline_hold: d.offline_hold.to_std().unwrap_or_default(),
+            command_timeout: d.command_timeout,
+            voltage_v: d.voltage.0,
+            default_energy_kwh: d.default_energy.kwh(),
+            default_dwell: d.default_dwell.to_std().unwrap_or_default(),
+            max_failures: d.max_failures,
+            exclusion: d.exclusion.to_std().unwrap_or_default(),
+            verify_grace: d.verify_grace.to_std().unwrap_or_default(),
+            min_raise_a: d.min_raise.0,
+            models: HashMap::new(),
+        }
+    }
+}
+
+impl SchedulerConfig {
+    /// The service's settings for the instance `holder`.
+    pub fn service_config(&self, holder: &str) -> ServiceConfig {
+        let chrono = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+        ServiceConfig {
+            policy: self.policy,
+            period: self.period,
+            debounce: self.debounce,
+            lease_ttl: self.lease_ttl,
+            offline_hold: chrono(self.offline_hold),
+            command_timeout: self.command_timeout,
+            voltage: Volts(self.voltage_v),
+            default_energy: WattHours::from_kwh(self.default_energy_kwh),
+            default_dwell: chrono(self.default_dwell),
+            max_failures: self.max_failures,
+            exclusion: chrono(self.exclusion),
+            verify_grace: chrono(self.verify_grace),
+            min_raise: Amperes(self.min_raise_a),
+            models: self.models.clone(),
+            ..ServiceConfig::new(holder)
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
@@ -129,6 +250,9 @@ impl Default for Config {
                 ping_interval: Duration::from_secs(25),
                 accept_unknown_id_tags: false,
                 schemas_dir: None,
+                max_messages_per_second: 50,
+                max_connections_per_ip: 5_000,
+                tls: None,
             },
             api: ApiConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
@@ -149,6 +273,8 @@ impl Default for Config {
                 level: "info".to_string(),
                 format: LogFormat::Text,
             },
+            scheduler: SchedulerConfig::default(),
+            health: HealthSettings::default(),
         }
     }
 }

@@ -112,6 +112,10 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("post", "/api/v1/sites/{site}/limit-windows"),
         ("get", "/api/v1/sites/{site}/limit-windows"),
         ("delete", "/api/v1/sites/{site}/limit-windows/{window}"),
+        ("get", "/api/v1/vehicles/{vehicle}/health"),
+        ("get", "/api/v1/fleets/{fleet}/health"),
+        ("get", "/api/v1/fleets/{fleet}/health.csv"),
+        ("get", "/api/v1/fleets/{fleet}/health/soh.svg"),
     ];
     for (method, path) in expected {
         assert!(

@@ -12,6 +12,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 pub fn test_config(store_url: &str) -> Config {
     let mut config = Config::default();
     config.ocpp.schemas_dir = Some(crate::peer::schemas_dir());
+    // Tests that speak raw OCPP do not expect the scheduler's profiles; the smart-charging and
+    // dashboard tests turn it on.
+    config.scheduler.enabled = false;
     config.ocpp.listen = "127.0.0.1:0".parse().unwrap();
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.metrics.listen = "127.0.0.1:0".parse().unwrap();

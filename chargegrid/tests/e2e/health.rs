@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use chargegrid_core::driver::{Fleet, IdTagRecord, IdTagStatus, Role, Vehicle};
 use chargegrid_core::meter::MeterSample;
-use chargegrid_core::{FleetId, IdTag, SystemClock, VehicleId};
-use chargegrid_health::service::{HealthMetrics, HealthService};
+use chargegrid_core::{FleetId, IdTag, VehicleId};
 use chargegrid_health::validation::{TrueCondition, VehicleOutcome, VehicleTruth, evaluate};
-use chargegrid_health::{AlertKind, HealthConfig, VehicleReport};
+use chargegrid_health::{AlertKind, VehicleReport};
 use chargegrid_simulations::battery::{ChargeKind, Fault, FleetScenario, generate_fleet};
 use serde_json::{Value, json};
 
@@ -108,6 +107,13 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
     std::fs::write(&file, network(&charger_ids)).unwrap();
     let mut config = test_config("memory://");
     config.network.file = Some(file);
+    // The datasheet pack voltage of each model, as an operator would configure it.
+    for v in &fleet_sim.vehicles {
+        config
+            .health
+            .model_voltages
+            .insert(v.pack.model.clone(), v.pack.nominal_voltage().0);
+    }
     let app = start_app(&config).await;
 
     // The fleet, its vehicles and one card per vehicle.
@@ -120,7 +126,6 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
         })
         .await
         .unwrap();
-    let mut voltages = HashMap::new();
     for (i, v) in fleet_sim.vehicles.iter().enumerate() {
         app.store
             .put_vehicle(&Vehicle {
@@ -145,17 +150,7 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
             })
             .await
             .unwrap();
-        voltages.insert(v.pack.model.clone(), v.pack.nominal_voltage());
     }
-    let worker = HealthService::new(
-        app.store.clone(),
-        Arc::new(SystemClock),
-        HealthConfig::default(),
-        voltages,
-        HealthMetrics::new(&prometheus::Registry::new()).unwrap(),
-    );
-    let stop = tokio_util::sync::CancellationToken::new();
-    let worker_task = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
 
     // Every session through the gateway, on its charger, in the order they happened.
     let mut chargers: HashMap<String, (RawCharger, bool)> = HashMap::new();
@@ -335,8 +330,6 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
     if let (Some(p), Some(r)) = (figures.alert_precision, figures.alert_recall) {
         assert!(p >= 0.7 && r >= 0.7, "alert precision {p} recall {r}");
     }
-    stop.cancel();
-    worker_task.await.unwrap().unwrap();
     app.shutdown().await.unwrap();
 }
 

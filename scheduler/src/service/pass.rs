@@ -1,0 +1,286 @@
+//! One pass over a site, with I/O: read the site, decide ([`super::plan`]), send the profiles in
+//! the safe order ([`super::send`]), learn from the answers (retries, exclusions, boots
+//! handled), check chargers obey, and write the allocation the API reads for dispatch.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chargegrid_core::{ChargerId, Clock, SiteId};
+use chargegrid_store::{SessionAllocation, SiteAllocation, Store};
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::config::ServiceConfig;
+use super::error::ServiceError;
+use super::metrics::SchedulerMetrics;
+use super::plan::{Plan, PlanInput, plan};
+use super::profiles::Installed;
+use super::send::{Outcome, Round, send_changes};
+use super::snapshot::SiteSnapshot;
+use super::tree::{evse_max, next_boundary};
+use super::verify::{check_draw, millis, read_back};
+use super::watch::SiteWatch;
+
+/// What a pass is for, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    /// The first pass after taking the lease.
+    Takeover,
+    /// A change notice.
+    Change,
+    /// The periodic pass (or a limit window starting or ending).
+    Periodic,
+    /// A pass right after one that could not finish its changes.
+    Retry,
+}
+
+impl Trigger {
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Trigger::Takeover => "takeover",
+            Trigger::Change => "change",
+            Trigger::Periodic => "periodic",
+            Trigger::Retry => "retry",
+        }
+    }
+}
+
+/// Everything a site's passes share.
+#[derive(Debug, Clone)]
+pub(crate) struct SiteContext {
+    /// The site.
+    pub site: SiteId,
+    /// The store (and command bus).
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Arc<ServiceConfig>,
+    /// Metrics.
+    pub metrics: SchedulerMetrics,
+}
+
+/// What the loop needs to know after a pass.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PassReport {
+    /// Changes could not all be made: run again soon.
+    pub retry: bool,
+    /// The next moment the limit in force changes by itself.
+    pub next_boundary: Option<DateTime<Utc>>,
+}
+
+/// Runs one pass. `since` is when its trigger happened; `lost` is cancelled if the lease is.
+pub(crate) async fn run_pass(
+    ctx: &SiteContext,
+    watch: &mut Option<SiteWatch>,
+    trigger: Trigger,
+    since: Instant,
+    lost: &CancellationToken,
+) -> Result<PassReport, ServiceError> {
+    let site = ctx.site.as_str();
+    let config = &ctx.config;
+    let snapshot = SiteSnapshot::read(ctx.store.as_ref(), &ctx.site).await?;
+    let watch = watch.get_or_insert_with(|| SiteWatch::new(&snapshot));
+    let now = ctx.clock.now();
+    let observation = watch.observe(&snapshot, now, config);
+    let plan = plan(PlanInput {
+        snapshot: &snapshot,
+        watch,
+        observation: &observation,
+        config,
+        now,
+    })?;
+    ctx.metrics
+        .alloc_seconds
+        .observe(plan.alloc_time.as_secs_f64());
+    ctx.metrics
+        .reallocations
+        .with_label_values(&[site, trigger.label()])
+        .inc();
+
+    let round = send_changes(
+        &ctx.store,
+        &ctx.site,
+        plan.changes.clone(),
+        config.command_timeout,
+        lost,
+    )
+    .await;
+    let mut retry = round.held_back > 0;
+    retry |= learn(ctx, watch, &snapshot, &observation.booted, &round, now);
+    if round.sent.iter().any(|s| s.outcome == Outcome::Accepted) {
+        for charger in read_back(&ctx.store, &snapshot, config, &round.sent).await {
+            ctx.metrics
+                .readback_mismatches
+                .with_label_values(&[site])
+                .inc();
+            tracing::warn!(%charger, site, "read-back mismatch");
+        }
+    }
+    track_caps(watch, &snapshot, &round, config, now);
+    for charger in check_draw(watch, &snapshot, now, config) {
+        ctx.metrics
+            .profiles_ignored
+            .with_label_values(&[site])
+            .inc();
+        watch.exclude(&charger, now, config);
+        retry = true;
+    }
+
+    if !lost.is_cancelled() {
+        ctx.store
+            .put_allocation(&record(&ctx.site, &plan, now))
+            .await?;
+    }
+    publish(ctx, &plan, &snapshot, watch);
+    ctx.metrics
+        .pass_seconds
+        .with_label_values(&[trigger.label()])
+        .observe(since.elapsed().as_secs_f64());
+    tracing::debug!(
+        site,
+        trigger = trigger.label(),
+        sessions = plan.sessions.len(),
+        changes = plan.changes.len(),
+        constrained = plan.constrained,
+        ms = millis(since.elapsed()),
+        "site planned"
+    );
+    Ok(PassReport {
+        retry,
+        next_boundary: next_boundary(&snapshot.windows, now),
+    })
+}
+
+/// Counts outcomes: failures towards exclusion, successes reset them, boots handled. Returns
+/// whether something should be retried soon.
+fn learn(
+    ctx: &SiteContext,
+    watch: &mut SiteWatch,
+    snapshot: &SiteSnapshot,
+    booted: &HashSet<ChargerId>,
+    round: &Round,
+    now: DateTime<Utc>,
+) -> bool {
+    let site = ctx.site.as_str();
+    let mut retry = false;
+    let mut unhandled: HashSet<ChargerId> = HashSet::new();
+    for s in &round.sent {
+        let purpose = match s.change.limit.purpose {
+            chargegrid_core::command::ProfilePurpose::Tx => "tx",
+            _ => "tx_default",
+        };
+        let outcome = match &s.outcome {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected(_) => "rejected",
+            Outcome::Failed(_) | Outcome::Offline => "failed",
+        };
+        ctx.metrics
+            .profiles_sent
+            .with_label_values(&[site, purpose, outcome])
+            .inc();
+        match &s.outcome {
+            Outcome::Accepted => watch.succeeded(&s.change.charger),
+            Outcome::Offline => {
+                unhandled.insert(s.change.charger.clone());
+            }
+            Outcome::Rejected(why) | Outcome::Failed(why) => {
+                unhandled.insert(s.change.charger.clone());
+                retry = true;
+                tracing::warn!(charger = %s.change.charger, site, reason = %why, limit = s.change.new.0, "profile not applied");
+                if watch.failed(&s.change.charger, now, &ctx.config) {
+                    tracing::warn!(charger = %s.change.charger, site, "charger excluded: assumed at its maximum");
+                }
+            }
+        }
+    }
+    let handled: HashSet<ChargerId> = booted.difference(&unhandled).cloned().collect();
+    watch.boots_handled(snapshot, &handled);
+    retry
+}
+
+/// Records, per session, the limit it runs under now (what the chargers accepted).
+fn track_caps(
+    watch: &mut SiteWatch,
+    snapshot: &SiteSnapshot,
+    round: &Round,
+    config: &ServiceConfig,
+    now: DateTime<Utc>,
+) {
+    let mut sent = snapshot.sent.clone();
+    for s in &round.sent {
+        if s.outcome == Outcome::Accepted {
+            sent.insert(
+                (s.change.charger.clone(), s.change.evse),
+                s.change.limit.clone(),
+            );
+        }
+    }
+    let installed = Installed {
+        sent: &sent,
+        voltage: config.voltage,
+    };
+    let caps: HashMap<_, _> = snapshot
+        .sessions
+        .iter()
+        .filter_map(|s| {
+            let c = &snapshot.charger(&s.session.charger)?.charger;
+            let max = evse_max(c, s.session.evse, config.voltage);
+            let cap = installed.active_cap(c, s.session.evse, &s.session.transaction_id, max);
+            Some((s.session.id.clone(), cap))
+        })
+        .collect();
+    for (id, cap) in caps {
+        watch.set_cap(&id, cap, now);
+    }
+}
+
+/// The allocation as the store (and the API's dispatch) keeps it.
+fn record(site: &SiteId, plan: &Plan, now: DateTime<Utc>) -> SiteAllocation {
+    SiteAllocation {
+        site: site.clone(),
+        computed_at: now,
+        limit: plan.limit_watts,
+        headroom: plan.headroom,
+        sessions: plan
+            .sessions
+            .iter()
+            .map(|s| SessionAllocation {
+                session: s.session.clone(),
+                charger: s.charger.clone(),
+                evse: s.evse,
+                power: s.power,
+            })
+            .collect(),
+    }
+}
+
+/// Updates the per-site gauges.
+fn publish(ctx: &SiteContext, plan: &Plan, snapshot: &SiteSnapshot, watch: &SiteWatch) {
+    let site = [ctx.site.as_str()];
+    let m = &ctx.metrics;
+    m.limit_watts
+        .with_label_values(&site)
+        .set(plan.limit_watts.0);
+    m.allocated_watts
+        .with_label_values(&site)
+        .set(plan.allocated.0);
+    m.headroom_watts
+        .with_label_values(&site)
+        .set(plan.headroom.0);
+    m.sessions
+        .with_label_values(&site)
+        .set(plan.sessions.len() as f64);
+    let drawn: f64 = snapshot
+        .sessions
+        .iter()
+        .filter_map(|s| s.session.power)
+        .map(|p| p.0)
+        .sum();
+    m.drawn_watts.with_label_values(&site).set(drawn);
+    m.excluded
+        .with_label_values(&site)
+        .set(watch.excluded() as f64);
+}

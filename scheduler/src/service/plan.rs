@@ -1,0 +1,797 @@
+//! One pass's decision, without I/O: from a site snapshot to the current each session gets, the
+//! failsafe default each charger keeps for the next vehicle, and the profiles that must change.
+//!
+//! The invariant kept at every node of the limit tree: the sum over EVSEs of what each may draw
+//! — a session's TxProfile, or for an idle EVSE (and for the vehicle after the current one) its
+//! default — stays within the limit. So a vehicle arriving before the next pass, or every
+//! vehicle after the backend is lost, cannot overshoot. Steps:
+//!
+//! 1. The limit in force (grid limit ∩ demand-response windows) at the root; chargers that are
+//!    offline (held) or excluded have what they may draw taken off the tree first.
+//! 2. If every controlled EVSE could run at its maximum within every limit, nothing needs a
+//!    profile (old limits on record are lifted).
+//! 3. Otherwise the sessions are allocated ([`crate::alloc`]), and what is left is shared out as
+//!    defaults by round robin over every controlled EVSE (0, or at least the charger's minimum
+//!    current), so a charger's default is covered on each of its EVSEs.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chargegrid_core::command::ChargingLimit;
+use chargegrid_core::network::Charger;
+use chargegrid_core::{Amperes, ChargerId, EvseId, SessionId, WattHours, Watts};
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::config::{ServiceConfig, SessionPurpose};
+use super::profiles::{Installed, Slot, limit_amps, render};
+use super::snapshot::{SessionInput, SiteSnapshot};
+use super::tree::{self, SiteTree, evse_max, fits, limit_in_force, limit_watts, subtract};
+use super::watch::{ChargerMode, Observation, SiteWatch};
+use crate::alloc::{
+    AllocContext, AllocError, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
+};
+
+/// Currents closer than this are the same limit (the profiles' resolution).
+const SAME: f64 = 0.1;
+
+/// Everything a plan is made from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlanInput<'a> {
+    /// The site now.
+    pub snapshot: &'a SiteSnapshot,
+    /// The leader's memory (fresh meter readings).
+    pub watch: &'a SiteWatch,
+    /// Charger modes and boots.
+    pub observation: &'a Observation,
+    /// Settings.
+    pub config: &'a ServiceConfig,
+    /// The decision time.
+    pub now: DateTime<Utc>,
+}
+
+/// A profile to send.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    /// The charger.
+    pub charger: ChargerId,
+    /// The EVSE (0: the charger-wide default).
+    pub evse: EvseId,
+    /// The profile.
+    pub limit: ChargingLimit,
+    /// What the EVSE(s) concerned may draw before it (per phase).
+    pub old: Amperes,
+    /// What they may draw after it.
+    pub new: Amperes,
+}
+
+impl Change {
+    /// Whether it lowers what may be drawn (decreases go first).
+    pub fn is_decrease(&self) -> bool {
+        self.new.0 < self.old.0 - 1e-6
+    }
+}
+
+/// One session's share.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SessionPlan {
+    /// The session.
+    pub session: SessionId,
+    /// Its charger.
+    pub charger: ChargerId,
+    /// Its EVSE.
+    pub evse: EvseId,
+    /// The per-phase current it is given (or held at).
+    pub current: Amperes,
+    /// The power that is.
+    pub power: Watts,
+}
+
+/// A pass's decision.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Profiles to send.
+    pub changes: Vec<Change>,
+    /// Every scheduled or held session.
+    pub sessions: Vec<SessionPlan>,
+    /// That limit as power (the sum of the chargers' maxima when unbounded).
+    pub limit_watts: Watts,
+    /// Power given to sessions and held for offline or excluded chargers.
+    pub allocated: Watts,
+    /// What the site has left.
+    pub headroom: Watts,
+    /// Time in the pure allocation.
+    pub alloc_time: Duration,
+    /// Whether the site needed limits at all.
+    pub constrained: bool,
+}
+
+/// One EVSE under control.
+struct ControlledEvse<'a> {
+    charger: &'a Charger,
+    evse: EvseId,
+    node: usize,
+    max: Amperes,
+    session: Option<&'a SessionInput>,
+}
+
+/// Decides a pass.
+pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
+    let PlanInput {
+        snapshot: snap,
+        config,
+        now,
+        observation,
+        ..
+    } = input;
+    let v = config.voltage;
+    let root = limit_in_force(&snap.site, &snap.windows, now);
+    let chargers: Vec<&Charger> = snap.chargers.iter().map(|c| &c.charger).collect();
+    let mut tree = tree::build(&snap.site, root, &chargers);
+    let installed = Installed {
+        sent: &snap.sent,
+        voltage: v,
+    };
+    let mode = |id: &ChargerId| {
+        observation
+            .modes
+            .get(id)
+            .copied()
+            .unwrap_or(ChargerMode::Gone)
+    };
+    let session_on: HashMap<(&ChargerId, EvseId), &SessionInput> = snap
+        .sessions
+        .iter()
+        .map(|s| ((&s.session.charger, s.session.evse), s))
+        .collect();
+
+    // 1. Holds for offline and excluded chargers.
+    let mut sessions = Vec::new();
+    let mut held = Watts::ZERO;
+    let mut controlled = Vec::new();
+    for c in &chargers {
+        let m = mode(&c.id);
+        for e in &c.evses {
+            let max = evse_max(c, e.id, v);
+            let node = tree.evse_node[&(c.id.clone(), e.id)];
+            let session = session_on.get(&(&c.id, e.id)).copied();
+            let hold = match m {
+                ChargerMode::Gone => continue,
+                ChargerMode::Controlled => {
+                    controlled.push(ControlledEvse {
+                        charger: c,
+                        evse: e.id,
+                        node,
+                        max,
+                        session,
+                    });
+                    continue;
+                }
+                ChargerMode::Excluded => max,
+                ChargerMode::Held => {
+                    let idle = installed.idle_cap(c, e.id, max);
+                    session.map_or(idle, |s| {
+                        idle.max(installed.active_cap(c, e.id, &s.session.transaction_id, max))
+                    })
+                }
+            };
+            subtract(&mut tree.nodes, node, c.wiring, hold, v);
+            let power = hold.to_watts(v, c.wiring.phases());
+            held += power;
+            if let Some(s) = session {
+                sessions.push(SessionPlan {
+                    session: s.session.id.clone(),
+                    charger: c.id.clone(),
+                    evse: e.id,
+                    current: hold,
+                    power,
+                });
+            }
+        }
+    }
+
+    // 2. and 3. Currents for sessions, defaults for the next vehicles.
+    let all_max: Vec<_> = controlled
+        .iter()
+        .map(|e| (e.node, e.charger.wiring, e.max))
+        .collect();
+    let constrained = !fits(&tree.nodes, &all_max, v);
+    let started = Instant::now();
+    let (currents, defaults) = if constrained {
+        share(input, &tree, &controlled)?
+    } else {
+        let currents = controlled
+            .iter()
+            .map(|e| e.session.map(|s| vehicle_cap(s, e, config)))
+            .collect();
+        (currents, vec![None; controlled.len()])
+    };
+    let alloc_time = started.elapsed();
+
+    let mut allocated = held;
+    for (e, current) in controlled.iter().zip(&currents) {
+        if let (Some(s), Some(a)) = (e.session, current) {
+            let power = a.to_watts(v, e.charger.wiring.phases());
+            allocated += power;
+            sessions.push(SessionPlan {
+                session: s.session.id.clone(),
+                charger: e.charger.id.clone(),
+                evse: e.evse,
+                current: *a,
+                power,
+            });
+        }
+    }
+    let changes = if constrained {
+        profile_changes(input, &installed, &controlled, &currents, &defaults)
+    } else {
+        // Nothing needs a limit: only old limits on record are lifted.
+        let none = vec![None; controlled.len()];
+        profile_changes(input, &installed, &controlled, &none, &none)
+    };
+    let limit_w =
+        limit_watts(&root, v).unwrap_or_else(|| chargers.iter().map(|c| c.max_power).sum());
+    Ok(Plan {
+        changes,
+        sessions,
+        limit_watts: limit_w,
+        allocated,
+        headroom: (limit_w - allocated).max(Watts::ZERO),
+        alloc_time,
+        constrained,
+    })
+}
+
+/// The most a session can use on its own: its EVSE's and its vehicle's maxima.
+fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ServiceConfig) -> Amperes {
+    let vehicle = s
+        .needs
+        .as_ref()
+        .and_then(|n| n.max_power)
+        .filter(|p| p.is_finite() && p.0 > 0.0)
+        .map(|p| p.to_amperes(config.voltage, e.charger.wiring.phases()));
+    vehicle.map_or(e.max, |m| m.min(e.max))
+}
+
+/// The allocation of a constrained site: a current per controlled EVSE with a session, and a
+/// default per controlled EVSE (what a next vehicle may draw).
+#[allow(clippy::type_complexity)]
+fn share(
+    input: PlanInput<'_>,
+    tree: &SiteTree,
+    controlled: &[ControlledEvse<'_>],
+) -> Result<(Vec<Option<Amperes>>, Vec<Option<Amperes>>), AllocError> {
+    let PlanInput { config, now, .. } = input;
+    let v = config.voltage;
+    let period = TimeDelta::from_std(config.period).unwrap_or(TimeDelta::seconds(15));
+    let ctx = AllocContext {
+        default_dwell: config.default_dwell,
+        ..AllocContext::new(now, period)
+    };
+    let mut demands = Vec::new();
+    let mut owner = Vec::new();
+    for (i, e) in controlled.iter().enumerate() {
+        if let Some(s) = e.session {
+            demands.push(demand(input, s, e));
+            owner.push(i);
+        }
+    }
+    let out = allocate(
+        config.policy,
+        &SiteProblem {
+            nodes: tree.nodes.clone(),
+            sessions: demands.clone(),
+        },
+        &ctx,
+    )?;
+    let mut currents = vec![None; controlled.len()];
+    let mut rest = tree.nodes.clone();
+    for ((d, a), &i) in demands.iter().zip(&out.sessions).zip(&owner) {
+        currents[i] = Some(a.current);
+        subtract(&mut rest, d.node, d.wiring, a.current, v);
+    }
+    // What is left, shared by round robin in 1 A steps over every controlled EVSE.
+    let day = WattHours(1e9);
+    let pseudo: Vec<SessionDemand> = controlled
+        .iter()
+        .zip(&currents)
+        .map(|(e, a)| {
+            let a = a.unwrap_or(Amperes::ZERO);
+            let floor = floor_current(e.charger, config);
+            SessionDemand {
+                min_current: if a.0 > 0.0 { Amperes::ZERO } else { floor },
+                pilot: PilotSteps::Step(Amperes(1.0)),
+                departure: Some(now + TimeDelta::days(1)),
+                ..SessionDemand::new(
+                    e.node,
+                    e.charger.wiring,
+                    v,
+                    (e.max - a).max(Amperes::ZERO),
+                    day,
+                    None,
+                )
+            }
+        })
+        .collect();
+    let extra = allocate(
+        Policy::RoundRobin,
+        &SiteProblem {
+            nodes: rest,
+            sessions: pseudo,
+        },
+        &ctx,
+    )?;
+    let defaults = controlled
+        .iter()
+        .zip(&currents)
+        .zip(&extra.sessions)
+        .map(|((e, a), x)| Some(a.unwrap_or(Amperes::ZERO) + x.current).map(|d| d.min(e.max)))
+        .collect();
+    Ok((currents, defaults))
+}
+
+/// The smallest current a charger signals once charging (model knob, else its own).
+fn floor_current(charger: &Charger, config: &ServiceConfig) -> Amperes {
+    config
+        .knobs(&charger.model)
+        .min_current
+        .unwrap_or(charger.min_current)
+}
+
+/// A controlled session as the allocator sees it.
+fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> SessionDemand {
+    let PlanInput {
+        snapshot,
+        watch,
+        config,
+        ..
+    } = input;
+    let v = config.voltage;
+    let c = e.charger;
+    let phases = c.wiring.phases();
+    let session = &s.session;
+    let knobs = config.knobs(&c.model);
+    let connector_max = c
+        .evses
+        .iter()
+        .find(|x| x.id == e.evse)
+        .and_then(|x| x.connectors.iter().find(|k| k.id == session.connector))
+        .and_then(|k| k.max_current);
+    let energy_needed = match s.needs.as_ref().and_then(|n| n.energy) {
+        // Needs are taken as the session's total: what was delivered since counts against them.
+        Some(stated) => (stated - session.energy).max(WattHours::ZERO),
+        // Unknown needs: the fleet default, never quite satisfied (the vehicle stops by itself).
+        None => (config.default_energy - session.energy).max(config.default_energy * 0.1),
+    };
+    let departure = s
+        .needs
+        .as_ref()
+        .and_then(|n| n.departure)
+        .unwrap_or(session.started_at + config.default_dwell);
+    let previous = snapshot.previous.as_ref().and_then(|a| {
+        a.sessions
+            .iter()
+            .find(|x| x.session == session.id)
+            .map(|x| x.power.to_amperes(v, phases))
+    });
+    let measured = session
+        .power
+        .filter(|_| watch.measured_fresh(&session.id))
+        .map(|p| p.to_amperes(v, phases));
+    SessionDemand {
+        node: e.node,
+        wiring: c.wiring,
+        voltage: v,
+        min_current: floor_current(c, config),
+        max_current: connector_max.map_or(e.max, |m| m.min(e.max)),
+        max_power: s
+            .needs
+            .as_ref()
+            .and_then(|n| n.max_power)
+            .filter(|p| p.is_finite() && p.0 > 0.0),
+        pilot: knobs
+            .current_step
+            .filter(|s| s.0 > 0.0)
+            .map_or(PilotSteps::Continuous, PilotSteps::Step),
+        energy_needed,
+        departure: Some(departure),
+        weight: 1.0,
+        measured,
+        previous,
+    }
+}
+
+/// The profiles that must change for the plan to be in force.
+fn profile_changes(
+    input: PlanInput<'_>,
+    installed: &Installed<'_>,
+    controlled: &[ControlledEvse<'_>],
+    currents: &[Option<Amperes>],
+    defaults: &[Option<Amperes>],
+) -> Vec<Change> {
+    let PlanInput {
+        snapshot,
+        config,
+        observation,
+        ..
+    } = input;
+    let v = config.voltage;
+    let mut changes = Vec::new();
+    let mut push = |c: &Charger, evse: EvseId, limit: ChargingLimit, old: Amperes, force: bool| {
+        let new = limit_amps(&limit, c, v);
+        let record = snapshot.sent.get(&(c.id.clone(), evse));
+        let same = record == Some(&limit);
+        // Small raises of a profile already in place are not worth a command; a first
+        // TxProfile for a transaction always is (it pins the session's own limit).
+        let updates = record.is_some_and(|r| r.transaction_id == limit.transaction_id);
+        let small_raise = updates && new.0 > old.0 && new.0 - old.0 < config.min_raise.0;
+        if force || !(same || small_raise) {
+            changes.push(Change {
+                charger: c.id.clone(),
+                evse,
+                limit,
+                old,
+                new,
+            });
+        }
+    };
+    // Group the controlled EVSEs by charger.
+    let mut by_charger: Vec<(&Charger, Vec<usize>)> = Vec::new();
+    for (i, e) in controlled.iter().enumerate() {
+        match by_charger.last_mut() {
+            Some((c, list)) if c.id == e.charger.id => list.push(i),
+            _ => by_charger.push((e.charger, vec![i])),
+        }
+    }
+    for (c, list) in by_charger {
+        let knobs = config.knobs(&c.model);
+        let booted = observation.booted.contains(&c.id);
+        match knobs.purpose {
+            SessionPurpose::Tx => {
+                let max_c = list
+                    .iter()
+                    .map(|&i| controlled[i].max)
+                    .fold(Amperes::ZERO, Amperes::max);
+                // A charger-wide default covers each EVSE, so it is the smallest of theirs.
+                let d = list
+                    .iter()
+                    .filter_map(|&i| defaults[i])
+                    .fold(None, |m: Option<Amperes>, d| {
+                        Some(m.map_or(d, |m| m.min(d)))
+                    })
+                    .map(|d| {
+                        if d.0 < floor_current(c, config).0 {
+                            Amperes::ZERO
+                        } else {
+                            d
+                        }
+                    });
+                let old = installed.charger_default(c);
+                let any_idle = list.iter().any(|&i| controlled[i].session.is_none());
+                let in_force = old.unwrap_or(max_c);
+                let target = match (d, old) {
+                    // A vehicle may arrive: the default is its share.
+                    (Some(d), _) if any_idle && d.0 < max_c.0 - SAME => Some(d),
+                    // Every EVSE busy: the default only matters after a session ends, so it
+                    // is only lowered when it no longer fits (no command otherwise).
+                    (Some(d), _) if !any_idle && d.0 < in_force.0 - SAME => Some(d),
+                    (Some(_), _) if !any_idle => None,
+                    (_, Some(o)) if o.0 < max_c.0 - SAME => Some(max_c),
+                    _ => None,
+                };
+                let new_default = target.or(old);
+                if let Some(t) = target {
+                    let limit = render(c, knobs, Slot::ChargerDefault, EvseId(0), None, t, v);
+                    push(c, EvseId(0), limit, old.unwrap_or(max_c), booted);
+                }
+                for &i in &list {
+                    let e = &controlled[i];
+                    let Some(s) = e.session else {
+                        continue;
+                    };
+                    let tx = &s.session.transaction_id;
+                    let record = installed.tx(c, e.evse, tx);
+                    let under_default = new_default.unwrap_or(e.max).min(e.max);
+                    let target = match (currents[i], record) {
+                        // Already what the default allows, and nothing recorded to replace.
+                        (Some(a), None)
+                            if a.0 >= e.max.0 - SAME && under_default.0 >= e.max.0 - SAME =>
+                        {
+                            None
+                        }
+                        (Some(a), _) => Some(a),
+                        // No limit needed: lift an old one on record.
+                        (None, Some(r)) if r.0 < e.max.0 - SAME => Some(e.max),
+                        (None, _) => None,
+                    };
+                    if let Some(t) = target {
+                        let limit = render(c, knobs, Slot::Tx, e.evse, Some(tx), t, v);
+                        push(
+                            c,
+                            e.evse,
+                            limit,
+                            installed.active_cap(c, e.evse, tx, e.max),
+                            false,
+                        );
+                    }
+                }
+            }
+            SessionPurpose::TxDefault => {
+                for &i in &list {
+                    let e = &controlled[i];
+                    let want = match e.session {
+                        Some(_) => currents[i],
+                        None => defaults[i],
+                    }
+                    .map(|d| {
+                        if e.session.is_none() && d.0 < floor_current(c, config).0 {
+                            Amperes::ZERO
+                        } else {
+                            d
+                        }
+                    });
+                    let old = installed.evse_default(c, e.evse);
+                    let target = match (want, old) {
+                        (Some(w), _) if w.0 < e.max.0 - SAME => Some(w),
+                        (_, Some(o)) if o.0 < e.max.0 - SAME => Some(e.max),
+                        _ => None,
+                    };
+                    if let Some(t) = target {
+                        let before = match e.session {
+                            Some(s) => {
+                                installed.active_cap(c, e.evse, &s.session.transaction_id, e.max)
+                            }
+                            None => installed.idle_cap(c, e.evse, e.max),
+                        };
+                        let limit = render(c, knobs, Slot::EvseDefault, e.evse, None, t, v);
+                        push(c, e.evse, limit, before, booted);
+                    }
+                }
+            }
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use chargegrid_core::command::ProfilePurpose;
+    use chargegrid_core::limits::Limit;
+    use chargegrid_core::network::{
+        Charger, Connector, ConnectorType, Evse, Location, OcppVersion, Site, Wiring,
+    };
+    use chargegrid_core::session::{Session, SessionState};
+    use chargegrid_core::{
+        Amperes, ChargerId, ConnectorId, EvseId, SessionId, SiteId, WattHours, Watts,
+    };
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::service::snapshot::{ChargerInput, SessionInput, SiteSnapshot};
+    use crate::service::watch::SiteWatch;
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-01T08:00:00Z".parse().unwrap()
+    }
+
+    fn charger(id: &str) -> Charger {
+        Charger {
+            id: ChargerId::new(id).unwrap(),
+            site: SiteId::new("s").unwrap(),
+            limit_group: None,
+            vendor: "v".into(),
+            model: "m".into(),
+            ocpp_version: OcppVersion::V16,
+            wiring: Wiring::ThreePhase,
+            max_power: Watts(11_000.0),
+            min_current: Amperes(6.0),
+            registration: Default::default(),
+            password_hash: None,
+            evses: vec![Evse {
+                id: EvseId(1),
+                max_current: Amperes(16.0),
+                max_power: Watts(11_000.0),
+                connectors: vec![Connector {
+                    id: ConnectorId(1),
+                    kind: ConnectorType::Type2,
+                    max_current: None,
+                    max_power: None,
+                }],
+            }],
+        }
+    }
+
+    fn session(charger: &str, tx: &str) -> SessionInput {
+        SessionInput {
+            session: Session {
+                id: SessionId::new(format!("sess-{charger}")).unwrap(),
+                transaction_id: tx.into(),
+                site: SiteId::new("s").unwrap(),
+                charger: ChargerId::new(charger).unwrap(),
+                evse: EvseId(1),
+                connector: ConnectorId(1),
+                id_tag: None,
+                driver: None,
+                fleet: None,
+                vehicle: None,
+                started_at: now(),
+                ended_at: None,
+                meter_start: None,
+                meter_last: None,
+                energy: WattHours::ZERO,
+                power: None,
+                soc: None,
+                state: SessionState::Active,
+                start_reason: None,
+                stop_reason: None,
+                offline: false,
+            },
+            needs: None,
+        }
+    }
+
+    fn snapshot(limit_w: f64, chargers: &[&str], sessions: &[&str]) -> SiteSnapshot {
+        SiteSnapshot {
+            site: Site {
+                id: SiteId::new("s").unwrap(),
+                name: "s".into(),
+                location: Location::new(36.0, 120.0).unwrap(),
+                timezone: "UTC".into(),
+                grid_limit: Limit::power(Watts(limit_w)),
+                limit_groups: vec![],
+                price_per_kwh: None,
+                currency: "CNY".into(),
+            },
+            chargers: chargers
+                .iter()
+                .map(|c| ChargerInput {
+                    charger: charger(c),
+                    online: true,
+                    booted_at: None,
+                })
+                .collect(),
+            windows: vec![],
+            sessions: sessions
+                .iter()
+                .enumerate()
+                .map(|(i, c)| session(c, &(i + 1).to_string()))
+                .collect(),
+            sent: HashMap::new(),
+            previous: None,
+        }
+    }
+
+    fn decide(snap: &SiteSnapshot, config: &ServiceConfig) -> Plan {
+        let mut watch = SiteWatch::new(snap);
+        let observation = watch.observe(snap, now(), config);
+        plan(PlanInput {
+            snapshot: snap,
+            watch: &watch,
+            observation: &observation,
+            config,
+            now: now(),
+        })
+        .unwrap()
+    }
+
+    /// What each EVSE may draw after the plan (per phase): its TxProfile, else its defaults.
+    fn caps_after(
+        snap: &SiteSnapshot,
+        p: &Plan,
+        config: &ServiceConfig,
+    ) -> HashMap<String, (f64, f64)> {
+        let mut sent = snap.sent.clone();
+        for c in &p.changes {
+            sent.insert((c.charger.clone(), c.evse), c.limit.clone());
+        }
+        let installed = Installed {
+            sent: &sent,
+            voltage: config.voltage,
+        };
+        snap.chargers
+            .iter()
+            .map(|c| {
+                let max = evse_max(&c.charger, EvseId(1), config.voltage);
+                let idle = installed.idle_cap(&c.charger, EvseId(1), max);
+                let active = snap
+                    .sessions
+                    .iter()
+                    .find(|s| s.session.charger == c.charger.id)
+                    .map_or(0.0, |s| {
+                        installed
+                            .active_cap(&c.charger, EvseId(1), &s.session.transaction_id, max)
+                            .0
+                    });
+                (c.charger.id.to_string(), (active, idle.0))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_unconstrained_site_needs_no_profiles() {
+        let config = ServiceConfig::new("t");
+        let snap = snapshot(100_000.0, &["a", "b"], &["a"]);
+        let p = decide(&snap, &config);
+        assert!(!p.constrained);
+        assert!(p.changes.is_empty(), "{:?}", p.changes);
+        assert_eq!(p.sessions.len(), 1);
+    }
+
+    #[test]
+    fn a_constrained_site_keeps_sessions_and_arrivals_within_the_limit() {
+        let config = ServiceConfig::new("t");
+        let limit = 22_000.0;
+        let snap = snapshot(limit, &["a", "b", "c", "d"], &["a", "b", "c"]);
+        let p = decide(&snap, &config);
+        assert!(p.constrained);
+        let caps = caps_after(&snap, &p, &config);
+        // Every EVSE at the most it may draw, now or for the next vehicle: within the limit.
+        let worst: f64 = caps.values().map(|(a, i)| a.max(*i)).sum::<f64>() * 690.0;
+        assert!(worst <= limit + 1e-6, "{caps:?}");
+        // Sessions get TxProfiles and use most of the site.
+        let sessions: f64 = caps.values().map(|(a, _)| a).sum::<f64>() * 690.0;
+        assert!(sessions >= 0.9 * limit, "{caps:?}");
+        assert!(
+            p.changes
+                .iter()
+                .any(|c| c.limit.purpose == ProfilePurpose::Tx)
+        );
+        assert!((p.allocated.0 - sessions).abs() < 100.0);
+    }
+
+    #[test]
+    fn idle_chargers_get_their_share_as_a_failsafe_default() {
+        let config = ServiceConfig::new("t");
+        let snap = snapshot(22_000.0, &["a", "b", "c", "d"], &[]);
+        let p = decide(&snap, &config);
+        let defaults: Vec<_> = p
+            .changes
+            .iter()
+            .filter(|c| c.evse == EvseId(0) && c.limit.purpose == ProfilePurpose::TxDefault)
+            .map(|c| c.new.0)
+            .collect();
+        assert_eq!(defaults.len(), 4);
+        assert!(defaults.iter().all(|d| *d >= 6.0));
+        assert!(defaults.iter().sum::<f64>() * 690.0 <= 22_000.0);
+    }
+
+    #[test]
+    fn a_lowered_limit_turns_into_decreases_and_held_chargers_keep_their_share() {
+        let config = ServiceConfig::new("t");
+        let mut snap = snapshot(22_000.0, &["a", "b", "c"], &["a", "b"]);
+        let first = decide(&snap, &config);
+        for c in &first.changes {
+            snap.sent
+                .insert((c.charger.clone(), c.evse), c.limit.clone());
+        }
+        // Demand response halves the site, and charger c (with a default on record) goes away.
+        snap.windows.push(chargegrid_store::LimitWindow {
+            id: "dr".into(),
+            from: now(),
+            to: None,
+            limit: Limit::power(Watts(11_000.0)),
+            reason: String::new(),
+        });
+        snap.chargers[2].online = false;
+        let mut watch = SiteWatch::new(&snap);
+        let observation = watch.observe(&snap, now(), &config);
+        assert_eq!(
+            observation.modes[&ChargerId::new("c").unwrap()],
+            ChargerMode::Held
+        );
+        let p = plan(PlanInput {
+            snapshot: &snap,
+            watch: &watch,
+            observation: &observation,
+            config: &config,
+            now: now(),
+        })
+        .unwrap();
+        assert!(p.changes.iter().all(Change::is_decrease), "{:?}", p.changes);
+        assert!(p.changes.iter().all(|c| c.charger.as_str() != "c"));
+        let caps = caps_after(&snap, &p, &config);
+        let worst: f64 = caps.values().map(|(a, i)| a.max(*i)).sum::<f64>() * 690.0;
+        assert!(worst <= 11_000.0 + 1e-6, "{caps:?}");
+    }
+}

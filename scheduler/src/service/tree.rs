@@ -1,0 +1,245 @@
+//! A site's limit tree for the allocator, built from the network: the grid connection (with
+//! any demand-response windows in force) → limit groups → chargers → EVSEs. Also the arithmetic
+//! the loop does on it: taking a fixed load off every limit above an EVSE, and checking whether
+//! loads fit.
+
+use std::collections::HashMap;
+
+use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
+use chargegrid_core::network::{Charger, Site, Wiring};
+use chargegrid_core::{Amperes, ChargerId, EvseId, Volts, Watts};
+use chargegrid_store::LimitWindow;
+use chrono::{DateTime, Utc};
+
+use crate::alloc::LimitNode;
+
+/// The tree and where each EVSE hangs in it.
+#[derive(Debug, Clone)]
+pub(crate) struct SiteTree {
+    /// Root first; parents before children.
+    pub nodes: Vec<LimitNode>,
+    /// The node of each EVSE.
+    pub evse_node: HashMap<(ChargerId, EvseId), usize>,
+}
+
+/// The site limit in force at `now`: the grid limit intersected with every active window.
+pub(crate) fn limit_in_force(site: &Site, windows: &[LimitWindow], now: DateTime<Utc>) -> Limit {
+    windows
+        .iter()
+        .filter(|w| w.from <= now && w.to.is_none_or(|to| now < to))
+        .fold(site.grid_limit, |limit, w| limit.intersect(&w.limit))
+}
+
+/// The next window start or end after `now`, when the limit in force changes by itself.
+pub(crate) fn next_boundary(windows: &[LimitWindow], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    windows
+        .iter()
+        .flat_map(|w| [Some(w.from), w.to])
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+}
+
+/// The largest per-phase current an EVSE can supply (its own, its connectors' and its
+/// charger's limits, the power ones turned into current on the charger's phases).
+pub(crate) fn evse_max(charger: &Charger, evse: EvseId, voltage: Volts) -> Amperes {
+    let phases = charger.wiring.phases();
+    let Some(e) = charger.evses.iter().find(|e| e.id == evse) else {
+        return Amperes::ZERO;
+    };
+    e.max_current
+        .min(e.max_power.to_amperes(voltage, phases))
+        .min(charger.max_power.to_amperes(voltage, phases))
+}
+
+/// Builds the tree for `chargers` (all of the site's).
+pub(crate) fn build(site: &Site, root: Limit, chargers: &[&Charger]) -> SiteTree {
+    let mut nodes = vec![LimitNode {
+        parent: None,
+        limit: root,
+    }];
+    // Groups by depth, so every parent is placed before its children.
+    let depth = |id: &chargegrid_core::ids::LimitGroupId| {
+        let mut d = 0;
+        let mut cur = site.limit_groups.iter().find(|g| &g.id == id);
+        while let Some(g) = cur {
+            d += 1;
+            cur = g
+                .parent
+                .as_ref()
+                .and_then(|p| site.limit_groups.iter().find(|x| &x.id == p));
+            if d > site.limit_groups.len() {
+                break;
+            }
+        }
+        d
+    };
+    let mut groups: Vec<_> = site.limit_groups.iter().collect();
+    groups.sort_by_key(|g| depth(&g.id));
+    let mut group_node = HashMap::new();
+    for g in groups {
+        let parent = g
+            .parent
+            .as_ref()
+            .and_then(|p| group_node.get(p).copied())
+            .unwrap_or(0);
+        group_node.insert(g.id.clone(), nodes.len());
+        nodes.push(LimitNode {
+            parent: Some(parent),
+            limit: g.limit,
+        });
+    }
+    let mut evse_node = HashMap::new();
+    for c in chargers {
+        let parent = c
+            .limit_group
+            .as_ref()
+            .and_then(|g| group_node.get(g).copied())
+            .unwrap_or(0);
+        let charger_node = nodes.len();
+        nodes.push(LimitNode {
+            parent: Some(parent),
+            limit: Limit::power(c.max_power),
+        });
+        for e in &c.evses {
+            evse_node.insert((c.id.clone(), e.id), nodes.len());
+            nodes.push(LimitNode {
+                parent: Some(charger_node),
+                limit: Limit {
+                    max_power: Some(e.max_power),
+                    max_current: Some(PhaseCurrents::uniform(e.max_current)),
+                },
+            });
+        }
+    }
+    SiteTree { nodes, evse_node }
+}
+
+/// Phases a wiring draws on.
+fn uses(wiring: Wiring, phase: Phase) -> bool {
+    match wiring {
+        Wiring::ThreePhase => true,
+        Wiring::SinglePhase(p) => p == phase,
+    }
+}
+
+/// Takes a fixed per-phase current off every limit from `node` up to the root (never below 0).
+pub(crate) fn subtract(
+    nodes: &mut [LimitNode],
+    node: usize,
+    wiring: Wiring,
+    amps: Amperes,
+    voltage: Volts,
+) {
+    if amps.0 <= 0.0 {
+        return;
+    }
+    let power = amps.to_watts(voltage, wiring.phases());
+    let mut cur = Some(node);
+    while let Some(n) = cur {
+        let limit = &mut nodes[n].limit;
+        if let Some(p) = &mut limit.max_power {
+            *p = (*p - power).max(Watts::ZERO);
+        }
+        if let Some(c) = &mut limit.max_current {
+            for phase in Phase::ALL {
+                if uses(wiring, phase) {
+                    let a = &mut c.0[phase.index()];
+                    *a = (*a - amps).max(Amperes::ZERO);
+                }
+            }
+        }
+        cur = nodes[n].parent;
+    }
+}
+
+/// Whether the loads `(node, wiring, per-phase current)` fit under every limit of the tree.
+pub(crate) fn fits(
+    nodes: &[LimitNode],
+    loads: &[(usize, Wiring, Amperes)],
+    voltage: Volts,
+) -> bool {
+    let mut power = vec![0.0; nodes.len()];
+    let mut current = vec![[0.0; 3]; nodes.len()];
+    for &(node, wiring, amps) in loads {
+        let mut cur = Some(node);
+        while let Some(n) = cur {
+            power[n] += amps.to_watts(voltage, wiring.phases()).0;
+            for phase in Phase::ALL {
+                if uses(wiring, phase) {
+                    current[n][phase.index()] += amps.0;
+                }
+            }
+            cur = nodes[n].parent;
+        }
+    }
+    nodes.iter().enumerate().all(|(n, node)| {
+        node.limit.max_power.is_none_or(|p| power[n] <= p.0 + 1e-6)
+            && node
+                .limit
+                .max_current
+                .is_none_or(|c| (0..3).all(|i| current[n][i] <= c.0[i].0 + 1e-9))
+    })
+}
+
+/// The power a limit allows, for display and the API's headroom: its power side, or its
+/// current side on three phases, whichever is lower; `None` when unbounded.
+pub(crate) fn limit_watts(limit: &Limit, voltage: Volts) -> Option<Watts> {
+    let from_current = limit
+        .max_current
+        .map(|c| Watts(c.0.iter().map(|a| a.0 * voltage.0).sum()));
+    match (limit.max_power, from_current) {
+        (Some(p), Some(c)) => Some(p.min(c)),
+        (p, c) => p.or(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chargegrid_core::limits::Limit;
+
+    fn node(parent: Option<usize>, limit: Limit) -> LimitNode {
+        LimitNode { parent, limit }
+    }
+
+    #[test]
+    fn subtract_walks_to_the_root_and_fits_checks_every_node() {
+        let mut nodes = vec![
+            node(None, Limit::power(Watts(10_000.0))),
+            node(Some(0), Limit::current(Amperes(16.0))),
+        ];
+        let three = Wiring::ThreePhase;
+        assert!(fits(&nodes, &[(1, three, Amperes(14.0))], Volts(230.0)));
+        assert!(!fits(&nodes, &[(1, three, Amperes(15.0))], Volts(230.0)));
+        subtract(&mut nodes, 1, three, Amperes(10.0), Volts(230.0));
+        assert_eq!(nodes[0].limit.max_power, Some(Watts(10_000.0 - 6_900.0)));
+        assert_eq!(
+            nodes[1].limit.max_current,
+            Some(PhaseCurrents::uniform(Amperes(6.0)))
+        );
+        let one = Wiring::SinglePhase(Phase::L2);
+        subtract(&mut nodes, 1, one, Amperes(20.0), Volts(230.0));
+        let c = nodes[1].limit.max_current.unwrap();
+        assert_eq!(c.get(Phase::L1), Amperes(6.0));
+        assert_eq!(c.get(Phase::L2), Amperes(0.0));
+    }
+
+    #[test]
+    fn windows_in_force_lower_the_root_and_their_edges_are_wakeups() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH;
+        let w = LimitWindow {
+            id: "dr".into(),
+            from: t0 + chrono::TimeDelta::seconds(10),
+            to: Some(t0 + chrono::TimeDelta::seconds(20)),
+            limit: Limit::power(Watts(5_000.0)),
+            reason: String::new(),
+        };
+        assert_eq!(next_boundary(std::slice::from_ref(&w), t0), Some(w.from));
+        assert_eq!(next_boundary(std::slice::from_ref(&w), w.from), w.to);
+        assert_eq!(
+            limit_watts(&Limit::current(Amperes(10.0)), Volts(230.0)),
+            Some(Watts(6_900.0))
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! What the leader of a site remembers between passes, and why: which chargers are online,
+//! since when one is offline (its limits are held for a while), which booted (they get their
+//! failsafe again), which refuse or ignore profiles (excluded, assumed at their maximum), and
+//! per session when its limit last changed and whether meter readings have arrived since
+//! (a tapering vehicle is only recognised from readings taken under its current limit).
+//!
+//! Nothing here needs to survive a takeover: a new leader starts with safe assumptions (an
+//! offline charger with profiles on record is held from the takeover on; boots after the last
+//! allocation written are treated as new).
+
+use std::collections::{HashMap, HashSet};
+
+use chargegrid_core::{Amperes, ChargerId, SessionId, WattHours, Watts};
+use chrono::{DateTime, Utc};
+
+use super::config::ServiceConfig;
+use super::snapshot::SiteSnapshot;
+
+/// How the plan treats a charger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChargerMode {
+    /// Online and obeying: its sessions are allocated and it gets profiles.
+    Controlled,
+    /// Offline within the hold time: what its profiles allow is reserved.
+    Held,
+    /// Refuses or ignores profiles: its maximum is reserved, it gets no profiles.
+    Excluded,
+    /// Offline with nothing on record, or past the hold time: assumed to draw nothing.
+    Gone,
+}
+
+/// What is remembered about one charger.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChargerWatch {
+    /// Whether it was online at the last pass.
+    pub online: bool,
+    /// When this leader first saw it offline (after having seen it, or with profiles on record).
+    pub offline_since: Option<DateTime<Utc>>,
+    /// The boot this leader has already handled.
+    pub handled_boot: Option<DateTime<Utc>>,
+    /// Failed profile sends in a row.
+    pub failures: u32,
+    /// Excluded until then.
+    pub excluded_until: Option<DateTime<Utc>>,
+}
+
+/// What is remembered about one session.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionWatch {
+    /// The current it was allowed at the last pass.
+    pub cap: Amperes,
+    /// When that cap took effect.
+    pub since: DateTime<Utc>,
+    /// Energy and power last seen, to notice new meter readings.
+    pub seen: (WattHours, Option<Watts>),
+    /// Meter readings noticed since the cap took effect.
+    pub readings: u32,
+    /// Passes in a row it drew clearly above its cap.
+    pub over: u32,
+}
+
+/// A leader's memory of one site.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SiteWatch {
+    /// Per charger.
+    pub chargers: HashMap<ChargerId, ChargerWatch>,
+    /// Per active session.
+    pub sessions: HashMap<SessionId, SessionWatch>,
+}
+
+/// The result of looking at a new snapshot.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Observation {
+    /// How the plan treats each charger.
+    pub modes: HashMap<ChargerId, ChargerMode>,
+    /// Chargers that booted since their failsafe was last handled: their defaults are re-sent.
+    pub booted: HashSet<ChargerId>,
+}
+
+impl SiteWatch {
+    /// A new leader's memory: boots up to the last allocation written are taken as handled.
+    pub fn new(snapshot: &SiteSnapshot) -> Self {
+        let handled_until = snapshot.previous.as_ref().map(|a| a.computed_at);
+        let chargers = snapshot
+            .chargers
+            .iter()
+            .map(|c| {
+                let handled_boot = c
+                    .booted_at
+                    .filter(|b| handled_until.is_some_and(|h| *b <= h));
+                (
+                    c.charger.id.clone(),
+                    ChargerWatch {
+                        handled_boot,
+                        ..ChargerWatch::default()
+                    },
+                )
+            })
+            .collect();
+        Self {
+            chargers,
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// Updates connection state from a snapshot and decides each charger's mode.
+    pub fn observe(
+        &mut self,
+        snapshot: &SiteSnapshot,
+        now: DateTime<Utc>,
+        config: &ServiceConfig,
+    ) -> Observation {
+        let mut out = Observation::default();
+        for input in &snapshot.chargers {
+            let id = &input.charger.id;
+            let has_record = snapshot.sent.keys().any(|(c, _)| c == id);
+            let w = self.chargers.entry(id.clone()).or_default();
+            if input.online {
+                w.offline_since = None;
+                if input.booted_at.is_some() && input.booted_at != w.handled_boot {
+                    // A boot clears an exclusion: the charger may have been fixed or updated.
+                    out.booted.insert(id.clone());
+                    w.excluded_until = None;
+                    w.failures = 0;
+                }
+            } else if (w.online || has_record) && w.offline_since.is_none() {
+                w.offline_since = Some(now);
+            }
+            w.online = input.online;
+            if w.excluded_until.is_some_and(|t| t <= now) {
+                w.excluded_until = None;
+                w.failures = 0;
+            }
+            let mode = if w.excluded_until.is_some() {
+                ChargerMode::Excluded
+            } else if input.online {
+                ChargerMode::Controlled
+            } else if w
+                .offline_since
+                .is_some_and(|since| now - since < config.offline_hold)
+            {
+                ChargerMode::Held
+            } else {
+                ChargerMode::Gone
+            };
+            out.modes.insert(id.clone(), mode);
+        }
+        let active: HashSet<&SessionId> = snapshot.sessions.iter().map(|s| &s.session.id).collect();
+        self.sessions.retain(|id, _| active.contains(id));
+        self.notice_readings(snapshot, now);
+        out
+    }
+
+    /// Marks boots as handled once their chargers' defaults were accepted.
+    pub fn boots_handled(&mut self, snapshot: &SiteSnapshot, handled: &HashSet<ChargerId>) {
+        for c in &snapshot.chargers {
+            if handled.contains(&c.charger.id)
+                && let Some(w) = self.chargers.get_mut(&c.charger.id)
+            {
+                w.handled_boot = c.booted_at;
+            }
+        }
+    }
+
+    /// Counts a failed send; returns true when the charger has just been excluded.
+    pub fn failed(
+        &mut self,
+        charger: &ChargerId,
+        now: DateTime<Utc>,
+        config: &ServiceConfig,
+    ) -> bool {
+        let w = self.chargers.entry(charger.clone()).or_default();
+        w.failures += 1;
+        if w.failures >= config.max_failures && w.excluded_until.is_none() {
+            w.excluded_until = Some(now + config.exclusion);
+            return true;
+        }
+        false
+    }
+
+    /// Resets a charger's failure count after an accepted profile.
+    pub fn succeeded(&mut self, charger: &ChargerId) {
+        if let Some(w) = self.chargers.get_mut(charger) {
+            w.failures = 0;
+        }
+    }
+
+    /// Excludes a charger (it ignores its limits).
+    pub fn exclude(&mut self, charger: &ChargerId, now: DateTime<Utc>, config: &ServiceConfig) {
+        let w = self.chargers.entry(charger.clone()).or_default();
+        w.excluded_until = Some(now + config.exclusion);
+    }
+
+    /// Number of chargers excluded now.
+    pub fn excluded(&self) -> usize {
+        self.chargers
+            .values()
+            .filter(|w| w.excluded_until.is_some())
+            .count()
+    }
+
+    /// Whether a session's metered power was read under its current cap (two readings since
+    /// it took effect: the first may have been sampled before the vehicle followed).
+    pub fn measured_fresh(&self, session: &SessionId) -> bool {
+        self.sessions.get(session).is_some_and(|s| s.readings >= 2)
+    }
+
+    /// Records the cap a session runs under after a pass; a changed cap starts counting
+    /// readings again.
+    pub fn set_cap(&mut self, id: &SessionId, cap: Amperes, now: DateTime<Utc>) {
+        let Some(w) = self.sessions.get_mut(id) else {
+            return;
+        };
+        if w.cap.0.is_nan() || (w.cap.0 - cap.0).abs() > 0.05 {
+            w.cap = cap;
+            w.since = now;
+            w.readings = 0;
+            w.over = 0;
+        }
+    }
+
+    /// Notices new meter readings (energy or power changed since the last pass).
+    fn notice_readings(&mut self, snapshot: &SiteSnapshot, now: DateTime<Utc>) {
+        for input in &snapshot.sessions {
+            let s = &input.session;
+            let seen = (s.energy, s.power);
+            let w = self.sessions.entry(s.id.clone()).or_insert(SessionWatch {
+                cap: Amperes(f64::NAN),
+                since: now,
+                seen,
+                readings: 0,
+                over: 0,
+            });
+            if w.seen != seen {
+                w.readings += 1;
+                w.seen = seen;
+            }
+        }
+    }
+}

@@ -1,0 +1,638 @@
+//! Answers to every call a CSMS can make, in 1.6 and 2.0.1: remote start/stop, charging
+//! profiles (installed, cleared, reported as a composite schedule of the effective limit),
+//! reset, availability, reservations, configuration / variables, trigger, unlock, local list,
+//! firmware and logs (politely refused), data transfer (unknown vendor). Unknown actions get
+//! NotImplemented. Side effects that need the socket (reset, triggered messages) run after
+//! the answer has been sent, as a real charger does.
+
+use chargegrid_core::IdTag;
+use chargegrid_core::command::RateUnit;
+use chargegrid_ocpp::{Call, ErrorCode};
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use super::profiles::{ClearCriteria, Profile, Purpose};
+use super::record::ProfileReceipt;
+use super::task::{Pending, SimCharger, StopCause};
+use crate::ev::AC_VOLTS_NOMINAL;
+
+type Answer = Result<Value, (ErrorCode, String)>;
+
+fn status(s: &str) -> Answer {
+    Ok(json!({ "status": s }))
+}
+
+fn u32_field(v: &Value, key: &str) -> Option<u32> {
+    v.get(key).and_then(Value::as_u64).map(|n| n as u32)
+}
+
+impl SimCharger {
+    fn evse_index(&self, evse: u32) -> Option<usize> {
+        if self.v16() {
+            self.evses.iter().position(|e| e.spec.connector.0 == evse)
+        } else {
+            self.evses.iter().position(|e| e.spec.id.0 == evse)
+        }
+    }
+
+    fn tx_index(&self, id: &str) -> Option<usize> {
+        self.evses
+            .iter()
+            .position(|e| e.tx.as_ref().and_then(|t| t.id.as_deref()) == Some(id))
+    }
+
+    /// The answer to a CSMS call (without side effects that need the socket).
+    pub fn answer(&mut self, call: &Call) -> Answer {
+        let p = &call.payload;
+        match call.action.as_str() {
+            "RemoteStartTransaction" | "RequestStartTransaction" => self.remote_start(call),
+            "RemoteStopTransaction" | "RequestStopTransaction" => {
+                let id = match &p["transactionId"] {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                status(if self.tx_index(&id).is_some() {
+                    "Accepted"
+                } else {
+                    "Rejected"
+                })
+            }
+            "SetChargingProfile" => self.set_profile(call),
+            "ClearChargingProfile" => self.clear_profile(p),
+            "GetCompositeSchedule" => self.composite(p),
+            "Reset" => {
+                let busy = self.evses.iter().any(|e| e.tx.is_some());
+                match p["type"].as_str() {
+                    Some("OnIdle") if busy => status("Scheduled"),
+                    _ => status("Accepted"),
+                }
+            }
+            "ChangeAvailability" => self.change_availability(p),
+            "ReserveNow" => self.reserve(p),
+            "CancelReservation" => {
+                let id = p["reservationId"].as_i64();
+                let found = self
+                    .evses
+                    .iter_mut()
+                    .find(|e| e.reservation.is_some_and(|r| Some(r.0) == id));
+                match found {
+                    Some(e) => {
+                        e.reservation = None;
+                        status("Accepted")
+                    }
+                    None => status("Rejected"),
+                }
+            }
+            "TriggerMessage" => {
+                let known: &[&str] = if self.v16() {
+                    &[
+                        "BootNotification",
+                        "Heartbeat",
+                        "MeterValues",
+                        "StatusNotification",
+                    ]
+                } else {
+                    &[
+                        "BootNotification",
+                        "Heartbeat",
+                        "MeterValues",
+                        "StatusNotification",
+                        "TransactionEvent",
+                    ]
+                };
+                let m = p["requestedMessage"].as_str().unwrap_or_default();
+                status(if known.contains(&m) {
+                    "Accepted"
+                } else {
+                    "NotImplemented"
+                })
+            }
+            "UnlockConnector" => {
+                let evse = u32_field(p, "connectorId")
+                    .filter(|_| self.v16())
+                    .or(u32_field(p, "evseId"))
+                    .unwrap_or(0);
+                match self.evse_index(evse) {
+                    Some(_) if self.v16() => status("Unlocked"),
+                    Some(i) if self.evses[i].tx.is_some() => status("OngoingAuthorizedTransaction"),
+                    Some(_) => status("Unlocked"),
+                    None if self.v16() => status("NotSupported"),
+                    None => status("UnknownConnector"),
+                }
+            }
+            "ChangeConfiguration" => {
+                let key = p["key"].as_str().unwrap_or_default().to_string();
+                let value = p["value"].as_str().unwrap_or_default().to_string();
+                if !self.config.contains_key(&key) {
+                    return status("NotSupported");
+                }
+                if key == "MeterValueSampleInterval"
+                    && let Ok(s) = value.parse::<u32>()
+                {
+                    self.meter_interval_s = s.max(1);
+                }
+                self.config.insert(key, value);
+                status("Accepted")
+            }
+            "GetConfiguration" => {
+                let wanted: Option<Vec<String>> = p["key"].as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|k| k.as_str().map(String::from))
+                        .collect()
+                });
+                let mut known = Vec::new();
+                let mut unknown = Vec::new();
+                match wanted {
+                    Some(keys) if !keys.is_empty() => {
+                        for k in keys {
+                            match self.config.get(&k) {
+                                Some(v) => {
+                                    known.push(json!({"key": k, "readonly": false, "value": v}))
+                                }
+                                None => unknown.push(json!(k)),
+                            }
+                        }
+                    }
+                    _ => {
+                        for (k, v) in &self.config {
+                            known.push(json!({"key": k, "readonly": false, "value": v}));
+                        }
+                    }
+                }
+                let mut out = json!({"configurationKey": known});
+                if !unknown.is_empty() {
+                    out["unknownKey"] = json!(unknown);
+                }
+                Ok(out)
+            }
+            "GetVariables" => {
+                let results: Vec<Value> = p["getVariableData"]
+                    .as_array()
+                    .map(|a| a.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| {
+                        let (c, v) = (&d["component"], &d["variable"]);
+                        let value = self.variable(
+                            c["name"].as_str().unwrap_or_default(),
+                            v["name"].as_str().unwrap_or_default(),
+                        );
+                        let mut r = json!({"component": c, "variable": v,
+                            "attributeStatus": if value.is_some() { "Accepted" } else { "UnknownVariable" }});
+                        if let Some(value) = value {
+                            r["attributeValue"] = json!(value);
+                        }
+                        r
+                    })
+                    .collect();
+                Ok(json!({ "getVariableResult": results }))
+            }
+            "SetVariables" => {
+                let results: Vec<Value> = p["setVariableData"]
+                    .as_array()
+                    .map(|a| a.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| {
+                        let (c, v) = (&d["component"], &d["variable"]);
+                        let name = v["name"].as_str().unwrap_or_default();
+                        let known = self
+                            .variable(c["name"].as_str().unwrap_or_default(), name)
+                            .is_some();
+                        if known
+                            && name == "TxUpdatedInterval"
+                            && let Some(s) = d["attributeValue"]
+                                .as_str()
+                                .and_then(|s| s.parse::<u32>().ok())
+                        {
+                            self.meter_interval_s = s.max(1);
+                        }
+                        json!({"component": c, "variable": v,
+                            "attributeStatus": if known { "Accepted" } else { "UnknownVariable" }})
+                    })
+                    .collect();
+                Ok(json!({ "setVariableResult": results }))
+            }
+            "GetBaseReport" | "GetReport" => status("EmptyResultSet"),
+            "ClearCache" => status("Accepted"),
+            "SendLocalList" => status("Accepted"),
+            "GetLocalListVersion" if self.v16() => Ok(json!({"listVersion": 0})),
+            "GetLocalListVersion" => Ok(json!({"versionNumber": 0})),
+            "UpdateFirmware" if self.v16() => Ok(json!({})),
+            "UpdateFirmware" => status("Rejected"),
+            "GetDiagnostics" => Ok(json!({})),
+            "GetLog" => status("Rejected"),
+            "DataTransfer" => status("UnknownVendorId"),
+            "GetTransactionStatus" => {
+                let queued = self.outbox.iter().any(|m| m.durable);
+                let mut out = json!({"messagesInQueue": queued});
+                if let Some(id) = p["transactionId"].as_str() {
+                    out["ongoingIndicator"] = json!(self.tx_index(id).is_some());
+                }
+                Ok(out)
+            }
+            "GetChargingProfiles" => status("NoProfiles"),
+            other => Err((
+                ErrorCode::NotImplemented,
+                format!("{other} is not implemented by this simulated charger"),
+            )),
+        }
+    }
+
+    fn variable(&self, component: &str, variable: &str) -> Option<String> {
+        match (component, variable) {
+            ("OCPPCommCtrlr", "HeartbeatInterval") => Some(self.heartbeat.as_secs().to_string()),
+            ("SampledDataCtrlr", "TxUpdatedInterval") => Some(self.meter_interval_s.to_string()),
+            ("SmartChargingCtrlr", "Enabled") => Some("true".into()),
+            ("SmartChargingCtrlr", "RateUnit") => Some("A,W".into()),
+            ("ChargingStation", "Model") => Some(self.spec.model.clone()),
+            ("ChargingStation", "VendorName") => Some(self.spec.vendor.clone()),
+            _ => None,
+        }
+    }
+
+    fn remote_start(&mut self, call: &Call) -> Answer {
+        let p = &call.payload;
+        let (tag, evse, remote_id) = if self.v16() {
+            (p["idTag"].as_str(), u32_field(p, "connectorId"), None)
+        } else {
+            (
+                p["idToken"]["idToken"].as_str(),
+                u32_field(p, "evseId"),
+                p["remoteStartId"].as_i64(),
+            )
+        };
+        let Some(tag) = tag.and_then(|t| IdTag::new(t).ok()) else {
+            return status("Rejected");
+        };
+        let i = match evse {
+            Some(e) => self.evse_index(e),
+            None => self
+                .evses
+                .iter()
+                .position(|e| e.tx.is_none() && e.operative),
+        };
+        let Some(i) = i.filter(|&i| self.evses[i].tx.is_none() && self.evses[i].operative) else {
+            return status("Rejected");
+        };
+        if let Some(profile) = p.get("chargingProfile") {
+            let now = self.clock.now();
+            let evse_no = self.evses[i].spec.id.0;
+            let parsed = if self.v16() {
+                Profile::from_v16(profile, evse_no, now)
+            } else {
+                Profile::from_v201(profile, evse_no, now)
+            };
+            let accepted = parsed.as_ref().is_ok_and(|p| p.purpose == Purpose::Tx);
+            self.record.profiles.push(ProfileReceipt {
+                at: now,
+                action: call.action.clone(),
+                evse: evse_no,
+                accepted,
+                profile: parsed.as_ref().ok().cloned(),
+                problem: parsed.as_ref().err().cloned(),
+            });
+            match parsed {
+                Ok(pr) if accepted => self.profiles.install(pr),
+                _ => return status("Rejected"),
+            }
+        }
+        self.evses[i].remote_start = Some((tag, remote_id));
+        status("Accepted")
+    }
+
+    fn set_profile(&mut self, call: &Call) -> Answer {
+        let p = &call.payload;
+        let now = self.clock.now();
+        let (evse, parsed) = if self.v16() {
+            let c = u32_field(p, "connectorId").unwrap_or(0);
+            let evse = if c == 0 {
+                Some(0)
+            } else {
+                self.evse_index(c).map(|i| self.evses[i].spec.id.0)
+            };
+            (
+                evse.unwrap_or(c),
+                evse.ok_or_else(|| format!("no connector {c}"))
+                    .and_then(|e| Profile::from_v16(&p["csChargingProfiles"], e, now)),
+            )
+        } else {
+            let e = u32_field(p, "evseId").unwrap_or(0);
+            let known = e == 0 || self.evse_index(e).is_some();
+            (
+                e,
+                if known {
+                    Profile::from_v201(&p["chargingProfile"], e, now)
+                } else {
+                    Err(format!("no evse {e}"))
+                },
+            )
+        };
+        let verdict = match &parsed {
+            Err(e) => Err(e.clone()),
+            Ok(_) if self.spec.quirks.reject_profiles => Err("quirk: rejects profiles".into()),
+            Ok(pr) if pr.purpose == Purpose::Tx => {
+                let running = self
+                    .evses
+                    .iter()
+                    .find(|e| e.spec.id.0 == pr.evse)
+                    .and_then(|e| e.tx.as_ref());
+                match running {
+                    None => Err("TxProfile without a transaction".into()),
+                    Some(tx)
+                        if pr
+                            .transaction_id
+                            .as_ref()
+                            .is_some_and(|id| Some(id) != tx.id.as_ref()) =>
+                    {
+                        Err("TxProfile for another transaction".into())
+                    }
+                    Some(_) => Ok(()),
+                }
+            }
+            Ok(pr) if pr.purpose == Purpose::ChargerMax && pr.evse != 0 => {
+                Err("ChargePointMax must address EVSE 0".into())
+            }
+            Ok(_) => Ok(()),
+        };
+        self.record.profiles.push(ProfileReceipt {
+            at: now,
+            action: call.action.clone(),
+            evse,
+            accepted: verdict.is_ok(),
+            profile: parsed.as_ref().ok().cloned(),
+            problem: verdict.as_ref().err().cloned(),
+        });
+        match (verdict, parsed) {
+            (Ok(()), Ok(pr)) => {
+                // Close the current step under the old limit, then obey the new one at once.
+                self.tick();
+                self.profiles.install(pr);
+                self.decide_offers(now);
+                status("Accepted")
+            }
+            _ => status("Rejected"),
+        }
+    }
+
+    fn clear_profile(&mut self, p: &Value) -> Answer {
+        let purpose = |s: Option<&str>| match s {
+            Some(
+                "ChargePointMaxProfile"
+                | "ChargingStationMaxProfile"
+                | "ChargingStationExternalConstraints",
+            ) => Some(Purpose::ChargerMax),
+            Some("TxDefaultProfile") => Some(Purpose::TxDefault),
+            Some("TxProfile") => Some(Purpose::Tx),
+            _ => None,
+        };
+        let criteria = if self.v16() {
+            ClearCriteria {
+                id: p["id"].as_i64(),
+                evse: u32_field(p, "connectorId").map(|c| {
+                    if c == 0 {
+                        0
+                    } else {
+                        self.evse_index(c).map_or(c, |i| self.evses[i].spec.id.0)
+                    }
+                }),
+                purpose: purpose(p["chargingProfilePurpose"].as_str()),
+                stack_level: u32_field(p, "stackLevel"),
+            }
+        } else {
+            let c = &p["chargingProfileCriteria"];
+            ClearCriteria {
+                id: p["chargingProfileId"].as_i64(),
+                evse: u32_field(c, "evseId"),
+                purpose: purpose(c["chargingProfilePurpose"].as_str()),
+                stack_level: u32_field(c, "stackLevel"),
+            }
+        };
+        self.tick();
+        let cleared = self.profiles.clear(&criteria);
+        self.decide_offers(self.clock.now());
+        status(if cleared { "Accepted" } else { "Unknown" })
+    }
+
+    /// The effective limit (W) on EVSE index `i`, or the charger with `None`, at `t`.
+    fn effective_w(&self, i: Option<usize>, t: chrono::DateTime<chrono::Utc>) -> f64 {
+        match i {
+            Some(i) => {
+                let hw = self.evses[i].spec.max_power.min(self.spec.max_power);
+                self.evse_profile_limit(i, t).map_or(hw, |l| l.min(hw)).0
+            }
+            None => {
+                let cap = self.profiles.charger_limit(t).map(|(v, u, ph)| match u {
+                    RateUnit::W => v,
+                    RateUnit::A if self.spec.has_dc() => v * 400.0,
+                    RateUnit::A => v * AC_VOLTS_NOMINAL * f64::from(ph.unwrap_or(self.spec.phases)),
+                });
+                cap.map_or(self.spec.max_power.0, |c| c.min(self.spec.max_power.0))
+            }
+        }
+    }
+
+    fn composite(&mut self, p: &Value) -> Answer {
+        let now = self.clock.now();
+        let duration = u32_field(p, "duration").unwrap_or(3600);
+        let evse = if self.v16() {
+            u32_field(p, "connectorId")
+        } else {
+            u32_field(p, "evseId")
+        }
+        .unwrap_or(0);
+        let i = if evse == 0 {
+            None
+        } else {
+            match self.evse_index(evse) {
+                Some(i) => Some(i),
+                None => return status("Rejected"),
+            }
+        };
+        let unit = match p["chargingRateUnit"].as_str() {
+            Some("W") => RateUnit::W,
+            Some("A") => RateUnit::A,
+            _ if self.spec.has_dc() => RateUnit::W,
+            _ => RateUnit::A,
+        };
+        let per_amp = if self.spec.has_dc() {
+            400.0
+        } else {
+            AC_VOLTS_NOMINAL * f64::from(self.spec.phases)
+        };
+        let end = now + Duration::seconds(i64::from(duration));
+        let tx_start = i.and_then(|i| self.evses[i].tx.as_ref().map(|t| t.started_at));
+        let mut points = vec![now];
+        points.extend(self.profiles.change_points(now, end, tx_start));
+        let mut periods: Vec<Value> = Vec::new();
+        let mut last: Option<f64> = None;
+        for t in points {
+            let w = self.effective_w(i, t);
+            let v = match unit {
+                RateUnit::W => w,
+                RateUnit::A => w / per_amp,
+            };
+            let v = ((v * 10.0) + 1e-9).floor() / 10.0;
+            if last != Some(v) {
+                periods.push(json!({"startPeriod": (t - now).num_seconds(), "limit": v}));
+                last = Some(v);
+            }
+        }
+        let unit_name = match unit {
+            RateUnit::W => "W",
+            RateUnit::A => "A",
+        };
+        let start = chargegrid_ocpp::timestamp::format(now);
+        Ok(if self.v16() {
+            json!({"status": "Accepted", "connectorId": evse, "scheduleStart": start,
+                "chargingSchedule": {"duration": duration, "startSchedule": start,
+                "chargingRateUnit": unit_name, "chargingSchedulePeriod": periods}})
+        } else {
+            json!({"status": "Accepted", "schedule": {"evseId": evse, "duration": duration,
+                "scheduleStart": start, "chargingRateUnit": unit_name, "chargingSchedulePeriod": periods}})
+        })
+    }
+
+    fn change_availability(&mut self, p: &Value) -> Answer {
+        let operative = if self.v16() {
+            p["type"].as_str() == Some("Operative")
+        } else {
+            p["operationalStatus"].as_str() == Some("Operative")
+        };
+        let evse = if self.v16() {
+            u32_field(p, "connectorId")
+        } else {
+            u32_field(&p["evse"], "id")
+        }
+        .unwrap_or(0);
+        let targets: Vec<usize> = if evse == 0 {
+            (0..self.evses.len()).collect()
+        } else {
+            match self.evse_index(evse) {
+                Some(i) => vec![i],
+                None => return status("Rejected"),
+            }
+        };
+        let mut scheduled = false;
+        for i in targets {
+            let e = &mut self.evses[i];
+            if !operative && e.tx.is_some() {
+                e.inoperative_after_tx = true;
+                scheduled = true;
+            } else {
+                let was = e.operative;
+                e.operative = operative;
+                e.inoperative_after_tx = false;
+                if operative && !was && e.ev.is_none() {
+                    let _ = self.events.send(super::control::ChargerEvent::EvseFree {
+                        charger: self.index,
+                        evse: e.spec.id,
+                        ev: None,
+                    });
+                }
+            }
+        }
+        self.refresh_statuses();
+        status(if scheduled { "Scheduled" } else { "Accepted" })
+    }
+
+    fn reserve(&mut self, p: &Value) -> Answer {
+        let (id, evse, expiry) = if self.v16() {
+            (
+                p["reservationId"].as_i64(),
+                u32_field(p, "connectorId"),
+                p["expiryDate"].as_str(),
+            )
+        } else {
+            (
+                p["id"].as_i64(),
+                u32_field(p, "evseId"),
+                p["expiryDateTime"].as_str(),
+            )
+        };
+        let expiry = expiry.and_then(chargegrid_ocpp::timestamp::parse);
+        let (Some(id), Some(expiry)) = (id, expiry) else {
+            return status("Rejected");
+        };
+        let i = match evse.filter(|e| *e != 0) {
+            Some(e) => self.evse_index(e),
+            None => self
+                .evses
+                .iter()
+                .position(|e| e.is_free() && e.reservation.is_none()),
+        };
+        match i {
+            Some(i) if !self.evses[i].operative => status("Unavailable"),
+            Some(i) if self.evses[i].ev.is_some() || self.evses[i].reservation.is_some() => {
+                status("Occupied")
+            }
+            Some(i) => {
+                self.evses[i].reservation = Some((id, expiry));
+                self.refresh_statuses();
+                status("Accepted")
+            }
+            None => status("Rejected"),
+        }
+    }
+
+    /// Side effects after the answer went out.
+    pub async fn after_answer(&mut self, call: &Call) {
+        let p = &call.payload;
+        match call.action.as_str() {
+            "RemoteStopTransaction" | "RequestStopTransaction" => {
+                let id = match &p["transactionId"] {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                if let Some(i) = self.tx_index(&id) {
+                    self.tick();
+                    self.stop_transaction(i, StopCause::Remote);
+                    self.unplug(i, true);
+                }
+            }
+            "Reset" => {
+                let hard = matches!(p["type"].as_str(), Some("Hard" | "Immediate"));
+                if p["type"].as_str() == Some("OnIdle") && self.evses.iter().any(|e| e.tx.is_some())
+                {
+                    return;
+                }
+                self.tick();
+                for i in 0..self.evses.len() {
+                    if self.evses[i].tx.is_some() {
+                        self.stop_transaction(i, StopCause::Reset { hard });
+                        self.unplug(i, true);
+                    }
+                }
+                self.disconnect("reset").await;
+            }
+            "TriggerMessage" => {
+                let evse = u32_field(p, "connectorId").or(u32_field(&p["evse"], "id"));
+                match p["requestedMessage"].as_str() {
+                    Some("BootNotification") => self.booted_again_later(),
+                    Some("Heartbeat") => self.push(Pending {
+                        action: "Heartbeat",
+                        payload: json!({}),
+                        durable: false,
+                        tx_local: None,
+                        offline: false,
+                    }),
+                    Some("StatusNotification") => {
+                        for e in &mut self.evses {
+                            e.reported = None;
+                        }
+                        self.refresh_statuses();
+                    }
+                    Some("MeterValues" | "TransactionEvent") => self.triggered_meter_values(evse),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn booted_again_later(&mut self) {
+        // A triggered boot: send BootNotification again as the next message.
+        self.booted = false;
+        self.boot_retry_at = tokio::time::Instant::now();
+    }
+}

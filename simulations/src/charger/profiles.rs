@@ -1,0 +1,485 @@
+//! Charging profiles as a charger keeps them: parsed from 1.6 `csChargingProfiles` or 2.0.1
+//! `chargingProfile`, stacked, and evaluated into the limit in force at any simulated instant.
+//!
+//! Rules followed (OCPP 1.6 §3.13, 2.0.1 K01): a profile with the same id, or the same purpose,
+//! stack level and EVSE, replaces the old one; for an EVSE a TxProfile of the running
+//! transaction beats TxDefaultProfiles (EVSE-specific beats EVSE 0); the highest stack level
+//! valid at the instant wins; ChargePointMax (2.0.1 ChargingStationMax and
+//! ExternalConstraints) caps the whole charger. `Relative` Tx/TxDefault schedules start when
+//! the transaction started (the spec's reading), other relative ones when received;
+//! `Recurring` repeats daily or weekly from `startSchedule`.
+
+use chargegrid_core::command::RateUnit;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What a profile is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    /// The whole charger (1.6 ChargePointMaxProfile, 2.0.1 ChargingStationMaxProfile or
+    /// ChargingStationExternalConstraints).
+    ChargerMax,
+    /// Default for transactions.
+    TxDefault,
+    /// One transaction.
+    Tx,
+}
+
+/// How the schedule is anchored in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    /// From `startSchedule`.
+    Absolute,
+    /// From the transaction start (Tx, TxDefault) or the receipt.
+    Relative,
+    /// Repeats every day from `startSchedule`.
+    Daily,
+    /// Repeats every week from `startSchedule`.
+    Weekly,
+}
+
+/// One period of a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Period {
+    /// Seconds from the schedule start.
+    pub start_s: u32,
+    /// The limit, in the profile's unit.
+    pub limit: f64,
+    /// Phases, if given.
+    pub phases: Option<u8>,
+}
+
+/// An installed charging profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Profile id.
+    pub id: i64,
+    /// EVSE (0 = whole charger).
+    pub evse: u32,
+    /// Purpose.
+    pub purpose: Purpose,
+    /// Stack level.
+    pub stack_level: u32,
+    /// The transaction of a TxProfile.
+    pub transaction_id: Option<String>,
+    /// Anchoring.
+    pub kind: Kind,
+    /// `startSchedule`.
+    pub start_schedule: Option<DateTime<Utc>>,
+    /// `validFrom`.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// `validTo`.
+    pub valid_to: Option<DateTime<Utc>>,
+    /// Schedule duration, seconds.
+    pub duration_s: Option<u32>,
+    /// Unit of the limits.
+    pub unit: RateUnit,
+    /// Periods by start.
+    pub periods: Vec<Period>,
+    /// When the charger received it (simulated time).
+    pub received_at: DateTime<Utc>,
+}
+
+fn time(v: &Value, key: &str) -> Option<DateTime<Utc>> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .and_then(chargegrid_ocpp::timestamp::parse)
+}
+
+fn schedule(p: &mut Profile, s: &Value) -> Result<(), String> {
+    p.unit = match s.get("chargingRateUnit").and_then(Value::as_str) {
+        Some("A") => RateUnit::A,
+        Some("W") => RateUnit::W,
+        other => return Err(format!("chargingRateUnit {other:?}")),
+    };
+    p.start_schedule = time(s, "startSchedule");
+    p.duration_s = s
+        .get("duration")
+        .and_then(Value::as_u64)
+        .map(|d| d.min(u64::from(u32::MAX)) as u32);
+    let periods = s
+        .get("chargingSchedulePeriod")
+        .and_then(Value::as_array)
+        .ok_or("chargingSchedulePeriod missing")?;
+    p.periods = periods
+        .iter()
+        .map(|v| {
+            Ok(Period {
+                start_s: v
+                    .get("startPeriod")
+                    .and_then(Value::as_u64)
+                    .ok_or("startPeriod missing")? as u32,
+                limit: v
+                    .get("limit")
+                    .and_then(Value::as_f64)
+                    .ok_or("limit missing")?,
+                phases: v
+                    .get("numberPhases")
+                    .and_then(Value::as_u64)
+                    .map(|n| n as u8),
+            })
+        })
+        .collect::<Result<_, &str>>()?;
+    p.periods.sort_by_key(|p| p.start_s);
+    if p.periods.is_empty() {
+        return Err("no periods".into());
+    }
+    Ok(())
+}
+
+fn kind(v: &Value) -> Result<Kind, String> {
+    match (
+        v.get("chargingProfileKind").and_then(Value::as_str),
+        v.get("recurrencyKind").and_then(Value::as_str),
+    ) {
+        (Some("Absolute"), _) => Ok(Kind::Absolute),
+        (Some("Relative"), _) => Ok(Kind::Relative),
+        (Some("Recurring"), Some("Weekly")) => Ok(Kind::Weekly),
+        (Some("Recurring"), _) => Ok(Kind::Daily),
+        (other, _) => Err(format!("chargingProfileKind {other:?}")),
+    }
+}
+
+fn base(
+    id: i64,
+    evse: u32,
+    purpose: Purpose,
+    v: &Value,
+    at: DateTime<Utc>,
+) -> Result<Profile, String> {
+    Ok(Profile {
+        id,
+        evse,
+        purpose,
+        stack_level: v.get("stackLevel").and_then(Value::as_u64).unwrap_or(0) as u32,
+        transaction_id: v.get("transactionId").and_then(|t| match t {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }),
+        kind: kind(v)?,
+        start_schedule: None,
+        valid_from: time(v, "validFrom"),
+        valid_to: time(v, "validTo"),
+        duration_s: None,
+        unit: RateUnit::W,
+        periods: Vec::new(),
+        received_at: at,
+    })
+}
+
+impl Profile {
+    /// A 1.6 `csChargingProfiles` for connector `evse`.
+    pub fn from_v16(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, String> {
+        let purpose = match v.get("chargingProfilePurpose").and_then(Value::as_str) {
+            Some("ChargePointMaxProfile") => Purpose::ChargerMax,
+            Some("TxDefaultProfile") => Purpose::TxDefault,
+            Some("TxProfile") => Purpose::Tx,
+            other => return Err(format!("chargingProfilePurpose {other:?}")),
+        };
+        let id = v
+            .get("chargingProfileId")
+            .and_then(Value::as_i64)
+            .ok_or("chargingProfileId missing")?;
+        let mut p = base(id, evse, purpose, v, at)?;
+        schedule(
+            &mut p,
+            v.get("chargingSchedule")
+                .ok_or("chargingSchedule missing")?,
+        )?;
+        Ok(p)
+    }
+
+    /// A 2.0.1 `chargingProfile` for `evse`.
+    pub fn from_v201(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, String> {
+        let purpose = match v.get("chargingProfilePurpose").and_then(Value::as_str) {
+            Some("ChargingStationMaxProfile" | "ChargingStationExternalConstraints") => {
+                Purpose::ChargerMax
+            }
+            Some("TxDefaultProfile") => Purpose::TxDefault,
+            Some("TxProfile") => Purpose::Tx,
+            other => return Err(format!("chargingProfilePurpose {other:?}")),
+        };
+        let id = v.get("id").and_then(Value::as_i64).ok_or("id missing")?;
+        let mut p = base(id, evse, purpose, v, at)?;
+        let s = v
+            .get("chargingSchedule")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .ok_or("chargingSchedule missing")?;
+        schedule(&mut p, s)?;
+        Ok(p)
+    }
+
+    /// The limit `(value, unit, phases)` in force at `t`, given the running transaction's start.
+    pub fn limit_at(
+        &self,
+        t: DateTime<Utc>,
+        tx_start: Option<DateTime<Utc>>,
+    ) -> Option<(f64, RateUnit, Option<u8>)> {
+        if self.valid_from.is_some_and(|f| t < f) || self.valid_to.is_some_and(|to| t >= to) {
+            return None;
+        }
+        let start = self.schedule_start(t, tx_start)?;
+        let offset = (t - start).num_milliseconds();
+        if offset < 0 {
+            return None;
+        }
+        let offset_s = (offset / 1000) as u64;
+        if self.duration_s.is_some_and(|d| offset_s >= u64::from(d)) {
+            return None;
+        }
+        self.periods
+            .iter()
+            .rev()
+            .find(|p| u64::from(p.start_s) <= offset_s)
+            .map(|p| (p.limit, self.unit, p.phases))
+    }
+
+    fn schedule_start(
+        &self,
+        t: DateTime<Utc>,
+        tx_start: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        let anchor = self
+            .start_schedule
+            .or(self.valid_from)
+            .unwrap_or(self.received_at);
+        match self.kind {
+            Kind::Absolute => Some(anchor),
+            Kind::Relative => match self.purpose {
+                Purpose::Tx | Purpose::TxDefault => tx_start,
+                Purpose::ChargerMax => Some(self.received_at),
+            },
+            Kind::Daily | Kind::Weekly => {
+                let period = if self.kind == Kind::Daily {
+                    Duration::days(1)
+                } else {
+                    Duration::weeks(1)
+                };
+                let k = (t - anchor).num_seconds().div_euclid(period.num_seconds());
+                Some(anchor + period * k as i32)
+            }
+        }
+    }
+
+    /// Instants in (from, to) at which this profile's limit may change.
+    pub fn change_points(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        tx_start: Option<DateTime<Utc>>,
+    ) -> Vec<DateTime<Utc>> {
+        let mut out: Vec<DateTime<Utc>> = [self.valid_from, self.valid_to]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Some(start) = self.schedule_start(from, tx_start) {
+            for p in &self.periods {
+                out.push(start + Duration::seconds(i64::from(p.start_s)));
+            }
+            if let Some(d) = self.duration_s {
+                out.push(start + Duration::seconds(i64::from(d)));
+            }
+        }
+        out.retain(|t| *t > from && *t < to);
+        out
+    }
+}
+
+/// Criteria of a ClearChargingProfile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClearCriteria {
+    /// A profile id.
+    pub id: Option<i64>,
+    /// An EVSE.
+    pub evse: Option<u32>,
+    /// A purpose.
+    pub purpose: Option<Purpose>,
+    /// A stack level.
+    pub stack_level: Option<u32>,
+}
+
+/// The profiles installed on one charger.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileSet {
+    profiles: Vec<Profile>,
+}
+
+impl ProfileSet {
+    /// Installs a profile, replacing one with the same id, or the same purpose, stack level and
+    /// EVSE.
+    pub fn install(&mut self, p: Profile) {
+        self.profiles.retain(|o| {
+            o.id != p.id
+                && !(o.purpose == p.purpose && o.stack_level == p.stack_level && o.evse == p.evse)
+        });
+        self.profiles.push(p);
+    }
+
+    /// Removes profiles matching all given criteria; whether any was removed.
+    pub fn clear(&mut self, c: &ClearCriteria) -> bool {
+        let before = self.profiles.len();
+        self.profiles.retain(|p| {
+            !(c.id.is_none_or(|id| id == p.id)
+                && c.evse.is_none_or(|e| e == p.evse)
+                && c.purpose.is_none_or(|u| u == p.purpose)
+                && c.stack_level.is_none_or(|s| s == p.stack_level))
+        });
+        self.profiles.len() != before
+    }
+
+    /// Removes the TxProfiles of a finished transaction (they die with it).
+    pub fn end_transaction(&mut self, evse: u32) {
+        self.profiles
+            .retain(|p| !(p.purpose == Purpose::Tx && p.evse == evse));
+    }
+
+    /// All installed profiles.
+    pub fn all(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    fn best(
+        &self,
+        t: DateTime<Utc>,
+        tx_start: Option<DateTime<Utc>>,
+        filter: impl Fn(&Profile) -> bool,
+    ) -> Option<(f64, RateUnit, Option<u8>)> {
+        self.profiles
+            .iter()
+            .filter(|p| filter(p))
+            .filter_map(|p| p.limit_at(t, tx_start).map(|l| (p.stack_level, l)))
+            .max_by_key(|(s, _)| *s)
+            .map(|(_, l)| l)
+    }
+
+    /// The limit on one EVSE at `t` from Tx and TxDefault profiles, `(value, unit, phases)`.
+    pub fn evse_limit(
+        &self,
+        evse: u32,
+        t: DateTime<Utc>,
+        tx: Option<(&str, DateTime<Utc>)>,
+    ) -> Option<(f64, RateUnit, Option<u8>)> {
+        let start = tx.map(|(_, s)| s);
+        if let Some((id, _)) = tx
+            && let Some(l) = self.best(t, start, |p| {
+                p.purpose == Purpose::Tx
+                    && p.evse == evse
+                    && p.transaction_id.as_deref().is_none_or(|x| x == id)
+            })
+        {
+            return Some(l);
+        }
+        self.best(t, start, |p| {
+            p.purpose == Purpose::TxDefault && p.evse == evse
+        })
+        .or_else(|| self.best(t, start, |p| p.purpose == Purpose::TxDefault && p.evse == 0))
+    }
+
+    /// The whole charger's limit at `t`.
+    pub fn charger_limit(&self, t: DateTime<Utc>) -> Option<(f64, RateUnit, Option<u8>)> {
+        self.best(t, None, |p| p.purpose == Purpose::ChargerMax)
+    }
+
+    /// Instants in (from, to) where any limit may change.
+    pub fn change_points(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        tx_start: Option<DateTime<Utc>>,
+    ) -> Vec<DateTime<Utc>> {
+        let mut out: Vec<_> = self
+            .profiles
+            .iter()
+            .flat_map(|p| p.change_points(from, to, tx_start))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + Duration::days(20_000) + Duration::seconds(s)
+    }
+
+    #[test]
+    fn tx_beats_default_and_relative_starts_with_the_transaction() {
+        let mut set = ProfileSet::default();
+        let default = json!({"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Relative", "chargingSchedule": {"chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}});
+        set.install(Profile::from_v16(&default, 0, t(0)).unwrap());
+        let tx = json!({"chargingProfileId": 2, "stackLevel": 1, "transactionId": 42, "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative", "chargingSchedule": {"chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7000.0}, {"startPeriod": 600, "limit": 3000.0}]}});
+        set.install(Profile::from_v16(&tx, 1, t(100)).unwrap());
+        let running = Some(("42", t(50)));
+        assert_eq!(
+            set.evse_limit(1, t(100), running),
+            Some((7000.0, RateUnit::W, None))
+        );
+        assert_eq!(
+            set.evse_limit(1, t(650), running),
+            Some((3000.0, RateUnit::W, None))
+        );
+        // Another transaction only sees the default.
+        assert_eq!(
+            set.evse_limit(1, t(650), Some(("43", t(600)))),
+            Some((16.0, RateUnit::A, None))
+        );
+        set.end_transaction(1);
+        assert_eq!(
+            set.evse_limit(1, t(650), running),
+            Some((16.0, RateUnit::A, None))
+        );
+        assert!(set.clear(&ClearCriteria {
+            id: Some(1),
+            ..Default::default()
+        }));
+        assert_eq!(set.evse_limit(1, t(650), running), None);
+    }
+
+    #[test]
+    fn absolute_recurring_and_validity_are_honoured() {
+        let mut set = ProfileSet::default();
+        let cp = json!({"id": 5, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationMaxProfile",
+            "chargingProfileKind": "Recurring", "recurrencyKind": "Daily",
+            "chargingSchedule": [{"id": 1, "startSchedule": "2024-10-04T00:00:00Z", "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 50000.0}, {"startPeriod": 3600, "limit": 20000.0}]}]});
+        set.install(Profile::from_v201(&cp, 0, t(0)).unwrap());
+        let day = "2024-10-09T00:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(set.charger_limit(day).map(|l| l.0), Some(50_000.0));
+        assert_eq!(
+            set.charger_limit(day + Duration::hours(1)).map(|l| l.0),
+            Some(20_000.0)
+        );
+        let dr = json!({"id": 6, "stackLevel": 3, "chargingProfilePurpose": "ChargingStationMaxProfile",
+            "chargingProfileKind": "Absolute", "validTo": "2024-10-09T02:00:00Z",
+            "chargingSchedule": [{"id": 2, "startSchedule": "2024-10-09T01:00:00Z", "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 5000.0}]}]});
+        set.install(Profile::from_v201(&dr, 0, t(0)).unwrap());
+        assert_eq!(
+            set.charger_limit(day).map(|l| l.0),
+            Some(50_000.0),
+            "not yet started"
+        );
+        assert_eq!(
+            set.charger_limit(day + Duration::hours(1)).map(|l| l.0),
+            Some(5_000.0)
+        );
+        assert_eq!(
+            set.charger_limit(day + Duration::hours(2)).map(|l| l.0),
+            Some(20_000.0),
+            "expired"
+        );
+        assert!(Profile::from_v16(&json!({"chargingProfileId": 1}), 0, t(0)).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! A minimal OCPP 1.6J charger for load runs: connect (from a chosen loopback source address
+//! so one machine can open more than one port range of sockets), call and wait for the answer,
+//! answer the server's own calls with NotSupported.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::{TcpSocket, lookup_host};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::charger::Ws;
+
+/// Sockets per loopback source address (below the default ephemeral port range of ~28k).
+const PER_SOURCE: usize = 20_000;
+
+/// The third octet of this run's loopback source addresses (127.0.X.1).
+fn run_octet() -> u32 {
+    static OCTET: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *OCTET.get_or_init(|| 1 + (std::process::id() % 200))
+}
+
+/// A connected load charger.
+pub struct Client {
+    ws: Ws,
+    next: u64,
+}
+
+/// The answer to a call.
+#[derive(Debug)]
+pub enum Answer {
+    /// CALLRESULT.
+    Result(Value),
+    /// CALLERROR code.
+    Error(String),
+    /// No answer in time.
+    Timeout,
+}
+
+impl Client {
+    /// Connects as charger `id` speaking `ocpp1.6`; `n` picks the loopback source address.
+    pub async fn connect(base: &str, id: &str, n: usize) -> Result<Client, String> {
+        let url = format!("{}/{id}", base.trim_end_matches('/'));
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| e.to_string())?;
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "ocpp1.6".parse().map_err(|_| "header".to_string())?,
+        );
+        let host = request.uri().host().unwrap_or("127.0.0.1").to_string();
+        let port = request.uri().port_u16().unwrap_or(80);
+        let addr: SocketAddr = lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| e.to_string())?
+            .find(SocketAddr::is_ipv4)
+            .ok_or("no IPv4 address")?;
+        let socket = TcpSocket::new_v4().map_err(|e| e.to_string())?;
+        if addr.ip().is_loopback() {
+            // A different source range per run, so the last run's TIME_WAIT ports do not collide.
+            let k = ((n / PER_SOURCE) as u32 + run_octet()) as u8;
+            socket.set_reuseaddr(true).map_err(|e| e.to_string())?;
+            socket
+                .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, k, 1)), 0))
+                .map_err(|e| format!("bind: {e}"))?;
+        }
+        let stream = tokio::time::timeout(Duration::from_secs(10), socket.connect(addr))
+            .await
+            .map_err(|_| "connect timed out".to_string())?
+            .map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (ws, _) = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio_tungstenite::client_async_with_config(
+                request,
+                tokio_tungstenite::MaybeTlsStream::Plain(stream),
+                None,
+            ),
+        )
+        .await
+        .map_err(|_| "handshake timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+        Ok(Client { ws, next: 0 })
+    }
+
+    /// Sends a CALL and waits for its answer; returns it with the round-trip time.
+    pub async fn call(
+        &mut self,
+        action: &str,
+        payload: Value,
+        timeout: Duration,
+    ) -> (Answer, Duration) {
+        self.next += 1;
+        let id = self.next.to_string();
+        let text = json!([2, id, action, payload]).to_string();
+        let sent = Instant::now();
+        if self.ws.send(Message::Text(text.into())).await.is_err() {
+            return (Answer::Error("send failed".into()), sent.elapsed());
+        }
+        let deadline = sent + timeout;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next()).await;
+            let Ok(frame) = frame else {
+                return (Answer::Timeout, sent.elapsed());
+            };
+            match frame {
+                Some(Ok(Message::Text(t))) => {
+                    let Ok(Value::Array(v)) = serde_json::from_str::<Value>(&t) else {
+                        continue;
+                    };
+                    match (
+                        v.first().and_then(Value::as_u64),
+                        v.get(1).and_then(Value::as_str),
+                    ) {
+                        (Some(3), Some(i)) if i == id => {
+                            return (
+                                Answer::Result(v.get(2).cloned().unwrap_or_default()),
+                                sent.elapsed(),
+                            );
+                        }
+                        (Some(4), Some(i)) if i == id => {
+                            let code = v.get(2).and_then(Value::as_str).unwrap_or("?").to_string();
+                            return (Answer::Error(code), sent.elapsed());
+                        }
+                        (Some(2), Some(i)) => {
+                            let reply =
+                                json!([4, i, "NotSupported", "load charger", {}]).to_string();
+                            let _ = self.ws.send(Message::Text(reply.into())).await;
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    return (Answer::Error("connection closed".into()), sent.elapsed());
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Waits for the next frame (keeps pings answered); `false` once the connection is gone.
+    pub async fn idle(&mut self) -> bool {
+        match self.ws.next().await {
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => false,
+            Some(Ok(Message::Text(t))) => {
+                if let Ok(Value::Array(v)) = serde_json::from_str::<Value>(&t)
+                    && v.first().and_then(Value::as_u64) == Some(2)
+                    && let Some(i) = v.get(1).and_then(Value::as_str)
+                {
+                    let reply = json!([4, i, "NotSupported", "load charger", {}]).to_string();
+                    let _ = self.ws.send(Message::Text(reply.into())).await;
+                }
+                true
+            }
+            Some(Ok(_)) => true,
+        }
+    }
+
+    /// Closes the socket.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_millis(200), self.ws.close(None)).await;
+    }
+}
+
+/// A BootNotification payload.
+pub fn boot() -> Value {
+    json!({"chargePointVendor": "SimLoad", "chargePointModel": "L1"})
+}
