@@ -8,6 +8,7 @@ pub mod commands;
 pub mod decode;
 pub mod error_code;
 pub mod frame;
+mod schedule;
 pub mod schema;
 pub mod timestamp;
 pub mod v16;

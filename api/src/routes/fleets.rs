@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chargegrid_core::driver::{Fleet, IdTagRecord, IdTagStatus, Role, Vehicle};
-use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId, WattHours};
+use chargegrid_core::{DriverId, FleetId, VehicleId, WattHours};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -293,10 +293,7 @@ pub(crate) async fn add_id_tag(
     let id = fleet_id(&fleet)?;
     caller.require_manager_of(&id)?;
     existing_fleet(&state, &id).await?;
-    let tag = IdTag::new(req.id_tag.trim())
-        .ok()
-        .filter(|t| t.as_str().len() <= 20)
-        .ok_or_else(|| Problem::invalid_body("id_tag must be 1 to 20 printable characters"))?;
+    let tag = crate::routes::me::card(&req.id_tag)?;
     let vehicle = match req.vehicle_id {
         Some(v) => {
             let vid = VehicleId::new(v).map_err(|e| Problem::invalid_body(e.to_string()))?;

@@ -30,6 +30,14 @@ pub struct LinkIdTag {
     pub id_tag: String,
 }
 
+/// An RFID card UID as chargers send it (OCPP 1.6 allows 20 characters, the tighter limit).
+pub(crate) fn card(text: &str) -> Result<IdTag, Problem> {
+    IdTag::new(text.trim())
+        .ok()
+        .filter(|t| t.as_str().len() <= 20)
+        .ok_or_else(|| Problem::invalid_body("id_tag must be 1 to 20 printable characters"))
+}
+
 /// The caller's account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 401, body = Problem)))]
@@ -54,10 +62,7 @@ pub(crate) async fn link_id_tag(
     caller: Caller,
     Json(req): Json<LinkIdTag>,
 ) -> ApiResult<(StatusCode, axum::Json<IdTagView>)> {
-    let tag = IdTag::new(req.id_tag.trim())
-        .ok()
-        .filter(|t| t.as_str().len() <= 20)
-        .ok_or_else(|| Problem::invalid_body("id_tag must be 1 to 20 printable characters"))?;
+    let tag = card(&req.id_tag)?;
     if let Some(existing) = state.store.get_id_tag(&tag).await? {
         if existing.driver.as_ref() != Some(&caller.driver.id) {
             return Err(Problem::conflict(

@@ -55,3 +55,14 @@ pub(crate) async fn authorize(
         record: Some(record),
     })
 }
+
+/// The OCPP name of a status (the same in 1.6 `idTagInfo` and 2.0.1 `idTokenInfo`).
+pub(crate) fn status_name(s: IdTagStatus) -> &'static str {
+    match s {
+        IdTagStatus::Accepted => "Accepted",
+        IdTagStatus::Blocked => "Blocked",
+        IdTagStatus::Expired => "Expired",
+        IdTagStatus::Invalid => "Invalid",
+        IdTagStatus::ConcurrentTx => "ConcurrentTx",
+    }
+}

@@ -10,22 +10,12 @@ use serde_json::{Value, json};
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::{call_error, decode, store_error};
-use crate::service::authorization::{TagInfo, authorize as authorize_tag};
+use crate::service::authorization::{TagInfo, authorize as authorize_tag, status_name};
 use crate::service::transactions::{self, StartRequest, StopRequest};
 
 fn id_tag(call: &Call, text: &str) -> Result<IdTag, CallError> {
     IdTag::new(text)
         .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
-}
-
-fn status_name(s: IdTagStatus) -> &'static str {
-    match s {
-        IdTagStatus::Accepted => "Accepted",
-        IdTagStatus::Blocked => "Blocked",
-        IdTagStatus::Expired => "Expired",
-        IdTagStatus::Invalid => "Invalid",
-        IdTagStatus::ConcurrentTx => "ConcurrentTx",
-    }
 }
 
 fn id_tag_info(info: &TagInfo) -> Value {

@@ -5,7 +5,6 @@
 //! (a lower reading never reduces energy). An Updated or Ended event for a transaction whose
 //! Started was lost opens the session implicitly (marked offline).
 
-use chargegrid_core::driver::IdTagStatus;
 use chargegrid_core::session::StopReason;
 use chargegrid_core::{EvseId, IdTag};
 use chargegrid_ocpp::v201::meter::to_samples;
@@ -17,22 +16,12 @@ use super::boot::connector_number;
 use super::needs::persist_pending_needs;
 use crate::connection::ConnectionContext;
 use crate::dispatch::{call_error, decode, store_error};
-use crate::service::authorization::{TagInfo, authorize as authorize_tag};
+use crate::service::authorization::{TagInfo, authorize as authorize_tag, status_name};
 use crate::service::transactions::{self, StartRequest, StopRequest};
 
 fn id_tag(call: &Call, token: &IdToken) -> Result<IdTag, CallError> {
     IdTag::new(token.id_token.as_str())
         .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
-}
-
-fn status_name(s: IdTagStatus) -> &'static str {
-    match s {
-        IdTagStatus::Accepted => "Accepted",
-        IdTagStatus::Blocked => "Blocked",
-        IdTagStatus::Expired => "Expired",
-        IdTagStatus::Invalid => "Invalid",
-        IdTagStatus::ConcurrentTx => "ConcurrentTx",
-    }
 }
 
 fn id_token_info(info: &TagInfo) -> Value {

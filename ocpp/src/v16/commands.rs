@@ -2,11 +2,10 @@
 //! connector number, so chargegrid's EVSE id is sent as `connectorId`. Charging limits are
 //! rounded *down* to 0.1 (the 1.6 schema's `multipleOf`), so rounding can never raise a limit.
 
-use chargegrid_core::command::{
-    ChargerCommand, ChargingLimit, ProfilePurpose, RateUnit, ResetKind,
-};
+use chargegrid_core::command::{ChargerCommand, ChargingLimit, ProfilePurpose, ResetKind};
 use serde_json::{Map, Value, json};
 
+use crate::schedule::{self, unit_name};
 use crate::timestamp;
 
 /// The 1.6 action and payload for a command, or why it has no 1.6 form.
@@ -140,40 +139,9 @@ fn purpose_name(p: ProfilePurpose) -> &'static str {
     }
 }
 
-fn unit_name(u: RateUnit) -> &'static str {
-    match u {
-        RateUnit::A => "A",
-        RateUnit::W => "W",
-    }
-}
-
-/// A limit rounded down to one decimal, as 1.6 requires.
-fn tenth_floor(v: f64) -> f64 {
-    ((v * 10.0) + 1e-9).floor() / 10.0
-}
-
 /// A 1.6 `ChargingProfile`.
 fn profile(limit: &ChargingLimit, with_transaction: bool) -> Result<Value, String> {
-    if limit.periods.is_empty() {
-        return Err("a charging limit needs at least one period".into());
-    }
-    if limit.periods[0].start_offset_s != 0 {
-        return Err("the first period must start at offset 0".into());
-    }
-    let periods: Vec<Value> = limit
-        .periods
-        .iter()
-        .map(|p| {
-            let mut v = json!({
-                "startPeriod": p.start_offset_s,
-                "limit": tenth_floor(p.limit.max(0.0)),
-            });
-            if let Some(n) = p.phases {
-                v["numberPhases"] = json!(n);
-            }
-            v
-        })
-        .collect();
+    let periods = schedule::periods(limit)?;
     let mut schedule = json!({
         "chargingRateUnit": unit_name(limit.unit),
         "chargingSchedulePeriod": periods,
@@ -207,6 +175,7 @@ fn profile(limit: &ChargingLimit, with_transaction: bool) -> Result<Value, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chargegrid_core::command::RateUnit;
     use chargegrid_core::command::SchedulePeriod;
     use chargegrid_core::{EvseId, IdTag};
 

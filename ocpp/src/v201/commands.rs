@@ -3,11 +3,10 @@
 //! rounded down to 0.1 as in 1.6, so rounding can never raise a limit.
 
 use chargegrid_core::IdTag;
-use chargegrid_core::command::{
-    ChargerCommand, ChargingLimit, ProfilePurpose, RateUnit, ResetKind,
-};
+use chargegrid_core::command::{ChargerCommand, ChargingLimit, ProfilePurpose, ResetKind};
 use serde_json::{Map, Value, json};
 
+use crate::schedule::{self, unit_name};
 use crate::timestamp;
 
 /// The 2.0.1 action and payload for a command, or why it has no 2.0.1 form.
@@ -160,37 +159,9 @@ fn purpose_name(p: ProfilePurpose) -> &'static str {
     }
 }
 
-fn unit_name(u: RateUnit) -> &'static str {
-    match u {
-        RateUnit::A => "A",
-        RateUnit::W => "W",
-    }
-}
-
-fn tenth_floor(v: f64) -> f64 {
-    ((v * 10.0) + 1e-9).floor() / 10.0
-}
-
 /// A 2.0.1 `ChargingProfileType`.
 fn profile(limit: &ChargingLimit, with_transaction: bool) -> Result<Value, String> {
-    if limit.periods.is_empty() {
-        return Err("a charging limit needs at least one period".into());
-    }
-    if limit.periods[0].start_offset_s != 0 {
-        return Err("the first period must start at offset 0".into());
-    }
-    let periods: Vec<Value> = limit
-        .periods
-        .iter()
-        .map(|p| {
-            let mut v =
-                json!({ "startPeriod": p.start_offset_s, "limit": tenth_floor(p.limit.max(0.0)) });
-            if let Some(n) = p.phases {
-                v["numberPhases"] = json!(n);
-            }
-            v
-        })
-        .collect();
+    let periods = schedule::periods(limit)?;
     let mut schedule = json!({
         "id": limit.profile_id,
         "chargingRateUnit": unit_name(limit.unit),
@@ -223,6 +194,7 @@ fn profile(limit: &ChargingLimit, with_transaction: bool) -> Result<Value, Strin
 mod tests {
     use super::*;
     use chargegrid_core::EvseId;
+    use chargegrid_core::command::RateUnit;
     use chargegrid_core::command::SchedulePeriod;
 
     #[test]
