@@ -12,6 +12,9 @@ use chargegrid_core::network::OcppVersion;
 use crate::auth::{self, AuthOutcome};
 use crate::{Gateway, connection};
 
+/// Bytes read from a charger's socket at a time.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Subprotocols we speak, most preferred first.
 const SUPPORTED: [OcppVersion; 2] = [OcppVersion::V201, OcppVersion::V16];
 
@@ -124,7 +127,13 @@ pub(crate) async fn upgrade(
     }
     let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
     let tracker = gateway.inner.tasks.clone();
+    // Buffers sized for OCPP (messages of a few KiB), not the 128 KiB defaults: they are
+    // allocated per connection and decided the memory of 100,000 idle chargers. A charger
+    // that stops reading cannot grow our write buffer past a few frames: its socket closes.
     ws.protocols([version.subprotocol()])
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(hard_limit.saturating_mul(2))
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
