@@ -8,6 +8,8 @@ pub mod commands;
 pub mod decode;
 pub mod error_code;
 pub mod frame;
+#[cfg(test)]
+mod frame_props;
 mod schedule;
 pub mod schema;
 pub mod timestamp;
