@@ -13,6 +13,8 @@
 
 pub mod config;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod metrics;
 mod pass;
 mod plan;

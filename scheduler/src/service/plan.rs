@@ -558,13 +558,9 @@ mod tests {
 
     use chargegrid_core::command::ProfilePurpose;
     use chargegrid_core::limits::Limit;
-    use chargegrid_core::network::{
-        Charger, Connector, ConnectorType, Evse, Location, OcppVersion, Site, Wiring,
-    };
+    use chargegrid_core::network::{Location, Site};
     use chargegrid_core::session::{Session, SessionState};
-    use chargegrid_core::{
-        Amperes, ChargerId, ConnectorId, EvseId, SessionId, SiteId, WattHours, Watts,
-    };
+    use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId, WattHours, Watts};
     use chrono::{DateTime, Utc};
 
     use super::*;
@@ -575,32 +571,7 @@ mod tests {
         "2026-03-01T08:00:00Z".parse().unwrap()
     }
 
-    fn charger(id: &str) -> Charger {
-        Charger {
-            id: ChargerId::new(id).unwrap(),
-            site: SiteId::new("s").unwrap(),
-            limit_group: None,
-            vendor: "v".into(),
-            model: "m".into(),
-            ocpp_version: OcppVersion::V16,
-            wiring: Wiring::ThreePhase,
-            max_power: Watts(11_000.0),
-            min_current: Amperes(6.0),
-            registration: Default::default(),
-            password_hash: None,
-            evses: vec![Evse {
-                id: EvseId(1),
-                max_current: Amperes(16.0),
-                max_power: Watts(11_000.0),
-                connectors: vec![Connector {
-                    id: ConnectorId(1),
-                    kind: ConnectorType::Type2,
-                    max_current: None,
-                    max_power: None,
-                }],
-            }],
-        }
-    }
+    use crate::service::fixtures::charger;
 
     fn session(charger: &str, tx: &str) -> SessionInput {
         SessionInput {

@@ -171,34 +171,9 @@ impl Installed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chargegrid_core::network::{Connector, ConnectorType, Evse, OcppVersion, Wiring};
-    use chargegrid_core::{ConnectorId, SiteId};
 
     fn charger() -> Charger {
-        Charger {
-            id: ChargerId::new("c").unwrap(),
-            site: SiteId::new("s").unwrap(),
-            limit_group: None,
-            vendor: "v".into(),
-            model: "m".into(),
-            ocpp_version: OcppVersion::V16,
-            wiring: Wiring::ThreePhase,
-            max_power: Watts(11_000.0),
-            min_current: Amperes(6.0),
-            registration: Default::default(),
-            password_hash: None,
-            evses: vec![Evse {
-                id: EvseId(1),
-                max_current: Amperes(16.0),
-                max_power: Watts(11_000.0),
-                connectors: vec![Connector {
-                    id: ConnectorId(1),
-                    kind: ConnectorType::Type2,
-                    max_current: None,
-                    max_power: None,
-                }],
-            }],
-        }
+        crate::service::fixtures::charger("c")
     }
 
     #[test]

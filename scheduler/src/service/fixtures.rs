@@ -1,0 +1,33 @@
+//! Test fixtures shared by the service's unit tests: one 11 kW, 16 A three-phase charger with a
+//! single Type 2 connector, so plan and profile tests reason about the same hardware.
+
+use chargegrid_core::network::{Charger, Connector, ConnectorType, Evse, OcppVersion, Wiring};
+use chargegrid_core::{Amperes, ChargerId, ConnectorId, EvseId, SiteId, Watts};
+
+/// An 11 kW three-phase charger `id` on site `s`, one EVSE of 16 A.
+pub(crate) fn charger(id: &str) -> Charger {
+    Charger {
+        id: ChargerId::new(id).unwrap(),
+        site: SiteId::new("s").unwrap(),
+        limit_group: None,
+        vendor: "v".into(),
+        model: "m".into(),
+        ocpp_version: OcppVersion::V16,
+        wiring: Wiring::ThreePhase,
+        max_power: Watts(11_000.0),
+        min_current: Amperes(6.0),
+        registration: Default::default(),
+        password_hash: None,
+        evses: vec![Evse {
+            id: EvseId(1),
+            max_current: Amperes(16.0),
+            max_power: Watts(11_000.0),
+            connectors: vec![Connector {
+                id: ConnectorId(1),
+                kind: ConnectorType::Type2,
+                max_current: None,
+                max_power: None,
+            }],
+        }],
+    }
+}
