@@ -28,8 +28,6 @@ pub(crate) struct ConnectionContext {
     pub version: OcppVersion,
     /// The charger's configuration, `None` for an unknown charger (allowed in development).
     pub config: Option<chargegrid_core::network::Charger>,
-    /// The registration decided at this connection's boot, if it booted.
-    pub registration: Option<chargegrid_core::network::Registration>,
     /// When this connection opened (UTC); messages stamped well before it were queued offline.
     pub connected_at: chrono::DateTime<chrono::Utc>,
     /// 2.0.1: the last TransactionEvent sequence number per open transaction.
@@ -85,6 +83,7 @@ pub(crate) async fn run(
     gateway: Gateway,
     charger: ChargerId,
     version: OcppVersion,
+    config: Option<chargegrid_core::network::Charger>,
     socket: WebSocket,
 ) {
     let inner = gateway.inner.clone();
@@ -109,20 +108,12 @@ pub(crate) async fn run(
         .inc();
     tracing::info!(%charger, version = version.label(), "charger connected");
 
-    let config = match inner.store.get_charger(&charger).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(%charger, error = %e, "charger configuration unavailable");
-            None
-        }
-    };
     let mut conn = Connection {
         ctx: ConnectionContext {
             gateway: gateway.clone(),
             charger: charger.clone(),
             version,
             config,
-            registration: None,
             connected_at: inner.clock.now(),
             seq_nos: Default::default(),
             statuses: Default::default(),
@@ -348,11 +339,12 @@ impl Connection {
     async fn on_call(&mut self, call: Call) -> Result<(), CloseReason> {
         let inner = self.ctx.gateway.inner.clone();
         let version = self.ctx.version;
+        let label = action_label(&call.action);
         if let Some(answer) = inner.replay.get(&self.ctx.charger, &call.id) {
             inner
                 .metrics
                 .calls_received
-                .with_label_values(&[version.label(), action_label(&call.action), "duplicate"])
+                .with_label_values(&[version.label(), label, "duplicate"])
                 .inc();
             return self.send_text(answer).await;
         }
@@ -361,7 +353,7 @@ impl Connection {
         inner
             .metrics
             .handle_seconds
-            .with_label_values(&[action_label(&call.action)])
+            .with_label_values(&[label])
             .observe(started.elapsed().as_secs_f64());
         let (frame, outcome) = match result {
             Ok(payload) => (
@@ -383,7 +375,7 @@ impl Connection {
         inner
             .metrics
             .calls_received
-            .with_label_values(&[version.label(), action_label(&call.action), outcome])
+            .with_label_values(&[version.label(), label, outcome])
             .inc();
         let text = frame.to_text(version);
         inner.replay.put(&self.ctx.charger, &call.id, &text);

@@ -147,7 +147,7 @@ pub(crate) async fn upgrade(
                         .entry(ip)
                         .or_default() += 1;
                 }
-                connection::run(gateway, charger, version, socket).await;
+                connection::run(gateway, charger, version, config, socket).await;
                 if let Some(ip) = ip {
                     let mut per_ip = inner.per_ip.lock().unwrap_or_else(|e| e.into_inner());
                     if let Some(n) = per_ip.get_mut(&ip) {

@@ -161,11 +161,6 @@ fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {
     }
 }
 
-/// The error code for a whole list of violations: the first one's (they come in schema order).
-pub fn first_code(violations: &[Violation]) -> Option<ErrorCode> {
-    violations.first().map(|v| v.code)
-}
-
 /// The schema sets of both versions, from one directory.
 #[derive(Debug, Default)]
 pub struct Schemas {

@@ -28,7 +28,6 @@ pub(crate) async fn boot(
     let inner = &ctx.gateway.inner;
     inner.store.put_boot_info(&ctx.charger, &info).await?;
     let registration = registration_of(ctx);
-    ctx.registration = Some(registration);
     if let Some(config) = &ctx.config
         && (config.vendor != info.vendor || config.model != info.model)
     {
@@ -63,6 +62,6 @@ pub(crate) fn registration_of(ctx: &ConnectionContext) -> Registration {
 /// Whether the charger may send `action` now: before acceptance only BootNotification (and
 /// Heartbeat, which some chargers send regardless) is allowed.
 pub(crate) fn may_send(ctx: &ConnectionContext, action: &str) -> bool {
-    let registration = ctx.registration.unwrap_or_else(|| registration_of(ctx));
-    registration == Registration::Accepted || matches!(action, "BootNotification" | "Heartbeat")
+    registration_of(ctx) == Registration::Accepted
+        || matches!(action, "BootNotification" | "Heartbeat")
 }
