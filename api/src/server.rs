@@ -198,13 +198,21 @@ async fn track(State(state): State<ApiState>, req: Request, next: Next) -> Respo
 pub fn router(state: ApiState) -> Router {
     let (routes, mut openapi) = api_routes().split_for_parts();
     describe_responses(&mut openapi);
-    let openapi = Arc::new(openapi);
+    // The document never changes: serialise it once, not on every request.
+    let document = axum::body::Bytes::from(
+        serde_json::to_vec(&openapi).expect("the OpenAPI document serialises"),
+    );
     let mut app = routes
         .route(
             "/api/v1/openapi.json",
             get(move || {
-                let doc = openapi.clone();
-                async move { axum::Json((*doc).clone()) }
+                let body = document.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                }
             }),
         )
         .route("/api/v1/docs", get(docs::page))

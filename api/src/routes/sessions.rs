@@ -2,12 +2,16 @@
 //! the command bus, with the driver's app token), stop, set the energy need and departure time
 //! (fed to the scheduler), the current state, and the history.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use chargegrid_core::command::{ChargerCommand, CommandReply};
+use chargegrid_core::network::Site;
 use chargegrid_core::session::Session;
-use chargegrid_core::{ChargerId, EvseId, IdTag, SessionId, WattHours};
-use chargegrid_store::{ChangeKind, EvNeeds, HistoryPage, NeedsSource, SiteChange};
+use chargegrid_core::{ChargerId, EvseId, IdTag, SessionId, SiteId, WattHours};
+use chargegrid_store::{ChangeKind, EvNeeds, HistoryPage, NeedsSource, SiteAllocation, SiteChange};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -99,36 +103,54 @@ pub(crate) async fn app_tag(state: &ApiState, caller: &Caller) -> ApiResult<IdTa
 
 /// The view of a session with its site's price, the scheduler's allocation and the needs.
 pub(crate) async fn view(state: &ApiState, s: &Session) -> ApiResult<SessionView> {
-    let site = state.store.get_site(&s.site).await?;
-    let (price, currency) = site.as_ref().map_or((None, "CNY".to_string()), |x| {
-        (x.price_per_kwh, x.currency.clone())
-    });
-    let allocated = state
-        .store
-        .get_allocation(&s.site)
-        .await?
-        .and_then(|a| a.sessions.into_iter().find(|x| x.session == s.id))
-        .map(|x| x.power.0 / 1000.0);
     let needs = state.store.get_ev_needs(&s.site, &s.id).await?;
-    Ok(SessionView::new(
-        s,
-        price,
-        &currency,
-        allocated,
-        needs.as_ref(),
-        state.clock.now(),
-    ))
+    let site = SiteContext::read(state, &s.site).await?;
+    Ok(site.view(s, needs.as_ref(), state.clock.now()))
 }
 
 pub(crate) async fn page_view(state: &ApiState, page: HistoryPage) -> ApiResult<SessionPage> {
+    // A page's sessions are mostly at a few sites: read each site's price and allocation once.
+    let mut sites: HashMap<SiteId, SiteContext> = HashMap::new();
     let mut sessions = Vec::with_capacity(page.sessions.len());
     for s in &page.sessions {
-        sessions.push(view(state, s).await?);
+        if !sites.contains_key(&s.site) {
+            sites.insert(s.site.clone(), SiteContext::read(state, &s.site).await?);
+        }
+        let needs = state.store.get_ev_needs(&s.site, &s.id).await?;
+        sessions.push(sites[&s.site].view(s, needs.as_ref(), state.clock.now()));
     }
     Ok(SessionPage {
         sessions,
         next_before: page.next_before,
     })
+}
+
+/// What a session's view takes from its site: the price and the scheduler's allocation.
+struct SiteContext {
+    site: Option<Site>,
+    allocation: Option<SiteAllocation>,
+}
+
+impl SiteContext {
+    async fn read(state: &ApiState, site: &SiteId) -> ApiResult<Self> {
+        Ok(Self {
+            site: state.store.get_site(site).await?,
+            allocation: state.store.get_allocation(site).await?,
+        })
+    }
+
+    fn view(&self, s: &Session, needs: Option<&EvNeeds>, now: DateTime<Utc>) -> SessionView {
+        let (price, currency) = self
+            .site
+            .as_ref()
+            .map_or((None, "CNY"), |x| (x.price_per_kwh, x.currency.as_str()));
+        let allocated = self
+            .allocation
+            .as_ref()
+            .and_then(|a| a.sessions.iter().find(|x| x.session == s.id))
+            .map(|x| x.power.0 / 1000.0);
+        SessionView::new(s, price, currency, allocated, needs, now)
+    }
 }
 
 /// A session the caller may see (404 otherwise, also for other people's).
@@ -329,5 +351,6 @@ pub(crate) async fn set_needs(
             session: Some(s.id.clone()),
         })
         .await;
-    Ok(axum::Json(view(&state, &s).await?))
+    let site = SiteContext::read(&state, &s.site).await?;
+    Ok(axum::Json(site.view(&s, Some(&needs), state.clock.now())))
 }
