@@ -243,12 +243,8 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
 
 /// The most a session can use on its own: its EVSE's and its vehicle's maxima.
 fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ServiceConfig) -> Amperes {
-    let vehicle = s
-        .needs
-        .as_ref()
-        .and_then(|n| n.max_power)
-        .filter(|p| p.is_finite() && p.0 > 0.0)
-        .map(|p| p.to_amperes(config.voltage, e.charger.wiring.phases()));
+    let vehicle =
+        vehicle_max_power(s).map(|p| p.to_amperes(config.voltage, e.charger.wiring.phases()));
     vehicle.map_or(e.max, |m| m.min(e.max))
 }
 
@@ -337,6 +333,23 @@ fn floor_current(charger: &Charger, config: &ServiceConfig) -> Amperes {
         .unwrap_or(charger.min_current)
 }
 
+/// `current`, or zero when it is below what the charger can deliver (it would not charge).
+fn zero_below_floor(current: Amperes, charger: &Charger, config: &ServiceConfig) -> Amperes {
+    if current.0 < floor_current(charger, config).0 {
+        Amperes::ZERO
+    } else {
+        current
+    }
+}
+
+/// The vehicle's own power limit from its needs, when it gave a usable one.
+fn vehicle_max_power(s: &SessionInput) -> Option<Watts> {
+    s.needs
+        .as_ref()
+        .and_then(|n| n.max_power)
+        .filter(|p| p.is_finite() && p.0 > 0.0)
+}
+
 /// A controlled session as the allocator sees it.
 fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> SessionDemand {
     let PlanInput {
@@ -383,11 +396,7 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         voltage: v,
         min_current: floor_current(c, config),
         max_current: connector_max.map_or(e.max, |m| m.min(e.max)),
-        max_power: s
-            .needs
-            .as_ref()
-            .and_then(|n| n.max_power)
-            .filter(|p| p.is_finite() && p.0 > 0.0),
+        max_power: vehicle_max_power(s),
         pilot: knobs
             .current_step
             .filter(|s| s.0 > 0.0)
@@ -458,13 +467,7 @@ fn profile_changes(
                     .fold(None, |m: Option<Amperes>, d| {
                         Some(m.map_or(d, |m| m.min(d)))
                     })
-                    .map(|d| {
-                        if d.0 < floor_current(c, config).0 {
-                            Amperes::ZERO
-                        } else {
-                            d
-                        }
-                    });
+                    .map(|d| zero_below_floor(d, c, config));
                 let old = installed.charger_default(c);
                 let any_idle = list.iter().any(|&i| controlled[i].session.is_none());
                 let in_force = old.unwrap_or(max_c);
@@ -523,8 +526,8 @@ fn profile_changes(
                         None => defaults[i],
                     }
                     .map(|d| {
-                        if e.session.is_none() && d.0 < floor_current(c, config).0 {
-                            Amperes::ZERO
+                        if e.session.is_none() {
+                            zero_below_floor(d, c, config)
                         } else {
                             d
                         }
