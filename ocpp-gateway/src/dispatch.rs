@@ -32,6 +32,13 @@ pub(crate) fn call_error(call: &Call, code: ErrorCode, description: String) -> C
     }
 }
 
+/// A charger-supplied id tag (1.6 `idTag`, 2.0.1 `idToken.idToken`), or the CALLERROR for one
+/// that breaks the format.
+pub(crate) fn id_tag(call: &Call, text: &str) -> Result<chargegrid_core::IdTag, CallError> {
+    chargegrid_core::IdTag::new(text)
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
+}
+
 /// Decodes the call's payload, or the CALLERROR for it.
 pub(crate) fn decode<T: DeserializeOwned>(call: &Call) -> Result<T, CallError> {
     decode_payload(&call.payload).map_err(|e| call_error(call, e.code, e.message))

@@ -2,21 +2,16 @@
 
 use chargegrid_core::driver::IdTagStatus;
 use chargegrid_core::session::StopReason;
-use chargegrid_core::{ConnectorId, EvseId, IdTag, WattHours};
+use chargegrid_core::{ConnectorId, EvseId, WattHours};
 use chargegrid_ocpp::v16::meter::to_samples;
 use chargegrid_ocpp::v16::requests::{Authorize, MeterValues, StartTransaction, StopTransaction};
 use chargegrid_ocpp::{Call, CallError, ErrorCode, timestamp};
 use serde_json::{Value, json};
 
 use crate::connection::ConnectionContext;
-use crate::dispatch::{call_error, decode, store_error};
+use crate::dispatch::{call_error, decode, id_tag, store_error};
 use crate::service::authorization::{TagInfo, authorize as authorize_tag, status_name};
 use crate::service::transactions::{self, StartRequest, StopRequest};
-
-fn id_tag(call: &Call, text: &str) -> Result<IdTag, CallError> {
-    IdTag::new(text)
-        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
-}
 
 fn id_tag_info(info: &TagInfo) -> Value {
     let mut v = json!({ "status": status_name(info.status) });

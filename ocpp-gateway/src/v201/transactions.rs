@@ -5,24 +5,19 @@
 //! (a lower reading never reduces energy). An Updated or Ended event for a transaction whose
 //! Started was lost opens the session implicitly (marked offline).
 
+use chargegrid_core::EvseId;
 use chargegrid_core::session::StopReason;
-use chargegrid_core::{EvseId, IdTag};
 use chargegrid_ocpp::v201::meter::to_samples;
-use chargegrid_ocpp::v201::requests::{Authorize, IdToken, MeterValues, TransactionEvent};
+use chargegrid_ocpp::v201::requests::{Authorize, MeterValues, TransactionEvent};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::{Value, json};
 
 use super::boot::connector_number;
 use super::needs::persist_pending_needs;
 use crate::connection::ConnectionContext;
-use crate::dispatch::{call_error, decode, store_error};
+use crate::dispatch::{call_error, decode, id_tag, store_error};
 use crate::service::authorization::{TagInfo, authorize as authorize_tag, status_name};
 use crate::service::transactions::{self, StartRequest, StopRequest};
-
-fn id_tag(call: &Call, token: &IdToken) -> Result<IdTag, CallError> {
-    IdTag::new(token.id_token.as_str())
-        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))
-}
 
 fn id_token_info(info: &TagInfo) -> Value {
     let mut v = json!({ "status": status_name(info.status) });
@@ -40,7 +35,7 @@ pub(super) async fn authorize(
     call: &Call,
 ) -> Result<Value, CallError> {
     let req: Authorize = decode(call)?;
-    let tag = id_tag(call, &req.id_token)?;
+    let tag = id_tag(call, &req.id_token.id_token)?;
     let info = authorize_tag(ctx, &tag, true)
         .await
         .map_err(|e| store_error(call, &e))?;
@@ -78,7 +73,11 @@ pub(super) async fn transaction_event(
 ) -> Result<Value, CallError> {
     let req: TransactionEvent = decode(call)?;
     check_sequence(ctx, &req);
-    let tag = req.id_token.as_ref().map(|t| id_tag(call, t)).transpose()?;
+    let tag = req
+        .id_token
+        .as_ref()
+        .map(|t| id_tag(call, &t.id_token))
+        .transpose()?;
     let transaction_id = req.transaction_info.transaction_id.clone();
     let samples = to_samples(&req.meter_value);
     let offline = req.offline || ctx.happened_offline(req.timestamp);
