@@ -20,6 +20,29 @@ pub(crate) struct BootDecision {
     pub interval: Duration,
 }
 
+impl BootDecision {
+    /// The BootNotification answer; its fields are the same in OCPP 1.6 and 2.0.1.
+    pub(crate) fn reply(&self, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+        let status = match self.registration {
+            Registration::Accepted => "Accepted",
+            Registration::Pending => "Pending",
+            Registration::Rejected => "Rejected",
+        };
+        serde_json::json!({
+            "status": status,
+            "currentTime": chargegrid_ocpp::timestamp::format(now),
+            "interval": self.interval.as_secs(),
+        })
+    }
+}
+
+/// The Heartbeat answer (the same in both versions): the central system's time.
+pub(crate) fn heartbeat(ctx: &ConnectionContext) -> serde_json::Value {
+    serde_json::json!({
+        "currentTime": chargegrid_ocpp::timestamp::format(ctx.gateway.inner.clock.now())
+    })
+}
+
 /// Records the boot and decides the registration status from the network's policy.
 pub(crate) async fn boot(
     ctx: &mut ConnectionContext,

@@ -1,9 +1,9 @@
 //! 1.6 BootNotification and StatusNotification.
 
 use chargegrid_core::ConnectorId;
-use chargegrid_core::network::{ConnectorStatus, OcppVersion, Registration};
+use chargegrid_core::network::{ConnectorStatus, OcppVersion};
 use chargegrid_ocpp::v16::requests::{BootNotification, StatusNotification};
-use chargegrid_ocpp::{Call, CallError, timestamp};
+use chargegrid_ocpp::{Call, CallError};
 use chargegrid_store::BootInfo;
 use serde_json::{Value, json};
 
@@ -30,15 +30,7 @@ pub(super) async fn boot_notification(
     let decision = registration::boot(ctx, info)
         .await
         .map_err(|e| store_error(call, &e))?;
-    Ok(json!({
-        "status": match decision.registration {
-            Registration::Accepted => "Accepted",
-            Registration::Pending => "Pending",
-            Registration::Rejected => "Rejected",
-        },
-        "currentTime": timestamp::format(now),
-        "interval": decision.interval.as_secs(),
-    }))
+    Ok(decision.reply(now))
 }
 
 pub(super) async fn status_notification(

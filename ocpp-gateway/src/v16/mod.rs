@@ -6,7 +6,7 @@ mod data;
 mod transactions;
 
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 
@@ -14,9 +14,7 @@ use crate::connection::ConnectionContext;
 pub(crate) async fn handle(ctx: &mut ConnectionContext, call: &Call) -> Result<Value, CallError> {
     match call.action.as_str() {
         "BootNotification" => boot::boot_notification(ctx, call).await,
-        "Heartbeat" => Ok(
-            json!({ "currentTime": chargegrid_ocpp::timestamp::format(ctx.gateway.inner.clock.now()) }),
-        ),
+        "Heartbeat" => Ok(crate::service::registration::heartbeat(ctx)),
         "StatusNotification" => boot::status_notification(ctx, call).await,
         "Authorize" => transactions::authorize(ctx, call).await,
         "StartTransaction" => transactions::start_transaction(ctx, call).await,

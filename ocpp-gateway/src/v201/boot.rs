@@ -1,9 +1,9 @@
 //! 2.0.1 BootNotification and StatusNotification.
 
-use chargegrid_core::network::{ConnectorStatus, OcppVersion, Registration};
+use chargegrid_core::network::{ConnectorStatus, OcppVersion};
 use chargegrid_core::{ConnectorId, EvseId};
 use chargegrid_ocpp::v201::requests::{BootNotification, StatusNotification};
-use chargegrid_ocpp::{Call, CallError, timestamp};
+use chargegrid_ocpp::{Call, CallError};
 use chargegrid_store::BootInfo;
 use serde_json::{Value, json};
 
@@ -28,15 +28,7 @@ pub(super) async fn boot_notification(
     let decision = registration::boot(ctx, info)
         .await
         .map_err(|e| store_error(call, &e))?;
-    Ok(json!({
-        "currentTime": timestamp::format(now),
-        "interval": decision.interval.as_secs(),
-        "status": match decision.registration {
-            Registration::Accepted => "Accepted",
-            Registration::Pending => "Pending",
-            Registration::Rejected => "Rejected",
-        },
-    }))
+    Ok(decision.reply(now))
 }
 
 /// The charger-wide connector number of connector `connector` (1-based) of EVSE `evse`, from

@@ -8,7 +8,7 @@ mod notifications;
 mod transactions;
 
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 
@@ -16,9 +16,7 @@ use crate::connection::ConnectionContext;
 pub(crate) async fn handle(ctx: &mut ConnectionContext, call: &Call) -> Result<Value, CallError> {
     match call.action.as_str() {
         "BootNotification" => boot::boot_notification(ctx, call).await,
-        "Heartbeat" => Ok(json!({
-            "currentTime": chargegrid_ocpp::timestamp::format(ctx.gateway.inner.clock.now())
-        })),
+        "Heartbeat" => Ok(crate::service::registration::heartbeat(ctx)),
         "StatusNotification" => boot::status_notification(ctx, call).await,
         "Authorize" => transactions::authorize(ctx, call).await,
         "TransactionEvent" => transactions::transaction_event(ctx, call).await,
