@@ -247,13 +247,27 @@ pub(crate) async fn meter_values(
         tracing::warn!(charger = %ctx.charger, transaction = ?transaction_id, %evse, "meter values for no open session dropped");
         return Ok((Match::Orphan, Applied::default()));
     };
-    let applied = apply(&mut session, &samples, max_power(ctx));
+    let applied = record_samples(ctx, &mut session, samples).await?;
+    Ok((matched, applied))
+}
+
+/// Records meter values of a session the caller already found (by its exact transaction id):
+/// [`meter_values`] without looking the session up again.
+pub(crate) async fn record_samples(
+    ctx: &ConnectionContext,
+    session: &mut Session,
+    samples: Vec<MeterSample>,
+) -> StoreResult<Applied> {
+    if samples.is_empty() {
+        return Ok(Applied::default());
+    }
+    let applied = apply(session, &samples, max_power(ctx));
     ctx.gateway
         .inner
         .store
-        .update_session(&session, &samples)
+        .update_session(session, &samples)
         .await?;
-    Ok((matched, applied))
+    Ok(applied)
 }
 
 /// The outcome of a stop.

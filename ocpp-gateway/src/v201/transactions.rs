@@ -157,23 +157,33 @@ pub(super) async fn transaction_event(
         .map_err(|e| store_error(call, &e))?;
         tag_info = stopped.tag;
     } else {
-        transactions::meter_values(
-            ctx,
-            evse.unwrap_or(EvseId(0)),
-            Some(&transaction_id),
-            samples,
-        )
-        .await
-        .map_err(|e| store_error(call, &e))?;
+        // The session was found above by its exact id: record on it without a second lookup.
+        // An unknown id goes through the shared path, which reconciles it to an open session.
+        let session = match existing {
+            Some(mut session) => {
+                transactions::record_samples(ctx, &mut session, samples)
+                    .await
+                    .map_err(|e| store_error(call, &e))?;
+                Some(session)
+            }
+            None => {
+                transactions::meter_values(
+                    ctx,
+                    evse.unwrap_or(EvseId(0)),
+                    Some(&transaction_id),
+                    samples,
+                )
+                .await
+                .map_err(|e| store_error(call, &e))?;
+                None
+            }
+        };
         if let Some(tag) = &tag {
             // Authorised during the transaction (plug-and-charge first, card later).
             let info = authorize_tag(ctx, tag, false)
                 .await
                 .map_err(|e| store_error(call, &e))?;
-            if let Some(mut session) = store
-                .find_by_transaction(&ctx.charger, &transaction_id)
-                .await
-                .map_err(|e| store_error(call, &e))?
+            if let Some(mut session) = session
                 && session.id_tag.is_none()
             {
                 session.id_tag = Some(tag.clone());
