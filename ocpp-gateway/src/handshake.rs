@@ -2,6 +2,9 @@
 //! subprotocol (a charger offering none we speak is refused here, before any frame), applies
 //! the unknown-charger policy, then hands the socket to a connection task.
 
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -10,6 +13,7 @@ use chargegrid_core::ChargerId;
 use chargegrid_core::network::OcppVersion;
 
 use crate::auth::{self, AuthOutcome};
+use crate::server::Inner;
 use crate::{Gateway, connection};
 
 /// Bytes read from a charger's socket at a time.
@@ -108,23 +112,18 @@ pub(crate) async fn upgrade(
         }
     }
     let ip = peer.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
-    if let Some(ip) = ip {
-        let open = gateway
-            .inner
-            .per_ip
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&ip)
-            .copied()
-            .unwrap_or(0);
-        if open >= gateway.inner.config.max_connections_per_ip {
+    // The slot is taken now, under one lock with the check: counting only once the upgrade ran
+    // let simultaneous handshakes from one address all pass the check.
+    let slot = match ip.map(|ip| IpSlot::take(&gateway.inner, ip)).transpose() {
+        Ok(slot) => slot,
+        Err(open) => {
             return refuse(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_connections",
                 format!("more than {open} connections from one address"),
             );
         }
-    }
+    };
     let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
     let tracker = gateway.inner.tasks.clone();
     // Buffers sized for OCPP (messages of a few KiB), not the 128 KiB defaults: they are
@@ -138,25 +137,43 @@ pub(crate) async fn upgrade(
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
-                let inner = gateway.inner.clone();
-                if let Some(ip) = ip {
-                    *inner
-                        .per_ip
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .entry(ip)
-                        .or_default() += 1;
-                }
                 connection::run(gateway, charger, version, config, socket).await;
-                if let Some(ip) = ip {
-                    let mut per_ip = inner.per_ip.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(n) = per_ip.get_mut(&ip) {
-                        *n = n.saturating_sub(1);
-                        if *n == 0 {
-                            per_ip.remove(&ip);
-                        }
-                    }
-                }
+                drop(slot);
             })
         })
+}
+
+/// One connection counted against its client address, from the handshake's check until the
+/// connection ends (or the upgrade fails: the slot is dropped with the unused callback).
+struct IpSlot {
+    inner: Arc<Inner>,
+    ip: IpAddr,
+}
+
+impl IpSlot {
+    /// Takes a slot for `ip`, or returns how many are open when the limit is reached.
+    fn take(inner: &Arc<Inner>, ip: IpAddr) -> Result<Self, usize> {
+        let mut per_ip = inner.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let open = per_ip.entry(ip).or_default();
+        if *open >= inner.config.max_connections_per_ip {
+            return Err(*open);
+        }
+        *open += 1;
+        Ok(Self {
+            inner: inner.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut per_ip = self.inner.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+    }
 }

@@ -202,10 +202,27 @@ async fn connections_per_address_and_messages_per_charger_are_limited() {
             .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
         tokio_tungstenite::connect_async(req)
     };
-    let (mut first, _) = connect("QD-HD-AC01").await.unwrap();
-    let (_second, _) = connect("QD-HD-AC02").await.unwrap();
-    let third = connect("QD-HD-AC03").await.unwrap_err();
+    // Six handshakes at once from one address: the limit holds for simultaneous ones too.
+    let ids = [
+        "QD-HD-AC01",
+        "QD-HD-AC02",
+        "QD-HD-AC03",
+        "QD-HD-AC04",
+        "QD-HD-AC05",
+        "QD-HD-AC06",
+    ];
+    let attempts = futures::future::join_all(ids.iter().map(|id| connect(id))).await;
+    let mut open = Vec::new();
+    for attempt in attempts {
+        match attempt {
+            Ok((socket, _)) => open.push(socket),
+            Err(e) => assert!(e.to_string().contains("429"), "{e}"),
+        }
+    }
+    assert_eq!(open.len(), 2, "two of six simultaneous handshakes accepted");
+    let third = connect("QD-HD-AC07").await.unwrap_err();
     assert!(third.to_string().contains("429"), "{third}");
+    let mut first = open.swap_remove(0);
 
     // 300 frames at once from one charger: all answered, the excess slowed down and counted.
     for i in 0..300 {
