@@ -15,6 +15,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Requests per minute allowed per token (or per IP without one).
     pub rate_limit_per_minute: u32,
+    /// How long a client may take to send a request's headers before its socket is closed.
+    pub header_timeout: Duration,
     /// How often a live session stream checks for news.
     pub stream_interval: Duration,
     /// How long a command to a charger may take before the API gives up.
@@ -31,6 +33,7 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             max_body_bytes: 64 * 1024,
             rate_limit_per_minute: 600,
+            header_timeout: Duration::from_secs(10),
             stream_interval: Duration::from_secs(2),
             command_timeout: Duration::from_secs(30),
             travel_speed_kmh: 30.0,

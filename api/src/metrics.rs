@@ -19,6 +19,8 @@ pub struct ApiMetrics {
     pub recommendations: IntCounter,
     /// Requests refused by the rate limiter.
     pub rate_limited: IntCounter,
+    /// Connections closed because their request headers did not arrive in time.
+    pub header_timeouts: IntCounter,
 }
 
 impl ApiMetrics {
@@ -58,6 +60,10 @@ impl ApiMetrics {
                 "chargegrid_api_rate_limited_total",
                 "Requests refused by the rate limiter",
             )?,
+            header_timeouts: IntCounter::new(
+                "chargegrid_api_header_timeouts_total",
+                "Connections closed because request headers did not arrive in time",
+            )?,
         };
         registry.register(Box::new(m.requests.clone()))?;
         registry.register(Box::new(m.latency.clone()))?;
@@ -65,6 +71,7 @@ impl ApiMetrics {
         registry.register(Box::new(m.reservations.clone()))?;
         registry.register(Box::new(m.recommendations.clone()))?;
         registry.register(Box::new(m.rate_limited.clone()))?;
+        registry.register(Box::new(m.header_timeouts.clone()))?;
         Ok(m)
     }
 }

@@ -165,6 +165,8 @@ impl App {
             gw_config.ping_interval = config.ocpp.ping_interval;
             gw_config.max_messages_per_second = config.ocpp.max_messages_per_second;
             gw_config.max_connections_per_ip = config.ocpp.max_connections_per_ip;
+            gw_config.handshake_timeout = config.ocpp.handshake_timeout;
+            gw_config.charger_ca = charger_ca(&config.ocpp.charger_ca)?;
             gw_config.schemas = match &config.ocpp.schemas_dir {
                 Some(dir) => Some(Arc::new(
                     chargegrid_ocpp::schema::Schemas::load(dir)
@@ -276,6 +278,7 @@ impl App {
                 cors_origins: config.api.cors_origins.clone(),
                 max_body_bytes: config.api.max_body_bytes,
                 rate_limit_per_minute: config.api.rate_limit_per_minute,
+                header_timeout: config.api.header_timeout,
                 stream_interval: config.api.stream_interval,
                 command_timeout: config.ocpp.call_timeout + std::time::Duration::from_secs(2),
                 ..chargegrid_api::ApiConfig::default()
@@ -348,6 +351,29 @@ impl App {
 
 /// Writes the configured network (or, on an empty store with none configured, the sample)
 /// into the store.
+/// The charger CA from its files: both or neither.
+fn charger_ca(
+    ca: &crate::config::ChargerCaConfig,
+) -> Result<Option<Arc<chargegrid_ocpp_gateway::ChargerCa>>, ConfigError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::ChargerCa(format!("cannot read {}: {e}", path.display())))
+    };
+    match (&ca.cert_file, &ca.key_file) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => chargegrid_ocpp_gateway::ChargerCa::from_pem(
+            &read(cert)?,
+            &read(key)?,
+            ca.validity_days,
+        )
+        .map(|ca| Some(Arc::new(ca)))
+        .map_err(|e| ConfigError::ChargerCa(e.to_string())),
+        _ => Err(ConfigError::ChargerCa(
+            "set both ocpp.charger_ca_cert_file and ocpp.charger_ca_key_file, or neither".into(),
+        )),
+    }
+}
+
 async fn load_network(config: &Config, store: &dyn Store) -> Result<(), StartError> {
     let network = match &config.network.file {
         Some(path) => network::read_network(path)?,

@@ -74,7 +74,7 @@ struct ServeArgs {
     /// Address for Prometheus /metrics (default 0.0.0.0:9100).
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<String>,
-    /// Store URL: memory:// (default) or redis://host:port/db.
+    /// Store URL: memory:// (default), redis://host:port/db or redis-cluster://host:port,host:port.
     #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// Network file (sites and chargers); the built-in sample is used when none is set.

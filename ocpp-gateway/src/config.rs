@@ -34,6 +34,12 @@ pub struct GatewayConfig {
     /// Open charger connections allowed from one IP address (chargers behind one carrier NAT
     /// share addresses, so the default is generous).
     pub max_connections_per_ip: usize,
+    /// The CA that signs chargers' certificate requests (`SignCertificate`); without it they
+    /// are answered `Rejected`.
+    pub charger_ca: Option<Arc<crate::certificates::ChargerCa>>,
+    /// How long a WebSocket handshake (TLS, then the HTTP upgrade request) may take before the
+    /// socket is dropped: the slowloris guard.
+    pub handshake_timeout: Duration,
 }
 
 impl GatewayConfig {
@@ -50,6 +56,8 @@ impl GatewayConfig {
             schemas: None,
             max_messages_per_second: 50,
             max_connections_per_ip: 5_000,
+            charger_ca: None,
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 

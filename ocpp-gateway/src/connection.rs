@@ -37,6 +37,9 @@ pub(crate) struct ConnectionContext {
     /// 2.0.1: EV needs that arrived before their transaction started, by EVSE.
     pub pending_needs:
         std::collections::HashMap<chargegrid_core::EvseId, chargegrid_store::EvNeeds>,
+    /// CALLs a handler wants sent to the charger after its answer (e.g. `CertificateSigned`
+    /// after `SignCertificate`).
+    pub follow_ups: Vec<chargegrid_core::command::ChargerCommand>,
 }
 
 impl ConnectionContext {
@@ -118,6 +121,7 @@ pub(crate) async fn run(
             seq_nos: Default::default(),
             statuses: Default::default(),
             pending_needs: Default::default(),
+            follow_ups: Vec::new(),
         },
         socket,
         commands: rx,
@@ -379,7 +383,36 @@ impl Connection {
             .inc();
         let text = frame.to_text(version);
         inner.replay.put(&self.ctx.charger, &call.id, &text);
-        self.send_text(text).await
+        self.send_text(text).await?;
+        self.queue_follow_ups();
+        Ok(())
+    }
+
+    /// Queues the CALLs handlers asked for, behind the commands already waiting.
+    fn queue_follow_ups(&mut self) {
+        let inner = &self.ctx.gateway.inner;
+        for command in self.ctx.follow_ups.drain(..) {
+            let action = match &command {
+                chargegrid_core::command::ChargerCommand::Raw { action, .. } => action.clone(),
+                other => other.name().to_string(),
+            };
+            let envelope = chargegrid_store::CommandEnvelope {
+                id: uuid::Uuid::new_v4().to_string(),
+                charger: self.ctx.charger.clone(),
+                command,
+                reply_to: inner.config.node.clone(),
+                timeout_ms: u64::try_from(inner.config.call_timeout.as_millis())
+                    .unwrap_or(u64::MAX),
+                sent_at_ms: None,
+            };
+            let sink = crate::service::security::FollowUpReply {
+                charger: self.ctx.charger.clone(),
+                action,
+                metrics: inner.metrics.clone(),
+            };
+            self.queue
+                .push_back(IncomingCommand::new(envelope, Box::new(sink)));
+        }
     }
 
     async fn on_answer(&mut self, id: &str, reply: CommandReply) {

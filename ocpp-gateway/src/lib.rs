@@ -3,10 +3,12 @@
 //! every CALL, and forwards commands that arrive for its charger over the store's command bus.
 
 mod auth;
+mod certificates;
 mod config;
 mod connection;
 mod dispatch;
 mod handshake;
+mod listener;
 mod local;
 mod metrics;
 mod replay;
@@ -17,6 +19,7 @@ mod v16;
 mod v201;
 
 pub use auth::hash_password;
+pub use certificates::{CaError, ChargerCa, CsrRefused};
 pub use config::GatewayConfig;
 pub use metrics::GatewayMetrics;
 pub use server::{Gateway, serve};

@@ -40,6 +40,12 @@ pub struct GatewayMetrics {
     pub active_sessions: IntGaugeVec,
     /// Energy of ended sessions, by site, in joules (Prometheus base unit; 1 kWh = 3.6 MJ).
     pub energy_delivered: prometheus::CounterVec,
+    /// Charger certificate requests and installs by outcome (signed, refused_subject,
+    /// refused_unreadable, no_ca, installed, install_refused, install_failed).
+    pub certificates: IntCounterVec,
+    /// Security events reported by chargers, by type (the types of the 1.6 security extension
+    /// and 2.0.1; anything else is "other").
+    pub security_events: IntCounterVec,
 }
 
 impl GatewayMetrics {
@@ -148,7 +154,23 @@ impl GatewayMetrics {
                 ),
                 &["site"],
             )?,
+            certificates: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_certificates_total",
+                    "Charger certificate signing requests and installs",
+                ),
+                &["outcome"],
+            )?,
+            security_events: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_security_events_total",
+                    "Security events reported by chargers",
+                ),
+                &["type"],
+            )?,
         };
+        registry.register(Box::new(m.certificates.clone()))?;
+        registry.register(Box::new(m.security_events.clone()))?;
         registry.register(Box::new(m.meter_values.clone()))?;
         registry.register(Box::new(m.calls_sent.clone()))?;
         registry.register(Box::new(m.outstanding.clone()))?;

@@ -84,21 +84,7 @@ pub async fn serve(
         .await
         .map_err(std::io::Error::other)?;
     let router_task = tokio::spawn(crate::local::route_commands(gateway.clone(), commands));
-    let token = gateway.inner.shutdown.clone();
-    let result = axum::serve(
-        listener,
-        gateway
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        token.cancel();
-    })
-    .await;
-    gateway.inner.shutdown.cancel();
-    gateway.inner.tasks.close();
-    gateway.inner.tasks.wait().await;
+    crate::listener::accept_loop(listener, gateway, None, shutdown).await;
     router_task.abort();
-    result
+    Ok(())
 }

@@ -4,23 +4,15 @@
 //! client CA; a charger presenting none can still use profile 2, unless client certificates are
 //! required.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
-
-use axum::Extension;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
+use std::future::Future;
+use std::sync::Arc;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::Gateway;
-
-/// How long a TLS handshake may take before the socket is dropped (slowloris guard).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why TLS could not be set up.
 #[derive(Debug, Error)]
@@ -124,6 +116,20 @@ impl TlsSettings {
     }
 }
 
+impl ClientCertificate {
+    /// The verified client certificate of a TLS connection, if one was presented.
+    pub(crate) fn of<S>(stream: &tokio_rustls::server::TlsStream<S>) -> Self {
+        Self {
+            common_name: stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(common_name),
+        }
+    }
+}
+
 fn common_name(der: &CertificateDer<'_>) -> Option<String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
     cert.subject()
@@ -142,64 +148,7 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(tls.config);
-    let router = gateway.router();
-    let token = gateway.inner.shutdown.clone();
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            () = &mut shutdown => break,
-            () = token.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-        };
-        let acceptor = acceptor.clone();
-        let router = router.clone();
-        let metrics = gateway.inner.metrics.clone();
-        gateway.inner.tasks.spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    metrics.handshakes_refused.with_label_values(&["tls"]).inc();
-                    tracing::info!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    metrics
-                        .handshakes_refused
-                        .with_label_values(&["tls_timeout"])
-                        .inc();
-                    return;
-                }
-            };
-            let identity = ClientCertificate {
-                common_name: stream
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|c| c.first())
-                    .and_then(common_name),
-            };
-            let service = TowerToHyperService::new(
-                router
-                    .layer(Extension(identity))
-                    .layer(Extension(axum::extract::ConnectInfo(peer))),
-            );
-            let served = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .await;
-            if let Err(e) = served {
-                tracing::debug!(%peer, error = %e, "TLS connection ended with an error");
-            }
-        });
-    }
-    gateway.inner.shutdown.cancel();
-    gateway.inner.tasks.close();
-    gateway.inner.tasks.wait().await;
+    crate::listener::accept_loop(listener, gateway, Some(acceptor), shutdown).await;
     Ok(())
 }
 

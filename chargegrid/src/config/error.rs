@@ -46,6 +46,9 @@ pub enum ConfigError {
     /// The TLS certificate, key or CA is unusable.
     #[error("ocpp TLS: {0}")]
     Tls(String),
+    /// The charger CA (`ocpp.charger_ca_*`) is unusable.
+    #[error("ocpp.charger_ca: {0}")]
+    ChargerCa(String),
     /// The OCPP schema directory is unusable.
     #[error("ocpp.schemas_dir: {0}")]
     Schemas(String),

@@ -65,6 +65,22 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.max_connections_per_ip = count(v, 1, 10_000_000)?;
         Ok(())
     }),
+    ("ocpp.handshake_timeout_ms", |c, v| {
+        c.ocpp.handshake_timeout = Duration::from_millis(count(v, 50, 600_000)? as u64);
+        Ok(())
+    }),
+    ("ocpp.charger_ca_cert_file", |c, v| {
+        c.ocpp.charger_ca.cert_file = Some(PathBuf::from(text(v)?));
+        Ok(())
+    }),
+    ("ocpp.charger_ca_key_file", |c, v| {
+        c.ocpp.charger_ca.key_file = Some(PathBuf::from(text(v)?));
+        Ok(())
+    }),
+    ("ocpp.charger_certificate_days", |c, v| {
+        c.ocpp.charger_ca.validity_days = count(v, 1, 3_650)? as u32;
+        Ok(())
+    }),
     ("ocpp.tls_listen", |c, v| {
         tls(c).listen = addr(v)?;
         Ok(())
@@ -109,6 +125,10 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.api.rate_limit_per_minute = count(v, 1, 1_000_000)? as u32;
         Ok(())
     }),
+    ("api.header_timeout_ms", |c, v| {
+        c.api.header_timeout = Duration::from_millis(count(v, 50, 600_000)? as u64);
+        Ok(())
+    }),
     ("api.stream_interval_ms", |c, v| {
         c.api.stream_interval = Duration::from_millis(count(v, 10, 60_000)? as u64);
         Ok(())
@@ -119,9 +139,12 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
     }),
     ("store.url", |c, v| {
         let url = text(v)?;
-        if !(url.starts_with("memory://") || url.starts_with("redis://")) {
+        if !["memory://", "redis://", "redis-cluster://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
             return Err(format!(
-                "{:?} is not a store URL; expected memory:// or redis://host:port/db",
+                "{:?} is not a store URL; expected memory://, redis://host:port/db or redis-cluster://host:port,host:port",
                 chargegrid_store::redis::redact(&url)
             ));
         }

@@ -78,6 +78,22 @@ pub struct OcppConfig {
     pub max_connections_per_ip: usize,
     /// TLS (`wss://`, security profiles 2 and 3), when configured.
     pub tls: Option<TlsConfig>,
+    /// How long a charger's handshake (TLS and HTTP upgrade) may take.
+    pub handshake_timeout: Duration,
+    /// The CA that signs chargers' certificate requests.
+    pub charger_ca: ChargerCaConfig,
+}
+
+/// The CA that signs chargers' certificate signing requests (`SignCertificate`); both files or
+/// neither.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargerCaConfig {
+    /// CA certificate, PEM (usually the same CA as `ocpp.tls_client_ca_file`).
+    pub cert_file: Option<PathBuf>,
+    /// CA private key, PEM.
+    pub key_file: Option<PathBuf>,
+    /// Lifetime of the certificates it issues.
+    pub validity_days: u32,
 }
 
 /// The OCPP TLS listener (security profiles 2 and 3).
@@ -106,6 +122,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Requests per minute per token (or IP).
     pub rate_limit_per_minute: u32,
+    /// How long a client may take to send a request's headers (slowloris guard).
+    pub header_timeout: Duration,
     /// How often live session streams check for news.
     pub stream_interval: Duration,
 }
@@ -120,7 +138,7 @@ pub struct MetricsConfig {
 /// Store settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreConfig {
-    /// `memory://` or `redis://host:port/db`.
+    /// `memory://`, `redis://host:port/db` or `redis-cluster://host:port,host:port,…`.
     pub url: String,
     /// How long to wait for the store at start-up.
     pub connect_timeout: Duration,
@@ -253,12 +271,19 @@ impl Default for Config {
                 max_messages_per_second: 50,
                 max_connections_per_ip: 5_000,
                 tls: None,
+                handshake_timeout: Duration::from_secs(10),
+                charger_ca: ChargerCaConfig {
+                    cert_file: None,
+                    key_file: None,
+                    validity_days: 365,
+                },
             },
             api: ApiConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
                 cors_origins: Vec::new(),
                 max_body_bytes: 64 * 1024,
                 rate_limit_per_minute: 600,
+                header_timeout: Duration::from_secs(10),
                 stream_interval: Duration::from_secs(2),
             },
             metrics: MetricsConfig {

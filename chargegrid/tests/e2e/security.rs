@@ -9,6 +9,7 @@ use chargegrid_core::{ChargerId, NodeId, SystemClock};
 use chargegrid_ocpp_gateway::{Gateway, GatewayConfig, GatewayMetrics, TlsSettings, serve_tls};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
 };
 use serde_json::Value;
 
@@ -26,10 +27,12 @@ impl Pki {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         ca_params
             .distinguished_name
             .push(DnType::CommonName, "chargegrid test CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        std::fs::write(dir.join("ca.key"), ca_key.serialize_pem()).unwrap();
         let issuer = Issuer::new(ca_params, ca_key);
         let server_key = KeyPair::generate().unwrap();
         let mut server =
@@ -37,6 +40,8 @@ impl Pki {
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_cert = server.signed_by(&server_key, &issuer).unwrap();
         std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), server_cert.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
         for name in ["QD-HD-AC01", "QD-HD-AC02"] {
             let key = KeyPair::generate().unwrap();
             let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -57,6 +62,35 @@ impl Pki {
     fn path(&self, file: &str) -> String {
         self.dir.join(file).to_string_lossy().to_string()
     }
+
+    /// A charger's new key and a signing request naming `common_name`, written as
+    /// `{file}.key` and `{file}.csr`.
+    fn request(&self, file: &str, common_name: &str) -> String {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Qingdao test CPO");
+        let csr = params.serialize_request(&key).unwrap().pem().unwrap();
+        std::fs::write(self.dir.join(format!("{file}.key")), key.serialize_pem()).unwrap();
+        std::fs::write(self.dir.join(format!("{file}.csr")), &csr).unwrap();
+        csr
+    }
+}
+
+/// The value of a counter with label value `label` (0 when absent).
+fn counter(registry: &prometheus::Registry, name: &str, label: &str) -> f64 {
+    registry
+        .gather()
+        .into_iter()
+        .filter(|f| f.name() == name)
+        .flat_map(|f| f.get_metric().to_vec())
+        .filter(|m| m.get_label().iter().any(|l| l.value() == label))
+        .map(|m| m.get_counter().value())
+        .sum()
 }
 
 impl Drop for Pki {
@@ -270,4 +304,370 @@ async fn connections_per_address_and_messages_per_charger_are_limited() {
     drop(first);
     server.await.unwrap().unwrap();
     app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chargers_get_certificates_signed_and_then_connect_with_them_on_profile_3() {
+    use crate::harness::RawCharger;
+    use chargegrid::config::{ChargerCaConfig, TlsConfig};
+
+    let (pki, _, _, _) = Pki::new();
+    let mut config = test_config("memory://");
+    config.ocpp.tls = Some(TlsConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        cert_file: pki.path("server.pem").into(),
+        key_file: pki.path("server.key").into(),
+        client_ca_file: Some(pki.path("ca.pem").into()),
+        require_client_cert: false,
+    });
+    config.ocpp.charger_ca = ChargerCaConfig {
+        cert_file: Some(pki.path("ca.pem").into()),
+        key_file: Some(pki.path("ca.key").into()),
+        validity_days: 30,
+    };
+    let app = start_app(&config).await;
+    let id = ChargerId::new("QD-HD-AC03").unwrap();
+    let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
+    c.password_hash =
+        Some(chargegrid_ocpp_gateway::hash_password("third-charger-password").unwrap());
+    app.store.put_charger(&c).await.unwrap();
+    let url = format!("wss://127.0.0.1:{}/ocpp", app.ocpp_tls_addr.unwrap().port());
+    let ca = pki.path("ca.pem");
+
+    // On profile 2 (password), the charger asks for a certificate for itself, reports a
+    // security event, and receives and accepts its chain.
+    pki.request("own", "QD-HD-AC03");
+    let (csr, chain) = (pki.path("own.csr"), pki.path("own-chain.pem"));
+    let signed = client(&[
+        &url,
+        "QD-HD-AC03",
+        &ca,
+        "--password",
+        "third-charger-password",
+        "--security-event",
+        "InvalidCentralSystemCertificate",
+        "--csr",
+        &csr,
+        "--chain-out",
+        &chain,
+    ])
+    .await;
+    assert_eq!(signed["sign"], "Accepted", "{signed}");
+    assert_eq!(signed["chain_certificates"], 2, "{signed}");
+    // With the new certificate it connects on profile 3, no password.
+    let mtls = client(&[
+        &url,
+        "QD-HD-AC03",
+        &ca,
+        "--cert",
+        &chain,
+        "--key",
+        &pki.path("own.key"),
+    ])
+    .await;
+    assert_eq!(mtls["event"], "boot", "{mtls}");
+    assert_eq!(mtls["status"], "Accepted");
+    // ... but it cannot be another charger with it.
+    let other = client(&[
+        &url,
+        "QD-HD-AC01",
+        &ca,
+        "--cert",
+        &chain,
+        "--key",
+        &pki.path("own.key"),
+    ])
+    .await;
+    assert_eq!(other["status"], 403, "{other}");
+    // A request naming another charger is rejected and nothing is sent.
+    pki.request("stolen", "QD-HD-AC01");
+    let refused = client(&[
+        &url,
+        "QD-HD-AC03",
+        &ca,
+        "--password",
+        "third-charger-password",
+        "--csr",
+        &pki.path("stolen.csr"),
+        "--chain-out",
+        &pki.path("stolen-chain.pem"),
+    ])
+    .await;
+    assert_eq!(refused["sign"], "Rejected", "{refused}");
+    assert!(refused.get("chain_certificates").is_none());
+
+    // 2.0.1: the same, with the certificate type; V2G certificates are not issued here.
+    let mut station = RawCharger::connect(&app, "QD-HD-AC05", "ocpp2.0.1").await;
+    let boot = station
+        .call(
+            "b1",
+            "BootNotification",
+            serde_json::json!({"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"}),
+        )
+        .await;
+    assert_eq!(boot[2]["status"], "Accepted", "{boot}");
+    let csr = pki.request("station", "QD-HD-AC05");
+    let answer = station
+        .call("s1", "SignCertificate", serde_json::json!({"csr": csr}))
+        .await;
+    assert_eq!(answer, serde_json::json!([3, "s1", {"status": "Accepted"}]));
+    let pushed = station.recv().await;
+    assert_eq!(pushed[0], 2, "{pushed}");
+    assert_eq!(pushed[2], "CertificateSigned");
+    assert_eq!(pushed[3]["certificateType"], "ChargingStationCertificate");
+    let chain = pushed[3]["certificateChain"].as_str().unwrap();
+    let leaf = rustls_pemfile::certs(&mut chain.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    let (_, leaf) = x509_parser::parse_x509_certificate(leaf.as_ref()).unwrap();
+    assert_eq!(
+        leaf.subject()
+            .iter_common_name()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap(),
+        "QD-HD-AC05"
+    );
+    station
+        .send_text(&serde_json::json!([3, pushed[1], {"status": "Accepted"}]).to_string())
+        .await;
+    let v2g = station
+        .call(
+            "s2",
+            "SignCertificate",
+            serde_json::json!({"csr": csr, "certificateType": "V2GCertificate"}),
+        )
+        .await;
+    assert_eq!(v2g[2]["status"], "Rejected", "{v2g}");
+    // The heartbeat's answer comes after the CertificateSigned answer was handled.
+    station.call("h1", "Heartbeat", serde_json::json!({})).await;
+
+    let certs = "chargegrid_ocpp_certificates_total";
+    assert_eq!(counter(&app.registry, certs, "signed"), 2.0);
+    assert_eq!(counter(&app.registry, certs, "installed"), 2.0);
+    assert_eq!(counter(&app.registry, certs, "refused_subject"), 1.0);
+    assert_eq!(counter(&app.registry, certs, "refused_type"), 1.0);
+    assert_eq!(
+        counter(
+            &app.registry,
+            "chargegrid_ocpp_security_events_total",
+            "InvalidCentralSystemCertificate"
+        ),
+        1.0
+    );
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_silent_handshakes_are_dropped_on_both_listeners() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut config = test_config("memory://");
+    config.ocpp.handshake_timeout = std::time::Duration::from_millis(300);
+    config.api.header_timeout = std::time::Duration::from_millis(300);
+    let app = start_app(&config).await;
+    // A charger that finished its handshake is not affected by the timeout.
+    let mut charger = crate::harness::RawCharger::connect(&app, "QD-HD-AC01", "ocpp1.6").await;
+
+    // Per listener: a socket that sends nothing, and one that sends its request line and then
+    // trickles header bytes without ever finishing; both are closed by the server.
+    for (addr, path) in [
+        (app.ocpp_addr.unwrap(), "/ocpp/QD-HD-AC02"),
+        (app.api_addr.unwrap(), "/api/v1/stations"),
+    ] {
+        let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+        slow.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n").as_bytes())
+            .await
+            .unwrap();
+        let trickle = async {
+            let mut buf = [0u8; 256];
+            for i in 0.. {
+                // One header byte at a time, each followed by a read that returns when the
+                // server closes (0 bytes or an error) — never a complete request.
+                if slow.write_all(&[b'a' + (i % 26) as u8]).await.is_err() {
+                    return;
+                }
+                match tokio::time::timeout(
+                    std::time::Duration::from_millis(50),
+                    slow.read(&mut buf),
+                )
+                .await
+                {
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    Ok(Ok(n)) => {
+                        panic!("the server answered an unfinished request: {:?}", &buf[..n])
+                    }
+                    Err(_) => {}
+                }
+            }
+        };
+        let mut buf = [0u8; 16];
+        let silent_closed = async { silent.read(&mut buf).await.map_or(0, |n| n) };
+        let (closed, ()) = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            futures::future::join(silent_closed, trickle),
+        )
+        .await
+        .expect("the server closes both sockets (the timeout only catches a hang)");
+        assert_eq!(
+            closed, 0,
+            "silent socket closed without an answer on {addr}"
+        );
+    }
+    assert!(
+        counter(
+            &app.registry,
+            "chargegrid_ocpp_handshakes_refused_total",
+            "timeout"
+        ) >= 2.0
+    );
+    assert!(
+        app.registry
+            .gather()
+            .into_iter()
+            .find(|f| f.name() == "chargegrid_api_header_timeouts_total")
+            .map(|f| f.get_metric()[0].get_counter().value())
+            .unwrap_or(0.0)
+            >= 2.0
+    );
+    // The established charger still talks, long after the handshake timeout.
+    let answer = charger.call("hb", "Heartbeat", serde_json::json!({})).await;
+    assert_eq!(answer[0], 3, "{answer}");
+    app.shutdown().await.unwrap();
+}
+
+/// Everything the process logs, at every level of every crate, into one buffer.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// One thread: every task of the app runs where the capturing subscriber is installed.
+#[tokio::test(flavor = "current_thread")]
+async fn no_secret_reaches_the_logs_or_the_metrics() {
+    use base64::Engine;
+    use serde_json::json;
+
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let app = start_app(&test_config("memory://")).await;
+    let (charger_pw, wrong_pw, driver_pw) = (
+        "Charger-Secret-7781",
+        "Wrong-Guess-5512",
+        "Driver-Secret-9034",
+    );
+    let id = ChargerId::new("QD-HD-AC01").unwrap();
+    let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
+    c.password_hash = Some(chargegrid_ocpp_gateway::hash_password(charger_pw).unwrap());
+    app.store.put_charger(&c).await.unwrap();
+
+    // Chargers: a wrong password, then the right one, both as Basic credentials.
+    let basic =
+        |pw: &str| base64::engine::general_purpose::STANDARD.encode(format!("QD-HD-AC01:{pw}"));
+    for pw in [wrong_pw, charger_pw] {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}/ocpp/QD-HD-AC01", app.ocpp_addr.unwrap())
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+        req.headers_mut().insert(
+            "Authorization",
+            format!("Basic {}", basic(pw)).parse().unwrap(),
+        );
+        let outcome = tokio_tungstenite::connect_async(req).await;
+        assert_eq!(
+            outcome.is_ok(),
+            pw == charger_pw,
+            "{pw}: {:?}",
+            outcome.err()
+        );
+    }
+
+    // Drivers: sign up, log in (and a wrong password), use and rotate tokens.
+    let api = crate::api_client::Api::new(app.api_addr.unwrap());
+    let signup = api
+        .post(
+            "/auth/signup",
+            json!({"email": "dora@example.com", "password": driver_pw, "name": "Dora"}),
+        )
+        .await;
+    assert_eq!(signup.status, 201, "{:?}", signup.body);
+    let wrong = api
+        .post(
+            "/auth/login",
+            json!({"email": "dora@example.com", "password": wrong_pw}),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let login = api
+        .post(
+            "/auth/login",
+            json!({"email": "dora@example.com", "password": driver_pw}),
+        )
+        .await;
+    let access = login.body["access_token"].as_str().unwrap().to_string();
+    let refresh = login.body["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(api.with_token(&access).get("/me").await.status, 200);
+    let rotated = api
+        .post("/auth/refresh", json!({"refresh_token": refresh}))
+        .await;
+    let rotated_access = rotated.body["access_token"].as_str().unwrap().to_string();
+    let rotated_refresh = rotated.body["refresh_token"].as_str().unwrap().to_string();
+    // A reused refresh token is logged as an incident, still without the token.
+    api.post("/auth/refresh", json!({"refresh_token": refresh}))
+        .await
+        .problem(401);
+
+    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    app.shutdown().await.unwrap();
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    // The capture holds our lines at every level and other crates' TRACE lines.
+    for line in [
+        "charger authentication failed",
+        "charger connected",
+        "rotated refresh token reused",
+        "TRACE",
+    ] {
+        assert!(logs.contains(line), "{line:?} not captured: {logs}");
+    }
+    for secret in [
+        charger_pw.to_string(),
+        wrong_pw.to_string(),
+        driver_pw.to_string(),
+        basic(charger_pw),
+        basic(wrong_pw),
+        access,
+        refresh,
+        rotated_access,
+        rotated_refresh,
+    ] {
+        assert!(!logs.contains(&secret), "a secret is in the logs: {secret}");
+        assert!(
+            !metrics.contains(&secret),
+            "a secret is in the metrics: {secret}"
+        );
+    }
 }

@@ -7,5 +7,6 @@ pub(crate) mod authorization;
 pub(crate) mod changes;
 pub(crate) mod meter;
 pub(crate) mod registration;
+pub(crate) mod security;
 pub(crate) mod status;
 pub(crate) mod transactions;

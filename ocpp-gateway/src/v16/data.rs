@@ -1,8 +1,11 @@
-//! 1.6 DataTransfer, firmware/diagnostics/log status notifications and security events. They
-//! are answered and logged; vendor data transfers get `UnknownVendorId` (no vendor extensions
-//! are installed), which tells the charger truthfully that nothing acted on them.
+//! 1.6 DataTransfer, firmware/diagnostics/log status notifications, security events and
+//! certificate signing requests. Notifications are answered and logged; vendor data transfers
+//! get `UnknownVendorId` (no vendor extensions are installed), which tells the charger
+//! truthfully that nothing acted on them.
 
-use chargegrid_ocpp::v16::requests::{DataTransfer, SecurityEventNotification, StatusReport};
+use chargegrid_ocpp::v16::requests::{
+    DataTransfer, SecurityEventNotification, SignCertificate, StatusReport,
+};
 use chargegrid_ocpp::{Call, CallError};
 use serde_json::{Value, json};
 
@@ -23,6 +26,20 @@ pub(super) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Valu
 
 pub(super) fn security_event(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: SecurityEventNotification = decode(call)?;
-    tracing::warn!(charger = %ctx.charger, kind = %req.kind, at = %req.timestamp, info = ?req.tech_info, "security event");
+    crate::service::security::security_event(ctx, &req.kind, req.tech_info.as_deref());
     Ok(json!({}))
+}
+
+pub(super) fn sign_certificate(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: SignCertificate = decode(call)?;
+    match crate::service::security::sign_certificate(ctx, &req.csr, None) {
+        Ok(()) => Ok(json!({ "status": "Accepted" })),
+        Err(reason) => {
+            tracing::warn!(charger = %ctx.charger, %reason, "certificate signing request rejected");
+            Ok(json!({ "status": "Rejected" }))
+        }
+    }
 }

@@ -26,6 +26,7 @@ pub(crate) async fn handle(ctx: &mut ConnectionContext, call: &Call) -> Result<V
         | "LogStatusNotification"
         | "SignedFirmwareStatusNotification" => data::status_report(ctx, call),
         "SecurityEventNotification" => data::security_event(ctx, call),
+        "SignCertificate" => data::sign_certificate(ctx, call),
         _ => Err(crate::dispatch::call_error(
             call,
             ErrorCode::NotSupported,

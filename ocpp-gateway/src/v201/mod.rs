@@ -22,10 +22,11 @@ pub(crate) async fn handle(ctx: &mut ConnectionContext, call: &Call) -> Result<V
         "TransactionEvent" => transactions::transaction_event(ctx, call).await,
         "MeterValues" => transactions::meter_values(ctx, call).await,
         "NotifyEVChargingNeeds" => needs::notify_ev_charging_needs(ctx, call).await,
+        "SecurityEventNotification" => Ok(notifications::security_event(ctx, call)),
         "DataTransfer" => Ok(notifications::data_transfer(ctx, call)),
+        "SignCertificate" => notifications::sign_certificate(ctx, call),
         "NotifyReport"
         | "NotifyEvent"
-        | "SecurityEventNotification"
         | "FirmwareStatusNotification"
         | "LogStatusNotification"
         | "ReservationStatusUpdate"

@@ -200,3 +200,11 @@ pub struct SecurityEventNotification {
     #[serde(default)]
     pub tech_info: Option<String>,
 }
+
+/// SignCertificate.req (security extension): the charger's certificate signing request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignCertificate {
+    /// PEM-encoded PKCS#10 request.
+    pub csr: String,
+}

@@ -255,3 +255,14 @@ pub struct NotifyEvChargingNeeds {
 /// SecurityEventNotification, FirmwareStatusNotification, LogStatusNotification,
 /// ReservationStatusUpdate, DataTransfer. Kept as the raw payload.
 pub type Acknowledged = Value;
+
+/// SignCertificateRequest: the station's certificate signing request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignCertificate {
+    /// PEM-encoded PKCS#10 request.
+    pub csr: String,
+    /// `ChargingStationCertificate` (the default) or `V2GCertificate`.
+    #[serde(default)]
+    pub certificate_type: Option<String>,
+}

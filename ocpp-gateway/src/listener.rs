@@ -1,0 +1,108 @@
+//! The accept loop shared by the plain (`ws://`) and TLS (`wss://`) listeners. Each socket must
+//! finish its handshake — TLS, then the HTTP upgrade request — within the configured handshake
+//! timeout, or it is dropped: a client that opens sockets and sends its request a byte at a
+//! time (slowloris) or nothing at all holds a socket for seconds, not forever. After the
+//! upgrade the connection task owns the socket and pings find dead ones.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::Gateway;
+use crate::tls::ClientCertificate;
+
+/// Accepts sockets on `listener` until `shutdown` resolves or the gateway is stopped, then
+/// waits for every connection task (each closes its charger socket with "going away").
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    gateway: Gateway,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let token = gateway.inner.shutdown.clone();
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            () = token.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let gateway_for_task = gateway.clone();
+        let tls = tls.clone();
+        gateway.inner.tasks.spawn(async move {
+            let gateway = gateway_for_task;
+            let limit = gateway.inner.config.handshake_timeout;
+            let handshake = async {
+                match tls {
+                    Some(acceptor) => match acceptor.accept(tcp).await {
+                        Ok(stream) => {
+                            let identity = ClientCertificate::of(&stream);
+                            serve_http(&gateway, stream, peer, Some(identity)).await;
+                        }
+                        Err(e) => {
+                            gateway
+                                .inner
+                                .metrics
+                                .handshakes_refused
+                                .with_label_values(&["tls"])
+                                .inc();
+                            tracing::info!(%peer, error = %e, "TLS handshake failed");
+                        }
+                    },
+                    None => serve_http(&gateway, tcp, peer, None).await,
+                }
+            };
+            if tokio::time::timeout(limit, handshake).await.is_err() {
+                gateway
+                    .inner
+                    .metrics
+                    .handshakes_refused
+                    .with_label_values(&["timeout"])
+                    .inc();
+                tracing::info!(%peer, "handshake not finished in time; socket dropped");
+            }
+        });
+    }
+    gateway.inner.shutdown.cancel();
+    gateway.inner.tasks.close();
+    gateway.inner.tasks.wait().await;
+}
+
+/// Serves the HTTP side of one socket until it upgrades to a WebSocket (the future then ends and
+/// the connection task carries on) or closes.
+async fn serve_http<S>(
+    gateway: &Gateway,
+    stream: S,
+    peer: SocketAddr,
+    identity: Option<ClientCertificate>,
+) where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let router = gateway
+        .router()
+        .layer(Extension(axum::extract::ConnectInfo(peer)));
+    let router = match identity {
+        Some(identity) => router.layer(Extension(identity)),
+        None => router,
+    };
+    let served = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
+        .with_upgrades()
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(%peer, error = %e, "HTTP connection ended with an error");
+    }
+}
