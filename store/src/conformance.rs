@@ -32,11 +32,19 @@ use crate::{
 
 /// Generates one `#[tokio::test]` per conformance check. `$factory` is an async closure-like
 /// expression returning `(Arc<dyn Store>, guard)`; the guard (a Redis server, say) lives for
-/// the test.
+/// the test. `store_conformance_suite!(one_test NAME, $factory)` instead generates one test
+/// that runs every check in turn, calling `$factory` before each (for a backend that is costly
+/// to start, like a Redis Cluster, shared and emptied between checks).
 #[macro_export]
 macro_rules! store_conformance_suite {
     ($factory:expr) => {
-        $crate::store_conformance_suite!(@each $factory;
+        $crate::store_conformance_suite!(@checks [@each $factory]);
+    };
+    (one_test $test:ident, $factory:expr) => {
+        $crate::store_conformance_suite!(@checks [@sequence $test; $factory]);
+    };
+    (@checks [$($head:tt)*]) => {
+        $crate::store_conformance_suite!($($head)*;
             network_round_trip, connector_state_keeps_newest, registry_ownership,
             boot_info_round_trip, transaction_ids_are_unique, session_lifecycle,
             session_conflicts, history_pages, accounts, id_tags_and_tokens, fleets_and_vehicles,
@@ -52,6 +60,15 @@ macro_rules! store_conformance_suite {
                 $crate::conformance::$name(store).await;
             }
         )+
+    };
+    (@sequence $test:ident; $factory:expr; $($name:ident),+) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            $(
+                let (store, _guard) = ($factory)().await;
+                $crate::conformance::$name(store).await;
+            )+
+        }
     };
 }
 

@@ -1,5 +1,6 @@
-//! Picks a store implementation from a URL: `memory://` or `redis://host:port/db`
-//! (`rediss://` for TLS is refused until the build carries a TLS stack).
+//! Picks a store implementation from a URL: `memory://`, `redis://host:port/db` or
+//! `redis-cluster://host:port,host:port,…` (`rediss://` for TLS is refused until the build
+//! carries a TLS stack).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ pub async fn open(
     match scheme {
         "memory" if rest.is_empty() => Ok(Arc::new(MemoryStore::new(clock))),
         "memory" => Err(invalid("memory:// takes nothing after the scheme")),
-        "redis" => {
+        "redis" | "redis-cluster" => {
             if rest.is_empty() || rest.starts_with('/') {
                 return Err(invalid("missing host"));
             }
@@ -37,7 +38,9 @@ pub async fn open(
                 None => store,
             }))
         }
-        _ => Err(invalid("unknown scheme; expected memory:// or redis://")),
+        _ => Err(invalid(
+            "unknown scheme; expected memory://, redis:// or redis-cluster://",
+        )),
     }
 }
 

@@ -15,6 +15,8 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     aof: bool,
+    /// The cluster bus port, for a cluster node.
+    cluster_port: Option<u16>,
 }
 
 impl RedisServer {
@@ -29,7 +31,16 @@ impl RedisServer {
         Self::start_with(true)
     }
 
+    /// Starts an empty Redis Cluster node (cluster mode on, its own bus port).
+    pub fn start_cluster_node() -> Self {
+        Self::start_node(false, true)
+    }
+
     fn start_with(aof: bool) -> Self {
+        Self::start_node(aof, false)
+    }
+
+    fn start_node(aof: bool, cluster: bool) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "chargegrid-redis-{}-{}",
             std::process::id(),
@@ -39,13 +50,15 @@ impl RedisServer {
         let mut last_error = String::new();
         for _ in 0..5 {
             let port = free_port();
-            match launch(&dir, port, aof) {
+            let cluster_port = cluster.then(free_port);
+            match launch(&dir, port, aof, cluster_port) {
                 Ok(process) => {
                     return Self {
                         process,
                         port,
                         dir,
                         aof,
+                        cluster_port,
                     };
                 }
                 Err(e) => last_error = e,
@@ -70,7 +83,7 @@ impl RedisServer {
         self.process.kill();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            match launch(&self.dir, self.port, self.aof) {
+            match launch(&self.dir, self.port, self.aof, self.cluster_port) {
                 Ok(p) => {
                     self.process = p;
                     return;
@@ -95,9 +108,15 @@ fn redis_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("redis-server"))
 }
 
-fn launch(dir: &Path, port: u16, aof: bool) -> Result<ChildProcess, String> {
+fn launch(
+    dir: &Path,
+    port: u16,
+    aof: bool,
+    cluster_port: Option<u16>,
+) -> Result<ChildProcess, String> {
     let port_text = port.to_string();
     let dir_text = dir.to_string_lossy().to_string();
+    let bus_text = cluster_port.map(|p| p.to_string()).unwrap_or_default();
     let mut args = vec![
         "--port",
         &port_text,
@@ -112,6 +131,18 @@ fn launch(dir: &Path, port: u16, aof: bool) -> Result<ChildProcess, String> {
         "--databases",
         "16",
     ];
+    if cluster_port.is_some() {
+        args.extend([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-port",
+            &bus_text,
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "5000",
+        ]);
+    }
     if aof {
         args.extend(["--appendonly", "yes", "--appendfsync", "everysec"]);
     } else {
@@ -132,6 +163,91 @@ fn launch(dir: &Path, port: u16, aof: bool) -> Result<ChildProcess, String> {
         }
     }
     Err(format!("redis-server did not answer on port {port}"))
+}
+
+/// A Redis Cluster of `masters` primaries (no replicas) on loopback, every slot assigned; the
+/// processes are killed on drop.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the nodes, joins them with `redis-cli --cluster create` and waits until every
+    /// node reports `cluster_state:ok`.
+    pub fn start(masters: usize) -> Self {
+        let nodes: Vec<RedisServer> = (0..masters)
+            .map(|_| RedisServer::start_cluster_node())
+            .collect();
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let out = std::process::Command::new(redis_cli())
+            .args(["--cluster", "create"])
+            .args(&addrs)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("run redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for node in &nodes {
+            while !command(node.port, "CLUSTER INFO").contains("cluster_state:ok") {
+                assert!(Instant::now() < deadline, "cluster did not become ok");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Self { nodes }
+    }
+
+    /// `redis-cluster://127.0.0.1:<p1>,127.0.0.1:<p2>,…`.
+    pub fn url(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        format!("redis-cluster://{}", nodes.join(","))
+    }
+
+    /// Empties every node.
+    pub fn flush(&self) {
+        for node in &self.nodes {
+            let answer = command(node.port, "FLUSHALL");
+            assert!(answer.starts_with("+OK"), "FLUSHALL: {answer}");
+        }
+    }
+
+    /// The nodes' ports.
+    pub fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|n| n.port).collect()
+    }
+}
+
+fn redis_cli() -> PathBuf {
+    std::env::var_os("REDIS_CLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("redis-cli"))
+}
+
+/// Sends one inline command and returns the raw answer (enough for status lines and bulk
+/// strings under 64 KiB).
+fn command(port: u16, line: &str) -> String {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream.write_all(format!("{line}\r\n").as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut buf = vec![0u8; 65536];
+    let n = stream.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).to_string()
 }
 
 fn ping(port: u16) -> bool {

@@ -12,7 +12,7 @@ use chargegrid_core::command::{
 };
 use chargegrid_core::session::{SessionState, StopReason};
 use chargegrid_core::{ChargerId, ConnectorId, EvseId, IdTag, WattHours};
-use chargegrid_test_support::RedisServer;
+use chargegrid_test_support::{RedisCluster, RedisServer};
 use serde_json::json;
 
 use crate::harness::{add_tag, start_app, test_config};
@@ -238,4 +238,10 @@ async fn python_charge_point_full_session_on_memory_store() {
 async fn python_charge_point_full_session_on_redis() {
     let redis = RedisServer::start();
     full_session_and_every_command(start_app(&test_config(&redis.url())).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_charge_point_full_session_on_a_redis_cluster() {
+    let cluster = RedisCluster::start(3);
+    full_session_and_every_command(start_app(&test_config(&cluster.url())).await).await;
 }

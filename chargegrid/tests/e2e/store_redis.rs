@@ -1,11 +1,12 @@
-//! The store conformance suite on a real `redis-server` (one private server per test).
+//! The store conformance suite on a real `redis-server` (one private server per test) and on a
+//! real Redis Cluster of three primaries (one cluster, emptied between checks).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chargegrid_core::NodeId;
 use chargegrid_store::{RedisStore, Store};
-use chargegrid_test_support::RedisServer;
+use chargegrid_test_support::{RedisCluster, RedisServer};
 
 async fn redis() -> (Arc<dyn Store>, RedisServer) {
     let server = RedisServer::start();
@@ -20,6 +21,27 @@ async fn redis() -> (Arc<dyn Store>, RedisServer) {
 }
 
 chargegrid_store::store_conformance_suite!(redis);
+
+mod cluster {
+    use super::*;
+
+    /// One cluster for the sequence; each check gets it empty.
+    async fn cluster() -> (Arc<dyn Store>, ()) {
+        static CLUSTER: std::sync::OnceLock<RedisCluster> = std::sync::OnceLock::new();
+        let cluster = CLUSTER.get_or_init(|| RedisCluster::start(3));
+        cluster.flush();
+        let store = RedisStore::connect(
+            &cluster.url(),
+            NodeId::new("test-node").unwrap(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        (Arc::new(store), ())
+    }
+
+    chargegrid_store::store_conformance_suite!(one_test every_check_on_a_three_primary_cluster, cluster);
+}
 
 #[tokio::test]
 async fn commands_cross_nodes_through_redis() {

@@ -149,7 +149,9 @@ impl CommandBus for RedisStore {
             .publish(keys::command_channel(&node), encode(&envelope)?)
             .await;
         match receivers {
-            Ok(0) => {
+            // On a cluster PUBLISH counts only the subscribers of the node that took it (the
+            // message still reaches every node), so there the registry alone says "offline".
+            Ok(0) if !self.is_cluster() => {
                 forget(&envelope.id);
                 return Ok(CommandReply::Offline);
             }

@@ -1,5 +1,6 @@
-//! The Redis store (`redis://host:port/db`): state shared by every chargegrid node, durable
-//! when Redis runs with AOF. Values are JSON documents; see [`keys`] for the key design.
+//! The Redis store (`redis://host:port/db`, or a Redis Cluster with
+//! `redis-cluster://host:port,host:port,…`): state shared by every chargegrid node, durable when
+//! Redis runs with AOF. Values are JSON documents; see [`keys`] for the key design.
 
 mod accounts;
 mod bus;
@@ -22,7 +23,7 @@ use async_trait::async_trait;
 use chargegrid_core::NodeId;
 use chargegrid_core::command::CommandReply;
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManagerConfig;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{OnceCell, oneshot};
@@ -35,8 +36,9 @@ type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandReply>>>>;
 /// The Redis store. Cheap to clone: clones share connections.
 #[derive(Clone)]
 pub struct RedisStore {
+    /// For pub/sub (on a cluster: one node; PUBLISH reaches subscribers on every node).
     client: redis::Client,
-    manager: ConnectionManager,
+    backend: conn::Backend,
     conn: conn::StoreConn,
     metrics: Option<crate::StoreMetrics>,
     node: NodeId,
@@ -53,33 +55,57 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to `url` (checking the server answers within `connect_timeout`) as `node`.
+    /// Connects to `url` (checking the server answers within `connect_timeout`) as `node`:
+    /// `redis://host:port/db` for one server, `redis-cluster://host:port,host:port,…` (any
+    /// reachable nodes of the cluster; the rest are discovered) for a Redis Cluster.
     pub async fn connect(url: &str, node: NodeId, connect_timeout: Duration) -> StoreResult<Self> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::InvalidUrl {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(Duration::from_secs(10)))
-            .set_number_of_retries(6)
-            .set_max_delay(Duration::from_secs(2));
-        let conn = tokio::time::timeout(
-            connect_timeout,
-            client.get_connection_manager_with_config(config),
-        )
-        .await
-        .map_err(|_| {
+        let unavailable =
+            |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", redact(url)));
+        let timed_out = || {
             StoreError::Unavailable(format!(
                 "no answer from {} within {connect_timeout:?}",
                 redact(url)
             ))
-        })?
-        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact(url))))?;
+        };
+        let invalid = |reason: String| StoreError::InvalidUrl {
+            url: redact(url),
+            reason,
+        };
+        let (client, backend) = if let Some(nodes) = url.strip_prefix("redis-cluster://") {
+            let nodes = cluster_nodes(nodes).map_err(invalid)?;
+            let client =
+                redis::Client::open(nodes[0].as_str()).map_err(|e| invalid(e.to_string()))?;
+            let cluster = redis::cluster::ClusterClient::builder(nodes)
+                .connection_timeout(connect_timeout)
+                .response_timeout(Duration::from_secs(10))
+                .retries(6)
+                .build()
+                .map_err(|e| invalid(e.to_string()))?;
+            let conn = tokio::time::timeout(connect_timeout, cluster.get_async_connection())
+                .await
+                .map_err(|_| timed_out())?
+                .map_err(|e| unavailable(&e))?;
+            (client, conn::Backend::Cluster(conn))
+        } else {
+            let client = redis::Client::open(url).map_err(|e| invalid(e.to_string()))?;
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(connect_timeout))
+                .set_response_timeout(Some(Duration::from_secs(10)))
+                .set_number_of_retries(6)
+                .set_max_delay(Duration::from_secs(2));
+            let conn = tokio::time::timeout(
+                connect_timeout,
+                client.get_connection_manager_with_config(config),
+            )
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(|e| unavailable(&e))?;
+            (client, conn::Backend::Single(conn))
+        };
         let store = Self {
             client,
-            conn: conn::StoreConn::new(conn.clone(), None),
-            manager: conn,
+            conn: conn::StoreConn::new(backend.clone(), None),
+            backend,
             metrics: None,
             node,
             pending: Arc::default(),
@@ -91,9 +117,14 @@ impl RedisStore {
 
     /// Measures Redis commands and the command bus into `metrics`.
     pub fn with_metrics(mut self, metrics: crate::StoreMetrics) -> Self {
-        self.conn = conn::StoreConn::new(self.manager.clone(), Some(metrics.clone()));
+        self.conn = conn::StoreConn::new(self.backend.clone(), Some(metrics.clone()));
         self.metrics = Some(metrics);
         self
+    }
+
+    /// Whether this is a Redis Cluster.
+    fn is_cluster(&self) -> bool {
+        matches!(self.backend, conn::Backend::Cluster(_))
     }
 
     /// A connection handle (multiplexed, retrying; cloning is cheap).
@@ -153,6 +184,29 @@ fn encode<T: Serialize>(value: &T) -> StoreResult<String> {
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_urls_name_every_node_with_the_credentials() {
+        assert_eq!(
+            cluster_nodes(":pw@10.0.0.1:7000, 10.0.0.2:7001").unwrap(),
+            vec!["redis://:pw@10.0.0.1:7000", "redis://:pw@10.0.0.2:7001"]
+        );
+        assert!(cluster_nodes("").is_err());
+        assert!(
+            cluster_nodes("h:7000/2")
+                .unwrap_err()
+                .contains("database 0")
+        );
+        assert_eq!(
+            redact("redis-cluster://:pw@h1:7000,h2:7001"),
+            "redis-cluster://***@h1:7000,h2:7001"
+        );
+    }
+}
+
 fn decode<T: DeserializeOwned>(key: &str, text: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         key: key.to_string(),
@@ -163,6 +217,33 @@ fn decode<T: DeserializeOwned>(key: &str, text: &str) -> StoreResult<T> {
 /// Milliseconds for Redis expiry arguments (at least 1: 0 would be an error).
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+/// `host:port,host:port` (with optional `user:password@` before the first) as one
+/// `redis://` URL per node, the credentials applied to each.
+fn cluster_nodes(list: &str) -> Result<Vec<String>, String> {
+    let (auth, hosts) = match list.rsplit_once('@') {
+        Some((auth, hosts)) => (format!("{auth}@"), hosts),
+        None => (String::new(), list),
+    };
+    let nodes: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            if h.contains('/') {
+                Err(format!(
+                    "{h:?}: a cluster node is host:port (Redis Cluster has only database 0)"
+                ))
+            } else {
+                Ok(format!("redis://{auth}{h}"))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    if nodes.is_empty() {
+        return Err("no cluster node given; expected redis-cluster://host:port,host:port".into());
+    }
+    Ok(nodes)
 }
 
 /// A URL with any password replaced, for messages and logs.
