@@ -70,6 +70,9 @@ pub struct ReplayArgs {
     /// Write the reports as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Put the site power of every step (kW) into the JSON reports (`site_power_kw`), for plots.
+    #[arg(long)]
+    pub record_power: bool,
 }
 
 fn parse_step(text: &str) -> anyhow::Result<TimeDelta> {
@@ -98,6 +101,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     options.from = args.from;
     options.days = args.days;
     options.three_phase = args.three_phase;
+    options.record_power = args.record_power;
     options.evse_max = Kilowatts(args.evse_max_kw);
     options.step = parse_step(&args.step)?;
     options.demand = match args.demand {
