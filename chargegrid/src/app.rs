@@ -142,6 +142,7 @@ impl App {
             clock.clone(),
             config.store.connect_timeout,
             Some(store_metrics),
+            config.store.sample_retention,
         )
         .await?;
         load_network(config, store.as_ref()).await?;

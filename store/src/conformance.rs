@@ -142,7 +142,7 @@ pub fn session(id: &str, site: &str, charger: &str, tx: &str, started: DateTime<
     }
 }
 
-fn sample(at: DateTime<Utc>, wh: f64) -> MeterSample {
+pub fn sample(at: DateTime<Utc>, wh: f64) -> MeterSample {
     MeterSample {
         timestamp: at,
         measurand: Measurand::EnergyActiveImportRegister,

@@ -10,13 +10,16 @@ use chargegrid_core::{Clock, NodeId};
 use crate::{MemoryStore, RedisStore, Store, StoreError, StoreResult};
 
 /// Opens the store named by `url` for `node`. Redis must answer within `connect_timeout`, so a
-/// wrong address fails at start-up instead of on the first charger message.
+/// wrong address fails at start-up instead of on the first charger message. Raw meter samples
+/// of ended sessions are kept for `sample_retention` on Redis (the memory store keeps
+/// everything until the process ends).
 pub async fn open(
     url: &str,
     node: NodeId,
     clock: Arc<dyn Clock>,
     connect_timeout: Duration,
     metrics: Option<crate::StoreMetrics>,
+    sample_retention: Duration,
 ) -> StoreResult<Arc<dyn Store>> {
     let invalid = |reason: &str| StoreError::InvalidUrl {
         url: crate::redis::redact(url),
@@ -32,7 +35,9 @@ pub async fn open(
             if rest.is_empty() || rest.starts_with('/') {
                 return Err(invalid("missing host"));
             }
-            let store = RedisStore::connect(url, node, connect_timeout).await?;
+            let store = RedisStore::connect(url, node, connect_timeout)
+                .await?
+                .with_sample_retention(sample_retention);
             Ok(Arc::new(match metrics {
                 Some(m) => store.with_metrics(m),
                 None => store,
@@ -56,6 +61,7 @@ mod tests {
             Arc::new(SystemClock),
             Duration::from_millis(500),
             None,
+            Duration::from_secs(86_400),
         )
         .await
     }

@@ -151,6 +151,10 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.store.url = url;
         Ok(())
     }),
+    ("store.sample_retention_days", |c, v| {
+        c.store.sample_retention = Duration::from_secs(count(v, 1, 36_500)? as u64 * 86_400);
+        Ok(())
+    }),
     ("store.connect_timeout_ms", |c, v| {
         let ms = count(v, 1, 600_000)?;
         c.store.connect_timeout = Duration::from_millis(ms as u64);

@@ -142,6 +142,8 @@ pub struct StoreConfig {
     pub url: String,
     /// How long to wait for the store at start-up.
     pub connect_timeout: Duration,
+    /// How long an ended session's raw meter samples are kept (Redis).
+    pub sample_retention: Duration,
 }
 
 /// Network settings.
@@ -292,6 +294,7 @@ impl Default for Config {
             store: StoreConfig {
                 url: "memory://".to_string(),
                 connect_timeout: Duration::from_secs(3),
+                sample_retention: chargegrid_store::redis::DEFAULT_SAMPLE_RETENTION,
             },
             network: NetworkConfig { file: None },
             log: LogConfig {

@@ -145,3 +145,49 @@ async fn data_survives_a_redis_restart_with_aof() {
         "transaction counter must survive the restart"
     );
 }
+
+#[tokio::test]
+async fn raw_samples_of_an_ended_session_expire_after_the_retention() {
+    use chargegrid_store::conformance::{charger, sample, session, site};
+    use chargegrid_store::{NetworkStore, SessionStore};
+    use redis::AsyncCommands;
+    let server = RedisServer::start();
+    let store = RedisStore::connect(
+        &server.url(),
+        NodeId::new("test-node").unwrap(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap()
+    .with_sample_retention(Duration::from_secs(2 * 86_400));
+    store.put_site(&site("S1")).await.unwrap();
+    store.put_charger(&charger("C1", "S1")).await.unwrap();
+    let started = chrono::Utc::now();
+    let mut s = session("s1", "S1", "C1", "7", started);
+    store.create_session(&s).await.unwrap();
+    let minute = |m: i64| started + chrono::Duration::minutes(m);
+    store
+        .update_session(&s, &[sample(minute(1), 100.0)])
+        .await
+        .unwrap();
+    let key = format!("cg:{{s:S1}}:samples:{}", s.id);
+    let mut raw = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ttl: i64 = raw.pttl(&key).await.unwrap();
+    assert_eq!(ttl, -1, "an active session's samples do not expire");
+    s.state = chargegrid_core::session::SessionState::Ended;
+    s.ended_at = Some(minute(2));
+    store
+        .update_session(&s, &[sample(minute(2), 200.0)])
+        .await
+        .unwrap();
+    let ttl: i64 = raw.pttl(&key).await.unwrap();
+    assert!(
+        ttl > 86_400_000 && ttl <= 2 * 86_400_000,
+        "ended: samples expire in two days, pttl {ttl}"
+    );
+    assert_eq!(store.samples(&s.id).await.unwrap().len(), 2);
+}

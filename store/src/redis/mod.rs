@@ -30,6 +30,9 @@ use tokio::sync::{OnceCell, oneshot};
 
 use crate::{Store, StoreError, StoreResult};
 
+/// Raw samples of ended sessions are kept this long unless configured (`store.sample_retention_days`).
+pub const DEFAULT_SAMPLE_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+
 /// Replies awaited by this node, by command id.
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandReply>>>>;
 
@@ -41,6 +44,8 @@ pub struct RedisStore {
     backend: conn::Backend,
     conn: conn::StoreConn,
     metrics: Option<crate::StoreMetrics>,
+    /// How long an ended session's raw meter samples are kept.
+    sample_retention: Duration,
     node: NodeId,
     pending: Pending,
     reply_listener: Arc<OnceCell<()>>,
@@ -107,12 +112,20 @@ impl RedisStore {
             conn: conn::StoreConn::new(backend.clone(), None),
             backend,
             metrics: None,
+            sample_retention: DEFAULT_SAMPLE_RETENTION,
             node,
             pending: Arc::default(),
             reply_listener: Arc::default(),
         };
         store.ping().await?;
         Ok(store)
+    }
+
+    /// Keeps an ended session's raw meter samples for `retention` (the session document, its
+    /// energy and the health reports made from it stay).
+    pub fn with_sample_retention(mut self, retention: Duration) -> Self {
+        self.sample_retention = retention;
+        self
     }
 
     /// Measures Redis commands and the command bus into `metrics`.

@@ -163,6 +163,11 @@ impl SessionStore for RedisStore {
             pipe.srem(keys::site_active(&session.site), session.id.as_str())
                 .ignore()
                 .srem(keys::charger_active(&session.charger), session.id.as_str())
+                .ignore()
+                .pexpire(
+                    keys::session_samples(&session.site, &session.id),
+                    i64::try_from(super::millis(self.sample_retention)).unwrap_or(i64::MAX),
+                )
                 .ignore();
             if let Some(tag) = &old.id_tag {
                 pipe.srem(keys::id_tag_active(&tag.key()), session.id.as_str())
