@@ -49,6 +49,9 @@ pub struct LoadArgs {
     /// Seconds to hold the idle connections.
     #[arg(long, default_value_t = 10.0)]
     pub hold_s: f64,
+    /// Longest wait, after the last connection attempt, for handshakes and boots still under way
+    #[arg(long, default_value_t = 10.0)]
+    pub settle_s: f64,
     /// Connections that send MeterValues.
     #[arg(long, default_value_t = 200)]
     pub meter_connections: usize,
@@ -104,6 +107,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<()> {
         idle_connections: args.idle,
         connect_rate: args.connect_rate,
         hold_s: args.hold_s,
+        settle_s: args.settle_s,
         meter_connections: args.meter_connections,
         rates: args.rates,
         step_s: args.step_s,

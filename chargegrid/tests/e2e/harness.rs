@@ -7,6 +7,11 @@ use chargegrid::{App, Config, Role};
 use chargegrid_core::SystemClock;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+/// Tests whose outcome depends on timing (scenarios in scaled time, control-loop latencies) hold
+/// this for reading; the mass-reconnect storm holds it for writing, so it never runs beside
+/// them on the CI machine's two cores.
+pub static QUIET: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 /// A config listening on free loopback ports with the given store URL, validating against the
 /// official schemas.
 pub fn test_config(store_url: &str) -> Config {

@@ -53,6 +53,7 @@ async fn app_for(s: &Scenario) -> (App, Target, PathBuf) {
 }
 
 async fn run(s: &Scenario, target: &Target, opts: RunOptions) -> RunReport {
+    let _quiet = crate::harness::QUIET.read().await;
     let opts = RunOptions {
         output_dir: Some(std::env::temp_dir().join(format!(
             "chargegrid-sim-out-{}-{}",

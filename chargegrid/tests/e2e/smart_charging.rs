@@ -380,6 +380,7 @@ fn assert_within(world: &World, limit_w: f64, from: usize, to: usize, what: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smart_charging_keeps_the_site_within_its_limit_as_evs_come_taper_and_leave() {
+    let _quiet = crate::harness::QUIET.read().await;
     let redis = RedisServer::start();
     let site = "smart-site";
     let limit = 22_000.0;
@@ -600,6 +601,7 @@ fn leads(registry: &prometheus::Registry, site: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_scheduler_takes_over_a_killed_leader_without_resending_or_overshooting() {
+    let _quiet = crate::harness::QUIET.read().await;
     let redis = RedisServer::start();
     let site = "takeover-site";
     let limit = 22_000.0;
@@ -617,6 +619,7 @@ async fn a_standby_scheduler_takes_over_a_killed_leader_without_resending_or_ove
                 Arc::new(SystemClock),
                 Duration::from_secs(3),
                 None,
+                config.store.sample_retention,
             )
             .await
             .unwrap();
@@ -712,6 +715,7 @@ async fn a_standby_scheduler_takes_over_a_killed_leader_without_resending_or_ove
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_charger_that_refuses_profiles_is_excluded_and_assumed_at_its_maximum() {
+    let _quiet = crate::harness::QUIET.read().await;
     let redis = RedisServer::start();
     let site = "refuse-site";
     let limit = 22_000.0;
@@ -775,6 +779,7 @@ async fn a_charger_that_refuses_profiles_is_excluded_and_assumed_at_its_maximum(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_charge_point_receives_schema_valid_profiles() {
+    let _quiet = crate::harness::QUIET.read().await;
     let redis = RedisServer::start();
     let site = "py-site";
     // 7 kW for an 11 kW charger: it needs a limit from the start.

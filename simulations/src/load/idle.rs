@@ -111,7 +111,7 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Idl
     }
     let attempted = tasks.len();
     // Let the last handshakes finish.
-    let settle = Instant::now() + Duration::from_secs(10);
+    let settle = Instant::now() + Duration::from_secs_f64(opts.settle_s.max(0.0));
     while Instant::now() < settle
         && open.load(Ordering::SeqCst) + shared.lock().await.failed < attempted
     {

@@ -28,6 +28,8 @@ pub struct LoadOptions {
     pub heartbeat_s: u64,
     /// How long to hold all idle connections once open, seconds.
     pub hold_s: f64,
+    /// Longest wait after the last attempt for handshakes and boots still under way, seconds.
+    pub settle_s: f64,
     /// Connections sending MeterValues (0: skip the throughput phase).
     pub meter_connections: usize,
     /// Offered MeterValues rates to try, calls per second, in order; the run stops at the
@@ -52,6 +54,7 @@ impl Default for LoadOptions {
             connect_rate: 2_000.0,
             heartbeat_s: 60,
             hold_s: 10.0,
+            settle_s: 10.0,
             meter_connections: 200,
             rates: vec![
                 500.0, 1_000.0, 2_000.0, 5_000.0, 10_000.0, 20_000.0, 50_000.0,
