@@ -167,6 +167,7 @@ impl App {
             gw_config.max_messages_per_second = config.ocpp.max_messages_per_second;
             gw_config.max_connections_per_ip = config.ocpp.max_connections_per_ip;
             gw_config.handshake_timeout = config.ocpp.handshake_timeout;
+            gw_config.max_queued_commands = config.ocpp.max_queued_commands;
             gw_config.charger_ca = charger_ca(&config.ocpp.charger_ca)?;
             gw_config.schemas = match &config.ocpp.schemas_dir {
                 Some(dir) => Some(Arc::new(

@@ -242,6 +242,11 @@ pub struct Charger {
     /// Argon2 PHC hash of the charger's Basic-auth password (security profile 1/2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// The least OCPP security profile this charger may connect with: 1 (Basic password), 2
+    /// (TLS and Basic password) or 3 (TLS client certificate). Absent: whatever its
+    /// credentials allow. A charger moved to profile 3 cannot fall back to its password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_profile: Option<u8>,
     /// Its EVSEs.
     pub evses: Vec<Evse>,
 }
@@ -404,6 +409,22 @@ fn validate_charger(charger: &Charger) -> Result<(), DomainError> {
             charger.id
         )));
     }
+    match charger.security_profile {
+        None | Some(3) => {}
+        Some(1 | 2) if charger.password_hash.is_some() => {}
+        Some(p @ (1 | 2)) => {
+            return Err(bad(format!(
+                "charger {}: security_profile {p} needs a password_hash",
+                charger.id
+            )));
+        }
+        Some(p) => {
+            return Err(bad(format!(
+                "charger {}: security_profile {p} is not 1, 2 or 3",
+                charger.id
+            )));
+        }
+    }
     if charger.evses.is_empty() {
         return Err(bad(format!("charger {} has no EVSE", charger.id)));
     }
@@ -521,6 +542,7 @@ mod tests {
             min_current: Amperes(6.0),
             registration: Registration::Accepted,
             password_hash: None,
+            security_profile: None,
             evses: vec![Evse {
                 id: EvseId(1),
                 max_current: Amperes(32.0),
@@ -571,6 +593,21 @@ mod tests {
         let mut n = sample();
         n.sites[0].timezone = "Mars/Olympus".into();
         assert!(matches!(n.validate(), Err(DomainError::UnknownTimeZone(_))));
+    }
+
+    #[test]
+    fn security_profiles_are_1_2_or_3_and_the_first_two_need_a_password() {
+        let mut n = sample();
+        n.chargers[0].security_profile = Some(3);
+        n.validate().unwrap();
+        n.chargers[0].security_profile = Some(2);
+        let err = n.validate().unwrap_err().to_string();
+        assert!(err.contains("needs a password_hash"), "{err}");
+        n.chargers[0].password_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$x$y".into());
+        n.validate().unwrap();
+        n.chargers[0].security_profile = Some(4);
+        let err = n.validate().unwrap_err().to_string();
+        assert!(err.contains("not 1, 2 or 3"), "{err}");
     }
 
     #[test]

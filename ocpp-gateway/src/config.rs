@@ -40,6 +40,9 @@ pub struct GatewayConfig {
     /// How long a WebSocket handshake (TLS, then the HTTP upgrade request) may take before the
     /// socket is dropped: the slowloris guard.
     pub handshake_timeout: Duration,
+    /// Commands that may wait for one charger behind its one outstanding CALL; more get a quick
+    /// `Timeout` (counted) so one slow charger cannot hold a sender up.
+    pub max_queued_commands: usize,
 }
 
 impl GatewayConfig {
@@ -58,6 +61,7 @@ impl GatewayConfig {
             max_connections_per_ip: 5_000,
             charger_ca: None,
             handshake_timeout: Duration::from_secs(10),
+            max_queued_commands: 64,
         }
     }
 

@@ -18,9 +18,6 @@ use tokio::sync::mpsc;
 
 use crate::{Gateway, dispatch};
 
-/// Commands queued for one charger before senders get a quick `Timeout`.
-const COMMAND_QUEUE: usize = 64;
-
 /// What a handler may use and change while answering a CALL.
 pub(crate) struct ConnectionContext {
     pub gateway: Gateway,
@@ -90,7 +87,7 @@ pub(crate) async fn run(
     socket: WebSocket,
 ) {
     let inner = gateway.inner.clone();
-    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let (tx, rx) = mpsc::channel(inner.config.max_queued_commands.max(1));
     let handle = inner.local.insert(&charger, tx);
     if let Err(e) = inner
         .store
@@ -135,10 +132,16 @@ pub(crate) async fn run(
     let Connection {
         mut socket,
         mut queue,
+        mut commands,
         outstanding,
         ctx,
         ..
     } = conn;
+    // Commands still waiting in the inbox are answered too.
+    commands.close();
+    while let Ok(cmd) = commands.try_recv() {
+        queue.push_back(cmd);
+    }
     for label in ctx.statuses.values() {
         inner.metrics.connectors.with_label_values(&[label]).dec();
     }
@@ -238,7 +241,11 @@ impl Connection {
                         o.command.reply(CommandReply::Timeout).await;
                     }
                 }
-                Some(cmd) = self.commands.recv() => self.queue.push_back(cmd),
+                // Commands wait in the bounded inbox (`max_queued_commands`) while a CALL is
+                // outstanding, so a full inbox refuses the excess at once.
+                Some(cmd) = self.commands.recv(), if self.outstanding.is_none() && self.queue.is_empty() => {
+                    self.queue.push_back(cmd);
+                }
                 msg = self.socket.recv() => {
                     let Some(Ok(msg)) = msg else {
                         return if msg.is_none() { CloseReason::ChargerClosed } else { CloseReason::SocketError };

@@ -80,7 +80,8 @@ pub(crate) async fn upgrade(
         );
     }
     // Profile 3: a verified client certificate names the charger; it must be this one, and
-    // then no password is asked.
+    // then no password is asked. (The extension is present on every TLS connection.)
+    let tls = client_cert.is_some();
     let cert_name = client_cert.and_then(|axum::Extension(c)| c.common_name);
     if let Some(name) = &cert_name
         && name != charger.as_str()
@@ -89,6 +90,22 @@ pub(crate) async fn upgrade(
             StatusCode::FORBIDDEN,
             "certificate_mismatch",
             format!("the client certificate names {name:?}, not {charger}"),
+        );
+    }
+    // The charger's least security profile: a charger moved to TLS or certificates cannot
+    // fall back to a weaker connection.
+    let offered = match (tls, &cert_name) {
+        (true, Some(_)) => 3,
+        (true, None) => 2,
+        (false, _) => 1,
+    };
+    if let Some(least) = config.as_ref().and_then(|c| c.security_profile)
+        && offered < least
+    {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "security_profile",
+            format!("{charger} must connect with security profile {least} (this is {offered})"),
         );
     }
     let hash = config

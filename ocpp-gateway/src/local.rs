@@ -76,18 +76,33 @@ pub(crate) async fn route_commands(
     gateway: Gateway,
     mut commands: mpsc::Receiver<IncomingCommand>,
 ) {
+    let refused = |reason: &str| {
+        gateway
+            .inner
+            .metrics
+            .commands_refused
+            .with_label_values(&[reason])
+            .inc();
+    };
     while let Some(cmd) = commands.recv().await {
         let handle = gateway.inner.local.get(&cmd.envelope.charger);
         match handle {
             Some(h) => match h.commands.try_send(cmd) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Closed(cmd)) => {
+                    refused("offline");
                     cmd.reply(CommandReply::Offline).await;
                 }
                 // One slow charger must not hold up commands for every other charger.
-                Err(mpsc::error::TrySendError::Full(cmd)) => cmd.reply(CommandReply::Timeout).await,
+                Err(mpsc::error::TrySendError::Full(cmd)) => {
+                    refused("queue_full");
+                    cmd.reply(CommandReply::Timeout).await;
+                }
             },
-            None => cmd.reply(CommandReply::Offline).await,
+            None => {
+                refused("offline");
+                cmd.reply(CommandReply::Offline).await;
+            }
         }
     }
 }

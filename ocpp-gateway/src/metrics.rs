@@ -46,6 +46,9 @@ pub struct GatewayMetrics {
     /// Security events reported by chargers, by type (the types of the 1.6 security extension
     /// and 2.0.1; anything else is "other").
     pub security_events: IntCounterVec,
+    /// Commands from the bus not sent to a charger, by reason (queue_full: more than
+    /// `max_queued_commands` waiting behind its outstanding CALL; offline: no socket here).
+    pub commands_refused: IntCounterVec,
 }
 
 impl GatewayMetrics {
@@ -168,7 +171,15 @@ impl GatewayMetrics {
                 ),
                 &["type"],
             )?,
+            commands_refused: IntCounterVec::new(
+                Opts::new(
+                    "chargegrid_ocpp_commands_refused_total",
+                    "Commands not sent to a charger",
+                ),
+                &["reason"],
+            )?,
         };
+        registry.register(Box::new(m.commands_refused.clone()))?;
         registry.register(Box::new(m.certificates.clone()))?;
         registry.register(Box::new(m.security_events.clone()))?;
         registry.register(Box::new(m.meter_values.clone()))?;

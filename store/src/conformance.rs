@@ -102,6 +102,7 @@ pub fn charger(id: &str, site: &str) -> Charger {
         min_current: Amperes(6.0),
         registration: Registration::Accepted,
         password_hash: None,
+        security_profile: None,
         evses: vec![Evse {
             id: EvseId(1),
             max_current: Amperes(32.0),

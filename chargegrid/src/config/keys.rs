@@ -69,6 +69,10 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.handshake_timeout = Duration::from_millis(count(v, 50, 600_000)? as u64);
         Ok(())
     }),
+    ("ocpp.max_queued_commands", |c, v| {
+        c.ocpp.max_queued_commands = count(v, 1, 100_000)?;
+        Ok(())
+    }),
     ("ocpp.charger_ca_cert_file", |c, v| {
         c.ocpp.charger_ca.cert_file = Some(PathBuf::from(text(v)?));
         Ok(())

@@ -80,6 +80,8 @@ pub struct OcppConfig {
     pub tls: Option<TlsConfig>,
     /// How long a charger's handshake (TLS and HTTP upgrade) may take.
     pub handshake_timeout: Duration,
+    /// Commands that may wait for one charger behind its outstanding CALL.
+    pub max_queued_commands: usize,
     /// The CA that signs chargers' certificate requests.
     pub charger_ca: ChargerCaConfig,
 }
@@ -274,6 +276,7 @@ impl Default for Config {
                 max_connections_per_ip: 5_000,
                 tls: None,
                 handshake_timeout: Duration::from_secs(10),
+                max_queued_commands: 64,
                 charger_ca: ChargerCaConfig {
                     cert_file: None,
                     key_file: None,

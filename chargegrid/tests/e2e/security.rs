@@ -198,6 +198,54 @@ async fn security_profiles_2_and_3_with_a_real_tls_client() {
             .any(|l| l.value() == "certificate_mismatch")
     }));
 
+    // Per charger, a least profile: QD-HD-AC03 moved to profile 2 may no longer use its
+    // password without TLS; QD-HD-AC01 moved to profile 3 may no longer use its password at all.
+    for (id, least) in [("QD-HD-AC03", 2), ("QD-HD-AC01", 3)] {
+        let id = ChargerId::new(id).unwrap();
+        let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
+        c.security_profile = Some(least);
+        app.store.put_charger(&c).await.unwrap();
+    }
+    let plain = {
+        use base64::Engine;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{}/ocpp/QD-HD-AC03", app.ocpp_addr.unwrap())
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode("QD-HD-AC03:third-charger-password");
+        req.headers_mut()
+            .insert("Authorization", format!("Basic {basic}").parse().unwrap());
+        tokio_tungstenite::connect_async(req).await
+    };
+    assert!(
+        plain.as_ref().is_err_and(|e| e.to_string().contains("403")),
+        "profile 2 charger on plain ws: {:?}",
+        plain.map(|_| ())
+    );
+    let tls_ok = client(&[
+        &url,
+        "QD-HD-AC03",
+        &ca,
+        "--password",
+        "third-charger-password",
+    ])
+    .await;
+    assert_eq!(tls_ok["status"], "Accepted", "{tls_ok}");
+    let password_only = client(&[
+        &url,
+        "QD-HD-AC01",
+        &ca,
+        "--password",
+        "first-charger-password",
+    ])
+    .await;
+    assert_eq!(password_only["status"], 403, "{password_only}");
+    let with_cert = client(&[&url, "QD-HD-AC01", &ca, "--cert", &cert, "--key", &key]).await;
+    assert_eq!(with_cert["status"], "Accepted", "{with_cert}");
+
     stop.cancel();
     server.await.unwrap().unwrap();
     app.shutdown().await.unwrap();
@@ -517,22 +565,28 @@ async fn slow_and_silent_handshakes_are_dropped_on_both_listeners() {
             "silent socket closed without an answer on {addr}"
         );
     }
-    assert!(
-        counter(
-            &app.registry,
-            "chargegrid_ocpp_handshakes_refused_total",
-            "timeout"
-        ) >= 2.0
-    );
-    assert!(
+    // Each server task counts its dropped socket right after closing it: wait for the counts.
+    let api_timeouts = || {
         app.registry
             .gather()
             .into_iter()
             .find(|f| f.name() == "chargegrid_api_header_timeouts_total")
-            .map(|f| f.get_metric()[0].get_counter().value())
-            .unwrap_or(0.0)
-            >= 2.0
-    );
+            .map_or(0.0, |f| f.get_metric()[0].get_counter().value())
+    };
+    let counted = async {
+        while counter(
+            &app.registry,
+            "chargegrid_ocpp_handshakes_refused_total",
+            "timeout",
+        ) < 2.0
+            || api_timeouts() < 2.0
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), counted)
+        .await
+        .expect("two timeouts counted on each listener");
     // The established charger still talks, long after the handshake timeout.
     let answer = charger.call("hb", "Heartbeat", serde_json::json!({})).await;
     assert_eq!(answer[0], 3, "{answer}");
@@ -670,4 +724,57 @@ async fn no_secret_reaches_the_logs_or_the_metrics() {
             "a secret is in the metrics: {secret}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_beyond_a_chargers_queue_get_a_quick_timeout_and_are_counted() {
+    use chargegrid_core::command::{ChargerCommand, CommandReply};
+    let mut config = test_config("memory://");
+    config.ocpp.max_queued_commands = 1;
+    let app = start_app(&config).await;
+    let mut cp = crate::harness::RawCharger::connect(&app, "QD-HD-AC01", "ocpp1.6").await;
+    let boot = serde_json::json!({"chargePointVendor": "V", "chargePointModel": "M"});
+    cp.call("b", "BootNotification", boot).await;
+    let send = || {
+        let store = app.store.clone();
+        tokio::spawn(async move {
+            let trigger = ChargerCommand::TriggerMessage {
+                message: "Heartbeat".into(),
+                evse: None,
+            };
+            let id = ChargerId::new("QD-HD-AC01").unwrap();
+            store
+                .send_command(&id, trigger, std::time::Duration::from_secs(60))
+                .await
+                .unwrap()
+        })
+    };
+    // The first command is the outstanding CALL; the charger holds its answer.
+    let first = send();
+    let call = cp.recv().await;
+    assert_eq!(call[2], "TriggerMessage", "{call}");
+    // Two more: one waits in the queue of one, the other is refused at once.
+    let (second, third) = (send(), send());
+    let refused = tokio::select! {
+        r = second => r.unwrap(),
+        r = third => r.unwrap(),
+    };
+    assert_eq!(refused, CommandReply::Timeout);
+    assert_eq!(
+        counter(
+            &app.registry,
+            "chargegrid_ocpp_commands_refused_total",
+            "queue_full"
+        ),
+        1.0
+    );
+    // Answering the first lets the queued one through.
+    let answer =
+        |id: &serde_json::Value| serde_json::json!([3, id, {"status": "Accepted"}]).to_string();
+    cp.send_text(&answer(&call[1])).await;
+    assert!(first.await.unwrap().is_accepted());
+    let queued = cp.recv().await;
+    assert_eq!(queued[2], "TriggerMessage", "{queued}");
+    cp.send_text(&answer(&queued[1])).await;
+    app.shutdown().await.unwrap();
 }

@@ -135,6 +135,7 @@ impl NetworkGenerator {
                     min_current: Amperes(6.0),
                     registration: Registration::Accepted,
                     password_hash: None,
+                    security_profile: None,
                     evses,
                 });
             }
