@@ -364,12 +364,12 @@ async fn simulate_boot_storm_boots_every_charger() {
 }
 
 #[tokio::test]
-async fn simulate_mass_reconnect_replays_offline_transactions() {
+async fn simulate_mass_reconnect_replays_an_hour_of_offline_transactions() {
     let mut s = scenario("mass-reconnect");
     let g = s.generate_network.as_mut().unwrap();
     g.sites = 2;
     g.chargers_per_site = 10;
-    s.duration_h = 1.5;
+    s.duration_h = 2.0;
     s.time_scale = 1800.0;
     for a in &mut s.arrivals {
         a.count = 6;
@@ -377,7 +377,8 @@ async fn simulate_mass_reconnect_replays_offline_transactions() {
         a.stay_h = uniform(0.6, 0.9);
     }
     s.events = vec![
-        toml::from_str("kind = \"outage\"\nat_h = 0.4\nduration_min = 20.0\nshare = 1.0").unwrap(),
+        // Every charger offline for an hour: sessions start before, end during the outage.
+        toml::from_str("kind = \"outage\"\nat_h = 0.4\nduration_min = 60.0\nshare = 1.0").unwrap(),
     ];
     // Every charger is up before the outage (the boot spread is wall time).
     s.boot.spread_s = 0.2;
