@@ -1,6 +1,7 @@
 //! How recorded sessions become a replayable site: the time window, the step grid (arrivals
-//! rounded up and departures rounded down to steps, as acnportal does), each session's need
-//! and told departure, and the phase of each station in three-phase mode.
+//! rounded up and departures rounded down to steps, so a vehicle is only charged in steps it
+//! is present for the whole of; acnportal's own ACN-Data loader rounds arrivals down), each
+//! session's need and told departure, and the phase of each station in three-phase mode.
 
 use std::collections::BTreeMap;
 
