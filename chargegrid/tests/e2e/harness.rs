@@ -146,3 +146,13 @@ pub async fn start_app_with_clock(config: &Config, clock: chargegrid_core::Manua
         .await
         .unwrap()
 }
+
+/// The app's `/metrics` page, as Prometheus scrapes it.
+pub async fn metrics_text(app: &App) -> String {
+    reqwest::get(format!("http://{}/metrics", app.metrics_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

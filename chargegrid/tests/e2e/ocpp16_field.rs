@@ -245,12 +245,7 @@ async fn dead_sockets_are_found_by_ping() {
         gone,
         "a socket that answers no ping is closed and unregistered"
     );
-    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::harness::metrics_text(&app).await;
     assert!(
         metrics.contains(r#"chargegrid_ocpp_connections_closed_total{reason="ping_timeout"} 1"#),
         "{metrics}"

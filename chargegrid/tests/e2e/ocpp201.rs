@@ -402,12 +402,7 @@ async fn offline_events_out_of_order_are_reconciled_and_gaps_counted() {
         4,
         "every event's samples are kept"
     );
-    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::harness::metrics_text(&app).await;
     assert!(
         metrics.contains(r#"chargegrid_ocpp_meter_readings_ignored_total{kind="gap"}"#),
         "{metrics}"

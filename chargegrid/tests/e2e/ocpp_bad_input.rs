@@ -145,12 +145,7 @@ async fn vendor_values_in_meter_data_are_tolerated_not_refused() {
         json!([3, "mv1", {}]),
         "queued meter data is never refused for a vendor value"
     );
-    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::harness::metrics_text(&app).await;
     assert!(
         metrics.contains(r#"chargegrid_ocpp_frames_rejected_total{reason="tolerated"} 1"#),
         "{metrics}"

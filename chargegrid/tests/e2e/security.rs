@@ -690,23 +690,21 @@ async fn no_secret_reaches_the_logs_or_the_metrics() {
         .await
         .problem(401);
 
-    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::harness::metrics_text(&app).await;
     app.shutdown().await.unwrap();
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    // The capture holds our lines at every level and other crates' TRACE lines.
-    for line in [
+    // The capture works: it holds our lines and other crates' TRACE lines. (Not every line is
+    // guaranteed: tracing caches each call site's interest process-wide, and a site first hit
+    // by a concurrent test at the moment this thread's subscriber is installed can be missed;
+    // so any two of our lines prove the capture, a missed one only weakens the check below.)
+    let ours = [
         "charger authentication failed",
         "charger connected",
         "rotated refresh token reused",
-        "TRACE",
-    ] {
-        assert!(logs.contains(line), "{line:?} not captured: {logs}");
-    }
+        "chargegrid started",
+    ];
+    let seen = ours.iter().filter(|line| logs.contains(*line)).count();
+    assert!(seen >= 2 && logs.contains("TRACE"), "capture: {logs}");
     for secret in [
         charger_pw.to_string(),
         wrong_pw.to_string(),

@@ -570,12 +570,7 @@ async fn smart_charging_keeps_the_site_within_its_limit_as_evs_come_taper_and_le
         (allocation.headroom + given - Watts(limit)).0.abs() < 1.0,
         "{allocation:?}"
     );
-    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::harness::metrics_text(&app).await;
     for name in [
         "chargegrid_scheduler_site_limit_watts{site=\"smart-site\"} 22000",
         "chargegrid_scheduler_leader{site=\"smart-site\"} 1",
@@ -749,12 +744,7 @@ async fn a_charger_that_refuses_profiles_is_excluded_and_assumed_at_its_maximum(
         },
     )
     .await;
-    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::harness::metrics_text(&app).await;
     assert!(
         metrics.contains("chargegrid_scheduler_chargers_excluded{site=\"refuse-site\"} 1"),
         "{metrics}"

@@ -8,15 +8,16 @@ use chargegrid_core::NodeId;
 use chargegrid_store::{RedisStore, Store};
 use chargegrid_test_support::{RedisCluster, RedisServer};
 
+/// A store on `url` as node `node` (the server must answer within 5 s).
+async fn connect(url: &str, node: &str) -> RedisStore {
+    RedisStore::connect(url, NodeId::new(node).unwrap(), Duration::from_secs(5))
+        .await
+        .unwrap()
+}
+
 async fn redis() -> (Arc<dyn Store>, RedisServer) {
     let server = RedisServer::start();
-    let store = RedisStore::connect(
-        &server.url(),
-        NodeId::new("test-node").unwrap(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
+    let store = connect(&server.url(), "test-node").await;
     (Arc::new(store), server)
 }
 
@@ -30,13 +31,7 @@ mod cluster {
         static CLUSTER: std::sync::OnceLock<RedisCluster> = std::sync::OnceLock::new();
         let cluster = CLUSTER.get_or_init(|| RedisCluster::start(3));
         cluster.flush();
-        let store = RedisStore::connect(
-            &cluster.url(),
-            NodeId::new("test-node").unwrap(),
-            Duration::from_secs(5),
-        )
-        .await
-        .unwrap();
+        let store = connect(&cluster.url(), "test-node").await;
         (Arc::new(store), ())
     }
 
@@ -111,13 +106,7 @@ async fn commands_cross_nodes_through_redis() {
 async fn data_survives_a_redis_restart_with_aof() {
     use chargegrid_store::SessionStore;
     let mut server = RedisServer::start_with_aof();
-    let store = RedisStore::connect(
-        &server.url(),
-        NodeId::new("n").unwrap(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
+    let store = connect(&server.url(), "n").await;
     // Make every write durable before it is acknowledged, so a kill loses nothing (the
     // production default, everysec, may lose up to one second: see docs/deployment.md).
     let client = redis::Client::open(server.url()).unwrap();
@@ -131,13 +120,7 @@ async fn data_survives_a_redis_restart_with_aof() {
         .unwrap();
     let first = store.next_transaction_id().await.unwrap();
     server.restart();
-    let store = RedisStore::connect(
-        &server.url(),
-        NodeId::new("n").unwrap(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
+    let store = connect(&server.url(), "n").await;
     let next = store.next_transaction_id().await.unwrap();
     assert_eq!(
         next,
@@ -152,14 +135,9 @@ async fn raw_samples_of_an_ended_session_expire_after_the_retention() {
     use chargegrid_store::{NetworkStore, SessionStore};
     use redis::AsyncCommands;
     let server = RedisServer::start();
-    let store = RedisStore::connect(
-        &server.url(),
-        NodeId::new("test-node").unwrap(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap()
-    .with_sample_retention(Duration::from_secs(2 * 86_400));
+    let store = connect(&server.url(), "test-node")
+        .await
+        .with_sample_retention(Duration::from_secs(2 * 86_400));
     store.put_site(&site("S1")).await.unwrap();
     store.put_charger(&charger("C1", "S1")).await.unwrap();
     let started = chrono::Utc::now();
