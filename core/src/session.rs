@@ -116,6 +116,41 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session that started at `started_at` on `charger`'s `evse`/`connector`: active, no
+    /// energy yet, nobody attached (the caller fills in what it knows).
+    pub fn new(
+        id: SessionId,
+        transaction_id: String,
+        site: SiteId,
+        charger: ChargerId,
+        (evse, connector): (EvseId, ConnectorId),
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            transaction_id,
+            site,
+            charger,
+            evse,
+            connector,
+            id_tag: None,
+            driver: None,
+            fleet: None,
+            vehicle: None,
+            started_at,
+            ended_at: None,
+            meter_start: None,
+            meter_last: None,
+            energy: WattHours::ZERO,
+            power: None,
+            soc: None,
+            state: SessionState::Active,
+            start_reason: None,
+            stop_reason: None,
+            offline: false,
+        }
+    }
+
     /// Whether energy may still flow.
     pub fn is_active(&self) -> bool {
         self.state == SessionState::Active
@@ -185,29 +220,14 @@ mod tests {
     use super::*;
 
     fn session() -> Session {
-        Session {
-            id: SessionId::new("s").unwrap(),
-            transaction_id: "1".into(),
-            site: SiteId::new("site").unwrap(),
-            charger: ChargerId::new("c").unwrap(),
-            evse: EvseId(1),
-            connector: ConnectorId(1),
-            id_tag: None,
-            driver: None,
-            fleet: None,
-            vehicle: None,
-            started_at: DateTime::<Utc>::UNIX_EPOCH,
-            ended_at: None,
-            meter_start: None,
-            meter_last: None,
-            energy: WattHours::ZERO,
-            power: None,
-            soc: None,
-            state: SessionState::Active,
-            start_reason: None,
-            stop_reason: None,
-            offline: false,
-        }
+        Session::new(
+            SessionId::new("s").unwrap(),
+            "1".into(),
+            SiteId::new("site").unwrap(),
+            ChargerId::new("c").unwrap(),
+            (EvseId(1), ConnectorId(1)),
+            DateTime::<Utc>::UNIX_EPOCH,
+        )
     }
 
     use chrono::Duration;

@@ -119,27 +119,17 @@ pub fn charger(id: &str, site: &str) -> Charger {
 
 pub fn session(id: &str, site: &str, charger: &str, tx: &str, started: DateTime<Utc>) -> Session {
     Session {
-        id: SessionId::new(id).unwrap(),
-        transaction_id: tx.into(),
-        site: SiteId::new(site).unwrap(),
-        charger: ChargerId::new(charger).unwrap(),
-        evse: EvseId(1),
-        connector: ConnectorId(1),
         id_tag: Some(IdTag::new("TAG-1").unwrap()),
-        driver: None,
-        fleet: None,
-        vehicle: None,
-        started_at: started,
-        ended_at: None,
         meter_start: Some(WattHours(1000.0)),
         meter_last: Some(WattHours(1000.0)),
-        energy: WattHours::ZERO,
-        power: None,
-        soc: None,
-        state: SessionState::Active,
-        start_reason: None,
-        stop_reason: None,
-        offline: false,
+        ..Session::new(
+            SessionId::new(id).unwrap(),
+            tx.into(),
+            SiteId::new(site).unwrap(),
+            ChargerId::new(charger).unwrap(),
+            (EvseId(1), ConnectorId(1)),
+            started,
+        )
     }
 }
 

@@ -100,33 +100,21 @@ pub(crate) fn apply(session: &mut Session, samples: &[MeterSample], max_power: W
 mod tests {
     use super::*;
     use chargegrid_core::meter::{MeterLocation, MeterUnit, ReadingContext};
-    use chargegrid_core::session::SessionState;
     use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId};
     use chrono::Duration;
 
     fn session() -> Session {
         Session {
-            id: SessionId::new("s").unwrap(),
-            transaction_id: "1".into(),
-            site: SiteId::new("site").unwrap(),
-            charger: ChargerId::new("c").unwrap(),
-            evse: EvseId(1),
-            connector: ConnectorId(1),
-            id_tag: None,
-            driver: None,
-            fleet: None,
-            vehicle: None,
-            started_at: DateTime::<Utc>::UNIX_EPOCH,
-            ended_at: None,
             meter_start: Some(WattHours(10_000.0)),
             meter_last: Some(WattHours(10_000.0)),
-            energy: WattHours::ZERO,
-            power: None,
-            soc: None,
-            state: SessionState::Active,
-            start_reason: None,
-            stop_reason: None,
-            offline: false,
+            ..Session::new(
+                SessionId::new("s").unwrap(),
+                "1".into(),
+                SiteId::new("site").unwrap(),
+                ChargerId::new("c").unwrap(),
+                (EvseId(1), ConnectorId(1)),
+                DateTime::<Utc>::UNIX_EPOCH,
+            )
         }
     }
 

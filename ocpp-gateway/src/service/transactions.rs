@@ -134,27 +134,20 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
     };
     let record = tag.as_ref().and_then(|t| t.record.as_ref());
     let mut session = Session {
-        id: new_session_id(),
-        transaction_id,
-        site: site(ctx),
-        charger: ctx.charger.clone(),
-        evse: req.evse,
-        connector: req.connector,
         id_tag: req.id_tag.clone(),
         driver: record.and_then(|r| r.driver.clone()),
         fleet: record.and_then(|r| r.fleet.clone()),
         vehicle: record.and_then(|r| r.vehicle.clone()),
-        started_at: req.started_at,
-        ended_at: None,
-        meter_start: None,
-        meter_last: None,
-        energy: WattHours::ZERO,
-        power: None,
-        soc: None,
-        state: SessionState::Active,
         start_reason: req.reason.clone(),
-        stop_reason: None,
         offline: req.offline,
+        ..Session::new(
+            new_session_id(),
+            transaction_id,
+            site(ctx),
+            ctx.charger.clone(),
+            (req.evse, req.connector),
+            req.started_at,
+        )
     };
     if let Some(wh) = req.meter_start {
         session.record_register(wh, req.started_at, max_power(ctx));
@@ -345,26 +338,18 @@ fn offline_session(ctx: &ConnectionContext, req: &StopRequest) -> Session {
         req.transaction_id.clone()
     };
     Session {
-        id: new_session_id(),
-        transaction_id,
-        site: site(ctx),
-        charger: ctx.charger.clone(),
-        evse: req.evse.unwrap_or(EvseId(0)),
-        connector: ConnectorId(req.evse.map_or(0, |e| e.0)),
         id_tag: req.id_tag.clone(),
-        driver: None,
-        fleet: None,
-        vehicle: None,
-        started_at,
-        ended_at: None,
-        meter_start: None,
-        meter_last: None,
-        energy: WattHours::ZERO,
-        power: None,
-        soc: None,
-        state: SessionState::Active,
-        start_reason: None,
-        stop_reason: None,
         offline: true,
+        ..Session::new(
+            new_session_id(),
+            transaction_id,
+            site(ctx),
+            ctx.charger.clone(),
+            (
+                req.evse.unwrap_or(EvseId(0)),
+                ConnectorId(req.evse.map_or(0, |e| e.0)),
+            ),
+            started_at,
+        )
     }
 }

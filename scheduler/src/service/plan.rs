@@ -562,8 +562,8 @@ mod tests {
     use chargegrid_core::command::ProfilePurpose;
     use chargegrid_core::limits::Limit;
     use chargegrid_core::network::{Location, Site};
-    use chargegrid_core::session::{Session, SessionState};
-    use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId, WattHours, Watts};
+    use chargegrid_core::session::Session;
+    use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId, Watts};
     use chrono::{DateTime, Utc};
 
     use super::*;
@@ -578,29 +578,14 @@ mod tests {
 
     fn session(charger: &str, tx: &str) -> SessionInput {
         SessionInput {
-            session: Session {
-                id: SessionId::new(format!("sess-{charger}")).unwrap(),
-                transaction_id: tx.into(),
-                site: SiteId::new("s").unwrap(),
-                charger: ChargerId::new(charger).unwrap(),
-                evse: EvseId(1),
-                connector: ConnectorId(1),
-                id_tag: None,
-                driver: None,
-                fleet: None,
-                vehicle: None,
-                started_at: now(),
-                ended_at: None,
-                meter_start: None,
-                meter_last: None,
-                energy: WattHours::ZERO,
-                power: None,
-                soc: None,
-                state: SessionState::Active,
-                start_reason: None,
-                stop_reason: None,
-                offline: false,
-            },
+            session: Session::new(
+                SessionId::new(format!("sess-{charger}")).unwrap(),
+                tx.into(),
+                SiteId::new("s").unwrap(),
+                ChargerId::new(charger).unwrap(),
+                (EvseId(1), ConnectorId(1)),
+                now(),
+            ),
             needs: None,
         }
     }
