@@ -78,6 +78,11 @@ impl<'a> Fill<'a> {
         &self.cap
     }
 
+    /// Whether row `r` filled up during the run.
+    pub fn is_full(&self, r: usize) -> bool {
+        self.full[r]
+    }
+
     /// Stops session `s` where it is.
     pub fn freeze(&mut self, s: usize) {
         self.state[s] = State::Frozen;
