@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chargegrid_core::Kilowatts;
+use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
     Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, read_acn_csv_gz,
     run_replay,
@@ -50,6 +50,9 @@ pub struct ReplayArgs {
     /// Largest power of each EVSE, kW.
     #[arg(long, default_value_t = 6.6)]
     pub evse_max_kw: f64,
+    /// The least current a charging EVSE may be given, A (0 = no floor, acnportal's model).
+    #[arg(long, default_value_t = 6.0)]
+    pub min_current_a: f64,
     /// Scheduling step (e.g. 5m, 60s, 1h).
     #[arg(long, default_value = "5m")]
     pub step: String,
@@ -103,6 +106,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     options.three_phase = args.three_phase;
     options.record_power = args.record_power;
     options.evse_max = Kilowatts(args.evse_max_kw);
+    options.min_current = Amperes(args.min_current_a);
     options.step = parse_step(&args.step)?;
     options.demand = match args.demand {
         Demand::Delivered => DemandSource::Delivered,

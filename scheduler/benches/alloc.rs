@@ -2,7 +2,8 @@
 //! 10,000 sessions (1,000 sites), chargegrid beside the EDF baseline. Sites are synthetic and
 //! deterministic: a grid connection with a kW and a per-phase limit at ~40 % of what its
 //! vehicles could draw, three feeders with their own phase limits, a mix of three-phase and
-//! single-phase vehicles on all phases, departures and needs spread over the day.
+//! single-phase vehicles on all phases, departures and needs spread over the day; each also
+//! with no charger floor and only the kW limit, where chargegrid runs its look-ahead.
 
 use std::hint::black_box;
 
@@ -80,12 +81,31 @@ fn bench(c: &mut Criterion) {
         let problems: Vec<SiteProblem> = (0..sites)
             .map(|_| site(total / sites, &mut rng, &ctx))
             .collect();
-        for policy in [Policy::Chargegrid, Policy::Edf] {
-            group.bench_with_input(
-                BenchmarkId::new(policy.name(), format!("{total}-sessions-{sites}-sites")),
-                &problems,
-                |b, problems| b.iter(|| allocate_sites(policy, black_box(problems), &ctx).unwrap()),
-            );
+        // The same vehicles without a charger floor under only the site's kW limit (as in
+        // acnportal's model): where chargegrid adds its look-ahead, so its cost shows.
+        let mut floorless = problems.clone();
+        for p in &mut floorless {
+            p.nodes[0].limit.max_current = None;
+            for node in &mut p.nodes[1..] {
+                node.limit = Limit::default();
+            }
+            for s in &mut p.sessions {
+                s.min_current = Amperes(0.0);
+            }
+        }
+        for (variant, problems) in [("", &problems), ("-no-floor", &floorless)] {
+            for policy in [Policy::Chargegrid, Policy::Edf] {
+                group.bench_with_input(
+                    BenchmarkId::new(
+                        policy.name(),
+                        format!("{total}-sessions-{sites}-sites{variant}"),
+                    ),
+                    problems,
+                    |b, problems| {
+                        b.iter(|| allocate_sites(policy, black_box(problems), &ctx).unwrap())
+                    },
+                );
+            }
         }
     }
     group.finish();

@@ -4,14 +4,14 @@
 //!
 //! ```text
 //! cargo run --release -p chargegrid-scheduler --example replay_compare -- \
-//!     [--from 2019-05-01] [--days 30] [--shares 0.3,0.4,0.5] [--three-phase] \
+//!     [--from 2019-05-01] [--days 30] [--shares 0.3,0.4,0.5] [--three-phase] [--min-current 0] \
 //!     [--demand delivered|requested] [--departure actual|estimated] [--cost-aware] [--taper] \
 //!     [--algorithms chargegrid,llf,...] FILE.csv.gz...
 //! ```
 
 use std::process::ExitCode;
 
-use chargegrid_core::Kilowatts;
+use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
     Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, read_acn_csv_gz,
     run_replay,
@@ -48,6 +48,13 @@ fn parse_args() -> Result<Args, String> {
                     .collect::<Result<_, _>>()?;
             }
             "--three-phase" => opts.three_phase = true,
+            "--min-current" => {
+                opts.min_current = Amperes(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--min-current: {e}"))?,
+                )
+            }
             "--taper" => opts.taper = true,
             "--cost-aware" => opts.cost_aware = true,
             "--demand" => {

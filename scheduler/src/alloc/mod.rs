@@ -13,6 +13,8 @@ mod bounds;
 pub mod chargegrid;
 mod constraints;
 mod error;
+mod horizon;
+pub(crate) mod maxflow;
 mod output;
 mod pilot;
 mod policy;

@@ -9,7 +9,6 @@
 
 mod acn_csv;
 mod error;
-mod maxflow;
 mod offline_optimal;
 mod options;
 mod report;

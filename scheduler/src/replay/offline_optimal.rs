@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::maxflow::{EdgeRef, FlowGraph};
 use super::site_model::Grid;
+use crate::alloc::maxflow::{EdgeRef, FlowGraph};
 
 /// Units per Wh in the integer network (1 mWh resolution).
 const SCALE: f64 = 1000.0;

@@ -89,13 +89,26 @@ prop_compose! {
     }
 }
 
+/// A site; one in three has no floor at all (DC chargers, acnportal's model), which is where
+/// chargegrid's look-ahead runs.
 fn problem() -> impl Strategy<Value = SiteProblem> {
     nodes().prop_flat_map(|nodes| {
         let n = nodes.len();
-        prop::collection::vec(session(n), 0..14).prop_map(move |sessions| SiteProblem {
-            nodes: nodes.clone(),
-            sessions,
-        })
+        (
+            prop::collection::vec(session(n), 0..14),
+            prop::bool::weighted(0.33),
+        )
+            .prop_map(move |(mut sessions, floorless)| {
+                if floorless {
+                    sessions
+                        .iter_mut()
+                        .for_each(|s| s.min_current = Amperes(0.0));
+                }
+                SiteProblem {
+                    nodes: nodes.clone(),
+                    sessions,
+                }
+            })
     })
 }
 

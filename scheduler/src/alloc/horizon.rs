@@ -1,0 +1,207 @@
+//! Step 6 of chargegrid's allocation, on sites without a charger floor: a look-ahead over the
+//! sessions plugged in now.
+//!
+//! Ordering by laxity decides well who charges first, but one period at a time: on a saturated
+//! site it can hand this period's power to a session that could have taken it later while one
+//! that leaves sooner ends short. The look-ahead checks the answer against the remaining stay of
+//! every session present, as a time-expanded flow network: source → session (its remaining
+//! energy) → this period and each later interval (its top rate × the time it is still there) →
+//! the site's power limit × the interval's length → sink. The network is first loaded with
+//! exactly the proposed currents for this period, then opened to later intervals and pushed to
+//! the maximum. Augmenting paths can only re-route this period's energy between sessions (its
+//! total cannot fall), and only where that lets more of the present sessions' need be met; if
+//! none does, the proposal comes back unchanged.
+//!
+//! Future arrivals are unknown, so this is not the offline optimum; with perfect information and
+//! no charger floor, it is what takes chargegrid from least laxity's figures to the optimum's in
+//! the ACN-Data replays (docs/BENCHMARKS.md). With a floor (0 or at least 6 A) the flow's plan
+//! for later periods is not one the floor allows, and the caller leaves it out. Only the site's
+//! power limit is modelled: the caller accepts the re-routed currents only if they keep every
+//! limit and pilot step.
+
+use super::bounds::Bounds;
+use super::maxflow::{EdgeRef, FlowGraph};
+use super::problem::{AllocContext, SiteProblem};
+use super::sorted::hours_left;
+
+/// Flow units per watt-hour (1 mWh resolution).
+const UNITS_PER_WH: f64 = 1000.0;
+/// Most intervals after this period; with more distinct departures, neighbours are merged.
+pub(crate) const MAX_INTERVALS: usize = 48;
+/// Largest site (sessions with a need) the look-ahead runs on; bigger ones keep the proposal
+/// (the network grows with sessions × intervals).
+pub(crate) const MAX_SESSIONS: usize = 400;
+/// Changes smaller than this (amperes) are unit rounding, not a re-route.
+const MOVED_AMPS: f64 = 1e-3;
+
+/// This period's currents after the look-ahead, or `None` when it moves nothing (or the site
+/// has no power limit, or is too big). `site_w` is the site's power limit in force (a month's
+/// peak may hold it below the hard one); `x` is the proposal (feasible).
+pub(crate) fn reroute(
+    problem: &SiteProblem,
+    ctx: &AllocContext,
+    site_w: f64,
+    b: &Bounds,
+    x: &[f64],
+) -> Option<Vec<f64>> {
+    let n = x.len();
+    let live: Vec<usize> = (0..n).filter(|&s| b.hi[s] > 0.0).collect();
+    if !site_w.is_finite() || live.is_empty() || live.len() > MAX_SESSIONS {
+        return None;
+    }
+    let period = ctx.period_hours();
+    let units = |wh: f64| (wh * UNITS_PER_WH).floor().max(0.0) as i64;
+    // Whole periods each session stays after this one: an allocation holds for a period, so a
+    // period cut short by the departure is not counted on.
+    let rest: Vec<f64> = (0..n)
+        .map(|s| ((hours_left(problem, ctx, s) / period).floor() - 1.0).max(0.0) * period)
+        .collect();
+    let ends = interval_ends(live.iter().map(|&s| rest[s]));
+
+    let mut g = FlowGraph::with_capacity(
+        3 + ends.len() + live.len(),
+        1 + ends.len() + live.len() * (2 + ends.len()),
+    );
+    let (src, sink) = (0, 1);
+    let now_node = g.add_node();
+    g.add_edge(now_node, sink, units(site_w * period));
+    let mut later: Vec<(usize, EdgeRef, i64)> = Vec::with_capacity(ends.len());
+    let mut start = 0.0;
+    for &end in &ends {
+        let node = g.add_node();
+        // Closed until the proposal is loaded.
+        let e = g.add_edge(node, sink, 0);
+        later.push((node, e, units(site_w * (end - start))));
+        start = end;
+    }
+    let mut now_edges: Vec<(usize, EdgeRef, i64)> = Vec::with_capacity(live.len());
+    for &s in &live {
+        let wpa = problem.sessions[s].watts_per_amp();
+        let need = units(b.amp_hours[s] * wpa);
+        let node = g.add_node();
+        g.add_edge(src, node, need);
+        let seed = units(x[s].min(b.hi[s]) * wpa * period).min(need);
+        // Later intervals before this period in the session's list: a path through the
+        // session tries to serve it later before it takes this period's power from another.
+        let mut start = 0.0;
+        for (j, &end) in ends.iter().enumerate() {
+            let overlap = rest[s].min(end) - start;
+            if overlap <= 0.0 {
+                break;
+            }
+            g.add_edge(node, later[j].0, units(b.top[s] * wpa * overlap));
+            start = end;
+        }
+        let e = g.add_edge(node, now_node, seed);
+        now_edges.push((s, e, units(b.hi[s] * wpa * period)));
+    }
+    // The proposal, exactly; then everything open.
+    g.max_flow(src, sink);
+    for (_, e, cap) in &mut now_edges {
+        let c = (*cap).max(g.flow(*e));
+        g.set_capacity(e, c);
+    }
+    for (_, e, cap) in &mut later {
+        let c = *cap;
+        g.set_capacity(e, c);
+    }
+    g.max_flow(src, sink);
+
+    // Every session's current from the flow (not only the moved ones): the flow's units are
+    // rounded down, so together they stay within the site's limit.
+    let mut y = x.to_vec();
+    let mut moved = false;
+    for &(s, e, _) in &now_edges {
+        let wpa = problem.sessions[s].watts_per_amp();
+        y[s] = g.flow(e) as f64 / UNITS_PER_WH / (wpa * period);
+        moved |= (y[s] - x[s]).abs() > MOVED_AMPS;
+    }
+    moved.then_some(y)
+}
+
+/// The ends (hours after this period) of the intervals: the distinct stays, merged down to
+/// about [`MAX_INTERVALS`] by keeping evenly spaced ones and the last (a session leaving inside
+/// a merged interval counts its overlap, a slight optimism the caller's checks absorb).
+fn interval_ends(rests: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut ends: Vec<f64> = rests.filter(|&r| r > 0.0).collect();
+    ends.sort_by(f64::total_cmp);
+    ends.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+    if ends.len() > MAX_INTERVALS {
+        let last = ends[ends.len() - 1];
+        let step = ends.len().div_ceil(MAX_INTERVALS);
+        let mut kept: Vec<f64> = ends.iter().copied().skip(step - 1).step_by(step).collect();
+        if kept.last() != Some(&last) {
+            kept.push(last);
+        }
+        ends = kept;
+    }
+    ends
+}
+
+#[cfg(test)]
+mod tests {
+    use chargegrid_core::limits::{Limit, Phase};
+    use chargegrid_core::network::Wiring;
+    use chargegrid_core::{Amperes, Volts, WattHours, Watts};
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    use super::*;
+    use crate::alloc::bounds::session_bounds;
+    use crate::alloc::problem::{LimitNode, SessionDemand};
+
+    /// Two sessions under a 32 A × 230 V site, 5-minute periods: one leaves after this period
+    /// and needs all of it at 32 A; the other stays 10 h and needs 5 kWh.
+    fn site() -> (SiteProblem, AllocContext) {
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let ctx = AllocContext::new(now, TimeDelta::minutes(5));
+        let session = |wh: f64, stay: TimeDelta| {
+            let mut s = SessionDemand::new(
+                0,
+                Wiring::SinglePhase(Phase::L1),
+                Volts(230.0),
+                Amperes(32.0),
+                WattHours(wh),
+                Some(now + stay),
+            );
+            s.min_current = Amperes(0.0);
+            s
+        };
+        let p = SiteProblem {
+            nodes: vec![LimitNode {
+                parent: None,
+                limit: Limit::power(Watts(32.0 * 230.0)),
+            }],
+            sessions: vec![
+                session(32.0 * 230.0 / 12.0, TimeDelta::minutes(5)),
+                session(5_000.0, TimeDelta::hours(10)),
+            ],
+        };
+        (p, ctx)
+    }
+
+    #[test]
+    fn power_moves_to_the_session_that_cannot_take_it_later() {
+        let (p, ctx) = site();
+        let b = session_bounds(&p, &ctx, false);
+        let site_w = 32.0 * 230.0;
+        let y = reroute(&p, &ctx, site_w, &b, &[0.0, 32.0]).expect("a re-route");
+        assert!((y[0] - 32.0).abs() < 1e-3 && y[1].abs() < 1e-3, "{y:?}");
+        // Already right: nothing to move.
+        assert!(reroute(&p, &ctx, site_w, &b, &[32.0, 0.0]).is_none());
+        // Power left idle now is taken too (the total this period never falls).
+        let y = reroute(&p, &ctx, site_w, &b, &[16.0, 0.0]).expect("a re-route");
+        assert!((y[0] - 32.0).abs() < 1e-3, "{y:?}");
+    }
+
+    #[test]
+    fn intervals_are_the_distinct_stays_merged_to_the_cap() {
+        assert_eq!(
+            interval_ends([2.0, 0.0, 1.0, 2.0].into_iter()),
+            vec![1.0, 2.0]
+        );
+        let many = interval_ends((1..=200).map(f64::from));
+        assert!(many.len() <= MAX_INTERVALS + 1, "{}", many.len());
+        assert_eq!(many.last(), Some(&200.0));
+        assert!(many.windows(2).all(|w| w[0] < w[1]));
+    }
+}
