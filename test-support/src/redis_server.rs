@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::{ChildProcess, free_port};
@@ -41,10 +42,14 @@ impl RedisServer {
     }
 
     fn start_node(aof: bool, cluster: bool) -> Self {
+        // A counter, not a port number: ports are reused within a run, and two servers sharing
+        // a directory lose it when the first is dropped (a cluster node then dies with "can't
+        // update cluster config file").
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "chargegrid-redis-{}-{}",
             std::process::id(),
-            free_port()
+            NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).expect("create redis dir");
         let mut last_error = String::new();
@@ -183,18 +188,24 @@ impl RedisCluster {
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
-        let out = std::process::Command::new(redis_cli())
-            .args(["--cluster", "create"])
-            .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
-            .output()
-            .expect("run redis-cli --cluster create");
-        assert!(
-            out.status.success(),
-            "redis-cli --cluster create failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut args = vec!["--cluster", "create"];
+        args.extend(addrs.iter().map(String::as_str));
+        args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+        let mut cli =
+            ChildProcess::spawn(&redis_cli(), &args, &[]).expect("run redis-cli --cluster create");
+        // redis-cli waits for the cluster to join without a limit: bound it, so a node that
+        // died fails the test instead of hanging the run.
+        match cli.wait_timeout(Duration::from_secs(30)) {
+            Some(status) if status.success() => {}
+            Some(_) => panic!("redis-cli --cluster create failed: {}", cli.output()),
+            None => {
+                cli.kill();
+                panic!(
+                    "redis-cli --cluster create did not finish in 30 s: {}",
+                    cli.output()
+                );
+            }
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         for node in &nodes {
             while !command(node.port, "CLUSTER INFO").contains("cluster_state:ok") {
