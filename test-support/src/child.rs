@@ -83,7 +83,8 @@ impl Drop for ChildProcess {
     }
 }
 
-fn unique() -> u64 {
+/// A number unique within this test process (for file and directory names).
+pub(crate) fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)

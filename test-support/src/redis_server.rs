@@ -4,9 +4,9 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::child::unique;
 use crate::{ChildProcess, free_port};
 
 /// A running `redis-server`.
@@ -45,11 +45,10 @@ impl RedisServer {
         // A counter, not a port number: ports are reused within a run, and two servers sharing
         // a directory lose it when the first is dropped (a cluster node then dies with "can't
         // update cluster config file").
-        static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "chargegrid-redis-{}-{}",
             std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
+            unique()
         ));
         std::fs::create_dir_all(&dir).expect("create redis dir");
         let mut last_error = String::new();

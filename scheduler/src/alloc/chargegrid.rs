@@ -382,9 +382,9 @@ fn only_site_power_full(cons: &Constraints, caps: &[f64], x: &[f64]) -> bool {
     full(cons.site_power) && (0..cons.rows()).all(|r| r == cons.site_power || !full(r))
 }
 
-/// The look-ahead's currents snapped to each session's rules, or `None` if they break any:
-/// a current between 0 and the floor, off a pilot step, over the ceiling, or over any limit
-/// (the look-ahead sees only the site's power limit).
+/// The look-ahead's currents snapped to each session's pilot steps, or `None` if one is off its
+/// steps (or below its floor) or over its ceiling, or a limit is broken (the look-ahead sees
+/// only the site's power limit).
 fn admissible(
     problem: &SiteProblem,
     cons: &Constraints,
@@ -397,11 +397,12 @@ fn admissible(
             *ys = 0.0;
             continue;
         }
-        if *ys < b.lo[s] - SNAP_AMPS || *ys > b.hi[s] + SNAP_AMPS {
+        if *ys > b.hi[s] + SNAP_AMPS {
             return None;
         }
+        // Below the floor, `floor_current` gives 0, which fails the distance check too.
         let pilot = &problem.sessions[s].pilot;
-        let want = ys.clamp(b.lo[s], b.hi[s]);
+        let want = ys.min(b.hi[s]);
         let v = pilot.floor_current(want + SNAP_AMPS / 2.0, b.lo[s]);
         if (v - want).abs() > SNAP_AMPS {
             return None;

@@ -27,10 +27,10 @@ use super::sorted::hours_left;
 /// Flow units per watt-hour (1 mWh resolution).
 const UNITS_PER_WH: f64 = 1000.0;
 /// Most intervals after this period; with more distinct departures, neighbours are merged.
-pub(crate) const MAX_INTERVALS: usize = 48;
+const MAX_INTERVALS: usize = 48;
 /// Largest site (sessions with a need) the look-ahead runs on; bigger ones keep the proposal
 /// (the network grows with sessions × intervals).
-pub(crate) const MAX_SESSIONS: usize = 400;
+const MAX_SESSIONS: usize = 400;
 /// Changes smaller than this (amperes) are unit rounding, not a re-route.
 const MOVED_AMPS: f64 = 1e-3;
 
@@ -58,8 +58,9 @@ pub(crate) fn reroute(
         .collect();
     let ends = interval_ends(live.iter().map(|&s| rest[s]));
 
-    let mut g = FlowGraph::with_capacity(
-        3 + ends.len() + live.len(),
+    let mut g = FlowGraph::new(2);
+    g.reserve(
+        1 + ends.len() + live.len(),
         1 + ends.len() + live.len() * (2 + ends.len()),
     );
     let (src, sink) = (0, 1);

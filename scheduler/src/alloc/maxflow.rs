@@ -41,19 +41,14 @@ impl FlowGraph {
         }
     }
 
-    /// A graph with the source and sink (nodes 0 and 1), room for `nodes` nodes in all and
-    /// `edges` edges, so building it does not reallocate.
-    pub fn with_capacity(nodes: usize, edges: usize) -> Self {
-        let mut g = Self {
-            head: Vec::with_capacity(nodes),
-            tail: Vec::with_capacity(nodes),
-            to: Vec::with_capacity(2 * edges),
-            cap: Vec::with_capacity(2 * edges),
-            next: Vec::with_capacity(2 * edges),
-        };
-        g.head.extend([NONE, NONE]);
-        g.tail.extend([NONE, NONE]);
-        g
+    /// Makes room for `nodes` more nodes and `edges` more edges, so building does not
+    /// reallocate.
+    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+        self.head.reserve(nodes);
+        self.tail.reserve(nodes);
+        self.to.reserve(2 * edges);
+        self.cap.reserve(2 * edges);
+        self.next.reserve(2 * edges);
     }
 
     /// Adds a node, returning its index.

@@ -132,20 +132,13 @@ fn the_least_lax_session_is_served_first() {
 fn a_waiting_session_does_not_take_a_floor_from_a_short_one_but_a_charging_one_keeps_it() {
     // Session 0 must average 20 A for its 2 h (0.75 h of laxity) and would take all 32 A;
     // session 1 has 8 h for 5 kWh. Its 6 A floor would leave session 0 at 26 A.
-    let mut urgent = session(0, L1, 0.0, 2);
-    urgent.energy_needed = WattHours(20.0 * 230.0 * 2.0);
-    let p = SiteProblem {
+    let mut p = SiteProblem {
         nodes: vec![root(Limit::current(Amperes(32.0)))],
-        sessions: vec![urgent.clone(), session(0, L1, 5.0, 8)],
+        sessions: vec![session(0, L1, 9.2, 2), session(0, L1, 5.0, 8)],
     };
     assert_close(&currents(Policy::Chargegrid, &p), &[32.0, 0.0]);
     // Once charging, the lax session is not stopped for it: no stop-start once charging.
-    let mut lax = session(0, L1, 5.0, 8);
-    lax.previous = Some(Amperes(6.0));
-    let p = SiteProblem {
-        nodes: vec![root(Limit::current(Amperes(32.0)))],
-        sessions: vec![urgent, lax],
-    };
+    p.sessions[1].previous = Some(Amperes(6.0));
     assert_close(&currents(Policy::Chargegrid, &p), &[26.0, 6.0]);
 }
 
