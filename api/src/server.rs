@@ -257,7 +257,7 @@ pub fn router(state: ApiState) -> Router {
 /// (put an HTTP/2 terminating proxy in front for phones that want it); a client must send each
 /// request's headers within `header_timeout`, so slow or silent sockets (slowloris) are closed.
 pub async fn serve(
-    listener: TcpListener,
+    mut listener: TcpListener,
     state: ApiState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -267,15 +267,10 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
+        // axum's accept logs and retries errors, pausing a second when out of file descriptors.
         let (tcp, peer) = tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
+            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
         };
         let _ = tcp.set_nodelay(true);
         let service = tower::Layer::layer(

@@ -42,8 +42,10 @@ pub enum CsrRefused {
 
 /// The CA that signs chargers' certificates.
 pub struct ChargerCa {
+    /// The CA certificate, for the chain (trailing whitespace trimmed).
     cert_pem: String,
-    key: KeyPair,
+    /// Its name, key identifier and key, parsed once.
+    issuer: Issuer<'static, KeyPair>,
     validity: TimeDelta,
 }
 
@@ -66,7 +68,7 @@ impl ChargerCa {
             what: "key",
             reason: e.to_string(),
         })?;
-        Issuer::from_ca_cert_pem(cert_pem, &key).map_err(|e| CaError {
+        let issuer = Issuer::from_ca_cert_pem(cert_pem, key).map_err(|e| CaError {
             what: "certificate",
             reason: e.to_string(),
         })?;
@@ -77,8 +79,8 @@ impl ChargerCa {
             });
         }
         Ok(Self {
-            cert_pem: cert_pem.to_string(),
-            key,
+            cert_pem: cert_pem.trim_end().to_string(),
+            issuer,
             validity: TimeDelta::days(i64::from(validity_days)),
         })
     }
@@ -108,16 +110,14 @@ impl ChargerCa {
         ];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         params.use_authority_key_identifier_extension = true;
-        let issuer = Issuer::from_ca_cert_pem(&self.cert_pem, &self.key)
-            .map_err(|e| CsrRefused::Signing(e.to_string()))?;
         let cert = params
-            .signed_by(&csr.public_key, &issuer)
+            .signed_by(&csr.public_key, &self.issuer)
             .map_err(|e| CsrRefused::Signing(e.to_string()))?;
         let mut chain = cert.pem();
         if !chain.ends_with('\n') {
             chain.push('\n');
         }
-        chain.push_str(self.cert_pem.trim_end());
+        chain.push_str(&self.cert_pem);
         chain.push('\n');
         Ok(chain)
     }
@@ -228,13 +228,28 @@ mod tests {
             ca.sign("not a csr", &id("CP-7"), now),
             Err(CsrRefused::Unreadable(_))
         ));
-        // A request whose body was altered after signing fails its self-signature.
+        // A request whose subject was altered after signing (one letter of the organisation:
+        // still well-formed DER) fails its self-signature.
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
         let good = csr("CP-7");
-        let mut lines: Vec<String> = good.lines().map(String::from).collect();
-        let mid = lines.len() / 2;
-        lines[mid] = lines[mid].chars().rev().collect();
+        let body: String = good.lines().filter(|l| !l.starts_with("-----")).collect();
+        let mut der = STANDARD.decode(body).unwrap();
+        let pem = |der: &[u8]| {
+            format!(
+                "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+                STANDARD.encode(der)
+            )
+        };
+        // Re-encoded as it is, it still signs: the refusal below is the signature's.
+        assert!(ca.sign(&pem(&der), &id("CP-7"), now).is_ok());
+        let at = der
+            .windows(11)
+            .position(|w| w == b"Example CPO")
+            .expect("the organisation is in the request");
+        der[at] = b'F';
         assert!(matches!(
-            ca.sign(&lines.join("\n"), &id("CP-7"), now),
+            ca.sign(&pem(&der), &id("CP-7"), now),
             Err(CsrRefused::Unreadable(_))
         ));
     }

@@ -395,7 +395,8 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues the CALLs handlers asked for, behind the commands already waiting.
+    /// Queues the CALLs handlers asked for. They go ahead of commands still waiting in the
+    /// inbox: those are taken only once this queue is empty.
     fn queue_follow_ups(&mut self) {
         let inner = &self.ctx.gateway.inner;
         for command in self.ctx.follow_ups.drain(..) {
@@ -403,15 +404,12 @@ impl Connection {
                 chargegrid_core::command::ChargerCommand::Raw { action, .. } => action.clone(),
                 other => other.name().to_string(),
             };
-            let envelope = chargegrid_store::CommandEnvelope {
-                id: uuid::Uuid::new_v4().to_string(),
-                charger: self.ctx.charger.clone(),
+            let envelope = chargegrid_store::CommandEnvelope::new(
+                self.ctx.charger.clone(),
                 command,
-                reply_to: inner.config.node.clone(),
-                timeout_ms: u64::try_from(inner.config.call_timeout.as_millis())
-                    .unwrap_or(u64::MAX),
-                sent_at_ms: None,
-            };
+                inner.config.node.clone(),
+                inner.config.call_timeout,
+            );
             let sink = crate::service::security::FollowUpReply {
                 charger: self.ctx.charger.clone(),
                 action,

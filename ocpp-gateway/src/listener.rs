@@ -20,27 +20,24 @@ use crate::tls::ClientCertificate;
 /// Accepts sockets on `listener` until `shutdown` resolves or the gateway is stopped, then
 /// waits for every connection task (each closes its charger socket with "going away").
 pub(crate) async fn accept_loop(
-    listener: TcpListener,
+    mut listener: TcpListener,
     gateway: Gateway,
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let token = gateway.inner.shutdown.clone();
+    let router = gateway.router();
     tokio::pin!(shutdown);
     loop {
+        // axum's accept logs and retries errors, pausing a second when out of file descriptors.
         let (tcp, peer) = tokio::select! {
             () = &mut shutdown => break,
             () = token.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
+            accepted = axum::serve::Listener::accept(&mut listener) => accepted,
         };
         let _ = tcp.set_nodelay(true);
         let gateway_for_task = gateway.clone();
+        let router = router.clone();
         let tls = tls.clone();
         gateway.inner.tasks.spawn(async move {
             let gateway = gateway_for_task;
@@ -50,7 +47,7 @@ pub(crate) async fn accept_loop(
                     Some(acceptor) => match acceptor.accept(tcp).await {
                         Ok(stream) => {
                             let identity = ClientCertificate::of(&stream);
-                            serve_http(&gateway, stream, peer, Some(identity)).await;
+                            serve_http(router, stream, peer, Some(identity)).await;
                         }
                         Err(e) => {
                             gateway
@@ -62,7 +59,7 @@ pub(crate) async fn accept_loop(
                             tracing::info!(%peer, error = %e, "TLS handshake failed");
                         }
                     },
-                    None => serve_http(&gateway, tcp, peer, None).await,
+                    None => serve_http(router, tcp, peer, None).await,
                 }
             };
             if tokio::time::timeout(limit, handshake).await.is_err() {
@@ -84,16 +81,14 @@ pub(crate) async fn accept_loop(
 /// Serves the HTTP side of one socket until it upgrades to a WebSocket (the future then ends and
 /// the connection task carries on) or closes.
 async fn serve_http<S>(
-    gateway: &Gateway,
+    router: axum::Router,
     stream: S,
     peer: SocketAddr,
     identity: Option<ClientCertificate>,
 ) where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let router = gateway
-        .router()
-        .layer(Extension(axum::extract::ConnectInfo(peer)));
+    let router = router.layer(Extension(axum::extract::ConnectInfo(peer)));
     let router = match identity {
         Some(identity) => router.layer(Extension(identity)),
         None => router,

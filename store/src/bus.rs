@@ -29,6 +29,25 @@ pub struct CommandEnvelope {
     pub sent_at_ms: Option<i64>,
 }
 
+impl CommandEnvelope {
+    /// A new envelope with a fresh id, not yet stamped with a send time.
+    pub fn new(
+        charger: ChargerId,
+        command: ChargerCommand,
+        reply_to: NodeId,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            charger,
+            command,
+            reply_to,
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            sent_at_ms: None,
+        }
+    }
+}
+
 /// Where a reply goes; implemented by each bus.
 #[async_trait]
 pub trait ReplySink: Send + Sync {

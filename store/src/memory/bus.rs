@@ -46,14 +46,7 @@ impl CommandBus for MemoryStore {
             return Ok(CommandReply::Offline);
         };
         let (tx, rx) = oneshot::channel();
-        let envelope = CommandEnvelope {
-            id: uuid::Uuid::new_v4().to_string(),
-            charger: charger.clone(),
-            command,
-            reply_to: node,
-            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-            sent_at_ms: None,
-        };
+        let envelope = CommandEnvelope::new(charger.clone(), command, node, timeout);
         let incoming = IncomingCommand::new(envelope, Box::new(OneshotSink(tx)));
         if queue.send(incoming).await.is_err() {
             return Ok(CommandReply::Offline);

@@ -128,12 +128,8 @@ impl CommandBus for RedisStore {
         };
         self.ensure_reply_listener().await?;
         let envelope = CommandEnvelope {
-            id: uuid::Uuid::new_v4().to_string(),
-            charger: charger.clone(),
-            command,
-            reply_to: self.node.clone(),
-            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             sent_at_ms: Some(chrono::Utc::now().timestamp_millis()),
+            ..CommandEnvelope::new(charger.clone(), command, self.node.clone(), timeout)
         };
         let (tx, rx) = oneshot::channel();
         let pending = self.pending.clone();
