@@ -351,8 +351,6 @@ impl App {
     }
 }
 
-/// Writes the configured network (or, on an empty store with none configured, the sample)
-/// into the store.
 /// The charger CA from its files: both or neither.
 fn charger_ca(
     ca: &crate::config::ChargerCaConfig,
@@ -376,6 +374,8 @@ fn charger_ca(
     }
 }
 
+/// Writes the configured network (or, on an empty store with none configured, the sample)
+/// into the store.
 async fn load_network(config: &Config, store: &dyn Store) -> Result<(), StartError> {
     let network = match &config.network.file {
         Some(path) => network::read_network(path)?,

@@ -32,16 +32,16 @@ use crate::{
 
 /// Generates one `#[tokio::test]` per conformance check. `$factory` is an async closure-like
 /// expression returning `(Arc<dyn Store>, guard)`; the guard (a Redis server, say) lives for
-/// the test. `store_conformance_suite!(one_test NAME, $factory)` instead generates one test
-/// that runs every check in turn, calling `$factory` before each (for a backend that is costly
-/// to start, like a Redis Cluster, shared and emptied between checks).
+/// the test. `store_conformance_suite!(one_test NAME, $setup, $factory)` instead generates one
+/// test that evaluates `$setup` once (a backend that is costly to start, like a Redis Cluster)
+/// and runs every check in turn, calling `$factory(&setup)` before each (which empties it).
 #[macro_export]
 macro_rules! store_conformance_suite {
     ($factory:expr) => {
         $crate::store_conformance_suite!(@checks [@each $factory]);
     };
-    (one_test $test:ident, $factory:expr) => {
-        $crate::store_conformance_suite!(@checks [@sequence $test; $factory]);
+    (one_test $test:ident, $setup:expr, $factory:expr) => {
+        $crate::store_conformance_suite!(@checks [@sequence $test; $setup; $factory]);
     };
     (@checks [$($head:tt)*]) => {
         $crate::store_conformance_suite!($($head)*;
@@ -61,11 +61,12 @@ macro_rules! store_conformance_suite {
             }
         )+
     };
-    (@sequence $test:ident; $factory:expr; $($name:ident),+) => {
+    (@sequence $test:ident; $setup:expr; $factory:expr; $($name:ident),+) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $test() {
+            let setup = $setup;
             $(
-                let (store, _guard) = ($factory)().await;
+                let (store, _guard) = ($factory)(&setup).await;
                 $crate::conformance::$name(store).await;
             )+
         }

@@ -37,7 +37,7 @@ pub use network::NetworkStore;
 pub use redis::RedisStore;
 pub use registry::{BootInfo, ConnectionRegistry};
 pub use reservations::{Reservation, ReservationState, ReservationStore};
-pub use resolver::open;
+pub use resolver::{URL_FORMS, URL_SCHEMES, open};
 pub use scheduling::{
     EvNeeds, Lease, LimitWindow, NeedsSource, SchedulerStore, SessionAllocation, SiteAllocation,
 };

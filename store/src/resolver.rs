@@ -9,6 +9,12 @@ use chargegrid_core::{Clock, NodeId};
 
 use crate::{MemoryStore, RedisStore, Store, StoreError, StoreResult};
 
+/// The URL schemes [`open`] takes.
+pub const URL_SCHEMES: [&str; 3] = ["memory://", "redis://", "redis-cluster://"];
+/// The URL forms [`open`] takes, for error messages.
+pub const URL_FORMS: &str =
+    "memory://, redis://host:port/db or redis-cluster://host:port,host:port";
+
 /// Opens the store named by `url` for `node`. Redis must answer within `connect_timeout`, so a
 /// wrong address fails at start-up instead of on the first charger message. Raw meter samples
 /// of ended sessions are kept for `sample_retention` on Redis (the memory store keeps
@@ -26,7 +32,7 @@ pub async fn open(
         reason: reason.to_string(),
     };
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(invalid("expected memory:// or redis://host:port/db"));
+        return Err(invalid(&format!("expected {URL_FORMS}")));
     };
     match scheme {
         "memory" if rest.is_empty() => Ok(Arc::new(MemoryStore::new(clock))),

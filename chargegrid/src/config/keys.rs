@@ -66,7 +66,7 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("ocpp.handshake_timeout_ms", |c, v| {
-        c.ocpp.handshake_timeout = Duration::from_millis(count(v, 50, 600_000)? as u64);
+        c.ocpp.handshake_timeout = millis(v, 50, 600_000)?;
         Ok(())
     }),
     ("ocpp.max_queued_commands", |c, v| {
@@ -130,11 +130,11 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("api.header_timeout_ms", |c, v| {
-        c.api.header_timeout = Duration::from_millis(count(v, 50, 600_000)? as u64);
+        c.api.header_timeout = millis(v, 50, 600_000)?;
         Ok(())
     }),
     ("api.stream_interval_ms", |c, v| {
-        c.api.stream_interval = Duration::from_millis(count(v, 10, 60_000)? as u64);
+        c.api.stream_interval = millis(v, 10, 60_000)?;
         Ok(())
     }),
     ("metrics.listen", |c, v| {
@@ -143,13 +143,14 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
     }),
     ("store.url", |c, v| {
         let url = text(v)?;
-        if !["memory://", "redis://", "redis-cluster://"]
+        if !chargegrid_store::URL_SCHEMES
             .iter()
             .any(|scheme| url.starts_with(scheme))
         {
             return Err(format!(
-                "{:?} is not a store URL; expected memory://, redis://host:port/db or redis-cluster://host:port,host:port",
-                chargegrid_store::redis::redact(&url)
+                "{:?} is not a store URL; expected {}",
+                chargegrid_store::redis::redact(&url),
+                chargegrid_store::URL_FORMS
             ));
         }
         c.store.url = url;
@@ -186,7 +187,7 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("scheduler.debounce_ms", |c, v| {
-        c.scheduler.debounce = Duration::from_millis(count(v, 0, 1_000)? as u64);
+        c.scheduler.debounce = millis(v, 0, 1_000)?;
         Ok(())
     }),
     ("scheduler.lease_ttl_s", |c, v| {
@@ -331,6 +332,10 @@ fn count(v: &Raw, min: usize, max: usize) -> Result<usize, String> {
 
 fn seconds(v: &Raw, min: usize, max: usize) -> Result<Duration, String> {
     Ok(Duration::from_secs(count(v, min, max)? as u64))
+}
+
+fn millis(v: &Raw, min: usize, max: usize) -> Result<Duration, String> {
+    Ok(Duration::from_millis(count(v, min, max)? as u64))
 }
 
 fn number(v: &Raw, min: f64, max: f64) -> Result<f64, String> {

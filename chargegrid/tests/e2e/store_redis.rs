@@ -26,26 +26,18 @@ chargegrid_store::store_conformance_suite!(redis);
 mod cluster {
     use super::*;
 
-    /// One cluster for the sequence; each check gets it empty. The sequence keeps every
-    /// check's guard until it ends, so the cluster lives exactly as long as the test (a static
-    /// would never be dropped and would leave its servers running after the run).
-    async fn cluster() -> (Arc<dyn Store>, Arc<RedisCluster>) {
-        static CLUSTER: std::sync::Mutex<std::sync::Weak<RedisCluster>> =
-            std::sync::Mutex::new(std::sync::Weak::new());
-        let cluster = {
-            let mut slot = CLUSTER.lock().unwrap();
-            slot.upgrade().unwrap_or_else(|| {
-                let c = Arc::new(RedisCluster::start(3));
-                *slot = Arc::downgrade(&c);
-                c
-            })
-        };
+    /// Each check gets the test's one cluster, empty.
+    async fn cluster(cluster: &RedisCluster) -> (Arc<dyn Store>, ()) {
         cluster.flush();
         let store = connect(&cluster.url(), "test-node").await;
-        (Arc::new(store), cluster)
+        (Arc::new(store), ())
     }
 
-    chargegrid_store::store_conformance_suite!(one_test every_check_on_a_three_primary_cluster, cluster);
+    chargegrid_store::store_conformance_suite!(
+        one_test every_check_on_a_three_primary_cluster,
+        RedisCluster::start(3),
+        cluster
+    );
 }
 
 #[tokio::test]

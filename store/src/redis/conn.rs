@@ -134,8 +134,24 @@ pub(crate) struct StoreConn {
 }
 
 impl StoreConn {
-    pub(crate) fn new(inner: Backend, metrics: Option<StoreMetrics>) -> Self {
-        Self { inner, metrics }
+    pub(crate) fn new(inner: Backend) -> Self {
+        Self {
+            inner,
+            metrics: None,
+        }
+    }
+
+    /// The same connection, measured into `metrics`.
+    pub(crate) fn with_metrics(self, metrics: StoreMetrics) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..self
+        }
+    }
+
+    /// Whether this is a Redis Cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.inner, Backend::Cluster(_))
     }
 }
 

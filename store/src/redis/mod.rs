@@ -41,7 +41,6 @@ type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<CommandReply>>>>;
 pub struct RedisStore {
     /// For pub/sub (on a cluster: one node; PUBLISH reaches subscribers on every node).
     client: redis::Client,
-    backend: conn::Backend,
     conn: conn::StoreConn,
     metrics: Option<crate::StoreMetrics>,
     /// How long an ended session's raw meter samples are kept.
@@ -109,8 +108,7 @@ impl RedisStore {
         };
         let store = Self {
             client,
-            conn: conn::StoreConn::new(backend.clone(), None),
-            backend,
+            conn: conn::StoreConn::new(backend),
             metrics: None,
             sample_retention: DEFAULT_SAMPLE_RETENTION,
             node,
@@ -130,14 +128,14 @@ impl RedisStore {
 
     /// Measures Redis commands and the command bus into `metrics`.
     pub fn with_metrics(mut self, metrics: crate::StoreMetrics) -> Self {
-        self.conn = conn::StoreConn::new(self.backend.clone(), Some(metrics.clone()));
+        self.conn = self.conn.with_metrics(metrics.clone());
         self.metrics = Some(metrics);
         self
     }
 
     /// Whether this is a Redis Cluster.
     fn is_cluster(&self) -> bool {
-        matches!(self.backend, conn::Backend::Cluster(_))
+        self.conn.is_cluster()
     }
 
     /// A connection handle (multiplexed, retrying; cloning is cheap).
