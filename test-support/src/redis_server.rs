@@ -180,13 +180,12 @@ impl RedisCluster {
     /// Starts the nodes, joins them with `redis-cli --cluster create` and waits until every
     /// node reports `cluster_state:ok`.
     pub fn start(masters: usize) -> Self {
-        let nodes: Vec<RedisServer> = (0..masters)
-            .map(|_| RedisServer::start_cluster_node())
-            .collect();
-        let addrs: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
+        let cluster = Self {
+            nodes: (0..masters)
+                .map(|_| RedisServer::start_cluster_node())
+                .collect(),
+        };
+        let addrs = cluster.addrs();
         let mut args = vec!["--cluster", "create"];
         args.extend(addrs.iter().map(String::as_str));
         args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
@@ -206,23 +205,26 @@ impl RedisCluster {
             }
         }
         let deadline = Instant::now() + Duration::from_secs(30);
-        for node in &nodes {
+        for node in &cluster.nodes {
             while !command(node.port, "CLUSTER INFO").contains("cluster_state:ok") {
                 assert!(Instant::now() < deadline, "cluster did not become ok");
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        Self { nodes }
+        cluster
+    }
+
+    /// `127.0.0.1:<port>` of every node.
+    fn addrs(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect()
     }
 
     /// `redis-cluster://127.0.0.1:<p1>,127.0.0.1:<p2>,…`.
     pub fn url(&self) -> String {
-        let nodes: Vec<String> = self
-            .nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        format!("redis-cluster://{}", nodes.join(","))
+        format!("redis-cluster://{}", self.addrs().join(","))
     }
 
     /// Empties every node.
@@ -231,11 +233,6 @@ impl RedisCluster {
             let answer = command(node.port, "FLUSHALL");
             assert!(answer.starts_with("+OK"), "FLUSHALL: {answer}");
         }
-    }
-
-    /// The nodes' ports.
-    pub fn ports(&self) -> Vec<u16> {
-        self.nodes.iter().map(|n| n.port).collect()
     }
 }
 
@@ -261,13 +258,5 @@ fn command(port: u16, line: &str) -> String {
 }
 
 fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    if stream.write_all(b"PING\r\n").is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 7];
-    stream.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    command(port, "PING").starts_with("+PONG")
 }

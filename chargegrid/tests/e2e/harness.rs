@@ -34,12 +34,8 @@ pub async fn start_app(config: &Config) -> App {
         .unwrap()
 }
 
-/// Opens a charger WebSocket offering `protocols`; the handshake result.
-pub async fn connect_charger(
-    app: &App,
-    charger: &str,
-    protocols: &str,
-) -> Result<
+/// The outcome of a charger's WebSocket handshake.
+pub type Handshake = Result<
     (
         tokio_tungstenite::WebSocketStream<
             tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
@@ -47,7 +43,21 @@ pub async fn connect_charger(
         tokio_tungstenite::tungstenite::handshake::client::Response,
     ),
     tokio_tungstenite::tungstenite::Error,
-> {
+>;
+
+/// Opens a charger WebSocket offering `protocols`; the handshake result.
+pub async fn connect_charger(app: &App, charger: &str, protocols: &str) -> Handshake {
+    connect_charger_as(app, charger, protocols, None).await
+}
+
+/// Like [`connect_charger`], sending `charger:password` as Basic credentials when given.
+pub async fn connect_charger_as(
+    app: &App,
+    charger: &str,
+    protocols: &str,
+    password: Option<&str>,
+) -> Handshake {
+    use base64::Engine;
     let url = format!("ws://{}/ocpp/{charger}", app.ocpp_addr.unwrap());
     let mut request = url.into_client_request().unwrap();
     if !protocols.is_empty() {
@@ -55,7 +65,22 @@ pub async fn connect_charger(
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", protocols.parse().unwrap());
     }
+    if let Some(password) = password {
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{charger}:{password}"));
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Basic {basic}").parse().unwrap());
+    }
     tokio_tungstenite::connect_async(request).await
+}
+
+/// Stores a Basic-auth password for `charger` (security profiles 1 and 2).
+pub async fn set_charger_password(app: &App, charger: &str, password: &str) {
+    let id = chargegrid_core::ChargerId::new(charger).unwrap();
+    let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
+    c.password_hash = Some(chargegrid_ocpp_gateway::hash_password(password).unwrap());
+    app.store.put_charger(&c).await.unwrap();
 }
 
 /// A raw OCPP client for protocol-level tests: send text, read the next text answer.

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::harness::{RawCharger, add_tag, start_app, test_config, ts};
+use crate::harness::{RawCharger, add_tag, set_charger_password, start_app, test_config, ts};
 
 fn boot() -> Value {
     json!({"chargePointVendor": "Vendor", "chargePointModel": "Model"})
@@ -380,11 +380,7 @@ async fn security_profile_1_basic_auth_is_enforced_per_charger() {
     use base64::Engine;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let app = start_app(&test_config("memory://")).await;
-    let charger = ChargerId::new("QD-HD-AC03").unwrap();
-    let mut c = app.store.get_charger(&charger).await.unwrap().unwrap();
-    c.password_hash =
-        Some(chargegrid_ocpp_gateway::hash_password("correct-horse-battery").unwrap());
-    app.store.put_charger(&c).await.unwrap();
+    set_charger_password(&app, "QD-HD-AC03", "correct-horse-battery").await;
     let attempt = |auth: Option<String>| {
         let addr = app.ocpp_addr.unwrap();
         async move {

@@ -13,7 +13,7 @@ use rcgen::{
 };
 use serde_json::Value;
 
-use crate::harness::{start_app, test_config};
+use crate::harness::{connect_charger_as, set_charger_password, start_app, test_config};
 use crate::peer::python;
 
 struct Pki {
@@ -81,14 +81,15 @@ impl Pki {
     }
 }
 
-/// The value of a counter with label value `label` (0 when absent).
+/// The value of a counter with label value `label`, or of all its series for `""` (0 when
+/// absent).
 fn counter(registry: &prometheus::Registry, name: &str, label: &str) -> f64 {
     registry
         .gather()
         .into_iter()
         .filter(|f| f.name() == name)
         .flat_map(|f| f.get_metric().to_vec())
-        .filter(|m| m.get_label().iter().any(|l| l.value() == label))
+        .filter(|m| label.is_empty() || m.get_label().iter().any(|l| l.value() == label))
         .map(|m| m.get_counter().value())
         .sum()
 }
@@ -126,10 +127,7 @@ async fn security_profiles_2_and_3_with_a_real_tls_client() {
         ("QD-HD-AC01", "first-charger-password"),
         ("QD-HD-AC03", "third-charger-password"),
     ] {
-        let id = ChargerId::new(id).unwrap();
-        let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
-        c.password_hash = Some(chargegrid_ocpp_gateway::hash_password(password).unwrap());
-        app.store.put_charger(&c).await.unwrap();
+        set_charger_password(&app, id, password).await;
     }
     let registry = prometheus::Registry::new();
     let mut gw_config = GatewayConfig::new(NodeId::new("tls-node").unwrap());
@@ -203,20 +201,13 @@ async fn security_profiles_2_and_3_with_a_real_tls_client() {
         c.security_profile = Some(least);
         app.store.put_charger(&c).await.unwrap();
     }
-    let plain = {
-        use base64::Engine;
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut req = format!("ws://{}/ocpp/QD-HD-AC03", app.ocpp_addr.unwrap())
-            .into_client_request()
-            .unwrap();
-        req.headers_mut()
-            .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
-        let basic =
-            base64::engine::general_purpose::STANDARD.encode("QD-HD-AC03:third-charger-password");
-        req.headers_mut()
-            .insert("Authorization", format!("Basic {basic}").parse().unwrap());
-        tokio_tungstenite::connect_async(req).await
-    };
+    let plain = connect_charger_as(
+        &app,
+        "QD-HD-AC03",
+        "ocpp1.6",
+        Some("third-charger-password"),
+    )
+    .await;
     assert!(
         plain.as_ref().is_err_and(|e| e.to_string().contains("403")),
         "profile 2 charger on plain ws: {:?}",
@@ -362,11 +353,7 @@ async fn chargers_get_certificates_signed_and_then_connect_with_them_on_profile_
         validity_days: 30,
     };
     let app = start_app(&config).await;
-    let id = ChargerId::new("QD-HD-AC03").unwrap();
-    let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
-    c.password_hash =
-        Some(chargegrid_ocpp_gateway::hash_password("third-charger-password").unwrap());
-    app.store.put_charger(&c).await.unwrap();
+    set_charger_password(&app, "QD-HD-AC03", "third-charger-password").await;
     let url = format!("wss://127.0.0.1:{}/ocpp", app.ocpp_tls_addr.unwrap().port());
     let ca = pki.path("ca.pem");
 
@@ -554,20 +541,13 @@ async fn slow_and_silent_handshakes_are_dropped_on_both_listeners() {
         );
     }
     // Each server task counts its dropped socket right after closing it: wait for the counts.
-    let api_timeouts = || {
-        app.registry
-            .gather()
-            .into_iter()
-            .find(|f| f.name() == "chargegrid_api_header_timeouts_total")
-            .map_or(0.0, |f| f.get_metric()[0].get_counter().value())
-    };
     let counted = async {
         while counter(
             &app.registry,
             "chargegrid_ocpp_handshakes_refused_total",
             "timeout",
         ) < 2.0
-            || api_timeouts() < 2.0
+            || counter(&app.registry, "chargegrid_api_header_timeouts_total", "") < 2.0
         {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
@@ -615,26 +595,14 @@ async fn no_secret_reaches_the_logs_or_the_metrics() {
         "Wrong-Guess-5512",
         "Driver-Secret-9034",
     );
-    let id = ChargerId::new("QD-HD-AC01").unwrap();
-    let mut c = app.store.get_charger(&id).await.unwrap().unwrap();
-    c.password_hash = Some(chargegrid_ocpp_gateway::hash_password(charger_pw).unwrap());
-    app.store.put_charger(&c).await.unwrap();
+    set_charger_password(&app, "QD-HD-AC01", charger_pw).await;
 
-    // Chargers: a wrong password, then the right one, both as Basic credentials.
+    // Chargers: a wrong password, then the right one, both as Basic credentials (their
+    // encoded form must not reach the logs either).
     let basic =
         |pw: &str| base64::engine::general_purpose::STANDARD.encode(format!("QD-HD-AC01:{pw}"));
     for pw in [wrong_pw, charger_pw] {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut req = format!("ws://{}/ocpp/QD-HD-AC01", app.ocpp_addr.unwrap())
-            .into_client_request()
-            .unwrap();
-        req.headers_mut()
-            .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
-        req.headers_mut().insert(
-            "Authorization",
-            format!("Basic {}", basic(pw)).parse().unwrap(),
-        );
-        let outcome = tokio_tungstenite::connect_async(req).await;
+        let outcome = connect_charger_as(&app, "QD-HD-AC01", "ocpp1.6", Some(pw)).await;
         assert_eq!(
             outcome.is_ok(),
             pw == charger_pw,
