@@ -33,7 +33,7 @@ pub enum Departure {
 /// Arguments of `simulate replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// ACN-Data session file (.csv.gz), e.g. ../shared/data/acn-sessions/caltech-2019-05-01_2019-08-31.csv.gz.
+    /// ACN-Data session file (.csv.gz), e.g. data/acn-sessions/caltech-2019-05-01_2019-08-31.csv.gz.
     pub file: PathBuf,
     /// First day (YYYY-MM-DD, site-local); the whole file when absent.
     #[arg(long)]

@@ -43,7 +43,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("ACN_DATA", "/work/shared/data/acn-sessions"))
+DATA = Path(os.environ.get("ACN_DATA", Path(__file__).resolve().parents[2] / "data" / "acn-sessions"))
 DEFAULT_BINARY = os.environ.get("CHARGEGRID_BIN", str(REPO / "target" / "release" / "chargegrid"))
 TZ = ZoneInfo("America/Los_Angeles")
 VOLTAGE = 208.0

@@ -12,10 +12,10 @@ use chargegrid_scheduler::replay::{
 };
 use chrono::NaiveDate;
 
-/// The shared data folder: `CHARGEGRID_ACN_DIR`, or `shared/` beside the repository.
+/// The session files: `CHARGEGRID_ACN_DIR`, or the copies inside the repository (`data/acn-sessions/`).
 fn data_dir() -> PathBuf {
     std::env::var_os("CHARGEGRID_ACN_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/acn-sessions"),
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/acn-sessions"),
         PathBuf::from,
     )
 }
