@@ -95,6 +95,10 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// The metrics registry.
     pub registry: Registry,
+    /// The password every charger of the built-in sample network authenticates with, when
+    /// this start wrote the sample into an empty store (it is printed once, then only its
+    /// hash is kept).
+    pub sample_charger_password: Option<String>,
     services: Vec<Service>,
 }
 
@@ -145,7 +149,7 @@ impl App {
             config.store.sample_retention,
         )
         .await?;
-        load_network(config, store.as_ref()).await?;
+        let sample_charger_password = load_network(config, store.as_ref()).await?;
 
         let mut services = Vec::new();
 
@@ -168,18 +172,25 @@ impl App {
             gw_config.max_connections_per_ip = config.ocpp.max_connections_per_ip;
             gw_config.handshake_timeout = config.ocpp.handshake_timeout;
             gw_config.max_queued_commands = config.ocpp.max_queued_commands;
+            gw_config.auth_failures_before_backoff = config.ocpp.auth_failures_before_backoff;
+            gw_config.auth_backoff = config.ocpp.auth_backoff;
+            gw_config.max_concurrent_password_checks = config.ocpp.max_concurrent_password_checks;
             gw_config.charger_ca = charger_ca(&config.ocpp.charger_ca)?;
-            gw_config.schemas = match &config.ocpp.schemas_dir {
-                Some(dir) => Some(Arc::new(
-                    chargegrid_ocpp::schema::Schemas::load(dir)
-                        .map_err(|e| ConfigError::Schemas(e.to_string()))?,
-                )),
-                None => {
+            gw_config.schemas = match (config.ocpp.schema_validation, &config.ocpp.schemas_dir) {
+                (false, _) => {
                     tracing::warn!(
-                        "ocpp.schemas_dir not set: payloads are checked by typed decoding only, not against the official OCA schemas"
+                        "ocpp.schema_validation = false: payloads are checked by typed decoding only, not against the official OCA schemas"
                     );
                     None
                 }
+                (true, Some(dir)) => Some(Arc::new(
+                    chargegrid_ocpp::schema::Schemas::load(dir)
+                        .map_err(|e| ConfigError::Schemas(e.to_string()))?,
+                )),
+                (true, None) => Some(Arc::new(
+                    chargegrid_ocpp::schema::Schemas::embedded()
+                        .map_err(|e| ConfigError::Schemas(e.to_string()))?,
+                )),
             };
             let gateway = Gateway::new(
                 gw_config,
@@ -325,6 +336,7 @@ impl App {
             metrics_addr,
             store,
             registry,
+            sample_charger_password,
             services,
         })
     }
@@ -374,19 +386,45 @@ fn charger_ca(
     }
 }
 
-/// Writes the configured network (or, on an empty store with none configured, the sample)
-/// into the store.
-async fn load_network(config: &Config, store: &dyn Store) -> Result<(), StartError> {
-    let network = match &config.network.file {
-        Some(path) => network::read_network(path)?,
-        None if store.list_sites().await?.is_empty() => network::sample_network(),
-        None => return Ok(()),
+/// Writes the configured network into the store, replacing whatever network it held (the
+/// file is the whole truth: chargers not in it, such as the demo sample's, are deleted). With
+/// no file and an empty store, writes the built-in sample with a freshly generated charger
+/// password, printed once and returned.
+async fn load_network(config: &Config, store: &dyn Store) -> Result<Option<String>, StartError> {
+    let (network, password) = match &config.network.file {
+        Some(path) => (network::read_network(path)?, None),
+        None if store.list_sites().await?.is_empty() => {
+            let (network, password) = network::sample_network_with_password()?;
+            (network, Some(password))
+        }
+        None => return Ok(None),
     };
-    store.put_network(&network).await?;
+    let deleted = store.replace_network(&network).await?;
+    for charger in network
+        .chargers
+        .iter()
+        .filter(|c| c.password_hash.is_none() && !matches!(c.security_profile, Some(0 | 3)))
+    {
+        tracing::warn!(
+            charger = %charger.id,
+            "charger has no password and no certificate profile: it will be refused until an \
+             operator sets a password (or security_profile = 0 to allow it without credentials)"
+        );
+    }
     tracing::info!(
         sites = network.sites.len(),
         chargers = network.chargers.len(),
+        deleted = deleted.len(),
         "network loaded"
     );
-    Ok(())
+    if let Some(password) = &password {
+        // Shown once, on the terminal of whoever started the demo; only the hash is stored.
+        eprintln!(
+            "\nchargegrid: the built-in sample network was written to the empty store.\n\
+             Its {} chargers authenticate with HTTP Basic auth as <charger id>:{password}\n\
+             (generated now and shown only this once; load your own network with --network).\n",
+            network.chargers.len()
+        );
+    }
+    Ok(password)
 }

@@ -1,6 +1,6 @@
-//! Validation against the official OCA JSON schemas (1.6: draft-04, 2.0.1: draft-06), loaded
-//! from a directory at start-up (for instance the `schemas/` folders the Python `ocpp` package
-//! ships). Each schema violation maps to the OCPP-J error code the spec defines for it:
+//! Validation against the official OCA JSON schemas (1.6: draft-04, 2.0.1: draft-06), embedded
+//! in the crate ([`Schemas::embedded`], the default; source and terms in `ocpp/schemas/`) or
+//! loaded from a directory at start-up. Each schema violation maps to the OCPP-J error code the spec defines for it:
 //! wrong type → TypeConstraintViolation; missing field or too few/many items →
 //! OccurrenceConstraintViolation; value out of its enum, range, length or format →
 //! PropertyConstraintViolation; unexpected field → FormatViolation.
@@ -13,6 +13,11 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::{ErrorCode, OcppVersion};
+
+/// The schema files, embedded by `build.rs`.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_schemas.rs"));
+}
 
 /// One way a payload breaks its schema.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +82,7 @@ impl SchemaSet {
             path: dir.display().to_string(),
             source,
         };
-        let mut validators = HashMap::new();
+        let mut texts = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(read_err)? {
             let path = entry.map_err(read_err)?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
@@ -90,20 +95,49 @@ impl SchemaSet {
                 path: path.display().to_string(),
                 source,
             })?;
+            texts.push((path.display().to_string(), stem.to_string(), text));
+        }
+        if texts.is_empty() {
+            return Err(SchemaError::Empty(dir.display().to_string()));
+        }
+        Self::compile(
+            version,
+            texts
+                .iter()
+                .map(|(p, s, t)| (p.as_str(), s.as_str(), t.as_str())),
+        )
+    }
+
+    /// The schemas built into the crate.
+    pub fn embedded(version: OcppVersion) -> Result<Self, SchemaError> {
+        let files = match version {
+            OcppVersion::V16 => embedded::V16,
+            OcppVersion::V201 => embedded::V201,
+        };
+        Self::compile(
+            version,
+            files.iter().map(|(stem, text)| (*stem, *stem, *text)),
+        )
+    }
+
+    /// Compiles (origin, file stem, text) triples.
+    fn compile<'a>(
+        version: OcppVersion,
+        files: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Result<Self, SchemaError> {
+        let mut validators = HashMap::new();
+        for (origin, stem, text) in files {
             let invalid = |message: String| SchemaError::Invalid {
-                path: path.display().to_string(),
+                path: origin.to_string(),
                 message,
             };
-            let schema: Value = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+            let schema: Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
             let validator = jsonschema::options()
                 .should_validate_formats(true)
                 .build(&schema)
                 .map_err(|e| invalid(e.to_string()))?;
             let key = stem.strip_suffix("Request").unwrap_or(stem).to_string();
             validators.insert(key, validator);
-        }
-        if validators.is_empty() {
-            return Err(SchemaError::Empty(dir.display().to_string()));
         }
         Ok(Self {
             version,
@@ -169,6 +203,14 @@ pub struct Schemas {
 }
 
 impl Schemas {
+    /// Both versions' official schemas, built into the crate.
+    pub fn embedded() -> Result<Self, SchemaError> {
+        Ok(Self {
+            v16: Some(SchemaSet::embedded(OcppVersion::V16)?),
+            v201: Some(SchemaSet::embedded(OcppVersion::V201)?),
+        })
+    }
+
     /// Loads `root/v16` and `root/v201` (or `root/v16/schemas` and `root/v201/schemas`, the
     /// layout of the Python `ocpp` package). At least one version must be found.
     pub fn load(root: &Path) -> Result<Self, SchemaError> {
@@ -198,5 +240,36 @@ impl Schemas {
             OcppVersion::V16 => self.v16.as_ref(),
             OcppVersion::V201 => self.v201.as_ref(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_embedded_schemas_refuse_what_an_independent_probe_sent() {
+        let schemas = Schemas::embedded().unwrap();
+        let v16 = schemas.for_version(OcppVersion::V16).unwrap();
+        let v201 = schemas.for_version(OcppVersion::V201).unwrap();
+        assert!(v16.knows("BootNotification") && v201.knows("TransactionEvent"));
+        let exploded = json!({"connectorId": 1, "errorCode": "NoError", "status": "Exploded"});
+        let v = v16.check_request("StatusNotification", &exploded).unwrap();
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].code, ErrorCode::PropertyConstraintViolation);
+        let long_tag = json!({"idTag": "A".repeat(25)});
+        let v = v16.check_request("Authorize", &long_tag).unwrap();
+        assert_eq!(v[0].code, ErrorCode::PropertyConstraintViolation, "{v:?}");
+        assert!(
+            v16.check_request("Authorize", &json!({"idTag": "A".repeat(20)}))
+                .unwrap()
+                .is_empty()
+        );
+        let v = v201
+            .check_request("Heartbeat", &json!({"extra": 1}))
+            .unwrap();
+        assert_eq!(v[0].code, ErrorCode::FormatViolation, "{v:?}");
+        assert!(v201.check_response("Heartbeat", &json!({})).unwrap().len() == 1);
     }
 }

@@ -53,6 +53,10 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.accept_unknown_id_tags = boolean(v)?;
         Ok(())
     }),
+    ("ocpp.schema_validation", |c, v| {
+        c.ocpp.schema_validation = boolean(v)?;
+        Ok(())
+    }),
     ("ocpp.schemas_dir", |c, v| {
         c.ocpp.schemas_dir = Some(PathBuf::from(text(v)?));
         Ok(())
@@ -67,6 +71,19 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
     }),
     ("ocpp.handshake_timeout_ms", |c, v| {
         c.ocpp.handshake_timeout = millis(v, 50, 600_000)?;
+        Ok(())
+    }),
+    ("ocpp.auth_failures_before_backoff", |c, v| {
+        c.ocpp.auth_failures_before_backoff =
+            u32::try_from(count(v, 0, 1_000_000)?).unwrap_or(u32::MAX);
+        Ok(())
+    }),
+    ("ocpp.auth_backoff_s", |c, v| {
+        c.ocpp.auth_backoff = seconds(v, 1, 86_400)?;
+        Ok(())
+    }),
+    ("ocpp.max_concurrent_password_checks", |c, v| {
+        c.ocpp.max_concurrent_password_checks = count(v, 1, 1_024)?;
         Ok(())
     }),
     ("ocpp.max_queued_commands", |c, v| {

@@ -69,8 +69,12 @@ pub struct OcppConfig {
     pub ping_interval: Duration,
     /// Authorise id tags the network does not know (development and demos).
     pub accept_unknown_id_tags: bool,
-    /// Directory with the official OCA JSON schemas (`v16/`, `v201/`, as in the Python `ocpp`
-    /// package); every payload is validated against them when set.
+    /// Validate every payload, both directions, against the official OCA JSON schemas (on by
+    /// default, with the copies built into the binary). Turning it off is an operator's
+    /// explicit relaxation: payloads are then checked by their typed decoding only.
+    pub schema_validation: bool,
+    /// Another copy of the schemas to validate against (`v16/`, `v201/`, as in the Python
+    /// `ocpp` package) instead of the built-in ones.
     pub schemas_dir: Option<PathBuf>,
     /// Sustained frames per second one charger may send before it is slowed down.
     pub max_messages_per_second: u32,
@@ -82,6 +86,13 @@ pub struct OcppConfig {
     pub handshake_timeout: Duration,
     /// Commands that may wait for one charger behind its outstanding CALL.
     pub max_queued_commands: usize,
+    /// Wrong charger passwords from one address within a minute before that address waits
+    /// `auth_backoff` (0: never).
+    pub auth_failures_before_backoff: u32,
+    /// How long an address that kept failing waits before its handshakes are checked again.
+    pub auth_backoff: Duration,
+    /// Charger password checks (Argon2, ~19 MiB each) running at once.
+    pub max_concurrent_password_checks: usize,
     /// The CA that signs chargers' certificate requests.
     pub charger_ca: ChargerCaConfig,
 }
@@ -271,12 +282,16 @@ impl Default for Config {
                 max_frame_bytes: 64 * 1024,
                 ping_interval: Duration::from_secs(25),
                 accept_unknown_id_tags: false,
+                schema_validation: true,
                 schemas_dir: None,
                 max_messages_per_second: 50,
                 max_connections_per_ip: 5_000,
                 tls: None,
                 handshake_timeout: Duration::from_secs(10),
                 max_queued_commands: 64,
+                auth_failures_before_backoff: 10,
+                auth_backoff: Duration::from_secs(60),
+                max_concurrent_password_checks: 4,
                 charger_ca: ChargerCaConfig {
                     cert_file: None,
                     key_file: None,
