@@ -19,4 +19,4 @@ mod views;
 pub use config::ApiConfig;
 pub use metrics::ApiMetrics;
 pub use problem::{ApiResult, Problem};
-pub use server::{ApiState, openapi, router, serve};
+pub use server::{ApiState, LOGIN_FAILURES, openapi, router, serve};

@@ -36,6 +36,10 @@ const INDEX_TTL: Duration = Duration::from_secs(30);
 /// The station index and when it was built.
 type CachedIndex = (Instant, Arc<StationIndex>);
 
+/// Wrong passwords for one e-mail address within 15 minutes after which its logins wait five
+/// minutes (answered 429 without checking the password).
+pub const LOGIN_FAILURES: u32 = 5;
+
 /// What every request handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct ApiState {
@@ -48,6 +52,8 @@ pub struct ApiState {
     /// Metrics.
     pub metrics: ApiMetrics,
     pub(crate) limiter: Arc<RateLimiter>,
+    /// Failed logins per e-mail address: a guessed account backs off.
+    pub(crate) logins: Arc<chargegrid_core::throttle::FailureThrottle<String>>,
     index: Arc<RwLock<Option<CachedIndex>>>,
 }
 
@@ -65,6 +71,12 @@ impl ApiState {
             config: Arc::new(config),
             metrics,
             limiter: Arc::default(),
+            logins: Arc::new(chargegrid_core::throttle::FailureThrottle::new(
+                LOGIN_FAILURES,
+                chrono::Duration::minutes(15),
+                chrono::Duration::minutes(5),
+                100_000,
+            )),
             index: Arc::default(),
         }
     }

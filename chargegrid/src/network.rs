@@ -38,6 +38,26 @@ pub fn sample_network() -> Network {
         .unwrap_or_else(|e| unreachable!("the sample network is checked by a test: {e}"))
 }
 
+/// The sample network with one freshly generated password (22 random URL-safe characters,
+/// 128 bits) set on every charger: the sample's ids are public, so its chargers must not be
+/// open to anyone. One hash serves all 30 chargers (hashing is deliberately slow).
+pub fn sample_network_with_password() -> Result<(Network, String), ConfigError> {
+    use base64::Engine;
+    let password =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
+    let hash = chargegrid_ocpp_gateway::hash_password(&password).map_err(|message| {
+        ConfigError::Network {
+            path: "built-in sample".into(),
+            message,
+        }
+    })?;
+    let mut network = sample_network();
+    for charger in &mut network.chargers {
+        charger.password_hash = Some(hash.clone());
+    }
+    Ok((network, password))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +76,20 @@ mod tests {
                 .iter()
                 .any(|c| c.ocpp_version == chargegrid_core::network::OcppVersion::V201)
         );
+    }
+
+    #[test]
+    fn the_sample_carries_a_fresh_password_on_every_charger() {
+        let (n, password) = sample_network_with_password().unwrap();
+        let (_, other) = sample_network_with_password().unwrap();
+        assert_ne!(password, other);
+        assert!(password.len() >= 22, "{password}");
+        assert!(n.chargers.iter().all(|c| {
+            c.password_hash
+                .as_deref()
+                .is_some_and(|h| h.starts_with("$argon2id$"))
+        }));
+        n.validate().unwrap();
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod meter;
 pub mod network;
 pub mod session;
 mod text_enum;
+pub mod throttle;
 pub mod units;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -242,9 +242,11 @@ pub struct Charger {
     /// Argon2 PHC hash of the charger's Basic-auth password (security profile 1/2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
-    /// The least OCPP security profile this charger may connect with: 1 (Basic password), 2
-    /// (TLS and Basic password) or 3 (TLS client certificate). Absent: whatever its
-    /// credentials allow. A charger moved to profile 3 cannot fall back to its password.
+    /// The least OCPP security profile this charger may connect with: 0 (no credentials at
+    /// all: an operator's explicit choice for a closed test rig), 1 (Basic password), 2 (TLS and
+    /// Basic password) or 3 (TLS client certificate). Absent: whatever its credentials allow,
+    /// and a charger with neither a password nor a certificate is refused (fail closed). A
+    /// charger moved to profile 3 cannot fall back to its password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_profile: Option<u8>,
     /// Its EVSEs.
@@ -410,7 +412,7 @@ fn validate_charger(charger: &Charger) -> Result<(), DomainError> {
         )));
     }
     match charger.security_profile {
-        None | Some(3) => {}
+        None | Some(0 | 3) => {}
         Some(1 | 2) if charger.password_hash.is_some() => {}
         Some(p @ (1 | 2)) => {
             return Err(bad(format!(
@@ -420,7 +422,7 @@ fn validate_charger(charger: &Charger) -> Result<(), DomainError> {
         }
         Some(p) => {
             return Err(bad(format!(
-                "charger {}: security_profile {p} is not 1, 2 or 3",
+                "charger {}: security_profile {p} is not 0, 1, 2 or 3",
                 charger.id
             )));
         }
@@ -596,8 +598,10 @@ mod tests {
     }
 
     #[test]
-    fn security_profiles_are_1_2_or_3_and_the_first_two_need_a_password() {
+    fn security_profiles_are_0_to_3_and_1_and_2_need_a_password() {
         let mut n = sample();
+        n.chargers[0].security_profile = Some(0);
+        n.validate().unwrap();
         n.chargers[0].security_profile = Some(3);
         n.validate().unwrap();
         n.chargers[0].security_profile = Some(2);
@@ -607,7 +611,7 @@ mod tests {
         n.validate().unwrap();
         n.chargers[0].security_profile = Some(4);
         let err = n.validate().unwrap_err().to_string();
-        assert!(err.contains("not 1, 2 or 3"), "{err}");
+        assert!(err.contains("not 0, 1, 2 or 3"), "{err}");
     }
 
     #[test]

@@ -91,10 +91,24 @@ pub struct Session {
     /// The energy register at start, once a trustworthy reading exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meter_start: Option<WattHours>,
-    /// The latest energy register reading.
+    /// The latest energy register reading that was counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meter_last: Option<WattHours>,
-    /// Energy delivered so far.
+    /// When [`meter_last`](Self::meter_last) was read (absent in sessions stored before this
+    /// field: the start time stands in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter_last_at: Option<DateTime<Utc>>,
+    /// The counted reading before [`meter_last`](Self::meter_last), kept so that a step which
+    /// the next reading contradicts (the register comes back down) can be taken back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter_prev: Option<WattHours>,
+    /// A reading that did not follow from the last counted one (it went backwards, or jumped
+    /// further than the charger could deliver), held until the next reading tells which: if
+    /// that one continues from the counted register, this was a glitch and is dropped; if it
+    /// continues from this one, the register was reset and the session bridges the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter_held: Option<(WattHours, DateTime<Utc>)>,
+    /// Energy delivered so far: the sum of the plausible steps of the register.
     pub energy: WattHours,
     /// Last metered active power.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +155,9 @@ impl Session {
             ended_at: None,
             meter_start: None,
             meter_last: None,
+            meter_last_at: None,
+            meter_prev: None,
+            meter_held: None,
             energy: WattHours::ZERO,
             power: None,
             soc: None,
@@ -163,8 +180,19 @@ impl Session {
     /// `Transaction.Begin` / `meterStart`) is only kept while later readings stay within what
     /// the charger could have delivered since the start; a first reading far above that means
     /// the charger reports a lifetime register, and that reading becomes the baseline instead,
-    /// so a whole lifetime register never counts as one session's energy. A reading below the
-    /// last one (a meter reset or a wrong unit) is ignored.
+    /// so a whole lifetime register never counts as one session's energy.
+    ///
+    /// After that, energy is the sum of the register's steps, robust to one bad reading:
+    /// - a reading stamped before the last counted one is late (replayed out of order) and
+    ///   changes nothing;
+    /// - a step up that the charger could not have delivered in the time (more than twice
+    ///   `max_power` over the interval plus 10 kWh: a unit mix-up, a 1,000× jump) is held, not
+    ///   counted;
+    /// - a step up within that bound counts at once, but if the next reading comes back down
+    ///   to between the two, that step was a glitch and is taken back;
+    /// - a reading below the last counted one (a reset, a spurious zero) is held; if the next
+    ///   reading continues from it, the reset is bridged and energy keeps counting from there;
+    ///   if the next reading continues from the counted register, it was a glitch.
     pub fn record_register(
         &mut self,
         reading: WattHours,
@@ -175,28 +203,94 @@ impl Session {
             return RegisterOutcome::Invalid;
         }
         let Some(start) = self.meter_start else {
-            self.meter_start = Some(reading);
-            self.meter_last = Some(reading);
+            self.rebase(reading, at);
             return RegisterOutcome::Baseline;
         };
         let last = self.meter_last.unwrap_or(start);
-        if reading < last {
-            return RegisterOutcome::Backwards;
+        let last_at = self.meter_last_at.unwrap_or(self.started_at);
+        if at < last_at {
+            return RegisterOutcome::Late;
         }
         if start.0 == 0.0 && last.0 == 0.0 && reading.0 > 0.0 {
-            let hours = (at - self.started_at).num_milliseconds().max(0) as f64 / 3_600_000.0;
+            let since_start = Self::deliverable(max_power, self.started_at, at);
             // 20 % and 1 kWh of slack for clock skew and meters that run ahead.
-            let plausible = max_power.over_hours(hours) * 1.2 + WattHours(1000.0);
-            if reading > plausible {
-                self.meter_start = Some(reading);
-                self.meter_last = Some(reading);
-                self.energy = WattHours::ZERO;
+            if reading > since_start * 1.2 + WattHours(1000.0) {
+                self.rebase(reading, at);
                 return RegisterOutcome::Rebased;
             }
         }
+        let from_held = self
+            .meter_held
+            .filter(|(held, held_at)| Self::possible(*held, *held_at, reading, at, max_power));
+        if reading >= last {
+            if Self::possible(last, last_at, reading, at, max_power) {
+                self.count(last, reading, at);
+                return RegisterOutcome::Counted;
+            }
+            if let Some((held, _)) = from_held {
+                self.count(held, reading, at);
+                self.meter_prev = None;
+                return RegisterOutcome::Bridged;
+            }
+            self.meter_held = Some((reading, at));
+            return RegisterOutcome::Held;
+        }
+        // Below the last counted reading.
+        if let Some(prev) = self.meter_prev
+            && reading >= prev
+        {
+            // The last step was a glitch: take it back and count from the reading before.
+            self.energy -= last - prev;
+            self.count(prev, reading, at);
+            self.meter_prev = None;
+            return RegisterOutcome::Corrected;
+        }
+        if let Some((held, _)) = from_held {
+            self.count(held, reading, at);
+            self.meter_prev = None;
+            return RegisterOutcome::Bridged;
+        }
+        self.meter_held = Some((reading, at));
+        RegisterOutcome::Backwards
+    }
+
+    /// Starts counting afresh from `reading`.
+    fn rebase(&mut self, reading: WattHours, at: DateTime<Utc>) {
+        self.meter_start = Some(reading);
         self.meter_last = Some(reading);
-        self.energy = reading - start;
-        RegisterOutcome::Counted
+        self.meter_last_at = Some(at);
+        self.meter_prev = None;
+        self.meter_held = None;
+        self.energy = WattHours::ZERO;
+    }
+
+    /// Counts the step from `from` to `reading`.
+    fn count(&mut self, from: WattHours, reading: WattHours, at: DateTime<Utc>) {
+        self.energy += reading - from;
+        self.meter_prev = self.meter_last;
+        self.meter_last = Some(reading);
+        self.meter_last_at = Some(at);
+        self.meter_held = None;
+    }
+
+    /// What `max_power` delivers between two instants (nothing when they are out of order).
+    fn deliverable(max_power: Watts, from: DateTime<Utc>, to: DateTime<Utc>) -> WattHours {
+        let hours = (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0;
+        max_power.over_hours(hours)
+    }
+
+    /// Whether the register can have gone from `from` to `to` in that time: not backwards, and
+    /// at most twice what the charger could deliver plus 10 kWh (generous: a charger's
+    /// configured power may be low, its clock coarse; what this catches are gross errors).
+    fn possible(
+        from: WattHours,
+        from_at: DateTime<Utc>,
+        to: WattHours,
+        to_at: DateTime<Utc>,
+        max_power: Watts,
+    ) -> bool {
+        to >= from
+            && to - from <= Self::deliverable(max_power, from_at, to_at) * 2.0 + WattHours(10_000.0)
     }
 }
 
@@ -209,8 +303,18 @@ pub enum RegisterOutcome {
     Rebased,
     /// Energy was updated from it.
     Counted,
-    /// It was lower than the last reading and was ignored.
+    /// It confirmed a held reading: the register was reset or re-based, and the session's
+    /// energy continues across the step.
+    Bridged,
+    /// It showed the last counted step was a glitch: that step was taken back.
+    Corrected,
+    /// It was stamped before the last counted reading (replayed late) and was ignored.
+    Late,
+    /// It was lower than the last counted reading: held, not counted (a reset is confirmed
+    /// by the next reading; a glitch is dropped).
     Backwards,
+    /// It jumped further than the charger could have delivered: held, not counted.
+    Held,
     /// It was negative or not a number and was ignored.
     Invalid,
 }
@@ -289,5 +393,93 @@ mod tests {
             RegisterOutcome::Invalid
         );
         assert_eq!(s.energy, WattHours(300.0));
+    }
+
+    /// A session's readings every 30 s at 11 kW (≈ 92 Wh a step) from a 1 MWh register.
+    fn feed(s: &mut Session, readings: &[f64]) -> Vec<RegisterOutcome> {
+        let t = s.started_at;
+        readings
+            .iter()
+            .enumerate()
+            .map(|(i, wh)| {
+                s.record_register(WattHours(*wh), t + Duration::seconds(30 * i as i64), MAX)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_glitched_reading_does_not_inflate_the_session() {
+        use RegisterOutcome::*;
+        // A 1,000× jump (kWh sent as Wh), then the true register again.
+        let mut s = session();
+        let out = feed(
+            &mut s,
+            &[
+                1_000_000.0,
+                1_000_092.0,
+                1_000_184_000.0,
+                1_000_276.0,
+                1_000_368.0,
+            ],
+        );
+        assert_eq!(out, [Baseline, Counted, Held, Counted, Counted]);
+        assert_eq!(s.energy, WattHours(368.0));
+        assert_eq!(s.meter_held, None);
+        // A spurious zero in the middle.
+        let mut s = session();
+        let out = feed(&mut s, &[1_000_000.0, 1_000_092.0, 0.0, 1_000_276.0]);
+        assert_eq!(out, [Baseline, Counted, Backwards, Counted]);
+        assert_eq!(s.energy, WattHours(276.0));
+        // A smaller jump that could be real counts at first, and is taken back when the
+        // register comes back down.
+        let mut s = session();
+        let out = feed(
+            &mut s,
+            &[1_000_000.0, 1_000_092.0, 1_005_000.0, 1_000_276.0],
+        );
+        assert_eq!(out, [Baseline, Counted, Counted, Corrected]);
+        assert_eq!(s.energy, WattHours(276.0));
+        // A glitch in the very last reading (the stop value) is not billed.
+        let mut s = session();
+        feed(&mut s, &[1_000_000.0, 1_000_092.0, 9_000_000.0]);
+        assert_eq!(s.energy, WattHours(92.0));
+    }
+
+    #[test]
+    fn a_register_reset_is_bridged_and_energy_keeps_counting() {
+        use RegisterOutcome::*;
+        let mut s = session();
+        let out = feed(
+            &mut s,
+            &[1_000_000.0, 1_000_092.0, 1_000_184.0, 10.0, 100.0, 190.0],
+        );
+        assert_eq!(
+            out,
+            [Baseline, Counted, Counted, Backwards, Bridged, Counted]
+        );
+        // 184 before the reset, 90 + 90 after it (the step to the reset reading is lost).
+        assert_eq!(s.energy, WattHours(364.0));
+    }
+
+    #[test]
+    fn late_readings_change_nothing() {
+        let mut s = session();
+        feed(&mut s, &[40_000.0, 44_000.0]);
+        let t = s.started_at;
+        let late = s.record_register(WattHours(42_000.0), t + Duration::seconds(10), MAX);
+        assert_eq!(late, RegisterOutcome::Late);
+        assert_eq!(s.energy, WattHours(4_000.0));
+        assert_eq!(s.meter_held, None);
+    }
+
+    #[test]
+    fn a_long_gap_allows_a_large_step() {
+        let mut s = session();
+        let t = s.started_at;
+        s.record_register(WattHours(1_000_000.0), t, MAX);
+        // Offline for two hours at full power: 44 kWh is plausible.
+        let r = s.record_register(WattHours(1_044_000.0), t + Duration::hours(2), MAX);
+        assert_eq!(r, RegisterOutcome::Counted);
+        assert_eq!(s.energy, WattHours(44_000.0));
     }
 }

@@ -1,13 +1,18 @@
 //! OCPP security profile 1 (and the password half of profile 2): HTTP Basic authentication at
 //! the WebSocket handshake. The user name is the charger id, the password is checked against
 //! the charger's Argon2 hash in constant time by argon2 itself, off the async threads (a hash
-//! takes tens of milliseconds on purpose).
+//! takes tens of milliseconds and about 19 MiB on purpose). Because a check is that costly,
+//! [`AuthThrottle`] bounds how many run at once and makes an address that keeps failing wait
+//! before any more of its guesses are hashed.
+
+use std::net::IpAddr;
 
 use argon2::password_hash::PasswordHash;
 use argon2::{Argon2, PasswordVerifier};
 use axum::http::HeaderMap;
 use base64::Engine;
 use chargegrid_core::ChargerId;
+use chargegrid_core::throttle::FailureThrottle;
 
 /// The outcome of checking a handshake's credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,16 +25,9 @@ pub(crate) enum AuthOutcome {
     Denied,
 }
 
-/// Checks Basic credentials against `hash` (a PHC string); `None` means no password is
-/// configured for the charger, so none is required.
-pub(crate) async fn check(
-    headers: &HeaderMap,
-    charger: &ChargerId,
-    hash: Option<&str>,
-) -> AuthOutcome {
-    let Some(hash) = hash else {
-        return AuthOutcome::Allowed;
-    };
+/// Checks Basic credentials against `hash` (a PHC string). The caller decides whether a
+/// charger without a hash may connect at all (only with `security_profile = 0`).
+pub(crate) async fn check(headers: &HeaderMap, charger: &ChargerId, hash: &str) -> AuthOutcome {
     let Some(value) = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -72,6 +70,35 @@ pub(crate) async fn check(
     }
 }
 
+/// The bound on password checks running at once (each holds ~19 MiB and a core for tens of
+/// milliseconds), and the back-off of addresses that keep failing.
+pub(crate) struct AuthThrottle {
+    /// Permits for concurrent Argon2 checks.
+    pub checks: tokio::sync::Semaphore,
+    /// Wrong passwords per client address.
+    pub failures: FailureThrottle<IpAddr>,
+}
+
+/// Failures older than this are forgotten.
+const FAILURE_WINDOW: chrono::Duration = chrono::Duration::seconds(60);
+/// Addresses tracked at most.
+const MAX_TRACKED: usize = 100_000;
+
+impl AuthThrottle {
+    /// `concurrent` checks at once; `limit` failures in a minute (0: never) earn `backoff`.
+    pub fn new(concurrent: usize, limit: u32, backoff: std::time::Duration) -> Self {
+        Self {
+            checks: tokio::sync::Semaphore::new(concurrent.max(1)),
+            failures: FailureThrottle::new(
+                limit,
+                FAILURE_WINDOW,
+                chrono::Duration::from_std(backoff).unwrap_or(chrono::Duration::MAX),
+                MAX_TRACKED,
+            ),
+        }
+    }
+}
+
 /// Hashes a password for the network file (Argon2id, random salt).
 pub fn hash_password(password: &str) -> Result<String, String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
@@ -105,30 +132,26 @@ mod tests {
         let hash = hash_password("s3cret-pass").unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert_eq!(
-            check(&headers("CP1", "s3cret-pass"), &id, Some(&hash)).await,
+            check(&headers("CP1", "s3cret-pass"), &id, &hash).await,
             AuthOutcome::Allowed
         );
         assert_eq!(
-            check(&headers("CP1", "wrong"), &id, Some(&hash)).await,
+            check(&headers("CP1", "wrong"), &id, &hash).await,
             AuthOutcome::Denied
         );
         assert_eq!(
-            check(&headers("CP2", "s3cret-pass"), &id, Some(&hash)).await,
+            check(&headers("CP2", "s3cret-pass"), &id, &hash).await,
             AuthOutcome::Denied
         );
         assert_eq!(
-            check(&HeaderMap::new(), &id, Some(&hash)).await,
+            check(&HeaderMap::new(), &id, &hash).await,
             AuthOutcome::Missing
-        );
-        assert_eq!(
-            check(&HeaderMap::new(), &id, None).await,
-            AuthOutcome::Allowed
         );
         let mut garbage = HeaderMap::new();
         garbage.insert(
             axum::http::header::AUTHORIZATION,
             HeaderValue::from_static("Basic !!!"),
         );
-        assert_eq!(check(&garbage, &id, Some(&hash)).await, AuthOutcome::Denied);
+        assert_eq!(check(&garbage, &id, &hash).await, AuthOutcome::Denied);
     }
 }

@@ -43,6 +43,14 @@ pub struct GatewayConfig {
     /// Commands that may wait for one charger behind its one outstanding CALL; more get a quick
     /// `Timeout` (counted) so one slow charger cannot hold a sender up.
     pub max_queued_commands: usize,
+    /// Wrong passwords from one address within a minute after which that address waits
+    /// [`auth_backoff`](Self::auth_backoff) before any more of its attempts are checked (0:
+    /// never).
+    pub auth_failures_before_backoff: u32,
+    /// How long an address that kept failing waits (answered 429 with `Retry-After`).
+    pub auth_backoff: Duration,
+    /// Password checks (Argon2) running at once; more wait, up to the handshake timeout.
+    pub max_concurrent_password_checks: usize,
 }
 
 impl GatewayConfig {
@@ -62,6 +70,9 @@ impl GatewayConfig {
             charger_ca: None,
             handshake_timeout: Duration::from_secs(10),
             max_queued_commands: 64,
+            auth_failures_before_backoff: 10,
+            auth_backoff: Duration::from_secs(60),
+            max_concurrent_password_checks: 4,
         }
     }
 

@@ -27,6 +27,10 @@ pub(crate) struct ConnectionContext {
     pub config: Option<chargegrid_core::network::Charger>,
     /// When this connection opened (UTC); messages stamped well before it were queued offline.
     pub connected_at: chrono::DateTime<chrono::Utc>,
+    /// The OCPP security profile this connection was made with: 0 (no credentials), 1
+    /// (Basic password over plain WebSocket), 2 (TLS and password) or 3 (TLS client
+    /// certificate).
+    pub security_profile: u8,
     /// 2.0.1: the last TransactionEvent sequence number per open transaction.
     pub seq_nos: std::collections::HashMap<String, i64>,
     /// The last status label counted for each connector (for the connectors gauge).
@@ -84,6 +88,7 @@ pub(crate) async fn run(
     charger: ChargerId,
     version: OcppVersion,
     config: Option<chargegrid_core::network::Charger>,
+    security_profile: u8,
     socket: WebSocket,
 ) {
     let inner = gateway.inner.clone();
@@ -115,6 +120,7 @@ pub(crate) async fn run(
             version,
             config,
             connected_at: inner.clock.now(),
+            security_profile,
             seq_nos: Default::default(),
             statuses: Default::default(),
             pending_needs: Default::default(),
@@ -351,7 +357,7 @@ impl Connection {
         let inner = self.ctx.gateway.inner.clone();
         let version = self.ctx.version;
         let label = action_label(&call.action);
-        if let Some(answer) = inner.replay.get(&self.ctx.charger, &call.id) {
+        if let Some(answer) = inner.replay.get(&self.ctx.charger, &call) {
             inner
                 .metrics
                 .calls_received
@@ -389,7 +395,11 @@ impl Connection {
             .with_label_values(&[version.label(), label, outcome])
             .inc();
         let text = frame.to_text(version);
-        inner.replay.put(&self.ctx.charger, &call.id, &text);
+        // An internal error (the store was down, say) is not an answer to repeat: the
+        // charger's retry must be handled afresh.
+        if !matches!(&frame, Frame::CallError(e) if e.code == ErrorCode::InternalError) {
+            inner.replay.put(&self.ctx.charger, &call, &text);
+        }
         self.send_text(text).await?;
         self.queue_follow_ups();
         Ok(())

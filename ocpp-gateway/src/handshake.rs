@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chargegrid_core::ChargerId;
-use chargegrid_core::network::OcppVersion;
+use chargegrid_core::network::{Charger, OcppVersion};
 
 use crate::auth::{self, AuthOutcome};
 use crate::server::Inner;
@@ -31,12 +31,14 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     let metrics = &gateway.inner.metrics;
+    let ip = peer.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
+    let remote = ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
     let refuse = |status: StatusCode, reason: &'static str, message: String| {
         metrics
             .handshakes_refused
             .with_label_values(&[reason])
             .inc();
-        tracing::info!(charger = %raw_id.chars().take(64).collect::<String>(), reason, "handshake refused");
+        tracing::info!(charger = ?raw_id.chars().take(64).collect::<String>(), remote = %remote, reason, "handshake refused");
         (status, message).into_response()
     };
     let charger = match ChargerId::new(raw_id.clone()) {
@@ -61,6 +63,31 @@ pub(crate) async fn upgrade(
             ),
         );
     };
+    // The per-address slot and back-off come before anything costly (the store read, the
+    // password hash): a flood of handshakes from one address is stopped here.
+    let slot = match ip.map(|ip| IpSlot::take(&gateway.inner, ip)).transpose() {
+        Ok(slot) => slot,
+        Err(open) => {
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                format!("more than {open} connections from one address"),
+            );
+        }
+    };
+    let now = gateway.inner.clock.now();
+    if let Some(wait) = ip.and_then(|ip| gateway.inner.auth.failures.blocked(&ip, now)) {
+        let mut response = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "auth_backoff",
+            "too many failed logins from this address; try again later".into(),
+        );
+        let seconds = wait.num_seconds().max(1).to_string();
+        if let Ok(value) = header::HeaderValue::from_str(&seconds) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     let config = match gateway.inner.store.get_charger(&charger).await {
         Ok(c) => c,
         Err(e) => {
@@ -108,39 +135,63 @@ pub(crate) async fn upgrade(
             format!("{charger} must connect with security profile {least} (this is {offered})"),
         );
     }
-    let hash = config
-        .as_ref()
-        .and_then(|c| c.password_hash.as_deref())
-        .filter(|_| cert_name.is_none());
-    match auth::check(&headers, &charger, hash).await {
-        AuthOutcome::Allowed => {}
-        outcome => {
-            metrics
-                .handshakes_refused
-                .with_label_values(&["auth"])
-                .inc();
-            tracing::warn!(%charger, ?outcome, "charger authentication failed");
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Basic realm=\"chargegrid\"")],
-                "authentication required",
-            )
-                .into_response();
+    let mut achieved = offered;
+    match credentials(config.as_ref(), cert_name.is_some()) {
+        Credentials::NotNeeded => {
+            if cert_name.is_none() {
+                // No password was checked: profile 0 (over TLS or not).
+                achieved = 0;
+            }
         }
-    }
-    let ip = peer.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
-    // The slot is taken now, under one lock with the check: counting only once the upgrade ran
-    // let simultaneous handshakes from one address all pass the check.
-    let slot = match ip.map(|ip| IpSlot::take(&gateway.inner, ip)).transpose() {
-        Ok(slot) => slot,
-        Err(open) => {
+        Credentials::NoneConfigured => {
             return refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections",
-                format!("more than {open} connections from one address"),
+                StatusCode::UNAUTHORIZED,
+                "no_credentials_configured",
+                format!(
+                    "{charger} has no password or certificate configured; an operator must set one \
+                     (or security_profile = 0 to let it connect without credentials)"
+                ),
             );
         }
-    };
+        Credentials::Password(hash) => {
+            let checked = {
+                let permit = tokio::time::timeout(
+                    gateway.inner.config.handshake_timeout,
+                    gateway.inner.auth.checks.acquire(),
+                )
+                .await;
+                match permit {
+                    Ok(Ok(_permit)) => Some(auth::check(&headers, &charger, hash).await),
+                    _ => None,
+                }
+            };
+            match checked {
+                Some(AuthOutcome::Allowed) => {}
+                None => {
+                    return refuse(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "auth_busy",
+                        "too many logins at once; try again later".into(),
+                    );
+                }
+                Some(outcome) => {
+                    let backs_off = outcome == AuthOutcome::Denied
+                        && ip.is_some_and(|ip| gateway.inner.auth.failures.failed(ip, now));
+                    metrics
+                        .handshakes_refused
+                        .with_label_values(&["auth"])
+                        .inc();
+                    tracing::warn!(%charger, remote = %remote, ?outcome, backs_off, "charger authentication failed");
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, "Basic realm=\"chargegrid\"")],
+                        "authentication required",
+                    )
+                        .into_response();
+                }
+            }
+        }
+    }
     let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
     let tracker = gateway.inner.tasks.clone();
     // Buffers sized for OCPP (messages of a few KiB), not the 128 KiB defaults: they are
@@ -154,10 +205,37 @@ pub(crate) async fn upgrade(
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
-                connection::run(gateway, charger, version, config, socket).await;
+                connection::run(gateway, charger, version, config, achieved, socket).await;
                 drop(slot);
             })
         })
+}
+
+/// What a charger must present besides its id.
+#[derive(Debug, PartialEq, Eq)]
+enum Credentials<'a> {
+    /// Nothing more: a verified client certificate named it, the operator allowed unknown
+    /// chargers and this one is unknown, or its network entry says `security_profile = 0`.
+    NotNeeded,
+    /// Its Basic password, checked against this hash.
+    Password(&'a str),
+    /// It has neither a password nor a certificate: refused (fail closed).
+    NoneConfigured,
+}
+
+fn credentials(config: Option<&Charger>, certificate: bool) -> Credentials<'_> {
+    if certificate {
+        return Credentials::NotNeeded;
+    }
+    let Some(config) = config else {
+        // Only reached when the operator set `allow_unknown_chargers`.
+        return Credentials::NotNeeded;
+    };
+    match (&config.password_hash, config.security_profile) {
+        (Some(hash), _) => Credentials::Password(hash),
+        (None, Some(0)) => Credentials::NotNeeded,
+        (None, _) => Credentials::NoneConfigured,
+    }
 }
 
 /// One connection counted against its client address, from the handshake's check until the
@@ -192,5 +270,44 @@ impl Drop for IpSlot {
                 per_ip.remove(&self.ip);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn charger(hash: Option<&str>, profile: Option<u8>) -> Charger {
+        let mut c: Charger = serde_json::from_value(serde_json::json!({
+            "id": "CP1", "site": "s1", "vendor": "v", "model": "m", "ocpp_version": "1.6",
+            "wiring": "three_phase", "max_power": 22000.0,
+            "evses": [{"id": 1, "max_current": 32.0, "max_power": 22000.0,
+                       "connectors": [{"id": 1, "type": "Type2"}]}]
+        }))
+        .unwrap();
+        c.password_hash = hash.map(str::to_string);
+        c.security_profile = profile;
+        c
+    }
+
+    #[test]
+    fn a_charger_without_credentials_is_refused_unless_profile_0_says_so() {
+        let none = charger(None, None);
+        assert_eq!(credentials(Some(&none), false), Credentials::NoneConfigured);
+        assert_eq!(
+            credentials(Some(&charger(None, Some(1))), false),
+            Credentials::NoneConfigured
+        );
+        assert_eq!(
+            credentials(Some(&charger(None, Some(0))), false),
+            Credentials::NotNeeded
+        );
+        assert_eq!(credentials(Some(&none), true), Credentials::NotNeeded);
+        let with = charger(Some("$argon2id$x"), Some(0));
+        assert_eq!(
+            credentials(Some(&with), false),
+            Credentials::Password("$argon2id$x")
+        );
+        assert_eq!(credentials(None, false), Credentials::NotNeeded);
     }
 }

@@ -1,57 +1,119 @@
-//! Answers to recent CALLs by message id, so a charger that retransmits a CALL (because our
-//! answer was lost) gets the same answer again instead of a second transaction. Bounded per
-//! charger; kept per node across reconnects of the same charger.
+//! Answers to recent CALLs, so a charger that retransmits a CALL (because our answer was lost,
+//! possibly with the connection) gets the same answer again instead of a second transaction.
+//!
+//! A retransmission is the same message: the same id, the same action and the same payload.
+//! Message ids are only unique per connection (OCPP-J), and a charger that reboots may start
+//! counting again, so an id alone never answers: a new CALL that reuses an id with another
+//! action or payload is handled as new. Internal errors are never remembered (the retry must
+//! be handled again). Bounded per charger; kept per node across reconnects.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use chargegrid_core::ChargerId;
+use chargegrid_ocpp::Call;
 
 /// Answers remembered per charger.
 pub(crate) const PER_CHARGER: usize = 32;
 
+/// What identifies one message: its id, action and a hash of its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Key {
+    id: String,
+    action: String,
+    payload: u64,
+}
+
+impl Key {
+    fn of(call: &Call) -> Self {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        call.payload.to_string().hash(&mut h);
+        Self {
+            id: call.id.clone(),
+            action: call.action.clone(),
+            payload: h.finish(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct ReplayCache {
-    map: Mutex<HashMap<ChargerId, VecDeque<(String, String)>>>,
+    map: Mutex<HashMap<ChargerId, VecDeque<(Key, String)>>>,
 }
 
 impl ReplayCache {
-    /// The answer already sent for this CALL id, if recent.
-    pub fn get(&self, charger: &ChargerId, id: &str) -> Option<String> {
+    /// The answer already sent for this very message, if recent.
+    pub fn get(&self, charger: &ChargerId, call: &Call) -> Option<String> {
+        let key = Key::of(call);
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(charger)?
             .iter()
-            .find(|(k, _)| k == id)
+            .find(|(k, _)| *k == key)
             .map(|(_, v)| v.clone())
     }
 
-    /// Remembers the answer sent for a CALL id.
-    pub fn put(&self, charger: &ChargerId, id: &str, answer: &str) {
+    /// Remembers the answer sent for a message (replacing an older one with its id).
+    pub fn put(&self, charger: &ChargerId, call: &Call, answer: &str) {
+        let key = Key::of(call);
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let entries = map.entry(charger.clone()).or_default();
+        entries.retain(|(k, _)| k.id != key.id);
         if entries.len() >= PER_CHARGER {
             entries.pop_front();
         }
-        entries.push_back((id.to_string(), answer.to_string()));
+        entries.push_back((key, answer.to_string()));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn call(id: &str, action: &str, payload: serde_json::Value) -> Call {
+        Call {
+            id: id.into(),
+            action: action.into(),
+            payload,
+        }
+    }
 
     #[test]
     fn remembers_recent_answers_per_charger_within_bounds() {
         let cache = ReplayCache::default();
         let a = ChargerId::new("a").unwrap();
         let b = ChargerId::new("b").unwrap();
-        cache.put(&a, "1", "answer-1");
-        assert_eq!(cache.get(&a, "1").as_deref(), Some("answer-1"));
-        assert_eq!(cache.get(&b, "1"), None);
+        let first = call("1", "Heartbeat", json!({}));
+        cache.put(&a, &first, "answer-1");
+        assert_eq!(cache.get(&a, &first).as_deref(), Some("answer-1"));
+        assert_eq!(cache.get(&b, &first), None);
         for i in 2..=(PER_CHARGER + 1) {
-            cache.put(&a, &i.to_string(), "x");
+            cache.put(&a, &call(&i.to_string(), "Heartbeat", json!({})), "x");
         }
-        assert_eq!(cache.get(&a, "1"), None, "oldest entry evicted");
-        assert!(cache.get(&a, "2").is_some());
+        assert_eq!(cache.get(&a, &first), None, "oldest entry evicted");
+        assert!(cache.get(&a, &call("2", "Heartbeat", json!({}))).is_some());
+    }
+
+    #[test]
+    fn a_reused_id_with_another_action_or_payload_is_a_new_message() {
+        let cache = ReplayCache::default();
+        let a = ChargerId::new("a").unwrap();
+        let before = call("1", "StartTransaction", json!({"meterStart": 10}));
+        cache.put(&a, &before, "answer");
+        assert!(cache.get(&a, &before).is_some(), "a true retransmission");
+        let rebooted = call("1", "StartTransaction", json!({"meterStart": 99}));
+        assert_eq!(cache.get(&a, &rebooted), None);
+        assert_eq!(
+            cache.get(&a, &call("1", "Heartbeat", json!({"meterStart": 10}))),
+            None
+        );
+        cache.put(&a, &rebooted, "second");
+        assert_eq!(cache.get(&a, &rebooted).as_deref(), Some("second"));
+        assert_eq!(
+            cache.get(&a, &before),
+            None,
+            "the id's older message is forgotten"
+        );
     }
 }

@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub replay: crate::replay::ReplayCache,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
+    /// Password checks at once, and back-off for addresses that keep failing.
+    pub auth: crate::auth::AuthThrottle,
     /// Open connections per client IP (for `max_connections_per_ip`).
     pub per_ip: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
 }
@@ -42,8 +44,14 @@ impl Gateway {
         clock: Arc<dyn Clock>,
         metrics: GatewayMetrics,
     ) -> Self {
+        let auth = crate::auth::AuthThrottle::new(
+            config.max_concurrent_password_checks,
+            config.auth_failures_before_backoff,
+            config.auth_backoff,
+        );
         Self {
             inner: Arc::new(Inner {
+                auth,
                 config,
                 store,
                 clock,

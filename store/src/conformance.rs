@@ -15,7 +15,7 @@ use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, IdTagStatus, Role, Veh
 use chargegrid_core::limits::Limit;
 use chargegrid_core::meter::{Measurand, MeterLocation, MeterSample, MeterUnit, ReadingContext};
 use chargegrid_core::network::{
-    Charger, Connector, ConnectorState, ConnectorStatus, ConnectorType, Evse, Location,
+    Charger, Connector, ConnectorState, ConnectorStatus, ConnectorType, Evse, Location, Network,
     OcppVersion, Registration, Site, Wiring,
 };
 use chargegrid_core::session::{Session, SessionState};
@@ -45,7 +45,7 @@ macro_rules! store_conformance_suite {
     };
     (@checks [$($head:tt)*]) => {
         $crate::store_conformance_suite!($($head)*;
-            network_round_trip, connector_state_keeps_newest, registry_ownership,
+            network_round_trip, network_replace, connector_state_keeps_newest, registry_ownership,
             boot_info_round_trip, transaction_ids_are_unique, session_lifecycle,
             session_conflicts, history_pages, accounts, id_tags_and_tokens, fleets_and_vehicles,
             scheduler_state, leases, health_documents, command_bus_round_trip,
@@ -190,6 +190,55 @@ pub async fn network_round_trip(store: Arc<dyn Store>) {
         store.put_charger(&orphan).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+pub async fn network_replace(store: Arc<dyn Store>) {
+    let (a, b) = (site("site-a"), site("site-b"));
+    let old = Network {
+        sites: vec![a.clone(), b.clone()],
+        chargers: vec![
+            charger("c1", "site-a"),
+            charger("c2", "site-a"),
+            charger("c3", "site-b"),
+        ],
+    };
+    store.put_network(&old).await.unwrap();
+    let c3 = ChargerId::new("c3").unwrap();
+    let state = ConnectorState {
+        charger: c3.clone(),
+        connector: ConnectorId(1),
+        status: ConnectorStatus::Available,
+        error_code: "NoError".into(),
+        info: None,
+        since: t(0),
+    };
+    store.put_connector_state(&state).await.unwrap();
+    // A site with chargers cannot go first.
+    assert!(matches!(
+        store.delete_site(&b.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let new = Network {
+        sites: vec![a.clone()],
+        chargers: vec![charger("c2", "site-a"), charger("c4", "site-a")],
+    };
+    let mut deleted = store.replace_network(&new).await.unwrap();
+    deleted.sort();
+    assert_eq!(deleted, vec![ChargerId::new("c1").unwrap(), c3.clone()]);
+    assert_eq!(store.list_sites().await.unwrap(), vec![a.clone()]);
+    let ids: Vec<String> = store
+        .chargers_of_site(&a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    assert_eq!(ids, ["c2", "c4"]);
+    assert_eq!(store.get_charger(&c3).await.unwrap(), None);
+    assert!(store.connector_states(&c3).await.unwrap().is_empty());
+    assert!(store.chargers_of_site(&b.id).await.unwrap().is_empty());
+    // Deleting what is absent is fine.
+    store.delete_charger(&c3).await.unwrap();
 }
 
 pub async fn connector_state_keeps_newest(store: Arc<dyn Store>) {

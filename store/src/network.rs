@@ -24,6 +24,37 @@ pub trait NetworkStore: Send + Sync {
         Ok(())
     }
 
+    /// Makes the stored network exactly `network`: writes every site and charger in it and
+    /// deletes the chargers and sites that are not (an operator's network file is the whole
+    /// truth when it is loaded; nothing from an earlier network, such as the demo sample,
+    /// lingers). Returns the ids of the chargers deleted.
+    async fn replace_network(&self, network: &Network) -> StoreResult<Vec<ChargerId>> {
+        self.put_network(network).await?;
+        let keep_sites: std::collections::HashSet<&SiteId> =
+            network.sites.iter().map(|s| &s.id).collect();
+        let keep_chargers: std::collections::HashSet<&ChargerId> =
+            network.chargers.iter().map(|c| &c.id).collect();
+        let mut deleted = Vec::new();
+        for site in self.list_sites().await? {
+            for charger in self.chargers_of_site(&site.id).await? {
+                if !keep_chargers.contains(&charger.id) {
+                    self.delete_charger(&charger.id).await?;
+                    deleted.push(charger.id);
+                }
+            }
+            if !keep_sites.contains(&site.id) {
+                self.delete_site(&site.id).await?;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes a charger and its connector states; deleting an absent one is not an error.
+    async fn delete_charger(&self, id: &ChargerId) -> StoreResult<()>;
+
+    /// Deletes a site; its chargers must have been deleted or moved first.
+    async fn delete_site(&self, id: &SiteId) -> StoreResult<()>;
+
     /// Writes one site.
     async fn put_site(&self, site: &Site) -> StoreResult<()>;
 

@@ -55,6 +55,15 @@ impl FromRequestParts<ApiState> for Caller {
             .get_driver(&record.driver)
             .await?
             .ok_or_else(|| Problem::unauthorized("account no longer exists"))?;
+        // The per-account step of rate limiting (the per-address step ran before).
+        if !state.limiter.allow(
+            &format!("a:{}", driver.id),
+            state.config.rate_limit_per_minute,
+            std::time::Instant::now(),
+        ) {
+            state.metrics.rate_limited.inc();
+            return Err(Problem::too_many_requests());
+        }
         Ok(Caller {
             driver,
             token_hash,

@@ -165,11 +165,24 @@ pub(crate) async fn signup(
 /// Log in with e-mail and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = LoginRequest,
-    responses((status = 200, body = AuthResponse), (status = 401, body = Problem)))]
+    responses((status = 200, body = AuthResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub(crate) async fn login(
     State(state): State<ApiState>,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<AuthResponse>> {
+    // Per account (by the address asked for, existing or not, so the answer reveals nothing):
+    // a guessed account waits before more guesses are even hashed.
+    let account = req.email.trim().to_lowercase();
+    let now = state.clock.now();
+    if state.logins.blocked(&account, now).is_some() {
+        state
+            .metrics
+            .accounts
+            .with_label_values(&["login_throttled"])
+            .inc();
+        return Err(Problem::too_many_requests()
+            .detail("too many failed logins for this account; try again in a few minutes"));
+    }
     let found = state.store.find_driver_by_email(req.email.trim()).await?;
     // Same work whether or not the account exists, so timing does not reveal it.
     let hash = match &found {
@@ -184,8 +197,10 @@ pub(crate) async fn login(
             .accounts
             .with_label_values(&["login_failed"])
             .inc();
+        state.logins.failed(account, now);
         return Err(Problem::unauthorized("wrong e-mail or password"));
     };
+    state.logins.forget(&account);
     state.metrics.accounts.with_label_values(&["login"]).inc();
     let tokens = tokens::issue(&state, &driver.id, None).await?;
     Ok(axum::Json(AuthResponse {

@@ -282,7 +282,7 @@ async fn a_burst_of_drivers_is_spread_over_nearby_stations() {
         ));
     }
     let file = dir.join("burst.toml");
-    std::fs::write(&file, net).unwrap();
+    std::fs::write(&file, crate::harness::open_network(&net)).unwrap();
     let mut config = test_config("memory://");
     config.network.file = Some(file);
     config.api.rate_limit_per_minute = 100_000;

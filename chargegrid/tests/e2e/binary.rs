@@ -59,16 +59,36 @@ async fn starts_with_defaults_answers_and_stops_on_signals() {
             .await
             .unwrap();
         assert!(metrics.status().is_success());
-        let ws = tokio_tungstenite::connect_async({
+        // The sample network's chargers are closed to anyone without the password generated
+        // at this first start and printed once.
+        let connect = |password: Option<String>| {
+            use base64::Engine;
             use tokio_tungstenite::tungstenite::client::IntoClientRequest;
             let mut r = format!("ws://{ocpp_addr}/ocpp/QD-M4-AC01")
                 .into_client_request()
                 .unwrap();
             r.headers_mut()
                 .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
-            r
-        })
-        .await;
+            if let Some(p) = password {
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("QD-M4-AC01:{p}"));
+                r.headers_mut()
+                    .insert("Authorization", format!("Basic {basic}").parse().unwrap());
+            }
+            tokio_tungstenite::connect_async(r)
+        };
+        match connect(None).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401),
+            other => panic!("a sample charger without credentials is refused: {other:?}"),
+        }
+        let output = child.output();
+        let password = output
+            .split("as <charger id>:")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("the sample password is printed once: {output}"))
+            .to_string();
+        let ws = connect(Some(password)).await;
         assert!(ws.is_ok(), "OCPP port answers: {:?}", ws.err());
         child.signal(signal).unwrap();
         let status = child

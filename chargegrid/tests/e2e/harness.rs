@@ -12,10 +12,30 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 /// them on the CI machine's two cores.
 pub static QUIET: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
+/// `network` (TOML) with `security_profile = 0` on every charger: most tests speak OCPP, not
+/// Basic auth, and chargegrid refuses a charger without credentials unless its network entry
+/// relaxes it this way. The security tests set passwords themselves.
+pub fn open_network(network: &str) -> String {
+    network.replace("[[chargers]]\n", "[[chargers]]\nsecurity_profile = 0\n")
+}
+
+/// The built-in sample network as a file, opened with [`open_network`].
+pub fn open_sample_network() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let file =
+            std::env::temp_dir().join(format!("chargegrid-e2e-sample-{}.toml", std::process::id()));
+        std::fs::write(&file, open_network(chargegrid::network::SAMPLE_NETWORK)).unwrap();
+        file
+    })
+    .clone()
+}
+
 /// A config listening on free loopback ports with the given store URL, validating against the
-/// official schemas.
+/// official schemas, on the sample network with chargers that need no credentials.
 pub fn test_config(store_url: &str) -> Config {
     let mut config = Config::default();
+    config.network.file = Some(open_sample_network());
     config.ocpp.schemas_dir = Some(crate::peer::schemas_dir());
     // Tests that speak raw OCPP do not expect the scheduler's profiles; the smart-charging and
     // dashboard tests turn it on.
@@ -94,6 +114,54 @@ impl RawCharger {
     /// Connects as `charger` speaking `protocol`.
     pub async fn connect(app: &App, charger: &str, protocol: &str) -> RawCharger {
         let (ws, _) = connect_charger(app, charger, protocol).await.unwrap();
+        RawCharger { ws }
+    }
+
+    /// Connects as `charger` over TLS (`wss://`, trusting the CA in `ca_pem`) with its Basic
+    /// password: security profile 2.
+    pub async fn connect_tls(
+        app: &App,
+        charger: &str,
+        protocol: &str,
+        ca_pem: &std::path::Path,
+        password: &str,
+    ) -> RawCharger {
+        use base64::Engine;
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(ca_pem).unwrap();
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let url = format!(
+            "wss://localhost:{}/ocpp/{charger}",
+            app.ocpp_tls_addr.unwrap().port()
+        );
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{charger}:{password}"));
+        request
+            .headers_mut()
+            .insert("Authorization", format!("Basic {basic}").parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            None,
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(
+                tls,
+            ))),
+        )
+        .await
+        .unwrap();
         RawCharger { ws }
     }
 

@@ -104,7 +104,7 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
     let dir = std::env::temp_dir().join(format!("cg-health-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("net.toml");
-    std::fs::write(&file, network(&charger_ids)).unwrap();
+    std::fs::write(&file, crate::harness::open_network(&network(&charger_ids))).unwrap();
     let mut config = test_config("memory://");
     config.network.file = Some(file);
     // The datasheet pack voltage of each model, as an operator would configure it.

@@ -419,8 +419,34 @@ async fn chargers_get_certificates_signed_and_then_connect_with_them_on_profile_
     assert_eq!(refused["sign"], "Rejected", "{refused}");
     assert!(refused.get("chain_certificates").is_none());
 
-    // 2.0.1: the same, with the certificate type; V2G certificates are not issued here.
-    let mut station = RawCharger::connect(&app, "QD-HD-AC05", "ocpp2.0.1").await;
+    // Over plain ws:// no certificate is issued, whatever the charger's credentials: a leaked
+    // password must not become a year-long certificate.
+    let mut plain = RawCharger::connect(&app, "QD-HD-AC06", "ocpp2.0.1").await;
+    plain
+        .call(
+            "b0",
+            "BootNotification",
+            serde_json::json!({"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"}),
+        )
+        .await;
+    let csr = pki.request("plain", "QD-HD-AC06");
+    let answer = plain
+        .call("s0", "SignCertificate", serde_json::json!({"csr": csr}))
+        .await;
+    assert_eq!(answer[2]["status"], "Rejected", "{answer}");
+    drop(plain);
+
+    // 2.0.1 over TLS with a password: the same, with the certificate type; V2G certificates
+    // are not issued here.
+    set_charger_password(&app, "QD-HD-AC05", "fifth-charger-password").await;
+    let mut station = RawCharger::connect_tls(
+        &app,
+        "QD-HD-AC05",
+        "ocpp2.0.1",
+        std::path::Path::new(&pki.path("ca.pem")),
+        "fifth-charger-password",
+    )
+    .await;
     let boot = station
         .call(
             "b1",
@@ -472,6 +498,7 @@ async fn chargers_get_certificates_signed_and_then_connect_with_them_on_profile_
     assert_eq!(counter(&app.registry, certs, "installed"), 2.0);
     assert_eq!(counter(&app.registry, certs, "refused_subject"), 1.0);
     assert_eq!(counter(&app.registry, certs, "refused_type"), 1.0);
+    assert_eq!(counter(&app.registry, certs, "refused_profile"), 1.0);
     assert_eq!(
         counter(
             &app.registry,

@@ -47,7 +47,7 @@ fn network_file(name: &str, site: &str, limit_w: f64, chargers: &[&str]) -> Path
         ));
     }
     let file = dir.join("network.toml");
-    std::fs::write(&file, net).unwrap();
+    std::fs::write(&file, crate::harness::open_network(&net)).unwrap();
     file
 }
 

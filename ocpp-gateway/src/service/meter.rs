@@ -75,12 +75,18 @@ pub(crate) fn apply(session: &mut Session, samples: &[MeterSample], max_power: W
             .or((slot.register_phase_count > 0).then_some(slot.register_phases));
         if let Some(wh) = register {
             match session.record_register(WattHours(wh), at, max_power) {
-                RegisterOutcome::Counted | RegisterOutcome::Baseline => applied.counted += 1,
+                RegisterOutcome::Counted
+                | RegisterOutcome::Baseline
+                | RegisterOutcome::Bridged
+                | RegisterOutcome::Corrected => applied.counted += 1,
                 RegisterOutcome::Rebased => {
                     applied.counted += 1;
                     applied.rebased = true;
                 }
-                RegisterOutcome::Backwards | RegisterOutcome::Invalid => applied.backwards += 1,
+                RegisterOutcome::Backwards
+                | RegisterOutcome::Held
+                | RegisterOutcome::Late
+                | RegisterOutcome::Invalid => applied.backwards += 1,
             }
         }
         let power = slot

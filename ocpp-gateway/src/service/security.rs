@@ -71,6 +71,17 @@ pub(crate) fn sign_certificate(
             .with_label_values(&[outcome])
             .inc()
     };
+    // A certificate outlives the password: only a charger that proved itself over TLS (its
+    // password on profile 2, or its current certificate on profile 3) may ask for one. Over
+    // plain ws:// a leaked password must not become a year-long client certificate.
+    if ctx.security_profile < 2 || ctx.config.is_none() {
+        count("refused_profile");
+        return Err(format!(
+            "certificates are issued only on TLS connections of known chargers with a password or \
+             certificate (this connection: security profile {})",
+            ctx.security_profile
+        ));
+    }
     if certificate_type.is_some_and(|t| t != "ChargingStationCertificate") {
         count("refused_type");
         return Err(format!(

@@ -135,7 +135,8 @@ impl NetworkGenerator {
                     min_current: Amperes(6.0),
                     registration: Registration::Accepted,
                     password_hash: None,
-                    security_profile: None,
+                    // Generated load rigs on loopback: no credentials, explicitly.
+                    security_profile: Some(0),
                     evses,
                 });
             }

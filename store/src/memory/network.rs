@@ -45,6 +45,25 @@ impl NetworkStore for MemoryStore {
             .collect())
     }
 
+    async fn delete_charger(&self, id: &ChargerId) -> StoreResult<()> {
+        let mut state = self.lock();
+        state.chargers.remove(id);
+        state.connectors.remove(id);
+        Ok(())
+    }
+
+    async fn delete_site(&self, id: &SiteId) -> StoreResult<()> {
+        let mut state = self.lock();
+        if let Some(c) = state.chargers.values().find(|c| &c.site == id) {
+            return Err(StoreError::Conflict(format!(
+                "site {id} still has charger {}",
+                c.id
+            )));
+        }
+        state.sites.remove(id);
+        Ok(())
+    }
+
     async fn put_connector_state(&self, state: &ConnectorState) -> StoreResult<bool> {
         let mut all = self.lock();
         let slot = all

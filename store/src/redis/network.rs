@@ -73,6 +73,42 @@ impl NetworkStore for RedisStore {
         self.mget_json(&keys).await
     }
 
+    async fn delete_charger(&self, id: &ChargerId) -> StoreResult<()> {
+        let old: Option<Charger> = self.get_json(&keys::charger(id)).await?;
+        let mut pipe = redis::pipe();
+        if let Some(old) = old {
+            pipe.srem(keys::site_chargers(&old.site), id.as_str())
+                .ignore();
+        }
+        let () = pipe
+            .del(keys::charger(id))
+            .ignore()
+            .del(keys::connector_states(id))
+            .ignore()
+            .del(keys::connector_times(id))
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_site(&self, id: &SiteId) -> StoreResult<()> {
+        let left: usize = self.conn().scard(keys::site_chargers(id)).await?;
+        if left > 0 {
+            return Err(StoreError::Conflict(format!(
+                "site {id} still has {left} chargers"
+            )));
+        }
+        let () = redis::pipe()
+            .del(keys::site(id))
+            .ignore()
+            .srem(keys::sites(), id.as_str())
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
     async fn put_connector_state(&self, state: &ConnectorState) -> StoreResult<bool> {
         let stored: i32 = scripts::PUT_IF_NOT_OLDER
             .key(keys::connector_states(&state.charger))
