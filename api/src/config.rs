@@ -13,10 +13,16 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Largest request body.
     pub max_body_bytes: usize,
-    /// Requests per minute allowed per token (or per IP without one).
+    /// Requests per minute allowed per account; before authentication, five times this per
+    /// client address.
     pub rate_limit_per_minute: u32,
     /// How long a client may take to send a request's headers before its socket is closed.
     pub header_timeout: Duration,
+    /// How long a request (reading its body and running its handler) may take; live session
+    /// streams are exempt (they end with the session or the login).
+    pub request_timeout: Duration,
+    /// Open client connections at most; more are closed at once.
+    pub max_connections: usize,
     /// How often a live session stream checks for news.
     pub stream_interval: Duration,
     /// How long a command to a charger may take before the API gives up.
@@ -34,6 +40,8 @@ impl Default for ApiConfig {
             max_body_bytes: 64 * 1024,
             rate_limit_per_minute: 600,
             header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
             stream_interval: Duration::from_secs(2),
             command_timeout: Duration::from_secs(30),
             travel_speed_kmh: 30.0,

@@ -19,4 +19,5 @@ mod views;
 pub use config::ApiConfig;
 pub use metrics::ApiMetrics;
 pub use problem::{ApiResult, Problem};
+pub use routes::stream::MAX_STREAMS_PER_ACCOUNT;
 pub use server::{ApiState, LOGIN_FAILURES, openapi, router, serve};

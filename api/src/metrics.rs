@@ -21,6 +21,10 @@ pub struct ApiMetrics {
     pub rate_limited: IntCounter,
     /// Connections closed because their request headers did not arrive in time.
     pub header_timeouts: IntCounter,
+    /// Requests answered 503 because body and handler took longer than `request_timeout`.
+    pub request_timeouts: IntCounter,
+    /// Connections closed at once because `max_connections` were open.
+    pub connections_refused: IntCounter,
 }
 
 impl ApiMetrics {
@@ -64,8 +68,18 @@ impl ApiMetrics {
                 "chargegrid_api_header_timeouts_total",
                 "Connections closed because request headers did not arrive in time",
             )?,
+            request_timeouts: IntCounter::new(
+                "chargegrid_api_request_timeouts_total",
+                "Requests answered 503 because they took longer than the request timeout",
+            )?,
+            connections_refused: IntCounter::new(
+                "chargegrid_api_connections_refused_total",
+                "Connections closed at once because the connection cap was reached",
+            )?,
         };
         registry.register(Box::new(m.requests.clone()))?;
+        registry.register(Box::new(m.request_timeouts.clone()))?;
+        registry.register(Box::new(m.connections_refused.clone()))?;
         registry.register(Box::new(m.latency.clone()))?;
         registry.register(Box::new(m.accounts.clone()))?;
         registry.register(Box::new(m.reservations.clone()))?;

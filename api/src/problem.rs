@@ -22,6 +22,10 @@ pub struct Problem {
     /// What went wrong in this case.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Seconds to wait, sent as `Retry-After` with a 429 (5 when not set).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -32,6 +36,7 @@ impl Problem {
             title: title.to_string(),
             status: status.as_u16(),
             detail: None,
+            retry_after: None,
         }
     }
 
@@ -131,9 +136,10 @@ impl IntoResponse for Problem {
             HeaderValue::from_static("application/problem+json"),
         );
         if status == StatusCode::TOO_MANY_REQUESTS {
+            let seconds = self.retry_after.unwrap_or(5).max(1);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use chargegrid_core::Clock;
@@ -52,6 +53,9 @@ pub struct ApiState {
     /// Metrics.
     pub metrics: ApiMetrics,
     pub(crate) limiter: Arc<RateLimiter>,
+    /// Live session streams open per account.
+    pub(crate) streams:
+        Arc<std::sync::Mutex<std::collections::HashMap<chargegrid_core::DriverId, usize>>>,
     /// Failed logins per e-mail address: a guessed account backs off.
     pub(crate) logins: Arc<chargegrid_core::throttle::FailureThrottle<String>>,
     index: Arc<RwLock<Option<CachedIndex>>>,
@@ -71,6 +75,7 @@ impl ApiState {
             config: Arc::new(config),
             metrics,
             limiter: Arc::default(),
+            streams: Arc::default(),
             logins: Arc::new(chargegrid_core::throttle::FailureThrottle::new(
                 LOGIN_FAILURES,
                 chrono::Duration::minutes(15),
@@ -123,6 +128,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(auth::logout))
         .routes(routes!(me::me))
         .routes(routes!(me::link_id_tag))
+        .routes(routes!(me::accept_invitation, me::decline_invitation))
         .routes(routes!(fleets::create_fleet))
         .routes(routes!(fleets::get_fleet))
         .routes(routes!(fleets::create_manager))
@@ -205,6 +211,31 @@ async fn track(State(state): State<ApiState>, req: Request, next: Next) -> Respo
     response
 }
 
+/// Every request but a live stream must finish (body read and handler run) within
+/// `request_timeout`; a slow body or a stuck handler is answered 503, not held open.
+async fn deadline(
+    State(state): State<ApiState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    if req.uri().path().ends_with("/events") {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            state.metrics.request_timeouts.inc();
+            Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "Request took too long",
+            )
+            .detail("the request was not completed in time; retry")
+            .into_response()
+        }
+    }
+}
+
 /// The `/api/v1` router.
 pub fn router(state: ApiState) -> Router {
     let (routes, mut openapi) = api_routes().split_for_parts();
@@ -237,6 +268,7 @@ pub fn router(state: ApiState) -> Router {
                 "Method not allowed",
             )
         })
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::ratelimit::limit,
@@ -274,6 +306,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let header_timeout = state.config.header_timeout;
+    let connections = Arc::new(tokio::sync::Semaphore::new(
+        state.config.max_connections.max(1),
+    ));
     let metrics = state.metrics.clone();
     let app = router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -283,6 +318,13 @@ pub async fn serve(
         let (tcp, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = axum::serve::Listener::accept(&mut listener) => accepted,
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            // Full: close at once rather than queue (the client retries; a flood cannot grow
+            // our memory).
+            metrics.connections_refused.inc();
+            drop(tcp);
+            continue;
         };
         let _ = tcp.set_nodelay(true);
         let service = tower::Layer::layer(
@@ -299,6 +341,7 @@ pub async fn serve(
         let conn = graceful.watch(conn);
         let metrics = metrics.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             if let Err(e) = conn.await {
                 if e.is_timeout() {
                     metrics.header_timeouts.inc();

@@ -292,6 +292,8 @@ impl App {
                 max_body_bytes: config.api.max_body_bytes,
                 rate_limit_per_minute: config.api.rate_limit_per_minute,
                 header_timeout: config.api.header_timeout,
+                request_timeout: config.api.request_timeout,
+                max_connections: config.api.max_connections,
                 stream_interval: config.api.stream_interval,
                 command_timeout: config.ocpp.call_timeout + std::time::Duration::from_secs(2),
                 ..chargegrid_api::ApiConfig::default()

@@ -35,7 +35,14 @@ pub struct Driver {
     pub password_hash: String,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// Fleets whose manager invited this driver; the driver joins one only by accepting it
+    /// (a manager cannot enrol anyone, and so read their sessions, without their consent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fleet_invitations: Vec<FleetId>,
 }
+
+/// Invitations one driver may hold at once (older ones are dropped first).
+pub const MAX_FLEET_INVITATIONS: usize = 8;
 
 /// Whether a token may charge (OCPP `AuthorizationStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -69,6 +69,7 @@ fn fixture() -> &'static Fixture {
                     fleet: None,
                     password_hash: "not-a-hash".into(),
                     created_at: chrono::Utc::now(),
+                    fleet_invitations: Vec::new(),
                 })
                 .await
                 .unwrap();

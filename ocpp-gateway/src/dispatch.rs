@@ -92,7 +92,7 @@ pub(crate) async fn handle_call(
                 .frames_rejected
                 .with_label_values(&["tolerated"])
                 .inc();
-            tracing::warn!(charger = %ctx.charger, action = %call.action, violation = %first.message, "schema violation tolerated in transaction data");
+            tracing::warn!(charger = %ctx.charger, action = %call.action, violation = ?first.message, "schema violation tolerated in transaction data");
         } else {
             inner
                 .metrics

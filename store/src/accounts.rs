@@ -65,6 +65,10 @@ pub trait AccountStore: Send + Sync {
     /// Reads a token by the hash of its secret; expired tokens are not returned.
     async fn get_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>>;
 
+    /// Reads and deletes a token in one step: of two callers presenting the same token at once,
+    /// only one gets it (refresh-token rotation). Expired tokens are not returned.
+    async fn take_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>>;
+
     /// Revokes one token.
     async fn revoke_token(&self, secret_hash: &str) -> StoreResult<()>;
 

@@ -513,6 +513,7 @@ fn driver(id: &str, email: &str) -> Driver {
         fleet: None,
         password_hash: "$argon2id$v=19$...".into(),
         created_at: t(0),
+        fleet_invitations: Vec::new(),
     }
 }
 
@@ -634,8 +635,8 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
             power: Watts(11_000.0),
         }],
     };
-    store.put_allocation(&alloc).await.unwrap();
-    assert_eq!(store.get_allocation(&s).await.unwrap(), Some(alloc));
+    store.put_allocation(&alloc, 1).await.unwrap();
+    assert_eq!(store.get_allocation(&s).await.unwrap(), Some(alloc.clone()));
 
     let window = |id: &str, from: i64| LimitWindow {
         id: id.into(),
@@ -691,16 +692,42 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
     };
     let c1 = ChargerId::new("c1").unwrap();
     store
-        .put_sent_profile(&s, &c1, EvseId(2), &profile)
+        .put_sent_profile(&s, &c1, EvseId(2), &profile, 1)
         .await
         .unwrap();
     store
-        .put_sent_profile(&s, &c1, EvseId(1), &profile)
+        .put_sent_profile(&s, &c1, EvseId(1), &profile, 1)
         .await
         .unwrap();
     let sent = store.sent_profiles(&s).await.unwrap();
     assert_eq!(sent.iter().map(|(_, e, _)| e.0).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(sent[0].2, profile);
+
+    // Fencing: once a newer holder (token 2) wrote, the old one (token 1) is refused, for the
+    // allocation, the sent profiles and commands alike; other sites are not affected.
+    store.check_fence(&s, 2).await.unwrap();
+    let mut stale = alloc.clone();
+    stale.headroom = Watts(1.0);
+    assert!(matches!(
+        store.put_allocation(&stale, 1).await,
+        Err(StoreError::Fenced(_))
+    ));
+    assert_eq!(store.get_allocation(&s).await.unwrap(), Some(alloc.clone()));
+    assert!(matches!(
+        store
+            .put_sent_profile(&s, &c1, EvseId(3), &profile, 1)
+            .await,
+        Err(StoreError::Fenced(_))
+    ));
+    assert_eq!(store.sent_profiles(&s).await.unwrap().len(), 2);
+    assert!(matches!(
+        store.check_fence(&s, 1).await,
+        Err(StoreError::Fenced(_))
+    ));
+    store.put_allocation(&alloc, 2).await.unwrap();
+    store.put_allocation(&alloc, 3).await.unwrap();
+    let other = SiteId::new("s2").unwrap();
+    store.check_fence(&other, 1).await.unwrap();
 }
 
 pub async fn leases(store: Arc<dyn Store>) {
@@ -964,6 +991,19 @@ pub async fn driver_updates_and_fleet_members(store: Arc<dyn Store>) {
 }
 
 pub async fn token_families(store: Arc<dyn Store>) {
+    // Taking a token is one step: the second taker gets nothing.
+    let record = crate::TokenRecord {
+        driver: DriverId::new("d1").unwrap(),
+        expires_at: Utc::now() + Span::days(1),
+        family: "fam-0".into(),
+    };
+    store.put_token("refresh-hash", &record).await.unwrap();
+    assert_eq!(
+        store.take_token("refresh-hash").await.unwrap(),
+        Some(record)
+    );
+    assert_eq!(store.take_token("refresh-hash").await.unwrap(), None);
+    assert_eq!(store.get_token("refresh-hash").await.unwrap(), None);
     assert!(!store.is_family_revoked("fam-1").await.unwrap());
     store
         .revoke_token_family("fam-1", Utc::now() + Span::days(30))

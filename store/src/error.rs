@@ -11,6 +11,10 @@ pub enum StoreError {
     /// Something with the same unique key already exists.
     #[error("{0} already exists")]
     Conflict(String),
+    /// A write carried a fencing token older than one already seen for the same resource: the
+    /// writer lost its lease to a newer holder and must stop.
+    #[error("fenced: {0}")]
+    Fenced(String),
     /// The thing to update does not exist.
     #[error("{0} not found")]
     NotFound(String),

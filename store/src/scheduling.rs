@@ -106,8 +106,11 @@ pub struct Lease {
 /// The scheduler's state.
 #[async_trait]
 pub trait SchedulerStore: Send + Sync {
-    /// Writes a site's allocation.
-    async fn put_allocation(&self, allocation: &SiteAllocation) -> StoreResult<()>;
+    /// Writes a site's allocation under fencing token `fence` (the writer's [`Lease::token`]):
+    /// refused with [`StoreError::Fenced`](crate::StoreError::Fenced) when a write with a newer
+    /// token was already seen for the site, so a holder that lost its lease cannot overwrite
+    /// the new holder's work.
+    async fn put_allocation(&self, allocation: &SiteAllocation, fence: u64) -> StoreResult<()>;
 
     /// Reads a site's latest allocation.
     async fn get_allocation(&self, site: &SiteId) -> StoreResult<Option<SiteAllocation>>;
@@ -139,14 +142,20 @@ pub trait SchedulerStore: Send + Sync {
     /// Forgets a session's needs (when it ends).
     async fn delete_ev_needs(&self, site: &SiteId, session: &SessionId) -> StoreResult<()>;
 
-    /// Records the profile last sent to an EVSE (accepted by the charger).
+    /// Records the profile last sent to an EVSE (accepted by the charger), under fencing token
+    /// `fence`, like [`put_allocation`](Self::put_allocation).
     async fn put_sent_profile(
         &self,
         site: &SiteId,
         charger: &ChargerId,
         evse: EvseId,
         limit: &ChargingLimit,
+        fence: u64,
     ) -> StoreResult<()>;
+
+    /// Checks that no write with a newer fencing token than `fence` was seen for `site` (and
+    /// records `fence` as seen): a holder calls it before sending commands to chargers.
+    async fn check_fence(&self, site: &SiteId, fence: u64) -> StoreResult<()>;
 
     /// Profiles last sent to a site's EVSEs.
     async fn sent_profiles(

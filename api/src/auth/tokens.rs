@@ -84,7 +84,9 @@ pub(crate) async fn refresh(state: &ApiState, token: &str) -> Result<TokenPair, 
         return Err(Problem::unauthorized("not a refresh token"));
     }
     let h = hash(token);
-    let Some(record) = state.store.get_token(&h).await? else {
+    // Taken, not read: of two refreshes with the same token at once only one succeeds (the
+    // other then finds it used, which revokes the family as a reuse).
+    let Some(record) = state.store.take_token(&h).await? else {
         if let Some(used) = state.store.get_token(&format!("{USED_PREFIX}{h}")).await? {
             tracing::warn!(driver = %used.driver, "rotated refresh token reused: revoking its family");
             state
@@ -99,7 +101,6 @@ pub(crate) async fn refresh(state: &ApiState, token: &str) -> Result<TokenPair, 
     if state.store.is_family_revoked(&record.family).await? {
         return Err(Problem::unauthorized("session revoked"));
     }
-    state.store.revoke_token(&h).await?;
     state
         .store
         .put_token(&format!("{USED_PREFIX}{h}"), &record)

@@ -102,6 +102,7 @@ pub(crate) async fn create_account(
         fleet,
         password_hash: passwords::hash(password).await?,
         created_at: state.clock.now(),
+        fleet_invitations: Vec::new(),
     };
     state
         .store
@@ -174,14 +175,16 @@ pub(crate) async fn login(
     // a guessed account waits before more guesses are even hashed.
     let account = req.email.trim().to_lowercase();
     let now = state.clock.now();
-    if state.logins.blocked(&account, now).is_some() {
+    if let Some(wait) = state.logins.blocked(&account, now) {
         state
             .metrics
             .accounts
             .with_label_values(&["login_throttled"])
             .inc();
-        return Err(Problem::too_many_requests()
-            .detail("too many failed logins for this account; try again in a few minutes"));
+        let mut problem = Problem::too_many_requests()
+            .detail("too many failed logins for this account; try again in a few minutes");
+        problem.retry_after = u64::try_from(wait.num_seconds()).ok();
+        return Err(problem);
     }
     let found = state.store.find_driver_by_email(req.email.trim()).await?;
     // Same work whether or not the account exists, so timing does not reveal it.

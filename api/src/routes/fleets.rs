@@ -3,9 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chargegrid_core::driver::{Fleet, IdTagRecord, IdTagStatus, Role, Vehicle};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, IdTagStatus, Role, Vehicle};
 use chargegrid_core::{DriverId, FleetId, VehicleId, WattHours};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
@@ -173,40 +173,66 @@ pub(crate) async fn create_manager(
     Ok((StatusCode::CREATED, axum::Json(DriverView::from(&manager))))
 }
 
-/// Add an existing driver account to the fleet.
+/// Invite a driver account to the fleet by e-mail. The driver joins only by accepting the
+/// invitation (`POST /me/fleet-invitations/{fleet}`); the answer is the same whether or not an
+/// account has that address, so it reveals nothing about who is registered.
 #[utoipa::path(post, path = "/api/v1/fleets/{fleet}/drivers", tag = "fleets", security(("bearer" = [])),
     params(("fleet" = String, Path, description = "fleet id")),
     request_body = AddDriver,
-    responses((status = 200, body = DriverView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 202, body = Invited), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(crate) async fn add_driver(
     State(state): State<ApiState>,
     caller: Caller,
     Path(fleet): Path<String>,
     Json(req): Json<AddDriver>,
-) -> ApiResult<axum::Json<DriverView>> {
+) -> ApiResult<(StatusCode, axum::Json<Invited>)> {
     let id = fleet_id(&fleet)?;
     caller.require_manager_of(&id)?;
     existing_fleet(&state, &id).await?;
-    let mut driver = state
+    let found = state
         .store
         .find_driver_by_email(req.email.trim())
         .await?
-        .filter(|d| d.role == Role::Driver)
-        .ok_or_else(|| Problem::not_found("no driver account with that e-mail"))?;
-    if driver.fleet.as_ref().is_some_and(|f| f != &id) {
-        return Err(Problem::conflict(
-            "in-another-fleet",
-            "the driver belongs to another fleet",
-        ));
+        .filter(|d| d.role == Role::Driver && d.fleet.is_none());
+    if let Some(mut driver) = found
+        && !driver.fleet_invitations.contains(&id)
+    {
+        if driver.fleet_invitations.len() >= chargegrid_core::driver::MAX_FLEET_INVITATIONS {
+            driver.fleet_invitations.remove(0);
+        }
+        driver.fleet_invitations.push(id.clone());
+        state.store.update_driver(&driver).await?;
     }
-    driver.fleet = Some(id.clone());
-    state.store.update_driver(&driver).await?;
-    // The driver's cards now charge for the fleet.
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(Invited {
+            fleet: id.to_string(),
+            status: "invited".into(),
+        }),
+    ))
+}
+
+/// The answer to an invitation: the same whether or not the address has an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invited {
+    /// The inviting fleet.
+    pub fleet: String,
+    /// Always `invited`: the driver joins when they accept.
+    pub status: String,
+}
+
+/// Joins `fleet` after the driver accepted its invitation: the driver's cards now charge for
+/// the fleet.
+pub(crate) async fn join(state: &ApiState, driver: &mut Driver, fleet: &FleetId) -> ApiResult<()> {
+    existing_fleet(state, fleet).await?;
+    driver.fleet = Some(fleet.clone());
+    driver.fleet_invitations.clear();
+    state.store.update_driver(driver).await?;
     for mut tag in state.store.id_tags_of_driver(&driver.id).await? {
-        tag.fleet = Some(id.clone());
+        tag.fleet = Some(fleet.clone());
         state.store.put_id_tag(&tag).await?;
     }
-    Ok(axum::Json(DriverView::from(&driver)))
+    Ok(())
 }
 
 /// The fleet's drivers and managers.

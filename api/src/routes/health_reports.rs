@@ -70,9 +70,14 @@ pub(crate) async fn vehicle(
         .get_vehicle(&id)
         .await?
         .ok_or_else(|| Problem::not_found("no such vehicle"))?;
-    match &vehicle.fleet {
-        Some(f) => caller.require_manager_of(f)?,
-        None => caller.require_operator()?,
+    // Whoever may not see it gets the same 404 as for a vehicle that does not exist: neither
+    // the vehicle's existence nor its fleet is revealed.
+    let allowed = match &vehicle.fleet {
+        Some(f) => caller.manages(f),
+        None => caller.is_operator(),
+    };
+    if !allowed {
+        return Err(Problem::not_found("no such vehicle"));
     }
     let report = state.store.vehicle_report(&id).await?.ok_or_else(|| {
         Problem::not_found("no health report yet: the vehicle has no analysed session")

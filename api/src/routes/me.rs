@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::json::Json;
+use crate::json::{Json, Path};
 use crate::views::{DriverView, IdTagView};
 use crate::{ApiResult, ApiState, Problem};
 
@@ -20,6 +20,8 @@ pub struct MeView {
     pub driver: DriverView,
     /// Its id tags (the app token first).
     pub id_tags: Vec<IdTagView>,
+    /// Fleets that invited this driver (accept one with `POST /me/fleet-invitations/{fleet}`).
+    pub fleet_invitations: Vec<String>,
 }
 
 /// Link a card.
@@ -50,7 +52,61 @@ pub(crate) async fn me(
     Ok(axum::Json(MeView {
         driver: DriverView::from(&caller.driver),
         id_tags: tags.iter().map(IdTagView::from).collect(),
+        fleet_invitations: caller
+            .driver
+            .fleet_invitations
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }))
+}
+
+/// Accept a fleet's invitation: the caller joins the fleet (its managers then see the caller's
+/// sessions, and the caller's cards charge for the fleet).
+#[utoipa::path(post, path = "/api/v1/me/fleet-invitations/{fleet}", tag = "accounts", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "the inviting fleet")),
+    responses((status = 200, body = DriverView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(crate) async fn accept_invitation(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+) -> ApiResult<axum::Json<DriverView>> {
+    let mut driver = caller.driver;
+    let invited = driver
+        .fleet_invitations
+        .iter()
+        .find(|f| f.as_str() == fleet)
+        .cloned()
+        .ok_or_else(|| Problem::not_found(format!("no invitation from fleet {fleet}")))?;
+    if driver.fleet.is_some() {
+        return Err(Problem::conflict(
+            "in-a-fleet",
+            "leave your current fleet first",
+        ));
+    }
+    crate::routes::fleets::join(&state, &mut driver, &invited).await?;
+    Ok(axum::Json(DriverView::from(&driver)))
+}
+
+/// Decline a fleet's invitation.
+#[utoipa::path(delete, path = "/api/v1/me/fleet-invitations/{fleet}", tag = "accounts", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "the inviting fleet")),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn decline_invitation(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(fleet): Path<String>,
+) -> ApiResult<StatusCode> {
+    let mut driver = caller.driver;
+    let before = driver.fleet_invitations.len();
+    driver.fleet_invitations.retain(|f| f.as_str() != fleet);
+    if driver.fleet_invitations.len() == before {
+        return Err(Problem::not_found(format!(
+            "no invitation from fleet {fleet}"
+        )));
+    }
+    state.store.update_driver(&driver).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Link an RFID card to the caller (409 if another account has it).

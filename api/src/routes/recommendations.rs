@@ -145,7 +145,9 @@ pub(crate) async fn recommend(
         if held {
             // Held until the driver should have arrived, plus a quarter of an hour.
             let until = c.arrival + chrono::Duration::minutes(15);
-            let token = format!("{}:{}", caller.driver.id, uuid::Uuid::new_v4().simple());
+            // One hold per driver and site: asking again moves the driver's hold at that site
+            // instead of adding one, so nobody can make a site look full by repeating calls.
+            let token = caller.driver.id.to_string();
             state
                 .store
                 .add_expected_arrival(&c.site, &token, until)

@@ -133,6 +133,10 @@ pub(crate) async fn create(
         expires_at: now + chrono::Duration::minutes(i64::from(req.minutes)),
         state: ReservationState::Active,
     };
+    // Stored before the charger is asked: a charger that accepts a reservation the store does
+    // not know would hold the connector for nobody. If the charger refuses or does not answer,
+    // the stored one is cancelled.
+    state.store.put_reservation(&reservation).await?;
     let reply = state
         .store
         .send_command(
@@ -145,9 +149,17 @@ pub(crate) async fn create(
             },
             state.config.command_timeout,
         )
-        .await?;
-    command_outcome(reply, "the reservation")?;
-    state.store.put_reservation(&reservation).await?;
+        .await;
+    let outcome = match reply {
+        Ok(reply) => command_outcome(reply, "the reservation"),
+        Err(e) => Err(Problem::from(e)),
+    };
+    if let Err(problem) = outcome {
+        let mut cancelled = reservation.clone();
+        cancelled.state = ReservationState::Cancelled;
+        state.store.put_reservation(&cancelled).await?;
+        return Err(problem);
+    }
     state
         .metrics
         .reservations

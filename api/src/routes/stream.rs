@@ -1,6 +1,8 @@
 //! A live session as Server-Sent Events: a `session` event with the full view whenever it
 //! changes (checked every `stream_interval`), and a final `ended` event when it ends. Clients
-//! reconnect with the standard SSE retry.
+//! reconnect with the standard SSE retry. An account holds at most
+//! [`MAX_STREAMS_PER_ACCOUNT`] streams at once, and a stream ends when its login does
+//! (logout, a revoked token family, or the access token's expiry).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -12,23 +14,73 @@ use futures::Stream;
 use crate::auth::Caller;
 use crate::json::Path;
 use crate::routes::sessions::{view, visible_session};
-use crate::{ApiResult, ApiState};
+use crate::{ApiResult, ApiState, Problem};
+
+/// Live streams one account may hold open at once.
+pub const MAX_STREAMS_PER_ACCOUNT: usize = 4;
+
+/// One open stream counted against its account; released when the stream is dropped.
+struct StreamSlot {
+    state: ApiState,
+    account: chargegrid_core::DriverId,
+}
+
+impl StreamSlot {
+    fn take(state: &ApiState, account: &chargegrid_core::DriverId) -> Option<Self> {
+        let mut open = state.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(account.clone()).or_default();
+        if *n >= MAX_STREAMS_PER_ACCOUNT {
+            return None;
+        }
+        *n += 1;
+        Some(Self {
+            state: state.clone(),
+            account: account.clone(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.state.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.account);
+            }
+        }
+    }
+}
+
+/// Whether the login behind a stream still holds: its access token is known and unexpired and
+/// its family not revoked (logout revokes both).
+async fn login_holds(state: &ApiState, token_hash: &str, family: &str) -> bool {
+    let token = state.store.get_token(token_hash).await;
+    let revoked = state.store.is_family_revoked(family).await;
+    matches!(token, Ok(Some(r)) if r.expires_at > state.clock.now()) && matches!(revoked, Ok(false))
+}
 
 /// Follow a session live (text/event-stream).
 #[utoipa::path(get, path = "/api/v1/sessions/{session}/events", tag = "charging", security(("bearer" = [])),
     params(("session" = String, Path, description = "session id")),
     responses((status = 200, description = "text/event-stream of `session` events, then `ended`", content_type = "text/event-stream"),
-        (status = 404, body = crate::Problem)))]
+        (status = 401, body = crate::Problem), (status = 404, body = crate::Problem), (status = 429, body = crate::Problem)))]
 pub(crate) async fn events(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let session = visible_session(&state, &caller, &id).await?;
+    let slot = StreamSlot::take(&state, &caller.driver.id).ok_or_else(|| {
+        Problem::too_many_requests().detail(format!(
+            "at most {MAX_STREAMS_PER_ACCOUNT} live streams per account; close one first"
+        ))
+    })?;
     let interval = state.config.stream_interval;
+    let login = (caller.token_hash, caller.family);
     let stream = futures::stream::unfold(
-        (state, session.id, None::<String>, false, true),
-        move |(state, id, last, done, first)| async move {
+        (state, session.id, None::<String>, false, true, slot, login),
+        move |(state, id, last, done, first, slot, login)| async move {
             if done {
                 return None;
             }
@@ -36,6 +88,9 @@ pub(crate) async fn events(
                 tokio::time::sleep(interval).await;
             }
             loop {
+                if !login_holds(&state, &login.0, &login.1).await {
+                    return None;
+                }
                 let current = match state.store.get_session(&id).await {
                     Ok(Some(s)) => s,
                     Ok(None) => return None,
@@ -55,7 +110,10 @@ pub(crate) async fn events(
                     let event = Event::default()
                         .event(if ended { "ended" } else { "session" })
                         .data(body.clone());
-                    return Some((Ok(event), (state, id, Some(body), ended, false)));
+                    return Some((
+                        Ok(event),
+                        (state, id, Some(body), ended, false, slot, login),
+                    ));
                 }
                 tokio::time::sleep(interval).await;
             }

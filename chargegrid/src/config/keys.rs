@@ -146,6 +146,14 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.api.rate_limit_per_minute = count(v, 1, 1_000_000)? as u32;
         Ok(())
     }),
+    ("api.request_timeout_s", |c, v| {
+        c.api.request_timeout = seconds(v, 1, 3_600)?;
+        Ok(())
+    }),
+    ("api.max_connections", |c, v| {
+        c.api.max_connections = count(v, 1, 1_000_000)?;
+        Ok(())
+    }),
     ("api.header_timeout_ms", |c, v| {
         c.api.header_timeout = millis(v, 50, 600_000)?;
         Ok(())

@@ -133,10 +133,15 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Largest request body.
     pub max_body_bytes: usize,
-    /// Requests per minute per token (or IP).
+    /// Requests per minute per account (five times this per client address before
+    /// authentication).
     pub rate_limit_per_minute: u32,
     /// How long a client may take to send a request's headers (slowloris guard).
     pub header_timeout: Duration,
+    /// How long a request (body and handler; live streams excepted) may take.
+    pub request_timeout: Duration,
+    /// Open client connections at most; more are closed at once.
+    pub max_connections: usize,
     /// How often live session streams check for news.
     pub stream_interval: Duration,
 }
@@ -304,6 +309,8 @@ impl Default for Config {
                 max_body_bytes: 64 * 1024,
                 rate_limit_per_minute: 600,
                 header_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(30),
+                max_connections: 10_000,
                 stream_interval: Duration::from_secs(2),
             },
             metrics: MetricsConfig {

@@ -63,7 +63,7 @@ async fn next_event(
 }
 
 /// The charger answers the next CALL with `payload`, returning the CALL.
-async fn answer(cp: &mut RawCharger, action: &str, payload: Value) -> Value {
+pub(crate) async fn answer(cp: &mut RawCharger, action: &str, payload: Value) -> Value {
     let call = cp.recv().await;
     assert_eq!(call[0], 2, "{call}");
     assert_eq!(call[2], action, "{call}");

@@ -75,18 +75,46 @@ async fn every_endpoint_checks_who_is_asking() {
     };
     let m1 = login("m1@example.com", "manager one pass").await;
     let m2 = login("m2@example.com", "manager two pass").await;
+    // Enrolment needs the driver's consent: a manager only invites, and the answer is the same
+    // for an address with no account, so it reveals nothing.
+    let invited = m1
+        .post("/fleets/f1/drivers", json!({"email": "alice@example.com"}))
+        .await;
+    assert_eq!(invited.status, 202, "{:?}", invited.body);
+    let nobody = m1
+        .post("/fleets/f1/drivers", json!({"email": "nobody@example.com"}))
+        .await;
     assert_eq!(
-        m1.post("/fleets/f1/drivers", json!({"email": "alice@example.com"}))
-            .await
-            .status,
-        200
+        (nobody.status, &nobody.body),
+        (invited.status, &invited.body)
     );
     m2.post("/fleets/f1/drivers", json!({"email": "bob@example.com"}))
         .await
         .problem(404);
-    m2.post("/fleets/f2/drivers", json!({"email": "alice@example.com"}))
+    // Invited, not enrolled: the manager sees nothing of alice yet.
+    let roster = m1.get("/fleets/f1/drivers").await.body.to_string();
+    assert!(!roster.contains("alice@example.com"), "{roster}");
+    assert_eq!(
+        alice.get("/me").await.body["fleet_invitations"],
+        json!(["f1"])
+    );
+    alice
+        .post("/me/fleet-invitations/f2", json!({}))
         .await
-        .problem(409);
+        .problem(404);
+    let joined = alice.post("/me/fleet-invitations/f1", json!({})).await;
+    assert_eq!(joined.status, 200, "{:?}", joined.body);
+    assert_eq!(joined.body["fleet"], "f1");
+    let roster = m1.get("/fleets/f1/drivers").await.body.to_string();
+    assert!(roster.contains("alice@example.com"), "{roster}");
+    // A driver already in a fleet is not invited elsewhere (same answer).
+    assert_eq!(
+        m2.post("/fleets/f2/drivers", json!({"email": "alice@example.com"}))
+            .await
+            .status,
+        202
+    );
+    assert_eq!(alice.get("/me").await.body["fleet_invitations"], json!([]));
 
     // Fleet resources: the fleet's manager and operators; another manager 404; drivers 403.
     for path in [

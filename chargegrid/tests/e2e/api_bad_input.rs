@@ -90,6 +90,8 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("post", "/api/v1/auth/logout"),
         ("get", "/api/v1/me"),
         ("post", "/api/v1/me/id-tags"),
+        ("post", "/api/v1/me/fleet-invitations/{fleet}"),
+        ("delete", "/api/v1/me/fleet-invitations/{fleet}"),
         ("post", "/api/v1/fleets"),
         ("get", "/api/v1/fleets/{fleet}"),
         ("post", "/api/v1/fleets/{fleet}/managers"),

@@ -16,6 +16,7 @@ pub struct Api {
 pub struct Reply {
     pub status: StatusCode,
     pub content_type: String,
+    pub retry_after: Option<String>,
     pub body: Value,
 }
 
@@ -65,11 +66,17 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Reply {
             status,
             content_type,
+            retry_after,
             body,
         }
     }

@@ -196,6 +196,8 @@ async fn a_flood_of_made_up_bearers_and_login_guesses_is_limited() {
         )
         .await;
     r.problem(429);
+    let wait: u64 = r.retry_after.as_deref().unwrap().parse().unwrap();
+    assert!((240..=300).contains(&wait), "Retry-After {wait}");
     app.shutdown().await.unwrap();
 }
 
@@ -239,6 +241,293 @@ async fn one_glitched_meter_reading_does_not_inflate_the_bill() {
         s.energy,
         WattHours(800.0),
         "billed energy follows the true register"
+    );
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn repeated_recommendations_hold_one_place_per_driver() {
+    let app = start_app(&test_config("memory://")).await;
+    let api = Api::new(app.api_addr.unwrap());
+    let (me, _) = api.signup("holder@example.com").await;
+    let ask = json!({"lat": 36.0617, "lon": 120.3842, "energy_kwh": 10.0});
+    let first = me.post("/recommendations", ask.clone()).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let site = chargegrid_core::SiteId::new(first.body[0]["site"].as_str().unwrap()).unwrap();
+    for _ in 0..20 {
+        me.post("/recommendations", ask.clone()).await;
+    }
+    let held = app
+        .store
+        .expected_arrivals(&site, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(held, 1, "twenty-one asks, one hold");
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_streams_are_bounded_per_account_and_end_at_logout() {
+    let mut config = test_config("memory://");
+    config.api.stream_interval = std::time::Duration::from_millis(50);
+    let app = start_app(&config).await;
+    let api = Api::new(app.api_addr.unwrap());
+    let (me, _) = api.signup("streamer@example.com").await;
+    let tag = me.get("/me").await.body["id_tags"][0]["id_tag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut cp = RawCharger::connect(&app, "QD-HD-AC04", "ocpp1.6").await;
+    cp.call(
+        "b",
+        "BootNotification",
+        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
+    )
+    .await;
+    cp.call(
+        "s",
+        "StartTransaction",
+        json!({"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": ts(-60)}),
+    )
+    .await;
+    let sid = me.get("/sessions").await.body["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let open = || {
+        http.get(format!("{}/sessions/{sid}/events", me.base))
+            .bearer_auth(me.token.as_deref().unwrap())
+            .send()
+    };
+    let mut streams = Vec::new();
+    for _ in 0..chargegrid_api::MAX_STREAMS_PER_ACCOUNT {
+        let r = open().await.unwrap();
+        assert_eq!(r.status(), 200);
+        streams.push(r);
+    }
+    assert_eq!(open().await.unwrap().status(), 429, "one stream too many");
+    assert_eq!(me.post("/auth/logout", json!({})).await.status, 204);
+    for mut s in streams {
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while let Ok(Some(_)) = s.chunk().await {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream ends with the login");
+    }
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn api_connections_are_capped_and_slow_bodies_time_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = test_config("memory://");
+    config.api.max_connections = 2;
+    config.api.request_timeout = std::time::Duration::from_millis(300);
+    let app = start_app(&config).await;
+    let addr = app.api_addr.unwrap();
+    // A body that never finishes arriving is answered 503 at the deadline.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+    )
+    .await
+    .unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(30), slow.read(&mut answer))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    app.shutdown().await.unwrap();
+
+    // Two idle connections are open: a third is closed at once.
+    let app = start_app(&config).await;
+    let addr = app.api_addr.unwrap();
+    let _idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _idle2 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = third
+        .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), third.read(&mut answer))
+        .await
+        .expect("closed, not hung");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "closed without an answer: {read:?}"
+    );
+    let metrics = crate::harness::metrics_text(&app).await;
+    assert!(
+        metrics.contains("chargegrid_api_connections_refused_total 1"),
+        "{metrics}"
+    );
+    app.shutdown().await.unwrap();
+}
+
+// One thread: every task of the app runs where the capturing subscriber is installed.
+#[tokio::test(flavor = "current_thread")]
+async fn charger_supplied_text_cannot_forge_log_lines() {
+    let logs = crate::security::LogBuffer::default();
+    let writer = logs.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let app = start_app(&test_config("memory://")).await;
+    let mut cp = RawCharger::connect(&app, "QD-HD-AC05", "ocpp1.6").await;
+    // Within the schema's 20 characters: a line break and what would pose as a log line.
+    let forged = "V\nFAKE admin login";
+    let boot = cp
+        .call(
+            "b",
+            "BootNotification",
+            json!({"chargePointVendor": forged, "chargePointModel": "M"}),
+        )
+        .await;
+    assert_eq!(boot[0], 3, "{boot}");
+    cp.call(
+        "e",
+        "SecurityEventNotification",
+        json!({"type": "Tamper\nFAKE", "timestamp": ts(0)}),
+    )
+    .await;
+    app.shutdown().await.unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("FAKE admin login"),
+        "the boot was logged: {text}"
+    );
+    assert!(text.contains("Tamper"), "the event was logged: {text}");
+    for line in text.lines() {
+        assert!(
+            !line.starts_with("FAKE"),
+            "a charger forged a log line: {line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reservation_is_stored_before_the_charger_is_asked_and_is_used_once() {
+    use crate::api::answer;
+    let app = start_app(&test_config("memory://")).await;
+    let api = Api::new(app.api_addr.unwrap());
+    let (me, _) = api.signup("reserver@example.com").await;
+    let tag = me.get("/me").await.body["id_tags"][0]["id_tag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut cp = RawCharger::connect(&app, "QD-M4-AC02", "ocpp1.6").await;
+    cp.call(
+        "b",
+        "BootNotification",
+        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
+    )
+    .await;
+    cp.call(
+        "s",
+        "StatusNotification",
+        json!({"connectorId": 1, "errorCode": "NoError", "status": "Available"}),
+    )
+    .await;
+    let reserve = || {
+        let me = me.clone();
+        tokio::spawn(async move {
+            me.post(
+                "/reservations",
+                json!({"charger_id": "QD-M4-AC02", "evse_id": 1, "minutes": 15}),
+            )
+            .await
+        })
+    };
+    // The charger refuses: the reservation the store held while asking is cancelled.
+    let asking = reserve();
+    let call = cp.recv().await;
+    assert_eq!(call[2], "ReserveNow", "{call}");
+    let id = i32::try_from(call[3]["reservationId"].as_i64().unwrap()).unwrap();
+    let stored = app.store.get_reservation(id).await.unwrap();
+    assert!(stored.is_some(), "stored before the charger was asked");
+    cp.send_text(&json!([3, call[1], {"status": "Rejected"}]).to_string())
+        .await;
+    asking.await.unwrap().problem(409);
+    let r = app.store.get_reservation(id).await.unwrap().unwrap();
+    assert_eq!(r.state, chargegrid_store::ReservationState::Cancelled);
+
+    // Accepted, then used by the transaction that names it.
+    let asking = reserve();
+    let call = answer(&mut cp, "ReserveNow", json!({"status": "Accepted"})).await;
+    let id = call[3]["reservationId"].as_i64().unwrap();
+    assert_eq!(asking.await.unwrap().status, 201);
+    cp.call(
+        "st",
+        "StartTransaction",
+        json!({"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": ts(0), "reservationId": id}),
+    )
+    .await;
+    let mine = me.get("/reservations").await.body;
+    let r = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(r["state"], "used", "{r}");
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_card_presented_mid_transaction_is_checked_for_concurrent_use() {
+    let app = start_app(&test_config("memory://")).await;
+    add_tag(&app, "MID-1").await;
+    let boot = json!({"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"});
+    let event = |kind: &str, tx: &str, seq: i64, token: Option<&str>| {
+        let mut e = json!({
+            "eventType": kind, "timestamp": ts(0), "triggerReason": "Authorized", "seqNo": seq,
+            "transactionInfo": {"transactionId": tx},
+            "evse": {"id": 1, "connectorId": 1}
+        });
+        if let Some(t) = token {
+            e["idToken"] = json!({"idToken": t, "type": "ISO14443"});
+        }
+        e
+    };
+    // The card charges on one station...
+    let mut a = RawCharger::connect(&app, "QD-HD-AC06", "ocpp2.0.1").await;
+    a.call("b", "BootNotification", boot.clone()).await;
+    let first = a
+        .call(
+            "s",
+            "TransactionEvent",
+            event("Started", "TX-A", 0, Some("MID-1")),
+        )
+        .await;
+    assert_eq!(first[2]["idTokenInfo"]["status"], "Accepted", "{first}");
+    // ...and is then shown to another one in the middle of its transaction.
+    let mut b = RawCharger::connect(&app, "QD-HD-AC07", "ocpp2.0.1").await;
+    b.call("b", "BootNotification", boot).await;
+    b.call("s", "TransactionEvent", event("Started", "TX-B", 0, None))
+        .await;
+    let later = b
+        .call(
+            "u",
+            "TransactionEvent",
+            event("Updated", "TX-B", 1, Some("MID-1")),
+        )
+        .await;
+    assert_eq!(later[2]["idTokenInfo"]["status"], "ConcurrentTx", "{later}");
+    let s = app
+        .store
+        .find_by_transaction(&ChargerId::new("QD-HD-AC07").unwrap(), "TX-B")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.id_tag, None,
+        "the card was not attached to the second transaction"
     );
     app.shutdown().await.unwrap();
 }

@@ -590,7 +590,7 @@ async fn slow_and_silent_handshakes_are_dropped_on_both_listeners() {
 
 /// Everything the process logs, at every level of every crate, into one buffer.
 #[derive(Clone, Default)]
-struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+pub(crate) struct LogBuffer(pub(crate) Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for LogBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -57,7 +57,8 @@ pub(crate) async fn boot(
         tracing::info!(
             charger = %ctx.charger,
             configured = %format!("{} {}", config.vendor, config.model),
-            reported = %format!("{} {}", info.vendor, info.model),
+            // Charger-supplied text: logged escaped (Debug), never raw.
+            reported = ?format!("{} {}", info.vendor, info.model),
             "charger reports another vendor/model than configured"
         );
     }
@@ -66,7 +67,7 @@ pub(crate) async fn boot(
         Registration::Pending => PENDING_RETRY,
         Registration::Rejected => REJECTED_RETRY,
     };
-    tracing::info!(charger = %ctx.charger, ?registration, vendor = %info.vendor, model = %info.model, "boot");
+    tracing::info!(charger = %ctx.charger, ?registration, vendor = ?info.vendor, model = ?info.model, "boot");
     super::changes::notify(ctx, chargegrid_store::ChangeKind::Charger).await;
     Ok(BootDecision {
         registration,

@@ -53,7 +53,7 @@ pub(crate) fn security_event(ctx: &ConnectionContext, kind: &str, tech_info: Opt
         .security_events
         .with_label_values(&[label])
         .inc();
-    tracing::warn!(charger = %ctx.charger, kind, info = ?tech_info, "security event");
+    tracing::warn!(charger = %ctx.charger, kind = ?kind, info = ?tech_info, "security event");
 }
 
 /// Handles a certificate signing request: `Ok` means answer `Accepted` (the certificate

@@ -7,6 +7,45 @@ use chrono::{DateTime, Utc};
 
 use crate::connection::ConnectionContext;
 
+/// Distinct connectors a charger that is not in the network may report (only with
+/// `allow_unknown_chargers`): each one is a stored field, so their number is bounded.
+const UNKNOWN_CHARGER_CONNECTORS: usize = 32;
+
+/// Whether `connector` may be reported by this charger: connector 0 (the whole charger), one
+/// of its configured connectors, or for a charger outside the network one of a bounded few.
+/// Anything else would add a stored field per made-up id forever.
+pub(crate) fn check_connector(
+    ctx: &ConnectionContext,
+    connector: ConnectorId,
+) -> Result<(), String> {
+    if connector.0 == 0 {
+        return Ok(());
+    }
+    let allowed = match &ctx.config {
+        Some(config) => config
+            .evses
+            .iter()
+            .flat_map(|e| &e.connectors)
+            .any(|c| c.id == connector),
+        None => {
+            ctx.statuses.contains_key(&connector) || ctx.statuses.len() < UNKNOWN_CHARGER_CONNECTORS
+        }
+    };
+    if allowed {
+        return Ok(());
+    }
+    ctx.gateway
+        .inner
+        .metrics
+        .frames_rejected
+        .with_label_values(&["unknown_connector"])
+        .inc();
+    Err(format!(
+        "connector {connector} is not configured for charger {}",
+        ctx.charger
+    ))
+}
+
 /// Records a connector's status.
 pub(crate) async fn status_changed(
     ctx: &mut ConnectionContext,

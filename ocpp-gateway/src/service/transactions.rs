@@ -33,6 +33,8 @@ pub(crate) struct StartRequest {
     pub reason: Option<String>,
     pub offline: bool,
     pub samples: Vec<MeterSample>,
+    /// The reservation the charger says this transaction uses.
+    pub reservation: Option<i32>,
 }
 
 /// The outcome of a start.
@@ -177,6 +179,9 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
     if !req.samples.is_empty() {
         store.update_session(&session, &req.samples).await?;
     }
+    if let Some(id) = req.reservation {
+        use_reservation(ctx, id).await?;
+    }
     tracing::info!(charger = %ctx.charger, session = %session.id, transaction = %session.transaction_id, evse = %req.evse, "transaction started");
     ctx.gateway
         .inner
@@ -195,6 +200,20 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
         tag,
         duplicate: false,
     })
+}
+
+/// Marks reservation `id` used, when it is an active one on this charger (a made-up or another
+/// charger's id changes nothing): it no longer holds the connector.
+async fn use_reservation(ctx: &ConnectionContext, id: i32) -> StoreResult<()> {
+    let store = &ctx.gateway.inner.store;
+    if let Some(mut r) = store.get_reservation(id).await?
+        && r.charger == ctx.charger
+        && r.state == chargegrid_store::ReservationState::Active
+    {
+        r.state = chargegrid_store::ReservationState::Used;
+        store.put_reservation(&r).await?;
+    }
+    Ok(())
 }
 
 /// Finds the session a message with `transaction_id` (if any) on `evse` (if known) belongs to.

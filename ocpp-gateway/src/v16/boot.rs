@@ -3,12 +3,12 @@
 use chargegrid_core::ConnectorId;
 use chargegrid_core::network::{ConnectorStatus, OcppVersion};
 use chargegrid_ocpp::v16::requests::{BootNotification, StatusNotification};
-use chargegrid_ocpp::{Call, CallError};
+use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use chargegrid_store::BootInfo;
 use serde_json::{Value, json};
 
 use crate::connection::ConnectionContext;
-use crate::dispatch::{decode, store_error};
+use crate::dispatch::{call_error, decode, store_error};
 use crate::service::{registration, status};
 
 pub(super) async fn boot_notification(
@@ -38,6 +38,8 @@ pub(super) async fn status_notification(
     call: &Call,
 ) -> Result<Value, CallError> {
     let req: StatusNotification = decode(call)?;
+    status::check_connector(ctx, ConnectorId(req.connector_id))
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e))?;
     status::status_changed(
         ctx,
         ConnectorId(req.connector_id),

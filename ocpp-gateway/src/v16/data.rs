@@ -14,13 +14,13 @@ use crate::dispatch::decode;
 
 pub(super) fn data_transfer(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: DataTransfer = decode(call)?;
-    tracing::info!(charger = %ctx.charger, vendor = %req.vendor_id, message = ?req.message_id, "data transfer from charger");
+    tracing::info!(charger = %ctx.charger, vendor = ?req.vendor_id, message = ?req.message_id, "data transfer from charger");
     Ok(json!({ "status": "UnknownVendorId" }))
 }
 
 pub(super) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: StatusReport = decode(call)?;
-    tracing::info!(charger = %ctx.charger, action = %call.action, status = %req.status, request = ?req.request_id, "charger status report");
+    tracing::info!(charger = %ctx.charger, action = %call.action, status = ?req.status, request = ?req.request_id, "charger status report");
     Ok(json!({}))
 }
 
@@ -38,7 +38,7 @@ pub(super) fn sign_certificate(
     match crate::service::security::sign_certificate(ctx, &req.csr, None) {
         Ok(()) => Ok(json!({ "status": "Accepted" })),
         Err(reason) => {
-            tracing::warn!(charger = %ctx.charger, %reason, "certificate signing request rejected");
+            tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");
             Ok(json!({ "status": "Rejected" }))
         }
     }

@@ -61,6 +61,7 @@ pub(super) async fn start_transaction(
             reason: Some("Authorized".into()),
             offline: ctx.happened_offline(req.timestamp),
             samples: Vec::new(),
+            reservation: req.reservation_id,
         },
     )
     .await

@@ -3,12 +3,12 @@
 use chargegrid_core::network::{ConnectorStatus, OcppVersion};
 use chargegrid_core::{ConnectorId, EvseId};
 use chargegrid_ocpp::v201::requests::{BootNotification, StatusNotification};
-use chargegrid_ocpp::{Call, CallError};
+use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use chargegrid_store::BootInfo;
 use serde_json::{Value, json};
 
 use crate::connection::ConnectionContext;
-use crate::dispatch::{decode, store_error};
+use crate::dispatch::{call_error, decode, store_error};
 use crate::service::{registration, status};
 
 pub(super) async fn boot_notification(
@@ -47,7 +47,9 @@ pub(super) fn connector_number(
             ConnectorId(if connector <= 1 {
                 evse.0
             } else {
-                evse.0 * 100 + connector
+                // Saturating: a made-up EVSE id must not overflow (it is refused as an
+                // unknown connector afterwards).
+                evse.0.saturating_mul(100).saturating_add(connector)
             }),
             |c| c.id,
         )
@@ -63,6 +65,8 @@ pub(super) async fn status_notification(
     } else {
         connector_number(ctx, EvseId(req.evse_id), req.connector_id)
     };
+    status::check_connector(ctx, connector)
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e))?;
     status::status_changed(
         ctx,
         connector,

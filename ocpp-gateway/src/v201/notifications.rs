@@ -34,7 +34,7 @@ pub(super) fn sign_certificate(
         ) {
             Ok(()) => json!({ "status": "Accepted" }),
             Err(reason) => {
-                tracing::warn!(charger = %ctx.charger, %reason, "certificate signing request rejected");
+                tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");
                 json!({ "status": "Rejected", "statusInfo": { "reasonCode": "NotSupported", "additionalInfo": truncate(&reason) } })
             }
         },

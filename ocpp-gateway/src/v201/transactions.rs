@@ -42,9 +42,20 @@ pub(super) async fn authorize(
     Ok(json!({ "idTokenInfo": id_token_info(&info) }))
 }
 
+/// Open transactions whose sequence numbers one connection follows.
+pub(crate) const MAX_TRACKED_TRANSACTIONS: usize = 64;
+
 /// Checks the event's sequence number against the last one of its transaction.
 fn check_sequence(ctx: &mut ConnectionContext, event: &TransactionEvent) {
     let id = &event.transaction_info.transaction_id;
+    // Bounded: transaction ids come from the charger; one that never sends Ended (or makes ids
+    // up) must not grow this map. A charger has a few EVSEs, so a few open transactions.
+    if ctx.seq_nos.len() >= MAX_TRACKED_TRANSACTIONS && !ctx.seq_nos.contains_key(id) {
+        let oldest = ctx.seq_nos.keys().next().cloned();
+        if let Some(oldest) = oldest {
+            ctx.seq_nos.remove(&oldest);
+        }
+    }
     let last = ctx.seq_nos.insert(id.clone(), event.seq_no);
     if let Some(last) = last
         && event.seq_no != last + 1
@@ -125,6 +136,7 @@ pub(super) async fn transaction_event(
                 reason: Some(req.trigger_reason.clone()),
                 offline: offline || req.event_type != "Started",
                 samples: samples.clone(),
+                reservation: req.reservation_id.and_then(|r| i32::try_from(r).ok()),
             },
         )
         .await
@@ -179,12 +191,16 @@ pub(super) async fn transaction_event(
             }
         };
         if let Some(tag) = &tag {
-            // Authorised during the transaction (plug-and-charge first, card later).
-            let info = authorize_tag(ctx, tag, false)
+            // Authorised during the transaction (plug-and-charge first, card later). A card that
+            // becomes this transaction's is checked like one starting a transaction: it may not
+            // be in use elsewhere at the same time.
+            let attaching = session.as_ref().is_some_and(|s| s.id_tag.is_none());
+            let info = authorize_tag(ctx, tag, attaching)
                 .await
                 .map_err(|e| store_error(call, &e))?;
             if let Some(mut session) = session
                 && session.id_tag.is_none()
+                && info.status == chargegrid_core::driver::IdTagStatus::Accepted
             {
                 session.id_tag = Some(tag.clone());
                 if let Some(r) = &info.record {

@@ -71,18 +71,25 @@ pub(crate) struct PassReport {
     pub next_boundary: Option<DateTime<Utc>>,
 }
 
-/// Runs one pass. `since` is when its trigger happened; `lost` is cancelled if the lease is.
+/// Runs one pass. `since` is when its trigger happened; `lost` is cancelled if the lease is;
+/// `fence` is the lease's fencing token, checked by the store on every write and send.
 pub(crate) async fn run_pass(
     ctx: &SiteContext,
     watch: &mut Option<SiteWatch>,
     trigger: Trigger,
     since: Instant,
     lost: &CancellationToken,
+    fence: u64,
 ) -> Result<PassReport, ServiceError> {
     let site = ctx.site.as_str();
     let config = &ctx.config;
-    let snapshot = SiteSnapshot::read(ctx.store.as_ref(), &ctx.site).await?;
+    let mut snapshot = SiteSnapshot::read(ctx.store.as_ref(), &ctx.site).await?;
     let watch = watch.get_or_insert_with(|| SiteWatch::new(&snapshot));
+    // Profiles a charger accepted whose record could not be written: the stored record is not
+    // trusted for them, so the plan sends them again.
+    for key in &watch.unrecorded {
+        snapshot.sent.remove(key);
+    }
     let now = ctx.clock.now();
     let observation = watch.observe(&snapshot, now, config);
     let plan = plan(PlanInput {
@@ -106,6 +113,7 @@ pub(crate) async fn run_pass(
         plan.changes.clone(),
         config.command_timeout,
         lost,
+        fence,
     )
     .await;
     let mut retry = round.held_back > 0;
@@ -131,7 +139,7 @@ pub(crate) async fn run_pass(
 
     if !lost.is_cancelled() {
         ctx.store
-            .put_allocation(&record(&ctx.site, &plan, now))
+            .put_allocation(&record(&ctx.site, &plan, now), fence)
             .await?;
     }
     publish(ctx, &plan, &snapshot, watch);
@@ -173,7 +181,7 @@ fn learn(
             _ => "tx_default",
         };
         let outcome = match &s.outcome {
-            Outcome::Accepted => "accepted",
+            Outcome::Accepted | Outcome::Unrecorded(_) => "accepted",
             Outcome::Rejected(_) => "rejected",
             Outcome::Failed(_) | Outcome::Offline => "failed",
         };
@@ -181,8 +189,17 @@ fn learn(
             .profiles_sent
             .with_label_values(&[site, purpose, outcome])
             .inc();
+        let key = (s.change.charger.clone(), s.change.evse);
         match &s.outcome {
-            Outcome::Accepted => watch.succeeded(&s.change.charger),
+            Outcome::Accepted => {
+                watch.unrecorded.remove(&key);
+                watch.succeeded(&s.change.charger);
+            }
+            Outcome::Unrecorded(_) => {
+                watch.unrecorded.insert(key);
+                watch.succeeded(&s.change.charger);
+                retry = true;
+            }
             Outcome::Offline => {
                 unhandled.insert(s.change.charger.clone());
             }

@@ -20,6 +20,9 @@ use super::plan::Change;
 pub(crate) enum Outcome {
     /// Accepted (and recorded).
     Accepted,
+    /// Accepted by the charger, but the record of it could not be written: the next passes
+    /// must not trust the stored record for this EVSE (they resend until one is written).
+    Unrecorded(String),
     /// Refused, or a call error: the charger will not apply it.
     Rejected(String),
     /// No answer in time, or the store failed: unknown whether it applies.
@@ -46,32 +49,50 @@ pub(crate) struct Round {
     pub held_back: usize,
 }
 
-/// Sends `changes` in the safe order. Stops before a batch once `lost` is cancelled.
+/// Sends `changes` in the safe order, as the holder of fencing token `fence`. Stops before a
+/// batch once `lost` is cancelled or the store has seen a newer holder's token.
 pub(crate) async fn send_changes(
     store: &Arc<dyn Store>,
     site: &SiteId,
     changes: Vec<Change>,
     timeout: Duration,
     lost: &CancellationToken,
+    fence: u64,
 ) -> Round {
     let (mut down, mut up): (Vec<Change>, Vec<Change>) =
         changes.into_iter().partition(Change::is_decrease);
     down.sort_by(|a, b| a.new.0.total_cmp(&b.new.0));
     up.sort_by(|a, b| a.new.0.total_cmp(&b.new.0));
     let mut round = Round::default();
-    if lost.is_cancelled() {
+    if lost.is_cancelled() || !fence_holds(store, site, fence).await {
         round.held_back = down.len() + up.len();
         return round;
     }
-    let decreases = batch(store, site, down, timeout).await;
-    let all_down = decreases.iter().all(|s| s.outcome == Outcome::Accepted);
+    let decreases = batch(store, site, down, timeout, fence).await;
+    let all_down = decreases
+        .iter()
+        .all(|s| matches!(s.outcome, Outcome::Accepted | Outcome::Unrecorded(_)));
     round.sent = decreases;
-    if !all_down || lost.is_cancelled() {
+    if !all_down || lost.is_cancelled() || !fence_holds(store, site, fence).await {
         round.held_back = up.len();
         return round;
     }
-    round.sent.extend(batch(store, site, up, timeout).await);
     round
+        .sent
+        .extend(batch(store, site, up, timeout, fence).await);
+    round
+}
+
+/// Whether this holder's token is still the newest the store has seen for the site (checked
+/// before each batch of commands: a holder that lost its lease while blocked must not send).
+async fn fence_holds(store: &Arc<dyn Store>, site: &SiteId, fence: u64) -> bool {
+    match store.check_fence(site, fence).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(%site, fence, error = %e, "not sending: fencing check failed");
+            false
+        }
+    }
 }
 
 /// Sends changes in parallel and waits for every answer.
@@ -80,13 +101,14 @@ async fn batch(
     site: &SiteId,
     changes: Vec<Change>,
     timeout: Duration,
+    fence: u64,
 ) -> Vec<Sent> {
     let mut tasks = JoinSet::new();
     for (i, change) in changes.into_iter().enumerate() {
         let store = store.clone();
         let site = site.clone();
         tasks.spawn(async move {
-            let outcome = send_one(store.as_ref(), &site, &change, timeout).await;
+            let outcome = send_one(store.as_ref(), &site, &change, timeout, fence).await;
             (i, Sent { change, outcome })
         });
     }
@@ -101,7 +123,13 @@ async fn batch(
     out.into_iter().map(|(_, s)| s).collect()
 }
 
-async fn send_one(store: &dyn Store, site: &SiteId, change: &Change, timeout: Duration) -> Outcome {
+async fn send_one(
+    store: &dyn Store,
+    site: &SiteId,
+    change: &Change,
+    timeout: Duration,
+    fence: u64,
+) -> Outcome {
     let command = ChargerCommand::SetChargingLimit {
         evse: change.evse,
         limit: change.limit.clone(),
@@ -112,14 +140,19 @@ async fn send_one(store: &dyn Store, site: &SiteId, change: &Change, timeout: Du
     };
     match reply {
         r if r.is_accepted() => {
-            if let Err(e) = store
-                .put_sent_profile(site, &change.charger, change.evse, &change.limit)
+            match store
+                .put_sent_profile(site, &change.charger, change.evse, &change.limit, fence)
                 .await
             {
-                // Applied but not recorded: the next pass sends it again.
-                tracing::warn!(charger = %change.charger, error = %e, "accepted profile not recorded");
+                Ok(()) => Outcome::Accepted,
+                Err(e) => {
+                    // Applied but not recorded: the stored record is stale, and a pass that
+                    // trusted it could skip a needed decrease. The watch remembers this EVSE
+                    // as unrecorded until a record is written.
+                    tracing::warn!(charger = %change.charger, error = %e, "accepted profile not recorded");
+                    Outcome::Unrecorded(e.to_string())
+                }
             }
-            Outcome::Accepted
         }
         CommandReply::Result { status, .. } => {
             Outcome::Rejected(status.unwrap_or_else(|| "no status".into()))
@@ -130,5 +163,68 @@ async fn send_one(store: &dyn Store, site: &SiteId, change: &Change, timeout: Du
         CommandReply::Unsupported { reason } => Outcome::Rejected(reason),
         CommandReply::Timeout => Outcome::Failed("no answer".into()),
         CommandReply::Offline => Outcome::Offline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chargegrid_core::command::{ChargingLimit, ProfilePurpose, RateUnit, SchedulePeriod};
+    use chargegrid_core::{Amperes, ChargerId, EvseId, SystemClock};
+
+    fn change(charger: &str, old: f64, new: f64) -> Change {
+        Change {
+            charger: ChargerId::new(charger).unwrap(),
+            evse: EvseId(1),
+            limit: ChargingLimit {
+                profile_id: 1,
+                stack_level: 1,
+                purpose: ProfilePurpose::TxDefault,
+                transaction_id: None,
+                start: None,
+                unit: RateUnit::A,
+                periods: vec![SchedulePeriod {
+                    start_offset_s: 0,
+                    limit: new,
+                    phases: None,
+                }],
+                valid_to: None,
+            },
+            old: Amperes(old),
+            new: Amperes(new),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_holder_fenced_by_a_newer_one_sends_nothing() {
+        let store: Arc<dyn Store> =
+            Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock)));
+        let site = SiteId::new("s").unwrap();
+        // A newer holder (token 5) has already acted for the site.
+        store.check_fence(&site, 5).await.unwrap();
+        let changes = vec![change("c1", 16.0, 8.0), change("c2", 8.0, 16.0)];
+        let round = send_changes(
+            &store,
+            &site,
+            changes,
+            Duration::from_millis(50),
+            &CancellationToken::new(),
+            4,
+        )
+        .await;
+        assert!(round.sent.is_empty(), "{:?}", round.sent);
+        assert_eq!(round.held_back, 2);
+        // The current holder does send (the chargers are offline here: that is the outcome).
+        let round = send_changes(
+            &store,
+            &site,
+            vec![change("c1", 16.0, 8.0)],
+            Duration::from_millis(50),
+            &CancellationToken::new(),
+            5,
+        )
+        .await;
+        assert_eq!(round.sent.len(), 1);
+        assert_eq!(round.sent[0].outcome, Outcome::Offline);
     }
 }

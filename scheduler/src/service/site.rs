@@ -51,7 +51,7 @@ pub(crate) async fn run_site(ctx: SiteContext, notify: Arc<Notify>, stop: Cancel
         ctx.metrics.lease_acquired.with_label_values(&site).inc();
         let lost = CancellationToken::new();
         tokio::select! {
-            () = lead(&ctx, &notify, &stop, &lost) => {}
+            () = lead(&ctx, &notify, &stop, &lost, lease.token) => {}
             () = keep(&ctx, &name, &lease, &lost) => {}
         }
         ctx.metrics.leader.with_label_values(&site).set(0.0);
@@ -73,7 +73,16 @@ async fn keep(ctx: &SiteContext, name: &str, lease: &Lease, lost: &CancellationT
     let mut renewed = Instant::now();
     loop {
         sleep(ttl / 3).await;
-        match ctx.store.renew_lease(name, lease, ttl).await {
+        // A renewal that hangs (a stalled store) must not outlast the lease itself: it is
+        // given only what is left of the lease's time to live.
+        let left = ttl.mul_f64(0.9).saturating_sub(renewed.elapsed());
+        let renewal = tokio::time::timeout(left, ctx.store.renew_lease(name, lease, ttl)).await;
+        let renewal = renewal.unwrap_or_else(|_| {
+            Err(chargegrid_store::StoreError::Unavailable(
+                "lease renewal timed out".into(),
+            ))
+        });
+        match renewal {
             Ok(true) => renewed = Instant::now(),
             Ok(false) => break,
             Err(e) => {
@@ -94,6 +103,7 @@ async fn lead(
     notify: &Notify,
     stop: &CancellationToken,
     lost: &CancellationToken,
+    fence: u64,
 ) {
     let config = &ctx.config;
     let mut watch: Option<SiteWatch> = None;
@@ -105,7 +115,7 @@ async fn lead(
             return;
         }
         let mut wake = next_periodic;
-        match run_pass(ctx, &mut watch, trigger, since.into_std(), lost).await {
+        match run_pass(ctx, &mut watch, trigger, since.into_std(), lost, fence).await {
             Ok(report) => {
                 if report.retry {
                     wake = wake.min(Instant::now() + config.period.min(ERROR_RETRY * 2));

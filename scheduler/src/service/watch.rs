@@ -66,6 +66,8 @@ pub(crate) struct SiteWatch {
     pub chargers: HashMap<ChargerId, ChargerWatch>,
     /// Per active session.
     pub sessions: HashMap<SessionId, SessionWatch>,
+    /// EVSEs whose accepted profile could not be recorded in the store.
+    pub unrecorded: std::collections::HashSet<(ChargerId, chargegrid_core::EvseId)>,
 }
 
 /// The result of looking at a new snapshot.
@@ -100,6 +102,7 @@ impl SiteWatch {
         Self {
             chargers,
             sessions: HashMap::new(),
+            unrecorded: Default::default(),
         }
     }
 

@@ -99,10 +99,26 @@ impl AccountStore for MemoryStore {
     }
 
     async fn put_token(&self, secret_hash: &str, record: &TokenRecord) -> StoreResult<()> {
-        self.lock()
-            .tokens
-            .insert(secret_hash.to_string(), record.clone());
+        let now = self.now();
+        let mut state = self.lock();
+        // Expired tokens and revocations are dropped as new tokens arrive, so a long-running
+        // process does not keep every token it ever issued (amortised: once per 1,024 writes).
+        state.token_writes = state.token_writes.wrapping_add(1);
+        if state.token_writes.is_multiple_of(1_024) {
+            state.tokens.retain(|_, t| t.expires_at > now);
+            state.revoked_families.retain(|_, until| *until > now);
+        }
+        state.tokens.insert(secret_hash.to_string(), record.clone());
         Ok(())
+    }
+
+    async fn take_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let now = self.now();
+        Ok(self
+            .lock()
+            .tokens
+            .remove(secret_hash)
+            .filter(|t| t.expires_at > now))
     }
 
     async fn get_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {

@@ -60,6 +60,8 @@ struct State {
     tokens: HashMap<String, TokenRecord>,
 
     allocations: HashMap<SiteId, SiteAllocation>,
+    /// The highest scheduler fencing token seen per site.
+    fences: HashMap<SiteId, u64>,
     windows: HashMap<SiteId, BTreeMap<String, LimitWindow>>,
     needs: HashMap<(SiteId, SessionId), EvNeeds>,
     sent: HashMap<SiteId, BTreeMap<(ChargerId, EvseId), ChargingLimit>>,
@@ -70,6 +72,8 @@ struct State {
     reservations: BTreeMap<i32, crate::Reservation>,
     arrivals: HashMap<SiteId, HashMap<String, DateTime<Utc>>>,
     revoked_families: HashMap<String, DateTime<Utc>>,
+    /// Tokens written so far (drives the periodic purge of expired ones).
+    token_writes: u64,
 
     features: HashMap<VehicleId, BTreeMap<SessionId, serde_json::Value>>,
     reports: BTreeMap<VehicleId, (Option<FleetId>, serde_json::Value)>,

@@ -11,8 +11,10 @@ use crate::{EvNeeds, Lease, LimitWindow, SchedulerStore, SiteAllocation, StoreRe
 
 #[async_trait]
 impl SchedulerStore for MemoryStore {
-    async fn put_allocation(&self, allocation: &SiteAllocation) -> StoreResult<()> {
-        self.lock()
+    async fn put_allocation(&self, allocation: &SiteAllocation, fence: u64) -> StoreResult<()> {
+        let mut state = self.lock();
+        fenced(&mut state.fences, &allocation.site, fence)?;
+        state
             .allocations
             .insert(allocation.site.clone(), allocation.clone());
         Ok(())
@@ -86,13 +88,20 @@ impl SchedulerStore for MemoryStore {
         charger: &ChargerId,
         evse: EvseId,
         limit: &ChargingLimit,
+        fence: u64,
     ) -> StoreResult<()> {
-        self.lock()
+        let mut state = self.lock();
+        fenced(&mut state.fences, site, fence)?;
+        state
             .sent
             .entry(site.clone())
             .or_default()
             .insert((charger.clone(), evse), limit.clone());
         Ok(())
+    }
+
+    async fn check_fence(&self, site: &SiteId, fence: u64) -> StoreResult<()> {
+        fenced(&mut self.lock().fences, site, fence)
     }
 
     async fn sent_profiles(
@@ -192,4 +201,20 @@ impl SchedulerStore for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// Refuses `fence` when a newer one was seen for `site`; records it otherwise.
+fn fenced(
+    fences: &mut std::collections::HashMap<SiteId, u64>,
+    site: &SiteId,
+    fence: u64,
+) -> StoreResult<()> {
+    let seen = fences.entry(site.clone()).or_default();
+    if fence < *seen {
+        return Err(crate::StoreError::Fenced(format!(
+            "site {site}: token {fence} is older than {seen}"
+        )));
+    }
+    *seen = fence;
+    Ok(())
 }

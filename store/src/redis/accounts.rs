@@ -5,7 +5,7 @@ use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 use redis::AsyncCommands;
 
-use super::{RedisStore, encode, keys, millis};
+use super::{RedisStore, decode, encode, keys, millis};
 use crate::{AccountStore, StoreError, StoreResult, TokenRecord};
 
 #[async_trait]
@@ -13,7 +13,9 @@ impl AccountStore for RedisStore {
     async fn create_driver(&self, driver: &Driver) -> StoreResult<()> {
         let email = driver.email.to_lowercase();
         let email_key = keys::driver_email(&email);
-        let claimed: bool = self.conn().set_nx(&email_key, driver.id.as_str()).await?;
+        // The e-mail's claim expires unless the account is written after it (a node that dies
+        // in between must not block the address forever).
+        let claimed = self.claim(&email_key, driver.id.as_str()).await?;
         if !claimed {
             return Err(StoreError::Conflict(format!("account for {email}")));
         }
@@ -25,6 +27,7 @@ impl AccountStore for RedisStore {
             let () = self.conn().del(&email_key).await?;
             return Err(StoreError::Conflict(format!("driver {}", driver.id)));
         }
+        let _: bool = self.conn().persist(&email_key).await?;
         if let Some(fleet) = &driver.fleet {
             let () = self
                 .conn()
@@ -161,6 +164,16 @@ impl AccountStore for RedisStore {
     async fn get_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
         let record: Option<TokenRecord> = self.get_json(&keys::token(secret_hash)).await?;
         // Redis expires the key; the check also covers clock skew between nodes and Redis.
+        Ok(record.filter(|r| r.expires_at > chrono::Utc::now()))
+    }
+
+    async fn take_token(&self, secret_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let key = keys::token(secret_hash);
+        let text: Option<String> = redis::cmd("GETDEL")
+            .arg(&key)
+            .query_async(&mut self.conn())
+            .await?;
+        let record = text.map(|t| decode::<TokenRecord>(&key, &t)).transpose()?;
         Ok(record.filter(|r| r.expires_at > chrono::Utc::now()))
     }
 

@@ -96,6 +96,10 @@ pub fn limit_windows(site: &SiteId) -> String {
 pub fn ev_needs(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:ev-needs")
 }
+/// The highest scheduler fencing token seen for a site (same slot as its allocation).
+pub fn site_fence(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:fence")
+}
 pub fn sent_profiles(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:sent-profiles")
 }

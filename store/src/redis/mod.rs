@@ -226,6 +226,26 @@ fn decode<T: DeserializeOwned>(key: &str, text: &str) -> StoreResult<T> {
 }
 
 /// Milliseconds for Redis expiry arguments (at least 1: 0 would be an error).
+/// How long a unique key claimed before its document is written stays claimed if the writer
+/// dies in between: the claim then expires instead of blocking the id (or e-mail) forever.
+/// The document's write makes the claim permanent (`PERSIST`).
+const CLAIM_TTL_MS: u64 = 30_000;
+
+impl RedisStore {
+    /// Claims a unique key (`SET key value NX PX ttl`); whether it was free.
+    async fn claim(&self, key: &str, value: &str) -> StoreResult<bool> {
+        let answer: Option<String> = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(CLAIM_TTL_MS)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(answer.is_some())
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }

@@ -29,9 +29,15 @@ fn parse_lease(key: &str, value: &str) -> StoreResult<Lease> {
 
 #[async_trait]
 impl SchedulerStore for RedisStore {
-    async fn put_allocation(&self, allocation: &SiteAllocation) -> StoreResult<()> {
-        self.set_json(&keys::allocation(&allocation.site), allocation)
-            .await
+    async fn put_allocation(&self, allocation: &SiteAllocation, fence: u64) -> StoreResult<()> {
+        let site = &allocation.site;
+        self.fenced(
+            site,
+            fence,
+            &keys::allocation(site),
+            &["set", &encode(allocation)?],
+        )
+        .await
     }
 
     async fn get_allocation(&self, site: &SiteId) -> StoreResult<Option<SiteAllocation>> {
@@ -99,13 +105,21 @@ impl SchedulerStore for RedisStore {
         charger: &ChargerId,
         evse: EvseId,
         limit: &ChargingLimit,
+        fence: u64,
     ) -> StoreResult<()> {
         let field = format!("{charger}/{}", evse.0);
-        let () = self
-            .conn()
-            .hset(keys::sent_profiles(site), field, encode(limit)?)
-            .await?;
-        Ok(())
+        self.fenced(
+            site,
+            fence,
+            &keys::sent_profiles(site),
+            &["hset", &field, &encode(limit)?],
+        )
+        .await
+    }
+
+    async fn check_fence(&self, site: &SiteId, fence: u64) -> StoreResult<()> {
+        self.fenced(site, fence, &keys::site_fence(site), &["none"])
+            .await
     }
 
     async fn sent_profiles(
@@ -193,5 +207,30 @@ impl SchedulerStore for RedisStore {
             .invoke_async(&mut self.conn())
             .await?;
         Ok(())
+    }
+}
+
+impl RedisStore {
+    /// One fenced write (see `scripts::FENCED_WRITE`).
+    async fn fenced(
+        &self,
+        site: &SiteId,
+        fence: u64,
+        target: &str,
+        args: &[&str],
+    ) -> StoreResult<()> {
+        let mut invocation = super::scripts::FENCED_WRITE.key(keys::site_fence(site));
+        invocation.key(target).arg(fence);
+        for a in args {
+            invocation.arg(*a);
+        }
+        let written: i32 = invocation.invoke_async(&mut self.conn()).await?;
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(crate::StoreError::Fenced(format!(
+                "site {site}: token {fence} is older than one already seen"
+            )))
+        }
     }
 }

@@ -69,3 +69,18 @@ pub static ACQUIRE_LEASE: LazyLock<Script> = LazyLock::new(|| {
           return v",
     )
 });
+
+/// Fencing: KEYS[1] holds the highest token seen for a site. If ARGV[1] is lower, nothing is
+/// written and 0 is returned; otherwise it becomes the highest seen and, by ARGV[2] (`set` or
+/// `hset` or `none`), KEYS[2] is set to ARGV[3] or its field ARGV[3] to ARGV[4]. 1 if written.
+pub static FENCED_WRITE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local seen = tonumber(redis.call('GET', KEYS[1]) or '0')
+          local token = tonumber(ARGV[1])
+          if token < seen then return 0 end
+          if token > seen then redis.call('SET', KEYS[1], ARGV[1]) end
+          if ARGV[2] == 'set' then redis.call('SET', KEYS[2], ARGV[3])
+          elseif ARGV[2] == 'hset' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
+          return 1",
+    )
+});

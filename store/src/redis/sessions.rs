@@ -101,12 +101,13 @@ impl SessionStore for RedisStore {
         let doc = keys::session(&session.site, &session.id);
         let index = keys::session_index(&session.id);
         let tx = keys::transaction(&session.charger, &session.transaction_id);
-        // Claim the unique keys first; undo the first claim if the second fails.
-        let claimed: bool = self.conn().set_nx(&index, &doc).await?;
+        // Claim the unique keys first (with an expiry, so a node that dies before the document
+        // is written blocks nothing for good); undo the first claim if the second fails.
+        let claimed = self.claim(&index, &doc).await?;
         if !claimed {
             return Err(StoreError::Conflict(format!("session {}", session.id)));
         }
-        let claimed: bool = self.conn().set_nx(&tx, session.id.as_str()).await?;
+        let claimed = self.claim(&tx, session.id.as_str()).await?;
         if !claimed {
             let () = self.conn().del(&index).await?;
             return Err(StoreError::Conflict(format!(
@@ -116,6 +117,8 @@ impl SessionStore for RedisStore {
         }
         let mut pipe = redis::pipe();
         pipe.atomic().set(&doc, encode(session)?).ignore();
+        // The document exists: the claims are permanent now.
+        pipe.persist(&index).ignore().persist(&tx).ignore();
         if session.is_active() {
             pipe.sadd(keys::site_active(&session.site), session.id.as_str())
                 .ignore()
