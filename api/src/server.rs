@@ -27,7 +27,7 @@ use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
     auth, docs, fleets, health, health_reports, me, recommendations, reservations, sessions, sites,
-    stations, stream,
+    stations, stream, vehicles,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -133,7 +133,10 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(fleets::get_fleet))
         .routes(routes!(fleets::create_manager))
         .routes(routes!(fleets::add_driver, fleets::list_drivers))
-        .routes(routes!(fleets::add_vehicle, fleets::list_vehicles))
+        .routes(routes!(vehicles::add_vehicle, vehicles::list_vehicles))
+        .routes(routes!(vehicles::get_vehicle, vehicles::update_vehicle))
+        .routes(routes!(vehicles::put_model, vehicles::list_models))
+        .routes(routes!(vehicles::import_vehicles))
         .routes(routes!(fleets::add_id_tag))
         .routes(routes!(fleets::fleet_sessions))
         .routes(routes!(stations::near))

@@ -1,6 +1,6 @@
 //! Response bodies: what the app sees, in kW and kWh (drivers' units), times in UTC.
 
-use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Role, Vehicle};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Role};
 use chargegrid_core::session::Session;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -75,31 +75,6 @@ impl From<&Fleet> for FleetView {
         Self {
             id: f.id.to_string(),
             name: f.name.clone(),
-        }
-    }
-}
-
-/// A vehicle.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VehicleView {
-    /// Id (VIN when known).
-    pub id: String,
-    /// Model.
-    pub model: String,
-    /// Nominal capacity, kWh.
-    pub nominal_capacity_kwh: f64,
-    /// Plate or fleet number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-
-impl From<&Vehicle> for VehicleView {
-    fn from(v: &Vehicle) -> Self {
-        Self {
-            id: v.id.to_string(),
-            model: v.model.clone(),
-            nominal_capacity_kwh: v.nominal_capacity.kwh(),
-            label: v.label.clone(),
         }
     }
 }

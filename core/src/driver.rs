@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{DriverId, FleetId, IdTag, VehicleId, WattHours};
+use crate::{AmpereHours, DriverId, FleetId, IdTag, VehicleId, Volts, WattHours};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -108,6 +108,130 @@ pub struct Fleet {
     pub default_dwell_hours: Option<f64>,
 }
 
+/// What a fleet's datasheets say of a traction battery. Every field is optional: an estimate
+/// that needs a missing one says so instead of guessing it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BatterySpec {
+    /// Rated capacity in the charge domain, when new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub nominal_capacity_ah: Option<AmpereHours>,
+    /// Rated (nominal) pack voltage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub nominal_voltage_v: Option<Volts>,
+    /// Rated energy, when new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nominal_energy_kwh: Option<f64>,
+    /// Cell chemistry, as the datasheet names it (e.g. `NMC811`, `LFP`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chemistry: Option<String>,
+    /// Cells in series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells_series: Option<u32>,
+    /// Cells in parallel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells_parallel: Option<u32>,
+    /// Lowest cell voltage in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub cell_min_voltage_v: Option<Volts>,
+    /// Highest cell voltage in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub cell_max_voltage_v: Option<Volts>,
+}
+
+impl BatterySpec {
+    /// This spec with every field it lacks taken from `base` (a vehicle's own values win over
+    /// its model's).
+    pub fn or(&self, base: &BatterySpec) -> BatterySpec {
+        BatterySpec {
+            nominal_capacity_ah: self.nominal_capacity_ah.or(base.nominal_capacity_ah),
+            nominal_voltage_v: self.nominal_voltage_v.or(base.nominal_voltage_v),
+            nominal_energy_kwh: self.nominal_energy_kwh.or(base.nominal_energy_kwh),
+            chemistry: self.chemistry.clone().or_else(|| base.chemistry.clone()),
+            cells_series: self.cells_series.or(base.cells_series),
+            cells_parallel: self.cells_parallel.or(base.cells_parallel),
+            cell_min_voltage_v: self.cell_min_voltage_v.or(base.cell_min_voltage_v),
+            cell_max_voltage_v: self.cell_max_voltage_v.or(base.cell_max_voltage_v),
+        }
+    }
+
+    /// The rated capacity in Ah: given, or the rated energy over the rated voltage. `None`
+    /// when neither is known (nothing is guessed).
+    pub fn capacity_ah(&self) -> Option<AmpereHours> {
+        self.nominal_capacity_ah.or_else(|| {
+            let (kwh, v) = (self.nominal_energy_kwh?, self.nominal_voltage_v?);
+            (v.0 > 0.0).then(|| AmpereHours(kwh * 1000.0 / v.0))
+        })
+    }
+
+    /// Checks the values that are given; the first problem found, named by its field.
+    pub fn check(&self) -> Result<(), String> {
+        let positive = |name: &str, v: Option<f64>, max: f64| match v {
+            Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
+                Err(format!("battery.{name} must be above 0 and at most {max}"))
+            }
+            _ => Ok(()),
+        };
+        positive(
+            "nominal_capacity_ah",
+            self.nominal_capacity_ah.map(|a| a.0),
+            10_000.0,
+        )?;
+        positive(
+            "nominal_voltage_v",
+            self.nominal_voltage_v.map(|v| v.0),
+            2_000.0,
+        )?;
+        positive("nominal_energy_kwh", self.nominal_energy_kwh, 2_000.0)?;
+        positive(
+            "cell_min_voltage_v",
+            self.cell_min_voltage_v.map(|v| v.0),
+            10.0,
+        )?;
+        positive(
+            "cell_max_voltage_v",
+            self.cell_max_voltage_v.map(|v| v.0),
+            10.0,
+        )?;
+        positive("cells_series", self.cells_series.map(f64::from), 2_000.0)?;
+        positive(
+            "cells_parallel",
+            self.cells_parallel.map(f64::from),
+            2_000.0,
+        )?;
+        if let (Some(lo), Some(hi)) = (self.cell_min_voltage_v, self.cell_max_voltage_v)
+            && lo >= hi
+        {
+            return Err("battery.cell_min_voltage_v must be below cell_max_voltage_v".into());
+        }
+        if self
+            .chemistry
+            .as_ref()
+            .is_some_and(|c| c.is_empty() || c.len() > 40)
+        {
+            return Err("battery.chemistry must be 1 to 40 characters".into());
+        }
+        Ok(())
+    }
+}
+
+/// A vehicle model of a fleet: the battery its vehicles share unless a vehicle says otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VehicleModel {
+    /// The fleet.
+    pub fleet: FleetId,
+    /// Make and model, as vehicles name it.
+    pub name: String,
+    /// Its battery.
+    #[serde(default)]
+    pub battery: BatterySpec,
+}
+
 /// A vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vehicle {
@@ -123,6 +247,12 @@ pub struct Vehicle {
     /// Registration plate or the fleet's own number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Its own battery data (fields left out come from its fleet's model of the same name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battery: Option<BatterySpec>,
+    /// When it was first registered (its battery's age).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_registration: Option<chrono::NaiveDate>,
 }
 
 #[cfg(test)]

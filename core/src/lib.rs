@@ -23,4 +23,4 @@ pub use error::DomainError;
 pub use ids::{
     ChargerId, ConnectorId, DriverId, EvseId, FleetId, IdTag, NodeId, SessionId, SiteId, VehicleId,
 };
-pub use units::{Amperes, Kilowatts, Volts, WattHours, Watts};
+pub use units::{AmpereHours, Amperes, Kilowatts, Volts, WattHours, Watts};

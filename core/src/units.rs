@@ -127,6 +127,10 @@ unit!(
     /// Voltage in volts (phase-to-neutral unless said otherwise).
     Volts, "V"
 );
+unit!(
+    /// Electric charge in ampere-hours (a battery's capacity in the charge domain).
+    AmpereHours, "Ah"
+);
 
 impl From<Kilowatts> for Watts {
     fn from(kw: Kilowatts) -> Self {

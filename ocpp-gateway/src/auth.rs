@@ -28,23 +28,10 @@ pub(crate) enum AuthOutcome {
 /// Checks Basic credentials against `hash` (a PHC string). The caller decides whether a
 /// charger without a hash may connect at all (only with `security_profile = 0`).
 pub(crate) async fn check(headers: &HeaderMap, charger: &ChargerId, hash: &str) -> AuthOutcome {
-    let Some(value) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return AuthOutcome::Missing;
     };
-    let Some(encoded) = value.strip_prefix("Basic ").map(str::trim) else {
-        return AuthOutcome::Denied;
-    };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
-        return AuthOutcome::Denied;
-    };
-    // OCPP passwords are printable text, but be strict: bytes that are not UTF-8 simply fail.
-    let Ok(text) = String::from_utf8(decoded) else {
-        return AuthOutcome::Denied;
-    };
-    let Some((user, password)) = text.split_once(':') else {
+    let Some((user, password)) = value.to_str().ok().and_then(basic_credentials) else {
         return AuthOutcome::Denied;
     };
     if user != charger.as_str() {
@@ -68,6 +55,19 @@ pub(crate) async fn check(headers: &HeaderMap, charger: &ChargerId, hash: &str) 
     } else {
         AuthOutcome::Denied
     }
+}
+
+/// The user name and password of an `Authorization: Basic …` header value, when it is one:
+/// base64 of `user:password` in UTF-8 (the password may contain `:`; OCPP passwords are
+/// printable text, so bytes that are not UTF-8 simply fail). Public for the fuzz target.
+pub fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let encoded = value.strip_prefix("Basic ")?.trim();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
 }
 
 /// The bound on password checks running at once (each holds ~19 MiB and a core for tens of

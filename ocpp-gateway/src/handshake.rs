@@ -45,16 +45,11 @@ pub(crate) async fn upgrade(
         Ok(id) => id,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, "bad_charger_id", e.to_string()),
     };
-    let offered: Vec<String> = ws
+    let offered: Vec<&str> = ws
         .requested_protocols()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|p| p.trim().to_string())
         .collect();
-    let Some(version) = SUPPORTED
-        .into_iter()
-        .find(|v| offered.iter().any(|p| p == v.subprotocol()))
-    else {
+    let Some(version) = negotiate(&offered) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             "no_subprotocol",
@@ -211,6 +206,18 @@ pub(crate) async fn upgrade(
         })
 }
 
+/// The OCPP version to speak, from the `Sec-WebSocket-Protocol` header values a charger
+/// offered (each may list several, comma-separated): ours in our order of preference, or
+/// `None` when it offers none we speak. Public for the fuzz target.
+pub fn negotiate(offered: &[&str]) -> Option<OcppVersion> {
+    SUPPORTED.into_iter().find(|v| {
+        offered
+            .iter()
+            .flat_map(|h| h.split(','))
+            .any(|p| p.trim() == v.subprotocol())
+    })
+}
+
 /// What a charger must present besides its id.
 #[derive(Debug, PartialEq, Eq)]
 enum Credentials<'a> {
@@ -288,6 +295,33 @@ mod tests {
         c.password_hash = hash.map(str::to_string);
         c.security_profile = profile;
         c
+    }
+
+    #[test]
+    fn the_preferred_version_offered_is_spoken() {
+        assert_eq!(negotiate(&["ocpp1.6"]), Some(OcppVersion::V16));
+        assert_eq!(negotiate(&["ocpp1.6, ocpp2.0.1"]), Some(OcppVersion::V201));
+        assert_eq!(negotiate(&["ocpp1.5", " ocpp1.6 "]), Some(OcppVersion::V16));
+        assert_eq!(negotiate(&["ocpp2.1", "ocpp1.6j"]), None);
+        assert_eq!(negotiate(&[]), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_read_strictly() {
+        use base64::Engine;
+        let enc = |t: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(t)
+            )
+        };
+        assert_eq!(
+            crate::auth::basic_credentials(&enc("CP1:pa:ss")),
+            Some(("CP1".into(), "pa:ss".into()))
+        );
+        assert_eq!(crate::auth::basic_credentials(&enc("no-colon")), None);
+        assert_eq!(crate::auth::basic_credentials("Bearer x"), None);
+        assert_eq!(crate::auth::basic_credentials("Basic !!!"), None);
     }
 
     #[test]

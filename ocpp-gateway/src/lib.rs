@@ -18,9 +18,10 @@ mod tls;
 mod v16;
 mod v201;
 
-pub use auth::hash_password;
+pub use auth::{basic_credentials, hash_password};
 pub use certificates::{CaError, ChargerCa, CsrRefused};
 pub use config::GatewayConfig;
+pub use handshake::negotiate as negotiate_subprotocol;
 pub use metrics::GatewayMetrics;
 pub use server::{Gateway, serve};
 pub use tls::{TlsError, TlsSettings, serve_tls};

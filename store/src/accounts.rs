@@ -1,7 +1,7 @@
 //! Drivers, fleet managers, operators, their id tags, fleets, vehicles and API tokens.
 
 use async_trait::async_trait;
-use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel};
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,12 @@ pub trait AccountStore: Send + Sync {
 
     /// A fleet's vehicles, in id order.
     async fn vehicles_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Vehicle>>;
+
+    /// Writes a fleet's vehicle model (replacing the one with the same name).
+    async fn put_vehicle_model(&self, model: &VehicleModel) -> StoreResult<()>;
+
+    /// A fleet's vehicle models, in name order.
+    async fn vehicle_models_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<VehicleModel>>;
 
     /// Stores an API token under the hash of its secret, expiring on its own.
     async fn put_token(&self, secret_hash: &str, record: &TokenRecord) -> StoreResult<()>;

@@ -602,7 +602,41 @@ pub async fn fleets_and_vehicles(store: Arc<dyn Store>) {
         model: "BYD e6".into(),
         nominal_capacity: WattHours(80_000.0),
         label: None,
+        battery: None,
+        first_registration: None,
     };
+    // Vehicle models per fleet, with the battery their vehicles inherit.
+    let model = |fleet: &str, name: &str, ah: f64| chargegrid_core::driver::VehicleModel {
+        fleet: FleetId::new(fleet).unwrap(),
+        name: name.into(),
+        battery: chargegrid_core::driver::BatterySpec {
+            nominal_capacity_ah: Some(chargegrid_core::AmpereHours(ah)),
+            ..Default::default()
+        },
+    };
+    store
+        .put_vehicle_model(&model("f1", "Van", 160.0))
+        .await
+        .unwrap();
+    store
+        .put_vehicle_model(&model("f1", "Car", 115.0))
+        .await
+        .unwrap();
+    store
+        .put_vehicle_model(&model("f1", "Van", 190.0))
+        .await
+        .unwrap();
+    store
+        .put_vehicle_model(&model("f2", "Bus", 500.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .vehicle_models_of_fleet(&FleetId::new("f1").unwrap())
+            .await
+            .unwrap(),
+        vec![model("f1", "Car", 115.0), model("f1", "Van", 190.0)]
+    );
     store.put_vehicle(&vehicle("v2", "f1")).await.unwrap();
     store.put_vehicle(&vehicle("v1", "f1")).await.unwrap();
     let ids = |vs: Vec<Vehicle>| vs.into_iter().map(|v| v.id.to_string()).collect::<Vec<_>>();

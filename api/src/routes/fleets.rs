@@ -3,15 +3,15 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, IdTagStatus, Role, Vehicle};
-use chargegrid_core::{DriverId, FleetId, VehicleId, WattHours};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, IdTagStatus, Role};
+use chargegrid_core::{DriverId, FleetId, VehicleId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::json::{Json, Path, Query};
 use crate::routes::sessions::page_view;
-use crate::views::{DriverView, FleetView, IdTagView, SessionPage, VehicleView};
+use crate::views::{DriverView, FleetView, IdTagView, SessionPage};
 use crate::{ApiResult, ApiState, Problem};
 
 /// A new fleet.
@@ -47,21 +47,6 @@ pub struct AddDriver {
     pub email: String,
 }
 
-/// A vehicle.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewVehicle {
-    /// Id (the VIN when known).
-    pub id: String,
-    /// Make and model.
-    pub model: String,
-    /// Nominal usable capacity when new, kWh.
-    pub nominal_capacity_kwh: f64,
-    /// Plate or fleet number.
-    #[serde(default)]
-    pub label: Option<String>,
-}
-
 /// A fleet card.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,11 +70,11 @@ pub struct PageQuery {
     pub limit: Option<usize>,
 }
 
-fn fleet_id(raw: &str) -> Result<FleetId, Problem> {
+pub(crate) fn fleet_id(raw: &str) -> Result<FleetId, Problem> {
     FleetId::new(raw).map_err(|e| Problem::not_found(e.to_string()))
 }
 
-async fn existing_fleet(state: &ApiState, id: &FleetId) -> ApiResult<Fleet> {
+pub(crate) async fn existing_fleet(state: &ApiState, id: &FleetId) -> ApiResult<Fleet> {
     state
         .store
         .get_fleet(id)
@@ -248,61 +233,6 @@ pub(crate) async fn list_drivers(
     caller.require_manager_of(&id)?;
     let drivers = state.store.drivers_of_fleet(&id).await?;
     Ok(axum::Json(drivers.iter().map(DriverView::from).collect()))
-}
-
-/// Register a vehicle in the fleet.
-#[utoipa::path(post, path = "/api/v1/fleets/{fleet}/vehicles", tag = "fleets", security(("bearer" = [])),
-    params(("fleet" = String, Path, description = "fleet id")),
-    request_body = NewVehicle,
-    responses((status = 201, body = VehicleView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub(crate) async fn add_vehicle(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Path(fleet): Path<String>,
-    Json(req): Json<NewVehicle>,
-) -> ApiResult<(StatusCode, axum::Json<VehicleView>)> {
-    let id = fleet_id(&fleet)?;
-    caller.require_manager_of(&id)?;
-    existing_fleet(&state, &id).await?;
-    if !(req.nominal_capacity_kwh.is_finite() && (5.0..=1000.0).contains(&req.nominal_capacity_kwh))
-    {
-        return Err(Problem::invalid_body(
-            "nominal_capacity_kwh must be 5 to 1000",
-        ));
-    }
-    let vid = VehicleId::new(req.id.trim()).map_err(|e| Problem::invalid_body(e.to_string()))?;
-    if let Some(existing) = state.store.get_vehicle(&vid).await?
-        && existing.fleet.as_ref() != Some(&id)
-    {
-        return Err(Problem::conflict(
-            "vehicle-taken",
-            "the vehicle belongs to another fleet",
-        ));
-    }
-    let vehicle = Vehicle {
-        id: vid,
-        fleet: Some(id),
-        model: req.model.trim().chars().take(100).collect(),
-        nominal_capacity: WattHours::from_kwh(req.nominal_capacity_kwh),
-        label: req.label.map(|l| l.chars().take(50).collect()),
-    };
-    state.store.put_vehicle(&vehicle).await?;
-    Ok((StatusCode::CREATED, axum::Json(VehicleView::from(&vehicle))))
-}
-
-/// The fleet's vehicles.
-#[utoipa::path(get, path = "/api/v1/fleets/{fleet}/vehicles", tag = "fleets", security(("bearer" = [])),
-    params(("fleet" = String, Path, description = "fleet id")),
-    responses((status = 200, body = Vec<VehicleView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub(crate) async fn list_vehicles(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Path(fleet): Path<String>,
-) -> ApiResult<axum::Json<Vec<VehicleView>>> {
-    let id = fleet_id(&fleet)?;
-    caller.require_manager_of(&id)?;
-    let vehicles = state.store.vehicles_of_fleet(&id).await?;
-    Ok(axum::Json(vehicles.iter().map(VehicleView::from).collect()))
 }
 
 /// Issue a fleet card, optionally tied to a vehicle (so its sessions count for that vehicle).

@@ -12,3 +12,4 @@ pub(crate) mod sessions;
 pub(crate) mod sites;
 pub(crate) mod stations;
 pub(crate) mod stream;
+pub(crate) mod vehicles;

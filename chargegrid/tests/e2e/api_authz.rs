@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::api_client::Api;
 use crate::harness::{RawCharger, start_app_with_clock, test_config, ts};
 
-async fn promote(app: &chargegrid::App, id: &str, role: Role) {
+pub(crate) async fn promote(app: &chargegrid::App, id: &str, role: Role) {
     let id = chargegrid_core::DriverId::new(id).unwrap();
     let mut d = app.store.get_driver(&id).await.unwrap().unwrap();
     d.role = role;

@@ -140,6 +140,8 @@ async fn every_panel_query_returns_data_on_a_real_prometheus() {
             model: "Van".into(),
             nominal_capacity: WattHours(60_000.0),
             label: None,
+            battery: None,
+            first_registration: None,
         })
         .await
         .unwrap();

@@ -134,6 +134,8 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
                 model: v.pack.model.clone(),
                 nominal_capacity: v.pack.nominal_energy(),
                 label: None,
+                battery: None,
+                first_registration: None,
             })
             .await
             .unwrap();

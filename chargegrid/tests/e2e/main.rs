@@ -24,3 +24,4 @@ mod simulate;
 mod smart_charging;
 mod store_memory;
 mod store_redis;
+mod vehicles;

@@ -18,6 +18,7 @@ const SUSPECT_MIN_SHARE: f64 = 0.2;
 pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), ServiceError> {
     let store = &svc.store;
     let vehicles = store.vehicles_of_fleet(fleet).await?;
+    let models = store.vehicle_models_of_fleet(fleet).await?;
     let mut inputs = Vec::with_capacity(vehicles.len());
     for v in &vehicles {
         let features: Vec<SessionFeatures> = store
@@ -29,8 +30,17 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
         if features.is_empty() {
             continue;
         }
-        let voltage = svc.model_voltages.get(&v.model).copied();
-        inputs.push((VehicleSpec::from_vehicle(v, voltage), features));
+        // The battery in effect: the vehicle's own fields, then its model's, then (rated
+        // voltage only) the operator's health.model_voltages setting.
+        let own = v.battery.clone().unwrap_or_default();
+        let mut battery = match models.iter().find(|m| m.name == v.model) {
+            Some(m) => own.or(&m.battery),
+            None => own,
+        };
+        if battery.nominal_voltage_v.is_none() {
+            battery.nominal_voltage_v = svc.model_voltages.get(&v.model).copied();
+        }
+        inputs.push((VehicleSpec::from_vehicle(v, battery), features));
     }
     let config = svc.config.clone();
     let now = svc.clock.now();

@@ -1,7 +1,9 @@
 //! State of health: usable capacity as a percentage of nominal, combined over many sessions.
 //!
-//! Each usable DC session gives Ah per 100 % SoC; times the nominal pack voltage over the
-//! nominal energy this is a per-session SoH. Sessions after the latest step change and within
+//! Each usable DC session gives Ah per 100 % SoC; over the battery's rated Ah (from the
+//! registry: given, or rated energy over rated voltage) this is a per-session SoH, entirely in
+//! the charge domain. Without a rated Ah nothing is guessed: the figure is withheld and the
+//! report names the missing registry fields. Sessions after the latest step change and within
 //! the estimation window are combined robustly: a Theil–Sen line evaluated at the latest session
 //! when they span long enough for fade to matter, else a Huber location. The 90 % interval is a
 //! t-interval on the robust residual scale, widened by a systematic allowance for what more
@@ -21,9 +23,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SohMethod {
-    /// DC sessions, charge (Ah) per SoC, with the datasheet pack voltage.
+    /// DC sessions, charge (Ah) per SoC, over the battery's rated Ah.
     DcCharge,
-    /// DC sessions, charge per SoC, pack voltage inferred from charging data.
+    /// Charge per SoC with a pack voltage inferred from charging data. No longer produced
+    /// (it read 10–14 % high: charging voltages sit above nominal); kept so reports stored by
+    /// earlier versions still read.
     DcChargeInferredVoltage,
     /// AC sessions only: energy per SoC at the grid side with an assumed charger efficiency.
     /// Lower confidence; compare it with the same model's AC cohort.
@@ -60,7 +64,15 @@ pub enum WithheldReason {
     InsufficientSessions,
     /// Too few usable sessions since a step change.
     InsufficientSessionsSinceStep,
+    /// The registry lacks what the estimate needs (see `missing`).
+    MissingBatterySpec,
 }
+
+/// Registry fields that would let a withheld charge-domain SoH be estimated.
+pub const RATED_AH_FIELDS: &[&str] = &[
+    "battery.nominal_capacity_ah",
+    "battery.nominal_voltage_v (with battery.nominal_energy_kwh or nominal_capacity_kwh)",
+];
 
 /// One session's SoH value, for history charts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +116,9 @@ pub struct SohEstimate {
     pub withheld_reason: Option<WithheldReason>,
     /// Whether only sessions after a step change were used.
     pub since_step_change: bool,
+    /// Registry fields that are missing for this estimate (when withheld for that).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 impl SohEstimate {
@@ -131,16 +146,18 @@ impl SohEstimate {
             sessions_required: required,
             withheld_reason: Some(reason),
             since_step_change: false,
+            missing: Vec::new(),
         }
     }
 }
 
-/// Per-session SoH values and the method they came from.
+/// Per-session SoH values and the method they came from; `None` when DC sessions exist but
+/// the registry lacks the rated Ah they need.
 pub(crate) fn soh_points(
     sessions: &[SessionSummary],
     spec: &VehicleSpec,
     cfg: &HealthConfig,
-) -> (Vec<SohPoint>, SohMethod) {
+) -> Option<(Vec<SohPoint>, SohMethod)> {
     let nominal = spec.nominal_capacity.0.max(1.0);
     let wide = |s: &&SessionSummary| {
         s.capacity_usable && s.soc_window.unwrap_or(0.0) >= cfg.min_soc_window
@@ -151,31 +168,19 @@ pub(crate) fn soh_points(
         .filter(wide)
         .collect();
     if !dc.is_empty() {
-        let (voltage, method) = match spec.nominal_voltage {
-            Some(v) => (v.0, SohMethod::DcCharge),
-            None => {
-                let vs: Vec<f64> = dc
-                    .iter()
-                    .filter_map(|s| s.mean_voltage.map(|v| v.0))
-                    .collect();
-                (
-                    median(&vs).unwrap_or(0.0),
-                    SohMethod::DcChargeInferredVoltage,
-                )
-            }
-        };
+        let rated = spec.rated_ah()?.0;
         let pts = dc
             .iter()
             .filter_map(|s| {
                 Some(SohPoint {
                     session: s.session.clone(),
                     at: s.ended_at,
-                    soh_pct: s.ah_per_full? * voltage / nominal * 100.0,
+                    soh_pct: s.ah_per_full? / rated * 100.0,
                 })
             })
             .filter(|p| p.soh_pct > 0.0)
             .collect();
-        return (pts, method);
+        return Some((pts, SohMethod::DcCharge));
     }
     let pts = sessions
         .iter()
@@ -189,7 +194,7 @@ pub(crate) fn soh_points(
             })
         })
         .collect();
-    (pts, SohMethod::AcEnergy)
+    Some((pts, SohMethod::AcEnergy))
 }
 
 /// Estimates SoH from a vehicle's sessions (any order). Returns the estimate, the step change
@@ -199,7 +204,16 @@ pub fn estimate_soh(
     spec: &VehicleSpec,
     cfg: &HealthConfig,
 ) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
-    let (mut pts, method) = soh_points(sessions, spec, cfg);
+    let Some((mut pts, method)) = soh_points(sessions, spec, cfg) else {
+        let mut est = SohEstimate::withheld(
+            SohMethod::DcCharge,
+            0,
+            cfg.min_sessions_dc,
+            WithheldReason::MissingBatterySpec,
+        );
+        est.missing = RATED_AH_FIELDS.iter().map(|f| (*f).to_string()).collect();
+        return (est, None, Vec::new());
+    };
     pts.sort_by_key(|p| p.at);
     let required = if method == SohMethod::AcEnergy {
         cfg.min_sessions_ac
@@ -300,5 +314,6 @@ fn combine(
         sessions_required: required,
         withheld_reason: None,
         since_step_change: since_step,
+        missing: Vec::new(),
     }
 }

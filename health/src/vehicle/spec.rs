@@ -1,7 +1,7 @@
 //! What is known about a vehicle before any session: its model and nominal battery.
 
-use chargegrid_core::driver::Vehicle;
-use chargegrid_core::{FleetId, VehicleId, Volts, WattHours};
+use chargegrid_core::driver::{BatterySpec, Vehicle};
+use chargegrid_core::{FleetId, VehicleId, WattHours};
 use serde::{Deserialize, Serialize};
 
 /// A vehicle as the health estimators need it.
@@ -16,26 +16,41 @@ pub struct VehicleSpec {
     pub model: String,
     /// Nominal usable capacity when new.
     pub nominal_capacity: WattHours,
-    /// Nominal pack voltage from the model's datasheet. With it, a charge-based (Ah) capacity
-    /// converts to energy exactly; without it the voltage is inferred from charging data and
-    /// the estimate is graded lower.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nominal_voltage: Option<Volts>,
+    /// The battery in effect (the vehicle's own datasheet fields over its model's). The
+    /// charge-domain SoH needs its rated Ah, given or as rated energy over rated voltage;
+    /// without them no SoH is estimated (nothing is guessed from charging voltages).
+    #[serde(default)]
+    pub battery: BatterySpec,
     /// Plate or fleet number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// First registration (the battery's calendar age).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_registration: Option<chrono::NaiveDate>,
 }
 
 impl VehicleSpec {
-    /// From the domain vehicle, with the model's nominal pack voltage when known.
-    pub fn from_vehicle(v: &Vehicle, nominal_voltage: Option<Volts>) -> Self {
+    /// From the domain vehicle and its battery in effect.
+    pub fn from_vehicle(v: &Vehicle, battery: BatterySpec) -> Self {
         Self {
             vehicle: v.id.clone(),
             fleet: v.fleet.clone(),
             model: v.model.clone(),
             nominal_capacity: v.nominal_capacity,
-            nominal_voltage,
+            battery,
             label: v.label.clone(),
+            first_registration: v.first_registration,
         }
+    }
+
+    /// The rated capacity in Ah: the battery's own figure, or its rated energy (the vehicle's
+    /// nominal capacity when the battery gives none) over its rated voltage. `None` when that
+    /// cannot be known without guessing.
+    pub fn rated_ah(&self) -> Option<chargegrid_core::AmpereHours> {
+        let mut b = self.battery.clone();
+        if b.nominal_energy_kwh.is_none() && self.nominal_capacity.0 > 0.0 {
+            b.nominal_energy_kwh = Some(self.nominal_capacity.kwh());
+        }
+        b.capacity_ah()
     }
 }

@@ -21,8 +21,12 @@ fn spec(id: &str, model: &str) -> VehicleSpec {
         fleet: None,
         model: model.into(),
         nominal_capacity: WattHours(80_000.0),
-        nominal_voltage: Some(Volts(400.0)),
+        battery: chargegrid_core::driver::BatterySpec {
+            nominal_voltage_v: Some(Volts(400.0)),
+            ..Default::default()
+        },
         label: None,
+        first_registration: None,
     }
 }
 
@@ -93,13 +97,28 @@ fn constant_capacity_gives_exact_soh_and_withholds_below_minimum() {
 }
 
 #[test]
-fn inferred_voltage_and_ac_only_are_labelled() {
+fn a_missing_battery_spec_withholds_naming_the_fields_and_ac_only_is_labelled() {
     let cfg = HealthConfig::default();
     let mut s = spec("V1", "M");
-    s.nominal_voltage = None;
+    s.battery.nominal_voltage_v = None;
     let all: Vec<SessionSummary> = (0..6).map(|i| summary(i, 180.0, i as i64)).collect();
     let (est, _, _) = estimate_soh(&all, &s, &cfg);
-    assert_eq!(est.method, SohMethod::DcChargeInferredVoltage);
+    assert_eq!(est.status, EstimateStatus::Withheld, "nothing is guessed");
+    assert_eq!(
+        est.withheld_reason,
+        Some(WithheldReason::MissingBatterySpec)
+    );
+    assert!(
+        est.missing
+            .iter()
+            .any(|f| f.contains("nominal_capacity_ah")),
+        "{:?}",
+        est.missing
+    );
+    // With the rated Ah alone (no voltage at all) the charge-domain estimate works.
+    s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+    let (est, _, _) = estimate_soh(&all, &s, &cfg);
+    assert_eq!(est.method, SohMethod::DcCharge);
     assert!((est.soh_pct.unwrap() - 90.0).abs() < 1e-9);
 
     let ac: Vec<SessionSummary> = (0..8)

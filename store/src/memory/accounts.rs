@@ -1,7 +1,7 @@
 //! [`AccountStore`] for the in-memory store.
 
 use async_trait::async_trait;
-use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel};
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 
 use super::MemoryStore;
@@ -96,6 +96,24 @@ impl AccountStore for MemoryStore {
             .filter(|v| v.fleet.as_ref() == Some(fleet))
             .cloned()
             .collect())
+    }
+
+    async fn put_vehicle_model(&self, model: &VehicleModel) -> StoreResult<()> {
+        self.lock()
+            .vehicle_models
+            .entry(model.fleet.clone())
+            .or_default()
+            .insert(model.name.clone(), model.clone());
+        Ok(())
+    }
+
+    async fn vehicle_models_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<VehicleModel>> {
+        Ok(self
+            .lock()
+            .vehicle_models
+            .get(fleet)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn put_token(&self, secret_hash: &str, record: &TokenRecord) -> StoreResult<()> {

@@ -57,6 +57,7 @@ struct State {
     tags: HashMap<String, IdTagRecord>,
     fleets: HashMap<FleetId, Fleet>,
     vehicles: BTreeMap<VehicleId, Vehicle>,
+    vehicle_models: HashMap<FleetId, BTreeMap<String, chargegrid_core::driver::VehicleModel>>,
     tokens: HashMap<String, TokenRecord>,
 
     allocations: HashMap<SiteId, SiteAllocation>,

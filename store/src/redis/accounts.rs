@@ -1,7 +1,7 @@
 //! [`AccountStore`] for the Redis store.
 
 use async_trait::async_trait;
-use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel};
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 use redis::AsyncCommands;
 
@@ -148,6 +148,29 @@ impl AccountStore for RedisStore {
             .map(|i| keys::vehicle(&i))
             .collect();
         self.mget_json(&keys).await
+    }
+
+    async fn put_vehicle_model(&self, model: &VehicleModel) -> StoreResult<()> {
+        let () = self
+            .conn()
+            .hset(
+                keys::fleet_models(&model.fleet),
+                &model.name,
+                encode(model)?,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn vehicle_models_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<VehicleModel>> {
+        let key = keys::fleet_models(fleet);
+        let all: Vec<(String, String)> = self.conn().hgetall(&key).await?;
+        let mut models = all
+            .iter()
+            .map(|(_, text)| decode::<VehicleModel>(&key, text))
+            .collect::<StoreResult<Vec<_>>>()?;
+        models.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(models)
     }
 
     async fn put_token(&self, secret_hash: &str, record: &TokenRecord) -> StoreResult<()> {

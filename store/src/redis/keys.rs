@@ -81,6 +81,9 @@ pub fn fleet(fleet: &FleetId) -> String {
 pub fn fleet_vehicles(fleet: &FleetId) -> String {
     format!("{PREFIX}:fleet:{fleet}:vehicles")
 }
+pub fn fleet_models(fleet: &FleetId) -> String {
+    format!("{PREFIX}:fleet:{fleet}:models")
+}
 pub fn vehicle(vehicle: &VehicleId) -> String {
     format!("{PREFIX}:vehicle:{vehicle}")
 }

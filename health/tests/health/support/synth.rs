@@ -81,8 +81,12 @@ impl SynthVehicle {
                 }
                 .to_string(),
                 nominal_capacity: WattHours(q * v_nom),
-                nominal_voltage: Some(Volts(v_nom)),
+                battery: chargegrid_core::driver::BatterySpec {
+                    nominal_voltage_v: Some(Volts(v_nom)),
+                    ..Default::default()
+                },
                 label: Some(format!("FL-{i:03}")),
+                first_registration: None,
             },
             q_nom_ah: q,
             soh0: rng.random_range(84.0..100.0),
