@@ -13,6 +13,7 @@ mod dashboards;
 mod faults;
 mod harness;
 mod health;
+mod health_physics;
 mod hostile;
 mod ocpp16;
 mod ocpp16_field;

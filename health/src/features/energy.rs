@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct EnergyFeature {
     /// Energy delivered (meter resets bridged).
     pub energy: WattHours,
-    /// Charge delivered (Ah), DC only: register increments divided by the mean voltage of each
-    /// interval, else the trapezoid of the current.
+    /// Charge delivered (Ah), DC only: the trapezoid of the measured DC current, else register
+    /// increments divided by the mean voltage of each interval (a register is often metered on
+    /// the AC side, where conversion losses and standby draw inflate it by several percent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_ah: Option<f64>,
     /// First reported SoC, percent.
@@ -99,9 +100,11 @@ fn cumulative_charge(series: &SessionSeries, energy: &[f64]) -> Option<Vec<f64>>
     for i in 1..pts.len() {
         let de = energy[i] - energy[i - 1];
         let (a, b) = (&pts[i - 1], &pts[i]);
+        // The charge domain first: current integrated over time is what flowed into the car,
+        // whatever the meter's side or losses.
         let inc = match (a.voltage, b.voltage, a.current, b.current) {
-            (Some(va), Some(vb), _, _) if va.0 + vb.0 > 1.0 => de / ((va.0 + vb.0) / 2.0),
             (_, _, Some(ia), Some(ib)) => (ia.0 + ib.0) / 2.0 * secs(a.at, b.at) / 3600.0,
+            (Some(va), Some(vb), _, _) if va.0 + vb.0 > 1.0 => de / ((va.0 + vb.0) / 2.0),
             _ => 0.0,
         };
         q[i] = q[i - 1] + inc.max(0.0);

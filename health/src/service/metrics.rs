@@ -14,9 +14,12 @@ pub struct HealthMetrics {
     pub sessions: IntCounterVec,
     /// Vehicles by SoH band (last report of each counts once per band change).
     pub soh_band: IntGaugeVec,
-    /// Alerts raised in reports, by kind and severity.
+    /// Alerts raised, by kind and severity: each alert once, when it is first raised (a report
+    /// rebuilt with the same alert does not count it again).
     pub alerts: IntCounterVec,
     seen: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, &'static str>>>,
+    /// Alerts already counted: (vehicle, kind, when first raised).
+    raised: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<(String, String, i64)>>>,
 }
 
 fn band(report: &VehicleReport) -> &'static str {
@@ -60,6 +63,7 @@ impl HealthMetrics {
                 &["kind", "severity"],
             )?,
             seen: Default::default(),
+            raised: Default::default(),
         };
         registry.register(Box::new(m.reports.clone()))?;
         registry.register(Box::new(m.sessions.clone()))?;
@@ -69,7 +73,7 @@ impl HealthMetrics {
     }
 
     /// Accounts for a fresh vehicle report.
-    pub(crate) fn observe(&self, report: &VehicleReport) {
+    pub fn observe(&self, report: &VehicleReport) {
         let new = band(report);
         let old = self
             .seen
@@ -82,7 +86,16 @@ impl HealthMetrics {
             }
             self.soh_band.with_label_values(&[new]).inc();
         }
+        let mut raised = self.raised.lock().unwrap_or_else(|e| e.into_inner());
         for a in &report.alerts {
+            let key = (
+                report.vehicle.to_string(),
+                format!("{:?}", a.kind),
+                a.first_raised_at.timestamp_millis(),
+            );
+            if !raised.insert(key) {
+                continue;
+            }
             let kind = serde_json::to_value(a.kind).ok();
             let severity = serde_json::to_value(a.severity).ok();
             let text = |v: Option<serde_json::Value>| {

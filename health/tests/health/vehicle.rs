@@ -151,6 +151,25 @@ fn a_step_drop_is_alerted_and_only_later_sessions_count() {
     let r = report.unwrap();
     assert!(r.has_alert(AlertKind::CapacityStepDrop), "{:?}", r.alerts);
     assert!(r.soh.since_step_change);
+    // The metric counts a raised alert once, however often the report is rebuilt.
+    let registry = prometheus::Registry::new();
+    let metrics = chargegrid_health::service::HealthMetrics::new(&registry).unwrap();
+    for _ in 0..5 {
+        metrics.observe(&r);
+    }
+    let counted: u64 = r
+        .alerts
+        .iter()
+        .map(|a| {
+            let kind = serde_json::to_value(a.kind).unwrap();
+            let severity = serde_json::to_value(a.severity).unwrap();
+            metrics
+                .alerts
+                .with_label_values(&[kind.as_str().unwrap(), severity.as_str().unwrap()])
+                .get()
+        })
+        .sum();
+    assert_eq!(counted, r.alerts.len() as u64);
     assert!((r.soh.soh_pct.unwrap() - 85.0).abs() < 0.5, "{:?}", r.soh);
     let ep = st
         .episodes()

@@ -101,8 +101,11 @@ fn new_session_id() -> SessionId {
 /// Records a transaction start.
 pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreResult<Started> {
     let store = &ctx.gateway.inner.store;
+    // A start the charger queued while offline already happened: the card cannot be refused
+    // for being in use elsewhere now (the charger could not undo it), so only live starts are
+    // checked for concurrent use.
     let tag = match &req.id_tag {
-        Some(t) => Some(authorize(ctx, t, true).await?),
+        Some(t) => Some(authorize(ctx, t, !req.offline).await?),
         None => None,
     };
     let open = store.active_sessions_of_charger(&ctx.charger).await?;
