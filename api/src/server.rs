@@ -200,7 +200,26 @@ async fn track(State(state): State<ApiState>, req: Request, next: Next) -> Respo
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = req.method().to_string();
     let started = Instant::now();
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
+    // A body over the limit is refused by axum's extractor in plain text: answer it as every
+    // other error, problem+json.
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_none_or(|v| !v.as_bytes().starts_with(b"application/problem+json"))
+    {
+        response = Problem::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Request body too large",
+        )
+        .detail(format!(
+            "at most {} bytes; send large imports in several requests",
+            state.config.max_body_bytes
+        ))
+        .into_response();
+    }
     state
         .metrics
         .latency

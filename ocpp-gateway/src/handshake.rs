@@ -150,8 +150,10 @@ pub(crate) async fn upgrade(
         }
         Credentials::Password(hash) => {
             let checked = {
+                // Half the handshake's own deadline, so the 503 still reaches the charger
+                // before the listener drops a handshake that took too long.
                 let permit = tokio::time::timeout(
-                    gateway.inner.config.handshake_timeout,
+                    gateway.inner.config.handshake_timeout / 2,
                     gateway.inner.auth.checks.acquire(),
                 )
                 .await;

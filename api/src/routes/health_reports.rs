@@ -58,7 +58,7 @@ fn severity_rank(row: &Value) -> i64 {
 #[utoipa::path(get, path = "/api/v1/vehicles/{vehicle}/health", tag = "health", security(("bearer" = [])),
     params(("vehicle" = String, Path, description = "vehicle id")),
     responses((status = 200, description = "the vehicle's report (SoH with interval and grade or withheld, trend, resistance, acceptance, stressors, alerts, history)", body = Object),
-        (status = 403, body = Problem), (status = 404, body = Problem)))]
+        (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub(crate) async fn vehicle(
     State(state): State<ApiState>,
     caller: Caller,

@@ -143,6 +143,16 @@ async fn every_endpoint_checks_who_is_asking() {
         .status,
         201
     );
+    // A vehicle's health: whoever may not see it gets the same 404 as for a vehicle that does
+    // not exist (no 403 that would confirm it, no fleet id in the detail).
+    let unknown = m1.get("/vehicles/NO-SUCH-VIN/health").await;
+    unknown.problem(404);
+    for who in [&m2, &alice] {
+        let r = who.get("/vehicles/VIN1/health").await;
+        r.problem(404);
+        assert_eq!(r.body["detail"], unknown.body["detail"], "{:?}", r.body);
+        assert!(!r.body.to_string().contains("f1"), "{:?}", r.body);
+    }
     m2.post(
         "/fleets/f2/id-tags",
         json!({"id_tag": "CARD9", "vehicle_id": "VIN1"}),

@@ -39,6 +39,7 @@ async fn bad_requests_get_problem_json_never_a_500() {
         ("unknown route", Method::GET, "/nowhere", None, 404),
         ("wrong method", Method::DELETE, "/me", None, 405),
         ("oversized body", Method::POST, "/auth/login", Some(json!({"email": "x".repeat(10_000), "password": "p"}).to_string()), 413),
+        ("body over the limit", Method::POST, "/fleets/f1/vehicles/import", Some("x".repeat(70_000)), 413),
         ("bad e-mail", Method::POST, "/auth/signup", Some(json!({"email": "not-an-email", "password": "0123456789", "name": "X"}).to_string()), 422),
         ("short password", Method::POST, "/auth/signup", Some(json!({"email": "y@example.com", "password": "short", "name": "Y"}).to_string()), 422),
         ("duplicate e-mail", Method::POST, "/auth/signup", Some(json!({"email": "DANA@example.com", "password": "0123456789", "name": "D"}).to_string()), 409),

@@ -531,3 +531,55 @@ async fn a_card_presented_mid_transaction_is_checked_for_concurrent_use() {
     );
     app.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_connector_the_charger_does_not_have_is_refused_and_not_stored() {
+    let app = start_app(&test_config("memory://")).await;
+    let mut cp = RawCharger::connect(&app, "QD-HD-AC01", "ocpp1.6").await;
+    cp.call(
+        "b",
+        "BootNotification",
+        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
+    )
+    .await;
+    let status = |c: u32| json!({"connectorId": c, "errorCode": "NoError", "status": "Available"});
+    let bad = cp.call("s7", "StatusNotification", status(7)).await;
+    assert_eq!(
+        (bad[0].clone(), bad[2].clone()),
+        (json!(4), json!("PropertyConstraintViolation")),
+        "{bad}"
+    );
+    let ok = cp.call("s1", "StatusNotification", status(1)).await;
+    assert_eq!(
+        ok[0], 3,
+        "the connection stays up and a real connector is served: {ok}"
+    );
+    let states = app
+        .store
+        .connector_states(&ChargerId::new("QD-HD-AC01").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        states.iter().map(|s| s.connector.0).collect::<Vec<_>>(),
+        [1],
+        "nothing stored for the made-up connector"
+    );
+    // 2.0.1: an EVSE id that would overflow the connector number is refused, not a panic.
+    let mut st = RawCharger::connect(&app, "QD-HD-AC06", "ocpp2.0.1").await;
+    st.call(
+        "b",
+        "BootNotification",
+        json!({"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"}),
+    )
+    .await;
+    let huge = st
+        .call(
+            "s",
+            "StatusNotification",
+            json!({"timestamp": ts(0), "connectorStatus": "Available", "evseId": 2_147_483_647, "connectorId": 9}),
+        )
+        .await;
+    assert_eq!(huge[2], "PropertyConstraintViolation", "{huge}");
+    assert_eq!(st.call("h", "Heartbeat", json!({})).await[0], 3);
+    app.shutdown().await.unwrap();
+}

@@ -171,3 +171,49 @@ async fn raw_samples_of_an_ended_session_expire_after_the_retention() {
     );
     assert_eq!(store.samples(&s.id).await.unwrap().len(), 2);
 }
+
+/// Unique keys are claimed with an expiry (so a node dying between the claim and the document
+/// blocks nothing for good) and made permanent once the document is written: after a
+/// successful create no key of the store is left to expire.
+#[tokio::test]
+async fn claims_are_permanent_once_their_document_is_written() {
+    use chargegrid_store::conformance::{charger, session, site};
+    use chargegrid_store::{AccountStore, NetworkStore, SessionStore};
+    use redis::AsyncCommands;
+    let server = RedisServer::start();
+    let store = connect(&server.url(), "test-node").await;
+    store.put_site(&site("S1")).await.unwrap();
+    store.put_charger(&charger("C1", "S1")).await.unwrap();
+    store
+        .create_session(&session("s1", "S1", "C1", "TX-9", chrono::Utc::now()))
+        .await
+        .unwrap();
+    store
+        .create_driver(&chargegrid_core::driver::Driver {
+            id: chargegrid_core::DriverId::new("d1").unwrap(),
+            email: "claim@example.com".into(),
+            name: "Claim".into(),
+            role: chargegrid_core::driver::Role::Driver,
+            fleet: None,
+            password_hash: "x".into(),
+            created_at: chrono::Utc::now(),
+            fleet_invitations: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let mut raw = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = raw.keys("*").await.unwrap();
+    assert!(
+        keys.iter().any(|k| k.contains("claim@example.com")),
+        "{keys:?}"
+    );
+    assert!(keys.iter().any(|k| k.contains("TX-9")), "{keys:?}");
+    for key in keys {
+        let ttl: i64 = raw.pttl(&key).await.unwrap();
+        assert_eq!(ttl, -1, "{key} would expire");
+    }
+}

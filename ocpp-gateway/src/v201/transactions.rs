@@ -45,18 +45,27 @@ pub(super) async fn authorize(
 /// Open transactions whose sequence numbers one connection follows.
 pub(crate) const MAX_TRACKED_TRANSACTIONS: usize = 64;
 
+/// Records `seq_no` as the last of transaction `id`; the previous one, if known. Bounded:
+/// transaction ids come from the charger, and one that never sends Ended (or makes ids up)
+/// must not grow the map: a charger has a few EVSEs, so a few open transactions.
+fn track_seq_no(
+    seq_nos: &mut std::collections::HashMap<String, i64>,
+    id: &str,
+    seq_no: i64,
+) -> Option<i64> {
+    if seq_nos.len() >= MAX_TRACKED_TRANSACTIONS && !seq_nos.contains_key(id) {
+        let evicted = seq_nos.keys().next().cloned();
+        if let Some(evicted) = evicted {
+            seq_nos.remove(&evicted);
+        }
+    }
+    seq_nos.insert(id.to_string(), seq_no)
+}
+
 /// Checks the event's sequence number against the last one of its transaction.
 fn check_sequence(ctx: &mut ConnectionContext, event: &TransactionEvent) {
     let id = &event.transaction_info.transaction_id;
-    // Bounded: transaction ids come from the charger; one that never sends Ended (or makes ids
-    // up) must not grow this map. A charger has a few EVSEs, so a few open transactions.
-    if ctx.seq_nos.len() >= MAX_TRACKED_TRANSACTIONS && !ctx.seq_nos.contains_key(id) {
-        let oldest = ctx.seq_nos.keys().next().cloned();
-        if let Some(oldest) = oldest {
-            ctx.seq_nos.remove(&oldest);
-        }
-    }
-    let last = ctx.seq_nos.insert(id.clone(), event.seq_no);
+    let last = track_seq_no(&mut ctx.seq_nos, id, event.seq_no);
     if let Some(last) = last
         && event.seq_no != last + 1
     {
@@ -238,4 +247,21 @@ pub(super) async fn meter_values(
         .with_label_values(&[matched.label()])
         .inc();
     Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_transaction_ids_do_not_grow_the_sequence_map() {
+        let mut map = std::collections::HashMap::new();
+        assert_eq!(track_seq_no(&mut map, "real", 0), None);
+        assert_eq!(track_seq_no(&mut map, "real", 1), Some(0));
+        for i in 0..10_000 {
+            track_seq_no(&mut map, &format!("made-up-{i}"), 0);
+        }
+        assert!(map.len() <= MAX_TRACKED_TRANSACTIONS, "{}", map.len());
+        assert_eq!(track_seq_no(&mut map, "made-up-9999", 1), Some(0));
+    }
 }

@@ -186,3 +186,36 @@ impl AccountStore for MemoryStore {
         Ok(list)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chargegrid_core::{Clock, DriverId, ManualClock};
+
+    #[tokio::test]
+    async fn expired_tokens_are_purged_as_new_ones_arrive() {
+        let clock = ManualClock::new(chrono::Utc::now());
+        let store = MemoryStore::new(std::sync::Arc::new(clock.clone()));
+        let record = |days: i64| TokenRecord {
+            driver: DriverId::new("d1").unwrap(),
+            expires_at: clock.now() + chrono::Duration::days(days),
+            family: "f".into(),
+        };
+        for i in 0..1_000 {
+            store
+                .put_token(&format!("old-{i}"), &record(1))
+                .await
+                .unwrap();
+        }
+        clock.advance(chrono::Duration::days(2));
+        for i in 0..1_100 {
+            store
+                .put_token(&format!("new-{i}"), &record(1))
+                .await
+                .unwrap();
+        }
+        let left = store.lock().tokens.len();
+        assert!(left <= 1_100, "expired tokens were dropped: {left} left");
+        assert!(store.get_token("new-0").await.unwrap().is_some());
+    }
+}
