@@ -260,7 +260,7 @@ impl App {
             let worker = chargegrid_health::service::HealthService::new(
                 store.clone(),
                 clock.clone(),
-                chargegrid_health::HealthConfig::default(),
+                config.health.estimator.clone(),
                 voltages,
                 chargegrid_health::service::HealthMetrics::new(&registry)?,
             );

@@ -47,9 +47,13 @@ pub struct Config {
 pub struct HealthSettings {
     /// Run the worker (with the scheduler role). On by default.
     pub disabled: bool,
-    /// Nominal pack voltage per vehicle model (datasheet), for exact state-of-health figures;
-    /// models without one get an estimate with an inferred voltage and a wider interval.
+    /// Rated pack voltage per vehicle model name: a fallback for vehicles whose registry
+    /// battery gives no `nominal_voltage_v` (the registry is the place for it; a vehicle with
+    /// neither a rated Ah nor a rated voltage gets no SoH figure, nothing is inferred).
     pub model_voltages: std::collections::BTreeMap<String, f64>,
+    /// The estimators' thresholds and allowances (defaults documented in `HealthConfig`;
+    /// set in code, e.g. by the validation tests, not from the configuration file).
+    pub estimator: chargegrid_health::HealthConfig,
 }
 
 /// OCPP gateway settings.

@@ -191,6 +191,18 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
     config.network.file = Some(file);
     config.api.rate_limit_per_minute = 1_000_000;
     config.ocpp.max_messages_per_second = 10_000;
+    // Estimator settings under study (a JSON object of `HealthConfig` fields), for tuning runs
+    // on the tuning fleet only.
+    if let Some(json) = std::env::var_os("CHARGEGRID_HEALTH_ESTIMATOR") {
+        let mut base = serde_json::to_value(&config.health.estimator).unwrap();
+        let over: Value = serde_json::from_str(json.to_str().unwrap()).unwrap();
+        for (k, v) in over.as_object().unwrap() {
+            assert!(base.get(k).is_some(), "no estimator setting {k}");
+            base[k] = v.clone();
+        }
+        config.health.estimator = serde_json::from_value(base).unwrap();
+        eprintln!("estimator overrides: {over}");
+    }
     let app = start_app(&config).await;
 
     // Registration, as a fleet operator does it through the API.
