@@ -10,6 +10,7 @@ mod config;
 mod dispatch;
 mod json;
 mod metrics;
+pub mod operators;
 mod problem;
 mod ratelimit;
 mod routes;

@@ -150,6 +150,7 @@ impl App {
         )
         .await?;
         let sample_charger_password = load_network(config, store.as_ref()).await?;
+        first_operator(config, store.clone(), clock.clone()).await?;
 
         let mut services = Vec::new();
 
@@ -386,6 +387,38 @@ fn charger_ca(
             "set both ocpp.charger_ca_cert_file and ocpp.charger_ca_key_file, or neither".into(),
         )),
     }
+}
+
+/// Creates the configured first operator while the store holds none (`admin.email` and
+/// `admin.password` together; one without the other is a configuration error).
+async fn first_operator(
+    config: &Config,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<(), StartError> {
+    let (email, password) = match (&config.admin.email, &config.admin.password) {
+        (None, None) => return Ok(()),
+        (Some(e), Some(p)) => (e, p),
+        (Some(_), None) => {
+            return Err(
+                ConfigError::Admin("admin.email is set but admin.password is not".into()).into(),
+            );
+        }
+        (None, Some(_)) => {
+            return Err(
+                ConfigError::Admin("admin.password is set but admin.email is not".into()).into(),
+            );
+        }
+    };
+    match chargegrid_api::operators::ensure_first(store, clock, email, password.clone()).await {
+        Ok(Some(op)) => {
+            tracing::info!(operator = %op.id, email = %op.email, "first operator created")
+        }
+        Ok(None) => tracing::info!("an operator exists: admin.email is not used"),
+        Err(chargegrid_api::operators::OperatorError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(ConfigError::Admin(e.to_string()).into()),
+    }
+    Ok(())
 }
 
 /// Writes the configured network into the store, replacing whatever network it held (the

@@ -43,6 +43,62 @@ enum Command {
     /// Read a charger password from stdin and print its Argon2 hash for the network file
     /// (`password_hash = "..."`, security profiles 1 and 2).
     HashPassword,
+    /// Administer the configured store directly (no running chargegrid needed).
+    Admin {
+        /// What to administer.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Operator accounts.
+    Operator {
+        /// add, list, disable or enable.
+        #[command(subcommand)]
+        command: OperatorCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Create an operator; the password is read from standard input (one line).
+    Add {
+        /// Its e-mail.
+        #[arg(long)]
+        email: String,
+        /// Its display name.
+        #[arg(long, default_value = "Operator")]
+        name: String,
+    },
+    /// List operators (id, e-mail, name, disabled).
+    List,
+    /// Disable an operator: it can no longer log in or use its tokens.
+    Disable {
+        /// Its e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled operator again.
+    Enable {
+        /// Its e-mail.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Which store an admin command works on (as `run` would open it).
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// TOML configuration file (also CHARGEGRID_CONFIG).
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    /// Store URL: redis://host:port/db or redis-cluster://… (memory:// keeps nothing).
+    #[arg(long, value_name = "URL", global = true)]
+    store: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +197,7 @@ fn main() -> ExitCode {
         Command::Scheduler(a) => (Role::Scheduler, a),
         Command::Api(a) => (Role::Api, a),
         Command::HashPassword => return hash_password(),
+        Command::Admin { command } => return admin(command),
         Command::Simulate { command } => return simulate(command),
     };
     let env: HashMap<String, String> = std::env::vars().collect();
@@ -188,6 +245,77 @@ fn simulate(command: SimulateCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn admin(command: AdminCommand) -> ExitCode {
+    let AdminCommand::Operator { command, store } = command;
+    let mut overrides = Overrides {
+        config_file: store.config.clone(),
+        ..Overrides::default()
+    };
+    overrides.set("--store", "store.url", store.store.as_ref());
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let config = match config::load(&overrides, &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chargegrid: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(operator(command, &config)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chargegrid: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn operator(command: OperatorCommand, config: &Config) -> anyhow::Result<()> {
+    use chargegrid_api::operators;
+    let clock: Arc<dyn chargegrid_core::Clock> = Arc::new(SystemClock);
+    let store = chargegrid_store::open(
+        &config.store.url,
+        config.node_id.clone(),
+        clock.clone(),
+        config.store.connect_timeout,
+        None,
+        config.store.sample_retention,
+    )
+    .await
+    .with_context(|| format!("opening the store {}", config.store.url))?;
+    if config.store.url.starts_with("memory:") {
+        eprintln!("chargegrid: warning: memory:// keeps nothing after this command; use --store");
+    }
+    match command {
+        OperatorCommand::Add { email, name } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            let op = operators::add(store, clock, &email, password, &name).await?;
+            println!("operator {} created ({})", op.email, op.id);
+        }
+        OperatorCommand::List => {
+            for op in operators::list(store.as_ref()).await? {
+                let state = if op.disabled { "disabled" } else { "active" };
+                println!("{}\t{}\t{}\t{state}", op.id, op.email, op.name);
+            }
+        }
+        OperatorCommand::Disable { email } => {
+            let op = operators::set_disabled(store.as_ref(), &email, true).await?;
+            println!("operator {} disabled", op.email);
+        }
+        OperatorCommand::Enable { email } => {
+            let op = operators::set_disabled(store.as_ref(), &email, false).await?;
+            println!("operator {} enabled", op.email);
+        }
+    }
+    Ok(())
 }
 
 fn hash_password() -> ExitCode {

@@ -39,6 +39,10 @@ pub struct Driver {
     /// (a manager cannot enrol anyone, and so read their sessions, without their consent).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fleet_invitations: Vec<FleetId>,
+    /// Disabled by an operator (`chargegrid admin operator disable`): it can neither log in
+    /// nor use a token it holds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 /// Invitations one driver may hold at once (older ones are dropped first).

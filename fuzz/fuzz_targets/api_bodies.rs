@@ -70,6 +70,7 @@ fn fixture() -> &'static Fixture {
                     password_hash: "not-a-hash".into(),
                     created_at: chrono::Utc::now(),
                     fleet_invitations: Vec::new(),
+                    disabled: false,
                 })
                 .await
                 .unwrap();

@@ -84,6 +84,9 @@ pub trait AccountStore: Send + Sync {
     /// Whether a token family has been revoked.
     async fn is_family_revoked(&self, family: &str) -> StoreResult<bool>;
 
+    /// Every operator account (disabled ones included), in id order.
+    async fn operators(&self) -> StoreResult<Vec<Driver>>;
+
     /// The drivers of a fleet (members and managers), in id order.
     async fn drivers_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Driver>>;
 }

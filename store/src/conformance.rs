@@ -514,6 +514,7 @@ fn driver(id: &str, email: &str) -> Driver {
         password_hash: "$argon2id$v=19$...".into(),
         created_at: t(0),
         fleet_invitations: Vec::new(),
+        disabled: false,
     }
 }
 
@@ -545,6 +546,19 @@ pub async fn accounts(store: Arc<dyn Store>) {
         .create_driver(&driver("d3", "other@example.com"))
         .await
         .unwrap();
+    // Operators are listed, and follow role changes either way.
+    assert!(store.operators().await.unwrap().is_empty());
+    let mut op = driver("op1", "op@example.com");
+    op.role = Role::Operator;
+    store.create_driver(&op).await.unwrap();
+    assert_eq!(store.operators().await.unwrap(), vec![op.clone()]);
+    op.role = Role::Driver;
+    store.update_driver(&op).await.unwrap();
+    assert!(store.operators().await.unwrap().is_empty());
+    op.role = Role::Operator;
+    op.disabled = true;
+    store.update_driver(&op).await.unwrap();
+    assert_eq!(store.operators().await.unwrap(), vec![op]);
 }
 
 pub async fn id_tags_and_tokens(store: Arc<dyn Store>) {

@@ -54,7 +54,8 @@ impl FromRequestParts<ApiState> for Caller {
             .store
             .get_driver(&record.driver)
             .await?
-            .ok_or_else(|| Problem::unauthorized("account no longer exists"))?;
+            .filter(|d| !d.disabled)
+            .ok_or_else(|| Problem::unauthorized("account no longer exists or is disabled"))?;
         // The per-account step of rate limiting (the per-address step ran before).
         if !state.limiter.allow(
             &format!("a:{}", driver.id),

@@ -103,6 +103,7 @@ pub(crate) async fn create_account(
         password_hash: passwords::hash(password).await?,
         created_at: state.clock.now(),
         fleet_invitations: Vec::new(),
+        disabled: false,
     };
     state
         .store
@@ -194,7 +195,7 @@ pub(crate) async fn login(
     };
     let ok =
         req.password.len() <= passwords::MAX_LEN && passwords::verify(req.password, hash).await;
-    let Some(driver) = found.filter(|_| ok) else {
+    let Some(driver) = found.filter(|d| ok && !d.disabled) else {
         state
             .metrics
             .accounts

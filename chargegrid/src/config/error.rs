@@ -43,6 +43,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// The first operator (`admin.email`, `admin.password`) cannot be created.
+    #[error("admin: {0}")]
+    Admin(String),
     /// The TLS certificate, key or CA is unusable.
     #[error("ocpp TLS: {0}")]
     Tls(String),

@@ -122,6 +122,14 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         tls(c).require_client_cert = boolean(v)?;
         Ok(())
     }),
+    ("admin.email", |c, v| {
+        c.admin.email = Some(text(v)?);
+        Ok(())
+    }),
+    ("admin.password", |c, v| {
+        c.admin.password = Some(text(v)?);
+        Ok(())
+    }),
     ("health.enabled", |c, v| {
         c.health.disabled = !boolean(v)?;
         Ok(())

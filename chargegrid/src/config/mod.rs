@@ -40,6 +40,18 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     /// Vehicle health worker settings.
     pub health: HealthSettings,
+    /// The first operator account.
+    pub admin: AdminSettings,
+}
+
+/// The first operator: created at start while the store holds no operator (never overwritten
+/// once one exists), so a fresh installation can be administered through the API at all.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdminSettings {
+    /// Its e-mail (`CHARGEGRID_ADMIN_EMAIL`).
+    pub email: Option<String>,
+    /// Its password (`CHARGEGRID_ADMIN_PASSWORD`; at least 10 characters, as for sign-up).
+    pub password: Option<String>,
 }
 
 /// Vehicle health worker settings.
@@ -332,6 +344,7 @@ impl Default for Config {
             },
             scheduler: SchedulerConfig::default(),
             health: HealthSettings::default(),
+            admin: AdminSettings::default(),
         }
     }
 }

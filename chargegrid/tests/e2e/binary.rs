@@ -20,6 +20,23 @@ fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     (status.code().unwrap_or(-1), child.output())
 }
 
+/// Whether the API answers within the usual start time (false also when the child exited).
+async fn is_up(url: &str, child: &ChildProcess) -> bool {
+    for _ in 0..300 {
+        if reqwest::get(url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return true;
+        }
+        if child.output().contains("Address already in use") {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 async fn wait_until_up(url: &str, child: &ChildProcess) {
     for _ in 0..300 {
         if reqwest::get(url)
@@ -36,24 +53,35 @@ async fn wait_until_up(url: &str, child: &ChildProcess) {
 #[tokio::test]
 async fn starts_with_defaults_answers_and_stops_on_signals() {
     for signal in [2, 15] {
-        let (ocpp, api, metrics) = (free_port(), free_port(), free_port());
-        let ocpp_addr = format!("127.0.0.1:{ocpp}");
-        let api_addr = format!("127.0.0.1:{api}");
-        let metrics_addr = format!("127.0.0.1:{metrics}");
-        let mut child = ChildProcess::spawn(
-            binary(),
-            &[
-                "run",
-                "--ocpp-listen",
-                &ocpp_addr,
-                "--api-listen",
-                &api_addr,
-                "--metrics-listen",
-                &metrics_addr,
-            ],
-            &[],
-        )
-        .unwrap();
+        // A free port can be taken by a concurrent test before the child binds it: then the
+        // child exits naming it, and the run starts again on other ports.
+        let (mut child, ocpp_addr, api_addr, metrics_addr) = loop {
+            let (ocpp, api, metrics) = (free_port(), free_port(), free_port());
+            let ocpp_addr = format!("127.0.0.1:{ocpp}");
+            let api_addr = format!("127.0.0.1:{api}");
+            let metrics_addr = format!("127.0.0.1:{metrics}");
+            let mut child = ChildProcess::spawn(
+                binary(),
+                &[
+                    "run",
+                    "--ocpp-listen",
+                    &ocpp_addr,
+                    "--api-listen",
+                    &api_addr,
+                    "--metrics-listen",
+                    &metrics_addr,
+                ],
+                &[],
+            )
+            .unwrap();
+            let exited = child.wait_timeout(Duration::from_millis(0)).is_some()
+                || !is_up(&format!("http://{api_addr}/api/v1/health"), &child).await;
+            if exited && child.output().contains("Address already in use") {
+                child.kill();
+                continue;
+            }
+            break (child, ocpp_addr, api_addr, metrics_addr);
+        };
         wait_until_up(&format!("http://{api_addr}/api/v1/health"), &child).await;
         let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
             .await

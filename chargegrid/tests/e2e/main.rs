@@ -3,6 +3,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod admin;
 mod api;
 mod api_authz;
 mod api_bad_input;

@@ -198,6 +198,7 @@ async fn claims_are_permanent_once_their_document_is_written() {
             password_hash: "x".into(),
             created_at: chrono::Utc::now(),
             fleet_invitations: Vec::new(),
+            disabled: false,
         })
         .await
         .unwrap();

@@ -98,6 +98,18 @@ impl AccountStore for MemoryStore {
             .collect())
     }
 
+    async fn operators(&self) -> StoreResult<Vec<Driver>> {
+        let mut ops: Vec<Driver> = self
+            .lock()
+            .drivers
+            .values()
+            .filter(|d| d.role == chargegrid_core::driver::Role::Operator)
+            .cloned()
+            .collect();
+        ops.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(ops)
+    }
+
     async fn put_vehicle_model(&self, model: &VehicleModel) -> StoreResult<()> {
         self.lock()
             .vehicle_models

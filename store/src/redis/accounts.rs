@@ -1,7 +1,7 @@
 //! [`AccountStore`] for the Redis store.
 
 use async_trait::async_trait;
-use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel};
+use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Role, Vehicle, VehicleModel};
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 use redis::AsyncCommands;
 
@@ -28,6 +28,12 @@ impl AccountStore for RedisStore {
             return Err(StoreError::Conflict(format!("driver {}", driver.id)));
         }
         let _: bool = self.conn().persist(&email_key).await?;
+        if driver.role == Role::Operator {
+            let () = self
+                .conn()
+                .sadd(keys::operators(), driver.id.as_str())
+                .await?;
+        }
         if let Some(fleet) = &driver.fleet {
             let () = self
                 .conn()
@@ -47,6 +53,11 @@ impl AccountStore for RedisStore {
         updated.email = old.email.clone();
         let mut pipe = redis::pipe();
         pipe.atomic().set(&key, encode(&updated)?).ignore();
+        if updated.role == Role::Operator {
+            pipe.sadd(keys::operators(), driver.id.as_str()).ignore();
+        } else if old.role == Role::Operator {
+            pipe.srem(keys::operators(), driver.id.as_str()).ignore();
+        }
         if old.fleet != updated.fleet {
             if let Some(f) = &old.fleet {
                 pipe.srem(keys::fleet_drivers(f), driver.id.as_str())
@@ -146,6 +157,17 @@ impl AccountStore for RedisStore {
             .iter()
             .filter_map(|i| VehicleId::new(i.as_str()).ok())
             .map(|i| keys::vehicle(&i))
+            .collect();
+        self.mget_json(&keys).await
+    }
+
+    async fn operators(&self) -> StoreResult<Vec<Driver>> {
+        let mut ids: Vec<String> = self.conn().smembers(keys::operators()).await?;
+        ids.sort();
+        let keys: Vec<String> = ids
+            .iter()
+            .filter_map(|i| DriverId::new(i.as_str()).ok())
+            .map(|i| keys::driver(&i))
             .collect();
         self.mget_json(&keys).await
     }

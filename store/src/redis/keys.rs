@@ -81,6 +81,10 @@ pub fn fleet(fleet: &FleetId) -> String {
 pub fn fleet_vehicles(fleet: &FleetId) -> String {
     format!("{PREFIX}:fleet:{fleet}:vehicles")
 }
+/// The ids of operator accounts.
+pub fn operators() -> String {
+    format!("{PREFIX}:operators")
+}
 pub fn fleet_models(fleet: &FleetId) -> String {
     format!("{PREFIX}:fleet:{fleet}:models")
 }
