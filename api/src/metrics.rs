@@ -86,6 +86,13 @@ impl ApiMetrics {
         registry.register(Box::new(m.recommendations.clone()))?;
         registry.register(Box::new(m.rate_limited.clone()))?;
         registry.register(Box::new(m.header_timeouts.clone()))?;
+        // The families exist from the start (a request series per route appears with its first
+        // request; this one makes the family visible to rates and alerts at once).
+        m.requests
+            .with_label_values(&["GET", "/api/v1/health", "200"]);
+        for event in ["signup", "login", "login_failed", "login_throttled"] {
+            m.accounts.with_label_values(&[event]);
+        }
         Ok(m)
     }
 }

@@ -33,6 +33,15 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name (the subcommand that runs it; a metric label).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::All => "run",
+            Role::Gateway => "gateway",
+            Role::Scheduler => "scheduler",
+            Role::Api => "api",
+        }
+    }
     fn gateway(self) -> bool {
         matches!(self, Role::All | Role::Gateway)
     }
@@ -193,12 +202,11 @@ impl App {
                         .map_err(|e| ConfigError::Schemas(e.to_string()))?,
                 )),
             };
-            let gateway = Gateway::new(
-                gw_config,
-                store.clone(),
-                clock.clone(),
-                GatewayMetrics::new(&registry)?,
-            );
+            let gateway_metrics = GatewayMetrics::new(&registry)?;
+            for site in store.list_sites().await? {
+                gateway_metrics.touch_site(site.id.as_str());
+            }
+            let gateway = Gateway::new(gw_config, store.clone(), clock.clone(), gateway_metrics);
             if let Some(tls) = &config.ocpp.tls {
                 let read = |path: &std::path::Path| {
                     std::fs::read(path).map_err(|e| {
@@ -319,9 +327,16 @@ impl App {
             addr: config.metrics.listen,
             source,
         })?;
+        crate::metrics::register_build_info(&registry, role.label())?;
         let metrics_registry = registry.clone();
+        let metrics_store = store.clone();
         spawn(&mut services, "metrics", |stop| {
-            crate::metrics::serve(listener, metrics_registry, stop.cancelled_owned())
+            crate::metrics::serve(
+                listener,
+                metrics_registry,
+                metrics_store,
+                stop.cancelled_owned(),
+            )
         });
 
         tracing::info!(

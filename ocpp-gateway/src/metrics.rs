@@ -197,6 +197,92 @@ impl GatewayMetrics {
         registry.register(Box::new(m.frames_rejected.clone()))?;
         registry.register(Box::new(m.handle_seconds.clone()))?;
         registry.register(Box::new(m.handshakes_refused.clone()))?;
+        m.touch_known();
         Ok(m)
+    }
+
+    /// Creates every series whose labels are known in advance, at 0, so rates and alerts work
+    /// before the first event (a family that is absent until its first event looks like no
+    /// data to Prometheus).
+    fn touch_known(&self) {
+        use chargegrid_core::network::OcppVersion;
+        let versions = [OcppVersion::V16, OcppVersion::V201];
+        for v in versions {
+            self.connected.with_label_values(&[v.label()]);
+            self.opened.with_label_values(&[v.label()]);
+            self.calls_received
+                .with_label_values(&[v.label(), "Heartbeat", "ok"]);
+            self.calls_sent
+                .with_label_values(&[v.label(), "SetChargingProfile", "accepted"]);
+            for code in chargegrid_ocpp::ErrorCode::ALL {
+                self.call_errors
+                    .with_label_values(&[v.label(), code.as_str(v)]);
+            }
+        }
+        for reason in [
+            "charger_closed",
+            "socket_error",
+            "ping_timeout",
+            "replaced",
+            "shutdown",
+            "taken_over",
+        ] {
+            self.closed.with_label_values(&[reason]);
+        }
+        for reason in [
+            "bad_charger_id",
+            "no_subprotocol",
+            "too_many_connections",
+            "auth_backoff",
+            "store_unavailable",
+            "unknown_charger",
+            "certificate_mismatch",
+            "security_profile",
+            "no_credentials_configured",
+            "auth",
+            "auth_busy",
+            "timeout",
+            "tls",
+        ] {
+            self.handshakes_refused.with_label_values(&[reason]);
+        }
+        for reason in [
+            "binary",
+            "rate_limited",
+            "invalid_answer",
+            "malformed",
+            "own_answer_invalid",
+            "schema",
+            "tolerated",
+            "too_large",
+            "unknown_connector",
+        ] {
+            self.frames_rejected.with_label_values(&[reason]);
+        }
+        for matched in ["exact", "reconciled", "orphan"] {
+            self.meter_values.with_label_values(&[matched]);
+        }
+        self.handle_seconds.with_label_values(&["Heartbeat"]);
+        for status in [
+            "Available",
+            "Preparing",
+            "Charging",
+            "SuspendedEV",
+            "SuspendedEVSE",
+            "Finishing",
+            "Reserved",
+            "Unavailable",
+            "Faulted",
+            "Occupied",
+            "other",
+        ] {
+            self.connectors.with_label_values(&[status]);
+        }
+    }
+
+    /// Creates a site's series at 0 (the binary calls it for every site of the network).
+    pub fn touch_site(&self, site: &str) {
+        self.active_sessions.with_label_values(&[site]);
+        self.energy_delivered.with_label_values(&[site]);
     }
 }

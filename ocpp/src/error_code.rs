@@ -35,6 +35,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code (for metrics exported at 0 from the start).
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::NotImplemented,
+        ErrorCode::NotSupported,
+        ErrorCode::InternalError,
+        ErrorCode::ProtocolError,
+        ErrorCode::SecurityError,
+        ErrorCode::FormatViolation,
+        ErrorCode::PropertyConstraintViolation,
+        ErrorCode::OccurrenceConstraintViolation,
+        ErrorCode::TypeConstraintViolation,
+        ErrorCode::GenericError,
+        ErrorCode::MessageTypeNotSupported,
+        ErrorCode::RpcFrameworkError,
+    ];
+
     /// The code as sent to a charger of `version`. Codes 1.6 lacks fall back to the closest
     /// 1.6 code.
     pub fn as_str(self, version: OcppVersion) -> &'static str {

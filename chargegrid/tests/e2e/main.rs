@@ -16,6 +16,7 @@ mod harness;
 mod health;
 mod health_physics;
 mod hostile;
+mod metrics_start;
 mod ocpp16;
 mod ocpp16_field;
 mod ocpp201;

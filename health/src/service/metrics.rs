@@ -58,7 +58,7 @@ impl HealthMetrics {
             alerts: IntCounterVec::new(
                 Opts::new(
                     "chargegrid_health_alerts_total",
-                    "Health alerts in computed reports",
+                    "Health alerts raised (each once, when first raised)",
                 ),
                 &["kind", "severity"],
             )?,
@@ -68,6 +68,25 @@ impl HealthMetrics {
         registry.register(Box::new(m.reports.clone()))?;
         registry.register(Box::new(m.sessions.clone()))?;
         registry.register(Box::new(m.soh_band.clone()))?;
+        // Known series at 0 from the start, so rates and alerts work before the first event.
+        for band in ["95_100", "90_95", "85_90", "80_85", "below_80", "withheld"] {
+            m.soh_band.with_label_values(&[band]);
+        }
+        for outcome in ["processed", "no_vehicle"] {
+            m.sessions.with_label_values(&[outcome]);
+        }
+        for (kind, severity) in [
+            ("soh_below_threshold", "critical"),
+            ("soh_below_cohort_p5", "warning"),
+            ("capacity_step_drop", "warning"),
+            ("resistance_increase", "warning"),
+            ("repeated_ev_aborts", "warning"),
+            ("battery_malfunction_code", "critical"),
+            ("temperature_sensor_suspect", "info"),
+            ("soc_calibration_suspect", "info"),
+        ] {
+            m.alerts.with_label_values(&[kind, severity]);
+        }
         registry.register(Box::new(m.alerts.clone()))?;
         Ok(m)
     }

@@ -49,6 +49,17 @@ pub struct SchedulerMetrics {
 }
 
 impl SchedulerMetrics {
+    /// Creates a site's counters at 0 when its task starts, so rates and alerts work before
+    /// the first event.
+    pub fn touch_site(&self, site: &str) {
+        self.profiles_ignored.with_label_values(&[site]);
+        self.readback_mismatches.with_label_values(&[site]);
+        for outcome in ["accepted", "rejected", "failed"] {
+            self.profiles_sent
+                .with_label_values(&[site, "tx_default", outcome]);
+        }
+    }
+
     /// Creates and registers the metrics.
     pub fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
         let gauge = |name: &str, help: &str| -> Result<GaugeVec, prometheus::Error> {

@@ -164,6 +164,7 @@ impl SchedulerService {
                 continue;
             }
             let notify = Arc::new(Notify::new());
+            self.metrics.touch_site(site.id.as_str());
             let ctx = SiteContext {
                 site: site.id.clone(),
                 store: self.store.clone(),

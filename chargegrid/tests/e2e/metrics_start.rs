@@ -1,0 +1,83 @@
+//! Every metric family the dashboards query exists from the start, before any event, so rates
+//! and alerts work on a fresh process (Prometheus practice: known series exported at 0).
+
+use crate::harness::{metrics_text, start_app, test_config};
+
+/// The metric families the dashboards in `grafana/dashboards/` query.
+fn dashboard_families() -> std::collections::BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../grafana/dashboards");
+    let mut out = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("chargegrid_") {
+            let name: String = rest[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            let family = name
+                .trim_end_matches("_bucket")
+                .trim_end_matches("_count")
+                .trim_end_matches("_sum")
+                .to_string();
+            out.insert(family);
+            rest = &rest[i + name.len()..];
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_fresh_process_exports_every_family_the_dashboards_use() {
+    let mut config = test_config("memory://");
+    config.scheduler.enabled = true;
+    let app = start_app(&config).await;
+    let text = metrics_text(&app).await;
+    let missing: Vec<String> = dashboard_families()
+        .into_iter()
+        // The Redis client's own families exist only with a Redis store.
+        .filter(|f| !f.starts_with("chargegrid_store_redis_"))
+        .filter(|f| {
+            !text
+                .lines()
+                .any(|l| l.starts_with(f.as_str()) && !l.starts_with('#'))
+        })
+        .collect();
+    assert!(missing.is_empty(), "absent at start: {missing:?}");
+    assert!(text.contains("chargegrid_build_info{"), "build info");
+    // The probes every role answers on its metrics port.
+    let base = format!("http://{}", app.metrics_addr);
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        reqwest::get(format!("{base}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn readiness_follows_the_store() {
+    let redis = chargegrid_test_support::RedisServer::start();
+    let app = start_app(&test_config(&redis.url())).await;
+    let ready = format!("http://{}/readyz", app.metrics_addr);
+    assert_eq!(reqwest::get(&ready).await.unwrap().status(), 200);
+    drop(redis); // the store goes away
+    let r = reqwest::get(&ready).await.unwrap();
+    assert_eq!(r.status(), 503, "{}", r.text().await.unwrap());
+    let live = format!("http://{}/healthz", app.metrics_addr);
+    assert_eq!(
+        reqwest::get(&live).await.unwrap().status(),
+        200,
+        "alive all the same"
+    );
+    let _ = app.shutdown().await;
+}
