@@ -43,12 +43,27 @@ enum Command {
     /// Read a charger password from stdin and print its Argon2 hash for the network file
     /// (`password_hash = "..."`, security profiles 1 and 2).
     HashPassword,
+    /// Check or show the configuration (file, CHARGEGRID_* environment, flags).
+    Config {
+        /// check or print.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Administer the configured store directly (no running chargegrid needed).
     Admin {
         /// What to administer.
         #[command(subcommand)]
         command: AdminCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and the network file it names; exit 2 naming the problem.
+    Check(ServeArgs),
+    /// Print every setting: its environment variable, and where a value that is not the
+    /// default came from (secrets masked).
+    Print(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,31 +136,37 @@ struct ServeArgs {
     /// TOML configuration file (also CHARGEGRID_CONFIG).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Address for OCPP WebSockets (default 0.0.0.0:9000).
+    /// Address for OCPP WebSockets (default 0.0.0.0:9000; CHARGEGRID_OCPP_LISTEN).
     #[arg(long, value_name = "ADDR")]
     ocpp_listen: Option<String>,
-    /// Address for the driver API (default 0.0.0.0:8080).
+    /// Address for the driver API (default 0.0.0.0:8080; CHARGEGRID_API_LISTEN).
     #[arg(long, value_name = "ADDR")]
     api_listen: Option<String>,
-    /// Address for Prometheus /metrics (default 0.0.0.0:9100).
+    /// Address for Prometheus /metrics, /healthz, /readyz (default 0.0.0.0:9100;
+    /// CHARGEGRID_METRICS_LISTEN).
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<String>,
-    /// Store URL: memory:// (default), redis://host:port/db or redis-cluster://host:port,host:port.
+    /// Store URL: memory:// (default), redis://host:port/db or redis-cluster://host:port,host:port
+    /// (CHARGEGRID_STORE_URL).
     #[arg(long, value_name = "URL")]
     store: Option<String>,
-    /// Network file (sites and chargers); the built-in sample is used when none is set.
+    /// Network file (sites and chargers; CHARGEGRID_NETWORK_FILE); it replaces the stored
+    /// network. The built-in sample is used when none is set and the store is empty.
     #[arg(long, value_name = "FILE")]
     network: Option<PathBuf>,
-    /// Accept chargers that are not in the network (development only).
+    /// Accept chargers that are not in the network (development only;
+    /// CHARGEGRID_OCPP_ALLOW_UNKNOWN_CHARGERS).
     #[arg(long)]
     allow_unknown_chargers: bool,
-    /// Authorise id tags the network does not know (development only).
+    /// Authorise id tags the network does not know (development only;
+    /// CHARGEGRID_OCPP_ACCEPT_UNKNOWN_ID_TAGS).
     #[arg(long)]
     accept_unknown_id_tags: bool,
-    /// Directory with the official OCA JSON schemas (v16/, v201/).
+    /// Another copy of the official OCA JSON schemas (v16/, v201/) instead of the built-in
+    /// ones (CHARGEGRID_OCPP_SCHEMAS_DIR).
     #[arg(long, value_name = "DIR")]
     ocpp_schemas: Option<PathBuf>,
-    /// This node's id in a cluster.
+    /// This node's id in a cluster (CHARGEGRID_NODE_ID).
     #[arg(long, value_name = "ID")]
     node_id: Option<String>,
 }
@@ -198,6 +219,7 @@ fn main() -> ExitCode {
         Command::Api(a) => (Role::Api, a),
         Command::HashPassword => return hash_password(),
         Command::Admin { command } => return admin(command),
+        Command::Config { command } => return config_command(command),
         Command::Simulate { command } => return simulate(command),
     };
     let env: HashMap<String, String> = std::env::vars().collect();
@@ -245,6 +267,42 @@ fn simulate(command: SimulateCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn config_command(command: ConfigCommand) -> ExitCode {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let (args, print) = match &command {
+        ConfigCommand::Check(a) => (a, false),
+        ConfigCommand::Print(a) => (a, true),
+    };
+    let (config, origins) = match config::load_with_origins(&args.overrides(), &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chargegrid: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(path) = &config.network.file
+        && let Err(e) = chargegrid::network::read_network(path)
+    {
+        eprintln!("chargegrid: configuration error: {e}");
+        return ExitCode::from(2);
+    }
+    if print {
+        for (key, var) in config::settings() {
+            let shown = match origins.get(key) {
+                Some(o) if key.contains("password") => {
+                    format!("******  ({})", o.from)
+                }
+                Some(o) => format!("{}  ({})", o.value, o.from),
+                None => "(default)".to_string(),
+            };
+            println!("{key:<40} {var:<48} {shown}");
+        }
+    } else {
+        println!("configuration OK");
+    }
+    ExitCode::SUCCESS
 }
 
 fn admin(command: AdminCommand) -> ExitCode {

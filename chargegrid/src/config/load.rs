@@ -30,6 +30,37 @@ pub const CONFIG_FILE_ENV: &str = "CHARGEGRID_CONFIG";
 
 /// Builds the configuration from defaults, the file, `env` and the flags.
 pub fn load(flags: &Overrides, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+    load_with_origins(flags, env).map(|(config, _)| config)
+}
+
+/// Where one setting's value came from, and the value as written there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `file PATH`, `environment variable NAME` or `flag --NAME`.
+    pub from: String,
+    /// The value as given (TOML rendered as text).
+    pub value: String,
+}
+
+/// Like [`load`], also telling, for every setting that is not at its default, where its value
+/// came from (the last layer wins: file, then environment, then flags).
+pub fn load_with_origins(
+    flags: &Overrides,
+    env: &HashMap<String, String>,
+) -> Result<(Config, std::collections::BTreeMap<String, Origin>), ConfigError> {
+    let mut origins = std::collections::BTreeMap::new();
+    let config = load_layers(flags, env, &mut origins)?;
+    Ok((config, origins))
+}
+
+fn load_layers(
+    flags: &Overrides,
+    env: &HashMap<String, String>,
+    origins: &mut std::collections::BTreeMap<String, Origin>,
+) -> Result<Config, ConfigError> {
+    let mut seen = |key: &str, from: String, value: String| {
+        origins.insert(key.to_string(), Origin { from, value });
+    };
     let mut config = Config::default();
     let file = flags
         .config_file
@@ -37,12 +68,9 @@ pub fn load(flags: &Overrides, env: &HashMap<String, String>) -> Result<Config, 
         .or_else(|| env.get(CONFIG_FILE_ENV).map(PathBuf::from));
     if let Some(path) = file {
         for (key, value) in read_file(&path)? {
-            apply(
-                &mut config,
-                &key,
-                &Raw::Toml(value),
-                &format!("{}", path.display()),
-            )?;
+            let from = format!("{}", path.display());
+            apply(&mut config, &key, &Raw::Toml(value.clone()), &from)?;
+            seen(&key, format!("file {from}"), value.to_string());
         }
     }
     let mut vars: Vec<(&String, &String)> = env
@@ -61,20 +89,14 @@ pub fn load(flags: &Overrides, env: &HashMap<String, String>) -> Result<Config, 
                     .map_or_else(String::new, |k| format!(" (did you mean {k}?)")),
             });
         };
-        apply(
-            &mut config,
-            key,
-            &Raw::Text(value.clone()),
-            &format!("environment variable {var}"),
-        )?;
+        let from = format!("environment variable {var}");
+        apply(&mut config, key, &Raw::Text(value.clone()), &from)?;
+        seen(key, from, value.clone());
     }
     for (flag, key, value) in &flags.settings {
-        apply(
-            &mut config,
-            key,
-            &Raw::Text(value.clone()),
-            &format!("flag {flag}"),
-        )?;
+        let from = format!("flag {flag}");
+        apply(&mut config, key, &Raw::Text(value.clone()), &from)?;
+        seen(key, from, value.clone());
     }
     Ok(config)
 }

@@ -17,7 +17,15 @@ use chargegrid_scheduler::alloc::Policy;
 use chargegrid_scheduler::service::{ModelKnobs, ServiceConfig};
 
 pub use error::ConfigError;
-pub use load::{Overrides, load};
+pub use load::{Origin, Overrides, load, load_with_origins};
+
+/// Every setting's dotted key and its environment variable, in the documented order.
+pub fn settings() -> Vec<(&'static str, String)> {
+    keys::KEYS
+        .iter()
+        .map(|(k, _)| (*k, keys::env_name(k)))
+        .collect()
+}
 
 /// The whole configuration, with safe defaults for everything.
 #[derive(Debug, Clone, PartialEq)]

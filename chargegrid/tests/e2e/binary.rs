@@ -188,3 +188,54 @@ fn bad_configuration_exits_2_naming_the_problem() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn config_check_and_print_name_problems_origins_and_hide_secrets() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = std::process::Command::new(binary())
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, out) = run(&["config", "check"], &[]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(
+        &["config", "check"],
+        &[("CHARGEGRID_API_RATE_LIMT_PER_MINUTE", "5")],
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("CHARGEGRID_API_RATE_LIMIT_PER_MINUTE"),
+        "{out}"
+    );
+    let (code, out) = run(
+        &["config", "print", "--store", "redis://127.0.0.1:1/0"],
+        &[("CHARGEGRID_ADMIN_PASSWORD", "do-not-print-me-ever")],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains("do-not-print-me-ever"), "{out}");
+    assert!(
+        out.contains("environment variable CHARGEGRID_ADMIN_PASSWORD"),
+        "{out}"
+    );
+    assert!(
+        out.contains("redis://127.0.0.1:1/0  (flag --store)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ocpp.listen") && l.ends_with("(default)")),
+        "{out}"
+    );
+    let help = run(&["run", "--help"], &[]).1;
+    assert!(help.contains("CHARGEGRID_STORE_URL"), "{help}");
+}
