@@ -278,6 +278,10 @@ impl App {
             });
         }
         let network_metrics = crate::network_metrics::NetworkMetrics::new(&registry)?;
+        // Once before serving, so the first scrape already has every site's series.
+        network_metrics
+            .refresh(store.as_ref(), clock.as_ref())
+            .await?;
         let (collector_store, collector_clock) = (store.clone(), clock.clone());
         spawn(&mut services, "network-metrics", |stop| {
             crate::network_metrics::run(

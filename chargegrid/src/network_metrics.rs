@@ -16,6 +16,7 @@ use prometheus::{IntGaugeVec, Opts, Registry};
 pub struct NetworkMetrics {
     info: IntGaugeVec,
     window: IntGaugeVec,
+    chargers: IntGaugeVec,
 }
 
 impl NetworkMetrics {
@@ -36,7 +37,15 @@ impl NetworkMetrics {
                 ),
                 &["site"],
             )?,
+            chargers: IntGaugeVec::new(
+                Opts::new(
+                    "chargegrid_site_chargers",
+                    "Chargers configured at the site (against connected ones: the offline share)",
+                ),
+                &["site"],
+            )?,
         };
+        registry.register(Box::new(m.chargers.clone()))?;
         registry.register(Box::new(m.info.clone()))?;
         registry.register(Box::new(m.window.clone()))?;
         Ok(m)
@@ -59,6 +68,10 @@ impl NetworkMetrics {
                     &format!("{:.5}", site.location.lon()),
                 ])
                 .set(1);
+            let configured = store.chargers_of_site(&site.id).await?.len();
+            self.chargers
+                .with_label_values(&[site.id.as_str()])
+                .set(i64::try_from(configured).unwrap_or(i64::MAX));
             let active = store
                 .limit_windows(&site.id)
                 .await?

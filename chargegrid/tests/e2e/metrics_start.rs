@@ -3,12 +3,18 @@
 
 use crate::harness::{metrics_text, start_app, test_config};
 
-/// The metric families the dashboards in `grafana/dashboards/` query.
+/// The metric families the dashboards in `grafana/dashboards/` and the alerting rules in
+/// `grafana/alerts.yml` query.
 fn dashboard_families() -> std::collections::BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../grafana/dashboards");
+    let grafana = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../grafana");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(grafana.join("dashboards"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(grafana.join("alerts.yml"));
     let mut out = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    for path in files {
+        let text = std::fs::read_to_string(path).unwrap();
         let mut rest = text.as_str();
         while let Some(i) = rest.find("chargegrid_") {
             let name: String = rest[i..]
@@ -70,7 +76,20 @@ async fn readiness_follows_the_store() {
     let app = start_app(&test_config(&redis.url())).await;
     let ready = format!("http://{}/readyz", app.metrics_addr);
     assert_eq!(reqwest::get(&ready).await.unwrap().status(), 200);
-    drop(redis); // the store goes away
+    // The store stops answering for a while (every client paused for 3 s, longer than the
+    // readiness check waits).
+    let mut raw = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(3_000)
+        .arg("ALL")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
     let r = reqwest::get(&ready).await.unwrap();
     assert_eq!(r.status(), 503, "{}", r.text().await.unwrap());
     let live = format!("http://{}/healthz", app.metrics_addr);
@@ -79,5 +98,37 @@ async fn readiness_follows_the_store() {
         200,
         "alive all the same"
     );
-    let _ = app.shutdown().await;
+    // Ready again once the store answers (polled: the pause ends by itself).
+    let mut back = false;
+    for _ in 0..100 {
+        if reqwest::get(&ready).await.unwrap().status() == 200 {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "ready again after the pause");
+    app.shutdown().await.unwrap();
+}
+
+/// The alerting rules are valid and behave as their unit tests say (promtool, from Debian's
+/// prometheus package, which the README's test command installs).
+#[test]
+fn the_alerting_rules_pass_their_promtool_tests() {
+    let grafana = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../grafana");
+    for args in [
+        vec!["check", "rules", "alerts.yml"],
+        vec!["test", "rules", "alerts.test.yml"],
+    ] {
+        let out = std::process::Command::new("promtool")
+            .args(&args)
+            .current_dir(&grafana)
+            .output()
+            .expect("promtool installed (scripts/test installs prometheus)");
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
