@@ -117,6 +117,20 @@ impl RawCharger {
         RawCharger { ws }
     }
 
+    /// Connects as `charger` speaking `protocol` (`ocpp1.6` or `ocpp2.0.1`) and boots it
+    /// (a BootNotification answered Accepted).
+    pub async fn booted(app: &App, charger: &str, protocol: &str) -> RawCharger {
+        let mut cp = RawCharger::connect(app, charger, protocol).await;
+        let boot = if protocol == "ocpp2.0.1" {
+            serde_json::json!({"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"})
+        } else {
+            serde_json::json!({"chargePointVendor": "V", "chargePointModel": "M"})
+        };
+        let answer = cp.call("boot", "BootNotification", boot).await;
+        assert_eq!(answer[2]["status"], "Accepted", "{answer}");
+        cp
+    }
+
     /// Connects as `charger` over TLS (`wss://`, trusting the CA in `ca_pem`) with its Basic
     /// password: security profile 2.
     pub async fn connect_tls(

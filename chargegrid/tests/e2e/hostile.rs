@@ -205,13 +205,7 @@ async fn a_flood_of_made_up_bearers_and_login_guesses_is_limited() {
 async fn one_glitched_meter_reading_does_not_inflate_the_bill() {
     let app = start_app(&test_config("memory://")).await;
     add_tag(&app, "GLITCH-1").await;
-    let mut cp = RawCharger::connect(&app, "QD-HD-AC03", "ocpp1.6").await;
-    cp.call(
-        "b",
-        "BootNotification",
-        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
-    )
-    .await;
+    let mut cp = RawCharger::booted(&app, "QD-HD-AC03", "ocpp1.6").await;
     let started = cp
         .call(
             "s",
@@ -277,13 +271,7 @@ async fn live_streams_are_bounded_per_account_and_end_at_logout() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut cp = RawCharger::connect(&app, "QD-HD-AC04", "ocpp1.6").await;
-    cp.call(
-        "b",
-        "BootNotification",
-        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
-    )
-    .await;
+    let mut cp = RawCharger::booted(&app, "QD-HD-AC04", "ocpp1.6").await;
     cp.call(
         "s",
         "StartTransaction",
@@ -420,13 +408,7 @@ async fn a_reservation_is_stored_before_the_charger_is_asked_and_is_used_once() 
         .as_str()
         .unwrap()
         .to_string();
-    let mut cp = RawCharger::connect(&app, "QD-M4-AC02", "ocpp1.6").await;
-    cp.call(
-        "b",
-        "BootNotification",
-        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
-    )
-    .await;
+    let mut cp = RawCharger::booted(&app, "QD-M4-AC02", "ocpp1.6").await;
     cp.call(
         "s",
         "StatusNotification",
@@ -483,7 +465,6 @@ async fn a_reservation_is_stored_before_the_charger_is_asked_and_is_used_once() 
 async fn a_card_presented_mid_transaction_is_checked_for_concurrent_use() {
     let app = start_app(&test_config("memory://")).await;
     add_tag(&app, "MID-1").await;
-    let boot = json!({"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"});
     let event = |kind: &str, tx: &str, seq: i64, token: Option<&str>| {
         let mut e = json!({
             "eventType": kind, "timestamp": ts(0), "triggerReason": "Authorized", "seqNo": seq,
@@ -496,8 +477,7 @@ async fn a_card_presented_mid_transaction_is_checked_for_concurrent_use() {
         e
     };
     // The card charges on one station...
-    let mut a = RawCharger::connect(&app, "QD-HD-AC06", "ocpp2.0.1").await;
-    a.call("b", "BootNotification", boot.clone()).await;
+    let mut a = RawCharger::booted(&app, "QD-HD-AC06", "ocpp2.0.1").await;
     let first = a
         .call(
             "s",
@@ -507,8 +487,7 @@ async fn a_card_presented_mid_transaction_is_checked_for_concurrent_use() {
         .await;
     assert_eq!(first[2]["idTokenInfo"]["status"], "Accepted", "{first}");
     // ...and is then shown to another one in the middle of its transaction.
-    let mut b = RawCharger::connect(&app, "QD-HD-AC07", "ocpp2.0.1").await;
-    b.call("b", "BootNotification", boot).await;
+    let mut b = RawCharger::booted(&app, "QD-HD-AC07", "ocpp2.0.1").await;
     b.call("s", "TransactionEvent", event("Started", "TX-B", 0, None))
         .await;
     let later = b
@@ -535,13 +514,7 @@ async fn a_card_presented_mid_transaction_is_checked_for_concurrent_use() {
 #[tokio::test]
 async fn a_connector_the_charger_does_not_have_is_refused_and_not_stored() {
     let app = start_app(&test_config("memory://")).await;
-    let mut cp = RawCharger::connect(&app, "QD-HD-AC01", "ocpp1.6").await;
-    cp.call(
-        "b",
-        "BootNotification",
-        json!({"chargePointVendor": "V", "chargePointModel": "M"}),
-    )
-    .await;
+    let mut cp = RawCharger::booted(&app, "QD-HD-AC01", "ocpp1.6").await;
     let status = |c: u32| json!({"connectorId": c, "errorCode": "NoError", "status": "Available"});
     let bad = cp.call("s7", "StatusNotification", status(7)).await;
     assert_eq!(
@@ -565,13 +538,7 @@ async fn a_connector_the_charger_does_not_have_is_refused_and_not_stored() {
         "nothing stored for the made-up connector"
     );
     // 2.0.1: an EVSE id that would overflow the connector number is refused, not a panic.
-    let mut st = RawCharger::connect(&app, "QD-HD-AC06", "ocpp2.0.1").await;
-    st.call(
-        "b",
-        "BootNotification",
-        json!({"chargingStation": {"vendorName": "V", "model": "M"}, "reason": "PowerUp"}),
-    )
-    .await;
+    let mut st = RawCharger::booted(&app, "QD-HD-AC06", "ocpp2.0.1").await;
     let huge = st
         .call(
             "s",

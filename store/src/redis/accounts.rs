@@ -151,25 +151,17 @@ impl AccountStore for RedisStore {
     }
 
     async fn vehicles_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Vehicle>> {
-        let mut ids: Vec<String> = self.conn().smembers(keys::fleet_vehicles(fleet)).await?;
-        ids.sort();
-        let keys: Vec<String> = ids
-            .iter()
-            .filter_map(|i| VehicleId::new(i.as_str()).ok())
-            .map(|i| keys::vehicle(&i))
-            .collect();
-        self.mget_json(&keys).await
+        self.members_json(&keys::fleet_vehicles(fleet), |id| {
+            VehicleId::new(id).ok().map(|id| keys::vehicle(&id))
+        })
+        .await
     }
 
     async fn operators(&self) -> StoreResult<Vec<Driver>> {
-        let mut ids: Vec<String> = self.conn().smembers(keys::operators()).await?;
-        ids.sort();
-        let keys: Vec<String> = ids
-            .iter()
-            .filter_map(|i| DriverId::new(i.as_str()).ok())
-            .map(|i| keys::driver(&i))
-            .collect();
-        self.mget_json(&keys).await
+        self.members_json(&keys::operators(), |id| {
+            DriverId::new(id).ok().map(|id| keys::driver(&id))
+        })
+        .await
     }
 
     async fn put_vehicle_model(&self, model: &VehicleModel) -> StoreResult<()> {

@@ -154,6 +154,19 @@ impl RedisStore {
     }
 
     /// Reads many JSON documents in one round trip, skipping missing keys.
+    /// The documents of the ids in set `set`, in id order: `key_of` turns an id into its
+    /// document's key (`None` skips an id that is not valid).
+    async fn members_json<T: DeserializeOwned>(
+        &self,
+        set: &str,
+        key_of: impl Fn(&str) -> Option<String>,
+    ) -> StoreResult<Vec<T>> {
+        let mut ids: Vec<String> = self.conn().smembers(set).await?;
+        ids.sort();
+        let keys: Vec<String> = ids.iter().filter_map(|id| key_of(id)).collect();
+        self.mget_json(&keys).await
+    }
+
     async fn mget_json<T: DeserializeOwned>(&self, keys: &[String]) -> StoreResult<Vec<T>> {
         if keys.is_empty() {
             return Ok(Vec::new());
