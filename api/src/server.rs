@@ -26,8 +26,8 @@ use utoipa_axum::routes;
 use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    auth, docs, fleets, health, health_reports, me, recommendations, reservations, sessions, sites,
-    stations, stream, vehicles,
+    auth, diagnostics, docs, fleets, health, health_reports, me, recommendations, reservations,
+    sessions, sites, stations, stream, vehicles,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -137,6 +137,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(vehicles::get_vehicle, vehicles::update_vehicle))
         .routes(routes!(vehicles::put_model, vehicles::list_models))
         .routes(routes!(vehicles::import_vehicles))
+        .routes(routes!(diagnostics::refused_handshakes))
         .routes(routes!(fleets::add_id_tag))
         .routes(routes!(fleets::fleet_sessions))
         .routes(routes!(stations::near))

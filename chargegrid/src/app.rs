@@ -332,6 +332,11 @@ impl App {
             source,
         })?;
         crate::metrics::register_build_info(&registry, role.label())?;
+        // The standard process metrics (CPU seconds, resident memory, open and maximum file
+        // descriptors, start time), as every Prometheus exporter exports them.
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         let metrics_registry = registry.clone();
         let metrics_store = store.clone();
         spawn(&mut services, "metrics", |stop| {

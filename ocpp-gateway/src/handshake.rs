@@ -33,7 +33,25 @@ pub(crate) async fn upgrade(
     let metrics = &gateway.inner.metrics;
     let ip = peer.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
     let remote = ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+    // Every refusal is also recorded in the store (the latest ones, readable by operators
+    // through the API): a charger that cannot connect must leave a trace naming it.
+    let record = |reason: &'static str| {
+        let store = gateway.inner.store.clone();
+        let refusal = chargegrid_store::RefusedHandshake {
+            at: gateway.inner.clock.now(),
+            charger: raw_id.chars().take(64).collect(),
+            remote: ip.map(|ip| ip.to_string()),
+            reason: reason.to_string(),
+            node: gateway.inner.config.node.clone(),
+        };
+        tokio::spawn(async move {
+            if let Err(e) = store.record_refusal(&refusal).await {
+                tracing::debug!(error = %e, "refused handshake not recorded");
+            }
+        });
+    };
     let refuse = |status: StatusCode, reason: &'static str, message: String| {
+        record(reason);
         metrics
             .handshakes_refused
             .with_label_values(&[reason])
@@ -174,6 +192,7 @@ pub(crate) async fn upgrade(
                 Some(outcome) => {
                     let backs_off = outcome == AuthOutcome::Denied
                         && ip.is_some_and(|ip| gateway.inner.auth.failures.failed(ip, now));
+                    record("auth");
                     metrics
                         .handshakes_refused
                         .with_label_values(&["auth"])

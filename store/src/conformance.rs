@@ -46,7 +46,7 @@ macro_rules! store_conformance_suite {
     (@checks [$($head:tt)*]) => {
         $crate::store_conformance_suite!($($head)*;
             network_round_trip, network_replace, connector_state_keeps_newest, registry_ownership,
-            boot_info_round_trip, transaction_ids_are_unique, session_lifecycle,
+            boot_info_round_trip, refused_handshakes, transaction_ids_are_unique, session_lifecycle,
             session_conflicts, history_pages, accounts, id_tags_and_tokens, fleets_and_vehicles,
             scheduler_state, leases, health_documents, command_bus_round_trip,
             command_bus_offline_and_timeout, reservations, expected_arrivals,
@@ -313,6 +313,28 @@ pub async fn registry_ownership(store: Arc<dyn Store>) {
             .await
             .unwrap()
     );
+}
+
+pub async fn refused_handshakes(store: Arc<dyn Store>) {
+    assert!(store.recent_refusals(10).await.unwrap().is_empty());
+    let refusal = |i: usize| crate::RefusedHandshake {
+        at: t(i as i64),
+        charger: format!("CP-{i}"),
+        remote: Some("192.0.2.1".into()),
+        reason: "auth".into(),
+        node: node("n1"),
+    };
+    for i in 0..crate::REFUSALS_KEPT + 5 {
+        store.record_refusal(&refusal(i)).await.unwrap();
+    }
+    let latest = store.recent_refusals(3).await.unwrap();
+    let last = crate::REFUSALS_KEPT + 4;
+    assert_eq!(
+        latest,
+        vec![refusal(last), refusal(last - 1), refusal(last - 2)]
+    );
+    let all = store.recent_refusals(100_000).await.unwrap();
+    assert_eq!(all.len(), crate::REFUSALS_KEPT, "only the latest are kept");
 }
 
 pub async fn boot_info_round_trip(store: Arc<dyn Store>) {

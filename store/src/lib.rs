@@ -35,7 +35,7 @@ pub use memory::MemoryStore;
 pub use metrics::StoreMetrics;
 pub use network::NetworkStore;
 pub use redis::RedisStore;
-pub use registry::{BootInfo, ConnectionRegistry};
+pub use registry::{BootInfo, ConnectionRegistry, REFUSALS_KEPT, RefusedHandshake};
 pub use reservations::{Reservation, ReservationState, ReservationStore};
 pub use resolver::{URL_FORMS, URL_SCHEMES, open};
 pub use scheduling::{

@@ -62,4 +62,30 @@ pub trait ConnectionRegistry: Send + Sync {
 
     /// The charger's last BootNotification.
     async fn boot_info(&self, charger: &ChargerId) -> StoreResult<Option<BootInfo>>;
+
+    /// Records a refused charger handshake; only the latest [`REFUSALS_KEPT`] are kept.
+    async fn record_refusal(&self, refusal: &RefusedHandshake) -> StoreResult<()>;
+
+    /// The latest refused handshakes of every node, newest first, at most `limit`.
+    async fn recent_refusals(&self, limit: usize) -> StoreResult<Vec<RefusedHandshake>>;
+}
+
+/// Refused handshakes kept (the oldest go first).
+pub const REFUSALS_KEPT: usize = 1_000;
+
+/// A charger handshake the gateway refused: what an operator needs to see why a charger
+/// cannot connect (wrong URL or id, bad password, subprotocol, TLS).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedHandshake {
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// The charger id as asked for (at most 64 characters, as sent; may not be a valid id).
+    pub charger: String,
+    /// The client's address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Why (the `chargegrid_ocpp_handshakes_refused_total` reason).
+    pub reason: String,
+    /// The gateway node that refused it.
+    pub node: NodeId,
 }

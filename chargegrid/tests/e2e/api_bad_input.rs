@@ -104,6 +104,7 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("put", "/api/v1/fleets/{fleet}/vehicles/{vehicle}"),
         ("post", "/api/v1/fleets/{fleet}/vehicles/import"),
         ("post", "/api/v1/fleets/{fleet}/models"),
+        ("get", "/api/v1/chargers/refused-handshakes"),
         ("get", "/api/v1/fleets/{fleet}/models"),
         ("post", "/api/v1/fleets/{fleet}/id-tags"),
         ("get", "/api/v1/fleets/{fleet}/sessions"),

@@ -97,6 +97,27 @@ async fn an_unauthenticated_charger_is_refused_and_the_sample_never_lingers() {
         ),
         "{metrics}"
     );
+    // Operators see which charger was refused, from where and why (recorded in the store by
+    // every gateway node; the recording is not awaited by the handshake, so poll briefly).
+    let api = Api::new(app.api_addr.unwrap());
+    let (op, op_id) = api.signup("diag-op@example.com").await;
+    crate::api_authz::promote(&app, &op_id, chargegrid_core::driver::Role::Operator).await;
+    let mut seen = serde_json::Value::Null;
+    for _ in 0..100 {
+        seen = op.get("/chargers/refused-handshakes?limit=10").await.body;
+        if seen.as_array().is_some_and(|a| a.len() >= 2) {
+            break;
+        }
+    }
+    let refusals = seen.as_array().expect("a list").clone();
+    let find = |charger: &str, reason: &str| {
+        refusals
+            .iter()
+            .any(|r| r["charger"] == charger && r["reason"] == reason && r["remote"] == "127.0.0.1")
+    };
+    assert!(find("QD-M4-DC01", "unknown_charger"), "{refusals:?}");
+    assert!(find("REAL-1", "no_credentials_configured"), "{refusals:?}");
+    api.get("/chargers/refused-handshakes").await.problem(401);
     app.shutdown().await.unwrap();
 }
 

@@ -51,6 +51,14 @@ async fn a_fresh_process_exports_every_family_the_dashboards_use() {
         .collect();
     assert!(missing.is_empty(), "absent at start: {missing:?}");
     assert!(text.contains("chargegrid_build_info{"), "build info");
+    for process in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+    ] {
+        assert!(text.contains(process), "{process} missing");
+    }
     // The probes every role answers on its metrics port.
     let base = format!("http://{}", app.metrics_addr);
     assert_eq!(

@@ -41,6 +41,7 @@ struct State {
 
     connections: HashMap<ChargerId, (NodeId, DateTime<Utc>)>,
     boots: HashMap<ChargerId, BootInfo>,
+    refusals: std::collections::VecDeque<crate::RefusedHandshake>,
 
     last_transaction_id: i32,
     sessions: HashMap<SessionId, Session>,

@@ -69,4 +69,15 @@ impl ConnectionRegistry for MemoryStore {
     async fn boot_info(&self, charger: &ChargerId) -> StoreResult<Option<BootInfo>> {
         Ok(self.lock().boots.get(charger).cloned())
     }
+
+    async fn record_refusal(&self, refusal: &crate::RefusedHandshake) -> StoreResult<()> {
+        let mut state = self.lock();
+        state.refusals.push_front(refusal.clone());
+        state.refusals.truncate(crate::REFUSALS_KEPT);
+        Ok(())
+    }
+
+    async fn recent_refusals(&self, limit: usize) -> StoreResult<Vec<crate::RefusedHandshake>> {
+        Ok(self.lock().refusals.iter().take(limit).cloned().collect())
+    }
 }

@@ -81,6 +81,10 @@ pub fn fleet(fleet: &FleetId) -> String {
 pub fn fleet_vehicles(fleet: &FleetId) -> String {
     format!("{PREFIX}:fleet:{fleet}:vehicles")
 }
+/// The latest refused charger handshakes (a capped list, newest first).
+pub fn refusals() -> String {
+    format!("{PREFIX}:handshake-refusals")
+}
 /// The ids of operator accounts.
 pub fn operators() -> String {
     format!("{PREFIX}:operators")

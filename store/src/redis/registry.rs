@@ -60,4 +60,27 @@ impl ConnectionRegistry for RedisStore {
     async fn boot_info(&self, charger: &ChargerId) -> StoreResult<Option<BootInfo>> {
         self.get_json(&keys::boot(charger)).await
     }
+
+    async fn record_refusal(&self, refusal: &crate::RefusedHandshake) -> StoreResult<()> {
+        let () = redis::pipe()
+            .lpush(keys::refusals(), super::encode(refusal)?)
+            .ignore()
+            .ltrim(keys::refusals(), 0, crate::REFUSALS_KEPT as isize - 1)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn recent_refusals(&self, limit: usize) -> StoreResult<Vec<crate::RefusedHandshake>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let key = keys::refusals();
+        let texts: Vec<String> = self
+            .conn()
+            .lrange(&key, 0, limit.min(crate::REFUSALS_KEPT) as isize - 1)
+            .await?;
+        texts.iter().map(|t| super::decode(&key, t)).collect()
+    }
 }
