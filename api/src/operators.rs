@@ -10,8 +10,6 @@ use chargegrid_core::driver::{Driver, Role};
 use chargegrid_store::{Store, StoreError};
 use thiserror::Error;
 
-use crate::{ApiConfig, ApiMetrics, ApiState};
-
 /// Why an operator could not be created or changed.
 #[derive(Debug, Error)]
 pub enum OperatorError {
@@ -29,13 +27,6 @@ pub enum OperatorError {
     Store(#[from] StoreError),
 }
 
-fn state(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> ApiState {
-    // Metrics of this throwaway state go to a registry nobody scrapes.
-    let metrics = ApiMetrics::new(&prometheus::Registry::new())
-        .expect("a fresh registry takes the API metrics");
-    ApiState::new(store, clock, ApiConfig::default(), metrics)
-}
-
 /// Creates an operator account.
 pub async fn add(
     store: Arc<dyn Store>,
@@ -44,17 +35,24 @@ pub async fn add(
     password: String,
     name: &str,
 ) -> Result<Driver, OperatorError> {
-    let state = state(store, clock);
-    crate::routes::auth::create_account(&state, email, password, name, Role::Operator, None)
-        .await
-        .map_err(|p| {
-            let detail = p.detail.clone().unwrap_or_else(|| p.title.clone());
-            if p.status == 409 {
-                OperatorError::Exists(email.trim().to_lowercase())
-            } else {
-                OperatorError::Invalid(detail)
-            }
-        })
+    crate::routes::auth::create_account(
+        store.as_ref(),
+        clock.as_ref(),
+        email,
+        password,
+        name,
+        Role::Operator,
+        None,
+    )
+    .await
+    .map_err(|p| {
+        let detail = p.detail.clone().unwrap_or_else(|| p.title.clone());
+        if p.status == 409 {
+            OperatorError::Exists(email.trim().to_lowercase())
+        } else {
+            OperatorError::Invalid(detail)
+        }
+    })
 }
 
 /// Creates the configured first operator when the store holds no operator; `None` (and

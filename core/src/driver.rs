@@ -173,6 +173,15 @@ impl BatterySpec {
         })
     }
 
+    /// The rated energy in kWh: given, or the rated Ah times the rated voltage. `None` when
+    /// neither is known.
+    pub fn energy_kwh(&self) -> Option<f64> {
+        self.nominal_energy_kwh.or_else(|| {
+            let (ah, v) = (self.nominal_capacity_ah?, self.nominal_voltage_v?);
+            Some(ah.0 * v.0 / 1000.0)
+        })
+    }
+
     /// Checks the values that are given; the first problem found, named by its field.
     pub fn check(&self) -> Result<(), String> {
         let positive = |name: &str, v: Option<f64>, max: f64| match v {
@@ -234,6 +243,18 @@ pub struct VehicleModel {
     /// Its battery.
     #[serde(default)]
     pub battery: BatterySpec,
+}
+
+impl Vehicle {
+    /// The battery in effect: the vehicle's own fields, then those of its fleet's model of the
+    /// same name among `models`.
+    pub fn battery_in_effect(&self, models: &[VehicleModel]) -> BatterySpec {
+        let own = self.battery.clone().unwrap_or_default();
+        match models.iter().find(|m| m.name == self.model) {
+            Some(m) => own.or(&m.battery),
+            None => own,
+        }
+    }
 }
 
 /// A vehicle.

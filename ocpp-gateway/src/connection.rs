@@ -357,7 +357,8 @@ impl Connection {
         let inner = self.ctx.gateway.inner.clone();
         let version = self.ctx.version;
         let label = action_label(&call.action);
-        if let Some(answer) = inner.replay.get(&self.ctx.charger, &call) {
+        let key = crate::replay::Key::of(&call);
+        if let Some(answer) = inner.replay.get(&self.ctx.charger, &key) {
             inner
                 .metrics
                 .calls_received
@@ -398,7 +399,7 @@ impl Connection {
         // An internal error (the store was down, say) is not an answer to repeat: the
         // charger's retry must be handled afresh.
         if !matches!(&frame, Frame::CallError(e) if e.code == ErrorCode::InternalError) {
-            inner.replay.put(&self.ctx.charger, &call, &text);
+            inner.replay.put(&self.ctx.charger, key, &text);
         }
         self.send_text(text).await?;
         self.queue_follow_ups();

@@ -8,7 +8,7 @@
 //! be handled again). Bounded per charger; kept per node across reconnects.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::sync::Mutex;
 
 use chargegrid_core::ChargerId;
@@ -17,22 +17,37 @@ use chargegrid_ocpp::Call;
 /// Answers remembered per charger.
 pub(crate) const PER_CHARGER: usize = 32;
 
-/// What identifies one message: its id, action and a hash of its payload.
+/// What identifies one message: its id, action and a hash of its payload. Computed once per
+/// CALL (the look-up and the store after the answer share it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Key {
+pub(crate) struct Key {
     id: String,
     action: String,
     payload: u64,
 }
 
+/// Feeds serialised JSON straight into a hasher (no intermediate string).
+struct HashWriter(std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl Key {
-    fn of(call: &Call) -> Self {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        call.payload.to_string().hash(&mut h);
+    pub fn of(call: &Call) -> Self {
+        let mut w = HashWriter(std::collections::hash_map::DefaultHasher::new());
+        // Writing to a hasher cannot fail; a payload that could not serialise hashes as empty.
+        let _ = serde_json::to_writer(&mut w, &call.payload);
         Self {
             id: call.id.clone(),
             action: call.action.clone(),
-            payload: h.finish(),
+            payload: w.0.finish(),
         }
     }
 }
@@ -44,18 +59,16 @@ pub(crate) struct ReplayCache {
 
 impl ReplayCache {
     /// The answer already sent for this very message, if recent.
-    pub fn get(&self, charger: &ChargerId, call: &Call) -> Option<String> {
-        let key = Key::of(call);
+    pub fn get(&self, charger: &ChargerId, key: &Key) -> Option<String> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(charger)?
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
     }
 
     /// Remembers the answer sent for a message (replacing an older one with its id).
-    pub fn put(&self, charger: &ChargerId, call: &Call, answer: &str) {
-        let key = Key::of(call);
+    pub fn put(&self, charger: &ChargerId, key: Key, answer: &str) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let entries = map.entry(charger.clone()).or_default();
         entries.retain(|(k, _)| k.id != key.id);
@@ -85,14 +98,26 @@ mod tests {
         let a = ChargerId::new("a").unwrap();
         let b = ChargerId::new("b").unwrap();
         let first = call("1", "Heartbeat", json!({}));
-        cache.put(&a, &first, "answer-1");
-        assert_eq!(cache.get(&a, &first).as_deref(), Some("answer-1"));
-        assert_eq!(cache.get(&b, &first), None);
+        cache.put(&a, Key::of(&first), "answer-1");
+        assert_eq!(cache.get(&a, &Key::of(&first)).as_deref(), Some("answer-1"));
+        assert_eq!(cache.get(&b, &Key::of(&first)), None);
         for i in 2..=(PER_CHARGER + 1) {
-            cache.put(&a, &call(&i.to_string(), "Heartbeat", json!({})), "x");
+            cache.put(
+                &a,
+                Key::of(&call(&i.to_string(), "Heartbeat", json!({}))),
+                "x",
+            );
         }
-        assert_eq!(cache.get(&a, &first), None, "oldest entry evicted");
-        assert!(cache.get(&a, &call("2", "Heartbeat", json!({}))).is_some());
+        assert_eq!(
+            cache.get(&a, &Key::of(&first)),
+            None,
+            "oldest entry evicted"
+        );
+        assert!(
+            cache
+                .get(&a, &Key::of(&call("2", "Heartbeat", json!({}))))
+                .is_some()
+        );
     }
 
     #[test]
@@ -100,18 +125,27 @@ mod tests {
         let cache = ReplayCache::default();
         let a = ChargerId::new("a").unwrap();
         let before = call("1", "StartTransaction", json!({"meterStart": 10}));
-        cache.put(&a, &before, "answer");
-        assert!(cache.get(&a, &before).is_some(), "a true retransmission");
+        cache.put(&a, Key::of(&before), "answer");
+        assert!(
+            cache.get(&a, &Key::of(&before)).is_some(),
+            "a true retransmission"
+        );
         let rebooted = call("1", "StartTransaction", json!({"meterStart": 99}));
-        assert_eq!(cache.get(&a, &rebooted), None);
+        assert_eq!(cache.get(&a, &Key::of(&rebooted)), None);
         assert_eq!(
-            cache.get(&a, &call("1", "Heartbeat", json!({"meterStart": 10}))),
+            cache.get(
+                &a,
+                &Key::of(&call("1", "Heartbeat", json!({"meterStart": 10})))
+            ),
             None
         );
-        cache.put(&a, &rebooted, "second");
-        assert_eq!(cache.get(&a, &rebooted).as_deref(), Some("second"));
+        cache.put(&a, Key::of(&rebooted), "second");
         assert_eq!(
-            cache.get(&a, &before),
+            cache.get(&a, &Key::of(&rebooted)).as_deref(),
+            Some("second")
+        );
+        assert_eq!(
+            cache.get(&a, &Key::of(&before)),
             None,
             "the id's older message is forgotten"
         );

@@ -83,7 +83,8 @@ fn check_name(name: &str) -> Result<String, Problem> {
 
 /// Creates an account of `role` (and its app token) and returns it.
 pub(crate) async fn create_account(
-    state: &ApiState,
+    store: &dyn chargegrid_store::Store,
+    clock: &dyn chargegrid_core::Clock,
     email: &str,
     password: String,
     name: &str,
@@ -101,27 +102,22 @@ pub(crate) async fn create_account(
         role,
         fleet,
         password_hash: passwords::hash(password).await?,
-        created_at: state.clock.now(),
+        created_at: clock.now(),
         fleet_invitations: Vec::new(),
         disabled: false,
     };
-    state
-        .store
-        .create_driver(&driver)
-        .await
-        .map_err(|e| match e {
-            chargegrid_store::StoreError::Conflict(_) => {
-                Problem::conflict("email-taken", "an account with this e-mail exists")
-            }
-            other => other.into(),
-        })?;
+    store.create_driver(&driver).await.map_err(|e| match e {
+        chargegrid_store::StoreError::Conflict(_) => {
+            Problem::conflict("email-taken", "an account with this e-mail exists")
+        }
+        other => other.into(),
+    })?;
     let app_tag = IdTag::new(format!(
         "APP{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
     ))
     .map_err(|_| Problem::unavailable())?;
-    state
-        .store
+    store
         .put_id_tag(&IdTagRecord {
             tag: app_tag,
             driver: Some(driver.id.clone()),
@@ -145,7 +141,8 @@ pub(crate) async fn signup(
     Json(req): Json<SignupRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AuthResponse>)> {
     let driver = create_account(
-        &state,
+        state.store.as_ref(),
+        state.clock.as_ref(),
         &req.email,
         req.password,
         &req.name,

@@ -147,7 +147,8 @@ pub(crate) async fn create_manager(
     let id = fleet_id(&fleet)?;
     existing_fleet(&state, &id).await?;
     let manager = crate::routes::auth::create_account(
-        &state,
+        state.store.as_ref(),
+        state.clock.as_ref(),
         &req.email,
         req.password,
         &req.name,

@@ -126,17 +126,8 @@ fn view(v: &Vehicle, models: &[VehicleModel]) -> VehicleView {
         model: v.model.clone(),
         nominal_capacity_kwh: v.nominal_capacity.kwh(),
         label: v.label.clone(),
-        battery: effective_battery(v, models),
+        battery: v.battery_in_effect(models),
         first_registration: v.first_registration,
-    }
-}
-
-/// A vehicle's battery in effect: its own fields, then its fleet's model's.
-pub fn effective_battery(v: &Vehicle, models: &[VehicleModel]) -> BatterySpec {
-    let own = v.battery.clone().unwrap_or_default();
-    match models.iter().find(|m| m.name == v.model) {
-        Some(m) => own.or(&m.battery),
-        None => own,
     }
 }
 
@@ -170,14 +161,10 @@ fn build(
         battery: req.battery.filter(|b| *b != BatterySpec::default()),
         first_registration: req.first_registration,
     };
-    let battery = effective_battery(&vehicle, models);
+    let battery = vehicle.battery_in_effect(models);
     let kwh = req
         .nominal_capacity_kwh
-        .or(battery.nominal_energy_kwh)
-        .or_else(|| {
-            let (ah, v) = (battery.nominal_capacity_ah?, battery.nominal_voltage_v?);
-            Some(ah.0 * v.0 / 1000.0)
-        })
+        .or_else(|| battery.energy_kwh())
         .ok_or_else(|| {
             "nominal_capacity_kwh is needed (or battery.nominal_energy_kwh, or \
              battery.nominal_capacity_ah with battery.nominal_voltage_v, on the vehicle or its \
@@ -250,13 +237,14 @@ pub(crate) async fn list_vehicles(
 }
 
 async fn fleet_vehicle(state: &ApiState, fleet: &FleetId, raw: &str) -> ApiResult<Vehicle> {
-    VehicleId::new(raw)
-        .ok()
-        .map(|id| async move { state.store.get_vehicle(&id).await })
-        .ok_or_else(|| Problem::not_found("no such vehicle"))?
+    let not_found = || Problem::not_found("no such vehicle");
+    let id = VehicleId::new(raw).map_err(|_| not_found())?;
+    state
+        .store
+        .get_vehicle(&id)
         .await?
         .filter(|v| v.fleet.as_ref() == Some(fleet))
-        .ok_or_else(|| Problem::not_found("no such vehicle"))
+        .ok_or_else(not_found)
 }
 
 /// One vehicle of the fleet, with its battery in effect.
@@ -541,7 +529,7 @@ mod tests {
             ..Default::default()
         });
         let v = build(&fleet(), r, &models, today()).unwrap();
-        let b = effective_battery(&v, &models);
+        let b = v.battery_in_effect(&models);
         assert_eq!(
             b.nominal_voltage_v,
             Some(Volts(380.0)),

@@ -32,11 +32,7 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
         }
         // The battery in effect: the vehicle's own fields, then its model's, then (rated
         // voltage only) the operator's health.model_voltages setting.
-        let own = v.battery.clone().unwrap_or_default();
-        let mut battery = match models.iter().find(|m| m.name == v.model) {
-            Some(m) => own.or(&m.battery),
-            None => own,
-        };
+        let mut battery = v.battery_in_effect(&models);
         if battery.nominal_voltage_v.is_none() {
             battery.nominal_voltage_v = svc.model_voltages.get(&v.model).copied();
         }

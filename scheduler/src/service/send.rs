@@ -64,6 +64,10 @@ pub(crate) async fn send_changes(
     down.sort_by(|a, b| a.new.0.total_cmp(&b.new.0));
     up.sort_by(|a, b| a.new.0.total_cmp(&b.new.0));
     let mut round = Round::default();
+    if down.is_empty() && up.is_empty() {
+        // Nothing to send: no fencing round trip on a pass that changes nothing.
+        return round;
+    }
     if lost.is_cancelled() || !fence_holds(store, site, fence).await {
         round.held_back = down.len() + up.len();
         return round;
@@ -73,6 +77,9 @@ pub(crate) async fn send_changes(
         .iter()
         .all(|s| matches!(s.outcome, Outcome::Accepted | Outcome::Unrecorded(_)));
     round.sent = decreases;
+    if up.is_empty() {
+        return round;
+    }
     if !all_down || lost.is_cancelled() || !fence_holds(store, site, fence).await {
         round.held_back = up.len();
         return round;
