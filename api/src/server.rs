@@ -156,6 +156,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(health_reports::rollup))
         .routes(routes!(health_reports::csv))
         .routes(routes!(health_reports::chart))
+        .routes(routes!(health_reports::chargers))
 }
 
 /// The OpenAPI document.

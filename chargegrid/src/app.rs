@@ -266,12 +266,12 @@ impl App {
                 .iter()
                 .map(|(model, v)| (model.clone(), chargegrid_core::Volts(*v)))
                 .collect();
-            let worker = chargegrid_health::service::HealthService::new(
+            let worker = crate::health_worker::HealthWorker::new(
                 store.clone(),
                 clock.clone(),
                 config.health.estimator.clone(),
                 voltages,
-                chargegrid_health::service::HealthMetrics::new(&registry)?,
+                crate::health_worker::HealthMetrics::new(&registry)?,
             );
             spawn(&mut services, "health", |stop| {
                 worker.run(stop.cancelled_owned())

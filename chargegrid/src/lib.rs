@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod health_worker;
 pub mod metrics;
 pub mod network;
 pub mod network_metrics;

@@ -72,6 +72,14 @@ pub struct HealthConfig {
     /// Smallest robust residual scale (points) assumed, so quantised data never give a
     /// zero-width interval.
     pub min_residual_scale_pct: f64,
+    /// Fewest comparable sessions before a charger's current gain or connector resistance is
+    /// estimated (and corrected for).
+    pub charger_min_sessions: usize,
+    /// Current gain error (fraction, beyond its 90 % uncertainty) at which a charger is
+    /// reported as a finding: its DC meter needs checking.
+    pub charger_gain_tolerance: f64,
+    /// Fewest different vehicles behind such a finding.
+    pub charger_min_vehicles: usize,
 }
 
 impl Default for HealthConfig {
@@ -105,6 +113,9 @@ impl Default for HealthConfig {
             systematic_inferred_voltage_pct: 1.5,
             systematic_ac_pct: 4.0,
             min_residual_scale_pct: 0.3,
+            charger_min_sessions: 8,
+            charger_gain_tolerance: 0.015,
+            charger_min_vehicles: 3,
         }
     }
 }

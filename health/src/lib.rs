@@ -12,7 +12,6 @@ pub mod error;
 pub mod features;
 pub mod fleet;
 pub mod quality;
-pub mod service;
 pub mod stats;
 pub mod units;
 pub mod validation;

@@ -14,6 +14,8 @@ pub mod documents {
     pub const CSV: &str = "report.csv";
     /// SoH over time, SVG.
     pub const CHART: &str = "soh.svg";
+    /// Chargers whose DC current reads off, from the fleet's sessions (a JSON array).
+    pub const CHARGERS: &str = "chargers.json";
 }
 
 /// Per-session features and per-vehicle reports.

@@ -7,8 +7,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use chargegrid_core::{FleetId, VehicleId};
+use chargegrid_health::fleet::{ChargerEffect, FleetFilter, FleetRow, SortKey, select};
+use chargegrid_health::{AlertKind, DISCLAIMER, Severity};
 use chargegrid_store::health::documents;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::IntoParams;
 
@@ -16,22 +18,46 @@ use crate::auth::Caller;
 use crate::json::{Path, Query};
 use crate::{ApiResult, ApiState, Problem};
 
-/// The statement every report carries.
-const DISCLAIMER: &str = "An estimate from charging data, not a certificate.";
-
-/// Roll-up filters and order.
+/// Roll-up filters and order (the health crate's [`FleetFilter`] and [`SortKey`]).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct RollupQuery {
-    /// Only vehicles with this active alert (e.g. `soh_below_threshold`, `resistance_increase`).
+    /// Only vehicles with this active alert (an alert kind, e.g. `soh_below_threshold`,
+    /// `resistance_increase`).
     #[serde(default)]
-    pub alert: Option<String>,
-    /// Sort by `vehicle` (default), `soh`, `trend`, `resistance_index`, `severity`.
+    #[param(value_type = Option<String>)]
+    pub alert: Option<AlertKind>,
+    /// Only vehicles with an alert at least this severe: `info`, `warning` or `critical`.
     #[serde(default)]
-    pub sort: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub min_severity: Option<Severity>,
+    /// Only vehicles of this model.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// `true`: only vehicles whose SoH is withheld; `false`: only those with a figure.
+    #[serde(default)]
+    pub withheld: Option<bool>,
+    /// Sort by `vehicle` (default), `soh`, `trend`, `resistance_index`, `severity`; missing
+    /// values last whatever the order.
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    pub sort: Option<SortKey>,
     /// `asc` (default) or `desc`.
     #[serde(default)]
     pub order: Option<String>,
+}
+
+/// The roll-up as served: the health crate's rows after the filter and order asked for.
+#[derive(Debug, Serialize)]
+pub struct RollupTable {
+    /// The fleet.
+    pub fleet: FleetId,
+    /// Rows returned.
+    pub vehicles: usize,
+    /// One row per vehicle.
+    pub rows: Vec<FleetRow>,
+    /// Every report is an estimate from charging data, not a certificate.
+    pub disclaimer: &'static str,
 }
 
 async fn fleet_for(state: &ApiState, caller: &Caller, raw: &str) -> ApiResult<FleetId> {
@@ -43,15 +69,6 @@ async fn fleet_for(state: &ApiState, caller: &Caller, raw: &str) -> ApiResult<Fl
         .await?
         .ok_or_else(|| Problem::not_found("no such fleet"))?;
     Ok(id)
-}
-
-fn severity_rank(row: &Value) -> i64 {
-    match row["worst_severity"].as_str() {
-        Some("critical") => 3,
-        Some("warning") => 2,
-        Some("info") => 1,
-        _ => 0,
-    }
 }
 
 /// A vehicle's health report.
@@ -95,24 +112,8 @@ pub(crate) async fn rollup(
     caller: Caller,
     Path(raw): Path<String>,
     Query(q): Query<RollupQuery>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<RollupTable>> {
     let fleet = fleet_for(&state, &caller, &raw).await?;
-    let text = state.store.fleet_document(&fleet, documents::ROWS).await?;
-    let mut rows: Vec<Value> = match text {
-        Some(t) => serde_json::from_str(&t).map_err(|e| {
-            tracing::error!(error = %e, "unreadable fleet health rows");
-            Problem::unavailable()
-        })?,
-        None => Vec::new(),
-    };
-    if let Some(alert) = &q.alert {
-        rows.retain(|r| {
-            r["alerts"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|k| k == alert.as_str()))
-        });
-    }
-    let key = q.sort.as_deref().unwrap_or("vehicle");
     let descending = match q.order.as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
@@ -122,37 +123,60 @@ pub(crate) async fn rollup(
             )));
         }
     };
-    let number = |r: &Value, field: &str| r[field].as_f64();
-    match key {
-        "vehicle" => rows.sort_by(|a, b| a["vehicle"].as_str().cmp(&b["vehicle"].as_str())),
-        "soh" | "trend" | "resistance_index" => {
-            let field = match key {
-                "soh" => "soh_pct",
-                "trend" => "trend_pct_per_month",
-                _ => "resistance_index",
-            };
-            // Missing values last whatever the order.
-            rows.sort_by(|a, b| match (number(a, field), number(b, field)) {
-                (Some(x), Some(y)) if descending => y.total_cmp(&x),
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            });
-        }
-        "severity" => rows.sort_by_key(|r| {
-            let rank = severity_rank(r);
-            if descending { -rank } else { rank }
-        }),
-        other => return Err(Problem::bad_request(format!("cannot sort by {other:?}"))),
-    }
-    if key == "vehicle" && descending {
-        rows.reverse();
-    }
+    let text = state.store.fleet_document(&fleet, documents::ROWS).await?;
+    let rows: Vec<FleetRow> = match text {
+        Some(t) => serde_json::from_str(&t).map_err(|e| {
+            tracing::error!(error = %e, "unreadable fleet health rows");
+            Problem::unavailable()
+        })?,
+        None => Vec::new(),
+    };
+    let filter = FleetFilter {
+        alert: q.alert,
+        min_severity: q.min_severity,
+        model: q.model,
+        withheld: q.withheld,
+    };
+    let rows = select(
+        rows,
+        &filter,
+        q.sort.unwrap_or(SortKey::Vehicle),
+        descending,
+    );
+    Ok(axum::Json(RollupTable {
+        fleet,
+        vehicles: rows.len(),
+        rows,
+        disclaimer: DISCLAIMER,
+    }))
+}
+
+/// Chargers whose DC current reads off by more than the tolerance, found jointly from every
+/// vehicle of the fleet charged there (already corrected for in the vehicles' figures).
+#[utoipa::path(get, path = "/api/v1/fleets/{fleet}/health/chargers", tag = "health", security(("bearer" = [])),
+    params(("fleet" = String, Path, description = "fleet id")),
+    responses((status = 200, description = "the findings: charger, current_gain with its 90 % half-width, sessions and vehicles behind it, connector resistance offset", body = Object),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn chargers(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    let fleet = fleet_for(&state, &caller, &raw).await?;
+    let findings: Vec<ChargerEffect> = match state
+        .store
+        .fleet_document(&fleet, documents::CHARGERS)
+        .await?
+    {
+        Some(t) => serde_json::from_str(&t).map_err(|e| {
+            tracing::error!(error = %e, "unreadable fleet charger findings");
+            Problem::unavailable()
+        })?,
+        None => Vec::new(),
+    };
     Ok(axum::Json(serde_json::json!({
-        "fleet": fleet.to_string(),
-        "vehicles": rows.len(),
-        "rows": rows,
+        "fleet": fleet,
+        "chargers": findings,
         "disclaimer": DISCLAIMER,
     })))
 }

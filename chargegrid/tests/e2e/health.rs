@@ -212,12 +212,36 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
     }
     let rows = rollup["rows"].as_array().expect("a roll-up");
     assert_eq!(rows.len(), 50, "every vehicle in the roll-up");
-    assert!(
-        rollup["disclaimer"]
-            .as_str()
-            .unwrap()
-            .contains("not a certificate")
+    // The health crate's own statement, served as it is.
+    assert_eq!(
+        rollup["disclaimer"].as_str(),
+        Some(chargegrid_health::DISCLAIMER)
     );
+    assert!(chargegrid_health::DISCLAIMER.contains("not a battery certificate"));
+    // The health crate's filters and sort keys, typed: an unknown one is a 400.
+    for bad in [
+        "sort=colour",
+        "alert=sad_battery",
+        "min_severity=loud",
+        "order=up",
+    ] {
+        let r = op.get(&format!("/fleets/synthetic/health?{bad}")).await;
+        assert_eq!(r.status, 400, "{bad}: {:?}", r.body);
+    }
+    let severe = op
+        .get("/fleets/synthetic/health?min_severity=warning&sort=severity&order=desc")
+        .await
+        .body;
+    let severe_rows = severe["rows"].as_array().unwrap();
+    assert!(
+        severe_rows
+            .iter()
+            .all(|r| matches!(r["worst_severity"].as_str(), Some("warning" | "critical")))
+    );
+    let alerted = rows
+        .iter()
+        .filter(|r| matches!(r["worst_severity"].as_str(), Some("warning" | "critical")));
+    assert_eq!(severe_rows.len(), alerted.count());
     let csv = reqwest::Client::new()
         .get(format!("{}/fleets/synthetic/health.csv", api.base))
         .bearer_auth(op.token.as_deref().unwrap())

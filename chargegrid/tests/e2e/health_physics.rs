@@ -408,6 +408,44 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
             None => withheld += 1,
         }
     }
+    // Chargers found reading current off, against the generator's faulty ones.
+    let findings = op.get("/fleets/hf/health/chargers").await;
+    assert_eq!(findings.status, 200, "{:?}", findings.body);
+    let found: Vec<(String, f64)> = findings.body["chargers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["charger"].as_str().unwrap().to_string(),
+                c["current_gain"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let faulty: BTreeMap<&str, f64> = truth["chargers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["faulty"].as_bool() == Some(true))
+        .map(|c| {
+            (
+                c["charger_id"].as_str().unwrap(),
+                c["current_gain"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let false_chargers: Vec<&(String, f64)> = found
+        .iter()
+        .filter(|(c, _)| !faulty.contains_key(c.as_str()))
+        .collect();
+    eprintln!(
+        "charger findings: {found:?}; faulty in truth: {faulty:?}; false: {}",
+        false_chargers.len()
+    );
+    assert!(
+        false_chargers.is_empty(),
+        "no accurate charger accused: {false_chargers:?}"
+    );
     let mae = errors.iter().sum::<f64>() / errors.len().max(1) as f64;
     let all = errors.len() + soc_fault_errors.len();
     let mae_all =

@@ -1,10 +1,12 @@
 //! The fleet report: vehicle reports with their cohort comparison and cohort alerts, and flat
 //! rows to sort and filter.
 
+use super::chargers::ChargerEffect;
 use super::cohort::{CohortStats, cohort_stats};
+use crate::config::HealthConfig;
 use crate::vehicle::{
-    Alert, AlertKind, CohortComparison, ConfidenceGrade, EstimateStatus, Severity, SohMethod,
-    VehicleReport,
+    Alert, AlertKind, AssessContext, CohortComparison, ConfidenceGrade, EstimateStatus, Severity,
+    SohMethod, VehicleReport,
 };
 use chargegrid_core::{FleetId, VehicleId};
 use chrono::{DateTime, Utc};
@@ -138,6 +140,11 @@ pub struct FleetReport {
     pub vehicles: Vec<VehicleReport>,
     /// Cohorts.
     pub cohorts: Vec<CohortStats>,
+    /// Chargers whose DC current reads off by more than the tolerance, estimated jointly from
+    /// every vehicle charged there: a finding for the operator (check the meter), already
+    /// corrected for in the vehicles' figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charger_findings: Vec<ChargerEffect>,
     /// "An estimate from charging data, not a certificate."
     pub disclaimer: String,
 }
@@ -210,8 +217,20 @@ impl FleetReport {
             generated_at,
             vehicles,
             cohorts: cohorts.into_values().collect(),
+            charger_findings: Vec::new(),
             disclaimer: crate::DISCLAIMER.to_string(),
         }
+    }
+
+    /// Adds the chargers of `ctx` whose current gain is off beyond the configured tolerance.
+    pub fn with_charger_findings(mut self, ctx: &AssessContext, cfg: &HealthConfig) -> Self {
+        self.charger_findings = ctx
+            .chargers
+            .values()
+            .filter(|e| e.gain_faulty(cfg.charger_gain_tolerance, cfg.charger_min_vehicles))
+            .cloned()
+            .collect();
+        self
     }
 
     /// All rows, in vehicle order.
@@ -221,32 +240,39 @@ impl FleetReport {
         rows
     }
 
-    /// Rows passing `filter`, sorted by `key` (ascending, or descending when `descending`;
-    /// missing values always last).
+    /// Rows passing `filter`, sorted by `key` (see [`select`]).
     pub fn table(&self, filter: &FleetFilter, key: SortKey, descending: bool) -> Vec<FleetRow> {
-        let mut rows: Vec<FleetRow> = self
-            .rows()
-            .into_iter()
-            .filter(|r| filter.keeps(r))
-            .collect();
-        let dir = |o: Ordering| if descending { o.reverse() } else { o };
-        rows.sort_by(|a, b| {
-            let missing_last = |x: Option<f64>, y: Option<f64>| match (x, y) {
-                (Some(p), Some(q)) => dir(p.total_cmp(&q)),
-                _ => cmp_opt(x, y),
-            };
-            match key {
-                SortKey::Vehicle => dir(a.vehicle.cmp(&b.vehicle)),
-                SortKey::Soh => missing_last(a.soh_pct, b.soh_pct),
-                SortKey::Trend => missing_last(a.trend_pct_per_month, b.trend_pct_per_month),
-                SortKey::ResistanceIndex => missing_last(a.resistance_index, b.resistance_index),
-                SortKey::Severity => dir(a
-                    .worst_severity
-                    .cmp(&b.worst_severity)
-                    .then(a.alerts.len().cmp(&b.alerts.len()))),
-            }
-            .then_with(|| a.vehicle.cmp(&b.vehicle))
-        });
-        rows
+        select(self.rows(), filter, key, descending)
     }
+}
+
+/// The rows passing `filter`, sorted by `key` (ascending, or descending when `descending`;
+/// missing values always last; ties in vehicle order). The API applies this to a fleet's stored
+/// rows, so the table a manager asks for is the one the report defines.
+pub fn select(
+    rows: Vec<FleetRow>,
+    filter: &FleetFilter,
+    key: SortKey,
+    descending: bool,
+) -> Vec<FleetRow> {
+    let mut rows: Vec<FleetRow> = rows.into_iter().filter(|r| filter.keeps(r)).collect();
+    let dir = |o: Ordering| if descending { o.reverse() } else { o };
+    rows.sort_by(|a, b| {
+        let missing_last = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(p), Some(q)) => dir(p.total_cmp(&q)),
+            _ => cmp_opt(x, y),
+        };
+        match key {
+            SortKey::Vehicle => dir(a.vehicle.cmp(&b.vehicle)),
+            SortKey::Soh => missing_last(a.soh_pct, b.soh_pct),
+            SortKey::Trend => missing_last(a.trend_pct_per_month, b.trend_pct_per_month),
+            SortKey::ResistanceIndex => missing_last(a.resistance_index, b.resistance_index),
+            SortKey::Severity => dir(a
+                .worst_severity
+                .cmp(&b.worst_severity)
+                .then(a.alerts.len().cmp(&b.alerts.len()))),
+        }
+        .then_with(|| a.vehicle.cmp(&b.vehicle))
+    });
+    rows
 }

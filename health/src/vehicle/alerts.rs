@@ -7,10 +7,11 @@ use super::resistance_index::ResistanceIndex;
 use super::soh::SohEstimate;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
+use crate::fleet::ChargerEffect;
 use chargegrid_core::ChargerId;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -81,6 +82,28 @@ pub struct AssessContext {
     /// aborts are not blamed on a car.
     #[serde(default)]
     pub suspect_chargers: BTreeSet<ChargerId>,
+    /// Chargers' measurement errors estimated jointly over the fleet: their current gain is
+    /// divided out of the charge measured there and their connector resistance taken off
+    /// ΔV/ΔI. Chargers not listed are taken as accurate.
+    #[serde(default)]
+    pub chargers: BTreeMap<ChargerId, ChargerEffect>,
+}
+
+impl AssessContext {
+    /// The current gain of `charger` (1.0 when unknown).
+    pub fn current_gain(&self, charger: &ChargerId) -> f64 {
+        self.chargers
+            .get(charger)
+            .map_or(1.0, |e| e.current_gain)
+            .max(0.5)
+    }
+
+    /// The resistance `charger`'s connector adds, ohms (0 when unknown).
+    pub fn resistance_offset(&self, charger: &ChargerId) -> f64 {
+        self.chargers
+            .get(charger)
+            .map_or(0.0, |e| e.resistance_offset_ohm)
+    }
 }
 
 fn alert(

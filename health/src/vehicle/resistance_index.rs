@@ -2,6 +2,7 @@
 //! early baseline, both corrected to 25 °C with a generic Arrhenius law when the EV reports its
 //! battery temperature (resistance roughly doubles from 25 °C to 0 °C).
 
+use super::alerts::AssessContext;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
 use crate::stats::median;
@@ -37,17 +38,21 @@ pub fn to_25c(r: f64, temp_c: f64, activation_energy: f64) -> f64 {
 }
 
 /// The index over time-ordered sessions.
-pub(crate) fn resistance_index(sessions: &[SessionSummary], cfg: &HealthConfig) -> ResistanceIndex {
+/// Each charger's connector resistance (from the fleet's joint estimate) is taken off the
+/// sessions measured there first.
+pub(crate) fn resistance_index(
+    sessions: &[SessionSummary],
+    ctx: &AssessContext,
+    cfg: &HealthConfig,
+) -> ResistanceIndex {
     let vals: Vec<(f64, bool)> = sessions
         .iter()
         .filter(|s| s.dc)
         .filter_map(|s| {
-            let r = s.resistance?.0;
-            Some(match s.resistance_temperature_c {
-                Some(t) => (to_25c(r, t, cfg.resistance_activation_energy), true),
-                None => (r, false),
-            })
+            let (r, corrected) = s.resistance_corrected(cfg)?;
+            Some((r - ctx.resistance_offset(&s.charger), corrected))
         })
+        .filter(|(r, _)| *r > 0.0)
         .collect();
     let b = cfg.resistance_baseline_sessions.max(1);
     let mut out = ResistanceIndex {

@@ -1,6 +1,7 @@
 //! State of health: usable capacity as a percentage of nominal, combined over many sessions.
 //!
-//! Each usable DC session gives Ah per 100 % SoC; over the battery's rated Ah (from the
+//! Each usable DC session gives Ah per 100 % SoC (divided by its charger's current gain when the
+//! fleet's joint estimate knows it); over the battery's rated Ah (from the
 //! registry: given, or rated energy over rated voltage) this is a per-session SoH, entirely in
 //! the charge domain. Without a rated Ah nothing is guessed: the figure is withheld and the
 //! report names the missing registry fields. Sessions after the latest step change and within
@@ -10,6 +11,7 @@
 //! sessions cannot average away (auxiliary loads, meter calibration). Below the minimum number
 //! of sessions the figure is withheld rather than shown noisy.
 
+use super::alerts::AssessContext;
 use super::changepoint::{StepChange, detect_step};
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
@@ -156,6 +158,7 @@ impl SohEstimate {
 pub(crate) fn soh_points(
     sessions: &[SessionSummary],
     spec: &VehicleSpec,
+    ctx: &AssessContext,
     cfg: &HealthConfig,
 ) -> Option<(Vec<SohPoint>, SohMethod)> {
     let nominal = spec.nominal_capacity.0.max(1.0);
@@ -175,7 +178,7 @@ pub(crate) fn soh_points(
                 Some(SohPoint {
                     session: s.session.clone(),
                     at: s.ended_at,
-                    soh_pct: s.ah_per_full? / rated * 100.0,
+                    soh_pct: s.ah_per_full? / ctx.current_gain(&s.charger) / rated * 100.0,
                 })
             })
             .filter(|p| p.soh_pct > 0.0)
@@ -202,9 +205,10 @@ pub(crate) fn soh_points(
 pub fn estimate_soh(
     sessions: &[SessionSummary],
     spec: &VehicleSpec,
+    ctx: &AssessContext,
     cfg: &HealthConfig,
 ) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
-    let Some((mut pts, method)) = soh_points(sessions, spec, cfg) else {
+    let Some((mut pts, method)) = soh_points(sessions, spec, ctx, cfg) else {
         let mut est = SohEstimate::withheld(
             SohMethod::DcCharge,
             0,

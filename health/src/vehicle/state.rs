@@ -116,7 +116,7 @@ impl VehicleHealth {
 
     /// The report on the current state, with alert start times from open episodes.
     pub fn report(&self, ctx: &AssessContext, cfg: &HealthConfig) -> VehicleReport {
-        let (soh, step, history) = estimate_soh(&self.sessions, &self.spec, cfg);
+        let (soh, step, history) = estimate_soh(&self.sessions, &self.spec, ctx, cfg);
         let after_step = step.map_or(0, |s| s.index);
         let step_at = step.and_then(|s| history.get(s.index).map(|p| (s, p.at)));
         let window_start = history
@@ -137,7 +137,7 @@ impl VehicleHealth {
             })
             .collect();
         let trend = trend(&seg, &odometers, cfg);
-        let resistance = resistance_index(&self.sessions, cfg);
+        let resistance = resistance_index(&self.sessions, ctx, cfg);
         let as_of = self.sessions.last().map(|s| s.ended_at);
         let mut alerts = match as_of {
             Some(at) => vehicle_alerts(

@@ -1,6 +1,8 @@
 //! The part of a session's features a vehicle's state keeps: small, so years of sessions fit
 //! in one stored document, and enough to recompute every vehicle-level figure.
 
+use super::resistance_index::to_25c;
+use crate::config::HealthConfig;
 use crate::features::{AnomalyKind, SessionFeatures};
 use crate::quality::QualityReason;
 use crate::units::Ohms;
@@ -74,6 +76,21 @@ pub struct SessionSummary {
 }
 
 impl SessionSummary {
+    /// Mid-SoC resistance referred to 25 °C when the EV reported its battery temperature (then
+    /// `true`), else as measured (`false`).
+    pub fn resistance_corrected(&self, cfg: &HealthConfig) -> Option<(f64, bool)> {
+        let r = self.resistance?.0;
+        Some(match self.resistance_temperature_c {
+            Some(t) => (to_25c(r, t, cfg.resistance_activation_energy), true),
+            None => (r, false),
+        })
+    }
+
+    /// [`Self::resistance_corrected`]'s value.
+    pub fn resistance_25c(&self, cfg: &HealthConfig) -> Option<f64> {
+        self.resistance_corrected(cfg).map(|r| r.0)
+    }
+
     /// The summary of a session's features.
     pub fn from_features(f: &SessionFeatures) -> Self {
         let t = &f.thermal.flag.reasons;

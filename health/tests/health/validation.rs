@@ -81,6 +81,7 @@ fn run(f: &SynthFleet, cfg: &HealthConfig) -> Run {
         let feats = session_features(&s.samples, &s.ctx, cfg).unwrap();
         let ctx = AssessContext {
             suspect_chargers: suspect_chargers(states.values(), 3, 0.2),
+            ..AssessContext::default()
         };
         let vid = s.ctx.vehicle.clone().unwrap();
         states
@@ -96,6 +97,7 @@ fn run(f: &SynthFleet, cfg: &HealthConfig) -> Run {
 fn outcomes(r: &Run, cfg: &HealthConfig) -> (Vec<VehicleOutcome>, FleetReport) {
     let ctx = AssessContext {
         suspect_chargers: suspect_chargers(r.states.values(), 3, 0.2),
+        ..AssessContext::default()
     };
     let mut out = Vec::new();
     let mut reports = Vec::new();

@@ -2,14 +2,14 @@
 
 use chargegrid_core::{FleetId, SessionId};
 
-use super::{HealthService, ServiceError};
-use crate::features::{SessionContext, session_features};
+use super::{HealthWorker, WorkerError};
+use chargegrid_health::features::{SessionContext, session_features};
 
 /// Computes and stores the features of an ended session of a known vehicle.
 pub(super) async fn process(
-    svc: &HealthService,
+    svc: &HealthWorker,
     id: &SessionId,
-) -> Result<Option<FleetId>, ServiceError> {
+) -> Result<Option<FleetId>, WorkerError> {
     let store = &svc.store;
     let Some(session) = store.get_session(id).await? else {
         return Ok(None);
@@ -47,7 +47,7 @@ pub(super) async fn process(
     let config = svc.config.clone();
     let features = tokio::task::spawn_blocking(move || session_features(&samples, &ctx, &config))
         .await
-        .map_err(|e| ServiceError::Task(e.to_string()))??;
+        .map_err(|e| WorkerError::Task(e.to_string()))??;
     let json = serde_json::to_value(&features)?;
     store
         .put_session_features(&vehicle_id, &session.id, &json)

@@ -1,5 +1,6 @@
-//! The health worker: the I/O shell around the pure health core. When a session ends (a
-//! change notice from the gateway) it computes the session's features, stores them, replays
+//! The health worker: the I/O shell around the pure `chargegrid-health` core (which has no
+//! store, no runtime and no metrics). When a session ends (a change notice from the gateway) it
+//! computes the session's features, stores them, replays
 //! the vehicle's stored features into a fresh report, and rebuilds the fleet roll-up (cohort
 //! comparison, the table, its CSV export and the SoH chart) as documents the API serves.
 //! Recomputation is idempotent: features are keyed by session, reports are rebuilt from them.
@@ -16,7 +17,7 @@ use chargegrid_core::{Clock, FleetId, SessionId, Volts};
 use chargegrid_store::{ChangeKind, Store, StoreError};
 use thiserror::Error;
 
-use crate::{HealthConfig, HealthError};
+use chargegrid_health::{HealthConfig, HealthError};
 
 pub use metrics::HealthMetrics;
 
@@ -27,7 +28,7 @@ pub const ROLLUP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Why the worker could not process something.
 #[derive(Debug, Error)]
-pub enum ServiceError {
+pub enum WorkerError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -44,7 +45,7 @@ pub enum ServiceError {
 
 /// The worker.
 #[derive(Clone)]
-pub struct HealthService {
+pub struct HealthWorker {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     config: Arc<HealthConfig>,
@@ -53,7 +54,7 @@ pub struct HealthService {
     metrics: HealthMetrics,
 }
 
-impl HealthService {
+impl HealthWorker {
     /// A worker over `store`.
     pub fn new(
         store: Arc<dyn Store>,
@@ -73,12 +74,12 @@ impl HealthService {
 
     /// Processes one ended session: its features, then its fleet's (or vehicle's) reports.
     /// Returns the fleet to refresh, if the session belongs to a vehicle of one.
-    pub async fn process_session(&self, id: &SessionId) -> Result<Option<FleetId>, ServiceError> {
+    pub async fn process_session(&self, id: &SessionId) -> Result<Option<FleetId>, WorkerError> {
         session::process(self, id).await
     }
 
     /// Rebuilds every report of a fleet and its documents.
-    pub async fn refresh_fleet(&self, fleet: &FleetId) -> Result<(), ServiceError> {
+    pub async fn refresh_fleet(&self, fleet: &FleetId) -> Result<(), WorkerError> {
         fleet::refresh(self, fleet).await
     }
 

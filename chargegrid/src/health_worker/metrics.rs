@@ -3,7 +3,7 @@
 
 use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 
-use crate::vehicle::VehicleReport;
+use chargegrid_health::VehicleReport;
 
 /// Health metrics.
 #[derive(Debug, Clone)]
@@ -125,5 +125,52 @@ impl HealthMetrics {
                 .with_label_values(&[&text(kind), &text(severity)])
                 .inc();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chargegrid_core::VehicleId;
+    use chargegrid_core::driver::BatterySpec;
+    use chargegrid_health::vehicle::{AssessContext, VehicleHealth, VehicleSpec};
+    use chargegrid_health::{Alert, AlertKind, HealthConfig, Severity};
+
+    #[test]
+    fn a_raised_alert_counts_once_however_often_the_report_is_rebuilt() {
+        let spec = VehicleSpec {
+            vehicle: VehicleId::new("V1").unwrap(),
+            fleet: None,
+            model: "M".into(),
+            nominal_capacity: chargegrid_core::WattHours(60_000.0),
+            battery: BatterySpec::default(),
+            label: None,
+            first_registration: None,
+        };
+        let mut report =
+            VehicleHealth::new(spec).report(&AssessContext::default(), &HealthConfig::default());
+        let at = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+        report.alerts.push(Alert {
+            kind: AlertKind::CapacityStepDrop,
+            severity: Severity::Warning,
+            first_raised_at: at,
+            message: "step".into(),
+            value: Some(5.0),
+        });
+        let metrics = HealthMetrics::new(&prometheus::Registry::new()).unwrap();
+        for _ in 0..5 {
+            metrics.observe(&report);
+        }
+        let count = || {
+            metrics
+                .alerts
+                .with_label_values(&["capacity_step_drop", "warning"])
+                .get()
+        };
+        assert_eq!(count(), 1);
+        // A new episode of the same kind (raised later) counts again.
+        report.alerts[0].first_raised_at = at + chrono::Duration::days(30);
+        metrics.observe(&report);
+        assert_eq!(count(), 2);
     }
 }

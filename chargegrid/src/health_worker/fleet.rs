@@ -5,17 +5,19 @@
 
 use chargegrid_core::FleetId;
 
-use super::{HealthService, ServiceError, documents};
-use crate::SessionFeatures;
-use crate::fleet::{ChartOptions, FleetReport, soh_chart_svg, suspect_chargers, to_csv};
-use crate::vehicle::{AssessContext, VehicleHealth, VehicleSpec};
+use super::{HealthWorker, WorkerError, documents};
+use chargegrid_health::SessionFeatures;
+use chargegrid_health::fleet::{
+    ChartOptions, FleetReport, charger_effects, soh_chart_svg, suspect_chargers, to_csv,
+};
+use chargegrid_health::vehicle::{AssessContext, VehicleHealth, VehicleSpec};
 
 /// Aborts at a charger are the charger's fault when at least this many vehicles abort there...
 const SUSPECT_MIN_VEHICLES: usize = 3;
 /// ...and such aborts are at least this share of its sessions.
 const SUSPECT_MIN_SHARE: f64 = 0.2;
 
-pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), ServiceError> {
+pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), WorkerError> {
     let store = &svc.store;
     let vehicles = store.vehicles_of_fleet(fleet).await?;
     let models = store.vehicle_models_of_fleet(fleet).await?;
@@ -41,7 +43,7 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
     let config = svc.config.clone();
     let now = svc.clock.now();
     let fleet_id = fleet.clone();
-    let built = tokio::task::spawn_blocking(move || -> Result<_, ServiceError> {
+    let built = tokio::task::spawn_blocking(move || -> Result<_, WorkerError> {
         // First pass without blame exclusions, to find chargers many vehicles abort at.
         let plain = AssessContext::default();
         let states: Vec<VehicleHealth> = inputs
@@ -50,6 +52,7 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
             .collect::<Result<_, _>>()?;
         let ctx = AssessContext {
             suspect_chargers: suspect_chargers(&states, SUSPECT_MIN_VEHICLES, SUSPECT_MIN_SHARE),
+            chargers: charger_effects(&states, &config),
         };
         let reports = inputs
             .iter()
@@ -58,7 +61,8 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
                     .map(|s| s.report(&ctx, &config))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let report = FleetReport::build(Some(fleet_id.clone()), now, reports);
+        let report = FleetReport::build(Some(fleet_id.clone()), now, reports)
+            .with_charger_findings(&ctx, &config);
         let rows = report.rows();
         let chart = soh_chart_svg(
             &report,
@@ -69,11 +73,12 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
         );
         let csv = to_csv(&rows);
         let rows = serde_json::to_string(&rows)?;
-        Ok((report, csv, rows, chart))
+        let chargers = serde_json::to_string(&report.charger_findings)?;
+        Ok((report, csv, rows, chart, chargers))
     })
     .await
-    .map_err(|e| ServiceError::Task(e.to_string()))??;
-    let (report, csv, rows, chart) = built;
+    .map_err(|e| WorkerError::Task(e.to_string()))??;
+    let (report, csv, rows, chart, chargers) = built;
     for v in &report.vehicles {
         store
             .put_vehicle_report(&v.vehicle, Some(fleet), &serde_json::to_value(v)?)
@@ -88,6 +93,9 @@ pub(super) async fn refresh(svc: &HealthService, fleet: &FleetId) -> Result<(), 
         .await?;
     store
         .put_fleet_document(fleet, documents::CHART, &chart)
+        .await?;
+    store
+        .put_fleet_document(fleet, documents::CHARGERS, &chargers)
         .await?;
     svc.metrics.reports.inc_by(report.vehicles.len() as u64);
     Ok(())
