@@ -80,6 +80,10 @@ pub struct HealthConfig {
     pub charger_gain_tolerance: f64,
     /// Fewest different vehicles behind such a finding.
     pub charger_min_vehicles: usize,
+    /// Displayed SoC at the top of the charge off from the model's healthy reference by at
+    /// least this many points (median of the latest sessions, two of them agreeing) raises the
+    /// SoC calibration alert.
+    pub soc_check_offset_points: f64,
 }
 
 impl Default for HealthConfig {
@@ -116,6 +120,7 @@ impl Default for HealthConfig {
             charger_min_sessions: 8,
             charger_gain_tolerance: 0.015,
             charger_min_vehicles: 3,
+            soc_check_offset_points: 3.0,
         }
     }
 }

@@ -10,7 +10,7 @@ use chargegrid_health::SessionFeatures;
 use chargegrid_health::fleet::{
     ChartOptions, FleetReport, charger_effects, soh_chart_svg, suspect_chargers, to_csv,
 };
-use chargegrid_health::vehicle::{AssessContext, VehicleHealth, VehicleSpec};
+use chargegrid_health::vehicle::{AssessContext, VehicleHealth, VehicleSpec, soc_references};
 
 /// Aborts at a charger are the charger's fault when at least this many vehicles abort there...
 const SUSPECT_MIN_VEHICLES: usize = 3;
@@ -53,6 +53,7 @@ pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), W
         let ctx = AssessContext {
             suspect_chargers: suspect_chargers(&states, SUSPECT_MIN_VEHICLES, SUSPECT_MIN_SHARE),
             chargers: charger_effects(&states, &config),
+            soc_references: soc_references(&states),
         };
         let reports = inputs
             .iter()

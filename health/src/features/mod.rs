@@ -11,6 +11,7 @@ mod resistance;
 mod series;
 mod stressors;
 mod thermal;
+mod top_of_charge;
 
 pub use acceptance::AcceptanceFeature;
 pub use anomalies::{AnomalyEvent, AnomalyKind, EvErrorClass, classify_ev_error};
@@ -22,6 +23,7 @@ pub use resistance::{ResistanceFeature, ResistanceStep};
 pub use series::{Point, SessionSeries, build_series};
 pub use stressors::{HIGH_POWER, SessionStressors};
 pub use thermal::ThermalFeature;
+pub use top_of_charge::TopPoint;
 
 use crate::config::HealthConfig;
 use crate::error::HealthError;
@@ -70,6 +72,9 @@ pub struct SessionFeatures {
     pub data_quality: DataQuality,
     /// Usage stressors.
     pub stressors: SessionStressors,
+    /// DC samples above 60 % SoC (for the BMS SoC check).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_of_charge: Vec<TopPoint>,
 }
 
 impl SessionFeatures {
@@ -133,6 +138,7 @@ pub fn session_features(
         resistance::resistance_feature(&series, ctx.dc, thermal.temperatures_usable(), cfg);
     let acceptance = acceptance::acceptance_feature(&series);
     let stressors = stressors::stressors(&series, &cum.energy);
+    let top_of_charge = top_of_charge::top_of_charge(&series, ctx.dc);
     let ended_at = ctx
         .ended_at
         .or(series.points.last().map(|p| p.at))
@@ -154,5 +160,6 @@ pub fn session_features(
         anomalies,
         data_quality,
         stressors,
+        top_of_charge,
     })
 }

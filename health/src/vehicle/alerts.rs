@@ -4,6 +4,7 @@
 
 use super::changepoint::StepChange;
 use super::resistance_index::ResistanceIndex;
+use super::soc_check::{SocCheck, SocReference};
 use super::soh::SohEstimate;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
@@ -87,6 +88,9 @@ pub struct AssessContext {
     /// ΔV/ΔI. Chargers not listed are taken as accurate.
     #[serde(default)]
     pub chargers: BTreeMap<ChargerId, ChargerEffect>,
+    /// Each model's healthy top-of-charge SoC reference (for the BMS SoC check).
+    #[serde(default)]
+    pub soc_references: BTreeMap<String, SocReference>,
 }
 
 impl AssessContext {
@@ -128,6 +132,7 @@ pub(crate) struct AlertInputs<'a> {
     pub soh: &'a SohEstimate,
     pub step: Option<(StepChange, DateTime<Utc>)>,
     pub resistance: &'a ResistanceIndex,
+    pub soc: Option<&'a SocCheck>,
     pub as_of: DateTime<Utc>,
 }
 
@@ -159,7 +164,7 @@ pub(crate) fn vehicle_alerts(
                 Some(v),
             ));
         }
-        if low > 104.0 {
+        if low > 104.0 && i.soc.is_none_or(|c| c.suspect_offset_points.is_none()) {
             out.push(alert(
                 AlertKind::SocCalibrationSuspect,
                 Severity::Info,
@@ -170,6 +175,23 @@ pub(crate) fn vehicle_alerts(
                 Some(v),
             ));
         }
+    }
+    if let Some(o) = i.soc.and_then(|c| c.suspect_offset_points) {
+        let (runs, effect) = if o > 0.0 {
+            ("ahead of", "reads low")
+        } else {
+            ("behind", "reads high")
+        };
+        out.push(alert(
+            AlertKind::SocCalibrationSuspect,
+            Severity::Info,
+            at,
+            format!(
+                "at the top of recent charges the displayed SoC runs {:.1} points {runs} healthy packs of this model at the same current and temperature: the BMS's SoC is likely off (scale or drift), and a capacity from it {effect}; the SoH interval allows for it",
+                o.abs()
+            ),
+            Some(o),
+        ));
     }
     if let Some((s, when)) = i.step {
         let sev = if s.drop() >= 10.0 {

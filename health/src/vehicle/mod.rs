@@ -6,6 +6,7 @@ mod alerts;
 mod changepoint;
 mod report;
 mod resistance_index;
+mod soc_check;
 mod soh;
 mod spec;
 mod state;
@@ -18,6 +19,7 @@ pub use alerts::{Alert, AlertEpisode, AlertKind, AssessContext, Severity};
 pub use changepoint::{StepChange, detect_step};
 pub use report::{CohortComparison, SessionCounts, VehicleReport};
 pub use resistance_index::ResistanceIndex;
+pub use soc_check::{SocBin, SocCheck, SocReference, soc_references};
 pub use soh::{
     ConfidenceGrade, EstimateStatus, SohEstimate, SohMethod, SohPoint, WithheldReason, estimate_soh,
 };

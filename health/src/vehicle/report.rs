@@ -4,6 +4,7 @@
 use super::acceptance::AcceptanceSummary;
 use super::alerts::{Alert, AlertKind, Severity};
 use super::resistance_index::ResistanceIndex;
+use super::soc_check::SocCheck;
 use super::soh::{SohEstimate, SohPoint};
 use super::stressors::UsageStressors;
 use super::trend::TrendEstimate;
@@ -88,6 +89,10 @@ pub struct VehicleReport {
     /// Per-session SoH values, time-ordered (for charts).
     #[serde(default)]
     pub history: Vec<SohPoint>,
+    /// The BMS SoC check against the model's healthy packs, when the registry gives the
+    /// pack's series cells and cell maximum voltage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soc_check: Option<SocCheck>,
     /// Cohort comparison, when built within a fleet roll-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohort: Option<CohortComparison>,

@@ -3,7 +3,7 @@
 
 use super::resistance_index::to_25c;
 use crate::config::HealthConfig;
-use crate::features::{AnomalyKind, SessionFeatures};
+use crate::features::{AnomalyKind, SessionFeatures, TopPoint};
 use crate::quality::QualityReason;
 use crate::units::Ohms;
 use chargegrid_core::{ChargerId, SessionId, Volts, WattHours, Watts};
@@ -73,6 +73,9 @@ pub struct SessionSummary {
     pub battery_malfunction: bool,
     /// The EV's temperature looked dead (stuck or implausible).
     pub temperature_sensor_suspect: bool,
+    /// DC samples above 60 % SoC (for the BMS SoC check).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_of_charge: Vec<TopPoint>,
 }
 
 impl SessionSummary {
@@ -124,6 +127,7 @@ impl SessionSummary {
             battery_malfunction: f.has_anomaly(AnomalyKind::BatteryMalfunctionCode),
             temperature_sensor_suspect: t.contains(&QualityReason::TemperatureStuck)
                 || t.contains(&QualityReason::TemperatureImplausible),
+            top_of_charge: f.top_of_charge.clone(),
         }
     }
 }

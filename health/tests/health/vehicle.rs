@@ -58,6 +58,7 @@ fn summary(i: usize, ah: f64, day: i64) -> SessionSummary {
         ev_abort: false,
         battery_malfunction: false,
         temperature_sensor_suspect: false,
+        top_of_charge: Vec::new(),
     }
 }
 
@@ -480,5 +481,65 @@ fn a_charger_reading_current_high_is_found_and_not_read_as_the_cars_capacity() {
             plain - want > (fixed - want).abs(),
             "{plain} vs {fixed} vs {want}"
         );
+    }
+}
+
+#[test]
+fn a_bms_soc_running_ahead_or_behind_its_models_healthy_packs_is_flagged() {
+    let cfg = HealthConfig::default();
+    // 100 cells in series at 4.2 V: constant voltage at 420 V; rated 200 Ah. Healthy packs
+    // show SoC 100 − 20 × C-rate in constant voltage; V4's BMS reads 5 points low and V5's
+    // 6 points high from their fourth session on.
+    let offset = |v: usize, i: usize| match (v, i >= 3) {
+        (4, true) => -5.0,
+        (5, true) => 6.0,
+        _ => 0.0,
+    };
+    let states: Vec<VehicleHealth> = (0..8)
+        .map(|v| {
+            let mut sp = spec(&format!("V{v}"), "M");
+            sp.battery.cells_series = Some(100);
+            sp.battery.cell_max_voltage_v = Some(Volts(4.2));
+            let mut st = VehicleHealth::new(sp);
+            let sessions: Vec<SessionSummary> = (0..8)
+                .map(|i| {
+                    let mut s = summary(100 * v + i, 190.0, 7 * i as i64);
+                    s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.45]
+                        .iter()
+                        .map(|&c| chargegrid_health::features::TopPoint {
+                            soc: (100.0 - 20.0 * c + offset(v, i)).min(100.0),
+                            current_a: c * 200.0,
+                            voltage_v: 421.0,
+                            temperature_c: Some(20.0),
+                        })
+                        .collect();
+                    s
+                })
+                .collect();
+            st.replace_sessions(sessions);
+            st
+        })
+        .collect();
+    let ctx = AssessContext {
+        soc_references: chargegrid_health::vehicle::soc_references(&states),
+        ..AssessContext::default()
+    };
+    for (v, st) in states.iter().enumerate() {
+        let r = st.report(&ctx, &cfg);
+        let flagged = r.has_alert(AlertKind::SocCalibrationSuspect);
+        assert_eq!(flagged, v == 4 || v == 5, "V{v}: {:?}", r.soc_check);
+        let plain = st.report(&AssessContext::default(), &cfg).soh;
+        match v {
+            // Running ahead: the capacity reads low, so the interval reaches further up.
+            5 => assert!(
+                r.soh.high_pct.unwrap() > plain.high_pct.unwrap() + 4.0,
+                "{:?} {:?} {:?}",
+                r.soh,
+                plain,
+                r.soc_check
+            ),
+            4 => assert!(r.soh.low_pct.unwrap() < plain.low_pct.unwrap() - 4.0),
+            _ => assert_eq!(r.soh, plain),
+        }
     }
 }

@@ -1,0 +1,179 @@
+//! The BMS SoC check. Where the pack is at its maximum voltage (constant-voltage phase) the
+//! current it still accepts is set by how full it truly is, its temperature and its
+//! resistance, so healthy packs of one model show the same displayed SoC at the same C-rate
+//! and temperature. The fleet builds that reference per model from every vehicle's
+//! top-of-charge samples ([`soc_references`], medians per bin, so the few faulty packs do not
+//! move it); each vehicle's sessions are then compared with it. A BMS whose SoC runs ahead of
+//! the truth (scale above 1, or an offset drifting up) shows a higher SoC than the reference; one
+//! that lags shows a lower one. A pack whose resistance rose enters constant voltage earlier
+//! and also reads lower, so a low reading counts only at low currents, where the resistance
+//! matters least. Needs the pack's series cell count and cell maximum voltage from the
+//! registry; without them there is no check (and no alert).
+
+use super::spec::VehicleSpec;
+use super::state::VehicleHealth;
+use super::summary::SessionSummary;
+use crate::config::HealthConfig;
+use crate::stats::median;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Samples at or above this share of the pack's maximum voltage are in constant voltage.
+const CV_VOLTAGE_SHARE: f64 = 0.995;
+/// C-rates (current over rated Ah, per hour) compared: above the taper's end, below the CC
+/// currents of any pack.
+const C_RATE_RANGE: (f64, f64) = (0.03, 0.6);
+/// At or below this C-rate a low reading is not explained by resistance.
+const LOW_C_RATE: f64 = 0.2;
+/// Width of a C-rate bin (1/20 C) and of a temperature bin (°C).
+const C_BIN: f64 = 20.0;
+const T_BIN: f64 = 8.0;
+/// Fewest points and vehicles behind a reference bin.
+const MIN_BIN_POINTS: usize = 8;
+const MIN_BIN_VEHICLES: usize = 3;
+/// Latest sessions with a comparison that the verdict looks at.
+const RECENT: usize = 3;
+
+/// One reference bin: the healthy displayed SoC at a C-rate and temperature.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SocBin {
+    /// C-rate bin (C-rate × 20, rounded).
+    pub c_bin: i32,
+    /// Temperature bin (°C / 8, floored).
+    pub t_bin: i32,
+    /// Median displayed SoC, percent.
+    pub soc: f64,
+}
+
+/// A model's reference, bins sorted by (c_bin, t_bin).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SocReference {
+    /// The bins.
+    pub bins: Vec<SocBin>,
+}
+
+impl SocReference {
+    fn get(&self, key: (i32, i32)) -> Option<f64> {
+        self.bins
+            .binary_search_by_key(&key, |b| (b.c_bin, b.t_bin))
+            .ok()
+            .map(|i| self.bins[i].soc)
+    }
+}
+
+/// What the check found for a vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocCheck {
+    /// Sessions compared with the reference.
+    pub sessions: usize,
+    /// Median over the latest sessions of displayed minus reference SoC, points (all C-rates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_points: Option<f64>,
+    /// The same at low C-rates only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_current_offset_points: Option<f64>,
+    /// Whether the BMS's SoC looks off: the signed offset that raised it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspect_offset_points: Option<f64>,
+}
+
+fn key(c: f64, t: f64) -> (i32, i32) {
+    ((c * C_BIN).round() as i32, (t / T_BIN).floor() as i32)
+}
+
+/// A session's constant-voltage samples as (C-rate, displayed SoC, temperature); empty when the
+/// registry lacks what defines them.
+fn cv_points(s: &SessionSummary, spec: &VehicleSpec) -> Vec<(f64, f64, f64)> {
+    let b = &spec.battery;
+    let (Some(ns), Some(vmax), Some(ah)) = (b.cells_series, b.cell_max_voltage_v, spec.rated_ah())
+    else {
+        return Vec::new();
+    };
+    let v_cv = CV_VOLTAGE_SHARE * f64::from(ns) * vmax.0;
+    s.top_of_charge
+        .iter()
+        .filter(|p| p.voltage_v >= v_cv)
+        .filter_map(|p| {
+            let c = p.current_a / ah.0.max(1e-9);
+            (c > C_RATE_RANGE.0 && c <= C_RATE_RANGE.1).then_some((c, p.soc, p.temperature_c?))
+        })
+        .collect()
+}
+
+/// Each model's reference from the vehicles' sessions.
+pub fn soc_references<'a>(
+    states: impl IntoIterator<Item = &'a VehicleHealth>,
+) -> BTreeMap<String, SocReference> {
+    type Bin = (Vec<f64>, BTreeSet<usize>);
+    let mut by_model: BTreeMap<&str, BTreeMap<(i32, i32), Bin>> = BTreeMap::new();
+    for (v, st) in states.into_iter().enumerate() {
+        let bins = by_model.entry(st.spec.model.as_str()).or_default();
+        for s in st.sessions().iter().filter(|s| s.dc) {
+            for (c, soc, t) in cv_points(s, &st.spec) {
+                let e = bins.entry(key(c, t)).or_default();
+                e.0.push(soc);
+                e.1.insert(v);
+            }
+        }
+    }
+    by_model
+        .into_iter()
+        .map(|(model, bins)| {
+            let bins = bins
+                .into_iter()
+                .filter(|(_, (xs, vs))| xs.len() >= MIN_BIN_POINTS && vs.len() >= MIN_BIN_VEHICLES)
+                .filter_map(|((c_bin, t_bin), (xs, _))| {
+                    Some(SocBin {
+                        c_bin,
+                        t_bin,
+                        soc: median(&xs)?,
+                    })
+                })
+                .collect();
+            (model.to_string(), SocReference { bins })
+        })
+        .collect()
+}
+
+/// Compares a vehicle's time-ordered sessions with its model's reference.
+pub(crate) fn soc_check(
+    sessions: &[SessionSummary],
+    spec: &VehicleSpec,
+    reference: &SocReference,
+    cfg: &HealthConfig,
+) -> SocCheck {
+    let mut all = Vec::new();
+    let mut low = Vec::new();
+    for s in sessions.iter().filter(|s| s.dc) {
+        let pts = cv_points(s, spec);
+        let res = |max_c: f64| -> Vec<f64> {
+            pts.iter()
+                .filter(|(c, _, _)| *c <= max_c)
+                .filter_map(|&(c, soc, t)| Some(soc - reference.get(key(c, t))?))
+                .collect()
+        };
+        if let Some(m) = median(&res(C_RATE_RANGE.1)) {
+            all.push(m);
+        }
+        if let Some(m) = median(&res(LOW_C_RATE)) {
+            low.push(m);
+        }
+    }
+    let recent = |xs: &[f64]| xs[xs.len().saturating_sub(RECENT)..].to_vec();
+    let (ra, rl) = (recent(&all), recent(&low));
+    let limit = cfg.soc_check_offset_points;
+    let agree = |xs: &[f64], sign: f64| xs.iter().filter(|x| sign * **x >= limit).count() >= 2;
+    let offset = median(&ra);
+    let low_offset = median(&rl);
+    let suspect = match (offset, low_offset) {
+        (Some(o), _) if o >= limit && agree(&ra, 1.0) => Some(o),
+        (_, Some(o)) if o <= -limit && agree(&rl, -1.0) => Some(o),
+        _ => None,
+    };
+    SocCheck {
+        sessions: all.len(),
+        offset_points: offset,
+        low_current_offset_points: low_offset,
+        suspect_offset_points: suspect,
+    }
+}
