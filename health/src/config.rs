@@ -84,6 +84,10 @@ pub struct HealthConfig {
     /// least this many points (median of the latest sessions, two of them agreeing) raises the
     /// SoC calibration alert.
     pub soc_check_offset_points: f64,
+    /// Constant voltage coming this many points of displayed SoC earlier than in the vehicle's
+    /// first five sessions (same current and temperature, low currents agreeing) raises the
+    /// resistance alert, whatever the resistance index from current steps says.
+    pub resistance_cv_shift_points: f64,
 }
 
 impl Default for HealthConfig {
@@ -121,6 +125,7 @@ impl Default for HealthConfig {
             charger_gain_tolerance: 0.015,
             charger_min_vehicles: 3,
             soc_check_offset_points: 3.0,
+            resistance_cv_shift_points: 4.0,
         }
     }
 }

@@ -319,6 +319,19 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rows = rollup["rows"].as_array().expect("a roll-up").clone();
+    if std::env::var_os("CHARGEGRID_HEALTH_SOC_DUMP").is_some() {
+        for r in &rows {
+            let id = r["vehicle"].as_str().unwrap();
+            let rep = op.get(&format!("/vehicles/{id}/health")).await.body;
+            let t = truth["vehicles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["vehicle_id"] == id)
+                .unwrap();
+            eprintln!("SOC {id} {} {}", rep["cv_check"], t["faults"]);
+        }
+    }
     assert_eq!(
         rows.len(),
         per_vehicle.len(),

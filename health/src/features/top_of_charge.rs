@@ -3,7 +3,7 @@
 //! current it accepts is set by how full it truly is, so the displayed SoC at a given current
 //! and temperature is the same for every healthy pack of a model; a BMS whose SoC scale or
 //! offset is off shows a different one. The vehicle and fleet stages, which know the pack's
-//! cell count and limits, make that comparison (`vehicle::soc_check`).
+//! cell count and limits, make that comparison (`vehicle::cv_check`).
 
 use super::series::SessionSeries;
 use serde::{Deserialize, Serialize};

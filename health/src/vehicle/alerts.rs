@@ -3,8 +3,8 @@
 //! different chargers, and chargers known to abort other vehicles too are left out.
 
 use super::changepoint::StepChange;
+use super::cv_check::{CvCheck, SocReference};
 use super::resistance_index::ResistanceIndex;
-use super::soc_check::{SocCheck, SocReference};
 use super::soh::SohEstimate;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
@@ -132,7 +132,7 @@ pub(crate) struct AlertInputs<'a> {
     pub soh: &'a SohEstimate,
     pub step: Option<(StepChange, DateTime<Utc>)>,
     pub resistance: &'a ResistanceIndex,
-    pub soc: Option<&'a SocCheck>,
+    pub cv: Option<&'a CvCheck>,
     pub as_of: DateTime<Utc>,
 }
 
@@ -164,7 +164,7 @@ pub(crate) fn vehicle_alerts(
                 Some(v),
             ));
         }
-        if low > 104.0 && i.soc.is_none_or(|c| c.suspect_offset_points.is_none()) {
+        if low > 104.0 && i.cv.is_none_or(|c| c.suspect_offset_points.is_none()) {
             out.push(alert(
                 AlertKind::SocCalibrationSuspect,
                 Severity::Info,
@@ -176,7 +176,7 @@ pub(crate) fn vehicle_alerts(
             ));
         }
     }
-    if let Some(o) = i.soc.and_then(|c| c.suspect_offset_points) {
+    if let Some(o) = i.cv.and_then(|c| c.suspect_offset_points) {
         let (runs, effect) = if o > 0.0 {
             ("ahead of", "reads low")
         } else {
@@ -213,29 +213,43 @@ pub(crate) fn vehicle_alerts(
             Some(s.drop()),
         ));
     }
-    if let Some(ix) = i.resistance.index {
-        let limit = if i.resistance.temperature_corrected {
-            cfg.resistance_alert_ratio
+    let limit = if i.resistance.temperature_corrected {
+        cfg.resistance_alert_ratio
+    } else {
+        cfg.resistance_alert_ratio_uncorrected
+    };
+    // Where the constant-voltage check can compare the vehicle with its own first sessions it
+    // decides (normalised for current and temperature, no step needed); ΔV/ΔI at current
+    // steps, which mixes SoC, temperature and the charger's cable, decides only where it cannot.
+    let cv_judges = i.cv.is_some_and(CvCheck::compares_own_history);
+    let from_steps = i.resistance.index.filter(|ix| *ix >= limit && !cv_judges);
+    let earlier_cv = i.cv.and_then(|c| c.earlier_cv_points);
+    if from_steps.is_some() || earlier_cv.is_some() {
+        let sev = if from_steps.is_some_and(|ix| ix >= 2.0) {
+            Severity::Critical
         } else {
-            cfg.resistance_alert_ratio_uncorrected
+            Severity::Warning
         };
-        if ix >= limit {
-            let sev = if ix >= 2.0 {
-                Severity::Critical
-            } else {
-                Severity::Warning
-            };
-            out.push(alert(
-                AlertKind::ResistanceIncrease,
-                sev,
-                at,
-                format!(
-                    "internal resistance is {:.0} % above the vehicle's own baseline",
-                    (ix - 1.0) * 100.0
-                ),
-                Some(ix),
+        let mut why = Vec::new();
+        if let Some(ix) = from_steps {
+            why.push(format!(
+                "internal resistance from current steps is {:.0} % above the vehicle's own baseline",
+                (ix - 1.0) * 100.0
             ));
         }
+        if let Some(shift) = earlier_cv {
+            why.push(format!(
+                "constant voltage now comes {:.1} points of SoC earlier than in its first sessions at the same current and temperature",
+                -shift
+            ));
+        }
+        out.push(alert(
+            AlertKind::ResistanceIncrease,
+            sev,
+            at,
+            why.join("; "),
+            from_steps.or(i.resistance.index),
+        ));
     }
     let recent = &i.sessions[i.sessions.len().saturating_sub(cfg.abort_window_sessions)..];
     let aborts: Vec<&SessionSummary> = recent

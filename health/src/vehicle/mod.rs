@@ -4,9 +4,9 @@
 mod acceptance;
 mod alerts;
 mod changepoint;
+mod cv_check;
 mod report;
 mod resistance_index;
-mod soc_check;
 mod soh;
 mod spec;
 mod state;
@@ -17,9 +17,9 @@ mod trend;
 pub use acceptance::AcceptanceSummary;
 pub use alerts::{Alert, AlertEpisode, AlertKind, AssessContext, Severity};
 pub use changepoint::{StepChange, detect_step};
+pub use cv_check::{CvCheck, SocBin, SocOffset, SocReference, soc_references};
 pub use report::{CohortComparison, SessionCounts, VehicleReport};
 pub use resistance_index::ResistanceIndex;
-pub use soc_check::{SocBin, SocCheck, SocReference, soc_references};
 pub use soh::{
     ConfidenceGrade, EstimateStatus, SohEstimate, SohMethod, SohPoint, WithheldReason, estimate_soh,
 };

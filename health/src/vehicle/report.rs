@@ -3,8 +3,8 @@
 
 use super::acceptance::AcceptanceSummary;
 use super::alerts::{Alert, AlertKind, Severity};
+use super::cv_check::CvCheck;
 use super::resistance_index::ResistanceIndex;
-use super::soc_check::SocCheck;
 use super::soh::{SohEstimate, SohPoint};
 use super::stressors::UsageStressors;
 use super::trend::TrendEstimate;
@@ -92,7 +92,7 @@ pub struct VehicleReport {
     /// The BMS SoC check against the model's healthy packs, when the registry gives the
     /// pack's series cells and cell maximum voltage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub soc_check: Option<SocCheck>,
+    pub cv_check: Option<CvCheck>,
     /// Cohort comparison, when built within a fleet roll-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohort: Option<CohortComparison>,

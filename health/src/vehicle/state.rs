@@ -4,9 +4,9 @@
 
 use super::acceptance::acceptance;
 use super::alerts::{AlertEpisode, AlertInputs, AssessContext, vehicle_alerts};
+use super::cv_check::cv_check;
 use super::report::{SessionCounts, VehicleReport};
 use super::resistance_index::resistance_index;
-use super::soc_check::soc_check;
 use super::soh::{ConfidenceGrade, SohMethod, estimate_soh};
 use super::spec::VehicleSpec;
 use super::stressors::stressors;
@@ -145,12 +145,12 @@ impl VehicleHealth {
             .collect();
         let trend = trend(&seg, &odometers, cfg);
         let resistance = resistance_index(&self.sessions, ctx, cfg);
-        let soc_check = ctx
+        let cv_check = ctx
             .soc_references
             .get(&self.spec.model)
-            .map(|r| soc_check(&self.sessions, &self.spec, r, cfg));
+            .map(|r| cv_check(&self.sessions, &self.spec, r, cfg));
         let mut soh = soh;
-        if let Some(o) = soc_check.as_ref().and_then(|c| c.suspect_offset_points)
+        if let Some(o) = cv_check.as_ref().and_then(|c| c.suspect_offset_points)
             && let (Some(v), Some(lo), Some(hi)) = (soh.value(), soh.low_pct, soh.high_pct)
         {
             // A SoC that runs ahead (o > 0) makes the charge per displayed point small: the
@@ -175,7 +175,7 @@ impl VehicleHealth {
                     soh: &soh,
                     step: step_at,
                     resistance: &resistance,
-                    soc: soc_check.as_ref(),
+                    cv: cv_check.as_ref(),
                     as_of: at,
                 },
                 cfg,
@@ -232,7 +232,7 @@ impl VehicleHealth {
             stressors: stressors(&self.sessions),
             alerts,
             history,
-            soc_check,
+            cv_check,
             cohort: None,
             disclaimer: crate::DISCLAIMER.to_string(),
         };

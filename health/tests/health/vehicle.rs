@@ -485,29 +485,32 @@ fn a_charger_reading_current_high_is_found_and_not_read_as_the_cars_capacity() {
 }
 
 #[test]
-fn a_bms_soc_running_ahead_or_behind_its_models_healthy_packs_is_flagged() {
+fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
     let cfg = HealthConfig::default();
     // 100 cells in series at 4.2 V: constant voltage at 420 V; rated 200 Ah. Healthy packs
-    // show SoC 100 − 20 × C-rate in constant voltage; V4's BMS reads 5 points low and V5's
-    // 6 points high from their fourth session on.
-    let offset = |v: usize, i: usize| match (v, i >= 3) {
+    // show SoC 100 − 20 × C-rate in constant voltage. From their seventh session on, V4's BMS
+    // reads 5 points low and V5's 6 points high at every current, while V6's pack enters
+    // constant voltage earlier the higher the current (its resistance rose).
+    let offset = |v: usize, i: usize, c: f64| match (v, i >= 6) {
         (4, true) => -5.0,
         (5, true) => 6.0,
+        (6, true) => -8.0 * c / 0.45,
         _ => 0.0,
     };
-    let states: Vec<VehicleHealth> = (0..8)
+    let states: Vec<VehicleHealth> = (0..9)
         .map(|v| {
             let mut sp = spec(&format!("V{v}"), "M");
             sp.battery.cells_series = Some(100);
             sp.battery.cell_max_voltage_v = Some(Volts(4.2));
             let mut st = VehicleHealth::new(sp);
-            let sessions: Vec<SessionSummary> = (0..8)
+            let sessions: Vec<SessionSummary> = (0..12)
                 .map(|i| {
                     let mut s = summary(100 * v + i, 190.0, 7 * i as i64);
-                    s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.45]
+                    s.resistance = None;
+                    s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.35, 0.45]
                         .iter()
                         .map(|&c| chargegrid_health::features::TopPoint {
-                            soc: (100.0 - 20.0 * c + offset(v, i)).min(100.0),
+                            soc: (100.0 - 20.0 * c + offset(v, i, c)).min(100.0),
                             current_a: c * 200.0,
                             voltage_v: 421.0,
                             temperature_c: Some(20.0),
@@ -526,8 +529,14 @@ fn a_bms_soc_running_ahead_or_behind_its_models_healthy_packs_is_flagged() {
     };
     for (v, st) in states.iter().enumerate() {
         let r = st.report(&ctx, &cfg);
-        let flagged = r.has_alert(AlertKind::SocCalibrationSuspect);
-        assert_eq!(flagged, v == 4 || v == 5, "V{v}: {:?}", r.soc_check);
+        let soc = r.has_alert(AlertKind::SocCalibrationSuspect);
+        let resistance = r.has_alert(AlertKind::ResistanceIncrease);
+        assert_eq!(
+            (soc, resistance),
+            (v == 4 || v == 5, v == 6),
+            "V{v}: {:?}",
+            r.cv_check
+        );
         let plain = st.report(&AssessContext::default(), &cfg).soh;
         match v {
             // Running ahead: the capacity reads low, so the interval reaches further up.
@@ -536,7 +545,7 @@ fn a_bms_soc_running_ahead_or_behind_its_models_healthy_packs_is_flagged() {
                 "{:?} {:?} {:?}",
                 r.soh,
                 plain,
-                r.soc_check
+                r.cv_check
             ),
             4 => assert!(r.soh.low_pct.unwrap() < plain.low_pct.unwrap() - 4.0),
             _ => assert_eq!(r.soh, plain),

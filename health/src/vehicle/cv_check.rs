@@ -1,4 +1,4 @@
-//! The BMS SoC check. Where the pack is at its maximum voltage (constant-voltage phase) the
+//! The constant-voltage check: BMS SoC errors and resistance rises. Where the pack is at its maximum voltage (constant-voltage phase) the
 //! current it still accepts is set by how full it truly is, its temperature and its
 //! resistance, so healthy packs of one model show the same displayed SoC at the same C-rate
 //! and temperature. The fleet builds that reference per model from every vehicle's
@@ -7,7 +7,9 @@
 //! the truth (scale above 1, or an offset drifting up) shows a higher SoC than the reference; one
 //! that lags shows a lower one. A pack whose resistance rose enters constant voltage earlier
 //! and also reads lower, so a low reading counts only at low currents, where the resistance
-//! matters least. Needs the pack's series cell count and cell maximum voltage from the
+//! matters least; a vehicle whose constant voltage comes markedly earlier than in its own first
+//! sessions while low currents agree has a pack whose resistance rose (normalised for current
+//! and temperature by the same reference). Needs the pack's series cell count and cell maximum voltage from the
 //! registry; without them there is no check (and no alert).
 
 use super::spec::VehicleSpec;
@@ -31,8 +33,22 @@ const T_BIN: f64 = 8.0;
 /// Fewest points and vehicles behind a reference bin.
 const MIN_BIN_POINTS: usize = 8;
 const MIN_BIN_VEHICLES: usize = 3;
-/// Latest sessions with a comparison that the verdict looks at.
-const RECENT: usize = 3;
+/// Sessions at each end of a vehicle's history that form its early and its recent level.
+const ENDS: usize = 5;
+/// Fewest sessions for a recent level.
+const MIN_RECENT: usize = 3;
+
+/// The vehicle's early level (first sessions, when there are enough for both ends) and its
+/// recent level (latest sessions), as medians.
+fn early_and_recent(xs: &[f64]) -> (Option<f64>, Option<f64>) {
+    let recent = (xs.len() >= MIN_RECENT)
+        .then(|| median(&xs[xs.len().saturating_sub(ENDS)..]))
+        .flatten();
+    let early = (xs.len() >= 2 * ENDS)
+        .then(|| median(&xs[..ENDS]))
+        .flatten();
+    (early, recent)
+}
 
 /// One reference bin: the healthy displayed SoC at a C-rate and temperature.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,18 +79,48 @@ impl SocReference {
 
 /// What the check found for a vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SocCheck {
+pub struct CvCheck {
     /// Sessions compared with the reference.
     pub sessions: usize,
-    /// Median over the latest sessions of displayed minus reference SoC, points (all C-rates).
+    /// Median over the latest five sessions of displayed minus reference SoC, points (all
+    /// C-rates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset_points: Option<f64>,
     /// The same at low C-rates only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low_current_offset_points: Option<f64>,
-    /// Whether the BMS's SoC looks off: the signed offset that raised it.
+    /// Per-session offsets (all C-rates), in time order, with when each session ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<SocOffset>,
+    /// Whether the BMS's SoC looks off: the signed offset that raised it (at least the
+    /// configured offset now, and moved that far from the vehicle's first five sessions or off
+    /// twice as far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspect_offset_points: Option<f64>,
+    /// How much earlier (in displayed SoC, negative) constant voltage now comes than in the
+    /// vehicle's first five sessions, when that is at least the configured shift and low
+    /// currents rule out the SoC: evidence that the pack's resistance rose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_cv_points: Option<f64>,
+}
+
+/// One session's offset from the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SocOffset {
+    /// When the session ended.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Displayed minus reference SoC, median over its samples at all compared C-rates.
+    pub points: f64,
+    /// The same at low C-rates, when it had such samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_current_points: Option<f64>,
+}
+
+impl CvCheck {
+    /// Whether there are enough sessions to compare the vehicle's recent ones with its first.
+    pub fn compares_own_history(&self) -> bool {
+        self.history.len() >= 2 * ENDS
+    }
 }
 
 fn key(c: f64, t: f64) -> (i32, i32) {
@@ -136,14 +182,15 @@ pub fn soc_references<'a>(
 }
 
 /// Compares a vehicle's time-ordered sessions with its model's reference.
-pub(crate) fn soc_check(
+pub(crate) fn cv_check(
     sessions: &[SessionSummary],
     spec: &VehicleSpec,
     reference: &SocReference,
     cfg: &HealthConfig,
-) -> SocCheck {
+) -> CvCheck {
     let mut all = Vec::new();
     let mut low = Vec::new();
+    let mut history = Vec::new();
     for s in sessions.iter().filter(|s| s.dc) {
         let pts = cv_points(s, spec);
         let res = |max_c: f64| -> Vec<f64> {
@@ -152,28 +199,49 @@ pub(crate) fn soc_check(
                 .filter_map(|&(c, soc, t)| Some(soc - reference.get(key(c, t))?))
                 .collect()
         };
-        if let Some(m) = median(&res(C_RATE_RANGE.1)) {
-            all.push(m);
-        }
-        if let Some(m) = median(&res(LOW_C_RATE)) {
+        let low_m = median(&res(LOW_C_RATE));
+        if let Some(m) = low_m {
             low.push(m);
         }
+        if let Some(m) = median(&res(C_RATE_RANGE.1)) {
+            all.push(m);
+            history.push(SocOffset {
+                at: s.ended_at,
+                points: m,
+                low_current_points: low_m,
+            });
+        }
     }
-    let recent = |xs: &[f64]| xs[xs.len().saturating_sub(RECENT)..].to_vec();
-    let (ra, rl) = (recent(&all), recent(&low));
     let limit = cfg.soc_check_offset_points;
-    let agree = |xs: &[f64], sign: f64| xs.iter().filter(|x| sign * **x >= limit).count() >= 2;
-    let offset = median(&ra);
-    let low_offset = median(&rl);
-    let suspect = match (offset, low_offset) {
-        (Some(o), _) if o >= limit && agree(&ra, 1.0) => Some(o),
-        (_, Some(o)) if o <= -limit && agree(&rl, -1.0) => Some(o),
+    let (early_all, offset) = early_and_recent(&all);
+    let (early_low, low_offset) = early_and_recent(&low);
+    // Off from healthy packs now, and either moved that far from the vehicle's own early
+    // sessions or off twice as far: a pack that always sat a little high is not flagged.
+    let off = |recent: Option<f64>, early: Option<f64>, sign: f64| {
+        recent.filter(|r| {
+            sign * r >= limit
+                && (early.is_some_and(|e| sign * (r - e) >= limit) || sign * r >= 2.0 * limit)
+        })
+    };
+    let suspect = off(offset, early_all, 1.0).or(off(low_offset, early_low, -1.0));
+    // Constant voltage now comes at a lower SoC than it did for this vehicle, while at low
+    // currents the SoC still agrees: the pack's resistance rose.
+    let earlier_cv = match (offset, early_all) {
+        (Some(r), Some(e))
+            if r - e <= -cfg.resistance_cv_shift_points
+                && suspect.is_none()
+                && low_offset.is_none_or(|l| l > -limit) =>
+        {
+            Some(r - e)
+        }
         _ => None,
     };
-    SocCheck {
+    CvCheck {
         sessions: all.len(),
         offset_points: offset,
         low_current_offset_points: low_offset,
+        history,
         suspect_offset_points: suspect,
+        earlier_cv_points: earlier_cv,
     }
 }
