@@ -496,8 +496,26 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
         rows.len()
     );
     assert!(mae <= 3.0, "SoH MAE {mae:.2} points");
+    assert!(
+        covered * 10 >= errors.len() * 7,
+        "90 % intervals cover the truth for most vehicles: {covered} of {}",
+        errors.len()
+    );
+    assert!(
+        healthy_alerted.len() <= 1,
+        "alerts on healthy vehicles: {healthy_alerted:?}"
+    );
     for r in &rows {
-        if let Some(soh) = r["soh_pct"].as_f64() {
+        // A BMS whose SoC lags makes the capacity read high: allowed only where the SoC check
+        // flagged it (and widened the interval down).
+        let flagged = r["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "soc_calibration_suspect");
+        if let Some(soh) = r["soh_pct"].as_f64()
+            && !flagged
+        {
             assert!(soh < 105.0, "no capacity far above the datasheet: {r}");
         }
     }

@@ -193,7 +193,12 @@ pub(crate) fn vehicle_alerts(
             Some(o),
         ));
     }
-    if let Some((s, when)) = i.step {
+    // A SoC that runs ahead from some date shrinks the charge per displayed point exactly as a
+    // capacity drop would: with the constant-voltage check saying so, the step is the BMS's.
+    let soc_ahead =
+        i.cv.and_then(|c| c.suspect_offset_points)
+            .is_some_and(|o| o > 0.0);
+    if let Some((s, when)) = i.step.filter(|_| !soc_ahead) {
         let sev = if s.drop() >= 10.0 {
             Severity::Critical
         } else {

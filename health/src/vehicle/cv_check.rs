@@ -37,16 +37,28 @@ const MIN_BIN_VEHICLES: usize = 3;
 const ENDS: usize = 5;
 /// Fewest sessions for a recent level.
 const MIN_RECENT: usize = 3;
+/// Fewest sessions for a comparison with the vehicle's own early level.
+const MIN_OWN_HISTORY: usize = 8;
+/// Low-current readings are sparse (only sessions that go deep into constant voltage have
+/// them): the latest two within this many sessions are what the verdict looks at.
+const LOW_WINDOW: usize = 8;
 
-/// The vehicle's early level (first sessions, when there are enough for both ends) and its
-/// recent level (latest sessions), as medians.
+/// The vehicle's early level (its first five sessions, or first half when it has 8–9) and its
+/// recent level (latest five), as medians; the early one only when both ends have their own
+/// sessions.
 fn early_and_recent(xs: &[f64]) -> (Option<f64>, Option<f64>) {
-    let recent = (xs.len() >= MIN_RECENT)
-        .then(|| median(&xs[xs.len().saturating_sub(ENDS)..]))
+    let n = xs.len();
+    let recent = (n >= MIN_RECENT)
+        .then(|| median(&xs[n.saturating_sub(ENDS)..]))
         .flatten();
-    let early = (xs.len() >= 2 * ENDS)
-        .then(|| median(&xs[..ENDS]))
-        .flatten();
+    let early_len = if n >= 2 * ENDS {
+        ENDS
+    } else if n >= MIN_OWN_HISTORY {
+        n / 2
+    } else {
+        0
+    };
+    let early = (early_len > 0).then(|| median(&xs[..early_len])).flatten();
     (early, recent)
 }
 
@@ -86,15 +98,15 @@ pub struct CvCheck {
     /// C-rates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset_points: Option<f64>,
-    /// The same at low C-rates only.
+    /// The same at low C-rates only (latest five sessions that have such samples).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low_current_offset_points: Option<f64>,
     /// Per-session offsets (all C-rates), in time order, with when each session ended.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<SocOffset>,
-    /// Whether the BMS's SoC looks off: the signed offset that raised it (at least the
-    /// configured offset now, and moved that far from the vehicle's first five sessions or off
-    /// twice as far).
+    /// Whether the BMS's SoC looks off: the signed offset that raised it. Ahead: at least the
+    /// configured offset now and moved that far from the vehicle's first sessions, or off twice
+    /// as far. Behind: the latest two low-current readings that far low, or one twice as far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspect_offset_points: Option<f64>,
     /// How much earlier (in displayed SoC, negative) constant voltage now comes than in the
@@ -119,7 +131,7 @@ pub struct SocOffset {
 impl CvCheck {
     /// Whether there are enough sessions to compare the vehicle's recent ones with its first.
     pub fn compares_own_history(&self) -> bool {
-        self.history.len() >= 2 * ENDS
+        self.history.len() >= MIN_OWN_HISTORY
     }
 }
 
@@ -214,23 +226,32 @@ pub(crate) fn cv_check(
     }
     let limit = cfg.soc_check_offset_points;
     let (early_all, offset) = early_and_recent(&all);
-    let (early_low, low_offset) = early_and_recent(&low);
-    // Off from healthy packs now, and either moved that far from the vehicle's own early
-    // sessions or off twice as far: a pack that always sat a little high is not flagged.
-    let off = |recent: Option<f64>, early: Option<f64>, sign: f64| {
-        recent.filter(|r| {
-            sign * r >= limit
-                && (early.is_some_and(|e| sign * (r - e) >= limit) || sign * r >= 2.0 * limit)
-        })
+    let low_offset = median(&low[low.len().saturating_sub(ENDS)..]);
+    // Ahead: off from healthy packs now, and either moved that far from the vehicle's own early
+    // sessions or off twice as far (a pack that always sat a little high is not flagged).
+    let ahead = offset.filter(|r| {
+        *r >= limit && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit)
+    });
+    // Behind: at low currents, where a risen resistance moves nothing, the latest two readings
+    // (among the latest sessions) at least `limit` low on median, or a single one twice that.
+    let recent_low: Vec<f64> = history[history.len().saturating_sub(LOW_WINDOW)..]
+        .iter()
+        .filter_map(|h| h.low_current_points)
+        .collect();
+    let last_low = &recent_low[recent_low.len().saturating_sub(2)..];
+    let behind = match last_low {
+        [one] if *one <= -2.0 * limit => Some(*one),
+        [_, _] => median(last_low).filter(|m| *m <= -limit),
+        _ => None,
     };
-    let suspect = off(offset, early_all, 1.0).or(off(low_offset, early_low, -1.0));
+    let suspect = ahead.or(behind);
     // Constant voltage now comes at a lower SoC than it did for this vehicle, while at low
     // currents the SoC still agrees: the pack's resistance rose.
     let earlier_cv = match (offset, early_all) {
         (Some(r), Some(e))
             if r - e <= -cfg.resistance_cv_shift_points
                 && suspect.is_none()
-                && low_offset.is_none_or(|l| l > -limit) =>
+                && last_low.iter().all(|l| *l > -limit) =>
         {
             Some(r - e)
         }

@@ -505,7 +505,13 @@ fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
             let mut st = VehicleHealth::new(sp);
             let sessions: Vec<SessionSummary> = (0..12)
                 .map(|i| {
-                    let mut s = summary(100 * v + i, 190.0, 7 * i as i64);
+                    // V5's SoC running ahead also shrinks its charge per displayed point.
+                    let ah = if v == 5 && i >= 6 {
+                        190.0 / 1.06
+                    } else {
+                        190.0
+                    };
+                    let mut s = summary(100 * v + i, ah, 7 * i as i64);
                     s.resistance = None;
                     s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.35, 0.45]
                         .iter()
@@ -537,11 +543,15 @@ fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
             "V{v}: {:?}",
             r.cv_check
         );
-        let plain = st.report(&AssessContext::default(), &cfg).soh;
+        let plain_report = st.report(&AssessContext::default(), &cfg);
+        let plain = plain_report.soh.clone();
         match v {
-            // Running ahead: the capacity reads low, so the interval reaches further up.
+            // Running ahead: the capacity reads low, so the interval reaches further up, and
+            // the drop in charge per displayed point is the BMS's, not a capacity step.
             5 => assert!(
-                r.soh.high_pct.unwrap() > plain.high_pct.unwrap() + 4.0,
+                plain_report.has_alert(AlertKind::CapacityStepDrop)
+                    && !r.has_alert(AlertKind::CapacityStepDrop)
+                    && r.soh.high_pct.unwrap() > plain.high_pct.unwrap() + 4.0,
                 "{:?} {:?} {:?}",
                 r.soh,
                 plain,
