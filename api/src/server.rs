@@ -162,8 +162,91 @@ fn api_routes() -> OpenApiRouter<ApiState> {
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = api_routes().split_for_parts().1;
-    describe_responses(&mut doc);
+    finish_document(&mut doc);
     doc
+}
+
+/// What every served or exported document gets after the routes: descriptions and the
+/// complete error responses.
+fn finish_document(doc: &mut utoipa::openapi::OpenApi) {
+    describe_responses(doc);
+    complete_error_responses(doc);
+}
+
+/// Every error answer is `application/problem+json`, and the statuses the shared layers give
+/// are documented on every operation they can reach, so client generators and contract testers
+/// see every status a route really returns: 400 (unparsable path or query), 401 and 403
+/// (secured operations), 404 (operations with a path parameter), 413, 415 and 422 (operations
+/// with a body), 429 (rate limits) and 503 (store unavailable, timeout) everywhere.
+fn complete_error_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_path = path.contains('{');
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in &mut op.responses.responses {
+                if !status.starts_with('4') && !status.starts_with('5') {
+                    continue;
+                }
+                if let RefOr::T(r) = response
+                    && let Some(content) = r.content.shift_remove("application/json")
+                {
+                    r.content.insert(PROBLEM.to_string(), content);
+                }
+            }
+            let has_params = has_path || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let body = op.request_body.is_some();
+            let mut wanted: Vec<(&str, &str)> = vec![
+                ("429", "Rate limited (see Retry-After)"),
+                (
+                    "503",
+                    "Unavailable: the store is unreachable or the request timed out",
+                ),
+            ];
+            if has_params || body {
+                wanted.push(("400", "Bad request: a malformed parameter or body"));
+            }
+            if secured {
+                wanted.push(("401", "Unauthenticated: missing, invalid or expired token"));
+                wanted.push(("403", "Forbidden for this account"));
+            }
+            if has_path {
+                wanted.push(("404", "Not found"));
+            }
+            if body {
+                wanted.push(("413", "Body larger than api.max_body_bytes"));
+                wanted.push(("415", "Unsupported content type"));
+                wanted.push(("422", "Body of the wrong shape or with invalid values"));
+            }
+            for (status, description) in wanted {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(description));
+            }
+        }
+    }
 }
 
 /// OpenAPI requires a description on every response: use the status's reason phrase where the
@@ -263,7 +346,7 @@ async fn deadline(
 /// The `/api/v1` router.
 pub fn router(state: ApiState) -> Router {
     let (routes, mut openapi) = api_routes().split_for_parts();
-    describe_responses(&mut openapi);
+    finish_document(&mut openapi);
     // The document never changes: serialise it once, not on every request.
     let document = axum::body::Bytes::from(
         serde_json::to_vec(&openapi).expect("the OpenAPI document serialises"),

@@ -8,7 +8,8 @@ use crate::Problem;
 
 /// Shortest password accepted.
 pub(crate) const MIN_LEN: usize = 10;
-/// Longest password accepted (Argon2 cost is linear in it; refuse megabyte "passwords").
+/// Longest password accepted, in characters (Argon2 cost is linear in it; refuse megabyte
+/// "passwords"; at most 1 KiB of UTF-8).
 pub(crate) const MAX_LEN: usize = 256;
 
 /// Hashes a password.
@@ -61,7 +62,8 @@ pub(crate) async fn dummy_hash() -> String {
 /// Checks the length rules.
 pub(crate) fn check_rules(password: &str) -> Result<(), Problem> {
     let n = password.chars().count();
-    if n < MIN_LEN || password.len() > MAX_LEN {
+    // Characters both ways, as the OpenAPI document's minLength/maxLength count them.
+    if !(MIN_LEN..=MAX_LEN).contains(&n) {
         return Err(Problem::invalid_body(format!(
             "password must have {MIN_LEN} to {MAX_LEN} characters"
         )));

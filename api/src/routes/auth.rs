@@ -18,11 +18,18 @@ use crate::{ApiResult, ApiState, Problem};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
-    /// Login e-mail.
+    /// Login e-mail: something@domain.tld, at most 254 characters (surrounding spaces are
+    /// trimmed, case is folded).
+    #[schema(max_length = 254, pattern = r"^\s*[^@\s]+@[^\s.]\S*\.\S*[^\s.]\s*$")]
     pub email: String,
     /// Password, 10 to 256 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
-    /// Display name.
+    /// Display name: 1 to 100 printable characters, not only spaces.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 

@@ -17,11 +17,14 @@ use crate::{ApiResult, ApiState, Problem};
 #[serde(deny_unknown_fields)]
 pub struct NearQuery {
     /// Latitude, degrees (-90..90).
+    #[param(minimum = -90.0, maximum = 90.0)]
     pub lat: f64,
     /// Longitude, degrees (-180..180).
+    #[param(minimum = -180.0, maximum = 180.0)]
     pub lon: f64,
     /// Radius in km, 0.1 to 100 (default 5).
     #[serde(default)]
+    #[param(minimum = 0.1, maximum = 100.0)]
     pub radius_km: Option<f64>,
 }
 

@@ -127,6 +127,7 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("get", "/api/v1/fleets/{fleet}/health"),
         ("get", "/api/v1/fleets/{fleet}/health.csv"),
         ("get", "/api/v1/fleets/{fleet}/health/soh.svg"),
+        ("get", "/api/v1/fleets/{fleet}/health/chargers"),
     ];
     for (method, path) in expected {
         assert!(
@@ -140,6 +141,42 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         expected.len(),
         "every documented operation is tested here and vice versa"
     );
+    // Every error is documented as problem+json, and the statuses shared layers return are
+    // documented wherever they can happen.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = r["content"].as_object();
+                    assert!(
+                        content.is_some_and(|c| c.keys().all(|k| k == "application/problem+json")),
+                        "{method} {path} {status}: {r}"
+                    );
+                }
+            }
+            let mut want = vec!["429", "503"];
+            if op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| !s.is_empty())
+            {
+                want.extend(["401", "403"]);
+            }
+            if op.get("requestBody").is_some() {
+                want.extend(["400", "413", "415", "422"]);
+            }
+            if path.contains('{') {
+                want.extend(["400", "404"]);
+            }
+            for status in want {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+    }
     // An independent validator (openapi-spec-validator from PyPI) checks the document.
     let file = std::env::temp_dir().join(format!("cg-openapi-{}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_string(&doc.body).unwrap()).unwrap();
@@ -155,5 +192,71 @@ async fn the_openapi_document_lists_every_route_and_validates() {
     );
     let page = reqwest::get(format!("{}/docs", api.base)).await.unwrap();
     assert!(page.text().await.unwrap().contains("openapi.json"));
+    app.shutdown().await.unwrap();
+}
+
+/// An independent contract tester (schemathesis from PyPI) runs every check it has — status
+/// codes, content types, headers and bodies against the schemas, schema-valid requests accepted
+/// and invalid ones refused, missing authentication refused, stateful sequences — on every
+/// operation of the API's own OpenAPI document, as an operator (who may reach every route).
+/// A short smoke run here (a fixed seed, few examples); the finding is that not one response
+/// contradicts the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_keeps_to_its_openapi_document_under_an_independent_contract_tester() {
+    let mut config = test_config("memory://");
+    // The tester sends thousands of requests from one address: the limits are not under test.
+    config.api.rate_limit_per_minute = 10_000_000;
+    config.admin.email = Some("op@example.com".into());
+    config.admin.password = Some("correct horse battery staple".into());
+    let app = start_app(&config).await;
+    let mut api = Api::new(app.api_addr.unwrap());
+    let login = api
+        .post(
+            "/auth/login",
+            json!({"email": "op@example.com", "password": "correct horse battery staple"}),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    api.token = login.body["access_token"].as_str().map(String::from);
+    let tester = crate::peer::python().with_file_name("schemathesis");
+    let out = tokio::process::Command::new(&tester)
+        .args([
+            "run",
+            &format!("{}/openapi.json", api.base),
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            "8",
+            "--workers",
+            "2",
+            "--seed",
+            "20261202",
+            "--no-color",
+            "-H",
+            &format!("Authorization: Bearer {}", api.token.as_deref().unwrap()),
+        ])
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("run {}: {e}", tester.display()));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schemathesis found contract failures:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It did test every operation of the document.
+    let doc = api.get("/openapi.json").await.body;
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert!(
+        report.contains(&format!("Tested: {operations}")),
+        "{operations} operations: {report}"
+    );
     app.shutdown().await.unwrap();
 }
