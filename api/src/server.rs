@@ -196,14 +196,7 @@ fn complete_error_responses(doc: &mut utoipa::openapi::OpenApi) {
     };
     for (path, item) in doc.paths.paths.iter_mut() {
         let has_path = path.contains('{');
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations(item) {
             for (status, response) in &mut op.responses.responses {
                 if !status.starts_with('4') && !status.starts_with('5') {
                     continue;
@@ -249,18 +242,26 @@ fn complete_error_responses(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The operations of a path item.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// OpenAPI requires a description on every response: use the status's reason phrase where the
 /// handler's annotation gave none.
 fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
     for item in doc.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in operations.into_iter().flatten() {
+        for op in operations(item) {
             for (status, response) in &mut op.responses.responses {
                 if let utoipa::openapi::RefOr::T(r) = response
                     && r.description.is_empty()

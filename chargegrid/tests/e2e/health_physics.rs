@@ -401,30 +401,19 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
         match row["soh_pct"].as_f64() {
             Some(soh) => {
                 estimated += 1;
-                if faults.contains(&"soc_calibration") {
-                    // Scored apart: the BMS's own SoC error moves the charge per displayed
-                    // point; the check widens the interval rather than correcting the figure.
-                    soc_fault_errors.push((soh - truth_soh).abs());
-                    let (lo, hi) = (
-                        row["soh_low_pct"].as_f64().unwrap(),
-                        row["soh_high_pct"].as_f64().unwrap(),
-                    );
-                    if (lo..=hi).contains(&truth_soh) {
-                        soc_fault_covered += 1;
-                    }
-                    eprintln!(
-                        "  {id} {:>18}: estimate {soh:6.2} [{lo:6.2}, {hi:6.2}]  truth {truth_soh:6.2}  alerts {alerts:?}  faults {faults:?}",
-                        t["model"].as_str().unwrap()
-                    );
-                    continue;
-                }
-                errors.push((soh - truth_soh).abs());
                 let (lo, hi) = (
                     row["soh_low_pct"].as_f64().unwrap(),
                     row["soh_high_pct"].as_f64().unwrap(),
                 );
-                if (lo..=hi).contains(&truth_soh) {
-                    covered += 1;
+                let hit = usize::from((lo..=hi).contains(&truth_soh));
+                // Cars with a BMS SoC fault are scored apart: the SoC error moves the charge
+                // per displayed point; the check widens the interval rather than correcting.
+                if faults.contains(&"soc_calibration") {
+                    soc_fault_errors.push((soh - truth_soh).abs());
+                    soc_fault_covered += hit;
+                } else {
+                    errors.push((soh - truth_soh).abs());
+                    covered += hit;
                 }
                 eprintln!(
                     "  {id} {:>18}: estimate {soh:6.2} [{lo:6.2}, {hi:6.2}]  truth {truth_soh:6.2}  alerts {alerts:?}  faults {faults:?}",
