@@ -49,6 +49,12 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard
+    /// output, e.g. `chargegrid completions bash > /etc/bash_completion.d/chargegrid`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Administer the configured store directly (no running chargegrid needed).
     Admin {
         /// What to administer.
@@ -218,6 +224,16 @@ fn main() -> ExitCode {
         Command::Scheduler(a) => (Role::Scheduler, a),
         Command::Api(a) => (Role::Api, a),
         Command::HashPassword => return hash_password(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "chargegrid",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
         Command::Admin { command } => return admin(command),
         Command::Config { command } => return config_command(command),
         Command::Simulate { command } => return simulate(command),

@@ -239,3 +239,43 @@ fn config_check_and_print_name_problems_origins_and_hide_secrets() {
     let help = run(&["run", "--help"], &[]).1;
     assert!(help.contains("CHARGEGRID_STORE_URL"), "{help}");
 }
+
+#[test]
+fn shell_completions_are_printed_and_bash_accepts_them() {
+    let (code, script) = run_to_exit(&["completions", "bash"], &[]);
+    assert_eq!(code, 0, "{script}");
+    for word in [
+        "_chargegrid",
+        "gateway",
+        "simulate",
+        "operator",
+        "completions",
+    ] {
+        assert!(
+            script.contains(word),
+            "{word} missing from the bash completion"
+        );
+    }
+    let file = std::env::temp_dir().join(format!("cg-completion-{}.bash", std::process::id()));
+    std::fs::write(&file, &script).unwrap();
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        syntax.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    let (code, zsh) = run_to_exit(&["completions", "zsh"], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        zsh.starts_with("#compdef chargegrid"),
+        "{}",
+        &zsh[..80.min(zsh.len())]
+    );
+    let (code, out) = run_to_exit(&["completions", "tcsh"], &[]);
+    assert_eq!(code, 2, "an unknown shell is a usage error: {out}");
+}
