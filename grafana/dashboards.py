@@ -9,7 +9,10 @@ ids, the same variables everywhere). Run it after changing a panel: python3 graf
 import json
 import os
 
-DS = {"type": "prometheus", "uid": "chargegrid-prometheus"}
+# Every panel queries the dashboard's datasource variable, so an operator whose Prometheus has
+# another uid (or who runs several) picks it at the top; it defaults to the provisioned one.
+PROVISIONED_UID = "chargegrid-prometheus"
+DS = {"type": "prometheus", "uid": "${datasource}"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -18,7 +21,11 @@ def variables(*names):
         "site": ("Site", "label_values(chargegrid_site_info, site)"),
         "ocpp_version": ("OCPP version", "label_values(chargegrid_ocpp_connections_opened_total, ocpp_version)"),
     }
-    out = []
+    out = [{
+        "name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus",
+        "current": {"selected": True, "text": PROVISIONED_UID, "value": PROVISIONED_UID},
+        "refresh": 1, "hide": 0,
+    }]
     for n in names:
         label, query = known[n]
         out.append({
@@ -91,13 +98,15 @@ V = 'ocpp_version=~"$ocpp_version"'
 b = Board("chargegrid-network", "chargegrid / Network overview", "Chargers online, sessions, energy, power against limits, and the map of stations.", ["site", "ocpp_version"])
 b.panel("Chargers online", "stat", [f"sum(chargegrid_ocpp_connected_chargers{{{V}}}) or vector(0)"], w=6, h=5)
 b.panel("Charging sessions", "stat", [f"sum(chargegrid_sessions_active{{{S}}}) or vector(0)"], w=6, h=5)
-b.panel("Energy delivered today", "stat", [f"sum(increase(chargegrid_energy_delivered_joules_total{{{S}}}[1d])) / 3.6e6 or vector(0)"], unit="kwatth", w=6, h=5)
+b.panel("Energy delivered today", "stat", [f"sum(increase(chargegrid_energy_delivered_joules_total{{{S}}}[$__range])) / 3.6e6 or vector(0)"], unit="kwatth", w=6, h=5,
+        description="Since midnight (the dashboard's time zone, UTC): the panel's own time range is today so far.",
+        extra={"timeFrom": "now/d"})
 b.panel("Power drawn / site limits", "stat", [f"sum(chargegrid_scheduler_site_drawn_watts{{{S}}}) / sum(chargegrid_scheduler_site_limit_watts{{{S}}})"], unit="percentunit", w=6, h=5)
 b.panel("Power drawn vs limits", "timeseries", [(f"sum(chargegrid_scheduler_site_drawn_watts{{{S}}})", "drawn"), (f"sum(chargegrid_scheduler_site_allocated_watts{{{S}}})", "allocated"), (f"sum(chargegrid_scheduler_site_limit_watts{{{S}}})", "limit")], unit="watt")
 b.panel("Connectors by status", "timeseries", [("sum by (status) (chargegrid_connectors)", "{{status}}")], stack=True)
 b.panel("Stations by utilisation", "geomap", [(f"max by (site, name, lat, lon) (chargegrid_site_info{{{S}}}) * on (site) group_left() (max by (site) (chargegrid_scheduler_site_drawn_watts) / max by (site) (chargegrid_scheduler_site_limit_watts))", "{{name}}")],
         unit="percentunit", w=24, h=12, description="Each station at its coordinates, coloured by power drawn over its limit.",
-        extra={"options": {"view": {"id": "coords", "lat": 36.1, "lon": 120.38, "zoom": 10},
+        extra={"options": {"view": {"id": "fit", "allLayers": True, "padding": 10, "lat": 0, "lon": 0, "zoom": 1},
                            "layers": [{"type": "markers", "name": "stations", "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
                                        "config": {"color": {"field": "Value", "fixed": "green"}, "size": {"fixed": 8}}}]},
                "fieldConfig": {"defaults": {"unit": "percentunit", "thresholds": {"mode": "absolute", "steps": [

@@ -63,15 +63,75 @@ fn dashboards_are_valid_for_provisioning() {
             uids.insert(doc["uid"].as_str().unwrap().to_string()),
             "{file}: duplicate uid"
         );
+        // Panels query the dashboard's Prometheus variable, which defaults to the provisioned
+        // datasource: no uid is hard-coded into a panel.
+        let var = doc["templating"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "datasource")
+            .unwrap_or_else(|| panic!("{file}: no datasource variable"));
+        assert_eq!(var["type"], "datasource", "{file}");
+        assert_eq!(var["query"], "prometheus", "{file}");
+        assert_eq!(var["current"]["value"], uid, "{file}");
         let mut ids = std::collections::BTreeSet::new();
         for p in doc["panels"].as_array().unwrap() {
             assert!(
                 ids.insert(p["id"].as_u64().unwrap()),
                 "{file}: duplicate panel id"
             );
-            assert_eq!(p["datasource"]["uid"], uid, "{file}: {}", p["title"]);
+            assert_eq!(
+                p["datasource"]["uid"], "${datasource}",
+                "{file}: {}",
+                p["title"]
+            );
             for t in p["targets"].as_array().unwrap() {
-                assert_eq!(t["datasource"]["uid"], uid, "{file}: {}", p["title"]);
+                assert_eq!(
+                    t["datasource"]["uid"], "${datasource}",
+                    "{file}: {}",
+                    p["title"]
+                );
+            }
+        }
+        for p in doc["panels"].as_array().unwrap() {
+            // Maps fit the sites the query returns, wherever the network is.
+            if p["type"] == "geomap" {
+                assert_eq!(p["options"]["view"]["id"], "fit", "{file}: {}", p["title"]);
+            }
+            // "Today" is the calendar day so far, not a rolling 24 hours.
+            if p["title"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("today")
+            {
+                assert_eq!(p["timeFrom"], "now/d", "{file}: {}", p["title"]);
+                for t in p["targets"].as_array().unwrap() {
+                    assert!(
+                        !t["expr"].as_str().unwrap().contains("[1d]"),
+                        "{file}: {}",
+                        p["title"]
+                    );
+                }
+            }
+        }
+        // The variables' and annotations' queries too.
+        for v in doc["templating"]["list"].as_array().unwrap() {
+            if v["name"] != "datasource" {
+                assert_eq!(
+                    v["datasource"]["uid"], "${datasource}",
+                    "{file}: {}",
+                    v["name"]
+                );
+            }
+        }
+        for a in doc["annotations"]["list"].as_array().unwrap() {
+            if a.get("builtIn").is_none() {
+                assert_eq!(
+                    a["datasource"]["uid"], "${datasource}",
+                    "{file}: {}",
+                    a["name"]
+                );
             }
         }
     }
@@ -338,6 +398,9 @@ async fn every_panel_query_returns_data_on_a_real_prometheus() {
             }
         }
         for v in doc["templating"]["list"].as_array().unwrap() {
+            if v["type"] == "datasource" {
+                continue;
+            }
             let q = v["query"]["query"].as_str().unwrap();
             let inner = q.trim_start_matches("label_values(").trim_end_matches(')');
             let (metric, label) = inner.split_once(", ").unwrap();
