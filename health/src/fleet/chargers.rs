@@ -13,8 +13,9 @@
 //! within a time window (so a car's fade or a step is not blamed on where it charged); each
 //! charger's effect moves by the median of its residuals; the effects are centred on the median
 //! charger (an effect common to every charger cannot be told from the cars). After ten passes
-//! each effect is shrunk towards none by its number of residuals. A charger whose gain is off by more than the configured tolerance with
-//! enough sessions is reported as a finding of its own: its meter needs checking, not the cars.
+//! each effect is shrunk towards none by its number of residuals. A charger whose gain is off
+//! by more than the configured tolerance with enough sessions is reported as a finding of its
+//! own: its meter needs checking, not the cars.
 
 use crate::config::HealthConfig;
 use crate::stats::{median, robust_scale};
@@ -28,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const PASSES: usize = 10;
 /// Sessions of a vehicle within this many days either side form its level for a residual.
 const LEVEL_WINDOW_DAYS: i64 = 90;
-/// Fewest other-charger sessions that form a vehicle's level.
+/// Fewest sessions (at least one at another charger) that form a vehicle's level.
 const MIN_LEVEL_SESSIONS: usize = 3;
 /// Shrinkage: an effect from n residuals is weighted n / (n + this).
 const SHRINK_SESSIONS: f64 = 4.0;
@@ -82,30 +83,41 @@ struct Obs<'a> {
     value: f64,
 }
 
-/// Jointly estimated effects of one quantity: per charger (effect, residuals, vehicles, scale).
-type Effects<'a> = BTreeMap<&'a ChargerId, (f64, usize, usize, f64)>;
+/// One charger's jointly estimated effect on one quantity.
+struct Fit {
+    /// The effect (log gain, or ohms), shrunk by the number of residuals.
+    effect: f64,
+    /// Residuals behind it.
+    residuals: usize,
+    /// Different vehicles among them.
+    vehicles: usize,
+    /// Robust scale of the residuals.
+    scale: f64,
+}
 
-fn estimate<'a>(by_vehicle: &[Vec<Obs<'a>>]) -> Effects<'a> {
+fn estimate<'a>(by_vehicle: &[Vec<Obs<'a>>]) -> BTreeMap<&'a ChargerId, Fit> {
     let mut effect: BTreeMap<&ChargerId, f64> = BTreeMap::new();
-    let mut out = Effects::new();
+    let mut residuals: BTreeMap<&ChargerId, (Vec<f64>, BTreeSet<usize>)> = BTreeMap::new();
     let window = Duration::days(LEVEL_WINDOW_DAYS);
     for _ in 0..PASSES {
         let corrected = |o: &Obs<'_>| o.value - effect.get(o.charger).copied().unwrap_or(0.0);
-        let mut residuals: BTreeMap<&ChargerId, (Vec<f64>, BTreeSet<usize>)> = BTreeMap::new();
+        residuals.clear();
         for (v, obs) in by_vehicle.iter().enumerate() {
             for o in obs {
+                // The car's level needs sessions from other chargers too, or a charger's
+                // effect would be taken for the car's.
+                if obs
+                    .iter()
+                    .all(|p| p.charger == o.charger || (p.at - o.at).abs() > window)
+                {
+                    continue;
+                }
                 let near: Vec<f64> = obs
                     .iter()
                     .filter(|p| (p.at - o.at).abs() <= window)
                     .map(corrected)
                     .collect();
-                // The car's level needs sessions from other chargers too, or a charger's
-                // effect would be taken for the car's.
-                if near.len() < MIN_LEVEL_SESSIONS
-                    || obs
-                        .iter()
-                        .all(|p| p.charger == o.charger || (p.at - o.at).abs() > window)
-                {
+                if near.len() < MIN_LEVEL_SESSIONS {
                     continue;
                 }
                 let Some(level) = median(&near) else { continue };
@@ -114,14 +126,8 @@ fn estimate<'a>(by_vehicle: &[Vec<Obs<'a>>]) -> Effects<'a> {
                 e.1.insert(v);
             }
         }
-        out.clear();
-        for (c, (rs, vs)) in &residuals {
-            let step = median(rs).unwrap_or(0.0);
-            *effect.entry(c).or_default() += step;
-            out.insert(
-                *c,
-                (0.0, rs.len(), vs.len(), robust_scale(rs).unwrap_or(0.0)),
-            );
+        for (c, (rs, _)) in &residuals {
+            *effect.entry(c).or_default() += median(rs).unwrap_or(0.0);
         }
         // Centre on the median charger: an effect every charger shares is the cars'.
         let all: Vec<f64> = effect.values().copied().collect();
@@ -130,11 +136,19 @@ fn estimate<'a>(by_vehicle: &[Vec<Obs<'a>>]) -> Effects<'a> {
             *e -= centre;
         }
     }
-    for (c, e) in &mut out {
-        let n = e.1 as f64;
-        e.0 = effect.get(c).copied().unwrap_or(0.0) * n / (n + SHRINK_SESSIONS);
-    }
-    out
+    residuals
+        .into_iter()
+        .map(|(c, (rs, vs))| {
+            let n = rs.len() as f64;
+            let fit = Fit {
+                effect: effect.get(c).copied().unwrap_or(0.0) * n / (n + SHRINK_SESSIONS),
+                residuals: rs.len(),
+                vehicles: vs.len(),
+                scale: robust_scale(&rs).unwrap_or(0.0),
+            };
+            (c, fit)
+        })
+        .collect()
 }
 
 /// The chargers' effects, from every vehicle's sessions (those at a charger with too few
@@ -149,15 +163,14 @@ pub fn charger_effects<'a>(
     for st in &states {
         let (mut cap, mut res) = (Vec::new(), Vec::new());
         for s in st.sessions().iter().filter(|s| s.dc) {
-            let wide = s.capacity_usable && s.soc_window.unwrap_or(0.0) >= cfg.min_soc_window;
-            if let Some(ah) = s.ah_per_full.filter(|a| wide && *a > 0.0) {
+            if let Some(ah) = s.ah_per_full.filter(|a| s.wide_window(cfg) && *a > 0.0) {
                 cap.push(Obs {
                     charger: &s.charger,
                     at: s.ended_at,
                     value: ah.ln(),
                 });
             }
-            if let Some(r) = s.resistance_25c(cfg) {
+            if let Some((r, _)) = s.resistance_corrected(cfg) {
                 res.push(Obs {
                     charger: &s.charger,
                     at: s.ended_at,
@@ -175,19 +188,19 @@ pub fn charger_effects<'a>(
         .into_iter()
         .map(|c| {
             let mut e = ChargerEffect::none(c.clone());
-            if let Some(&(m, n, v, scale)) = gains.get(c)
-                && n >= cfg.charger_min_sessions
+            if let Some(f) = gains.get(c)
+                && f.residuals >= cfg.charger_min_sessions
             {
-                e.current_gain = m.exp();
-                e.current_gain_half_width = 1.645 * 1.25 * scale / (n as f64).sqrt();
-                e.gain_sessions = n;
-                e.gain_vehicles = v;
+                e.current_gain = f.effect.exp();
+                e.current_gain_half_width = 1.645 * 1.25 * f.scale / (f.residuals as f64).sqrt();
+                e.gain_sessions = f.residuals;
+                e.gain_vehicles = f.vehicles;
             }
-            if let Some(&(m, n, _, _)) = offsets.get(c)
-                && n >= cfg.charger_min_sessions
+            if let Some(f) = offsets.get(c)
+                && f.residuals >= cfg.charger_min_sessions
             {
-                e.resistance_offset_ohm = m;
-                e.resistance_sessions = n;
+                e.resistance_offset_ohm = f.effect;
+                e.resistance_sessions = f.residuals;
             }
             (c.clone(), e)
         })

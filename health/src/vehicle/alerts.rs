@@ -144,6 +144,7 @@ pub(crate) fn vehicle_alerts(
 ) -> Vec<Alert> {
     let mut out = Vec::new();
     let at = i.as_of;
+    let soc_offset = i.cv.and_then(|c| c.suspect_offset_points);
     if let Some(v) = i.soh.value() {
         let high = i.soh.high_pct.unwrap_or(v);
         let low = i.soh.low_pct.unwrap_or(v);
@@ -164,7 +165,7 @@ pub(crate) fn vehicle_alerts(
                 Some(v),
             ));
         }
-        if low > 104.0 && i.cv.is_none_or(|c| c.suspect_offset_points.is_none()) {
+        if low > 104.0 && soc_offset.is_none() {
             out.push(alert(
                 AlertKind::SocCalibrationSuspect,
                 Severity::Info,
@@ -176,7 +177,7 @@ pub(crate) fn vehicle_alerts(
             ));
         }
     }
-    if let Some(o) = i.cv.and_then(|c| c.suspect_offset_points) {
+    if let Some(o) = soc_offset {
         let (runs, effect) = if o > 0.0 {
             ("ahead of", "reads low")
         } else {
@@ -195,9 +196,7 @@ pub(crate) fn vehicle_alerts(
     }
     // A SoC that runs ahead from some date shrinks the charge per displayed point exactly as a
     // capacity drop would: with the constant-voltage check saying so, the step is the BMS's.
-    let soc_ahead =
-        i.cv.and_then(|c| c.suspect_offset_points)
-            .is_some_and(|o| o > 0.0);
+    let soc_ahead = soc_offset.is_some_and(|o| o > 0.0);
     if let Some((s, when)) = i.step.filter(|_| !soc_ahead) {
         let sev = if s.drop() >= 10.0 {
             Severity::Critical

@@ -1,6 +1,6 @@
-//! The constant-voltage check: BMS SoC errors and resistance rises. Where the pack is at its maximum voltage (constant-voltage phase) the
-//! current it still accepts is set by how full it truly is, its temperature and its
-//! resistance, so healthy packs of one model show the same displayed SoC at the same C-rate
+//! The constant-voltage check: BMS SoC errors and resistance rises. Where the pack is at its
+//! maximum voltage (constant-voltage phase) the current it still accepts is set by how full it
+//! truly is, its temperature and its resistance, so healthy packs of one model show the same displayed SoC at the same C-rate
 //! and temperature. The fleet builds that reference per model from every vehicle's
 //! top-of-charge samples ([`soc_references`], medians per bin, so the few faulty packs do not
 //! move it); each vehicle's sessions are then compared with it. A BMS whose SoC runs ahead of
@@ -9,8 +9,8 @@
 //! and also reads lower, so a low reading counts only at low currents, where the resistance
 //! matters least; a vehicle whose constant voltage comes markedly earlier than in its own first
 //! sessions while low currents agree has a pack whose resistance rose (normalised for current
-//! and temperature by the same reference). Needs the pack's series cell count and cell maximum voltage from the
-//! registry; without them there is no check (and no alert).
+//! and temperature by the same reference). Needs the pack's series cell count and cell maximum
+//! voltage from the registry; without them there is no check (and no alert).
 
 use super::spec::VehicleSpec;
 use super::state::VehicleHealth;
@@ -200,8 +200,6 @@ pub(crate) fn cv_check(
     reference: &SocReference,
     cfg: &HealthConfig,
 ) -> CvCheck {
-    let mut all = Vec::new();
-    let mut low = Vec::new();
     let mut history = Vec::new();
     for s in sessions.iter().filter(|s| s.dc) {
         let pts = cv_points(s, spec);
@@ -211,19 +209,21 @@ pub(crate) fn cv_check(
                 .filter_map(|&(c, soc, t)| Some(soc - reference.get(key(c, t))?))
                 .collect()
         };
-        let low_m = median(&res(LOW_C_RATE));
-        if let Some(m) = low_m {
-            low.push(m);
-        }
+        // Low-current samples are among all the compared ones, so a session with a low-current
+        // figure always has an overall one.
         if let Some(m) = median(&res(C_RATE_RANGE.1)) {
-            all.push(m);
             history.push(SocOffset {
                 at: s.ended_at,
                 points: m,
-                low_current_points: low_m,
+                low_current_points: median(&res(LOW_C_RATE)),
             });
         }
     }
+    let all: Vec<f64> = history.iter().map(|h| h.points).collect();
+    let low: Vec<f64> = history
+        .iter()
+        .filter_map(|h| h.low_current_points)
+        .collect();
     let limit = cfg.soc_check_offset_points;
     let (early_all, offset) = early_and_recent(&all);
     let low_offset = median(&low[low.len().saturating_sub(ENDS)..]);

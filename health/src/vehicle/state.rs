@@ -7,7 +7,7 @@ use super::alerts::{AlertEpisode, AlertInputs, AssessContext, vehicle_alerts};
 use super::cv_check::cv_check;
 use super::report::{SessionCounts, VehicleReport};
 use super::resistance_index::resistance_index;
-use super::soh::{ConfidenceGrade, SohMethod, estimate_soh};
+use super::soh::{SohMethod, estimate_soh};
 use super::spec::VehicleSpec;
 use super::stressors::stressors;
 use super::summary::SessionSummary;
@@ -82,7 +82,8 @@ impl VehicleHealth {
         Ok(report)
     }
 
-    /// Replaces every session with `sessions` (any order), for state kept as summaries.
+    /// Replaces every session with `sessions` (any order), without a report or alert episodes:
+    /// for fleet-wide estimates that need only the sessions, and for state kept as summaries.
     pub fn replace_sessions(&mut self, mut sessions: Vec<SessionSummary>) {
         sessions.sort_by_key(|s| s.ended_at);
         self.sessions = sessions;
@@ -150,22 +151,8 @@ impl VehicleHealth {
             .get(&self.spec.model)
             .map(|r| cv_check(&self.sessions, &self.spec, r, cfg));
         let mut soh = soh;
-        if let Some(o) = cv_check.as_ref().and_then(|c| c.suspect_offset_points)
-            && let (Some(v), Some(lo), Some(hi)) = (soh.value(), soh.low_pct, soh.high_pct)
-        {
-            // A SoC that runs ahead (o > 0) makes the charge per displayed point small: the
-            // capacity reads low by about o %, so the truth may lie that far above; and the
-            // other way round. The offset is read near the top, where the display stops at
-            // 100 %, so it understates a scale error: half as much again is allowed (set on
-            // the tuning physics fleet, seed 1, where 1.0 left two scale faults just outside).
-            // The figure stays, its interval takes the possible error in.
-            let widen = 1.5 * o.abs() / 100.0 * v;
-            if o > 0.0 {
-                soh.high_pct = Some(hi + widen);
-            } else {
-                soh.low_pct = Some(lo - widen);
-            }
-            soh.grade = Some(ConfidenceGrade::Low);
+        if let Some(o) = cv_check.as_ref().and_then(|c| c.suspect_offset_points) {
+            soh.allow_for_soc_offset(o);
         }
         let as_of = self.sessions.last().map(|s| s.ended_at);
         let mut alerts = match as_of {
@@ -192,9 +179,7 @@ impl VehicleHealth {
                 a.first_raised_at = open.raised_at;
             }
         }
-        let wide = |s: &&SessionSummary| {
-            s.capacity_usable && s.soc_window.unwrap_or(0.0) >= cfg.min_soc_window
-        };
+        let wide = |s: &&SessionSummary| s.wide_window(cfg);
         let ac_wh: Vec<f64> = self
             .sessions
             .iter()

@@ -89,9 +89,10 @@ impl SessionSummary {
         })
     }
 
-    /// [`Self::resistance_corrected`]'s value.
-    pub fn resistance_25c(&self, cfg: &HealthConfig) -> Option<f64> {
-        self.resistance_corrected(cfg).map(|r| r.0)
+    /// Whether the session's capacity estimate is usable and spans at least the configured
+    /// SoC window (the sessions a capacity figure is built from).
+    pub fn wide_window(&self, cfg: &HealthConfig) -> bool {
+        self.capacity_usable && self.soc_window.unwrap_or(0.0) >= cfg.min_soc_window
     }
 
     /// The summary of a session's features.
