@@ -10,7 +10,9 @@ use chargegrid_health::SessionFeatures;
 use chargegrid_health::fleet::{
     ChartOptions, FleetReport, charger_effects, soh_chart_svg, suspect_chargers, to_csv,
 };
-use chargegrid_health::vehicle::{AssessContext, VehicleHealth, VehicleSpec, soc_references};
+use chargegrid_health::vehicle::{
+    AssessContext, SessionSummary, VehicleHealth, VehicleSpec, soc_references,
+};
 
 /// Aborts at a charger are the charger's fault when at least this many vehicles abort there...
 const SUSPECT_MIN_VEHICLES: usize = 3;
@@ -44,12 +46,18 @@ pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), W
     let now = svc.clock.now();
     let fleet_id = fleet.clone();
     let built = tokio::task::spawn_blocking(move || -> Result<_, WorkerError> {
-        // First pass without blame exclusions, to find chargers many vehicles abort at.
-        let plain = AssessContext::default();
+        // The fleet-wide estimates (chargers many vehicles abort at, chargers' measurement
+        // errors, each model's constant-voltage reference) need only every vehicle's sessions,
+        // not a report after each of them: the replay that tracks alert episodes comes after,
+        // with them.
         let states: Vec<VehicleHealth> = inputs
             .iter()
-            .map(|(spec, f)| VehicleHealth::replay(spec.clone(), f, &plain, &config))
-            .collect::<Result<_, _>>()?;
+            .map(|(spec, f)| {
+                let mut st = VehicleHealth::new(spec.clone());
+                st.replace_sessions(f.iter().map(SessionSummary::from_features).collect());
+                st
+            })
+            .collect();
         let ctx = AssessContext {
             suspect_chargers: suspect_chargers(&states, SUSPECT_MIN_VEHICLES, SUSPECT_MIN_SHARE),
             chargers: charger_effects(&states, &config),
