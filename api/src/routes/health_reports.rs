@@ -60,6 +60,33 @@ pub struct RollupTable {
     pub disclaimer: &'static str,
 }
 
+/// The chargers found reading off, as served.
+#[derive(Debug, Serialize)]
+pub struct ChargerFindings {
+    /// The fleet.
+    pub fleet: FleetId,
+    /// Chargers whose DC current reads off, with the figures behind each.
+    pub chargers: Vec<ChargerEffect>,
+    /// Every report is an estimate from charging data, not a certificate.
+    pub disclaimer: &'static str,
+}
+
+/// A fleet's JSON list document as the health worker stored it (empty before the first
+/// roll-up); an unreadable one is logged and answered 503.
+async fn json_list<T: serde::de::DeserializeOwned>(
+    state: &ApiState,
+    fleet: &FleetId,
+    name: &str,
+) -> ApiResult<Vec<T>> {
+    match state.store.fleet_document(fleet, name).await? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            tracing::error!(error = %e, document = name, "unreadable fleet health document");
+            Problem::unavailable()
+        }),
+        None => Ok(Vec::new()),
+    }
+}
+
 async fn fleet_for(state: &ApiState, caller: &Caller, raw: &str) -> ApiResult<FleetId> {
     let id = FleetId::new(raw).map_err(|_| Problem::not_found("no such fleet"))?;
     caller.require_manager_of(&id)?;
@@ -123,14 +150,7 @@ pub(crate) async fn rollup(
             )));
         }
     };
-    let text = state.store.fleet_document(&fleet, documents::ROWS).await?;
-    let rows: Vec<FleetRow> = match text {
-        Some(t) => serde_json::from_str(&t).map_err(|e| {
-            tracing::error!(error = %e, "unreadable fleet health rows");
-            Problem::unavailable()
-        })?,
-        None => Vec::new(),
-    };
+    let rows: Vec<FleetRow> = json_list(&state, &fleet, documents::ROWS).await?;
     let filter = FleetFilter {
         alert: q.alert,
         min_severity: q.min_severity,
@@ -161,24 +181,14 @@ pub(crate) async fn chargers(
     State(state): State<ApiState>,
     caller: Caller,
     Path(raw): Path<String>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::Json<ChargerFindings>> {
     let fleet = fleet_for(&state, &caller, &raw).await?;
-    let findings: Vec<ChargerEffect> = match state
-        .store
-        .fleet_document(&fleet, documents::CHARGERS)
-        .await?
-    {
-        Some(t) => serde_json::from_str(&t).map_err(|e| {
-            tracing::error!(error = %e, "unreadable fleet charger findings");
-            Problem::unavailable()
-        })?,
-        None => Vec::new(),
-    };
-    Ok(axum::Json(serde_json::json!({
-        "fleet": fleet,
-        "chargers": findings,
-        "disclaimer": DISCLAIMER,
-    })))
+    let chargers = json_list(&state, &fleet, documents::CHARGERS).await?;
+    Ok(axum::Json(ChargerFindings {
+        fleet,
+        chargers,
+        disclaimer: DISCLAIMER,
+    }))
 }
 
 /// The roll-up as CSV.
