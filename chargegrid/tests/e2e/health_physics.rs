@@ -6,7 +6,8 @@
 //! alternate 1.6 and 2.0.1 — then the fleet's health report is compared with the generator's
 //! truth. The committed fixture (`fixtures/seed7-12v`, 12 vehicles) runs on every CI run with
 //! generous bounds; `CHARGEGRID_HEALTH_FLEET=DIR` runs a generated fleet instead (the figures
-//! in docs/BENCHMARKS.md), printing the same metrics.
+//! in docs/BENCHMARKS.md), printing the same metrics; `CHARGEGRID_HEALTH_CV_DUMP=1` also prints
+//! each vehicle's constant-voltage check beside its true faults (how its thresholds were set).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -319,7 +320,7 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rows = rollup["rows"].as_array().expect("a roll-up").clone();
-    if std::env::var_os("CHARGEGRID_HEALTH_SOC_DUMP").is_some() {
+    if std::env::var_os("CHARGEGRID_HEALTH_CV_DUMP").is_some() {
         for r in &rows {
             let id = r["vehicle"].as_str().unwrap();
             let rep = op.get(&format!("/vehicles/{id}/health")).await.body;
@@ -329,7 +330,7 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
                 .iter()
                 .find(|t| t["vehicle_id"] == id)
                 .unwrap();
-            eprintln!("SOC {id} {} {}", rep["cv_check"], t["faults"]);
+            eprintln!("CV {id} {} {}", rep["cv_check"], t["faults"]);
         }
     }
     assert_eq!(
