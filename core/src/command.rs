@@ -195,17 +195,20 @@ impl ChargerCommand {
     }
 }
 
-/// A charger's answer to a command.
+/// A charger's answer to a command, decoded by the OCPP layer: no crate above `ocpp` reads an
+/// OCPP payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CommandReply {
     /// The charger answered with a CALLRESULT.
     Result {
-        /// The `status` field of the answer when there is one (Accepted, Rejected, ...).
+        /// The `status` of the answer when there is one (Accepted, Rejected, Unlocked, ...; the
+        /// same words in OCPP 1.6 and 2.0.1).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<String>,
-        /// The whole answer payload.
-        payload: serde_json::Value,
+        /// What the answer carries beyond its status, for the commands whose answer has more.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<ReplyDetails>,
     },
     /// The charger answered with a CALLERROR.
     CallError {
@@ -225,7 +228,53 @@ pub enum CommandReply {
     },
 }
 
+/// The part of an answer beyond its status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReplyDetails {
+    /// The answer to [`ChargerCommand::GetCompositeSchedule`]: the limits the charger will
+    /// apply.
+    CompositeSchedule(CompositeSchedule),
+    /// The answer to a [`ChargerCommand::Raw`] call, verbatim: shown to the operator who sent
+    /// it, read by nothing in chargegrid.
+    Raw {
+        /// The answer payload.
+        payload: serde_json::Value,
+    },
+}
+
+/// A charger's composite schedule: the limits it will apply on one EVSE, all profiles combined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositeSchedule {
+    /// When the first period starts (UTC), when the charger said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<DateTime<Utc>>,
+    /// How long the schedule covers, in seconds, when the charger said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<u32>,
+    /// Unit of the periods' limits.
+    pub unit: RateUnit,
+    /// Periods, by ascending start offset.
+    pub periods: Vec<SchedulePeriod>,
+}
+
 impl CommandReply {
+    /// A CALLRESULT with only a status.
+    pub fn status(status: &str) -> Self {
+        CommandReply::Result {
+            status: Some(status.to_string()),
+            details: None,
+        }
+    }
+
+    /// What a CALLRESULT carried beyond its status.
+    pub fn details(&self) -> Option<&ReplyDetails> {
+        match self {
+            CommandReply::Result { details, .. } => details.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Whether the charger accepted (a result with status `Accepted`, or a result without status).
     pub fn is_accepted(&self) -> bool {
         match self {
@@ -257,14 +306,8 @@ mod tests {
 
     #[test]
     fn accepted_means_status_accepted() {
-        let ok = CommandReply::Result {
-            status: Some("Accepted".into()),
-            payload: serde_json::json!({"status": "Accepted"}),
-        };
-        let no = CommandReply::Result {
-            status: Some("Rejected".into()),
-            payload: serde_json::json!({"status": "Rejected"}),
-        };
+        let ok = CommandReply::status("Accepted");
+        let no = CommandReply::status("Rejected");
         assert!(ok.is_accepted());
         assert!(!no.is_accepted());
         assert!(!CommandReply::Timeout.is_accepted());

@@ -330,16 +330,7 @@ impl Connection {
             }
             Ok(Frame::Call(call)) => self.on_call(call).await,
             Ok(Frame::CallResult(result)) => {
-                let status = result
-                    .payload
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .map(String::from);
-                let reply = CommandReply::Result {
-                    status,
-                    payload: result.payload,
-                };
-                self.on_answer(&result.id, reply).await;
+                self.on_answer(&result.id, Ok(result.payload)).await;
                 Ok(())
             }
             Ok(Frame::CallError(err)) => {
@@ -347,7 +338,7 @@ impl Connection {
                     code: err.code.as_str(self.ctx.version).to_string(),
                     description: err.description,
                 };
-                self.on_answer(&err.id, reply).await;
+                self.on_answer(&err.id, Err(reply)).await;
                 Ok(())
             }
         }
@@ -431,20 +422,22 @@ impl Connection {
         }
     }
 
-    async fn on_answer(&mut self, id: &str, reply: CommandReply) {
+    /// Takes the charger's answer to the outstanding CALL: its CALLRESULT payload (decoded for
+    /// the command here), or the reply a CALLERROR makes.
+    async fn on_answer(&mut self, id: &str, answer: Result<Value, CommandReply>) {
         match self.outstanding.take() {
             Some(o) if o.id == id => {
                 let inner = &self.ctx.gateway.inner;
                 inner.metrics.outstanding.dec();
-                let outcome = match &reply {
-                    CommandReply::Result { payload, .. } => {
+                let reply = match answer {
+                    Ok(payload) => {
                         let schemas = inner
                             .config
                             .schemas
                             .as_ref()
                             .and_then(|s| s.for_version(self.ctx.version));
                         if let Some(v) = schemas
-                            .and_then(|s| s.check_response(o.action, payload))
+                            .and_then(|s| s.check_response(o.action, &payload))
                             .and_then(|v| v.into_iter().next())
                         {
                             inner
@@ -454,12 +447,16 @@ impl Connection {
                                 .inc();
                             tracing::warn!(charger = %self.ctx.charger, action = o.action, violation = %v.message, "charger's answer breaks its schema");
                         }
-                        if reply.is_accepted() {
-                            "accepted"
-                        } else {
-                            "rejected"
-                        }
+                        chargegrid_ocpp::messages::reply::decode(
+                            &o.command.envelope.command,
+                            payload,
+                        )
                     }
+                    Err(reply) => reply,
+                };
+                let outcome = match &reply {
+                    CommandReply::Result { .. } if reply.is_accepted() => "accepted",
+                    CommandReply::Result { .. } => "rejected",
                     _ => "call_error",
                 };
                 inner
@@ -482,7 +479,8 @@ impl Connection {
         let version = self.ctx.version;
         let (action, payload) = match rendered {
             Ok(r) => r,
-            Err(reason) => {
+            Err(e) => {
+                let reason = e.to_string();
                 cmd.reply(CommandReply::Unsupported { reason }).await;
                 return Ok(());
             }

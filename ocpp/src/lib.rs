@@ -10,7 +10,7 @@ pub mod error_code;
 pub mod frame;
 #[cfg(test)]
 mod frame_props;
-mod schedule;
+pub mod messages;
 pub mod schema;
 pub mod timestamp;
 pub mod v16;

@@ -50,6 +50,32 @@ pub fn format(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Serde helper: a timestamp written as [`format`] does (with [`deserialize`], this module
+/// serves `#[serde(with = "crate::timestamp")]`).
+pub fn serialize<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format(*t))
+}
+
+/// Serde helpers for an optional timestamp: `#[serde(default, with = "crate::timestamp::option",
+/// skip_serializing_if = "Option::is_none")]`.
+pub mod option {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserializer, Serializer};
+
+    /// Writes a present timestamp as [`super::format`] does.
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads an optional timestamp leniently.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        super::deserialize_option(d)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

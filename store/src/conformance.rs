@@ -907,11 +907,7 @@ pub async fn command_bus_round_trip(store: Arc<dyn Store>) {
     let responder = tokio::spawn(async move {
         let cmd = incoming.recv().await.unwrap();
         let seen = cmd.envelope.clone();
-        cmd.reply(CommandReply::Result {
-            status: Some("Accepted".into()),
-            payload: serde_json::json!({"status": "Accepted"}),
-        })
-        .await;
+        cmd.reply(CommandReply::status("Accepted")).await;
         seen
     });
     let command = ChargerCommand::Reset {

@@ -56,13 +56,10 @@ pub struct NeedsRequest {
 }
 
 /// Maps a charger's answer to a command onto the API's errors.
-pub(crate) fn command_outcome(
-    reply: CommandReply,
-    what: &str,
-) -> Result<serde_json::Value, Problem> {
+pub(crate) fn command_outcome(reply: CommandReply, what: &str) -> Result<(), Problem> {
     match reply {
-        CommandReply::Result { status, payload } => match status.as_deref() {
-            None | Some("Accepted") | Some("Unlocked") => Ok(payload),
+        CommandReply::Result { status, .. } => match status.as_deref() {
+            None | Some("Accepted") | Some("Unlocked") => Ok(()),
             Some(other) => Err(Problem::conflict(
                 "charger-refused",
                 format!("the charger answered {other} to {what}"),

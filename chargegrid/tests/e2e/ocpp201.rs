@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chargegrid::App;
 use chargegrid_core::command::{
-    ChargerCommand, ChargingLimit, CommandReply, ProfilePurpose, RateUnit, ResetKind,
+    ChargerCommand, ChargingLimit, CommandReply, ProfilePurpose, RateUnit, ReplyDetails, ResetKind,
     SchedulePeriod,
 };
 use chargegrid_core::session::{SessionState, StopReason};
@@ -236,6 +236,15 @@ async fn full_session(app: App) {
             matches!(reply, CommandReply::Result { .. }),
             "{action}: {reply:?}"
         );
+        if action == "GetCompositeSchedule" {
+            // The peer reports 16 A from offset 0: decoded by the OCPP layer, typed here.
+            let Some(ReplyDetails::CompositeSchedule(schedule)) = reply.details() else {
+                panic!("no composite schedule in {reply:?}");
+            };
+            assert_eq!(schedule.unit, RateUnit::A);
+            assert_eq!(schedule.periods[0].limit, 16.0);
+            assert!(schedule.start.is_some());
+        }
         assert_eq!(peer.expect("received").await["action"], action);
     }
     peer.finish().await;

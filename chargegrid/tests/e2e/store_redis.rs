@@ -77,11 +77,7 @@ async fn commands_cross_nodes_through_redis() {
                 ChargerCommand::Reset { .. } => "Accepted",
                 _ => "Rejected",
             };
-            cmd.reply(CommandReply::Result {
-                status: Some(status.into()),
-                payload: serde_json::json!({ "status": status }),
-            })
-            .await;
+            cmd.reply(CommandReply::status(status)).await;
         }
     });
     let reset = ChargerCommand::Reset {

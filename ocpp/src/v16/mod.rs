@@ -1,6 +1,5 @@
 //! OCPP 1.6J: the requests chargers send (typed, lenient where the field needs it), their
-//! conversion to domain types, and the rendering of domain commands as 1.6 CALLs.
+//! conversion to domain types. The commands chargegrid sends are in [`crate::messages`].
 
-pub mod commands;
 pub mod meter;
 pub mod requests;

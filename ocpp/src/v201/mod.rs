@@ -1,6 +1,5 @@
 //! OCPP 2.0.1: the requests charging stations send (typed, lenient where the field needs it),
-//! their conversion to domain types, and the rendering of domain commands as 2.0.1 CALLs.
+//! their conversion to domain types. The commands chargegrid sends are in [`crate::messages`].
 
-pub mod commands;
 pub mod meter;
 pub mod requests;

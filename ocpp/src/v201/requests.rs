@@ -6,16 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// `IdTokenType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IdToken {
-    /// The token text.
-    pub id_token: String,
-    /// Its kind (ISO14443, eMAID, Central, ...).
-    #[serde(rename = "type")]
-    pub kind: String,
-}
+pub use crate::messages::common::{Evse, IdToken};
 
 /// `ChargingStationType` inside a boot.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -64,17 +55,6 @@ pub struct StatusNotification {
 pub struct Authorize {
     /// The token.
     pub id_token: IdToken,
-}
-
-/// `EVSEType`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Evse {
-    /// EVSE id.
-    pub id: u32,
-    /// Connector id on the EVSE.
-    #[serde(default)]
-    pub connector_id: Option<u32>,
 }
 
 /// `TransactionType`.

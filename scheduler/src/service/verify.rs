@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chargegrid_core::command::{ChargerCommand, CommandReply, RateUnit};
+use chargegrid_core::command::{
+    ChargerCommand, CommandReply, CompositeSchedule, RateUnit, ReplyDetails,
+};
 use chargegrid_core::{Amperes, ChargerId, EvseId, Watts};
 use chargegrid_store::Store;
 use chrono::{DateTime, Utc};
@@ -51,10 +53,14 @@ pub(crate) async fn read_back(
         let reply = store
             .send_command(&s.change.charger, command, config.command_timeout)
             .await;
-        let Ok(CommandReply::Result { payload, .. }) = reply else {
+        let Ok(CommandReply::Result {
+            details: Some(ReplyDetails::CompositeSchedule(schedule)),
+            ..
+        }) = reply
+        else {
             continue;
         };
-        let Some(read) = composite_amps(&payload, &input.charger, config) else {
+        let Some(read) = composite_amps(&schedule, &input.charger, config) else {
             continue;
         };
         let sent_amps = limit_amps(&s.change.limit, &input.charger, config.voltage);
@@ -72,26 +78,14 @@ pub(crate) async fn read_back(
     mismatched
 }
 
-/// The first period's limit of a GetCompositeSchedule answer (1.6 `chargingSchedule` or 2.0.1
-/// `schedule`), as a per-phase current.
+/// The first period's limit of a composite schedule, as a per-phase current.
 fn composite_amps(
-    payload: &serde_json::Value,
+    schedule: &CompositeSchedule,
     charger: &chargegrid_core::network::Charger,
     config: &ServiceConfig,
 ) -> Option<Amperes> {
-    let schedule = payload
-        .get("chargingSchedule")
-        .or_else(|| payload.get("schedule"))?;
-    let limit = schedule
-        .get("chargingSchedulePeriod")?
-        .get(0)?
-        .get("limit")?
-        .as_f64()?;
-    let unit = match schedule.get("chargingRateUnit")?.as_str()? {
-        "W" => RateUnit::W,
-        _ => RateUnit::A,
-    };
-    Some(match unit {
+    let limit = schedule.periods.first()?.limit;
+    Some(match schedule.unit {
         RateUnit::A => Amperes(limit),
         RateUnit::W => Watts(limit).to_amperes(config.voltage, charger.wiring.phases()),
     })

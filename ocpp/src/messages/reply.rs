@@ -1,0 +1,112 @@
+//! A charger's CALLRESULT to one of our commands, decoded into core's [`CommandReply`]: the
+//! status in both versions, and the details of the answers that carry more (the composite
+//! schedule). Above this crate nobody reads an answer's JSON.
+
+use chargegrid_core::command::{ChargerCommand, CommandReply, ReplyDetails};
+use serde_json::Value;
+
+use super::charging::GetCompositeScheduleResponse;
+
+/// The reply for `payload`, the charger's answer to `command`. An answer whose details do not
+/// decode keeps its status and loses the details (the schema check has already counted and
+/// logged it).
+pub fn decode(command: &ChargerCommand, payload: Value) -> CommandReply {
+    let status = payload
+        .get("status")
+        .and_then(Value::as_str)
+        .map(String::from);
+    let details = match command {
+        ChargerCommand::Raw { .. } => Some(ReplyDetails::Raw { payload }),
+        ChargerCommand::GetCompositeSchedule { .. } => {
+            serde_json::from_value::<GetCompositeScheduleResponse>(payload)
+                .ok()
+                .and_then(|r| r.composite())
+                .map(ReplyDetails::CompositeSchedule)
+        }
+        _ => None,
+    };
+    CommandReply::Result { status, details }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chargegrid_core::EvseId;
+    use chargegrid_core::command::{CompositeSchedule, RateUnit, SchedulePeriod};
+    use serde_json::json;
+
+    fn schedule_of(payload: Value) -> Option<CompositeSchedule> {
+        let command = ChargerCommand::GetCompositeSchedule {
+            evse: EvseId(1),
+            duration_s: 60,
+            unit: None,
+        };
+        match decode(&command, payload) {
+            CommandReply::Result {
+                details: Some(ReplyDetails::CompositeSchedule(s)),
+                ..
+            } => Some(s),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn composite_schedules_of_both_versions_read_alike() {
+        let period = json!([{ "startPeriod": 0, "limit": 16.0, "numberPhases": 3 }]);
+        let v16 = schedule_of(json!({
+            "status": "Accepted", "connectorId": 1, "scheduleStart": "2026-05-01T08:00:00Z",
+            "chargingSchedule": { "duration": 60, "chargingRateUnit": "A", "chargingSchedulePeriod": period },
+        }))
+        .unwrap();
+        let v201 = schedule_of(json!({
+            "status": "Accepted",
+            "schedule": { "evseId": 1, "duration": 60, "scheduleStart": "2026-05-01T08:00:00Z",
+                          "chargingRateUnit": "A", "chargingSchedulePeriod": period },
+        }))
+        .unwrap();
+        assert_eq!(v16, v201);
+        assert_eq!(v16.unit, RateUnit::A);
+        assert_eq!(
+            v16.periods,
+            vec![SchedulePeriod {
+                start_offset_s: 0,
+                limit: 16.0,
+                phases: Some(3)
+            }]
+        );
+        assert!(v16.start.is_some());
+        assert_eq!(v16.duration_s, Some(60));
+    }
+
+    #[test]
+    fn a_rejected_or_unreadable_schedule_keeps_its_status_only() {
+        assert_eq!(schedule_of(json!({ "status": "Rejected" })), None);
+        assert_eq!(
+            schedule_of(json!({ "status": "Accepted", "schedule": { "chargingRateUnit": "kW" } })),
+            None
+        );
+        let reply = decode(
+            &ChargerCommand::Reset {
+                kind: chargegrid_core::command::ResetKind::Soft,
+            },
+            json!({ "status": "Scheduled" }),
+        );
+        assert_eq!(reply, CommandReply::status("Scheduled"));
+    }
+
+    #[test]
+    fn a_raw_commands_answer_is_kept_verbatim() {
+        let payload = json!({ "configurationKey": [{ "key": "HeartbeatInterval", "readonly": false, "value": "300" }] });
+        let command = ChargerCommand::Raw {
+            action: "GetConfiguration".into(),
+            payload: json!({}),
+        };
+        assert_eq!(
+            decode(&command, payload.clone()),
+            CommandReply::Result {
+                status: None,
+                details: Some(ReplyDetails::Raw { payload })
+            }
+        );
+    }
+}
