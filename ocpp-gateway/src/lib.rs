@@ -4,6 +4,7 @@
 
 mod auth;
 mod certificates;
+mod common_actions;
 mod config;
 mod connection;
 mod dispatch;

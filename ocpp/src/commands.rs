@@ -3,7 +3,6 @@
 //! addressed by its connector number, so chargegrid's EVSE id is sent as `connectorId`.
 
 use chargegrid_core::command::{ChargerCommand, ProfilePurpose, ResetKind};
-use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
@@ -18,6 +17,7 @@ use crate::messages::operations::{
     Availability, CancelReservation, ChangeAvailability16, ChangeAvailability201, ReserveNow16,
     ReserveNow201, Reset, TRIGGERABLE_16, TRIGGERABLE_201, TriggerMessage, UnlockConnector,
 };
+use crate::messages::payload as to_value;
 use crate::messages::remote::{
     RemoteStartTransaction, RemoteStopTransaction, RequestStartTransaction, RequestStopTransaction,
 };
@@ -251,12 +251,6 @@ pub fn render(
         }
     };
     Ok((action.to_string(), payload))
-}
-
-/// A message as JSON. Serialising these types cannot fail: they hold only strings, numbers,
-/// enums and timestamps.
-fn to_value(message: impl Serialize) -> Value {
-    serde_json::to_value(message).expect("OCPP messages serialise")
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use chargegrid_core::IdTag;
 use chargegrid_core::driver::{IdTagRecord, IdTagStatus};
+use chargegrid_ocpp::messages::authorization::Verdict;
 use chrono::{DateTime, Utc};
 
 use crate::connection::ConnectionContext;
@@ -56,13 +57,13 @@ pub(crate) async fn authorize(
     })
 }
 
-/// The OCPP name of a status (the same in 1.6 `idTagInfo` and 2.0.1 `idTokenInfo`).
-pub(crate) fn status_name(s: IdTagStatus) -> &'static str {
-    match s {
-        IdTagStatus::Accepted => "Accepted",
-        IdTagStatus::Blocked => "Blocked",
-        IdTagStatus::Expired => "Expired",
-        IdTagStatus::Invalid => "Invalid",
-        IdTagStatus::ConcurrentTx => "ConcurrentTx",
+impl TagInfo {
+    /// The verdict to give the charger.
+    pub(crate) fn verdict(&self) -> Verdict {
+        Verdict {
+            status: self.status,
+            expiry: self.expiry,
+            parent: self.parent.clone(),
+        }
     }
 }

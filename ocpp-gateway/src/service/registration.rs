@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use chargegrid_core::network::Registration;
+use chargegrid_ocpp::messages::payload;
+use chargegrid_ocpp::messages::provisioning::{BootNotificationResponse, HeartbeatResponse};
 use chargegrid_store::BootInfo;
 
 use crate::connection::ConnectionContext;
@@ -23,23 +25,18 @@ pub(crate) struct BootDecision {
 impl BootDecision {
     /// The BootNotification answer; its fields are the same in OCPP 1.6 and 2.0.1.
     pub(crate) fn reply(&self, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
-        let status = match self.registration {
-            Registration::Accepted => "Accepted",
-            Registration::Pending => "Pending",
-            Registration::Rejected => "Rejected",
-        };
-        serde_json::json!({
-            "status": status,
-            "currentTime": chargegrid_ocpp::timestamp::format(now),
-            "interval": self.interval.as_secs(),
+        payload(BootNotificationResponse {
+            status: self.registration.into(),
+            current_time: now,
+            interval: self.interval.as_secs(),
         })
     }
 }
 
 /// The Heartbeat answer (the same in both versions): the central system's time.
 pub(crate) fn heartbeat(ctx: &ConnectionContext) -> serde_json::Value {
-    serde_json::json!({
-        "currentTime": chargegrid_ocpp::timestamp::format(ctx.gateway.inner.clock.now())
+    payload(HeartbeatResponse {
+        current_time: ctx.gateway.inner.clock.now(),
     })
 }
 

@@ -5,8 +5,9 @@
 use chargegrid_core::ChargerId;
 use chargegrid_core::command::{ChargerCommand, CommandReply};
 use chargegrid_core::network::OcppVersion;
+use chargegrid_ocpp::messages::data::CertificateSigned;
+use chargegrid_ocpp::messages::payload;
 use chargegrid_store::ReplySink;
-use serde_json::json;
 
 use crate::certificates::CsrRefused;
 use crate::connection::ConnectionContext;
@@ -102,13 +103,11 @@ pub(crate) fn sign_certificate(
         e.to_string()
     })?;
     count("signed");
-    let payload = match ctx.version {
-        OcppVersion::V16 => json!({ "certificateChain": chain }),
-        OcppVersion::V201 => json!({
-            "certificateChain": chain,
-            "certificateType": "ChargingStationCertificate",
-        }),
-    };
+    let payload = payload(CertificateSigned {
+        certificate_chain: chain,
+        certificate_type: (ctx.version == OcppVersion::V201)
+            .then(|| "ChargingStationCertificate".into()),
+    });
     ctx.follow_ups.push(ChargerCommand::Raw {
         action: "CertificateSigned".into(),
         payload,

@@ -2,10 +2,11 @@
 
 use chargegrid_core::ConnectorId;
 use chargegrid_core::network::{ConnectorStatus, OcppVersion};
+use chargegrid_ocpp::messages::{data::Empty, payload};
 use chargegrid_ocpp::v16::requests::{BootNotification, StatusNotification};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use chargegrid_store::BootInfo;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::{call_error, decode, store_error};
@@ -50,5 +51,5 @@ pub(super) async fn status_notification(
     )
     .await
     .map_err(|e| store_error(call, &e))?;
-    Ok(json!({}))
+    Ok(payload(Empty {}))
 }

@@ -1,33 +1,19 @@
-//! 1.6 DataTransfer, firmware/diagnostics/log status notifications, security events and
-//! certificate signing requests. Notifications are answered and logged; vendor data transfers
-//! get `UnknownVendorId` (no vendor extensions are installed), which tells the charger
-//! truthfully that nothing acted on them.
+//! 1.6 firmware/diagnostics/log status notifications (answered and logged) and certificate
+//! signing requests.
 
-use chargegrid_ocpp::v16::requests::{
-    DataTransfer, SecurityEventNotification, SignCertificate, StatusReport,
-};
+use chargegrid_ocpp::messages::data::{Empty, StatusResponse};
+use chargegrid_ocpp::messages::payload;
+use chargegrid_ocpp::v16::requests::{SignCertificate, StatusReport};
 use chargegrid_ocpp::{Call, CallError};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::decode;
 
-pub(super) fn data_transfer(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
-    let req: DataTransfer = decode(call)?;
-    tracing::info!(charger = %ctx.charger, vendor = ?req.vendor_id, message = ?req.message_id, "data transfer from charger");
-    Ok(json!({ "status": "UnknownVendorId" }))
-}
-
 pub(super) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: StatusReport = decode(call)?;
     tracing::info!(charger = %ctx.charger, action = %call.action, status = ?req.status, request = ?req.request_id, "charger status report");
-    Ok(json!({}))
-}
-
-pub(super) fn security_event(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
-    let req: SecurityEventNotification = decode(call)?;
-    crate::service::security::security_event(ctx, &req.kind, req.tech_info.as_deref());
-    Ok(json!({}))
+    Ok(payload(Empty {}))
 }
 
 pub(super) fn sign_certificate(
@@ -36,10 +22,10 @@ pub(super) fn sign_certificate(
 ) -> Result<Value, CallError> {
     let req: SignCertificate = decode(call)?;
     match crate::service::security::sign_certificate(ctx, &req.csr, None) {
-        Ok(()) => Ok(json!({ "status": "Accepted" })),
+        Ok(()) => Ok(payload(StatusResponse::of("Accepted"))),
         Err(reason) => {
             tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");
-            Ok(json!({ "status": "Rejected" }))
+            Ok(payload(StatusResponse::of("Rejected")))
         }
     }
 }

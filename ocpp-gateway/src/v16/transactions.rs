@@ -3,26 +3,19 @@
 use chargegrid_core::driver::IdTagStatus;
 use chargegrid_core::session::StopReason;
 use chargegrid_core::{ConnectorId, EvseId, WattHours};
+use chargegrid_ocpp::messages::authorization::{
+    AuthorizeResponse16, IdTagInfo, StartTransactionResponse, StopTransactionResponse,
+};
+use chargegrid_ocpp::messages::{data::Empty, payload};
 use chargegrid_ocpp::v16::meter::to_samples;
 use chargegrid_ocpp::v16::requests::{Authorize, MeterValues, StartTransaction, StopTransaction};
-use chargegrid_ocpp::{Call, CallError, ErrorCode, timestamp};
-use serde_json::{Value, json};
+use chargegrid_ocpp::{Call, CallError, ErrorCode};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::{call_error, decode, id_tag, store_error};
-use crate::service::authorization::{TagInfo, authorize as authorize_tag, status_name};
+use crate::service::authorization::{TagInfo, authorize as authorize_tag};
 use crate::service::transactions::{self, StartRequest, StopRequest};
-
-fn id_tag_info(info: &TagInfo) -> Value {
-    let mut v = json!({ "status": status_name(info.status) });
-    if let Some(exp) = info.expiry {
-        v["expiryDate"] = json!(timestamp::format(exp));
-    }
-    if let Some(parent) = &info.parent {
-        v["parentIdTag"] = json!(parent.as_str());
-    }
-    v
-}
 
 pub(super) async fn authorize(
     ctx: &mut ConnectionContext,
@@ -33,7 +26,9 @@ pub(super) async fn authorize(
     let info = authorize_tag(ctx, &tag, true)
         .await
         .map_err(|e| store_error(call, &e))?;
-    Ok(json!({ "idTagInfo": id_tag_info(&info) }))
+    Ok(payload(AuthorizeResponse16 {
+        id_tag_info: IdTagInfo::from(&info.verdict()),
+    }))
 }
 
 pub(super) async fn start_transaction(
@@ -76,7 +71,10 @@ pub(super) async fn start_transaction(
         record: None,
     });
     let transaction_id: i64 = started.session.transaction_id.parse().unwrap_or(0);
-    Ok(json!({ "transactionId": transaction_id, "idTagInfo": id_tag_info(&info) }))
+    Ok(payload(StartTransactionResponse {
+        transaction_id,
+        id_tag_info: IdTagInfo::from(&info.verdict()),
+    }))
 }
 
 pub(super) async fn meter_values(
@@ -111,7 +109,7 @@ pub(super) async fn meter_values(
             .with_label_values(&["unreadable"])
             .inc_by(converted.skipped as u64);
     }
-    Ok(json!({}))
+    Ok(payload(Empty {}))
 }
 
 pub(super) async fn stop_transaction(
@@ -146,8 +144,7 @@ pub(super) async fn stop_transaction(
         .meter_values
         .with_label_values(&[stopped.matched.label()])
         .inc();
-    Ok(match stopped.tag {
-        Some(info) => json!({ "idTagInfo": id_tag_info(&info) }),
-        None => json!({}),
-    })
+    Ok(payload(StopTransactionResponse {
+        id_tag_info: stopped.tag.map(|info| IdTagInfo::from(&info.verdict())),
+    }))
 }

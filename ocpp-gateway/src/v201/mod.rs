@@ -10,20 +10,21 @@ mod transactions;
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
 
+use crate::common_actions;
 use crate::connection::ConnectionContext;
 
 /// Handles a 2.0.1 CALL whose payload already passed validation.
 pub(crate) async fn handle(ctx: &mut ConnectionContext, call: &Call) -> Result<Value, CallError> {
     match call.action.as_str() {
         "BootNotification" => boot::boot_notification(ctx, call).await,
-        "Heartbeat" => Ok(crate::service::registration::heartbeat(ctx)),
+        "Heartbeat" => common_actions::heartbeat(ctx),
         "StatusNotification" => boot::status_notification(ctx, call).await,
         "Authorize" => transactions::authorize(ctx, call).await,
         "TransactionEvent" => transactions::transaction_event(ctx, call).await,
         "MeterValues" => transactions::meter_values(ctx, call).await,
         "NotifyEVChargingNeeds" => needs::notify_ev_charging_needs(ctx, call).await,
-        "SecurityEventNotification" => Ok(notifications::security_event(ctx, call)),
-        "DataTransfer" => Ok(notifications::data_transfer(ctx, call)),
+        "SecurityEventNotification" => common_actions::security_event(ctx, call),
+        "DataTransfer" => common_actions::data_transfer(ctx, call),
         "SignCertificate" => notifications::sign_certificate(ctx, call),
         "NotifyReport"
         | "NotifyEvent"

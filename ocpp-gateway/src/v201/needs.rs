@@ -4,10 +4,11 @@
 
 use chargegrid_core::session::Session;
 use chargegrid_core::{EvseId, Volts, WattHours, Watts};
+use chargegrid_ocpp::messages::{data::StatusResponse, payload};
 use chargegrid_ocpp::v201::requests::NotifyEvChargingNeeds;
 use chargegrid_ocpp::{Call, CallError};
 use chargegrid_store::{EvNeeds, NeedsSource, StoreResult};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::{decode, store_error};
@@ -74,7 +75,7 @@ pub(super) async fn notify_ev_charging_needs(
     }
     tracing::info!(charger = %ctx.charger, %evse, mode = %n.requested_energy_transfer, "EV charging needs");
     crate::service::changes::notify(ctx, chargegrid_store::ChangeKind::Needs).await;
-    Ok(json!({ "status": "Accepted" }))
+    Ok(payload(StatusResponse::of("Accepted")))
 }
 
 /// Stores needs that arrived before the session on `evse` started.

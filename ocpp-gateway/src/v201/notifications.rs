@@ -1,24 +1,18 @@
 //! 2.0.1 notifications that are acknowledged and logged (reports, events, firmware/log
-//! status, reservation updates), security events (counted), certificate signing requests, and
-//! DataTransfer (answered `UnknownVendorId`: no vendor extension is installed).
+//! status, reservation updates) and certificate signing requests.
 
+use chargegrid_ocpp::messages::data::{Empty, StatusInfo, StatusResponse};
+use chargegrid_ocpp::messages::payload;
 use chargegrid_ocpp::v201::requests::SignCertificate;
 use chargegrid_ocpp::{Call, CallError};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::decode;
 
 pub(super) fn acknowledge(ctx: &ConnectionContext, call: &Call) -> Value {
     tracing::info!(charger = %ctx.charger, action = %call.action, "notification");
-    json!({})
-}
-
-pub(super) fn security_event(ctx: &ConnectionContext, call: &Call) -> Value {
-    let kind = call.payload["type"].as_str().unwrap_or_default();
-    let info = call.payload["techInfo"].as_str();
-    crate::service::security::security_event(ctx, kind, info);
-    json!({})
+    payload(Empty {})
 }
 
 pub(super) fn sign_certificate(
@@ -32,10 +26,16 @@ pub(super) fn sign_certificate(
             &req.csr,
             req.certificate_type.as_deref(),
         ) {
-            Ok(()) => json!({ "status": "Accepted" }),
+            Ok(()) => payload(StatusResponse::of("Accepted")),
             Err(reason) => {
                 tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");
-                json!({ "status": "Rejected", "statusInfo": { "reasonCode": "NotSupported", "additionalInfo": truncate(&reason) } })
+                payload(StatusResponse {
+                    status: "Rejected".into(),
+                    status_info: Some(StatusInfo {
+                        reason_code: "NotSupported".into(),
+                        additional_info: Some(truncate(&reason)),
+                    }),
+                })
             }
         },
     )
@@ -44,9 +44,4 @@ pub(super) fn sign_certificate(
 /// 2.0.1 StatusInfo.additionalInfo is at most 512 characters.
 fn truncate(text: &str) -> String {
     text.chars().take(512).collect()
-}
-
-pub(super) fn data_transfer(ctx: &ConnectionContext, call: &Call) -> Value {
-    tracing::info!(charger = %ctx.charger, vendor = %call.payload["vendorId"], "data transfer from station");
-    json!({ "status": "UnknownVendorId" })
 }

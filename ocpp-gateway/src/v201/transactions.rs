@@ -7,28 +7,21 @@
 
 use chargegrid_core::EvseId;
 use chargegrid_core::session::StopReason;
+use chargegrid_ocpp::messages::authorization::{
+    AuthorizeResponse201, IdTokenInfo, TransactionEventResponse,
+};
+use chargegrid_ocpp::messages::{data::Empty, payload};
 use chargegrid_ocpp::v201::meter::to_samples;
 use chargegrid_ocpp::v201::requests::{Authorize, MeterValues, TransactionEvent};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::boot::connector_number;
 use super::needs::persist_pending_needs;
 use crate::connection::ConnectionContext;
 use crate::dispatch::{call_error, decode, id_tag, store_error};
-use crate::service::authorization::{TagInfo, authorize as authorize_tag, status_name};
+use crate::service::authorization::authorize as authorize_tag;
 use crate::service::transactions::{self, StartRequest, StopRequest};
-
-fn id_token_info(info: &TagInfo) -> Value {
-    let mut v = json!({ "status": status_name(info.status) });
-    if let Some(exp) = info.expiry {
-        v["cacheExpiryDateTime"] = json!(chargegrid_ocpp::timestamp::format(exp));
-    }
-    if let Some(parent) = &info.parent {
-        v["groupIdToken"] = json!({ "idToken": parent.as_str(), "type": "Central" });
-    }
-    v
-}
 
 pub(super) async fn authorize(
     ctx: &mut ConnectionContext,
@@ -39,7 +32,9 @@ pub(super) async fn authorize(
     let info = authorize_tag(ctx, &tag, true)
         .await
         .map_err(|e| store_error(call, &e))?;
-    Ok(json!({ "idTokenInfo": id_token_info(&info) }))
+    Ok(payload(AuthorizeResponse201 {
+        id_token_info: IdTokenInfo::from(&info.verdict()),
+    }))
 }
 
 /// Open transactions whose sequence numbers one connection follows.
@@ -225,10 +220,10 @@ pub(super) async fn transaction_event(
             tag_info = Some(info);
         }
     }
-    Ok(match (tag_info, &req.id_token) {
-        (Some(info), Some(_)) => json!({ "idTokenInfo": id_token_info(&info) }),
-        _ => json!({}),
-    })
+    let id_token_info = tag_info
+        .filter(|_| req.id_token.is_some())
+        .map(|info| IdTokenInfo::from(&info.verdict()));
+    Ok(payload(TransactionEventResponse { id_token_info }))
 }
 
 pub(super) async fn meter_values(
@@ -246,7 +241,7 @@ pub(super) async fn meter_values(
         .meter_values
         .with_label_values(&[matched.label()])
         .inc();
-    Ok(json!({}))
+    Ok(payload(Empty {}))
 }
 
 #[cfg(test)]

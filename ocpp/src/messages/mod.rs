@@ -8,8 +8,127 @@
 //! Reading is lenient where the field demands it (timestamps, see [`crate::timestamp`]; unknown
 //! fields are ignored, the schema check is what refuses them); writing follows the schemas.
 
+pub mod authorization;
 pub mod charging;
 pub mod common;
+pub mod data;
 pub mod operations;
+pub mod provisioning;
 pub mod remote;
 pub mod reply;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// A message as a payload. Serialising these types cannot fail: they hold only strings,
+/// numbers, enums, timestamps and JSON values.
+pub fn payload(message: impl Serialize) -> Value {
+    serde_json::to_value(message).expect("OCPP messages serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authorization::*;
+    use super::data::*;
+    use super::provisioning::*;
+    use super::*;
+    use crate::OcppVersion::{V16, V201};
+    use chargegrid_core::IdTag;
+    use chargegrid_core::driver::IdTagStatus;
+
+    #[test]
+    fn the_central_systems_answers_keep_to_the_official_schemas() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-05-01T08:00:00.123Z")
+            .unwrap()
+            .to_utc();
+        let verdict = Verdict {
+            status: IdTagStatus::ConcurrentTx,
+            expiry: Some(now),
+            parent: Some(IdTag::new("FLEET-1").unwrap()),
+        };
+        let boot = payload(BootNotificationResponse {
+            status: RegistrationStatus::Pending,
+            current_time: now,
+            interval: 60,
+        });
+        assert_eq!(boot["currentTime"], "2026-05-01T08:00:00.123Z");
+        let heartbeat = payload(HeartbeatResponse { current_time: now });
+        let status = payload(StatusResponse {
+            status: "Rejected".into(),
+            status_info: Some(StatusInfo {
+                reason_code: "NotSupported".into(),
+                additional_info: Some("no CA".into()),
+            }),
+        });
+        let answers = [
+            (V16, "BootNotification", boot.clone()),
+            (V201, "BootNotification", boot),
+            (V16, "Heartbeat", heartbeat.clone()),
+            (V201, "Heartbeat", heartbeat),
+            (
+                V16,
+                "Authorize",
+                payload(AuthorizeResponse16 {
+                    id_tag_info: IdTagInfo::from(&verdict),
+                }),
+            ),
+            (
+                V201,
+                "Authorize",
+                payload(AuthorizeResponse201 {
+                    id_token_info: IdTokenInfo::from(&verdict),
+                }),
+            ),
+            (
+                V16,
+                "StartTransaction",
+                payload(StartTransactionResponse {
+                    transaction_id: 7,
+                    id_tag_info: IdTagInfo::from(&verdict),
+                }),
+            ),
+            (
+                V16,
+                "StopTransaction",
+                payload(StopTransactionResponse { id_tag_info: None }),
+            ),
+            (
+                V201,
+                "TransactionEvent",
+                payload(TransactionEventResponse {
+                    id_token_info: Some(IdTokenInfo::from(&verdict)),
+                }),
+            ),
+            (V16, "MeterValues", payload(Empty {})),
+            (V201, "StatusNotification", payload(Empty {})),
+            (
+                V16,
+                "DataTransfer",
+                payload(StatusResponse::of("UnknownVendorId")),
+            ),
+            (
+                V201,
+                "DataTransfer",
+                payload(StatusResponse::of("UnknownVendorId")),
+            ),
+            (V201, "SignCertificate", status),
+            (
+                V201,
+                "NotifyEVChargingNeeds",
+                payload(StatusResponse::of("Accepted")),
+            ),
+        ];
+        let schemas = crate::schema::Schemas::embedded().unwrap();
+        for (version, action, answer) in answers {
+            let violations = schemas
+                .for_version(version)
+                .unwrap()
+                .check_response(action, &answer)
+                .unwrap();
+            assert!(
+                violations.is_empty(),
+                "{action}: {violations:?} in {answer}"
+            );
+        }
+    }
+}

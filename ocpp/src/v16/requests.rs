@@ -4,11 +4,12 @@
 //! configured, is what rejects them.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+
+pub use crate::messages::data::{DataTransfer, SecurityEventNotification};
 
 /// BootNotification.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BootNotification {
     /// Vendor.
@@ -16,30 +17,30 @@ pub struct BootNotification {
     /// Model.
     pub charge_point_model: String,
     /// Serial number of the charge point.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_point_serial_number: Option<String>,
     /// Serial number of the charge box.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_box_serial_number: Option<String>,
     /// Firmware version.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firmware_version: Option<String>,
     /// ICCID of the modem's SIM.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iccid: Option<String>,
     /// IMSI of the modem's SIM.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imsi: Option<String>,
     /// Main meter type.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meter_type: Option<String>,
     /// Main meter serial number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meter_serial_number: Option<String>,
 }
 
 /// StatusNotification.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusNotification {
     /// Connector (0 = the whole charge point).
@@ -49,21 +50,25 @@ pub struct StatusNotification {
     /// Status.
     pub status: String,
     /// Free-form information.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
     /// When the status changed.
-    #[serde(default, deserialize_with = "crate::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timestamp: Option<DateTime<Utc>>,
     /// Vendor id for vendor error codes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_id: Option<String>,
     /// Vendor error code.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_error_code: Option<String>,
 }
 
 /// Authorize.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Authorize {
     /// The token.
@@ -71,7 +76,7 @@ pub struct Authorize {
 }
 
 /// StartTransaction.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartTransaction {
     /// Connector.
@@ -81,128 +86,99 @@ pub struct StartTransaction {
     /// Energy register at start, Wh.
     pub meter_start: i64,
     /// Reservation this transaction uses.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<i32>,
     /// When it started.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: DateTime<Utc>,
 }
 
 /// StopTransaction.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StopTransaction {
     /// Token used to stop, if any.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_tag: Option<String>,
     /// Energy register at stop, Wh.
     pub meter_stop: i64,
     /// When it stopped.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: DateTime<Utc>,
     /// The transaction (as we assigned it; `-1` or unknown ones are reconciled).
     pub transaction_id: i64,
     /// Why it stopped.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Meter values recorded during the transaction.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transaction_data: Vec<MeterValue>,
 }
 
 /// MeterValues.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeterValues {
     /// Connector (0 = main meter).
     pub connector_id: u32,
     /// Transaction, if the values belong to one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<i64>,
     /// Samples.
     pub meter_value: Vec<MeterValue>,
 }
 
 /// A set of sampled values at one time.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeterValue {
     /// When sampled.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: DateTime<Utc>,
     /// The values.
     pub sampled_value: Vec<SampledValue>,
 }
 
 /// One sampled value (1.6 sends the number as a string).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SampledValue {
     /// The value, as text.
     pub value: String,
     /// Reading context (default `Sample.Periodic`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
     /// `Raw` or `SignedData`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     /// Measurand (default `Energy.Active.Import.Register`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measurand: Option<String>,
     /// Phase.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     /// Location (default `Outlet`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Unit.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
-}
-
-/// DataTransfer.req
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DataTransfer {
-    /// Vendor.
-    pub vendor_id: String,
-    /// Message id.
-    #[serde(default)]
-    pub message_id: Option<String>,
-    /// Data (any text).
-    #[serde(default)]
-    pub data: Option<Value>,
 }
 
 /// DiagnosticsStatusNotification.req, FirmwareStatusNotification.req and the security
 /// extension's status notifications: a status (and request id for the latter).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     /// The status.
     pub status: String,
     /// Request id (security extension).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<i64>,
 }
 
-/// SecurityEventNotification.req (security extension).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityEventNotification {
-    /// Event type.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// When.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
-    pub timestamp: DateTime<Utc>,
-    /// Details.
-    #[serde(default)]
-    pub tech_info: Option<String>,
-}
-
 /// SignCertificate.req (security extension): the charger's certificate signing request.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignCertificate {
     /// PEM-encoded PKCS#10 request.

@@ -3,13 +3,13 @@
 //! read leniently.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::messages::common::{Evse, IdToken};
 
 /// `ChargingStationType` inside a boot.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargingStation {
     /// Model.
@@ -17,15 +17,15 @@ pub struct ChargingStation {
     /// Vendor.
     pub vendor_name: String,
     /// Serial number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<String>,
     /// Firmware version.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firmware_version: Option<String>,
 }
 
 /// BootNotificationRequest.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BootNotification {
     /// The station.
@@ -35,11 +35,11 @@ pub struct BootNotification {
 }
 
 /// StatusNotificationRequest.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusNotification {
     /// When.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: DateTime<Utc>,
     /// Available, Occupied, Reserved, Unavailable, Faulted.
     pub connector_status: String,
@@ -50,7 +50,7 @@ pub struct StatusNotification {
 }
 
 /// AuthorizeRequest.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Authorize {
     /// The token.
@@ -58,30 +58,30 @@ pub struct Authorize {
 }
 
 /// `TransactionType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionInfo {
     /// The station's transaction id.
     pub transaction_id: String,
     /// Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charging_state: Option<String>,
     /// Why it stopped (on Ended).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,
     /// The RequestStartTransaction this came from.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_start_id: Option<i64>,
 }
 
 /// TransactionEventRequest.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransactionEvent {
     /// Started, Updated, Ended.
     pub event_type: String,
     /// When.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: DateTime<Utc>,
     /// Why this event was sent.
     pub trigger_reason: String,
@@ -91,26 +91,26 @@ pub struct TransactionEvent {
     #[serde(default)]
     pub offline: bool,
     /// Phases used.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_phases_used: Option<u8>,
     /// The transaction.
     pub transaction_info: TransactionInfo,
     /// The token, when (newly) known.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<IdToken>,
     /// The EVSE (required on the first event).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evse: Option<Evse>,
     /// Meter values.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub meter_value: Vec<MeterValue>,
     /// Reservation used.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<i64>,
 }
 
 /// MeterValuesRequest.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeterValues {
     /// EVSE (0 = main meter).
@@ -120,53 +120,53 @@ pub struct MeterValues {
 }
 
 /// `MeterValueType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeterValue {
     /// When.
-    #[serde(deserialize_with = "crate::timestamp::deserialize")]
+    #[serde(with = "crate::timestamp")]
     pub timestamp: DateTime<Utc>,
     /// Values.
     pub sampled_value: Vec<SampledValue>,
 }
 
 /// `SampledValueType` (2.0.1 sends numbers, with a unit and a power-of-ten multiplier).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SampledValue {
     /// The value.
     pub value: f64,
     /// Context.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
     /// Measurand.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measurand: Option<String>,
     /// Phase.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     /// Location.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     /// Unit and multiplier.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_of_measure: Option<UnitOfMeasure>,
 }
 
 /// `UnitOfMeasureType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnitOfMeasure {
     /// Unit (default Wh).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Power of ten (default 0).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<i32>,
 }
 
 /// `ACChargingParametersType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AcParameters {
     /// Energy wanted, Wh.
@@ -180,7 +180,7 @@ pub struct AcParameters {
 }
 
 /// `DCChargingParametersType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DcParameters {
     /// Maximum current, A.
@@ -188,41 +188,45 @@ pub struct DcParameters {
     /// Maximum voltage, V.
     pub ev_max_voltage: f64,
     /// Energy wanted, Wh.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub energy_amount: Option<f64>,
     /// Maximum power, W.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ev_max_power: Option<f64>,
     /// State of charge, %.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_of_charge: Option<f64>,
     /// Battery capacity, Wh.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ev_energy_capacity: Option<f64>,
     /// SoC considered full, %.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_soc: Option<f64>,
 }
 
 /// `ChargingNeedsType`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargingNeeds {
     /// DC, AC_single_phase, AC_two_phase, AC_three_phase.
     pub requested_energy_transfer: String,
     /// When the EV leaves.
-    #[serde(default, deserialize_with = "crate::timestamp::deserialize_option")]
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub departure_time: Option<DateTime<Utc>>,
     /// AC parameters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ac_charging_parameters: Option<AcParameters>,
     /// DC parameters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dc_charging_parameters: Option<DcParameters>,
 }
 
 /// NotifyEVChargingNeedsRequest (ISO 15118).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotifyEvChargingNeeds {
     /// EVSE.
@@ -237,12 +241,12 @@ pub struct NotifyEvChargingNeeds {
 pub type Acknowledged = Value;
 
 /// SignCertificateRequest: the station's certificate signing request.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignCertificate {
     /// PEM-encoded PKCS#10 request.
     pub csr: String,
     /// `ChargingStationCertificate` (the default) or `V2GCertificate`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_type: Option<String>,
 }
