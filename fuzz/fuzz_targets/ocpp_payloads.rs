@@ -4,6 +4,7 @@
 #![no_main]
 
 use chargegrid_ocpp::decode::decode;
+use chargegrid_ocpp::messages::meter;
 use chargegrid_ocpp::{v16, v201};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -18,19 +19,19 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode::<v16::requests::StartTransaction>(&payload);
     let _ = decode::<v16::requests::DataTransfer>(&payload);
     if let Ok(m) = decode::<v16::requests::MeterValues>(&payload) {
-        let _ = v16::meter::to_samples(&m.meter_value);
+        let _ = meter::to_samples(&m.meter_value);
     }
     if let Ok(s) = decode::<v16::requests::StopTransaction>(&payload) {
-        let _ = v16::meter::to_samples(&s.transaction_data);
+        let _ = meter::to_samples(&s.transaction_data);
     }
     let _ = decode::<v201::requests::BootNotification>(&payload);
     let _ = decode::<v201::requests::StatusNotification>(&payload);
     let _ = decode::<v201::requests::NotifyEvChargingNeeds>(&payload);
     if let Ok(e) = decode::<v201::requests::TransactionEvent>(&payload) {
-        let samples = v201::meter::to_samples(&e.meter_value);
-        assert!(samples.iter().all(|s| s.value.is_finite()));
+        let converted = meter::to_samples(&e.meter_value);
+        assert!(converted.samples.iter().all(|s| s.value.is_finite()));
     }
     if let Ok(m) = decode::<v201::requests::MeterValues>(&payload) {
-        let _ = v201::meter::to_samples(&m.meter_value);
+        let _ = meter::to_samples(&m.meter_value);
     }
 });

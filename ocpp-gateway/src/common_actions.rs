@@ -1,17 +1,60 @@
 //! The charger actions whose messages are the same in OCPP 1.6 and 2.0.1, handled once:
-//! Heartbeat, DataTransfer (answered `UnknownVendorId`: no vendor extension is installed, which
+//! BootNotification (its answer is the same; the request's fields only move), Heartbeat,
+//! DataTransfer (answered `UnknownVendorId`: no vendor extension is installed, which
 //! tells the charger truthfully that nothing acted on it) and SecurityEventNotification
 //! (logged and counted).
 
+use chargegrid_core::network::OcppVersion;
 use chargegrid_ocpp::messages::data::{
     DataTransfer, Empty, SecurityEventNotification, StatusResponse,
 };
 use chargegrid_ocpp::messages::payload;
-use chargegrid_ocpp::{Call, CallError};
+use chargegrid_ocpp::{Call, CallError, v16, v201};
+use chargegrid_store::BootInfo;
 use serde_json::Value;
 
 use crate::connection::ConnectionContext;
-use crate::dispatch::decode;
+use crate::dispatch::{decode, store_error};
+use crate::service::registration;
+
+/// BootNotification: the boot recorded, the registration decided by the network's policy.
+pub(crate) async fn boot_notification(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let now = ctx.gateway.inner.clock.now();
+    let info = match ctx.version {
+        OcppVersion::V16 => {
+            let req: v16::requests::BootNotification = decode(call)?;
+            BootInfo {
+                vendor: req.charge_point_vendor,
+                model: req.charge_point_model,
+                serial_number: req
+                    .charge_point_serial_number
+                    .or(req.charge_box_serial_number),
+                firmware_version: req.firmware_version,
+                ocpp_version: ctx.version,
+                booted_at: now,
+            }
+        }
+        OcppVersion::V201 => {
+            let req: v201::requests::BootNotification = decode(call)?;
+            let station = req.charging_station;
+            BootInfo {
+                vendor: station.vendor_name,
+                model: station.model,
+                serial_number: station.serial_number,
+                firmware_version: station.firmware_version,
+                ocpp_version: ctx.version,
+                booted_at: now,
+            }
+        }
+    };
+    let decision = registration::boot(ctx, info)
+        .await
+        .map_err(|e| store_error(call, &e))?;
+    Ok(decision.reply(now))
+}
 
 /// Heartbeat: the central system's time.
 pub(crate) fn heartbeat(ctx: &ConnectionContext) -> Result<Value, CallError> {

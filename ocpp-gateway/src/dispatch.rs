@@ -10,6 +10,7 @@ use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::common_actions;
 use crate::connection::ConnectionContext;
 use crate::service::registration;
 
@@ -53,6 +54,61 @@ pub(crate) fn store_error(call: &Call, e: &chargegrid_store::StoreError) -> Call
         ErrorCode::InternalError,
         "temporary failure, retry later".into(),
     )
+}
+
+/// The handler of a CALL whose payload already passed validation, by version and action.
+async fn route(ctx: &mut ConnectionContext, call: &Call) -> Result<Value, CallError> {
+    use crate::{v16, v201};
+    use OcppVersion::{V16, V201};
+    match (ctx.version, call.action.as_str()) {
+        (_, "BootNotification") => common_actions::boot_notification(ctx, call).await,
+        (_, "Heartbeat") => common_actions::heartbeat(ctx),
+        (_, "DataTransfer") => common_actions::data_transfer(ctx, call),
+        (_, "SecurityEventNotification") => common_actions::security_event(ctx, call),
+        (V16, "StatusNotification") => v16::boot::status_notification(ctx, call).await,
+        (V201, "StatusNotification") => v201::boot::status_notification(ctx, call).await,
+        (V16, "Authorize") => v16::transactions::authorize(ctx, call).await,
+        (V201, "Authorize") => v201::transactions::authorize(ctx, call).await,
+        (V16, "MeterValues") => v16::transactions::meter_values(ctx, call).await,
+        (V201, "MeterValues") => v201::transactions::meter_values(ctx, call).await,
+        (V16, "StartTransaction") => v16::transactions::start_transaction(ctx, call).await,
+        (V16, "StopTransaction") => v16::transactions::stop_transaction(ctx, call).await,
+        (V201, "TransactionEvent") => v201::transactions::transaction_event(ctx, call).await,
+        (V16, "SignCertificate") => v16::data::sign_certificate(ctx, call),
+        (V201, "SignCertificate") => v201::notifications::sign_certificate(ctx, call),
+        (V201, "NotifyEVChargingNeeds") => v201::needs::notify_ev_charging_needs(ctx, call).await,
+        (
+            V16,
+            "DiagnosticsStatusNotification"
+            | "FirmwareStatusNotification"
+            | "LogStatusNotification"
+            | "SignedFirmwareStatusNotification",
+        ) => v16::data::status_report(ctx, call),
+        (
+            V201,
+            "NotifyReport"
+            | "NotifyEvent"
+            | "FirmwareStatusNotification"
+            | "LogStatusNotification"
+            | "ReservationStatusUpdate"
+            | "NotifyChargingLimit"
+            | "ClearedChargingLimit"
+            | "NotifyMonitoringReport"
+            | "NotifyCustomerInformation"
+            | "NotifyDisplayMessages"
+            | "PublishFirmwareStatusNotification"
+            | "ReportChargingProfiles"
+            | "NotifyEVChargingSchedule",
+        ) => Ok(v201::notifications::acknowledge(ctx, call)),
+        (version, action) => Err(call_error(
+            call,
+            ErrorCode::NotSupported,
+            format!(
+                "{action} is not a charger-to-central-system action chargegrid handles in OCPP {}",
+                version.label()
+            ),
+        )),
+    }
 }
 
 /// Handles one CALL; the answer payload, or the CALLERROR to send.
@@ -106,10 +162,7 @@ pub(crate) async fn handle_call(
             ));
         }
     }
-    let answer = match ctx.version {
-        OcppVersion::V16 => crate::v16::handle(ctx, call).await?,
-        OcppVersion::V201 => crate::v201::handle(ctx, call).await?,
-    };
+    let answer = route(ctx, call).await?;
     if let Some(schemas) = schemas
         && let Some(violations) = schemas.check_response(&call.action, &answer)
         && let Some(first) = violations.first()

@@ -59,6 +59,29 @@ pub(crate) struct StopRequest {
     pub samples: Vec<MeterSample>,
 }
 
+/// Counts what one message's meter data became: how it found its session, register readings
+/// that went backwards, and values that could not be read.
+pub(crate) fn count_meter_data(
+    ctx: &ConnectionContext,
+    matched: Match,
+    backwards: usize,
+    unreadable: usize,
+) {
+    let metrics = &ctx.gateway.inner.metrics;
+    metrics
+        .meter_values
+        .with_label_values(&[matched.label()])
+        .inc();
+    for (kind, n) in [("backwards", backwards), ("unreadable", unreadable)] {
+        if n > 0 {
+            metrics
+                .register_anomalies
+                .with_label_values(&[kind])
+                .inc_by(n as u64);
+        }
+    }
+}
+
 /// How a message found its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Match {

@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::connection::ConnectionContext;
 use crate::dispatch::decode;
 
-pub(super) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
+pub(crate) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: StatusReport = decode(call)?;
     tracing::info!(charger = %ctx.charger, action = %call.action, status = ?req.status, request = ?req.request_id, "charger status report");
     Ok(payload(Empty {}))
 }
 
-pub(super) fn sign_certificate(
+pub(crate) fn sign_certificate(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {

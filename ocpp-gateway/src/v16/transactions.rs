@@ -6,8 +6,8 @@ use chargegrid_core::{ConnectorId, EvseId, WattHours};
 use chargegrid_ocpp::messages::authorization::{
     AuthorizeResponse16, IdTagInfo, StartTransactionResponse, StopTransactionResponse,
 };
+use chargegrid_ocpp::messages::meter::to_samples;
 use chargegrid_ocpp::messages::{data::Empty, payload};
-use chargegrid_ocpp::v16::meter::to_samples;
 use chargegrid_ocpp::v16::requests::{Authorize, MeterValues, StartTransaction, StopTransaction};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
@@ -17,7 +17,7 @@ use crate::dispatch::{call_error, decode, id_tag, store_error};
 use crate::service::authorization::{TagInfo, authorize as authorize_tag};
 use crate::service::transactions::{self, StartRequest, StopRequest};
 
-pub(super) async fn authorize(
+pub(crate) async fn authorize(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
@@ -31,7 +31,7 @@ pub(super) async fn authorize(
     }))
 }
 
-pub(super) async fn start_transaction(
+pub(crate) async fn start_transaction(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
@@ -77,7 +77,7 @@ pub(super) async fn start_transaction(
     }))
 }
 
-pub(super) async fn meter_values(
+pub(crate) async fn meter_values(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
@@ -92,27 +92,11 @@ pub(super) async fn meter_values(
     )
     .await
     .map_err(|e| store_error(call, &e))?;
-    let metrics = &ctx.gateway.inner.metrics;
-    metrics
-        .meter_values
-        .with_label_values(&[matched.label()])
-        .inc();
-    if applied.backwards > 0 {
-        metrics
-            .register_anomalies
-            .with_label_values(&["backwards"])
-            .inc_by(applied.backwards as u64);
-    }
-    if converted.skipped > 0 {
-        metrics
-            .register_anomalies
-            .with_label_values(&["unreadable"])
-            .inc_by(converted.skipped as u64);
-    }
+    transactions::count_meter_data(ctx, matched, applied.backwards, converted.skipped);
     Ok(payload(Empty {}))
 }
 
-pub(super) async fn stop_transaction(
+pub(crate) async fn stop_transaction(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
@@ -138,12 +122,7 @@ pub(super) async fn stop_transaction(
     )
     .await
     .map_err(|e| store_error(call, &e))?;
-    ctx.gateway
-        .inner
-        .metrics
-        .meter_values
-        .with_label_values(&[stopped.matched.label()])
-        .inc();
+    transactions::count_meter_data(ctx, stopped.matched, 0, converted.skipped);
     Ok(payload(StopTransactionResponse {
         id_tag_info: stopped.tag.map(|info| IdTagInfo::from(&info.verdict())),
     }))

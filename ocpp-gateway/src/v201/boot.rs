@@ -1,36 +1,15 @@
-//! 2.0.1 BootNotification and StatusNotification.
+//! 2.0.1 StatusNotification, and the charger-wide number of an EVSE's connector.
 
-use chargegrid_core::network::{ConnectorStatus, OcppVersion};
+use chargegrid_core::network::ConnectorStatus;
 use chargegrid_core::{ConnectorId, EvseId};
 use chargegrid_ocpp::messages::{data::Empty, payload};
-use chargegrid_ocpp::v201::requests::{BootNotification, StatusNotification};
+use chargegrid_ocpp::v201::requests::StatusNotification;
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
-use chargegrid_store::BootInfo;
 use serde_json::Value;
 
 use crate::connection::ConnectionContext;
 use crate::dispatch::{call_error, decode, store_error};
-use crate::service::{registration, status};
-
-pub(super) async fn boot_notification(
-    ctx: &mut ConnectionContext,
-    call: &Call,
-) -> Result<Value, CallError> {
-    let req: BootNotification = decode(call)?;
-    let now = ctx.gateway.inner.clock.now();
-    let info = BootInfo {
-        vendor: req.charging_station.vendor_name,
-        model: req.charging_station.model,
-        serial_number: req.charging_station.serial_number,
-        firmware_version: req.charging_station.firmware_version,
-        ocpp_version: OcppVersion::V201,
-        booted_at: now,
-    };
-    let decision = registration::boot(ctx, info)
-        .await
-        .map_err(|e| store_error(call, &e))?;
-    Ok(decision.reply(now))
-}
+use crate::service::status;
 
 /// The charger-wide connector number of connector `connector` (1-based) of EVSE `evse`, from
 /// the network configuration; without one, EVSE and connector 1 share a number (the common
@@ -56,7 +35,7 @@ pub(super) fn connector_number(
         )
 }
 
-pub(super) async fn status_notification(
+pub(crate) async fn status_notification(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {

@@ -25,7 +25,7 @@ fn phases(mode: &str) -> u8 {
 /// Nominal phase-to-neutral voltage used to turn AC currents into power.
 const AC_VOLTAGE: Volts = Volts(230.0);
 
-pub(super) async fn notify_ev_charging_needs(
+pub(crate) async fn notify_ev_charging_needs(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {

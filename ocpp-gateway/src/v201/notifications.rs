@@ -10,12 +10,12 @@ use serde_json::Value;
 use crate::connection::ConnectionContext;
 use crate::dispatch::decode;
 
-pub(super) fn acknowledge(ctx: &ConnectionContext, call: &Call) -> Value {
+pub(crate) fn acknowledge(ctx: &ConnectionContext, call: &Call) -> Value {
     tracing::info!(charger = %ctx.charger, action = %call.action, "notification");
     payload(Empty {})
 }
 
-pub(super) fn sign_certificate(
+pub(crate) fn sign_certificate(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {

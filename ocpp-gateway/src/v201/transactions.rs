@@ -10,8 +10,8 @@ use chargegrid_core::session::StopReason;
 use chargegrid_ocpp::messages::authorization::{
     AuthorizeResponse201, IdTokenInfo, TransactionEventResponse,
 };
+use chargegrid_ocpp::messages::meter::to_samples;
 use chargegrid_ocpp::messages::{data::Empty, payload};
-use chargegrid_ocpp::v201::meter::to_samples;
 use chargegrid_ocpp::v201::requests::{Authorize, MeterValues, TransactionEvent};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
@@ -23,7 +23,7 @@ use crate::dispatch::{call_error, decode, id_tag, store_error};
 use crate::service::authorization::authorize as authorize_tag;
 use crate::service::transactions::{self, StartRequest, StopRequest};
 
-pub(super) async fn authorize(
+pub(crate) async fn authorize(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
@@ -82,7 +82,7 @@ fn check_sequence(ctx: &mut ConnectionContext, event: &TransactionEvent) {
     }
 }
 
-pub(super) async fn transaction_event(
+pub(crate) async fn transaction_event(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
@@ -94,7 +94,7 @@ pub(super) async fn transaction_event(
         .map(|t| id_tag(call, &t.id_token))
         .transpose()?;
     let transaction_id = req.transaction_info.transaction_id.clone();
-    let samples = to_samples(&req.meter_value);
+    let samples = to_samples(&req.meter_value).samples;
     let offline = req.offline || ctx.happened_offline(req.timestamp);
     let store = ctx.gateway.inner.store.clone();
     let existing = store
@@ -226,21 +226,17 @@ pub(super) async fn transaction_event(
     Ok(payload(TransactionEventResponse { id_token_info }))
 }
 
-pub(super) async fn meter_values(
+pub(crate) async fn meter_values(
     ctx: &mut ConnectionContext,
     call: &Call,
 ) -> Result<Value, CallError> {
     let req: MeterValues = decode(call)?;
-    let (matched, _) =
-        transactions::meter_values(ctx, EvseId(req.evse_id), None, to_samples(&req.meter_value))
+    let converted = to_samples(&req.meter_value);
+    let (matched, applied) =
+        transactions::meter_values(ctx, EvseId(req.evse_id), None, converted.samples)
             .await
             .map_err(|e| store_error(call, &e))?;
-    ctx.gateway
-        .inner
-        .metrics
-        .meter_values
-        .with_label_values(&[matched.label()])
-        .inc();
+    transactions::count_meter_data(ctx, matched, applied.backwards, converted.skipped);
     Ok(payload(Empty {}))
 }
 

@@ -12,6 +12,7 @@ pub mod authorization;
 pub mod charging;
 pub mod common;
 pub mod data;
+pub mod meter;
 pub mod operations;
 pub mod provisioning;
 pub mod remote;

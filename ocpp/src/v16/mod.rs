@@ -1,5 +1,4 @@
 //! OCPP 1.6J: the requests chargers send (typed, lenient where the field needs it), their
 //! conversion to domain types. The commands chargegrid sends are in [`crate::messages`].
 
-pub mod meter;
 pub mod requests;

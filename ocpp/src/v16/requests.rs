@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::messages::data::{DataTransfer, SecurityEventNotification};
+pub use crate::messages::meter::{MeterValue, SampledValue};
 
 /// BootNotification.req
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,43 +127,6 @@ pub struct MeterValues {
     pub transaction_id: Option<i64>,
     /// Samples.
     pub meter_value: Vec<MeterValue>,
-}
-
-/// A set of sampled values at one time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MeterValue {
-    /// When sampled.
-    #[serde(with = "crate::timestamp")]
-    pub timestamp: DateTime<Utc>,
-    /// The values.
-    pub sampled_value: Vec<SampledValue>,
-}
-
-/// One sampled value (1.6 sends the number as a string).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SampledValue {
-    /// The value, as text.
-    pub value: String,
-    /// Reading context (default `Sample.Periodic`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    /// `Raw` or `SignedData`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    /// Measurand (default `Energy.Active.Import.Register`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measurand: Option<String>,
-    /// Phase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
-    /// Location (default `Outlet`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// Unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
 }
 
 /// DiagnosticsStatusNotification.req, FirmwareStatusNotification.req and the security

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use crate::messages::common::{Evse, IdToken};
+pub use crate::messages::meter::{MeterValue, SampledValue, UnitOfMeasure};
 
 /// `ChargingStationType` inside a boot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,52 +118,6 @@ pub struct MeterValues {
     pub evse_id: u32,
     /// Values.
     pub meter_value: Vec<MeterValue>,
-}
-
-/// `MeterValueType`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MeterValue {
-    /// When.
-    #[serde(with = "crate::timestamp")]
-    pub timestamp: DateTime<Utc>,
-    /// Values.
-    pub sampled_value: Vec<SampledValue>,
-}
-
-/// `SampledValueType` (2.0.1 sends numbers, with a unit and a power-of-ten multiplier).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SampledValue {
-    /// The value.
-    pub value: f64,
-    /// Context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    /// Measurand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub measurand: Option<String>,
-    /// Phase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
-    /// Location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-    /// Unit and multiplier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_of_measure: Option<UnitOfMeasure>,
-}
-
-/// `UnitOfMeasureType`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UnitOfMeasure {
-    /// Unit (default Wh).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    /// Power of ten (default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiplier: Option<i32>,
 }
 
 /// `ACChargingParametersType`.
