@@ -13,9 +13,9 @@ use chargegrid_ocpp::{Call, CallError, v16, v201};
 use chargegrid_store::BootInfo;
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::{decode, store_error};
-use crate::service::registration;
+use crate::call_errors::{decode, store_error};
+use crate::context::ConnectionContext;
+use crate::operations::registration;
 
 /// BootNotification: the boot recorded, the registration decided by the network's policy.
 pub(crate) async fn boot_notification(
@@ -58,7 +58,7 @@ pub(crate) async fn boot_notification(
 
 /// Heartbeat: the central system's time.
 pub(crate) fn heartbeat(ctx: &ConnectionContext) -> Result<Value, CallError> {
-    Ok(crate::service::registration::heartbeat(ctx))
+    Ok(crate::operations::registration::heartbeat(ctx))
 }
 
 /// DataTransfer from the charger.
@@ -71,6 +71,6 @@ pub(crate) fn data_transfer(ctx: &ConnectionContext, call: &Call) -> Result<Valu
 /// SecurityEventNotification.
 pub(crate) fn security_event(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: SecurityEventNotification = decode(call)?;
-    crate::service::security::security_event(ctx, &req.kind, req.tech_info.as_deref());
+    crate::operations::security::security_event(ctx, &req.kind, req.tech_info.as_deref());
     Ok(payload(Empty {}))
 }

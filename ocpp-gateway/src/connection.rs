@@ -1,6 +1,8 @@
-//! One charger connection: reads frames and answers every CALL, sends commands from the bus as
-//! CALLs (one outstanding at a time, with a timeout), pings to find dead sockets, and keeps the
-//! connection registry entry fresh. Bad input gets a CALLERROR and the connection stays up.
+//! One charger connection's socket loop: reads frames and answers every CALL (through
+//! [`crate::routing`]), sends commands from the bus as CALLs ([`crate::correlation`]: one
+//! outstanding at a time, with a timeout), paces the charger ([`crate::rate_budget`]), pings
+//! to find dead sockets and keeps the registry entry fresh ([`crate::liveness`]). Bad input gets
+//! a CALLERROR and the connection stays up.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -16,48 +18,11 @@ use chargegrid_store::IncomingCommand;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::{Gateway, dispatch};
-
-/// What a handler may use and change while answering a CALL.
-pub(crate) struct ConnectionContext {
-    pub gateway: Gateway,
-    pub charger: ChargerId,
-    pub version: OcppVersion,
-    /// The charger's configuration, `None` for an unknown charger (allowed in development).
-    pub config: Option<chargegrid_core::network::Charger>,
-    /// When this connection opened (UTC); messages stamped well before it were queued offline.
-    pub connected_at: chrono::DateTime<chrono::Utc>,
-    /// The OCPP security profile this connection was made with: 0 (no credentials), 1
-    /// (Basic password over plain WebSocket), 2 (TLS and password) or 3 (TLS client
-    /// certificate).
-    pub security_profile: u8,
-    /// 2.0.1: the last TransactionEvent sequence number per open transaction.
-    pub seq_nos: std::collections::HashMap<String, i64>,
-    /// The last status label counted for each connector (for the connectors gauge).
-    pub statuses: std::collections::HashMap<chargegrid_core::ConnectorId, &'static str>,
-    /// 2.0.1: EV needs that arrived before their transaction started, by EVSE.
-    pub pending_needs:
-        std::collections::HashMap<chargegrid_core::EvseId, chargegrid_store::EvNeeds>,
-    /// CALLs a handler wants sent to the charger after its answer (e.g. `CertificateSigned`
-    /// after `SignCertificate`).
-    pub follow_ups: Vec<chargegrid_core::command::ChargerCommand>,
-}
-
-impl ConnectionContext {
-    /// Whether something stamped `at` happened before this connection (allowing a minute of
-    /// clock skew), i.e. while the charger was offline.
-    pub fn happened_offline(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
-        at + chrono::Duration::seconds(60) < self.connected_at
-    }
-}
-
-/// A CALL we sent and wait an answer for.
-struct Outstanding {
-    id: String,
-    action: &'static str,
-    command: IncomingCommand,
-    deadline: Instant,
-}
+use crate::context::ConnectionContext;
+use crate::correlation::Calls;
+use crate::liveness::{Claim, Liveness, renew_claim};
+use crate::rate_budget::RateBudget;
+use crate::{Gateway, routing};
 
 /// Why a connection ended (a metric label).
 #[derive(Debug, Clone, Copy)]
@@ -129,17 +94,16 @@ pub(crate) async fn run(
         socket,
         commands: rx,
         queue: VecDeque::new(),
-        outstanding: None,
-        next_call_id: 0,
+        calls: Calls::default(),
     };
-    crate::service::changes::notify(&conn.ctx, chargegrid_store::ChangeKind::Charger).await;
+    crate::operations::changes::notify(&conn.ctx, chargegrid_store::ChangeKind::Charger).await;
     let reason = conn.serve(&handle.replaced).await;
-    crate::service::changes::notify(&conn.ctx, chargegrid_store::ChangeKind::Charger).await;
+    crate::operations::changes::notify(&conn.ctx, chargegrid_store::ChangeKind::Charger).await;
     let Connection {
         mut socket,
         mut queue,
         mut commands,
-        outstanding,
+        mut calls,
         ctx,
         ..
     } = conn;
@@ -166,7 +130,8 @@ pub(crate) async fn run(
             reason: text.into(),
         })))
         .await;
-    for cmd in outstanding
+    for cmd in calls
+        .give_up()
         .map(|o| o.command)
         .into_iter()
         .chain(queue.drain(..))
@@ -199,8 +164,7 @@ struct Connection {
     socket: WebSocket,
     commands: mpsc::Receiver<IncomingCommand>,
     queue: VecDeque<IncomingCommand>,
-    outstanding: Option<Outstanding>,
-    next_call_id: u64,
+    calls: Calls,
 }
 
 impl Connection {
@@ -209,34 +173,32 @@ impl Connection {
         let ping_every = inner.config.ping_interval;
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
-        let mut last_heard = Instant::now();
-        let rate = f64::from(inner.config.max_messages_per_second.max(1));
-        let burst = rate * 10.0;
-        let (mut budget, mut refilled) = (burst, Instant::now());
+        let mut liveness = Liveness::new(ping_every, Instant::now());
+        let mut budget = RateBudget::new(inner.config.max_messages_per_second, Instant::now());
         loop {
-            if self.outstanding.is_none()
+            if self.calls.is_idle()
                 && let Some(cmd) = self.queue.pop_front()
                 && let Err(reason) = self.send_command(cmd).await
             {
                 return reason;
             }
-            let deadline = self.outstanding.as_ref().map(|o| o.deadline);
+            let deadline = self.calls.deadline();
             tokio::select! {
                 () = inner.shutdown.cancelled() => return CloseReason::Shutdown,
                 () = replaced.cancelled() => return CloseReason::Replaced,
                 _ = ping.tick() => {
-                    if last_heard.elapsed() > ping_every * 2 {
+                    if liveness.is_dead(Instant::now()) {
                         return CloseReason::PingTimeout;
                     }
                     if self.socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                         return CloseReason::SocketError;
                     }
-                    if let Some(reason) = refresh_registration(&self.ctx).await {
-                        return reason;
+                    if renew_claim(&self.ctx).await == Claim::TakenOver {
+                        return CloseReason::TakenOver;
                     }
                 }
                 () = sleep_until(deadline) => {
-                    if let Some(o) = self.outstanding.take() {
+                    if let Some(o) = self.calls.give_up() {
                         tracing::warn!(charger = %self.ctx.charger, id = %o.id, "charger did not answer in time");
                         inner.metrics.outstanding.dec();
                         inner
@@ -249,25 +211,18 @@ impl Connection {
                 }
                 // Commands wait in the bounded inbox (`max_queued_commands`) while a CALL is
                 // outstanding, so a full inbox refuses the excess at once.
-                Some(cmd) = self.commands.recv(), if self.outstanding.is_none() && self.queue.is_empty() => {
+                Some(cmd) = self.commands.recv(), if self.calls.is_idle() && self.queue.is_empty() => {
                     self.queue.push_back(cmd);
                 }
                 msg = self.socket.recv() => {
                     let Some(Ok(msg)) = msg else {
                         return if msg.is_none() { CloseReason::ChargerClosed } else { CloseReason::SocketError };
                     };
-                    last_heard = Instant::now();
-                    // Per-charger message rate: over budget, wait for it to refill before
-                    // handling (and before reading the next frame): the charger is slowed, not refused.
-                    budget = (budget + refilled.elapsed().as_secs_f64() * rate).min(burst);
-                    refilled = Instant::now();
-                    if budget < 1.0 {
+                    liveness.heard(Instant::now());
+                    if let Some(wait) = budget.spend(Instant::now()) {
                         inner.metrics.frames_rejected.with_label_values(&["rate_limited"]).inc();
-                        tokio::time::sleep(Duration::from_secs_f64((1.0 - budget) / rate)).await;
-                        budget = 1.0;
-                        refilled = Instant::now();
+                        tokio::time::sleep(wait).await;
                     }
-                    budget -= 1.0;
                     match msg {
                         Message::Text(text) => {
                             if let Err(reason) = self.on_text(text.as_str()).await {
@@ -348,8 +303,8 @@ impl Connection {
         let inner = self.ctx.gateway.inner.clone();
         let version = self.ctx.version;
         let label = action_label(&call.action);
-        let key = crate::replay::Key::of(&call);
-        if let Some(answer) = inner.replay.get(&self.ctx.charger, &key) {
+        let key = crate::retransmissions::Key::of(&call);
+        if let Some(answer) = inner.retransmissions.get(&self.ctx.charger, &key) {
             inner
                 .metrics
                 .calls_received
@@ -358,7 +313,7 @@ impl Connection {
             return self.send_text(answer).await;
         }
         let started = Instant::now();
-        let result = dispatch::handle_call(&mut self.ctx, &call).await;
+        let result = routing::handle_call(&mut self.ctx, &call).await;
         inner
             .metrics
             .handle_seconds
@@ -390,7 +345,7 @@ impl Connection {
         // An internal error (the store was down, say) is not an answer to repeat: the
         // charger's retry must be handled afresh.
         if !matches!(&frame, Frame::CallError(e) if e.code == ErrorCode::InternalError) {
-            inner.replay.put(&self.ctx.charger, key, &text);
+            inner.retransmissions.put(&self.ctx.charger, key, &text);
         }
         self.send_text(text).await?;
         self.queue_follow_ups();
@@ -412,7 +367,7 @@ impl Connection {
                 inner.config.node.clone(),
                 inner.config.call_timeout,
             );
-            let sink = crate::service::security::FollowUpReply {
+            let sink = crate::operations::security::FollowUpReply {
                 charger: self.ctx.charger.clone(),
                 action,
                 metrics: inner.metrics.clone(),
@@ -425,8 +380,8 @@ impl Connection {
     /// Takes the charger's answer to the outstanding CALL: its CALLRESULT payload (decoded for
     /// the command here), or the reply a CALLERROR makes.
     async fn on_answer(&mut self, id: &str, answer: Result<Value, CommandReply>) {
-        match self.outstanding.take() {
-            Some(o) if o.id == id => {
+        match self.calls.answered(id) {
+            Some(o) => {
                 let inner = &self.ctx.gateway.inner;
                 inner.metrics.outstanding.dec();
                 let reply = match answer {
@@ -466,8 +421,7 @@ impl Connection {
                     .inc();
                 o.command.reply(reply).await;
             }
-            other => {
-                self.outstanding = other;
+            None => {
                 tracing::warn!(charger = %self.ctx.charger, %id, "answer to no outstanding call dropped");
             }
         }
@@ -510,22 +464,15 @@ impl Connection {
             cmd.reply(CommandReply::Unsupported { reason }).await;
             return Ok(());
         }
-        self.next_call_id += 1;
-        let id = format!("cg-{}", self.next_call_id);
+        let timeout = Duration::from_millis(cmd.envelope.timeout_ms)
+            .min(self.ctx.gateway.inner.config.call_timeout);
+        let id = self.calls.begin(label, cmd, Instant::now() + timeout);
         let text = Frame::Call(Call {
-            id: id.clone(),
+            id,
             action,
             payload,
         })
         .to_text(self.ctx.version);
-        let timeout = Duration::from_millis(cmd.envelope.timeout_ms)
-            .min(self.ctx.gateway.inner.config.call_timeout);
-        self.outstanding = Some(Outstanding {
-            id,
-            action: label,
-            command: cmd,
-            deadline: Instant::now() + timeout,
-        });
         inner.metrics.outstanding.inc();
         self.send_text(text).await
     }
@@ -547,31 +494,6 @@ impl Connection {
             .send(Message::Text(text.into()))
             .await
             .map_err(|_| CloseReason::SocketError)
-    }
-}
-
-/// Keeps this node recorded as the charger's owner; a charger now held by another node means
-/// this socket is stale.
-async fn refresh_registration(ctx: &ConnectionContext) -> Option<CloseReason> {
-    let inner = &ctx.gateway.inner;
-    let (charger, node, ttl) = (
-        &ctx.charger,
-        &inner.config.node,
-        inner.config.registry_ttl(),
-    );
-    match inner.store.refresh_connection(charger, node, ttl).await {
-        Ok(true) => None,
-        Ok(false) => match inner.store.locate(charger).await {
-            Ok(Some(other)) if &other != node => Some(CloseReason::TakenOver),
-            _ => {
-                let _ = inner.store.register_connection(charger, node, ttl).await;
-                None
-            }
-        },
-        Err(e) => {
-            tracing::warn!(%charger, error = %e, "registry refresh failed");
-            None
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use chargegrid_core::ChargerId;
 use chargegrid_core::network::{Charger, OcppVersion};
 
 use crate::auth::{self, AuthOutcome};
-use crate::server::Inner;
+use crate::gateway::Inner;
 use crate::{Gateway, connection};
 
 /// Bytes read from a charger's socket at a time.

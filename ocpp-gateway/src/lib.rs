@@ -3,18 +3,24 @@
 //! every CALL, and forwards commands that arrive for its charger over the store's command bus.
 
 mod auth;
+mod call_errors;
 mod certificates;
 mod common_actions;
 mod config;
 mod connection;
-mod dispatch;
+mod context;
+mod correlation;
+mod gateway;
 mod handshake;
 mod listener;
+mod liveness;
 mod local;
 mod metrics;
-mod replay;
+mod operations;
+mod rate_budget;
+mod retransmissions;
+mod routing;
 mod server;
-mod service;
 mod tls;
 mod v16;
 mod v201;
@@ -22,7 +28,8 @@ mod v201;
 pub use auth::{basic_credentials, hash_password};
 pub use certificates::{CaError, ChargerCa, CsrRefused};
 pub use config::GatewayConfig;
+pub use gateway::Gateway;
 pub use handshake::negotiate as negotiate_subprotocol;
 pub use metrics::GatewayMetrics;
-pub use server::{Gateway, serve};
-pub use tls::{TlsError, TlsSettings, serve_tls};
+pub use server::{serve, serve_tls};
+pub use tls::{TlsError, TlsSettings};

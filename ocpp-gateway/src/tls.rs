@@ -6,13 +6,8 @@
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
-use std::future::Future;
 use std::sync::Arc;
 use thiserror::Error;
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
-
-use crate::Gateway;
 
 /// Why TLS could not be set up.
 #[derive(Debug, Error)]
@@ -66,6 +61,11 @@ fn certs(what: &'static str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>,
 }
 
 impl TlsSettings {
+    /// The rustls configuration to accept connections with.
+    pub(crate) fn acceptor_config(&self) -> Arc<rustls::ServerConfig> {
+        self.config.clone()
+    }
+
     /// From PEM: the server's certificate chain and key, and optionally the CA that signs
     /// chargers' client certificates (`require_client_cert`: refuse TLS clients without one).
     pub fn from_pem(
@@ -137,19 +137,6 @@ fn common_name(der: &CertificateDer<'_>) -> Option<String> {
         .next()
         .and_then(|cn| cn.as_str().ok())
         .map(String::from)
-}
-
-/// Serves chargers over TLS on `listener` until `shutdown` resolves (then, like
-/// [`crate::serve`], every charger socket is closed with "going away").
-pub async fn serve_tls(
-    listener: TcpListener,
-    gateway: Gateway,
-    tls: TlsSettings,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let acceptor = TlsAcceptor::from(tls.config);
-    crate::listener::accept_loop(listener, gateway, Some(acceptor), shutdown).await;
-    Ok(())
 }
 
 #[cfg(test)]

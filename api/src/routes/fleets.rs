@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, IdTagStatus, Role};
 use chargegrid_core::{DriverId, FleetId, VehicleId};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::json::{Json, Path, Query};
-use crate::routes::sessions::page_view;
+use crate::routes::sessions::{PageQuery, page_view};
 use crate::views::{DriverView, FleetView, IdTagView, SessionPage};
 use crate::{ApiResult, ApiState, Problem};
 
@@ -56,18 +56,6 @@ pub struct NewFleetTag {
     /// Vehicle the card belongs to.
     #[serde(default)]
     pub vehicle_id: Option<String>,
-}
-
-/// Paging.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// Sessions started before this time (from `next_before`).
-    #[serde(default)]
-    pub before: Option<chrono::DateTime<chrono::Utc>>,
-    /// Page size, 1 to 100 (default 20).
-    #[serde(default)]
-    pub limit: Option<usize>,
 }
 
 pub(crate) fn fleet_id(raw: &str) -> Result<FleetId, Problem> {
@@ -250,7 +238,7 @@ pub(crate) async fn add_id_tag(
     let id = fleet_id(&fleet)?;
     caller.require_manager_of(&id)?;
     existing_fleet(&state, &id).await?;
-    let tag = crate::routes::me::card(&req.id_tag)?;
+    let tag = crate::routes::cards::card(&req.id_tag)?;
     let vehicle = match req.vehicle_id {
         Some(v) => {
             let vid = VehicleId::new(v).map_err(|e| Problem::invalid_body(e.to_string()))?;

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chargegrid_core::IdTag;
 use chargegrid_core::driver::{IdTagRecord, IdTagStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -30,14 +29,6 @@ pub struct MeView {
 pub struct LinkIdTag {
     /// The card's UID as the charger reads it (printable ASCII, up to 20 characters).
     pub id_tag: String,
-}
-
-/// An RFID card UID as chargers send it (OCPP 1.6 allows 20 characters, the tighter limit).
-pub(crate) fn card(text: &str) -> Result<IdTag, Problem> {
-    IdTag::new(text.trim())
-        .ok()
-        .filter(|t| t.as_str().len() <= 20)
-        .ok_or_else(|| Problem::invalid_body("id_tag must be 1 to 20 printable characters"))
 }
 
 /// The caller's account.
@@ -118,7 +109,7 @@ pub(crate) async fn link_id_tag(
     caller: Caller,
     Json(req): Json<LinkIdTag>,
 ) -> ApiResult<(StatusCode, axum::Json<IdTagView>)> {
-    let tag = card(&req.id_tag)?;
+    let tag = crate::routes::cards::card(&req.id_tag)?;
     if let Some(existing) = state.store.get_id_tag(&tag).await? {
         if existing.driver.as_ref() != Some(&caller.driver.id) {
             return Err(Problem::conflict(

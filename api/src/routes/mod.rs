@@ -1,6 +1,7 @@
 //! The API's routes, one module per resource.
 
 pub(crate) mod auth;
+pub(crate) mod cards;
 pub(crate) mod diagnostics;
 pub(crate) mod docs;
 pub(crate) mod fleets;

@@ -13,11 +13,10 @@ use chargegrid_core::{ChargerId, EvseId, IdTag, SessionId, SiteId, WattHours};
 use chargegrid_store::{ChangeKind, EvNeeds, HistoryPage, NeedsSource, SiteAllocation, SiteChange};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::json::{Json, Path, Query};
-use crate::routes::fleets::PageQuery;
 use crate::views::{SessionPage, SessionView};
 use crate::{ApiResult, ApiState, Problem};
 
@@ -103,6 +102,18 @@ pub(crate) async fn view(state: &ApiState, s: &Session) -> ApiResult<SessionView
     let needs = state.store.get_ev_needs(&s.site, &s.id).await?;
     let site = SiteContext::read(state, &s.site).await?;
     Ok(site.view(s, needs.as_ref(), state.clock.now()))
+}
+
+/// Paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Sessions started before this time (from `next_before`).
+    #[serde(default)]
+    pub before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Page size, 1 to 100 (default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 pub(crate) async fn page_view(state: &ApiState, page: HistoryPage) -> ApiResult<SessionPage> {

@@ -7,9 +7,9 @@ use chargegrid_ocpp::v16::requests::StatusNotification;
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::{call_error, decode, store_error};
-use crate::service::status;
+use crate::call_errors::{call_error, decode, store_error};
+use crate::context::ConnectionContext;
+use crate::operations::status;
 
 pub(crate) async fn status_notification(
     ctx: &mut ConnectionContext,

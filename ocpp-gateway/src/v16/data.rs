@@ -7,8 +7,8 @@ use chargegrid_ocpp::v16::requests::{SignCertificate, StatusReport};
 use chargegrid_ocpp::{Call, CallError};
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::decode;
+use crate::call_errors::decode;
+use crate::context::ConnectionContext;
 
 pub(crate) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
     let req: StatusReport = decode(call)?;
@@ -21,7 +21,7 @@ pub(crate) fn sign_certificate(
     call: &Call,
 ) -> Result<Value, CallError> {
     let req: SignCertificate = decode(call)?;
-    match crate::service::security::sign_certificate(ctx, &req.csr, None) {
+    match crate::operations::security::sign_certificate(ctx, &req.csr, None) {
         Ok(()) => Ok(payload(StatusResponse::of("Accepted"))),
         Err(reason) => {
             tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");

@@ -1,5 +1,5 @@
-//! The OCPP 1.6 handlers: each decodes its typed request, calls the version-neutral service,
-//! and answers with the typed 1.6 message. [`crate::dispatch`] routes CALLs to them.
+//! The OCPP 1.6 handlers: each decodes its typed request, calls the version-neutral operation,
+//! and answers with the typed 1.6 message. [`crate::routing`] routes CALLs to them.
 
 pub(crate) mod boot;
 pub(crate) mod data;

@@ -12,10 +12,10 @@ use chargegrid_ocpp::v16::requests::{Authorize, MeterValues, StartTransaction, S
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::{call_error, decode, id_tag, store_error};
-use crate::service::authorization::{TagInfo, authorize as authorize_tag};
-use crate::service::transactions::{self, StartRequest, StopRequest};
+use crate::call_errors::{call_error, decode, id_tag, store_error};
+use crate::context::ConnectionContext;
+use crate::operations::authorization::{TagInfo, authorize as authorize_tag};
+use crate::operations::transactions::{self, StartRequest, StopRequest};
 
 pub(crate) async fn authorize(
     ctx: &mut ConnectionContext,

@@ -7,9 +7,9 @@ use chargegrid_ocpp::v201::requests::StatusNotification;
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::{call_error, decode, store_error};
-use crate::service::status;
+use crate::call_errors::{call_error, decode, store_error};
+use crate::context::ConnectionContext;
+use crate::operations::status;
 
 /// The charger-wide connector number of connector `connector` (1-based) of EVSE `evse`, from
 /// the network configuration; without one, EVSE and connector 1 share a number (the common

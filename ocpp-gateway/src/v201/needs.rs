@@ -10,8 +10,8 @@ use chargegrid_ocpp::{Call, CallError};
 use chargegrid_store::{EvNeeds, NeedsSource, StoreResult};
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::{decode, store_error};
+use crate::call_errors::{decode, store_error};
+use crate::context::ConnectionContext;
 
 /// Phases for an AC energy-transfer mode.
 fn phases(mode: &str) -> u8 {
@@ -74,7 +74,7 @@ pub(crate) async fn notify_ev_charging_needs(
         }
     }
     tracing::info!(charger = %ctx.charger, %evse, mode = %n.requested_energy_transfer, "EV charging needs");
-    crate::service::changes::notify(ctx, chargegrid_store::ChangeKind::Needs).await;
+    crate::operations::changes::notify(ctx, chargegrid_store::ChangeKind::Needs).await;
     Ok(payload(StatusResponse::of("Accepted")))
 }
 

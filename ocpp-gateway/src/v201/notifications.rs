@@ -7,8 +7,8 @@ use chargegrid_ocpp::v201::requests::SignCertificate;
 use chargegrid_ocpp::{Call, CallError};
 use serde_json::Value;
 
-use crate::connection::ConnectionContext;
-use crate::dispatch::decode;
+use crate::call_errors::decode;
+use crate::context::ConnectionContext;
 
 pub(crate) fn acknowledge(ctx: &ConnectionContext, call: &Call) -> Value {
     tracing::info!(charger = %ctx.charger, action = %call.action, "notification");
@@ -21,7 +21,7 @@ pub(crate) fn sign_certificate(
 ) -> Result<Value, CallError> {
     let req: SignCertificate = decode(call)?;
     Ok(
-        match crate::service::security::sign_certificate(
+        match crate::operations::security::sign_certificate(
             ctx,
             &req.csr,
             req.certificate_type.as_deref(),

@@ -18,10 +18,10 @@ use serde_json::Value;
 
 use super::boot::connector_number;
 use super::needs::persist_pending_needs;
-use crate::connection::ConnectionContext;
-use crate::dispatch::{call_error, decode, id_tag, store_error};
-use crate::service::authorization::authorize as authorize_tag;
-use crate::service::transactions::{self, StartRequest, StopRequest};
+use crate::call_errors::{call_error, decode, id_tag, store_error};
+use crate::context::ConnectionContext;
+use crate::operations::authorization::authorize as authorize_tag;
+use crate::operations::transactions::{self, StartRequest, StopRequest};
 
 pub(crate) async fn authorize(
     ctx: &mut ConnectionContext,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::authorization::{TagInfo, authorize};
 use super::meter::{Applied, apply};
-use crate::connection::ConnectionContext;
+use crate::context::ConnectionContext;
 
 /// Site recorded for sessions of chargers that are not in the network (allowed in development).
 pub(crate) const UNASSIGNED_SITE: &str = "unassigned";

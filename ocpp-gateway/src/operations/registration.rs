@@ -8,7 +8,7 @@ use chargegrid_ocpp::messages::payload;
 use chargegrid_ocpp::messages::provisioning::{BootNotificationResponse, HeartbeatResponse};
 use chargegrid_store::BootInfo;
 
-use crate::connection::ConnectionContext;
+use crate::context::ConnectionContext;
 
 /// Retry interval given to a Pending charger.
 const PENDING_RETRY: Duration = Duration::from_secs(60);

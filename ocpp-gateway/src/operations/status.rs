@@ -5,7 +5,7 @@ use chargegrid_core::ConnectorId;
 use chargegrid_core::network::{ConnectorState, ConnectorStatus};
 use chrono::{DateTime, Utc};
 
-use crate::connection::ConnectionContext;
+use crate::context::ConnectionContext;
 
 /// Distinct connectors a charger that is not in the network may report (only with
 /// `allow_unknown_chargers`): each one is a stored field, so their number is bounded.

@@ -6,7 +6,7 @@ use chargegrid_core::driver::{IdTagRecord, IdTagStatus};
 use chargegrid_ocpp::messages::authorization::Verdict;
 use chrono::{DateTime, Utc};
 
-use crate::connection::ConnectionContext;
+use crate::context::ConnectionContext;
 
 /// The answer about a token.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@ use chargegrid_ocpp::messages::payload;
 use chargegrid_store::ReplySink;
 
 use crate::certificates::CsrRefused;
-use crate::connection::ConnectionContext;
+use crate::context::ConnectionContext;
 
 /// Security event types of the 1.6 security extension and 2.0.1 (metric labels stay bounded:
 /// anything else is counted as "other").

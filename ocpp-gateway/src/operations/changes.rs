@@ -3,7 +3,7 @@
 
 use chargegrid_store::{ChangeKind, SiteChange};
 
-use crate::connection::ConnectionContext;
+use crate::context::ConnectionContext;
 
 /// Announces a change at the charger's site (nothing for chargers outside the network).
 pub(crate) async fn notify(ctx: &ConnectionContext, kind: ChangeKind) {

@@ -53,11 +53,11 @@ impl Key {
 }
 
 #[derive(Debug, Default)]
-pub(crate) struct ReplayCache {
+pub(crate) struct RetransmissionCache {
     map: Mutex<HashMap<ChargerId, VecDeque<(Key, String)>>>,
 }
 
-impl ReplayCache {
+impl RetransmissionCache {
     /// The answer already sent for this very message, if recent.
     pub fn get(&self, charger: &ChargerId, key: &Key) -> Option<String> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn remembers_recent_answers_per_charger_within_bounds() {
-        let cache = ReplayCache::default();
+        let cache = RetransmissionCache::default();
         let a = ChargerId::new("a").unwrap();
         let b = ChargerId::new("b").unwrap();
         let first = call("1", "Heartbeat", json!({}));
@@ -122,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_reused_id_with_another_action_or_payload_is_a_new_message() {
-        let cache = ReplayCache::default();
+        let cache = RetransmissionCache::default();
         let a = ChargerId::new("a").unwrap();
         let before = call("1", "StartTransaction", json!({"meterStart": 10}));
         cache.put(&a, Key::of(&before), "answer");

@@ -1,0 +1,41 @@
+//! What a handler may use and change while answering a CALL: the gateway, the charger, its
+//! version and configuration, and the per-connection state the handlers keep (sequence numbers,
+//! connector statuses, needs waiting for their transaction, CALLs to send after the answer).
+
+use chargegrid_core::ChargerId;
+use chargegrid_core::network::OcppVersion;
+
+use crate::Gateway;
+
+/// What a handler may use and change while answering a CALL.
+pub(crate) struct ConnectionContext {
+    pub gateway: Gateway,
+    pub charger: ChargerId,
+    pub version: OcppVersion,
+    /// The charger's configuration, `None` for an unknown charger (allowed in development).
+    pub config: Option<chargegrid_core::network::Charger>,
+    /// When this connection opened (UTC); messages stamped well before it were queued offline.
+    pub connected_at: chrono::DateTime<chrono::Utc>,
+    /// The OCPP security profile this connection was made with: 0 (no credentials), 1
+    /// (Basic password over plain WebSocket), 2 (TLS and password) or 3 (TLS client
+    /// certificate).
+    pub security_profile: u8,
+    /// 2.0.1: the last TransactionEvent sequence number per open transaction.
+    pub seq_nos: std::collections::HashMap<String, i64>,
+    /// The last status label counted for each connector (for the connectors gauge).
+    pub statuses: std::collections::HashMap<chargegrid_core::ConnectorId, &'static str>,
+    /// 2.0.1: EV needs that arrived before their transaction started, by EVSE.
+    pub pending_needs:
+        std::collections::HashMap<chargegrid_core::EvseId, chargegrid_store::EvNeeds>,
+    /// CALLs a handler wants sent to the charger after its answer (e.g. `CertificateSigned`
+    /// after `SignCertificate`).
+    pub follow_ups: Vec<chargegrid_core::command::ChargerCommand>,
+}
+
+impl ConnectionContext {
+    /// Whether something stamped `at` happened before this connection (allowing a minute of
+    /// clock skew), i.e. while the charger was offline.
+    pub fn happened_offline(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        at + chrono::Duration::seconds(60) < self.connected_at
+    }
+}
