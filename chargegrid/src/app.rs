@@ -244,14 +244,14 @@ impl App {
         // The scheduler stops after the gateway (chargers are gone) and before the API, releasing
         // its site leases so another instance takes over at once.
         if role.scheduler() && config.scheduler.enabled {
-            let service = chargegrid_scheduler::service::SchedulerService::new(
-                config.scheduler.service_config(config.node_id.as_str()),
+            let control = chargegrid_scheduler::control::ControlLoop::new(
+                config.scheduler.control_config(config.node_id.as_str()),
                 store.clone(),
                 clock.clone(),
-                chargegrid_scheduler::service::SchedulerMetrics::new(&registry)?,
+                chargegrid_scheduler::control::SchedulerMetrics::new(&registry)?,
             );
             spawn(&mut services, "scheduler", |stop| async move {
-                service
+                control
                     .run(stop.cancelled_owned())
                     .await
                     .map_err(std::io::Error::other)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, read_acn_csv_gz,
+    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, Rows, read_sessions,
     run_replay,
 };
 use chrono::{NaiveDate, TimeDelta};
@@ -98,8 +98,8 @@ fn parse_step(text: &str) -> anyhow::Result<TimeDelta> {
 
 /// Runs the replay for each algorithm and prints a table.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
-    let sessions =
-        read_acn_csv_gz(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let sessions = read_sessions(&args.file, Rows::Strict)
+        .with_context(|| format!("reading {}", args.file.display()))?;
     let mut options = ReplayOptions::new(Kilowatts(args.site_limit_kw));
     options.from = args.from;
     options.days = args.days;

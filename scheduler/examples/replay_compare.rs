@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, read_acn_csv_gz,
+    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, Rows, read_sessions,
     run_replay,
 };
 
@@ -113,7 +113,7 @@ fn row(r: &ReplayReport) -> String {
 
 fn run(args: Args) -> Result<(), String> {
     for file in &args.files {
-        let sessions = read_acn_csv_gz(file).map_err(|e| e.to_string())?;
+        let sessions = read_sessions(file, Rows::Strict).map_err(|e| e.to_string())?;
         let mut free = args.opts.clone();
         free.site_limit = Kilowatts(1e6);
         let base =

@@ -13,6 +13,9 @@ pub enum SimError {
         /// Why.
         source: std::io::Error,
     },
+    /// A session file (ACN-Data) could not be read.
+    #[error(transparent)]
+    Sessions(#[from] chargegrid_acn::AcnError),
     /// A scenario, network or session file is malformed or inconsistent.
     #[error("invalid {what}: {message}")]
     Invalid {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chargegrid_scheduler::service::ModelKnobs;
+use chargegrid_scheduler::control::ModelKnobs;
 
 use super::{Config, LogFormat};
 

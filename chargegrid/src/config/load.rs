@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(c.scheduler.period, Duration::from_secs(5));
         assert_eq!(c.scheduler.lease_ttl, Duration::from_secs(9));
         assert_eq!(c.scheduler.debounce, Duration::from_millis(80));
-        let service = c.scheduler.service_config("n1");
+        let service = c.scheduler.control_config("n1");
         assert_eq!(service.voltage.0, 220.0);
         assert_eq!(service.holder, "n1");
         assert_eq!(

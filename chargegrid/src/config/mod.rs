@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chargegrid_core::{Amperes, NodeId, Volts, WattHours};
 use chargegrid_scheduler::alloc::Policy;
-use chargegrid_scheduler::service::{ModelKnobs, ServiceConfig};
+use chargegrid_scheduler::control::{ControlConfig, ModelKnobs};
 
 pub use error::ConfigError;
 pub use load::{Origin, Overrides, load, load_with_origins};
@@ -252,7 +252,7 @@ pub struct SchedulerConfig {
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
-        let d = ServiceConfig::new("");
+        let d = ControlConfig::new("");
         Self {
             enabled: true,
             policy: d.policy,
@@ -275,9 +275,9 @@ impl Default for SchedulerConfig {
 
 impl SchedulerConfig {
     /// The service's settings for the instance `holder`.
-    pub fn service_config(&self, holder: &str) -> ServiceConfig {
+    pub fn control_config(&self, holder: &str) -> ControlConfig {
         let chrono = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
-        ServiceConfig {
+        ControlConfig {
             policy: self.policy,
             period: self.period,
             debounce: self.debounce,
@@ -292,7 +292,7 @@ impl SchedulerConfig {
             verify_grace: chrono(self.verify_grace),
             min_raise: Amperes(self.min_raise_a),
             models: self.models.clone(),
-            ..ServiceConfig::new(holder)
+            ..ControlConfig::new(holder)
         }
     }
 }

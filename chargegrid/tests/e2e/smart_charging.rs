@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chargegrid::{App, Config, Role};
 use chargegrid_core::limits::Limit;
 use chargegrid_core::{SiteId, SystemClock, Watts};
-use chargegrid_scheduler::service::{SchedulerMetrics, SchedulerService};
+use chargegrid_scheduler::control::{ControlLoop, SchedulerMetrics};
 use chargegrid_store::{ChangeKind, LimitWindow, SiteChange, Store};
 use chargegrid_test_support::RedisServer;
 use futures::SinkExt;
@@ -619,8 +619,8 @@ async fn a_standby_scheduler_takes_over_a_killed_leader_without_resending_or_ove
             .await
             .unwrap();
             let registry = prometheus::Registry::new();
-            let service = SchedulerService::new(
-                config.scheduler.service_config(holder),
+            let service = ControlLoop::new(
+                config.scheduler.control_config(holder),
                 store,
                 Arc::new(SystemClock),
                 SchedulerMetrics::new(&registry).unwrap(),

@@ -2,27 +2,10 @@
 
 use thiserror::Error;
 
-/// A replay failure: unreadable input or unusable options.
+/// A replay failure: unusable options or sessions. (Unreadable session files are
+/// [`chargegrid_acn::AcnError`]s.)
 #[derive(Debug, Error)]
 pub enum ReplayError {
-    /// The session file could not be opened or read.
-    #[error("reading {path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A CSV row could not be parsed.
-    #[error("{path} line {line}: {reason}")]
-    BadRow {
-        /// The file.
-        path: String,
-        /// 1-based line number (the header is line 1).
-        line: u64,
-        /// What is wrong.
-        reason: String,
-    },
     /// An option is out of range.
     #[error("bad replay option: {0}")]
     BadOption(String),

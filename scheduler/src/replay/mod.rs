@@ -3,11 +3,10 @@
 //! fairness and scheduler speed on real arrivals and departures.
 //!
 //! ```text
-//! let sessions = read_acn_csv_gz("caltech-2019-05-01_2019-08-31.csv.gz")?;
+//! let sessions = read_sessions("caltech-2019-05-01_2019-08-31.csv.gz", Rows::Strict)?;
 //! let report = run_replay(&sessions, &ReplayOptions::new(Kilowatts(40.0)), Algorithm::Chargegrid)?;
 //! ```
 
-mod acn_csv;
 mod error;
 mod offline_optimal;
 mod options;
@@ -16,7 +15,7 @@ mod simulate;
 mod site_model;
 mod tariff;
 
-pub use acn_csv::{ReplaySession, parse_acn_csv, read_acn_csv_gz};
+pub use chargegrid_acn::{AcnError, AcnSession, Rows, parse_sessions, read_sessions};
 pub use error::ReplayError;
 pub use options::{Algorithm, DemandSource, DepartureSource, ReplayOptions};
 pub use report::{ReplayReport, TimingBucket, TimingReport};

@@ -15,7 +15,6 @@ use chargegrid_core::network::Wiring;
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chrono::TimeDelta;
 
-use super::acn_csv::ReplaySession;
 use super::error::ReplayError;
 use super::offline_optimal::{self, StepLimits};
 use super::options::{Algorithm, ReplayOptions};
@@ -25,6 +24,7 @@ use super::tariff::LocalTariff;
 use crate::alloc::{
     AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
 };
+use chargegrid_acn::AcnSession;
 
 /// Relative tolerance when checking a limit (float rounding only).
 const LIMIT_TOLERANCE: f64 = 1e-6;
@@ -39,7 +39,7 @@ struct Live {
 
 /// Replays `sessions` with `algorithm` under `opts`.
 pub fn run_replay(
-    sessions: &[ReplaySession],
+    sessions: &[AcnSession],
     opts: &ReplayOptions,
     algorithm: Algorithm,
 ) -> Result<ReplayReport, ReplayError> {
@@ -292,7 +292,7 @@ fn site_problem(
 
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    sessions: &[ReplaySession],
+    sessions: &[AcnSession],
     grid: &Grid,
     live: &[Live],
     opts: &ReplayOptions,

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use chargegrid_core::limits::Phase;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::acn_csv::ReplaySession;
 use super::error::ReplayError;
 use super::options::{DemandSource, DepartureSource, ReplayOptions};
 use super::tariff::LocalTariff;
+use chargegrid_acn::AcnSession;
 
 /// A session placed on the step grid.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ impl Grid {
 
 /// Places the sessions of the window on the grid.
 pub(crate) fn build_grid(
-    sessions: &[ReplaySession],
+    sessions: &[AcnSession],
     opts: &ReplayOptions,
     tariff: &LocalTariff<'_>,
 ) -> Result<Grid, ReplayError> {
@@ -95,7 +95,7 @@ pub(crate) fn build_grid(
         k as usize
     };
     let mut stations: BTreeMap<&str, Phase> = BTreeMap::new();
-    let picked: Vec<(usize, &ReplaySession)> = sessions
+    let picked: Vec<(usize, &AcnSession)> = sessions
         .iter()
         .enumerate()
         .filter(|(_, s)| s.arrival >= start && s.arrival < end)

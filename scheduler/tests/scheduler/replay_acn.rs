@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    Algorithm, ReplayOptions, ReplayReport, ReplaySession, read_acn_csv_gz, run_replay,
+    AcnSession, Algorithm, ReplayOptions, ReplayReport, Rows, read_sessions, run_replay,
 };
 use chrono::NaiveDate;
 
@@ -20,13 +20,14 @@ fn data_dir() -> PathBuf {
     )
 }
 
-fn sessions() -> Vec<ReplaySession> {
+fn sessions() -> Vec<AcnSession> {
     read("caltech-2019-05-01_2019-08-31.csv.gz")
 }
 
-fn read(file: &str) -> Vec<ReplaySession> {
+fn read(file: &str) -> Vec<AcnSession> {
     let path = data_dir().join(file);
-    read_acn_csv_gz(&path).unwrap_or_else(|e| panic!("ACN data needed at {}: {e}", path.display()))
+    read_sessions(&path, Rows::Strict)
+        .unwrap_or_else(|e| panic!("ACN data needed at {}: {e}", path.display()))
 }
 
 fn two_days(limit_kw: f64) -> ReplayOptions {
@@ -36,7 +37,7 @@ fn two_days(limit_kw: f64) -> ReplayOptions {
     o
 }
 
-fn run(s: &[ReplaySession], o: &ReplayOptions, a: Algorithm) -> ReplayReport {
+fn run(s: &[AcnSession], o: &ReplayOptions, a: Algorithm) -> ReplayReport {
     run_replay(s, o, a).unwrap()
 }
 

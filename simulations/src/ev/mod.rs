@@ -4,13 +4,12 @@
 //! stepped live instead of over a whole session, so a charging profile received mid-session
 //! changes what the car draws from the next step on.
 
-mod acn;
 mod distribution;
 mod live;
 mod plan;
 mod presets;
 
-pub use acn::{AcnSession, read_acn_sessions};
+pub use chargegrid_acn::AcnSession;
 pub use distribution::Distribution;
 pub use live::{AC_VOLTS_NOMINAL, Draw, LiveEv};
 pub use plan::EvPlan;

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 
 use super::Scenario;
 use crate::SimError;
-use crate::ev::{EvPlan, read_acn_sessions};
+use crate::ev::EvPlan;
 
 fn hours(h: f64) -> Duration {
     Duration::milliseconds((h * 3_600_000.0) as i64)
@@ -83,7 +83,10 @@ pub fn plan_evs(
                 format!("unknown site {}", acn.site),
             ));
         }
-        let sessions = read_acn_sessions(&scenario.resolve(&acn.file))?;
+        let sessions = chargegrid_acn::read_sessions(
+            scenario.resolve(&acn.file),
+            chargegrid_acn::Rows::Lenient,
+        )?;
         let day = acn
             .day
             .or_else(|| busiest_day(sessions.iter().map(|s| s.arrival)));

@@ -37,7 +37,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-pub use config::{ModelKnobs, ServiceConfig, SessionPurpose};
+pub use config::{ControlConfig, ModelKnobs, SessionPurpose};
 pub use error::ServiceError;
 pub use metrics::SchedulerMetrics;
 
@@ -48,17 +48,17 @@ const SITE_REFRESH: Duration = Duration::from_secs(30);
 /// How long to wait before subscribing to change notices again after the feed ended.
 const RESUBSCRIBE: Duration = Duration::from_secs(1);
 
-/// The scheduler service: every site of the network, each led by whichever instance holds its
+/// The scheduler's control loop: every site of the network, each led by whichever instance holds its
 /// lease.
 #[derive(Debug, Clone)]
-pub struct SchedulerService {
+pub struct ControlLoop {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    config: Arc<ServiceConfig>,
+    config: Arc<ControlConfig>,
     metrics: SchedulerMetrics,
 }
 
-/// A running service started with [`SchedulerService::spawn`].
+/// A running control loop started with [`ControlLoop::spawn`].
 #[derive(Debug)]
 pub struct ServiceHandle {
     stop: CancellationToken,
@@ -85,10 +85,10 @@ struct SiteTask {
     notify: Arc<Notify>,
 }
 
-impl SchedulerService {
-    /// A service over `store`; metrics go into `metrics` (one set per registry).
+impl ControlLoop {
+    /// A control loop over `store`; metrics go into `metrics` (one set per registry).
     pub fn new(
-        config: ServiceConfig,
+        config: ControlConfig,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         metrics: SchedulerMetrics,
@@ -138,7 +138,7 @@ impl SchedulerService {
         Ok(())
     }
 
-    /// Starts the service on its own task.
+    /// Starts the control loop on its own task.
     pub fn spawn(self) -> ServiceHandle {
         let stop = CancellationToken::new();
         let task = tokio::spawn(self.run(stop.clone().cancelled_owned()));

@@ -173,7 +173,7 @@ mod tests {
     use super::*;
 
     fn charger() -> Charger {
-        crate::service::fixtures::charger("c")
+        crate::control::fixtures::charger("c")
     }
 
     #[test]

@@ -22,7 +22,7 @@ use chargegrid_core::network::Charger;
 use chargegrid_core::{Amperes, ChargerId, EvseId, SessionId, WattHours, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::config::{ServiceConfig, SessionPurpose};
+use super::config::{ControlConfig, SessionPurpose};
 use super::profiles::{Installed, Slot, limit_amps, render};
 use super::snapshot::{SessionInput, SiteSnapshot};
 use super::tree::{self, SiteTree, evse_max, fits, limit_in_force, limit_watts, subtract};
@@ -44,7 +44,7 @@ pub(crate) struct PlanInput<'a> {
     /// Charger modes and boots.
     pub observation: &'a Observation,
     /// Settings.
-    pub config: &'a ServiceConfig,
+    pub config: &'a ControlConfig,
     /// The decision time.
     pub now: DateTime<Utc>,
 }
@@ -242,7 +242,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
 }
 
 /// The most a session can use on its own: its EVSE's and its vehicle's maxima.
-fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ServiceConfig) -> Amperes {
+fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ControlConfig) -> Amperes {
     let vehicle =
         vehicle_max_power(s).map(|p| p.to_amperes(config.voltage, e.charger.wiring.phases()));
     vehicle.map_or(e.max, |m| m.min(e.max))
@@ -326,7 +326,7 @@ fn share(
 }
 
 /// The smallest current a charger signals once charging (model knob, else its own).
-fn floor_current(charger: &Charger, config: &ServiceConfig) -> Amperes {
+fn floor_current(charger: &Charger, config: &ControlConfig) -> Amperes {
     config
         .knobs(&charger.model)
         .min_current
@@ -334,7 +334,7 @@ fn floor_current(charger: &Charger, config: &ServiceConfig) -> Amperes {
 }
 
 /// `current`, or zero when it is below what the charger can deliver (it would not charge).
-fn zero_below_floor(current: Amperes, charger: &Charger, config: &ServiceConfig) -> Amperes {
+fn zero_below_floor(current: Amperes, charger: &Charger, config: &ControlConfig) -> Amperes {
     if current.0 < floor_current(charger, config).0 {
         Amperes::ZERO
     } else {
@@ -567,14 +567,14 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::service::snapshot::{ChargerInput, SessionInput, SiteSnapshot};
-    use crate::service::watch::SiteWatch;
+    use crate::control::snapshot::{ChargerInput, SessionInput, SiteSnapshot};
+    use crate::control::watch::SiteWatch;
 
     fn now() -> DateTime<Utc> {
         "2026-03-01T08:00:00Z".parse().unwrap()
     }
 
-    use crate::service::fixtures::charger;
+    use crate::control::fixtures::charger;
 
     fn session(charger: &str, tx: &str) -> SessionInput {
         SessionInput {
@@ -621,7 +621,7 @@ mod tests {
         }
     }
 
-    fn decide(snap: &SiteSnapshot, config: &ServiceConfig) -> Plan {
+    fn decide(snap: &SiteSnapshot, config: &ControlConfig) -> Plan {
         let mut watch = SiteWatch::new(snap);
         let observation = watch.observe(snap, now(), config);
         plan(PlanInput {
@@ -638,7 +638,7 @@ mod tests {
     fn caps_after(
         snap: &SiteSnapshot,
         p: &Plan,
-        config: &ServiceConfig,
+        config: &ControlConfig,
     ) -> HashMap<String, (f64, f64)> {
         let mut sent = snap.sent.clone();
         for c in &p.changes {
@@ -669,7 +669,7 @@ mod tests {
 
     #[test]
     fn an_unconstrained_site_needs_no_profiles() {
-        let config = ServiceConfig::new("t");
+        let config = ControlConfig::new("t");
         let snap = snapshot(100_000.0, &["a", "b"], &["a"]);
         let p = decide(&snap, &config);
         assert!(!p.constrained);
@@ -679,7 +679,7 @@ mod tests {
 
     #[test]
     fn a_constrained_site_keeps_sessions_and_arrivals_within_the_limit() {
-        let config = ServiceConfig::new("t");
+        let config = ControlConfig::new("t");
         let limit = 22_000.0;
         let snap = snapshot(limit, &["a", "b", "c", "d"], &["a", "b", "c"]);
         let p = decide(&snap, &config);
@@ -701,7 +701,7 @@ mod tests {
 
     #[test]
     fn idle_chargers_get_their_share_as_a_failsafe_default() {
-        let config = ServiceConfig::new("t");
+        let config = ControlConfig::new("t");
         let snap = snapshot(22_000.0, &["a", "b", "c", "d"], &[]);
         let p = decide(&snap, &config);
         let defaults: Vec<_> = p
@@ -717,7 +717,7 @@ mod tests {
 
     #[test]
     fn a_lowered_limit_turns_into_decreases_and_held_chargers_keep_their_share() {
-        let config = ServiceConfig::new("t");
+        let config = ControlConfig::new("t");
         let mut snap = snapshot(22_000.0, &["a", "b", "c"], &["a", "b"]);
         let first = decide(&snap, &config);
         for c in &first.changes {

@@ -11,7 +11,7 @@ use chargegrid_store::{SessionAllocation, SiteAllocation, Store};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::config::ServiceConfig;
+use super::config::ControlConfig;
 use super::error::ServiceError;
 use super::metrics::SchedulerMetrics;
 use super::plan::{Plan, PlanInput, plan};
@@ -57,7 +57,7 @@ pub(crate) struct SiteContext {
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Settings.
-    pub config: Arc<ServiceConfig>,
+    pub config: Arc<ControlConfig>,
     /// Metrics.
     pub metrics: SchedulerMetrics,
 }
@@ -223,7 +223,7 @@ fn track_caps(
     watch: &mut SiteWatch,
     snapshot: &SiteSnapshot,
     round: &Round,
-    config: &ServiceConfig,
+    config: &ControlConfig,
     now: DateTime<Utc>,
 ) {
     let mut sent = snapshot.sent.clone();

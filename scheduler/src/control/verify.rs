@@ -12,7 +12,7 @@ use chargegrid_core::{Amperes, ChargerId, EvseId, Watts};
 use chargegrid_store::Store;
 use chrono::{DateTime, Utc};
 
-use super::config::ServiceConfig;
+use super::config::ControlConfig;
 use super::profiles::{limit_amps, unit_for};
 use super::send::{Outcome, Sent};
 use super::snapshot::SiteSnapshot;
@@ -30,7 +30,7 @@ const READ_BACK_SLACK: f64 = 0.2;
 pub(crate) async fn read_back(
     store: &Arc<dyn Store>,
     snapshot: &SiteSnapshot,
-    config: &ServiceConfig,
+    config: &ControlConfig,
     sent: &[Sent],
 ) -> Vec<ChargerId> {
     let mut mismatched = Vec::new();
@@ -82,7 +82,7 @@ pub(crate) async fn read_back(
 fn composite_amps(
     schedule: &CompositeSchedule,
     charger: &chargegrid_core::network::Charger,
-    config: &ServiceConfig,
+    config: &ControlConfig,
 ) -> Option<Amperes> {
     let limit = schedule.periods.first()?.limit;
     Some(match schedule.unit {
@@ -97,7 +97,7 @@ pub(crate) fn check_draw(
     watch: &mut SiteWatch,
     snapshot: &SiteSnapshot,
     now: DateTime<Utc>,
-    config: &ServiceConfig,
+    config: &ControlConfig,
 ) -> Vec<ChargerId> {
     let mut ignoring = Vec::new();
     for input in &snapshot.sessions {

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use chargegrid_core::{Amperes, ChargerId, SessionId, WattHours, Watts};
 use chrono::{DateTime, Utc};
 
-use super::config::ServiceConfig;
+use super::config::ControlConfig;
 use super::snapshot::SiteSnapshot;
 
 /// How the plan treats a charger.
@@ -111,7 +111,7 @@ impl SiteWatch {
         &mut self,
         snapshot: &SiteSnapshot,
         now: DateTime<Utc>,
-        config: &ServiceConfig,
+        config: &ControlConfig,
     ) -> Observation {
         let mut out = Observation::default();
         for input in &snapshot.chargers {
@@ -170,7 +170,7 @@ impl SiteWatch {
         &mut self,
         charger: &ChargerId,
         now: DateTime<Utc>,
-        config: &ServiceConfig,
+        config: &ControlConfig,
     ) -> bool {
         let w = self.chargers.entry(charger.clone()).or_default();
         w.failures += 1;
@@ -189,7 +189,7 @@ impl SiteWatch {
     }
 
     /// Excludes a charger (it ignores its limits).
-    pub fn exclude(&mut self, charger: &ChargerId, now: DateTime<Utc>, config: &ServiceConfig) {
+    pub fn exclude(&mut self, charger: &ChargerId, now: DateTime<Utc>, config: &ControlConfig) {
         let w = self.chargers.entry(charger.clone()).or_default();
         w.excluded_until = Some(now + config.exclusion);
     }

@@ -63,7 +63,7 @@ impl Default for ModelKnobs {
 
 /// The control loop's settings.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServiceConfig {
+pub struct ControlConfig {
     /// This instance's id in leases (the node id).
     pub holder: String,
     /// Allocation policy (chargegrid in production; baselines for comparison).
@@ -103,7 +103,7 @@ pub struct ServiceConfig {
     pub default_model: ModelKnobs,
 }
 
-impl ServiceConfig {
+impl ControlConfig {
     /// Production defaults for an instance called `holder`.
     pub fn new(holder: impl Into<String>) -> Self {
         Self {
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(knobs.unit, Some(RateUnit::W));
         assert_eq!(knobs.purpose, SessionPurpose::TxDefault);
         assert_eq!(knobs.stack_level, 1);
-        let mut config = ServiceConfig::new("a");
+        let mut config = ControlConfig::new("a");
         config.models.insert("X".into(), knobs.clone());
         assert_eq!(config.knobs("X"), &knobs);
         assert_eq!(config.knobs("Y"), &ModelKnobs::default());
