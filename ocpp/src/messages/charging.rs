@@ -148,6 +148,8 @@ pub enum ChargingProfilePurpose {
     ChargePointMaxProfile,
     /// 2.0.1: a cap on the whole charging station.
     ChargingStationMaxProfile,
+    /// 2.0.1: a cap on the whole station set by an external system (e.g. the grid operator).
+    ChargingStationExternalConstraints,
     /// Default for any transaction.
     TxDefaultProfile,
     /// For one transaction.
@@ -177,6 +179,15 @@ pub enum ChargingProfileKind {
     Recurring,
 }
 
+/// `RecurrencyKindType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecurrencyKind {
+    /// Every day from `startSchedule`.
+    Daily,
+    /// Every week from `startSchedule`.
+    Weekly,
+}
+
 /// `ChargingScheduleType`: the 1.6 form, and 2.0.1's with its `id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -184,6 +195,9 @@ pub struct ChargingSchedule {
     /// 2.0.1: the schedule's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i32>,
+    /// How long the schedule lasts, seconds (open-ended when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
     /// Absolute start.
     #[serde(
         default,
@@ -218,6 +232,16 @@ pub struct ChargingProfile {
     pub charging_profile_purpose: ChargingProfilePurpose,
     /// Kind.
     pub charging_profile_kind: ChargingProfileKind,
+    /// How a Recurring profile repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrency_kind: Option<RecurrencyKind>,
+    /// Valid from.
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub valid_from: Option<DateTime<Utc>>,
     /// Valid until.
     #[serde(
         default,
@@ -263,6 +287,19 @@ pub enum Schedules {
 }
 
 impl ChargingProfile {
+    /// The profile's id, wherever its version puts it.
+    pub fn profile_id(&self) -> Option<i32> {
+        self.charging_profile_id.or(self.id)
+    }
+
+    /// The first (in 1.6 the only) schedule.
+    pub fn schedule(&self) -> Option<&ChargingSchedule> {
+        match &self.charging_schedule {
+            Schedules::One(s) => Some(s),
+            Schedules::List(list) => list.first(),
+        }
+    }
+
     /// The profile for `limit` in `version`, after checking it; `for_transaction` adds the
     /// transaction id of a TxProfile (RemoteStart's profile has none: the transaction does not
     /// exist yet).
@@ -289,6 +326,7 @@ impl ChargingProfile {
         let v16 = version == OcppVersion::V16;
         let schedule = ChargingSchedule {
             id: (!v16).then_some(limit.profile_id),
+            duration: None,
             start_schedule: limit.start,
             charging_rate_unit: limit.unit.into(),
             charging_schedule_period: limit
@@ -312,6 +350,8 @@ impl ChargingProfile {
             } else {
                 ChargingProfileKind::Relative
             },
+            recurrency_kind: None,
+            valid_from: None,
             valid_to: limit.valid_to,
             charging_schedule: if v16 {
                 Schedules::One(schedule)

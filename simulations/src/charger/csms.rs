@@ -11,7 +11,7 @@ use chargegrid_ocpp::{Call, ErrorCode};
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use super::profiles::{ClearCriteria, Profile, Purpose};
+use super::profiles::{ClearCriteria, Profile, ProfileError, Purpose};
 use super::record::ProfileReceipt;
 use super::task::{Pending, SimCharger, StopCause};
 use crate::ev::AC_VOLTS_NOMINAL;
@@ -290,7 +290,7 @@ impl SimCharger {
                 evse: evse_no,
                 accepted,
                 profile: parsed.as_ref().ok().cloned(),
-                problem: parsed.as_ref().err().cloned(),
+                problem: parsed.as_ref().err().map(ToString::to_string),
             });
             match parsed {
                 Ok(pr) if accepted => self.profiles.install(pr),
@@ -313,7 +313,7 @@ impl SimCharger {
             };
             (
                 evse.unwrap_or(c),
-                evse.ok_or_else(|| format!("no connector {c}"))
+                evse.ok_or(ProfileError::NoEvse(c))
                     .and_then(|e| Profile::from_v16(&p["csChargingProfiles"], e, now)),
             )
         } else {
@@ -324,12 +324,12 @@ impl SimCharger {
                 if known {
                     Profile::from_v201(&p["chargingProfile"], e, now)
                 } else {
-                    Err(format!("no evse {e}"))
+                    Err(ProfileError::NoEvse(e))
                 },
             )
         };
         let verdict = match &parsed {
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.to_string()),
             Ok(_) if self.spec.quirks.reject_profiles => Err("quirk: rejects profiles".into()),
             Ok(pr) if pr.purpose == Purpose::Tx => {
                 let running = self

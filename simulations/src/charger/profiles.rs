@@ -1,5 +1,5 @@
-//! Charging profiles as a charger keeps them: parsed from 1.6 `csChargingProfiles` or 2.0.1
-//! `chargingProfile`, stacked, and evaluated into the limit in force at any simulated instant.
+//! Charging profiles as a charger keeps them: decoded from 1.6 `csChargingProfiles` or 2.0.1
+//! `chargingProfile` (through the typed messages of `chargegrid_ocpp`), stacked, and evaluated into the limit in force at any simulated instant.
 //!
 //! Rules followed (OCPP 1.6 §3.13, 2.0.1 K01): a profile with the same id, or the same purpose,
 //! stack level and EVSE, replaces the old one; for an EVSE a TxProfile of the running
@@ -10,9 +10,13 @@
 //! `Recurring` repeats daily or weekly from `startSchedule`.
 
 use chargegrid_core::command::RateUnit;
+use chargegrid_ocpp::messages::charging::{
+    ChargingProfile, ChargingProfileKind, ChargingProfilePurpose, RecurrencyKind, TransactionRef,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use thiserror::Error;
 
 /// What a profile is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,135 +85,118 @@ pub struct Profile {
     pub received_at: DateTime<Utc>,
 }
 
-fn time(v: &Value, key: &str) -> Option<DateTime<Utc>> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .and_then(chargegrid_ocpp::timestamp::parse)
+/// The typed profile in `v` (the OCPP crate's, shared with the gateway that sends it).
+fn decode(v: &Value) -> Result<ChargingProfile, ProfileError> {
+    ChargingProfile::deserialize(v).map_err(|e| ProfileError::Unreadable(e.to_string()))
 }
 
-fn schedule(p: &mut Profile, s: &Value) -> Result<(), String> {
-    p.unit = match s.get("chargingRateUnit").and_then(Value::as_str) {
-        Some("A") => RateUnit::A,
-        Some("W") => RateUnit::W,
-        other => return Err(format!("chargingRateUnit {other:?}")),
-    };
-    p.start_schedule = time(s, "startSchedule");
-    p.duration_s = s
-        .get("duration")
-        .and_then(Value::as_u64)
-        .map(|d| d.min(u64::from(u32::MAX)) as u32);
-    let periods = s
-        .get("chargingSchedulePeriod")
-        .and_then(Value::as_array)
-        .ok_or("chargingSchedulePeriod missing")?;
-    p.periods = periods
-        .iter()
-        .map(|v| {
-            Ok(Period {
-                start_s: v
-                    .get("startPeriod")
-                    .and_then(Value::as_u64)
-                    .ok_or("startPeriod missing")? as u32,
-                limit: v
-                    .get("limit")
-                    .and_then(Value::as_f64)
-                    .ok_or("limit missing")?,
-                phases: v
-                    .get("numberPhases")
-                    .and_then(Value::as_u64)
-                    .map(|n| n as u8),
-            })
-        })
-        .collect::<Result<_, &str>>()?;
-    p.periods.sort_by_key(|p| p.start_s);
-    if p.periods.is_empty() {
-        return Err("no periods".into());
-    }
-    Ok(())
-}
-
-fn kind(v: &Value) -> Result<Kind, String> {
-    match (
-        v.get("chargingProfileKind").and_then(Value::as_str),
-        v.get("recurrencyKind").and_then(Value::as_str),
-    ) {
-        (Some("Absolute"), _) => Ok(Kind::Absolute),
-        (Some("Relative"), _) => Ok(Kind::Relative),
-        (Some("Recurring"), Some("Weekly")) => Ok(Kind::Weekly),
-        (Some("Recurring"), _) => Ok(Kind::Daily),
-        (other, _) => Err(format!("chargingProfileKind {other:?}")),
-    }
-}
-
-fn base(
-    id: i64,
-    evse: u32,
-    purpose: Purpose,
-    v: &Value,
-    at: DateTime<Utc>,
-) -> Result<Profile, String> {
-    Ok(Profile {
-        id,
-        evse,
-        purpose,
-        stack_level: v.get("stackLevel").and_then(Value::as_u64).unwrap_or(0) as u32,
-        transaction_id: v.get("transactionId").and_then(|t| match t {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }),
-        kind: kind(v)?,
-        start_schedule: None,
-        valid_from: time(v, "validFrom"),
-        valid_to: time(v, "validTo"),
-        duration_s: None,
-        unit: RateUnit::W,
-        periods: Vec::new(),
-        received_at: at,
-    })
+/// Why a received profile cannot be installed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProfileError {
+    /// The payload is not a charging profile of the version.
+    #[error("unreadable profile: {0}")]
+    Unreadable(String),
+    /// A purpose of the other version.
+    #[error("{purpose:?} is not a purpose of OCPP {version}")]
+    Purpose {
+        /// The purpose sent.
+        purpose: ChargingProfilePurpose,
+        /// The charger's version.
+        version: &'static str,
+    },
+    /// The version's id field is missing.
+    #[error("the profile has no id")]
+    NoId,
+    /// No schedule, or one without periods.
+    #[error("the profile has no schedule periods")]
+    NoPeriods,
+    /// The EVSE (1.6 connector) addressed does not exist.
+    #[error("no EVSE or connector {0}")]
+    NoEvse(u32),
 }
 
 impl Profile {
     /// A 1.6 `csChargingProfiles` for connector `evse`.
-    pub fn from_v16(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, String> {
-        let purpose = match v.get("chargingProfilePurpose").and_then(Value::as_str) {
-            Some("ChargePointMaxProfile") => Purpose::ChargerMax,
-            Some("TxDefaultProfile") => Purpose::TxDefault,
-            Some("TxProfile") => Purpose::Tx,
-            other => return Err(format!("chargingProfilePurpose {other:?}")),
+    pub fn from_v16(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, ProfileError> {
+        let m = decode(v)?;
+        let purpose = match m.charging_profile_purpose {
+            ChargingProfilePurpose::ChargePointMaxProfile => Purpose::ChargerMax,
+            ChargingProfilePurpose::TxDefaultProfile => Purpose::TxDefault,
+            ChargingProfilePurpose::TxProfile => Purpose::Tx,
+            other => {
+                return Err(ProfileError::Purpose {
+                    purpose: other,
+                    version: "1.6",
+                });
+            }
         };
-        let id = v
-            .get("chargingProfileId")
-            .and_then(Value::as_i64)
-            .ok_or("chargingProfileId missing")?;
-        let mut p = base(id, evse, purpose, v, at)?;
-        schedule(
-            &mut p,
-            v.get("chargingSchedule")
-                .ok_or("chargingSchedule missing")?,
-        )?;
-        Ok(p)
+        let id = m.charging_profile_id.ok_or(ProfileError::NoId)?;
+        Self::from_message(&m, id, purpose, evse, at)
     }
 
     /// A 2.0.1 `chargingProfile` for `evse`.
-    pub fn from_v201(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, String> {
-        let purpose = match v.get("chargingProfilePurpose").and_then(Value::as_str) {
-            Some("ChargingStationMaxProfile" | "ChargingStationExternalConstraints") => {
-                Purpose::ChargerMax
+    pub fn from_v201(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, ProfileError> {
+        let m = decode(v)?;
+        let purpose = match m.charging_profile_purpose {
+            ChargingProfilePurpose::ChargingStationMaxProfile
+            | ChargingProfilePurpose::ChargingStationExternalConstraints => Purpose::ChargerMax,
+            ChargingProfilePurpose::TxDefaultProfile => Purpose::TxDefault,
+            ChargingProfilePurpose::TxProfile => Purpose::Tx,
+            other => {
+                return Err(ProfileError::Purpose {
+                    purpose: other,
+                    version: "2.0.1",
+                });
             }
-            Some("TxDefaultProfile") => Purpose::TxDefault,
-            Some("TxProfile") => Purpose::Tx,
-            other => return Err(format!("chargingProfilePurpose {other:?}")),
         };
-        let id = v.get("id").and_then(Value::as_i64).ok_or("id missing")?;
-        let mut p = base(id, evse, purpose, v, at)?;
-        let s = v
-            .get("chargingSchedule")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .ok_or("chargingSchedule missing")?;
-        schedule(&mut p, s)?;
-        Ok(p)
+        let id = m.id.ok_or(ProfileError::NoId)?;
+        Self::from_message(&m, id, purpose, evse, at)
+    }
+
+    fn from_message(
+        m: &ChargingProfile,
+        id: i32,
+        purpose: Purpose,
+        evse: u32,
+        at: DateTime<Utc>,
+    ) -> Result<Profile, ProfileError> {
+        let schedule = m.schedule().ok_or(ProfileError::NoPeriods)?;
+        let mut periods: Vec<Period> = schedule
+            .charging_schedule_period
+            .iter()
+            .map(|p| Period {
+                start_s: p.start_period,
+                limit: p.limit,
+                phases: p.number_phases,
+            })
+            .collect();
+        if periods.is_empty() {
+            return Err(ProfileError::NoPeriods);
+        }
+        periods.sort_by_key(|p| p.start_s);
+        Ok(Profile {
+            id: i64::from(id),
+            evse,
+            purpose,
+            stack_level: m.stack_level,
+            transaction_id: m.transaction_id.as_ref().map(|t| match t {
+                TransactionRef::Integer(n) => n.to_string(),
+                TransactionRef::Text(s) => s.clone(),
+            }),
+            kind: match (m.charging_profile_kind, m.recurrency_kind) {
+                (ChargingProfileKind::Absolute, _) => Kind::Absolute,
+                (ChargingProfileKind::Relative, _) => Kind::Relative,
+                (ChargingProfileKind::Recurring, Some(RecurrencyKind::Weekly)) => Kind::Weekly,
+                (ChargingProfileKind::Recurring, _) => Kind::Daily,
+            },
+            start_schedule: schedule.start_schedule,
+            valid_from: m.valid_from,
+            valid_to: m.valid_to,
+            duration_s: schedule.duration,
+            unit: schedule.charging_rate_unit.into(),
+            periods,
+            received_at: at,
+        })
     }
 
     /// The limit `(value, unit, phases)` in force at `t`, given the running transaction's start.
