@@ -132,11 +132,13 @@ pub fn render(
                     id: *profile_id,
                     connector_id: evse.map(|e| e.0),
                     charging_profile_purpose: purpose,
+                    stack_level: None,
                 })
             } else {
                 let criteria = (evse.is_some() || purpose.is_some()).then(|| ClearCriteria {
                     evse_id: evse.map(|e| e.0),
                     charging_profile_purpose: purpose,
+                    stack_level: None,
                 });
                 to_value(ClearChargingProfile201 {
                     charging_profile_id: *profile_id,

@@ -101,6 +101,9 @@ pub struct ReportedSchedule {
 pub struct GetCompositeScheduleResponse {
     /// Accepted or Rejected.
     pub status: String,
+    /// 1.6: the connector the schedule is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_id: Option<u32>,
     /// 1.6: when the schedule starts (the answer's own field).
     #[serde(
         default,
@@ -395,6 +398,9 @@ pub struct ClearChargingProfile16 {
     /// Purpose filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charging_profile_purpose: Option<ChargingProfilePurpose>,
+    /// Stack level filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_level: Option<u32>,
 }
 
 /// 2.0.1 `ClearChargingProfileType` (the filter).
@@ -407,6 +413,9 @@ pub struct ClearCriteria {
     /// Purpose filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charging_profile_purpose: Option<ChargingProfilePurpose>,
+    /// Stack level filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_level: Option<u32>,
 }
 
 /// 2.0.1 ClearChargingProfileRequest.

@@ -7,8 +7,22 @@
 
 use chargegrid_core::IdTag;
 use chargegrid_core::command::RateUnit;
+use chargegrid_ocpp::messages::charging::{
+    ChargingProfilePurpose, ChargingSchedulePeriod, ClearChargingProfile16,
+    ClearChargingProfile201, GetCompositeSchedule, GetCompositeScheduleResponse, ReportedSchedule,
+    SetChargingProfile16, SetChargingProfile201,
+};
+use chargegrid_ocpp::messages::operations::{
+    Availability, CancelReservation, ChangeAvailability16, ChangeAvailability201, ReserveNow16,
+    ReserveNow201, Reset, TriggerMessage, UnlockConnector,
+};
+use chargegrid_ocpp::messages::remote::{
+    RemoteStartTransaction, RemoteStopTransaction, RequestStartTransaction, RequestStopTransaction,
+};
+use chargegrid_ocpp::messages::{data::StatusResponse, payload};
 use chargegrid_ocpp::{Call, ErrorCode};
 use chrono::Duration;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::profiles::{ClearCriteria, Profile, ProfileError, Purpose};
@@ -19,11 +33,12 @@ use crate::ev::AC_VOLTS_NOMINAL;
 type Answer = Result<Value, (ErrorCode, String)>;
 
 fn status(s: &str) -> Answer {
-    Ok(json!({ "status": s }))
+    Ok(payload(StatusResponse::of(s)))
 }
 
-fn u32_field(v: &Value, key: &str) -> Option<u32> {
-    v.get(key).and_then(Value::as_u64).map(|n| n as u32)
+/// The typed request in `p`, or the CALLERROR a charger answers a malformed one with.
+fn request<T: DeserializeOwned>(p: &Value) -> Result<T, (ErrorCode, String)> {
+    chargegrid_ocpp::decode::decode(p).map_err(|e| (e.code, e.message))
 }
 
 impl SimCharger {
@@ -47,10 +62,7 @@ impl SimCharger {
         match call.action.as_str() {
             "RemoteStartTransaction" | "RequestStartTransaction" => self.remote_start(call),
             "RemoteStopTransaction" | "RequestStopTransaction" => {
-                let id = match &p["transactionId"] {
-                    Value::String(s) => s.clone(),
-                    v => v.to_string(),
-                };
+                let id = self.stop_target(p)?;
                 status(if self.tx_index(&id).is_some() {
                     "Accepted"
                 } else {
@@ -61,20 +73,21 @@ impl SimCharger {
             "ClearChargingProfile" => self.clear_profile(p),
             "GetCompositeSchedule" => self.composite(p),
             "Reset" => {
+                let reset: Reset = request(p)?;
                 let busy = self.evses.iter().any(|e| e.tx.is_some());
-                match p["type"].as_str() {
-                    Some("OnIdle") if busy => status("Scheduled"),
+                match reset.kind.as_str() {
+                    "OnIdle" if busy => status("Scheduled"),
                     _ => status("Accepted"),
                 }
             }
             "ChangeAvailability" => self.change_availability(p),
             "ReserveNow" => self.reserve(p),
             "CancelReservation" => {
-                let id = p["reservationId"].as_i64();
+                let id = i64::from(request::<CancelReservation>(p)?.reservation_id);
                 let found = self
                     .evses
                     .iter_mut()
-                    .find(|e| e.reservation.is_some_and(|r| Some(r.0) == id));
+                    .find(|e| e.reservation.is_some_and(|r| r.0 == id));
                 match found {
                     Some(e) => {
                         e.reservation = None;
@@ -100,18 +113,20 @@ impl SimCharger {
                         "TransactionEvent",
                     ]
                 };
-                let m = p["requestedMessage"].as_str().unwrap_or_default();
-                status(if known.contains(&m) {
+                let trigger: TriggerMessage = request(p)?;
+                status(if known.contains(&trigger.requested_message.as_str()) {
                     "Accepted"
                 } else {
                     "NotImplemented"
                 })
             }
             "UnlockConnector" => {
-                let evse = u32_field(p, "connectorId")
-                    .filter(|_| self.v16())
-                    .or(u32_field(p, "evseId"))
-                    .unwrap_or(0);
+                let unlock: UnlockConnector = request(p)?;
+                let evse = if self.v16() {
+                    unlock.connector_id
+                } else {
+                    unlock.evse_id.unwrap_or(0)
+                };
                 match self.evse_index(evse) {
                     Some(_) if self.v16() => status("Unlocked"),
                     Some(i) if self.evses[i].tx.is_some() => status("OngoingAuthorizedTransaction"),
@@ -253,16 +268,15 @@ impl SimCharger {
 
     fn remote_start(&mut self, call: &Call) -> Answer {
         let p = &call.payload;
-        let (tag, evse, remote_id) = if self.v16() {
-            (p["idTag"].as_str(), u32_field(p, "connectorId"), None)
+        let (tag, evse, remote_id, profile) = if self.v16() {
+            let r: RemoteStartTransaction = request(p)?;
+            (r.id_tag, r.connector_id, None, r.charging_profile)
         } else {
-            (
-                p["idToken"]["idToken"].as_str(),
-                u32_field(p, "evseId"),
-                p["remoteStartId"].as_i64(),
-            )
+            let r: RequestStartTransaction = request(p)?;
+            let id = Some(i64::from(r.remote_start_id));
+            (r.id_token.id_token, r.evse_id, id, r.charging_profile)
         };
-        let Some(tag) = tag.and_then(|t| IdTag::new(t).ok()) else {
+        let Ok(tag) = IdTag::new(&tag) else {
             return status("Rejected");
         };
         let i = match evse {
@@ -275,14 +289,10 @@ impl SimCharger {
         let Some(i) = i.filter(|&i| self.evses[i].tx.is_none() && self.evses[i].operative) else {
             return status("Rejected");
         };
-        if let Some(profile) = p.get("chargingProfile") {
+        if let Some(profile) = profile {
             let now = self.clock.now();
             let evse_no = self.evses[i].spec.id.0;
-            let parsed = if self.v16() {
-                Profile::from_v16(profile, evse_no, now)
-            } else {
-                Profile::from_v201(profile, evse_no, now)
-            };
+            let parsed = Profile::from_message(&profile, self.v16(), evse_no, now);
             let accepted = parsed.as_ref().is_ok_and(|p| p.purpose == Purpose::Tx);
             self.record.profiles.push(ProfileReceipt {
                 at: now,
@@ -305,7 +315,8 @@ impl SimCharger {
         let p = &call.payload;
         let now = self.clock.now();
         let (evse, parsed) = if self.v16() {
-            let c = u32_field(p, "connectorId").unwrap_or(0);
+            let set: SetChargingProfile16 = request(p)?;
+            let c = set.connector_id;
             let evse = if c == 0 {
                 Some(0)
             } else {
@@ -314,15 +325,16 @@ impl SimCharger {
             (
                 evse.unwrap_or(c),
                 evse.ok_or(ProfileError::NoEvse(c))
-                    .and_then(|e| Profile::from_v16(&p["csChargingProfiles"], e, now)),
+                    .and_then(|e| Profile::from_message(&set.cs_charging_profiles, true, e, now)),
             )
         } else {
-            let e = u32_field(p, "evseId").unwrap_or(0);
+            let set: SetChargingProfile201 = request(p)?;
+            let e = set.evse_id;
             let known = e == 0 || self.evse_index(e).is_some();
             (
                 e,
                 if known {
-                    Profile::from_v201(&p["chargingProfile"], e, now)
+                    Profile::from_message(&set.charging_profile, false, e, now)
                 } else {
                     Err(ProfileError::NoEvse(e))
                 },
@@ -376,36 +388,37 @@ impl SimCharger {
     }
 
     fn clear_profile(&mut self, p: &Value) -> Answer {
-        let purpose = |s: Option<&str>| match s {
-            Some(
-                "ChargePointMaxProfile"
-                | "ChargingStationMaxProfile"
-                | "ChargingStationExternalConstraints",
-            ) => Some(Purpose::ChargerMax),
-            Some("TxDefaultProfile") => Some(Purpose::TxDefault),
-            Some("TxProfile") => Some(Purpose::Tx),
-            _ => None,
+        let purpose = |p: Option<ChargingProfilePurpose>| {
+            p.map(|p| match p {
+                ChargingProfilePurpose::ChargePointMaxProfile
+                | ChargingProfilePurpose::ChargingStationMaxProfile
+                | ChargingProfilePurpose::ChargingStationExternalConstraints => Purpose::ChargerMax,
+                ChargingProfilePurpose::TxDefaultProfile => Purpose::TxDefault,
+                ChargingProfilePurpose::TxProfile => Purpose::Tx,
+            })
         };
         let criteria = if self.v16() {
+            let clear: ClearChargingProfile16 = request(p)?;
             ClearCriteria {
-                id: p["id"].as_i64(),
-                evse: u32_field(p, "connectorId").map(|c| {
+                id: clear.id.map(i64::from),
+                evse: clear.connector_id.map(|c| {
                     if c == 0 {
                         0
                     } else {
                         self.evse_index(c).map_or(c, |i| self.evses[i].spec.id.0)
                     }
                 }),
-                purpose: purpose(p["chargingProfilePurpose"].as_str()),
-                stack_level: u32_field(p, "stackLevel"),
+                purpose: purpose(clear.charging_profile_purpose),
+                stack_level: clear.stack_level,
             }
         } else {
-            let c = &p["chargingProfileCriteria"];
+            let clear: ClearChargingProfile201 = request(p)?;
+            let c = clear.charging_profile_criteria;
             ClearCriteria {
-                id: p["chargingProfileId"].as_i64(),
-                evse: u32_field(c, "evseId"),
-                purpose: purpose(c["chargingProfilePurpose"].as_str()),
-                stack_level: u32_field(c, "stackLevel"),
+                id: clear.charging_profile_id.map(i64::from),
+                evse: c.as_ref().and_then(|c| c.evse_id),
+                purpose: purpose(c.as_ref().and_then(|c| c.charging_profile_purpose)),
+                stack_level: c.as_ref().and_then(|c| c.stack_level),
             }
         };
         self.tick();
@@ -434,13 +447,9 @@ impl SimCharger {
 
     fn composite(&mut self, p: &Value) -> Answer {
         let now = self.clock.now();
-        let duration = u32_field(p, "duration").unwrap_or(3600);
-        let evse = if self.v16() {
-            u32_field(p, "connectorId")
-        } else {
-            u32_field(p, "evseId")
-        }
-        .unwrap_or(0);
+        let req: GetCompositeSchedule = request(p)?;
+        let duration = req.duration;
+        let evse = req.connector_id.or(req.evse_id).unwrap_or(0);
         let i = if evse == 0 {
             None
         } else {
@@ -449,11 +458,10 @@ impl SimCharger {
                 None => return status("Rejected"),
             }
         };
-        let unit = match p["chargingRateUnit"].as_str() {
-            Some("W") => RateUnit::W,
-            Some("A") => RateUnit::A,
-            _ if self.spec.has_dc() => RateUnit::W,
-            _ => RateUnit::A,
+        let unit = match req.charging_rate_unit {
+            Some(u) => u.into(),
+            None if self.spec.has_dc() => RateUnit::W,
+            None => RateUnit::A,
         };
         let per_amp = if self.spec.has_dc() {
             400.0
@@ -464,7 +472,7 @@ impl SimCharger {
         let tx_start = i.and_then(|i| self.evses[i].tx.as_ref().map(|t| t.started_at));
         let mut points = vec![now];
         points.extend(self.profiles.change_points(now, end, tx_start));
-        let mut periods: Vec<Value> = Vec::new();
+        let mut periods = Vec::new();
         let mut last: Option<f64> = None;
         for t in points {
             let w = self.effective_w(i, t);
@@ -474,37 +482,42 @@ impl SimCharger {
             };
             let v = ((v * 10.0) + 1e-9).floor() / 10.0;
             if last != Some(v) {
-                periods.push(json!({"startPeriod": (t - now).num_seconds(), "limit": v}));
+                let offset = (t - now).num_seconds().clamp(0, i64::from(u32::MAX));
+                periods.push(ChargingSchedulePeriod {
+                    start_period: offset as u32,
+                    limit: v,
+                    number_phases: None,
+                });
                 last = Some(v);
             }
         }
-        let unit_name = match unit {
-            RateUnit::W => "W",
-            RateUnit::A => "A",
+        let v16 = self.v16();
+        let schedule = ReportedSchedule {
+            evse_id: (!v16).then_some(evse),
+            duration: Some(duration),
+            start_schedule: v16.then_some(now),
+            schedule_start: (!v16).then_some(now),
+            charging_rate_unit: unit.into(),
+            charging_schedule_period: periods,
         };
-        let start = chargegrid_ocpp::timestamp::format(now);
-        Ok(if self.v16() {
-            json!({"status": "Accepted", "connectorId": evse, "scheduleStart": start,
-                "chargingSchedule": {"duration": duration, "startSchedule": start,
-                "chargingRateUnit": unit_name, "chargingSchedulePeriod": periods}})
-        } else {
-            json!({"status": "Accepted", "schedule": {"evseId": evse, "duration": duration,
-                "scheduleStart": start, "chargingRateUnit": unit_name, "chargingSchedulePeriod": periods}})
-        })
+        Ok(payload(GetCompositeScheduleResponse {
+            status: "Accepted".into(),
+            connector_id: v16.then_some(evse),
+            schedule_start: v16.then_some(now),
+            charging_schedule: v16.then(|| schedule.clone()),
+            schedule: (!v16).then_some(schedule),
+        }))
     }
 
     fn change_availability(&mut self, p: &Value) -> Answer {
-        let operative = if self.v16() {
-            p["type"].as_str() == Some("Operative")
+        let (availability, evse) = if self.v16() {
+            let c: ChangeAvailability16 = request(p)?;
+            (c.kind, c.connector_id)
         } else {
-            p["operationalStatus"].as_str() == Some("Operative")
+            let c: ChangeAvailability201 = request(p)?;
+            (c.operational_status, c.evse.map_or(0, |e| e.id))
         };
-        let evse = if self.v16() {
-            u32_field(p, "connectorId")
-        } else {
-            u32_field(&p["evse"], "id")
-        }
-        .unwrap_or(0);
+        let operative = availability == Availability::Operative;
         let targets: Vec<usize> = if evse == 0 {
             (0..self.evses.len()).collect()
         } else {
@@ -538,22 +551,13 @@ impl SimCharger {
 
     fn reserve(&mut self, p: &Value) -> Answer {
         let (id, evse, expiry) = if self.v16() {
-            (
-                p["reservationId"].as_i64(),
-                u32_field(p, "connectorId"),
-                p["expiryDate"].as_str(),
-            )
+            let r: ReserveNow16 = request(p)?;
+            (r.reservation_id, Some(r.connector_id), r.expiry_date)
         } else {
-            (
-                p["id"].as_i64(),
-                u32_field(p, "evseId"),
-                p["expiryDateTime"].as_str(),
-            )
+            let r: ReserveNow201 = request(p)?;
+            (r.id, r.evse_id, r.expiry_date_time)
         };
-        let expiry = expiry.and_then(chargegrid_ocpp::timestamp::parse);
-        let (Some(id), Some(expiry)) = (id, expiry) else {
-            return status("Rejected");
-        };
+        let id = i64::from(id);
         let i = match evse.filter(|e| *e != 0) {
             Some(e) => self.evse_index(e),
             None => self
@@ -580,9 +584,8 @@ impl SimCharger {
         let p = &call.payload;
         match call.action.as_str() {
             "RemoteStopTransaction" | "RequestStopTransaction" => {
-                let id = match &p["transactionId"] {
-                    Value::String(s) => s.clone(),
-                    v => v.to_string(),
+                let Ok(id) = self.stop_target(p) else {
+                    return;
                 };
                 if let Some(i) = self.tx_index(&id) {
                     self.tick();
@@ -591,9 +594,11 @@ impl SimCharger {
                 }
             }
             "Reset" => {
-                let hard = matches!(p["type"].as_str(), Some("Hard" | "Immediate"));
-                if p["type"].as_str() == Some("OnIdle") && self.evses.iter().any(|e| e.tx.is_some())
-                {
+                let Ok(reset) = request::<Reset>(p) else {
+                    return;
+                };
+                let hard = matches!(reset.kind.as_str(), "Hard" | "Immediate");
+                if reset.kind == "OnIdle" && self.evses.iter().any(|e| e.tx.is_some()) {
                     return;
                 }
                 self.tick();
@@ -606,28 +611,42 @@ impl SimCharger {
                 self.disconnect("reset").await;
             }
             "TriggerMessage" => {
-                let evse = u32_field(p, "connectorId").or(u32_field(&p["evse"], "id"));
-                match p["requestedMessage"].as_str() {
-                    Some("BootNotification") => self.booted_again_later(),
-                    Some("Heartbeat") => self.push(Pending {
+                let Ok(trigger) = request::<TriggerMessage>(p) else {
+                    return;
+                };
+                let evse = trigger.connector_id.or(trigger.evse.map(|e| e.id));
+                match trigger.requested_message.as_str() {
+                    "BootNotification" => self.booted_again_later(),
+                    "Heartbeat" => self.push(Pending {
                         action: "Heartbeat",
                         payload: json!({}),
                         durable: false,
                         tx_local: None,
                         offline: false,
                     }),
-                    Some("StatusNotification") => {
+                    "StatusNotification" => {
                         for e in &mut self.evses {
                             e.reported = None;
                         }
                         self.refresh_statuses();
                     }
-                    Some("MeterValues" | "TransactionEvent") => self.triggered_meter_values(evse),
+                    "MeterValues" | "TransactionEvent" => self.triggered_meter_values(evse),
                     _ => {}
                 }
             }
             _ => {}
         }
+    }
+
+    /// The transaction a remote stop names (1.6 integer, 2.0.1 text), as text.
+    fn stop_target(&self, p: &Value) -> Result<String, (ErrorCode, String)> {
+        Ok(if self.v16() {
+            request::<RemoteStopTransaction>(p)?
+                .transaction_id
+                .to_string()
+        } else {
+            request::<RequestStopTransaction>(p)?.transaction_id
+        })
     }
 
     fn booted_again_later(&mut self) {

@@ -118,48 +118,37 @@ pub enum ProfileError {
 impl Profile {
     /// A 1.6 `csChargingProfiles` for connector `evse`.
     pub fn from_v16(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, ProfileError> {
-        let m = decode(v)?;
-        let purpose = match m.charging_profile_purpose {
-            ChargingProfilePurpose::ChargePointMaxProfile => Purpose::ChargerMax,
-            ChargingProfilePurpose::TxDefaultProfile => Purpose::TxDefault,
-            ChargingProfilePurpose::TxProfile => Purpose::Tx,
-            other => {
-                return Err(ProfileError::Purpose {
-                    purpose: other,
-                    version: "1.6",
-                });
-            }
-        };
-        let id = m.charging_profile_id.ok_or(ProfileError::NoId)?;
-        Self::from_message(&m, id, purpose, evse, at)
+        Self::from_message(&decode(v)?, true, evse, at)
     }
 
     /// A 2.0.1 `chargingProfile` for `evse`.
     pub fn from_v201(v: &Value, evse: u32, at: DateTime<Utc>) -> Result<Profile, ProfileError> {
-        let m = decode(v)?;
-        let purpose = match m.charging_profile_purpose {
-            ChargingProfilePurpose::ChargingStationMaxProfile
-            | ChargingProfilePurpose::ChargingStationExternalConstraints => Purpose::ChargerMax,
-            ChargingProfilePurpose::TxDefaultProfile => Purpose::TxDefault,
-            ChargingProfilePurpose::TxProfile => Purpose::Tx,
-            other => {
-                return Err(ProfileError::Purpose {
-                    purpose: other,
-                    version: "2.0.1",
-                });
-            }
-        };
-        let id = m.id.ok_or(ProfileError::NoId)?;
-        Self::from_message(&m, id, purpose, evse, at)
+        Self::from_message(&decode(v)?, false, evse, at)
     }
 
-    fn from_message(
+    /// A received profile for `evse`; `v16` says which version's purposes and id field apply.
+    pub fn from_message(
         m: &ChargingProfile,
-        id: i32,
-        purpose: Purpose,
+        v16: bool,
         evse: u32,
         at: DateTime<Utc>,
     ) -> Result<Profile, ProfileError> {
+        use ChargingProfilePurpose as P;
+        let purpose = match (m.charging_profile_purpose, v16) {
+            (P::ChargePointMaxProfile, true) => Purpose::ChargerMax,
+            (P::ChargingStationMaxProfile | P::ChargingStationExternalConstraints, false) => {
+                Purpose::ChargerMax
+            }
+            (P::TxDefaultProfile, _) => Purpose::TxDefault,
+            (P::TxProfile, _) => Purpose::Tx,
+            (other, _) => {
+                return Err(ProfileError::Purpose {
+                    purpose: other,
+                    version: if v16 { "1.6" } else { "2.0.1" },
+                });
+            }
+        };
+        let id = if v16 { m.charging_profile_id } else { m.id }.ok_or(ProfileError::NoId)?;
         let schedule = m.schedule().ok_or(ProfileError::NoPeriods)?;
         let mut periods: Vec<Period> = schedule
             .charging_schedule_period
