@@ -45,12 +45,11 @@ pub fn sample_network_with_password() -> Result<(Network, String), ConfigError> 
     use base64::Engine;
     let password =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
-    let hash = chargegrid_ocpp_gateway::hash_password(&password).map_err(|message| {
-        ConfigError::Network {
+    let hash =
+        chargegrid_ocpp_gateway::hash_password(&password).map_err(|e| ConfigError::Network {
             path: "built-in sample".into(),
-            message,
-        }
-    })?;
+            message: e.to_string(),
+        })?;
     let mut network = sample_network();
     for charger in &mut network.chargers {
         charger.password_hash = Some(hash.clone());

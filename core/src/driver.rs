@@ -183,10 +183,10 @@ impl BatterySpec {
     }
 
     /// Checks the values that are given; the first problem found, named by its field.
-    pub fn check(&self) -> Result<(), String> {
-        let positive = |name: &str, v: Option<f64>, max: f64| match v {
+    pub fn check(&self) -> Result<(), BatterySpecError> {
+        let positive = |name: &'static str, v: Option<f64>, max: f64| match v {
             Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
-                Err(format!("battery.{name} must be above 0 and at most {max}"))
+                Err(BatterySpecError::OutOfRange { field: name, max })
             }
             _ => Ok(()),
         };
@@ -220,17 +220,36 @@ impl BatterySpec {
         if let (Some(lo), Some(hi)) = (self.cell_min_voltage_v, self.cell_max_voltage_v)
             && lo >= hi
         {
-            return Err("battery.cell_min_voltage_v must be below cell_max_voltage_v".into());
+            return Err(BatterySpecError::CellVoltagesInverted);
         }
         if self
             .chemistry
             .as_ref()
             .is_some_and(|c| c.is_empty() || c.len() > 40)
         {
-            return Err("battery.chemistry must be 1 to 40 characters".into());
+            return Err(BatterySpecError::Chemistry);
         }
         Ok(())
     }
+}
+
+/// What is wrong with a battery specification, named by its field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BatterySpecError {
+    /// A number outside (0, max].
+    #[error("battery.{field} must be above 0 and at most {max}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// Its largest allowed value.
+        max: f64,
+    },
+    /// The cell voltage window is empty.
+    #[error("battery.cell_min_voltage_v must be below cell_max_voltage_v")]
+    CellVoltagesInverted,
+    /// The chemistry's name is empty or too long.
+    #[error("battery.chemistry must be 1 to 40 characters")]
+    Chemistry,
 }
 
 /// A vehicle model of a fleet: the battery its vehicles share unless a vehicle says otherwise.

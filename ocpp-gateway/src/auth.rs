@@ -99,16 +99,20 @@ impl AuthThrottle {
     }
 }
 
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot hash the password: {0}")]
+pub struct HashError(argon2::password_hash::Error);
+
 /// Hashes a password for the network file (Argon2id, random salt).
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, HashError> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     // 16 bytes from the OS CSPRNG (a v4 UUID is exactly that, less 6 fixed bits).
-    let salt =
-        SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).map_err(HashError)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(HashError)
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ mod tls;
 mod v16;
 mod v201;
 
-pub use auth::{basic_credentials, hash_password};
+pub use auth::{HashError, basic_credentials, hash_password};
 pub use certificates::{CaError, ChargerCa, CsrRefused};
 pub use config::GatewayConfig;
 pub use gateway::Gateway;

@@ -144,7 +144,7 @@ fn build(
         return Err("model must not be empty".into());
     }
     if let Some(b) = &req.battery {
-        b.check()?;
+        b.check().map_err(|e| e.to_string())?;
     }
     if req.first_registration.is_some_and(|d| d > today) {
         return Err("first_registration is in the future".into());
@@ -310,7 +310,9 @@ pub(crate) async fn put_model(
     if name.is_empty() {
         return Err(Problem::invalid_body("name must not be empty"));
     }
-    req.battery.check().map_err(Problem::invalid_body)?;
+    req.battery
+        .check()
+        .map_err(|e| Problem::invalid_body(e.to_string()))?;
     let model = VehicleModel {
         fleet: id,
         name: name.clone(),

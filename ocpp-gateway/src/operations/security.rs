@@ -57,52 +57,80 @@ pub(crate) fn security_event(ctx: &ConnectionContext, kind: &str, tech_info: Opt
     tracing::warn!(charger = %ctx.charger, kind = ?kind, info = ?tech_info, "security event");
 }
 
+/// Why a certificate signing request is answered `Rejected`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CertificateRefusal {
+    /// Not over TLS, or not a known charger.
+    #[error(
+        "certificates are issued only on TLS connections of known chargers with a password or \
+         certificate (this connection: security profile {0})"
+    )]
+    NotOverTls(u8),
+    /// A V2G or other certificate.
+    #[error("{0} is not issued here: chargegrid signs charging station certificates only")]
+    WrongType(String),
+    /// No CA to sign with.
+    #[error("no charger CA is configured (ocpp.charger_ca_cert_file)")]
+    NoCa,
+    /// The CA refused the request.
+    #[error(transparent)]
+    Csr(#[from] CsrRefused),
+}
+
+impl CertificateRefusal {
+    /// The certificate metric's outcome label.
+    fn label(&self) -> &'static str {
+        match self {
+            CertificateRefusal::NotOverTls(_) => "refused_profile",
+            CertificateRefusal::WrongType(_) => "refused_type",
+            CertificateRefusal::NoCa => "no_ca",
+            CertificateRefusal::Csr(CsrRefused::WrongSubject { .. }) => "refused_subject",
+            CertificateRefusal::Csr(CsrRefused::Unreadable(_)) => "refused_unreadable",
+            CertificateRefusal::Csr(CsrRefused::Signing(_)) => "signing_failed",
+        }
+    }
+}
+
 /// Handles a certificate signing request: `Ok` means answer `Accepted` (the certificate
-/// follows as a CALL), `Err` carries the reason to log and answer `Rejected`.
+/// follows as a CALL), `Err` carries the reason to log and answer `Rejected`. Counted either
+/// way.
 pub(crate) fn sign_certificate(
     ctx: &mut ConnectionContext,
     csr: &str,
     certificate_type: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), CertificateRefusal> {
+    let outcome = issue(ctx, csr, certificate_type);
+    let label = outcome.as_ref().map_or_else(|e| e.label(), |()| "signed");
+    ctx.gateway
+        .inner
+        .metrics
+        .certificates
+        .with_label_values(&[label])
+        .inc();
+    outcome
+}
+
+fn issue(
+    ctx: &mut ConnectionContext,
+    csr: &str,
+    certificate_type: Option<&str>,
+) -> Result<(), CertificateRefusal> {
     let inner = ctx.gateway.inner.clone();
-    let count = |outcome: &str| {
-        inner
-            .metrics
-            .certificates
-            .with_label_values(&[outcome])
-            .inc()
-    };
     // A certificate outlives the password: only a charger that proved itself over TLS (its
     // password on profile 2, or its current certificate on profile 3) may ask for one. Over
     // plain ws:// a leaked password must not become a year-long client certificate.
     if ctx.security_profile < 2 || ctx.config.is_none() {
-        count("refused_profile");
-        return Err(format!(
-            "certificates are issued only on TLS connections of known chargers with a password or \
-             certificate (this connection: security profile {})",
-            ctx.security_profile
-        ));
+        return Err(CertificateRefusal::NotOverTls(ctx.security_profile));
     }
-    if certificate_type.is_some_and(|t| t != "ChargingStationCertificate") {
-        count("refused_type");
-        return Err(format!(
-            "{} is not issued here: chargegrid signs charging station certificates only",
-            certificate_type.unwrap_or_default()
-        ));
+    if let Some(other) = certificate_type.filter(|t| *t != "ChargingStationCertificate") {
+        return Err(CertificateRefusal::WrongType(other.to_string()));
     }
-    let Some(ca) = &inner.config.charger_ca else {
-        count("no_ca");
-        return Err("no charger CA is configured (ocpp.charger_ca_cert_file)".into());
-    };
-    let chain = ca.sign(csr, &ctx.charger, inner.clock.now()).map_err(|e| {
-        count(match e {
-            CsrRefused::WrongSubject { .. } => "refused_subject",
-            CsrRefused::Unreadable(_) => "refused_unreadable",
-            CsrRefused::Signing(_) => "signing_failed",
-        });
-        e.to_string()
-    })?;
-    count("signed");
+    let ca = inner
+        .config
+        .charger_ca
+        .as_ref()
+        .ok_or(CertificateRefusal::NoCa)?;
+    let chain = ca.sign(csr, &ctx.charger, inner.clock.now())?;
     let payload = payload(CertificateSigned {
         certificate_chain: chain,
         certificate_type: (ctx.version == OcppVersion::V201)

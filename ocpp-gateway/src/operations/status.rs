@@ -11,13 +11,21 @@ use crate::context::ConnectionContext;
 /// `allow_unknown_chargers`): each one is a stored field, so their number is bounded.
 const UNKNOWN_CHARGER_CONNECTORS: usize = 32;
 
+/// A connector the charger does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("connector {connector} is not configured for charger {charger}")]
+pub(crate) struct UnknownConnector {
+    connector: ConnectorId,
+    charger: chargegrid_core::ChargerId,
+}
+
 /// Whether `connector` may be reported by this charger: connector 0 (the whole charger), one
 /// of its configured connectors, or for a charger outside the network one of a bounded few.
 /// Anything else would add a stored field per made-up id forever.
 pub(crate) fn check_connector(
     ctx: &ConnectionContext,
     connector: ConnectorId,
-) -> Result<(), String> {
+) -> Result<(), UnknownConnector> {
     if connector.0 == 0 {
         return Ok(());
     }
@@ -40,10 +48,10 @@ pub(crate) fn check_connector(
         .frames_rejected
         .with_label_values(&["unknown_connector"])
         .inc();
-    Err(format!(
-        "connector {connector} is not configured for charger {}",
-        ctx.charger
-    ))
+    Err(UnknownConnector {
+        connector,
+        charger: ctx.charger.clone(),
+    })
 }
 
 /// Records a connector's status.

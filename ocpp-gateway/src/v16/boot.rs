@@ -17,7 +17,7 @@ pub(crate) async fn status_notification(
 ) -> Result<Value, CallError> {
     let req: StatusNotification = decode(call)?;
     status::check_connector(ctx, ConnectorId(req.connector_id))
-        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e))?;
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))?;
     status::status_changed(
         ctx,
         ConnectorId(req.connector_id),

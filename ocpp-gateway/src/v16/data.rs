@@ -24,7 +24,7 @@ pub(crate) fn sign_certificate(
     match crate::operations::security::sign_certificate(ctx, &req.csr, None) {
         Ok(()) => Ok(payload(StatusResponse::of("Accepted"))),
         Err(reason) => {
-            tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");
+            tracing::warn!(charger = %ctx.charger, reason = %reason, "certificate signing request rejected");
             Ok(payload(StatusResponse::of("Rejected")))
         }
     }

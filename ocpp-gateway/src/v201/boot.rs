@@ -46,7 +46,7 @@ pub(crate) async fn status_notification(
         connector_number(ctx, EvseId(req.evse_id), req.connector_id)
     };
     status::check_connector(ctx, connector)
-        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e))?;
+        .map_err(|e| call_error(call, ErrorCode::PropertyConstraintViolation, e.to_string()))?;
     status::status_changed(
         ctx,
         connector,

@@ -28,12 +28,12 @@ pub(crate) fn sign_certificate(
         ) {
             Ok(()) => payload(StatusResponse::of("Accepted")),
             Err(reason) => {
-                tracing::warn!(charger = %ctx.charger, reason = ?reason, "certificate signing request rejected");
+                tracing::warn!(charger = %ctx.charger, reason = %reason, "certificate signing request rejected");
                 payload(StatusResponse {
                     status: "Rejected".into(),
                     status_info: Some(StatusInfo {
                         reason_code: "NotSupported".into(),
-                        additional_info: Some(truncate(&reason)),
+                        additional_info: Some(truncate(&reason.to_string())),
                     }),
                 })
             }
