@@ -9,6 +9,7 @@ mod api_authz;
 mod api_bad_input;
 mod api_client;
 mod app;
+mod architecture;
 mod binary;
 mod dashboards;
 mod faults;

@@ -11,8 +11,8 @@ use chargegrid_core::command::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::RenderError;
 use crate::OcppVersion;
-use crate::commands::RenderError;
 
 /// `ChargingRateUnitType`: the same two words in both versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,6 +20,40 @@ pub mod reply;
 
 use serde::Serialize;
 use serde_json::Value;
+use thiserror::Error;
+
+use crate::OcppVersion;
+
+/// Why a command has no form for a charger.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RenderError {
+    /// RemoteStart's profile is for the transaction it starts.
+    #[error("a remote start profile must have purpose Tx")]
+    RemoteStartNotTx,
+    /// 1.6 transaction ids are integers.
+    #[error("1.6 transaction ids are integers, not {0:?}")]
+    TransactionIdNotInteger(String),
+    /// A TxProfile names its transaction.
+    #[error("a Tx profile needs the transaction id")]
+    MissingTransactionId,
+    /// A limit has at least one period.
+    #[error("a charging limit needs at least one period")]
+    NoPeriods,
+    /// A schedule's first period starts at its start.
+    #[error("the first period must start at offset 0")]
+    FirstPeriodNotAtZero,
+    /// The version cannot trigger that message.
+    #[error("{} cannot trigger {message}", version.label())]
+    NotTriggerable {
+        /// The charger's version.
+        version: OcppVersion,
+        /// The message asked for.
+        message: String,
+    },
+    /// A raw call names an action OCPP does not have.
+    #[error("unknown action {0}")]
+    UnknownAction(String),
+}
 
 /// A message as a payload. Serialising these types cannot fail: they hold only strings,
 /// numbers, enums, timestamps and JSON values.

@@ -1,0 +1,205 @@
+//! The network, connector states, the connection registry, refused handshakes and boot information.
+
+use super::*;
+
+pub async fn network_round_trip(store: Arc<dyn Store>) {
+    let (a, b) = (site("site-a"), site("site-b"));
+    store.put_site(&b).await.unwrap();
+    store.put_site(&a).await.unwrap();
+    assert_eq!(
+        store.list_sites().await.unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(store.get_site(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.get_site(&SiteId::new("zz").unwrap()).await.unwrap(),
+        None
+    );
+
+    let c2 = charger("c2", "site-a");
+    let c1 = charger("c1", "site-a");
+    store.put_charger(&c2).await.unwrap();
+    store.put_charger(&c1).await.unwrap();
+    assert_eq!(
+        store.chargers_of_site(&a.id).await.unwrap(),
+        vec![c1.clone(), c2.clone()]
+    );
+    // Moving a charger takes it off the old site's list.
+    let moved = charger("c2", "site-b");
+    store.put_charger(&moved).await.unwrap();
+    assert_eq!(
+        store.chargers_of_site(&a.id).await.unwrap(),
+        vec![c1.clone()]
+    );
+    assert_eq!(
+        store.chargers_of_site(&b.id).await.unwrap(),
+        vec![moved.clone()]
+    );
+    assert_eq!(store.get_charger(&moved.id).await.unwrap(), Some(moved));
+
+    let orphan = charger("c9", "nowhere");
+    assert!(matches!(
+        store.put_charger(&orphan).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn network_replace(store: Arc<dyn Store>) {
+    let (a, b) = (site("site-a"), site("site-b"));
+    let old = Network {
+        sites: vec![a.clone(), b.clone()],
+        chargers: vec![
+            charger("c1", "site-a"),
+            charger("c2", "site-a"),
+            charger("c3", "site-b"),
+        ],
+    };
+    store.put_network(&old).await.unwrap();
+    let c3 = ChargerId::new("c3").unwrap();
+    let state = ConnectorState {
+        charger: c3.clone(),
+        connector: ConnectorId(1),
+        status: ConnectorStatus::Available,
+        error_code: "NoError".into(),
+        info: None,
+        since: t(0),
+    };
+    store.put_connector_state(&state).await.unwrap();
+    // A site with chargers cannot go first.
+    assert!(matches!(
+        store.delete_site(&b.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let new = Network {
+        sites: vec![a.clone()],
+        chargers: vec![charger("c2", "site-a"), charger("c4", "site-a")],
+    };
+    let mut deleted = store.replace_network(&new).await.unwrap();
+    deleted.sort();
+    assert_eq!(deleted, vec![ChargerId::new("c1").unwrap(), c3.clone()]);
+    assert_eq!(store.list_sites().await.unwrap(), vec![a.clone()]);
+    let ids: Vec<String> = store
+        .chargers_of_site(&a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    assert_eq!(ids, ["c2", "c4"]);
+    assert_eq!(store.get_charger(&c3).await.unwrap(), None);
+    assert!(store.connector_states(&c3).await.unwrap().is_empty());
+    assert!(store.chargers_of_site(&b.id).await.unwrap().is_empty());
+    // Deleting what is absent is fine.
+    store.delete_charger(&c3).await.unwrap();
+}
+
+pub async fn connector_state_keeps_newest(store: Arc<dyn Store>) {
+    let id = ChargerId::new("c1").unwrap();
+    let state = |connector: u32, status: ConnectorStatus, at: DateTime<Utc>| ConnectorState {
+        charger: id.clone(),
+        connector: ConnectorId(connector),
+        status,
+        error_code: "NoError".into(),
+        info: None,
+        since: at,
+    };
+    assert!(
+        store
+            .put_connector_state(&state(2, ConnectorStatus::Available, t(0)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_connector_state(&state(1, ConnectorStatus::Charging, t(5)))
+            .await
+            .unwrap()
+    );
+    // An older report (replayed from the charger's queue) does not overwrite a newer one.
+    assert!(
+        !store
+            .put_connector_state(&state(1, ConnectorStatus::Preparing, t(1)))
+            .await
+            .unwrap()
+    );
+    let states = store.connector_states(&id).await.unwrap();
+    assert_eq!(states.len(), 2);
+    assert_eq!(states[0].connector, ConnectorId(1));
+    assert_eq!(states[0].status, ConnectorStatus::Charging);
+    assert_eq!(states[1].status, ConnectorStatus::Available);
+}
+
+pub async fn registry_ownership(store: Arc<dyn Store>) {
+    let c = ChargerId::new("c1").unwrap();
+    let ttl = Duration::from_secs(60);
+    assert_eq!(store.locate(&c).await.unwrap(), None);
+    store
+        .register_connection(&c, &node("n1"), ttl)
+        .await
+        .unwrap();
+    assert_eq!(store.locate(&c).await.unwrap(), Some(node("n1")));
+    assert!(
+        store
+            .refresh_connection(&c, &node("n1"), ttl)
+            .await
+            .unwrap()
+    );
+    // The charger reconnects to n2; n1's late refresh and disconnect must not undo that.
+    store
+        .register_connection(&c, &node("n2"), ttl)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .refresh_connection(&c, &node("n1"), ttl)
+            .await
+            .unwrap()
+    );
+    assert!(!store.unregister_connection(&c, &node("n1")).await.unwrap());
+    assert_eq!(store.locate(&c).await.unwrap(), Some(node("n2")));
+    assert!(store.unregister_connection(&c, &node("n2")).await.unwrap());
+    assert_eq!(store.locate(&c).await.unwrap(), None);
+    assert!(
+        !store
+            .refresh_connection(&c, &node("n2"), ttl)
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn refused_handshakes(store: Arc<dyn Store>) {
+    assert!(store.recent_refusals(10).await.unwrap().is_empty());
+    let refusal = |i: usize| crate::RefusedHandshake {
+        at: t(i as i64),
+        charger: format!("CP-{i}"),
+        remote: Some("192.0.2.1".into()),
+        reason: "auth".into(),
+        node: node("n1"),
+    };
+    for i in 0..crate::REFUSALS_KEPT + 5 {
+        store.record_refusal(&refusal(i)).await.unwrap();
+    }
+    let latest = store.recent_refusals(3).await.unwrap();
+    let last = crate::REFUSALS_KEPT + 4;
+    assert_eq!(
+        latest,
+        vec![refusal(last), refusal(last - 1), refusal(last - 2)]
+    );
+    let all = store.recent_refusals(100_000).await.unwrap();
+    assert_eq!(all.len(), crate::REFUSALS_KEPT, "only the latest are kept");
+}
+
+pub async fn boot_info_round_trip(store: Arc<dyn Store>) {
+    let c = ChargerId::new("c1").unwrap();
+    let info = BootInfo {
+        vendor: "ABB".into(),
+        model: "Terra AC".into(),
+        serial_number: Some("SN1".into()),
+        firmware_version: None,
+        ocpp_version: OcppVersion::V201,
+        booted_at: t(0),
+    };
+    assert_eq!(store.boot_info(&c).await.unwrap(), None);
+    store.put_boot_info(&c, &info).await.unwrap();
+    assert_eq!(store.boot_info(&c).await.unwrap(), Some(info));
+}

@@ -1,0 +1,177 @@
+//! Transaction ids, the session lifecycle and its conflicts, history pages.
+
+use super::*;
+
+pub async fn transaction_ids_are_unique(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.next_transaction_id().await.unwrap() })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    assert!(ids.iter().all(|&id| id > 0));
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 50);
+}
+
+pub async fn session_lifecycle(store: Arc<dyn Store>) {
+    store.put_site(&site("s1")).await.unwrap();
+    store.put_charger(&charger("c1", "s1")).await.unwrap();
+    store.put_charger(&charger("c2", "s1")).await.unwrap();
+    let mut a = session("sess-a", "s1", "c1", "17", t(0));
+    let b = session("sess-b", "s1", "c2", "18", t(1));
+    store.create_session(&a).await.unwrap();
+    store.create_session(&b).await.unwrap();
+
+    assert_eq!(store.get_session(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.find_by_transaction(&a.charger, "17").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store.find_by_transaction(&b.charger, "17").await.unwrap(),
+        None
+    );
+    let site_id = SiteId::new("s1").unwrap();
+    assert_eq!(
+        store.active_sessions(&site_id).await.unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(
+        store.active_sessions_of_charger(&a.charger).await.unwrap(),
+        vec![a.clone()]
+    );
+
+    a.energy = WattHours(500.0);
+    store
+        .update_session(&a, &[sample(t(1), 1200.0), sample(t(2), 1500.0)])
+        .await
+        .unwrap();
+    store
+        .update_session(&a, &[sample(t(3), 1600.0)])
+        .await
+        .unwrap();
+    let samples = store.samples(&a.id).await.unwrap();
+    assert_eq!(
+        samples.iter().map(|s| s.value).collect::<Vec<_>>(),
+        vec![1200.0, 1500.0, 1600.0]
+    );
+
+    let tag = IdTag::new("tag-1").unwrap();
+    assert_eq!(
+        store
+            .active_session_of_id_tag(&tag)
+            .await
+            .unwrap()
+            .map(|s| s.id),
+        Some(a.id.clone()),
+        "id tags match case-insensitively"
+    );
+    a.state = SessionState::Ended;
+    a.ended_at = Some(t(30));
+    store.update_session(&a, &[]).await.unwrap();
+    let left = store.active_session_of_id_tag(&tag).await.unwrap().unwrap();
+    assert_eq!(
+        left.id, b.id,
+        "the other session with the same card is still active"
+    );
+    assert_eq!(
+        store.active_sessions(&site_id).await.unwrap(),
+        vec![b.clone()]
+    );
+    assert!(
+        store
+            .active_sessions_of_charger(&a.charger)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.get_session(&a.id).await.unwrap(), Some(a.clone()));
+
+    let ghost = session("ghost", "s1", "c1", "99", t(0));
+    assert!(matches!(
+        store.update_session(&ghost, &[]).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn session_conflicts(store: Arc<dyn Store>) {
+    store.put_site(&site("s1")).await.unwrap();
+    store.put_charger(&charger("c1", "s1")).await.unwrap();
+    // Two nodes racing to record the same charger transaction: exactly one wins.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                s.create_session(&session(&format!("race-{i}"), "s1", "c1", "5", t(0)))
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let again = session("race-0", "s1", "c1", "6", t(0));
+    let exists = store.get_session(&again.id).await.unwrap().is_some();
+    let result = store.create_session(&again).await;
+    if exists {
+        assert!(matches!(result, Err(StoreError::Conflict(_))));
+    }
+    let active = store
+        .active_sessions(&SiteId::new("s1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(active.len(), if exists { 1 } else { 2 });
+}
+
+pub async fn history_pages(store: Arc<dyn Store>) {
+    store.put_site(&site("s1")).await.unwrap();
+    store.put_charger(&charger("c1", "s1")).await.unwrap();
+    let driver = DriverId::new("d1").unwrap();
+    let fleet = FleetId::new("f1").unwrap();
+    for i in 0..5 {
+        let mut s = session(&format!("h{i}"), "s1", "c1", &format!("{i}"), t(i * 60));
+        s.driver = Some(driver.clone());
+        if i % 2 == 0 {
+            s.fleet = Some(fleet.clone());
+        }
+        store.create_session(&s).await.unwrap();
+    }
+    let p1 = store.sessions_of_driver(&driver, None, 2).await.unwrap();
+    let ids = |p: &crate::HistoryPage| {
+        p.sessions
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&p1), ["h4", "h3"]);
+    let p2 = store
+        .sessions_of_driver(&driver, p1.next_before, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&p2), ["h2", "h1"]);
+    let p3 = store
+        .sessions_of_driver(&driver, p2.next_before, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&p3), ["h0"]);
+    assert_eq!(p3.next_before, None);
+    let f = store.sessions_of_fleet(&fleet, None, 10).await.unwrap();
+    assert_eq!(ids(&f), ["h4", "h2", "h0"]);
+    let nobody = store
+        .sessions_of_driver(&DriverId::new("d2").unwrap(), None, 10)
+        .await
+        .unwrap();
+    assert!(nobody.sessions.is_empty());
+}
