@@ -1,13 +1,16 @@
 //! The charger actions whose messages are the same in OCPP 1.6 and 2.0.1, handled once:
-//! BootNotification (its answer is the same; the request's fields only move), Heartbeat,
+//! BootNotification and MeterValues (their answers are the same; the requests' fields only
+//! move), Heartbeat,
 //! DataTransfer (answered `UnknownVendorId`: no vendor extension is installed, which
 //! tells the charger truthfully that nothing acted on it) and SecurityEventNotification
 //! (logged and counted).
 
+use chargegrid_core::EvseId;
 use chargegrid_core::network::OcppVersion;
 use chargegrid_ocpp::messages::data::{
     DataTransfer, Empty, SecurityEventNotification, StatusResponse,
 };
+use chargegrid_ocpp::messages::meter::to_samples;
 use chargegrid_ocpp::messages::payload;
 use chargegrid_ocpp::{Call, CallError, v16, v201};
 use chargegrid_store::BootInfo;
@@ -15,7 +18,7 @@ use serde_json::Value;
 
 use crate::call_errors::{decode, store_error};
 use crate::context::ConnectionContext;
-use crate::operations::registration;
+use crate::operations::{registration, transactions};
 
 /// BootNotification: the boot recorded, the registration decided by the network's policy.
 pub(crate) async fn boot_notification(
@@ -54,6 +57,32 @@ pub(crate) async fn boot_notification(
         .await
         .map_err(|e| store_error(call, &e))?;
     Ok(decision.reply(now))
+}
+
+/// MeterValues: 1.6 names a connector and maybe a transaction, 2.0.1 an EVSE; the samples are
+/// recorded on the session they belong to, and what could not be used is counted.
+pub(crate) async fn meter_values(
+    ctx: &mut ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let (evse, transaction, values) = match ctx.version {
+        OcppVersion::V16 => {
+            let req: v16::requests::MeterValues = decode(call)?;
+            let transaction = req.transaction_id.map(|t| t.to_string());
+            (req.connector_id, transaction, req.meter_value)
+        }
+        OcppVersion::V201 => {
+            let req: v201::requests::MeterValues = decode(call)?;
+            (req.evse_id, None, req.meter_value)
+        }
+    };
+    let converted = to_samples(&values);
+    let (matched, applied) =
+        transactions::meter_values(ctx, EvseId(evse), transaction.as_deref(), converted.samples)
+            .await
+            .map_err(|e| store_error(call, &e))?;
+    transactions::count_meter_data(ctx, matched, applied.backwards, converted.skipped);
+    Ok(payload(Empty {}))
 }
 
 /// Heartbeat: the central system's time.

@@ -1,4 +1,4 @@
-//! 1.6 Authorize, StartTransaction, MeterValues and StopTransaction.
+//! 1.6 Authorize, StartTransaction and StopTransaction.
 
 use chargegrid_core::driver::IdTagStatus;
 use chargegrid_core::session::StopReason;
@@ -7,8 +7,8 @@ use chargegrid_ocpp::messages::authorization::{
     AuthorizeResponse16, IdTagInfo, StartTransactionResponse, StopTransactionResponse,
 };
 use chargegrid_ocpp::messages::meter::to_samples;
-use chargegrid_ocpp::messages::{data::Empty, payload};
-use chargegrid_ocpp::v16::requests::{Authorize, MeterValues, StartTransaction, StopTransaction};
+use chargegrid_ocpp::messages::payload;
+use chargegrid_ocpp::v16::requests::{Authorize, StartTransaction, StopTransaction};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
 
@@ -75,25 +75,6 @@ pub(crate) async fn start_transaction(
         transaction_id,
         id_tag_info: IdTagInfo::from(&info.verdict()),
     }))
-}
-
-pub(crate) async fn meter_values(
-    ctx: &mut ConnectionContext,
-    call: &Call,
-) -> Result<Value, CallError> {
-    let req: MeterValues = decode(call)?;
-    let converted = to_samples(&req.meter_value);
-    let transaction = req.transaction_id.map(|t| t.to_string());
-    let (matched, applied) = transactions::meter_values(
-        ctx,
-        EvseId(req.connector_id),
-        transaction.as_deref(),
-        converted.samples,
-    )
-    .await
-    .map_err(|e| store_error(call, &e))?;
-    transactions::count_meter_data(ctx, matched, applied.backwards, converted.skipped);
-    Ok(payload(Empty {}))
 }
 
 pub(crate) async fn stop_transaction(

@@ -1,4 +1,4 @@
-//! 2.0.1 Authorize, TransactionEvent and MeterValues. TransactionEvent's Started / Updated /
+//! 2.0.1 Authorize and TransactionEvent. TransactionEvent's Started / Updated /
 //! Ended map onto the same start / meter data / stop as 1.6; the station's own transaction id
 //! is kept. Sequence numbers are checked per transaction and gaps are logged and counted;
 //! events may arrive out of order after an offline period, which the register logic tolerates
@@ -11,8 +11,8 @@ use chargegrid_ocpp::messages::authorization::{
     AuthorizeResponse201, IdTokenInfo, TransactionEventResponse,
 };
 use chargegrid_ocpp::messages::meter::to_samples;
-use chargegrid_ocpp::messages::{data::Empty, payload};
-use chargegrid_ocpp::v201::requests::{Authorize, MeterValues, TransactionEvent};
+use chargegrid_ocpp::messages::payload;
+use chargegrid_ocpp::v201::requests::{Authorize, TransactionEvent};
 use chargegrid_ocpp::{Call, CallError, ErrorCode};
 use serde_json::Value;
 
@@ -224,20 +224,6 @@ pub(crate) async fn transaction_event(
         .filter(|_| req.id_token.is_some())
         .map(|info| IdTokenInfo::from(&info.verdict()));
     Ok(payload(TransactionEventResponse { id_token_info }))
-}
-
-pub(crate) async fn meter_values(
-    ctx: &mut ConnectionContext,
-    call: &Call,
-) -> Result<Value, CallError> {
-    let req: MeterValues = decode(call)?;
-    let converted = to_samples(&req.meter_value);
-    let (matched, applied) =
-        transactions::meter_values(ctx, EvseId(req.evse_id), None, converted.samples)
-            .await
-            .map_err(|e| store_error(call, &e))?;
-    transactions::count_meter_data(ctx, matched, applied.backwards, converted.skipped);
-    Ok(payload(Empty {}))
 }
 
 #[cfg(test)]
