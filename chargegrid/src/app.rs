@@ -172,19 +172,7 @@ impl App {
                 source,
             })?;
             let mut gw_config = GatewayConfig::new(config.node_id.clone());
-            gw_config.allow_unknown_chargers = config.ocpp.allow_unknown_chargers;
-            gw_config.heartbeat_interval = config.ocpp.heartbeat_interval;
-            gw_config.call_timeout = config.ocpp.call_timeout;
-            gw_config.max_frame_bytes = config.ocpp.max_frame_bytes;
-            gw_config.accept_unknown_id_tags = config.ocpp.accept_unknown_id_tags;
-            gw_config.ping_interval = config.ocpp.ping_interval;
-            gw_config.max_messages_per_second = config.ocpp.max_messages_per_second;
-            gw_config.max_connections_per_ip = config.ocpp.max_connections_per_ip;
-            gw_config.handshake_timeout = config.ocpp.handshake_timeout;
-            gw_config.max_queued_commands = config.ocpp.max_queued_commands;
-            gw_config.auth_failures_before_backoff = config.ocpp.auth_failures_before_backoff;
-            gw_config.auth_backoff = config.ocpp.auth_backoff;
-            gw_config.max_concurrent_password_checks = config.ocpp.max_concurrent_password_checks;
+            gw_config.settings = config.ocpp.gateway.clone();
             gw_config.charger_ca = charger_ca(&config.ocpp.charger_ca)?;
             gw_config.schemas = match (config.ocpp.schema_validation, &config.ocpp.schemas_dir) {
                 (false, _) => {
@@ -308,7 +296,8 @@ impl App {
                 request_timeout: config.api.request_timeout,
                 max_connections: config.api.max_connections,
                 stream_interval: config.api.stream_interval,
-                command_timeout: config.ocpp.call_timeout + std::time::Duration::from_secs(2),
+                command_timeout: config.ocpp.gateway.call_timeout
+                    + std::time::Duration::from_secs(2),
                 ..chargegrid_api::ApiConfig::default()
             };
             let state = chargegrid_api::ApiState::new(

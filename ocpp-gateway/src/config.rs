@@ -6,11 +6,10 @@ use std::time::Duration;
 use chargegrid_core::NodeId;
 use chargegrid_ocpp::schema::Schemas;
 
-/// What the gateway needs to know.
-#[derive(Debug, Clone)]
-pub struct GatewayConfig {
-    /// This node's id (recorded as the owner of its chargers' sockets).
-    pub node: NodeId,
+/// The gateway's tunables: what an operator sets (`[ocpp]` in the configuration file), with
+/// the defaults chargegrid ships. Declared once: the binary's configuration holds this struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewaySettings {
     /// Accept chargers that are not in the network (development).
     pub allow_unknown_chargers: bool,
     /// Heartbeat interval given to chargers.
@@ -24,9 +23,6 @@ pub struct GatewayConfig {
     pub ping_interval: Duration,
     /// Authorise id tags the network does not know (development and demos).
     pub accept_unknown_id_tags: bool,
-    /// Official OCA schemas to validate every payload against; without them payloads are
-    /// only checked by their typed decoding.
-    pub schemas: Option<Arc<Schemas>>,
     /// Sustained frames per second one charger may send; faster ones are slowed down (their
     /// socket is not read until the budget refills), never refused. Bursts of ten times this
     /// pass (a charger replaying its offline queue).
@@ -34,9 +30,6 @@ pub struct GatewayConfig {
     /// Open charger connections allowed from one IP address (chargers behind one carrier NAT
     /// share addresses, so the default is generous).
     pub max_connections_per_ip: usize,
-    /// The CA that signs chargers' certificate requests (`SignCertificate`); without it they
-    /// are answered `Rejected`.
-    pub charger_ca: Option<Arc<crate::certificates::ChargerCa>>,
     /// How long a WebSocket handshake (TLS, then the HTTP upgrade request) may take before the
     /// socket is dropped: the slowloris guard.
     pub handshake_timeout: Duration,
@@ -53,21 +46,17 @@ pub struct GatewayConfig {
     pub max_concurrent_password_checks: usize,
 }
 
-impl GatewayConfig {
-    /// Defaults for a node.
-    pub fn new(node: NodeId) -> Self {
+impl Default for GatewaySettings {
+    fn default() -> Self {
         Self {
-            node,
             allow_unknown_chargers: false,
             heartbeat_interval: Duration::from_secs(300),
             call_timeout: Duration::from_secs(30),
             max_frame_bytes: 64 * 1024,
             ping_interval: Duration::from_secs(25),
             accept_unknown_id_tags: false,
-            schemas: None,
             max_messages_per_second: 50,
             max_connections_per_ip: 5_000,
-            charger_ca: None,
             handshake_timeout: Duration::from_secs(10),
             max_queued_commands: 64,
             auth_failures_before_backoff: 10,
@@ -75,9 +64,36 @@ impl GatewayConfig {
             max_concurrent_password_checks: 4,
         }
     }
+}
+
+/// What the gateway needs to know: its node, its settings, and what the binary loaded for it.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// This node's id (recorded as the owner of its chargers' sockets).
+    pub node: NodeId,
+    /// Official OCA schemas to validate every payload against; without them payloads are
+    /// only checked by their typed decoding.
+    pub schemas: Option<Arc<Schemas>>,
+    /// The CA that signs chargers' certificate requests (`SignCertificate`); without it they
+    /// are answered `Rejected`.
+    pub charger_ca: Option<Arc<crate::certificates::ChargerCa>>,
+    /// The tunables.
+    pub settings: GatewaySettings,
+}
+
+impl GatewayConfig {
+    /// Defaults for a node.
+    pub fn new(node: NodeId) -> Self {
+        Self {
+            node,
+            schemas: None,
+            charger_ca: None,
+            settings: GatewaySettings::default(),
+        }
+    }
 
     /// How long the connection registry entry lives without a refresh.
     pub fn registry_ttl(&self) -> Duration {
-        self.ping_interval * 3
+        self.settings.ping_interval * 3
     }
 }

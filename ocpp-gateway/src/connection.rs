@@ -57,7 +57,7 @@ pub(crate) async fn run(
     socket: WebSocket,
 ) {
     let inner = gateway.inner.clone();
-    let (tx, rx) = mpsc::channel(inner.config.max_queued_commands.max(1));
+    let (tx, rx) = mpsc::channel(inner.config.settings.max_queued_commands.max(1));
     let handle = inner.local.insert(&charger, tx);
     if let Err(e) = inner
         .store
@@ -170,11 +170,14 @@ struct Connection {
 impl Connection {
     async fn serve(&mut self, replaced: &tokio_util::sync::CancellationToken) -> CloseReason {
         let inner = self.ctx.gateway.inner.clone();
-        let ping_every = inner.config.ping_interval;
+        let ping_every = inner.config.settings.ping_interval;
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         let mut liveness = Liveness::new(ping_every, Instant::now());
-        let mut budget = RateBudget::new(inner.config.max_messages_per_second, Instant::now());
+        let mut budget = RateBudget::new(
+            inner.config.settings.max_messages_per_second,
+            Instant::now(),
+        );
         loop {
             if self.calls.is_idle()
                 && let Some(cmd) = self.queue.pop_front()
@@ -251,7 +254,7 @@ impl Connection {
 
     async fn on_text(&mut self, text: &str) -> Result<(), CloseReason> {
         let inner = self.ctx.gateway.inner.clone();
-        if text.len() > inner.config.max_frame_bytes {
+        if text.len() > inner.config.settings.max_frame_bytes {
             inner
                 .metrics
                 .frames_rejected
@@ -263,7 +266,7 @@ impl Connection {
                 description: format!(
                     "frame of {} bytes exceeds the limit of {} bytes",
                     text.len(),
-                    inner.config.max_frame_bytes
+                    inner.config.settings.max_frame_bytes
                 ),
                 details: Value::Object(Default::default()),
             };
@@ -365,7 +368,7 @@ impl Connection {
                 self.ctx.charger.clone(),
                 command,
                 inner.config.node.clone(),
-                inner.config.call_timeout,
+                inner.config.settings.call_timeout,
             );
             let sink = crate::operations::security::FollowUpReply {
                 charger: self.ctx.charger.clone(),
@@ -465,7 +468,7 @@ impl Connection {
             return Ok(());
         }
         let timeout = Duration::from_millis(cmd.envelope.timeout_ms)
-            .min(self.ctx.gateway.inner.config.call_timeout);
+            .min(self.ctx.gateway.inner.config.settings.call_timeout);
         let id = self.calls.begin(label, cmd, Instant::now() + timeout);
         let text = Frame::Call(Call {
             id,

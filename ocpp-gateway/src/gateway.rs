@@ -41,9 +41,9 @@ impl Gateway {
         metrics: GatewayMetrics,
     ) -> Self {
         let auth = crate::auth::AuthThrottle::new(
-            config.max_concurrent_password_checks,
-            config.auth_failures_before_backoff,
-            config.auth_backoff,
+            config.settings.max_concurrent_password_checks,
+            config.settings.auth_failures_before_backoff,
+            config.settings.auth_backoff,
         );
         Self {
             inner: Arc::new(Inner {

@@ -112,7 +112,7 @@ pub(crate) async fn upgrade(
             );
         }
     };
-    if config.is_none() && !gateway.inner.config.allow_unknown_chargers {
+    if config.is_none() && !gateway.inner.config.settings.allow_unknown_chargers {
         return refuse(
             StatusCode::NOT_FOUND,
             "unknown_charger",
@@ -171,7 +171,7 @@ pub(crate) async fn upgrade(
                 // Half the handshake's own deadline, so the 503 still reaches the charger
                 // before the listener drops a handshake that took too long.
                 let permit = tokio::time::timeout(
-                    gateway.inner.config.handshake_timeout / 2,
+                    gateway.inner.config.settings.handshake_timeout / 2,
                     gateway.inner.auth.checks.acquire(),
                 )
                 .await;
@@ -208,7 +208,12 @@ pub(crate) async fn upgrade(
             }
         }
     }
-    let hard_limit = gateway.inner.config.max_frame_bytes.saturating_mul(4);
+    let hard_limit = gateway
+        .inner
+        .config
+        .settings
+        .max_frame_bytes
+        .saturating_mul(4);
     let tracker = gateway.inner.tasks.clone();
     // Buffers sized for OCPP (messages of a few KiB), not the 128 KiB defaults: they are
     // allocated per connection and decided the memory of 100,000 idle chargers. A charger
@@ -278,7 +283,7 @@ impl IpSlot {
     fn take(inner: &Arc<Inner>, ip: IpAddr) -> Result<Self, usize> {
         let mut per_ip = inner.per_ip.lock().unwrap_or_else(|e| e.into_inner());
         let open = per_ip.entry(ip).or_default();
-        if *open >= inner.config.max_connections_per_ip {
+        if *open >= inner.config.settings.max_connections_per_ip {
             return Err(*open);
         }
         *open += 1;

@@ -27,7 +27,7 @@ mod v201;
 
 pub use auth::{HashError, basic_credentials, hash_password};
 pub use certificates::{CaError, ChargerCa, CsrRefused};
-pub use config::GatewayConfig;
+pub use config::{GatewayConfig, GatewaySettings};
 pub use gateway::Gateway;
 pub use handshake::negotiate as negotiate_subprotocol;
 pub use metrics::GatewayMetrics;

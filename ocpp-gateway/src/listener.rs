@@ -41,7 +41,7 @@ pub(crate) async fn accept_loop(
         let tls = tls.clone();
         gateway.inner.tasks.spawn(async move {
             let gateway = gateway_for_task;
-            let limit = gateway.inner.config.handshake_timeout;
+            let limit = gateway.inner.config.settings.handshake_timeout;
             let handshake = async {
                 match tls {
                     Some(acceptor) => match acceptor.accept(tcp).await {

@@ -30,27 +30,27 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("ocpp.allow_unknown_chargers", |c, v| {
-        c.ocpp.allow_unknown_chargers = boolean(v)?;
+        c.ocpp.gateway.allow_unknown_chargers = boolean(v)?;
         Ok(())
     }),
     ("ocpp.heartbeat_interval_s", |c, v| {
-        c.ocpp.heartbeat_interval = seconds(v, 1, 86_400)?;
+        c.ocpp.gateway.heartbeat_interval = seconds(v, 1, 86_400)?;
         Ok(())
     }),
     ("ocpp.call_timeout_s", |c, v| {
-        c.ocpp.call_timeout = seconds(v, 1, 600)?;
+        c.ocpp.gateway.call_timeout = seconds(v, 1, 600)?;
         Ok(())
     }),
     ("ocpp.max_frame_bytes", |c, v| {
-        c.ocpp.max_frame_bytes = count(v, 1024, 16 * 1024 * 1024)?;
+        c.ocpp.gateway.max_frame_bytes = count(v, 1024, 16 * 1024 * 1024)?;
         Ok(())
     }),
     ("ocpp.ping_interval_s", |c, v| {
-        c.ocpp.ping_interval = seconds(v, 1, 3_600)?;
+        c.ocpp.gateway.ping_interval = seconds(v, 1, 3_600)?;
         Ok(())
     }),
     ("ocpp.accept_unknown_id_tags", |c, v| {
-        c.ocpp.accept_unknown_id_tags = boolean(v)?;
+        c.ocpp.gateway.accept_unknown_id_tags = boolean(v)?;
         Ok(())
     }),
     ("ocpp.schema_validation", |c, v| {
@@ -62,32 +62,32 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("ocpp.max_messages_per_second", |c, v| {
-        c.ocpp.max_messages_per_second = count(v, 1, 100_000)? as u32;
+        c.ocpp.gateway.max_messages_per_second = count(v, 1, 100_000)? as u32;
         Ok(())
     }),
     ("ocpp.max_connections_per_ip", |c, v| {
-        c.ocpp.max_connections_per_ip = count(v, 1, 10_000_000)?;
+        c.ocpp.gateway.max_connections_per_ip = count(v, 1, 10_000_000)?;
         Ok(())
     }),
     ("ocpp.handshake_timeout_ms", |c, v| {
-        c.ocpp.handshake_timeout = millis(v, 50, 600_000)?;
+        c.ocpp.gateway.handshake_timeout = millis(v, 50, 600_000)?;
         Ok(())
     }),
     ("ocpp.auth_failures_before_backoff", |c, v| {
-        c.ocpp.auth_failures_before_backoff =
+        c.ocpp.gateway.auth_failures_before_backoff =
             u32::try_from(count(v, 0, 1_000_000)?).unwrap_or(u32::MAX);
         Ok(())
     }),
     ("ocpp.auth_backoff_s", |c, v| {
-        c.ocpp.auth_backoff = seconds(v, 1, 86_400)?;
+        c.ocpp.gateway.auth_backoff = seconds(v, 1, 86_400)?;
         Ok(())
     }),
     ("ocpp.max_concurrent_password_checks", |c, v| {
-        c.ocpp.max_concurrent_password_checks = count(v, 1, 1_024)?;
+        c.ocpp.gateway.max_concurrent_password_checks = count(v, 1, 1_024)?;
         Ok(())
     }),
     ("ocpp.max_queued_commands", |c, v| {
-        c.ocpp.max_queued_commands = count(v, 1, 100_000)?;
+        c.ocpp.gateway.max_queued_commands = count(v, 1, 100_000)?;
         Ok(())
     }),
     ("ocpp.charger_ca_cert_file", |c, v| {

@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(c.api.listen.port(), 8080);
         assert_eq!(c.metrics.listen.port(), 9100);
         assert_eq!(c.store.url, "memory://");
-        assert!(!c.ocpp.allow_unknown_chargers);
+        assert!(!c.ocpp.gateway.allow_unknown_chargers);
     }
 
     #[test]
@@ -217,8 +217,8 @@ mod tests {
         assert_eq!(c.ocpp.listen.port(), 3000);
         assert_eq!(c.api.listen.port(), 2001);
         assert_eq!(c.metrics.listen.port(), 1002);
-        assert_eq!(c.ocpp.heartbeat_interval, Duration::from_secs(60));
-        assert!(c.ocpp.allow_unknown_chargers);
+        assert_eq!(c.ocpp.gateway.heartbeat_interval, Duration::from_secs(60));
+        assert!(c.ocpp.gateway.allow_unknown_chargers);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chargegrid_core::{Amperes, NodeId, Volts, WattHours};
+use chargegrid_ocpp_gateway::GatewaySettings;
 use chargegrid_scheduler::alloc::Policy;
 use chargegrid_scheduler::control::{ControlConfig, ModelKnobs};
 
@@ -81,18 +82,9 @@ pub struct HealthSettings {
 pub struct OcppConfig {
     /// Where chargers connect (`/ocpp/{charger_id}`).
     pub listen: SocketAddr,
-    /// Accept chargers that are not in the network (development only).
-    pub allow_unknown_chargers: bool,
-    /// Heartbeat interval given to chargers in BootNotification.
-    pub heartbeat_interval: Duration,
-    /// How long a CSMS → charger CALL may wait for its answer.
-    pub call_timeout: Duration,
-    /// Largest WebSocket frame accepted from a charger.
-    pub max_frame_bytes: usize,
-    /// Interval of WebSocket pings to chargers; two unanswered intervals close the socket.
-    pub ping_interval: Duration,
-    /// Authorise id tags the network does not know (development and demos).
-    pub accept_unknown_id_tags: bool,
+    /// The gateway's tunables (`ocpp.heartbeat_interval_s`, `ocpp.call_timeout_s`, ...), declared
+    /// once in the gateway crate with their defaults.
+    pub gateway: GatewaySettings,
     /// Validate every payload, both directions, against the official OCA JSON schemas (on by
     /// default, with the copies built into the binary). Turning it off is an operator's
     /// explicit relaxation: payloads are then checked by their typed decoding only.
@@ -100,23 +92,8 @@ pub struct OcppConfig {
     /// Another copy of the schemas to validate against (`v16/`, `v201/`, as in the Python
     /// `ocpp` package) instead of the built-in ones.
     pub schemas_dir: Option<PathBuf>,
-    /// Sustained frames per second one charger may send before it is slowed down.
-    pub max_messages_per_second: u32,
-    /// Open charger connections allowed from one IP address.
-    pub max_connections_per_ip: usize,
     /// TLS (`wss://`, security profiles 2 and 3), when configured.
     pub tls: Option<TlsConfig>,
-    /// How long a charger's handshake (TLS and HTTP upgrade) may take.
-    pub handshake_timeout: Duration,
-    /// Commands that may wait for one charger behind its outstanding CALL.
-    pub max_queued_commands: usize,
-    /// Wrong charger passwords from one address within a minute before that address waits
-    /// `auth_backoff` (0: never).
-    pub auth_failures_before_backoff: u32,
-    /// How long an address that kept failing waits before its handshakes are checked again.
-    pub auth_backoff: Duration,
-    /// Charger password checks (Argon2, ~19 MiB each) running at once.
-    pub max_concurrent_password_checks: usize,
     /// The CA that signs chargers' certificate requests.
     pub charger_ca: ChargerCaConfig,
 }
@@ -305,22 +282,10 @@ impl Default for Config {
                 .unwrap_or_else(|_| unreachable!("hex suffix is a valid id")),
             ocpp: OcppConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 9000)),
-                allow_unknown_chargers: false,
-                heartbeat_interval: Duration::from_secs(300),
-                call_timeout: Duration::from_secs(30),
-                max_frame_bytes: 64 * 1024,
-                ping_interval: Duration::from_secs(25),
-                accept_unknown_id_tags: false,
+                gateway: GatewaySettings::default(),
                 schema_validation: true,
                 schemas_dir: None,
-                max_messages_per_second: 50,
-                max_connections_per_ip: 5_000,
                 tls: None,
-                handshake_timeout: Duration::from_secs(10),
-                max_queued_commands: 64,
-                auth_failures_before_backoff: 10,
-                auth_backoff: Duration::from_secs(60),
-                max_concurrent_password_checks: 4,
                 charger_ca: ChargerCaConfig {
                     cert_file: None,
                     key_file: None,

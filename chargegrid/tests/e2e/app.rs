@@ -82,7 +82,7 @@ async fn handshake_refuses_unknown_protocols_and_unknown_chargers() {
 #[tokio::test]
 async fn unknown_chargers_are_accepted_when_allowed() {
     let mut config = test_config("memory://");
-    config.ocpp.allow_unknown_chargers = true;
+    config.ocpp.gateway.allow_unknown_chargers = true;
     let app = start_app(&config).await;
     let (ws, _) = connect_charger(&app, "DEV-CHARGER-1", "ocpp1.6")
         .await

@@ -179,7 +179,7 @@ async fn every_panel_query_returns_data_on_a_real_prometheus() {
     let mut config = test_config(&redis.url());
     config.scheduler.enabled = true;
     config.scheduler.period = Duration::from_secs(1);
-    config.ocpp.call_timeout = Duration::from_millis(300);
+    config.ocpp.gateway.call_timeout = Duration::from_millis(300);
     let app = start_app(&config).await;
     let metrics_addr = app.metrics_addr;
 

@@ -223,12 +223,12 @@ async fn ten_thousand_chargers_reconnect_at_once_and_every_one_is_served() {
     let _storm = crate::harness::QUIET.write().await;
     let redis = RedisServer::start();
     let mut config = test_config(&redis.url());
-    config.ocpp.allow_unknown_chargers = true;
+    config.ocpp.gateway.allow_unknown_chargers = true;
     // All of them come from one address here (as from behind a carrier NAT).
-    config.ocpp.max_connections_per_ip = 2 * CHARGERS;
+    config.ocpp.gateway.max_connections_per_ip = 2 * CHARGERS;
     // An unoptimised test build on two cores shared with the generator answers a storm this
     // size slowly; the slowloris deadline is not what is tested here.
-    config.ocpp.handshake_timeout = Duration::from_secs(120);
+    config.ocpp.gateway.handshake_timeout = Duration::from_secs(120);
     let app = start(&config, Role::All).await;
     let addr = app.ocpp_addr.unwrap();
     let json = std::env::temp_dir().join(format!("cg-mass-{}.json", std::process::id()));

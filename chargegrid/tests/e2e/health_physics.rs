@@ -191,7 +191,7 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
     let mut config = test_config("memory://");
     config.network.file = Some(file);
     config.api.rate_limit_per_minute = 1_000_000;
-    config.ocpp.max_messages_per_second = 10_000;
+    config.ocpp.gateway.max_messages_per_second = 10_000;
     // Estimator settings under study (a JSON object of `HealthConfig` fields), for tuning runs
     // on the tuning fleet only.
     if let Some(json) = std::env::var_os("CHARGEGRID_HEALTH_ESTIMATOR") {

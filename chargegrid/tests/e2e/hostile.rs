@@ -124,7 +124,7 @@ async fn an_unauthenticated_charger_is_refused_and_the_sample_never_lingers() {
 #[tokio::test]
 async fn a_password_guesser_backs_off_before_more_guesses_are_hashed() {
     let mut config = test_config("memory://");
-    config.ocpp.auth_failures_before_backoff = 3;
+    config.ocpp.gateway.auth_failures_before_backoff = 3;
     let app = start_app(&config).await;
     set_charger_password(&app, "QD-HD-AC01", "the-real-password").await;
     for _ in 0..3 {

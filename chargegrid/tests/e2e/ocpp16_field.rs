@@ -228,7 +228,7 @@ async fn a_new_connection_replaces_the_old_one() {
 #[tokio::test]
 async fn dead_sockets_are_found_by_ping() {
     let mut config = test_config("memory://");
-    config.ocpp.ping_interval = Duration::from_millis(100);
+    config.ocpp.gateway.ping_interval = Duration::from_millis(100);
     let app = start_app(&config).await;
     // A client that never reads never answers pings: a dead peer behind a NAT looks like this.
     let silent = RawCharger::connect(&app, "QD-HD-AC07", "ocpp1.6").await;
@@ -258,7 +258,7 @@ async fn dead_sockets_are_found_by_ping() {
 async fn a_boot_storm_of_a_thousand_chargers_is_answered_on_redis() {
     let redis = RedisServer::start();
     let mut config = test_config(&redis.url());
-    config.ocpp.allow_unknown_chargers = true;
+    config.ocpp.gateway.allow_unknown_chargers = true;
     let app = start_app(&config).await;
     let addr = app.ocpp_addr.unwrap();
     let tasks: Vec<_> = (0..1000)
@@ -434,7 +434,7 @@ async fn security_profile_1_basic_auth_is_enforced_per_charger() {
 async fn one_outstanding_call_per_charger_and_silence_times_out() {
     use chargegrid_core::command::{ChargerCommand, CommandReply, ResetKind};
     let mut config = test_config("memory://");
-    config.ocpp.call_timeout = Duration::from_millis(300);
+    config.ocpp.gateway.call_timeout = Duration::from_millis(300);
     let app = start_app(&config).await;
     let mut cp = RawCharger::connect(&app, "QD-HD-AC07", "ocpp1.6").await;
     cp.call("b", "BootNotification", boot()).await;

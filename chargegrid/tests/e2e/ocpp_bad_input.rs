@@ -22,7 +22,7 @@ fn assert_error(answer: &Value, id: &str, code: &str) {
 #[tokio::test]
 async fn every_kind_of_bad_frame_gets_the_right_call_error() {
     let mut config = test_config("memory://");
-    config.ocpp.max_frame_bytes = 4096;
+    config.ocpp.gateway.max_frame_bytes = 4096;
     let app = start_app(&config).await;
     let mut cp = RawCharger::connect(&app, "QD-LS-AC01", "ocpp1.6").await;
     let boot = cp
@@ -156,7 +156,7 @@ async fn vendor_values_in_meter_data_are_tolerated_not_refused() {
 #[tokio::test]
 async fn every_kind_of_bad_frame_gets_the_right_call_error_in_201() {
     let mut config = test_config("memory://");
-    config.ocpp.max_frame_bytes = 4096;
+    config.ocpp.gateway.max_frame_bytes = 4096;
     let app = start_app(&config).await;
     let mut cp = RawCharger::connect(&app, "QD-LS-AC06", "ocpp2.0.1").await;
     let boot = cp

@@ -248,8 +248,8 @@ async fn connections_per_address_and_messages_per_charger_are_limited() {
     let app = start_app(&test_config("memory://")).await;
     let registry = prometheus::Registry::new();
     let mut gw_config = GatewayConfig::new(NodeId::new("limits-node").unwrap());
-    gw_config.max_connections_per_ip = 2;
-    gw_config.max_messages_per_second = 20;
+    gw_config.settings.max_connections_per_ip = 2;
+    gw_config.settings.max_messages_per_second = 20;
     let gateway = Gateway::new(
         gw_config,
         app.store.clone(),
@@ -515,7 +515,7 @@ async fn slow_and_silent_handshakes_are_dropped_on_both_listeners() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut config = test_config("memory://");
-    config.ocpp.handshake_timeout = std::time::Duration::from_millis(300);
+    config.ocpp.gateway.handshake_timeout = std::time::Duration::from_millis(300);
     config.api.header_timeout = std::time::Duration::from_millis(300);
     let app = start_app(&config).await;
     // A charger that finished its handshake is not affected by the timeout.
@@ -711,7 +711,7 @@ async fn no_secret_reaches_the_logs_or_the_metrics() {
 async fn commands_beyond_a_chargers_queue_get_a_quick_timeout_and_are_counted() {
     use chargegrid_core::command::{ChargerCommand, CommandReply};
     let mut config = test_config("memory://");
-    config.ocpp.max_queued_commands = 1;
+    config.ocpp.gateway.max_queued_commands = 1;
     let app = start_app(&config).await;
     let mut cp = crate::harness::RawCharger::connect(&app, "QD-HD-AC01", "ocpp1.6").await;
     let boot = serde_json::json!({"chargePointVendor": "V", "chargePointModel": "M"});

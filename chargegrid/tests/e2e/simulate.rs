@@ -42,7 +42,7 @@ async fn app_for(s: &Scenario) -> (App, Target, PathBuf) {
     std::fs::write(&file, s.network_toml().unwrap()).unwrap();
     let mut config = test_config("memory://");
     config.network.file = Some(file.clone());
-    config.ocpp.accept_unknown_id_tags = true;
+    config.ocpp.gateway.accept_unknown_id_tags = true;
     let app = start_app(&config).await;
     let target = Target {
         ocpp_url: format!("ws://{}/ocpp", app.ocpp_addr.unwrap()),

@@ -56,7 +56,7 @@ fn smart_config(store_url: &str, network: PathBuf) -> Config {
     let mut config = test_config(store_url);
     config.scheduler.enabled = true;
     config.network.file = Some(network);
-    config.ocpp.accept_unknown_id_tags = true;
+    config.ocpp.gateway.accept_unknown_id_tags = true;
     config.scheduler.period = Duration::from_secs(1);
     config.scheduler.debounce = Duration::from_millis(100);
     config.scheduler.lease_ttl = Duration::from_secs(3);

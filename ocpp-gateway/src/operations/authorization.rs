@@ -28,7 +28,7 @@ pub(crate) async fn authorize(
     let now = inner.clock.now();
     let record = inner.store.get_id_tag(tag).await?;
     let Some(record) = record else {
-        let status = if inner.config.accept_unknown_id_tags {
+        let status = if inner.config.settings.accept_unknown_id_tags {
             IdTagStatus::Accepted
         } else {
             IdTagStatus::Invalid

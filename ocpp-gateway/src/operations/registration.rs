@@ -60,7 +60,7 @@ pub(crate) async fn boot(
         );
     }
     let interval = match registration {
-        Registration::Accepted => inner.config.heartbeat_interval,
+        Registration::Accepted => inner.config.settings.heartbeat_interval,
         Registration::Pending => PENDING_RETRY,
         Registration::Rejected => REJECTED_RETRY,
     };
