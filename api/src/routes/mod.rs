@@ -5,6 +5,8 @@ pub(crate) mod cards;
 pub(crate) mod diagnostics;
 pub(crate) mod docs;
 pub(crate) mod fleets;
+#[cfg(test)]
+mod handler_tests;
 pub(crate) mod health;
 pub(crate) mod health_reports;
 pub(crate) mod me;
