@@ -25,19 +25,19 @@ pub struct MeterValue {
 /// A sampled value's number: text in 1.6, a number in 2.0.1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Reading {
+pub enum MeterNumber {
     /// 2.0.1.
     Number(f64),
     /// 1.6.
     Text(String),
 }
 
-impl Reading {
+impl MeterNumber {
     /// The number, when it is a finite one.
     pub fn number(&self) -> Option<f64> {
         match self {
-            Reading::Number(v) => Some(*v),
-            Reading::Text(t) => t.trim().parse::<f64>().ok(),
+            MeterNumber::Number(v) => Some(*v),
+            MeterNumber::Text(t) => t.trim().parse::<f64>().ok(),
         }
         .filter(|v| v.is_finite())
     }
@@ -48,7 +48,7 @@ impl Reading {
 #[serde(rename_all = "camelCase")]
 pub struct SampledValue {
     /// The value.
-    pub value: Reading,
+    pub value: MeterNumber,
     /// Reading context (default `Sample.Periodic`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn each_version_writes_its_own_form() {
         let v16 = SampledValue {
-            value: Reading::Text("12.5".into()),
+            value: MeterNumber::Text("12.5".into()),
             context: None,
             format: None,
             measurand: None,
@@ -219,7 +219,7 @@ mod tests {
             json!({"value": "12.5", "unit": "kWh"})
         );
         let v201 = SampledValue {
-            value: Reading::Number(12.5),
+            value: MeterNumber::Number(12.5),
             unit: None,
             unit_of_measure: Some(UnitOfMeasure {
                 unit: Some("Wh".into()),

@@ -4,8 +4,8 @@
 //! The `kw_in_meter_values` quirk divides power and energy by 1000 but keeps the W/Wh units.
 
 use chargegrid_core::network::OcppVersion;
+use chargegrid_ocpp::messages::meter::{MeterNumber, MeterValue, SampledValue, UnitOfMeasure};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 
 /// What an EVSE measures at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,37 +95,35 @@ fn tenth(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-/// One `MeterValueType` for `version`.
-pub fn meter_value(r: &Reading, version: OcppVersion, kw_quirk: bool) -> Value {
-    let ts = chargegrid_ocpp::timestamp::format(r.at);
-    let sampled: Vec<Value> = values(r, kw_quirk)
+/// One `MeterValueType` for `version` (1.6: values as text with a unit; 2.0.1: numbers with a
+/// unit of measure, and no `Temperature`, which 2.0.1's measurand list lacks).
+pub fn meter_value(r: &Reading, version: OcppVersion, kw_quirk: bool) -> MeterValue {
+    let v16 = version == OcppVersion::V16;
+    let sampled_value = values(r, kw_quirk)
         .into_iter()
-        .filter(|s| version == OcppVersion::V16 || s.measurand != "Temperature")
-        .map(|s| {
-            let mut o = match version {
-                OcppVersion::V16 => json!({
-                    "value": format!("{}", tenth(s.value)),
-                    "context": r.context,
-                    "format": "Raw",
-                    "measurand": s.measurand,
-                    "location": s.location,
-                    "unit": s.unit,
-                }),
-                OcppVersion::V201 => json!({
-                    "value": tenth(s.value),
-                    "context": r.context,
-                    "measurand": s.measurand,
-                    "location": s.location,
-                    "unitOfMeasure": { "unit": s.unit },
-                }),
-            };
-            if let Some(p) = s.phase {
-                o["phase"] = json!(p);
-            }
-            o
+        .filter(|s| v16 || s.measurand != "Temperature")
+        .map(|s| SampledValue {
+            value: if v16 {
+                MeterNumber::Text(format!("{}", tenth(s.value)))
+            } else {
+                MeterNumber::Number(tenth(s.value))
+            },
+            context: Some(r.context.to_string()),
+            format: v16.then(|| "Raw".to_string()),
+            measurand: Some(s.measurand.to_string()),
+            phase: s.phase.map(String::from),
+            location: Some(s.location.to_string()),
+            unit: v16.then(|| s.unit.to_string()),
+            unit_of_measure: (!v16).then(|| UnitOfMeasure {
+                unit: Some(s.unit.to_string()),
+                multiplier: None,
+            }),
         })
         .collect();
-    json!({ "timestamp": ts, "sampledValue": sampled })
+    MeterValue {
+        timestamp: r.at,
+        sampled_value,
+    }
 }
 
 #[cfg(test)]
@@ -150,17 +148,17 @@ mod tests {
 
     #[test]
     fn renders_both_versions_and_the_kw_quirk() {
-        let v16 = meter_value(&reading(), OcppVersion::V16, false);
+        let v16 = serde_json::to_value(meter_value(&reading(), OcppVersion::V16, false)).unwrap();
         let sv = v16["sampledValue"].as_array().unwrap();
         assert_eq!(sv[0]["value"], "123456");
         assert_eq!(sv[1]["value"], "11000");
         assert_eq!(sv.iter().filter(|s| s["measurand"] == "Voltage").count(), 3);
         assert!(sv.iter().any(|s| s["measurand"] == "Temperature"));
-        let v201 = meter_value(&reading(), OcppVersion::V201, false);
+        let v201 = serde_json::to_value(meter_value(&reading(), OcppVersion::V201, false)).unwrap();
         let sv = v201["sampledValue"].as_array().unwrap();
         assert_eq!(sv[0]["value"], 123_456.0);
         assert!(sv.iter().all(|s| s["measurand"] != "Temperature"));
-        let quirky = meter_value(&reading(), OcppVersion::V16, true);
+        let quirky = serde_json::to_value(meter_value(&reading(), OcppVersion::V16, true)).unwrap();
         assert_eq!(quirky["sampledValue"][1]["value"], "11");
         assert_eq!(quirky["sampledValue"][1]["unit"], "W");
     }

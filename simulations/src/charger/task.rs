@@ -8,12 +8,16 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use chargegrid_core::network::OcppVersion;
+use chargegrid_ocpp::messages::data::Empty;
+use chargegrid_ocpp::messages::payload;
+use chargegrid_ocpp::v16::requests as v16;
+use chargegrid_ocpp::v201::requests as v201;
 use chargegrid_ocpp::{Call, Frame};
 use chrono::{DateTime, Utc};
 use futures::{SinkExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -208,7 +212,7 @@ impl SimCharger {
                 _ = at(call_deadline) => self.on_call_timeout().await,
                 _ = at(heartbeat_at) => {
                     self.next_heartbeat = Instant::now() + self.heartbeat;
-                    self.push(Pending { action: "Heartbeat", payload: json!({}), durable: false, tx_local: None, offline: false });
+                    self.push(Pending { action: "Heartbeat", payload: payload(Empty {}), durable: false, tx_local: None, offline: false });
                 }
                 _ = at(boot_at) => self.send_boot().await,
             }
@@ -292,22 +296,28 @@ impl SimCharger {
     }
 
     async fn send_boot(&mut self) {
+        let serial = format!("SIM-{}", self.index);
         let payload = if self.v16() {
-            json!({
-                "chargePointVendor": self.spec.vendor,
-                "chargePointModel": self.spec.model,
-                "chargePointSerialNumber": format!("SIM-{}", self.index),
-                "firmwareVersion": "sim-1.0",
+            payload(v16::BootNotification {
+                charge_point_vendor: self.spec.vendor.clone(),
+                charge_point_model: self.spec.model.clone(),
+                charge_point_serial_number: Some(serial),
+                charge_box_serial_number: None,
+                firmware_version: Some("sim-1.0".into()),
+                iccid: None,
+                imsi: None,
+                meter_type: None,
+                meter_serial_number: None,
             })
         } else {
-            json!({
-                "reason": "PowerUp",
-                "chargingStation": {
-                    "model": self.spec.model,
-                    "vendorName": self.spec.vendor,
-                    "serialNumber": format!("SIM-{}", self.index),
-                    "firmwareVersion": "sim-1.0",
+            payload(v201::BootNotification {
+                charging_station: v201::ChargingStation {
+                    model: self.spec.model.clone(),
+                    vendor_name: self.spec.vendor.clone(),
+                    serial_number: Some(serial),
+                    firmware_version: Some("sim-1.0".into()),
                 },
+                reason: "PowerUp".into(),
             })
         };
         let p = Pending {
@@ -335,7 +345,7 @@ impl SimCharger {
                     .get(&local)
                     .and_then(|s| s.parse::<i64>().ok())
                     .unwrap_or(-1);
-                p.payload["transactionId"] = json!(id);
+                p.payload["transactionId"] = Value::from(id);
             }
             self.send(p).await;
         }
@@ -455,7 +465,7 @@ impl SimCharger {
                 id: call.id.clone(),
                 code,
                 description,
-                details: json!({}),
+                details: Value::Object(Default::default()),
             }),
         };
         let text = frame.to_text(self.spec.version);
@@ -515,8 +525,7 @@ impl SimCharger {
         if after_boot && self.v16() {
             front.push(Pending {
                 action: "StatusNotification",
-                payload: json!({"connectorId": 0, "errorCode": "NoError", "status": "Available",
-                    "timestamp": chargegrid_ocpp::timestamp::format(now)}),
+                payload: payload(status_16(0, "Available", now)),
                 durable: false,
                 tx_local: None,
                 offline: false,
@@ -551,11 +560,15 @@ impl SimCharger {
             return None;
         }
         e.reported = Some(status);
-        let ts = chargegrid_ocpp::timestamp::format(now);
         let payload = if v16 {
-            json!({"connectorId": e.spec.connector.0, "errorCode": "NoError", "status": status, "timestamp": ts})
+            payload(status_16(e.spec.connector.0, status, now))
         } else {
-            json!({"timestamp": ts, "connectorStatus": status, "evseId": e.spec.id.0, "connectorId": 1})
+            payload(v201::StatusNotification {
+                timestamp: now,
+                connector_status: status.into(),
+                evse_id: e.spec.id.0,
+                connector_id: 1,
+            })
         };
         Some(Pending {
             action: "StatusNotification",
@@ -661,5 +674,18 @@ impl StopCause {
             StopCause::DeAuthorized => ("Deauthorized", "DeAuthorized"),
             StopCause::Local => ("StopAuthorized", "Local"),
         }
+    }
+}
+
+/// A 1.6 StatusNotification without an error.
+fn status_16(connector: u32, status: &str, at: DateTime<Utc>) -> v16::StatusNotification {
+    v16::StatusNotification {
+        connector_id: connector,
+        error_code: "NoError".into(),
+        status: status.into(),
+        info: None,
+        timestamp: Some(at),
+        vendor_id: None,
+        vendor_error_code: None,
     }
 }

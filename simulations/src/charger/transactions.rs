@@ -4,8 +4,16 @@
 
 use chargegrid_core::command::RateUnit;
 use chargegrid_core::{EvseId, Watts};
+use chargegrid_ocpp::messages::authorization::{
+    AuthorizationStatus, StartTransactionResponse, TransactionEventResponse,
+};
+use chargegrid_ocpp::messages::common::{Evse, IdToken};
+use chargegrid_ocpp::messages::payload;
+use chargegrid_ocpp::v16::requests as v16;
+use chargegrid_ocpp::v201::requests as v201;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::control::ChargerEvent;
 use super::meter::{Reading, meter_value};
@@ -16,11 +24,6 @@ use crate::ev::{AC_VOLTS_NOMINAL, EvPlan, LiveEv};
 
 /// Nominal DC voltage for converting amperes of a DC charger's profile.
 const DC_VOLTS_NOMINAL: f64 = 400.0;
-
-fn id_token(tag: &str) -> Value {
-    let rfid = matches!(tag.len(), 8 | 14 | 20) && tag.chars().all(|c| c.is_ascii_hexdigit());
-    json!({"idToken": tag, "type": if rfid { "ISO14443" } else { "Central" }})
-}
 
 impl SimCharger {
     /// When the next physics step is due: the step length, or earlier when a limit changes.
@@ -331,12 +334,13 @@ impl SimCharger {
             full_reported: false,
         });
         self.evses[i].next_meter = now + Duration::seconds(i64::from(self.meter_interval_s));
-        let ts = chargegrid_ocpp::timestamp::format(now);
         if self.v16() {
             if self.settings.authorize_first && self.online() {
                 self.push(Pending {
                     action: "Authorize",
-                    payload: json!({"idTag": tag.as_str()}),
+                    payload: payload(v16::Authorize {
+                        id_tag: tag.as_str().to_string(),
+                    }),
                     durable: false,
                     tx_local: None,
                     offline: false,
@@ -344,11 +348,12 @@ impl SimCharger {
             }
             self.push(Pending {
                 action: "StartTransaction",
-                payload: json!({
-                    "connectorId": self.evses[i].spec.connector.0,
-                    "idTag": tag.as_str(),
-                    "meterStart": self.evses[i].register_wh.floor() as i64,
-                    "timestamp": ts,
+                payload: payload(v16::StartTransaction {
+                    connector_id: self.evses[i].spec.connector.0,
+                    id_tag: tag.as_str().to_string(),
+                    meter_start: self.evses[i].register_wh.floor() as i64,
+                    reservation_id: None,
+                    timestamp: now,
                 }),
                 durable: true,
                 tx_local: Some(local),
@@ -371,33 +376,45 @@ impl SimCharger {
         let need = (ev.plan.energy_need.0 - ev.delivered().0).max(0.0).round() as i64;
         let e = &self.evses[i];
         let needs = if e.spec.dc {
-            json!({
-                "requestedEnergyTransfer": "DC",
-                "departureTime": chargegrid_ocpp::timestamp::format(ev.plan.departure),
-                "dcChargingParameters": {
-                    "evMaxCurrent": e.spec.max_current.0.round() as i64,
-                    "evMaxVoltage": 800,
-                    "energyAmount": need,
-                    "evMaxPower": e.spec.max_power.0.round() as i64,
-                    "stateOfCharge": ev.soc_pct(now).round() as i64,
-                },
-            })
+            v201::ChargingNeeds {
+                requested_energy_transfer: "DC".into(),
+                departure_time: Some(ev.plan.departure),
+                ac_charging_parameters: None,
+                dc_charging_parameters: Some(v201::DcParameters {
+                    ev_max_current: e.spec.max_current.0.round(),
+                    ev_max_voltage: 800.0,
+                    energy_amount: Some(need as f64),
+                    ev_max_power: Some(e.spec.max_power.0.round()),
+                    state_of_charge: Some(ev.soc_pct(now).round()),
+                    ev_energy_capacity: None,
+                    full_soc: None,
+                }),
+            }
         } else {
             let phases = ev.phases().unwrap_or(3);
-            json!({
-                "requestedEnergyTransfer": if phases == 1 { "AC_single_phase" } else { "AC_three_phase" },
-                "departureTime": chargegrid_ocpp::timestamp::format(ev.plan.departure),
-                "acChargingParameters": {
-                    "energyAmount": need,
-                    "evMinCurrent": 6,
-                    "evMaxCurrent": 16.max(e.spec.max_current.0.round() as i64).min(32),
-                    "evMaxVoltage": 400,
-                },
-            })
+            v201::ChargingNeeds {
+                requested_energy_transfer: if phases == 1 {
+                    "AC_single_phase"
+                } else {
+                    "AC_three_phase"
+                }
+                .into(),
+                departure_time: Some(ev.plan.departure),
+                ac_charging_parameters: Some(v201::AcParameters {
+                    energy_amount: need as f64,
+                    ev_min_current: 6.0,
+                    ev_max_current: e.spec.max_current.0.round().clamp(16.0, 32.0),
+                    ev_max_voltage: 400.0,
+                }),
+                dc_charging_parameters: None,
+            }
         };
         self.push(Pending {
             action: "NotifyEVChargingNeeds",
-            payload: json!({"evseId": e.spec.id.0, "chargingNeeds": needs}),
+            payload: payload(v201::NotifyEvChargingNeeds {
+                evse_id: e.spec.id.0,
+                charging_needs: needs,
+            }),
             durable: false,
             tx_local: None,
             offline: false,
@@ -414,7 +431,11 @@ impl SimCharger {
         );
         self.push(Pending {
             action: "MeterValues",
-            payload: json!({"connectorId": self.evses[i].spec.connector.0, "transactionId": -1, "meterValue": [mv]}),
+            payload: payload(v16::MeterValues {
+                connector_id: self.evses[i].spec.connector.0,
+                transaction_id: Some(-1),
+                meter_value: vec![mv],
+            }),
             durable: true,
             tx_local: Some(local),
             offline: false,
@@ -434,7 +455,11 @@ impl SimCharger {
                     let mv = meter_value(&self.reading(i, "Trigger"), self.spec.version, false);
                     self.push(Pending {
                         action: "MeterValues",
-                        payload: json!({"connectorId": self.evses[i].spec.connector.0, "meterValue": [mv]}),
+                        payload: payload(v16::MeterValues {
+                            connector_id: self.evses[i].spec.connector.0,
+                            transaction_id: None,
+                            meter_value: vec![mv],
+                        }),
                         durable: false,
                         tx_local: None,
                         offline: false,
@@ -446,7 +471,10 @@ impl SimCharger {
                 let mv = meter_value(&self.reading(i, "Trigger"), self.spec.version, false);
                 self.push(Pending {
                     action: "MeterValues",
-                    payload: json!({"evseId": self.evses[i].spec.id.0, "meterValue": [mv]}),
+                    payload: payload(v201::MeterValues {
+                        evse_id: self.evses[i].spec.id.0,
+                        meter_value: vec![mv],
+                    }),
                     durable: false,
                     tx_local: None,
                     offline: false,
@@ -478,33 +506,34 @@ impl SimCharger {
             }
             _ => "Charging",
         };
-        let mut info = json!({"transactionId": tx.id.clone().unwrap_or_default(), "chargingState": charging_state});
-        if let Some(r) = stopped_reason {
-            info["stoppedReason"] = json!(r);
-        }
-        if let Some(id) = tx.remote_start_id
-            && event_type == "Started"
-        {
-            info["remoteStartId"] = json!(id);
-        }
-        let mut payload = json!({
-            "eventType": event_type,
-            "timestamp": chargegrid_ocpp::timestamp::format(reading.at),
-            "triggerReason": trigger,
-            "seqNo": seq,
-            "transactionInfo": info,
-            "evse": {"id": e.spec.id.0, "connectorId": 1},
-            "meterValue": [meter_value(&reading, self.spec.version, self.spec.quirks.kw_in_meter_values)],
-        });
-        if !online {
-            payload["offline"] = json!(true);
-        }
-        if event_type == "Started" {
-            payload["idToken"] = id_token(tx.id_tag.as_str());
-        }
+        let event = v201::TransactionEvent {
+            event_type: event_type.into(),
+            timestamp: reading.at,
+            trigger_reason: trigger.into(),
+            seq_no: i64::from(seq),
+            offline: !online,
+            number_of_phases_used: None,
+            transaction_info: v201::TransactionInfo {
+                transaction_id: tx.id.clone().unwrap_or_default(),
+                charging_state: Some(charging_state.into()),
+                stopped_reason: stopped_reason.map(String::from),
+                remote_start_id: tx.remote_start_id.filter(|_| event_type == "Started"),
+            },
+            id_token: (event_type == "Started").then(|| IdToken::of(&tx.id_tag)),
+            evse: Some(Evse {
+                id: e.spec.id.0,
+                connector_id: Some(1),
+            }),
+            meter_value: vec![meter_value(
+                &reading,
+                self.spec.version,
+                self.spec.quirks.kw_in_meter_values,
+            )],
+            reservation_id: None,
+        };
         self.push(Pending {
             action: "TransactionEvent",
-            payload,
+            payload: payload(event),
             durable: true,
             tx_local: None,
             offline: false,
@@ -526,13 +555,13 @@ impl SimCharger {
             );
             self.push(Pending {
                 action: "StopTransaction",
-                payload: json!({
-                    "transactionId": -1,
-                    "idTag": tx.id_tag.as_str(),
-                    "meterStop": self.evses[i].register_wh.floor() as i64,
-                    "timestamp": chargegrid_ocpp::timestamp::format(now),
-                    "reason": cause.v16(),
-                    "transactionData": [end],
+                payload: payload(v16::StopTransaction {
+                    id_tag: Some(tx.id_tag.as_str().to_string()),
+                    meter_stop: self.evses[i].register_wh.floor() as i64,
+                    timestamp: now,
+                    transaction_id: -1,
+                    reason: Some(cause.v16().to_string()),
+                    transaction_data: vec![end],
                 }),
                 durable: true,
                 tx_local: Some(tx.local),
@@ -582,9 +611,11 @@ impl SimCharger {
     /// 1.6: the StartTransaction answer gives the transaction id and the token's status.
     pub fn on_start_result(&mut self, p: &Pending, payload: &Value) {
         let Some(local) = p.tx_local else { return };
-        let id = payload["transactionId"].as_i64().unwrap_or(-1).to_string();
+        let answer = StartTransactionResponse::deserialize(payload).ok();
+        let id = answer.as_ref().map_or(-1, |a| a.transaction_id).to_string();
         self.tx_ids.insert(local, id.clone());
-        let accepted = payload["idTagInfo"]["status"].as_str() == Some("Accepted");
+        let status = answer.map(|a| a.id_tag_info.status);
+        let accepted = status == Some(AuthorizationStatus::Accepted);
         let mut refused = None;
         for (i, e) in self.evses.iter_mut().enumerate() {
             if let Some(tx) = e.tx.as_mut().filter(|t| t.local == local) {
@@ -607,8 +638,7 @@ impl SimCharger {
             s.authorized = accepted;
         }
         if let Some(i) = refused {
-            self.record
-                .error(format!("token refused: {}", payload["idTagInfo"]["status"]));
+            self.record.error(format!("token refused: {status:?}"));
             self.stop_transaction(i, StopCause::DeAuthorized);
             self.unplug(i, true);
         }
@@ -616,14 +646,18 @@ impl SimCharger {
 
     /// 2.0.1: a Started event's answer may carry the token's status.
     pub fn on_transaction_event_result(&mut self, p: &Pending, payload: &Value) {
-        if p.payload["eventType"] != "Started" {
+        let Ok(event) = v201::TransactionEvent::deserialize(&p.payload) else {
+            return;
+        };
+        if event.event_type != "Started" {
             return;
         }
-        let id = p.payload["transactionInfo"]["transactionId"]
-            .as_str()
-            .unwrap_or_default();
-        let status = payload["idTokenInfo"]["status"].as_str();
-        let accepted = status.is_none_or(|s| s == "Accepted");
+        let id = event.transaction_info.transaction_id.as_str();
+        let status = TransactionEventResponse::deserialize(payload)
+            .ok()
+            .and_then(|a| a.id_token_info)
+            .map(|i| i.status);
+        let accepted = status.is_none_or(|s| s == AuthorizationStatus::Accepted);
         if let Some(s) = self
             .record
             .sessions

@@ -27,7 +27,7 @@ struct StepStats {
     first_error: Option<String>,
 }
 
-fn sample(register: f64) -> serde_json::Value {
+fn sample(register: f64) -> chargegrid_ocpp::messages::meter::MeterValue {
     meter_value(
         &Reading {
             at: Utc::now(),
