@@ -61,7 +61,7 @@ pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), W
         let ctx = AssessContext {
             suspect_chargers: suspect_chargers(&states, SUSPECT_MIN_VEHICLES, SUSPECT_MIN_SHARE),
             chargers: charger_effects(&states, &config),
-            soc_references: soc_references(&states),
+            soc_references: soc_references(states.iter().map(|s| (&s.spec, s.sessions()))),
         };
         let reports = inputs
             .iter()

@@ -253,8 +253,6 @@ fn the_loop_finder_finds_a_planted_loop() {
 
 #[test]
 fn no_crate_has_a_file_level_import_loop() {
-    // `health`'s vehicle assessment is one known loop of ten files; untangling it belongs to
-    // the health work (#17), and it is checked to grow no further.
     let mut found = Vec::new();
     for dir in [
         "core",
@@ -271,12 +269,7 @@ fn no_crate_has_a_file_level_import_loop() {
         let graph = import_graph(dir);
         assert!(graph.contains_key(""), "{dir}: no sources read");
         for component in loops(&graph) {
-            let known_health_loop = dir == "health"
-                && component.len() <= 10
-                && component.iter().all(|m| m.starts_with("vehicle::"));
-            if !known_health_loop {
-                found.push(format!("{dir}: {}", component.join(" → ")));
-            }
+            found.push(format!("{dir}: {}", component.join(" → ")));
         }
     }
     assert!(found.is_empty(), "import loops:\n{}", found.join("\n"));

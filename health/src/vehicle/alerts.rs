@@ -3,16 +3,16 @@
 //! different chargers, and chargers known to abort other vehicles too are left out.
 
 use super::changepoint::StepChange;
-use super::cv_check::{CvCheck, SocReference};
+use super::context::AssessContext;
+use super::cv_check::CvCheck;
 use super::resistance_index::ResistanceIndex;
 use super::soh::SohEstimate;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
-use crate::fleet::ChargerEffect;
 use chargegrid_core::ChargerId;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -74,40 +74,6 @@ pub struct AlertEpisode {
     /// Cleared (session end), while open `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleared_at: Option<DateTime<Utc>>,
-}
-
-/// What the fleet or network knows that one vehicle's data cannot show.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AssessContext {
-    /// Chargers that end sessions of several different vehicles with EV-side aborts: their
-    /// aborts are not blamed on a car.
-    #[serde(default)]
-    pub suspect_chargers: BTreeSet<ChargerId>,
-    /// Chargers' measurement errors estimated jointly over the fleet: their current gain is
-    /// divided out of the charge measured there and their connector resistance taken off
-    /// ΔV/ΔI. Chargers not listed are taken as accurate.
-    #[serde(default)]
-    pub chargers: BTreeMap<ChargerId, ChargerEffect>,
-    /// Each model's healthy top-of-charge SoC reference (for the BMS SoC check).
-    #[serde(default)]
-    pub soc_references: BTreeMap<String, SocReference>,
-}
-
-impl AssessContext {
-    /// The current gain of `charger` (1.0 when unknown).
-    pub fn current_gain(&self, charger: &ChargerId) -> f64 {
-        self.chargers
-            .get(charger)
-            .map_or(1.0, |e| e.current_gain)
-            .max(0.5)
-    }
-
-    /// The resistance `charger`'s connector adds, ohms (0 when unknown).
-    pub fn resistance_offset(&self, charger: &ChargerId) -> f64 {
-        self.chargers
-            .get(charger)
-            .map_or(0.0, |e| e.resistance_offset_ohm)
-    }
 }
 
 fn alert(

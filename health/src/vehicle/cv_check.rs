@@ -13,7 +13,6 @@
 //! voltage from the registry; without them there is no check (and no alert).
 
 use super::spec::VehicleSpec;
-use super::state::VehicleHealth;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
 use crate::stats::median;
@@ -158,16 +157,17 @@ fn cv_points(s: &SessionSummary, spec: &VehicleSpec) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
-/// Each model's reference from the vehicles' sessions.
+/// Each model's reference from the vehicles' specs and sessions (e.g.
+/// `states.iter().map(|s| (&s.spec, s.sessions()))`).
 pub fn soc_references<'a>(
-    states: impl IntoIterator<Item = &'a VehicleHealth>,
+    vehicles: impl IntoIterator<Item = (&'a VehicleSpec, &'a [SessionSummary])>,
 ) -> BTreeMap<String, SocReference> {
     type Bin = (Vec<f64>, BTreeSet<usize>);
     let mut by_model: BTreeMap<&str, BTreeMap<(i32, i32), Bin>> = BTreeMap::new();
-    for (v, st) in states.into_iter().enumerate() {
-        let bins = by_model.entry(st.spec.model.as_str()).or_default();
-        for s in st.sessions().iter().filter(|s| s.dc) {
-            for (c, soc, t) in cv_points(s, &st.spec) {
+    for (v, (spec, sessions)) in vehicles.into_iter().enumerate() {
+        let bins = by_model.entry(spec.model.as_str()).or_default();
+        for s in sessions.iter().filter(|s| s.dc) {
+            for (c, soc, t) in cv_points(s, spec) {
                 let e = bins.entry(key(c, t)).or_default();
                 e.0.push(soc);
                 e.1.insert(v);

@@ -4,6 +4,7 @@
 mod acceptance;
 mod alerts;
 mod changepoint;
+mod context;
 mod cv_check;
 mod report;
 mod resistance_index;
@@ -15,8 +16,9 @@ mod summary;
 mod trend;
 
 pub use acceptance::AcceptanceSummary;
-pub use alerts::{Alert, AlertEpisode, AlertKind, AssessContext, Severity};
+pub use alerts::{Alert, AlertEpisode, AlertKind, Severity};
 pub use changepoint::{StepChange, detect_step};
+pub use context::AssessContext;
 pub use cv_check::{CvCheck, SocBin, SocOffset, SocReference, soc_references};
 pub use report::{CohortComparison, SessionCounts, VehicleReport};
 pub use resistance_index::ResistanceIndex;

@@ -2,15 +2,12 @@
 //! early baseline, both corrected to 25 °C with a generic Arrhenius law when the EV reports its
 //! battery temperature (resistance roughly doubles from 25 °C to 0 °C).
 
-use super::alerts::AssessContext;
+use super::context::AssessContext;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
 use crate::stats::median;
 use crate::units::Ohms;
 use serde::{Deserialize, Serialize};
-
-const GAS_CONSTANT: f64 = 8.314;
-const T25_K: f64 = 298.15;
 
 /// The resistance index of a vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,12 +26,6 @@ pub struct ResistanceIndex {
     pub sessions: usize,
     /// Whether every figure used was temperature-corrected.
     pub temperature_corrected: bool,
-}
-
-/// `r` measured at `temp_c`, referred to 25 °C.
-pub fn to_25c(r: f64, temp_c: f64, activation_energy: f64) -> f64 {
-    let t = temp_c + 273.15;
-    r * (-activation_energy / GAS_CONSTANT * (1.0 / t - 1.0 / T25_K)).exp()
 }
 
 /// The index over time-ordered sessions.

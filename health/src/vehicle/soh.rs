@@ -11,8 +11,8 @@
 //! sessions cannot average away (auxiliary loads, meter calibration). Below the minimum number
 //! of sessions the figure is withheld rather than shown noisy.
 
-use super::alerts::AssessContext;
 use super::changepoint::{StepChange, detect_step};
+use super::context::AssessContext;
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;

@@ -3,7 +3,8 @@
 //! gives the same state.
 
 use super::acceptance::acceptance;
-use super::alerts::{AlertEpisode, AlertInputs, AssessContext, vehicle_alerts};
+use super::alerts::{AlertEpisode, AlertInputs, vehicle_alerts};
+use super::context::AssessContext;
 use super::cv_check::cv_check;
 use super::report::{SessionCounts, VehicleReport};
 use super::resistance_index::resistance_index;

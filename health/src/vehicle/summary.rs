@@ -1,7 +1,6 @@
 //! The part of a session's features a vehicle's state keeps: small, so years of sessions fit
 //! in one stored document, and enough to recompute every vehicle-level figure.
 
-use super::resistance_index::to_25c;
 use crate::config::HealthConfig;
 use crate::features::{AnomalyKind, SessionFeatures, TopPoint};
 use crate::quality::QualityReason;
@@ -131,4 +130,14 @@ impl SessionSummary {
             top_of_charge: f.top_of_charge.clone(),
         }
     }
+}
+/// The gas constant, J/(mol·K).
+const GAS_CONSTANT: f64 = 8.314;
+/// 25 °C in kelvin.
+const T25_K: f64 = 298.15;
+
+/// `r` measured at `temp_c`, referred to 25 °C.
+pub fn to_25c(r: f64, temp_c: f64, activation_energy: f64) -> f64 {
+    let t = temp_c + 273.15;
+    r * (-activation_energy / GAS_CONSTANT * (1.0 / t - 1.0 / T25_K)).exp()
 }

@@ -530,7 +530,9 @@ fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
         })
         .collect();
     let ctx = AssessContext {
-        soc_references: chargegrid_health::vehicle::soc_references(&states),
+        soc_references: chargegrid_health::vehicle::soc_references(
+            states.iter().map(|s| (&s.spec, s.sessions())),
+        ),
         ..AssessContext::default()
     };
     for (v, st) in states.iter().enumerate() {
