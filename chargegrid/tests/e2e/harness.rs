@@ -263,3 +263,15 @@ pub async fn metrics_text(app: &App) -> String {
         .await
         .unwrap()
 }
+
+/// The Python peers answer GetCompositeSchedule with 16 A from offset 0 (both versions): the
+/// OCPP layer must have decoded it into a typed schedule.
+pub fn assert_peers_composite_schedule(reply: &chargegrid_core::command::CommandReply) {
+    use chargegrid_core::command::{RateUnit, ReplyDetails};
+    let Some(ReplyDetails::CompositeSchedule(schedule)) = reply.details() else {
+        panic!("no composite schedule in {reply:?}");
+    };
+    assert_eq!(schedule.unit, RateUnit::A);
+    assert_eq!(schedule.periods[0].limit, 16.0);
+    assert!(schedule.start.is_some());
+}

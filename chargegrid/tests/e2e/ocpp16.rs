@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chargegrid::App;
 use chargegrid_core::command::{
-    ChargerCommand, ChargingLimit, CommandReply, ProfilePurpose, RateUnit, ReplyDetails, ResetKind,
+    ChargerCommand, ChargingLimit, CommandReply, ProfilePurpose, RateUnit, ResetKind,
     SchedulePeriod,
 };
 use chargegrid_core::session::{SessionState, StopReason};
@@ -223,13 +223,7 @@ async fn full_session_and_every_command(app: App) {
             other => panic!("{action}: {other:?}"),
         }
         if action == "GetCompositeSchedule" {
-            // The peer reports 16 A from offset 0: decoded by the OCPP layer, typed here.
-            let Some(ReplyDetails::CompositeSchedule(schedule)) = reply.details() else {
-                panic!("no composite schedule in {reply:?}");
-            };
-            assert_eq!(schedule.unit, RateUnit::A);
-            assert_eq!(schedule.periods[0].limit, 16.0);
-            assert!(schedule.start.is_some());
+            crate::harness::assert_peers_composite_schedule(&reply);
         }
         let received = peer.expect("received").await;
         assert_eq!(received["action"], action, "{received}");
