@@ -26,8 +26,8 @@ use utoipa_axum::routes;
 use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    auth, diagnostics, docs, fleets, health, health_reports, me, recommendations, reservations,
-    sessions, sites, stations, stream, vehicles,
+    auth, chargers, diagnostics, docs, fleets, health, health_reports, me, recommendations,
+    reservations, sessions, sites, stations, stream, vehicles,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -138,6 +138,18 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(vehicles::put_model, vehicles::list_models))
         .routes(routes!(vehicles::import_vehicles))
         .routes(routes!(diagnostics::refused_handshakes))
+        .routes(routes!(chargers::reset))
+        .routes(routes!(chargers::remote_start))
+        .routes(routes!(chargers::remote_stop))
+        .routes(routes!(chargers::availability))
+        .routes(routes!(chargers::unlock))
+        .routes(routes!(chargers::trigger))
+        .routes(routes!(
+            chargers::get_configuration,
+            chargers::set_configuration
+        ))
+        .routes(routes!(chargers::clear_cache))
+        .routes(routes!(chargers::raw_call))
         .routes(routes!(fleets::add_id_tag))
         .routes(routes!(fleets::fleet_sessions))
         .routes(routes!(stations::near))

@@ -166,6 +166,24 @@ pub enum ChargerCommand {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         evse: Option<EvseId>,
     },
+    /// Read configuration values: 1.6 GetConfiguration (keys are 1.6 key names; none asks for
+    /// all), 2.0.1 GetVariables (keys are `Component.Variable`, e.g.
+    /// `OCPPCommCtrlr.HeartbeatInterval`; at least one).
+    GetConfiguration {
+        /// The keys wanted.
+        #[serde(default)]
+        keys: Vec<String>,
+    },
+    /// Change one configuration value: 1.6 ChangeConfiguration, 2.0.1 SetVariables (the key as
+    /// for [`ChargerCommand::GetConfiguration`]).
+    SetConfiguration {
+        /// The key.
+        key: String,
+        /// The new value.
+        value: String,
+    },
+    /// Clear the charger's authorisation cache.
+    ClearCache,
     /// A version-specific OCPP call sent verbatim (operators' console, rarely used actions).
     Raw {
         /// OCPP action name.
@@ -190,6 +208,9 @@ impl ChargerCommand {
             ChargerCommand::ReserveNow { .. } => "reserve_now",
             ChargerCommand::CancelReservation { .. } => "cancel_reservation",
             ChargerCommand::TriggerMessage { .. } => "trigger_message",
+            ChargerCommand::GetConfiguration { .. } => "get_configuration",
+            ChargerCommand::SetConfiguration { .. } => "set_configuration",
+            ChargerCommand::ClearCache => "clear_cache",
             ChargerCommand::Raw { .. } => "raw",
         }
     }
@@ -235,12 +256,37 @@ pub enum ReplyDetails {
     /// The answer to [`ChargerCommand::GetCompositeSchedule`]: the limits the charger will
     /// apply.
     CompositeSchedule(CompositeSchedule),
+    /// The answer to [`ChargerCommand::GetConfiguration`].
+    Configuration(ConfigurationReport),
     /// The answer to a [`ChargerCommand::Raw`] call, verbatim: shown to the operator who sent
     /// it, read by nothing in chargegrid.
     Raw {
         /// The answer payload.
         payload: serde_json::Value,
     },
+}
+
+/// Configuration values a charger reported, in one shape for both versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationReport {
+    /// The values it has.
+    pub values: Vec<ConfigurationValue>,
+    /// Keys it does not know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
+}
+
+/// One configuration value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationValue {
+    /// The key (1.6 name, or 2.0.1 `Component.Variable`).
+    pub key: String,
+    /// Its value, when it has one to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Whether it cannot be changed, when the charger said (1.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readonly: Option<bool>,
 }
 
 /// A charger's composite schedule: the limits it will apply on one EVSE, all profiles combined.

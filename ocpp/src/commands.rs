@@ -13,6 +13,11 @@ use crate::messages::charging::{
     TransactionRef,
 };
 use crate::messages::common::{Evse, IdToken};
+use crate::messages::configuration::{
+    ChangeConfiguration, GetConfiguration, GetVariableData, GetVariables, SetVariableData,
+    SetVariables, component_variable,
+};
+use crate::messages::data::Empty;
 use crate::messages::operations::{
     Availability, CancelReservation, ChangeAvailability16, ChangeAvailability201, ReserveNow16,
     ReserveNow201, Reset, TRIGGERABLE_16, TRIGGERABLE_201, TriggerMessage, UnlockConnector,
@@ -214,6 +219,48 @@ pub fn render(
             };
             ("TriggerMessage", to_value(req))
         }
+        ChargerCommand::GetConfiguration { keys } => {
+            if v16 {
+                let key = (!keys.is_empty()).then(|| keys.clone());
+                ("GetConfiguration", to_value(GetConfiguration { key }))
+            } else {
+                if keys.is_empty() {
+                    return Err(RenderError::NoVariables);
+                }
+                let get_variable_data = keys
+                    .iter()
+                    .map(|k| {
+                        let (component, variable) = component_variable(k)?;
+                        Ok(GetVariableData {
+                            component,
+                            variable,
+                        })
+                    })
+                    .collect::<Result<_, RenderError>>()?;
+                ("GetVariables", to_value(GetVariables { get_variable_data }))
+            }
+        }
+        ChargerCommand::SetConfiguration { key, value } => {
+            if v16 {
+                let req = ChangeConfiguration {
+                    key: key.clone(),
+                    value: value.clone(),
+                };
+                ("ChangeConfiguration", to_value(req))
+            } else {
+                let (component, variable) = component_variable(key)?;
+                let data = SetVariableData {
+                    attribute_value: value.clone(),
+                    component,
+                    variable,
+                };
+                let req = SetVariables {
+                    set_variable_data: vec![data],
+                };
+                ("SetVariables", to_value(req))
+            }
+        }
+        ChargerCommand::ClearCache => ("ClearCache", to_value(Empty {})),
         ChargerCommand::Raw { action, payload } => {
             if crate::actions::known(action).is_none() {
                 return Err(RenderError::UnknownAction(action.clone()));
@@ -430,6 +477,14 @@ mod tests {
                 message: "StatusNotification".into(),
                 evse: Some(EvseId(1)),
             },
+            ChargerCommand::GetConfiguration {
+                keys: vec!["OCPPCommCtrlr.HeartbeatInterval".into()],
+            },
+            ChargerCommand::SetConfiguration {
+                key: "SampledDataCtrlr.TxUpdatedInterval".into(),
+                value: "60".into(),
+            },
+            ChargerCommand::ClearCache,
         ];
         let schemas = crate::schema::Schemas::embedded().unwrap();
         for version in [OcppVersion::V16, OcppVersion::V201] {

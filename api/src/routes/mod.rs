@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod cards;
+pub(crate) mod chargers;
 pub(crate) mod diagnostics;
 pub(crate) mod docs;
 pub(crate) mod fleets;

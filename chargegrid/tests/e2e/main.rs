@@ -22,6 +22,7 @@ mod ocpp16;
 mod ocpp16_field;
 mod ocpp201;
 mod ocpp_bad_input;
+mod operator_commands;
 mod peer;
 mod security;
 mod simulate;

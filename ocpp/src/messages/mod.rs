@@ -11,6 +11,7 @@
 pub mod authorization;
 pub mod charging;
 pub mod common;
+pub mod configuration;
 pub mod data;
 pub mod meter;
 pub mod operations;
@@ -50,6 +51,14 @@ pub enum RenderError {
         /// The message asked for.
         message: String,
     },
+    /// A 2.0.1 configuration key must name a component and a variable.
+    #[error(
+        "{0:?} is not a 2.0.1 variable: write Component.Variable (e.g. OCPPCommCtrlr.HeartbeatInterval)"
+    )]
+    NotAVariable(String),
+    /// 2.0.1 reads named variables only.
+    #[error("2.0.1 reads named variables only: give at least one Component.Variable")]
+    NoVariables,
     /// A raw call names an action OCPP does not have.
     #[error("unknown action {0}")]
     UnknownAction(String),

@@ -5,7 +5,11 @@
 use chargegrid_core::command::{ChargerCommand, CommandReply, ReplyDetails};
 use serde_json::Value;
 
+use chargegrid_core::command::ConfigurationReport;
+use serde::Deserialize;
+
 use super::charging::GetCompositeScheduleResponse;
+use super::configuration::{GetConfigurationResponse, GetVariablesResponse, SetVariablesResponse};
 
 /// The reply for `payload`, the charger's answer to `command`. An answer whose details do not
 /// decode keeps its status and loses the details (the schema check has already counted and
@@ -15,8 +19,30 @@ pub fn decode(command: &ChargerCommand, payload: Value) -> CommandReply {
         .get("status")
         .and_then(Value::as_str)
         .map(String::from);
+    if let ChargerCommand::SetConfiguration { .. } = command
+        && let Ok(set) = SetVariablesResponse::deserialize(&payload)
+    {
+        // 2.0.1 answers per variable: the one variable's status is the answer's.
+        let status = set
+            .set_variable_result
+            .first()
+            .map(|r| r.attribute_status.clone());
+        return CommandReply::Result {
+            status,
+            details: None,
+        };
+    }
     let details = match command {
         ChargerCommand::Raw { .. } => Some(ReplyDetails::Raw { payload }),
+        ChargerCommand::GetConfiguration { .. } => {
+            let report = match GetVariablesResponse::deserialize(&payload) {
+                Ok(v201) => Some(ConfigurationReport::from(v201)),
+                Err(_) => GetConfigurationResponse::deserialize(&payload)
+                    .ok()
+                    .map(ConfigurationReport::from),
+            };
+            report.map(ReplyDetails::Configuration)
+        }
         ChargerCommand::GetCompositeSchedule { .. } => {
             serde_json::from_value::<GetCompositeScheduleResponse>(payload)
                 .ok()
@@ -107,6 +133,53 @@ mod tests {
                 status: None,
                 details: Some(ReplyDetails::Raw { payload })
             }
+        );
+    }
+
+    #[test]
+    fn configuration_of_both_versions_reads_alike() {
+        let get = ChargerCommand::GetConfiguration {
+            keys: vec!["OCPPCommCtrlr.HeartbeatInterval".into(), "X.Y".into()],
+        };
+        let v16 = decode(
+            &get,
+            json!({"configurationKey": [{"key": "HeartbeatInterval", "readonly": false, "value": "300"}],
+                   "unknownKey": ["Nope"]}),
+        );
+        let Some(ReplyDetails::Configuration(c)) = v16.details() else {
+            panic!("{v16:?}")
+        };
+        assert_eq!(c.values[0].value.as_deref(), Some("300"));
+        assert_eq!(c.values[0].readonly, Some(false));
+        assert_eq!(c.unknown, vec!["Nope".to_string()]);
+        let v201 = decode(
+            &get,
+            json!({"getVariableResult": [
+                {"attributeStatus": "Accepted", "attributeValue": "300",
+                 "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
+                {"attributeStatus": "UnknownComponent", "component": {"name": "X"}, "variable": {"name": "Y"}}]}),
+        );
+        let Some(ReplyDetails::Configuration(c)) = v201.details() else {
+            panic!("{v201:?}")
+        };
+        assert_eq!(c.values[0].key, "OCPPCommCtrlr.HeartbeatInterval");
+        assert_eq!(c.values[0].value.as_deref(), Some("300"));
+        assert_eq!(c.unknown, vec!["X.Y".to_string()]);
+        let set = ChargerCommand::SetConfiguration {
+            key: "A.B".into(),
+            value: "1".into(),
+        };
+        assert_eq!(
+            decode(&set, json!({"status": "RebootRequired"})),
+            CommandReply::status("RebootRequired")
+        );
+        assert_eq!(
+            decode(
+                &set,
+                json!({"setVariableResult": [{"attributeStatus": "Rejected",
+                    "component": {"name": "A"}, "variable": {"name": "B"}}]})
+            ),
+            CommandReply::status("Rejected")
         );
     }
 }

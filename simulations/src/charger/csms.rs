@@ -12,6 +12,11 @@ use chargegrid_ocpp::messages::charging::{
     ClearChargingProfile201, GetCompositeSchedule, GetCompositeScheduleResponse, ReportedSchedule,
     SetChargingProfile16, SetChargingProfile201,
 };
+use chargegrid_ocpp::messages::configuration::{
+    ChangeConfiguration, GetConfiguration, GetConfigurationResponse, GetVariableResult,
+    GetVariables, GetVariablesResponse, KeyValue, SetVariableResult, SetVariables,
+    SetVariablesResponse,
+};
 use chargegrid_ocpp::messages::operations::{
     Availability, CancelReservation, ChangeAvailability16, ChangeAvailability201, ReserveNow16,
     ReserveNow201, Reset, TriggerMessage, UnlockConnector,
@@ -136,8 +141,7 @@ impl SimCharger {
                 }
             }
             "ChangeConfiguration" => {
-                let key = p["key"].as_str().unwrap_or_default().to_string();
-                let value = p["value"].as_str().unwrap_or_default().to_string();
+                let ChangeConfiguration { key, value } = request(p)?;
                 if !self.config.contains_key(&key) {
                     return status("NotSupported");
                 }
@@ -150,83 +154,74 @@ impl SimCharger {
                 status("Accepted")
             }
             "GetConfiguration" => {
-                let wanted: Option<Vec<String>> = p["key"].as_array().map(|a| {
-                    a.iter()
-                        .filter_map(|k| k.as_str().map(String::from))
-                        .collect()
-                });
-                let mut known = Vec::new();
-                let mut unknown = Vec::new();
-                match wanted {
-                    Some(keys) if !keys.is_empty() => {
-                        for k in keys {
-                            match self.config.get(&k) {
-                                Some(v) => {
-                                    known.push(json!({"key": k, "readonly": false, "value": v}))
-                                }
-                                None => unknown.push(json!(k)),
-                            }
-                        }
-                    }
-                    _ => {
-                        for (k, v) in &self.config {
-                            known.push(json!({"key": k, "readonly": false, "value": v}));
+                let wanted = request::<GetConfiguration>(p)?.key.unwrap_or_default();
+                let key_value = |(key, value): (&String, &String)| KeyValue {
+                    key: key.clone(),
+                    readonly: false,
+                    value: Some(value.clone()),
+                };
+                let mut out = GetConfigurationResponse::default();
+                if wanted.is_empty() {
+                    out.configuration_key = self.config.iter().map(key_value).collect();
+                } else {
+                    for k in wanted {
+                        match self.config.get_key_value(&k) {
+                            Some(kv) => out.configuration_key.push(key_value(kv)),
+                            None => out.unknown_key.push(k),
                         }
                     }
                 }
-                let mut out = json!({"configurationKey": known});
-                if !unknown.is_empty() {
-                    out["unknownKey"] = json!(unknown);
-                }
-                Ok(out)
+                Ok(payload(out))
             }
             "GetVariables" => {
-                let results: Vec<Value> = p["getVariableData"]
-                    .as_array()
-                    .map(|a| a.as_slice())
-                    .unwrap_or_default()
-                    .iter()
+                let req: GetVariables = request(p)?;
+                let get_variable_result = req
+                    .get_variable_data
+                    .into_iter()
                     .map(|d| {
-                        let (c, v) = (&d["component"], &d["variable"]);
-                        let value = self.variable(
-                            c["name"].as_str().unwrap_or_default(),
-                            v["name"].as_str().unwrap_or_default(),
-                        );
-                        let mut r = json!({"component": c, "variable": v,
-                            "attributeStatus": if value.is_some() { "Accepted" } else { "UnknownVariable" }});
-                        if let Some(value) = value {
-                            r["attributeValue"] = json!(value);
+                        let value = self.variable(&d.component.name, &d.variable.name);
+                        GetVariableResult {
+                            attribute_status: if value.is_some() {
+                                "Accepted"
+                            } else {
+                                "UnknownVariable"
+                            }
+                            .into(),
+                            attribute_value: value,
+                            component: d.component,
+                            variable: d.variable,
                         }
-                        r
                     })
                     .collect();
-                Ok(json!({ "getVariableResult": results }))
+                Ok(payload(GetVariablesResponse {
+                    get_variable_result,
+                }))
             }
             "SetVariables" => {
-                let results: Vec<Value> = p["setVariableData"]
-                    .as_array()
-                    .map(|a| a.as_slice())
-                    .unwrap_or_default()
-                    .iter()
+                let req: SetVariables = request(p)?;
+                let set_variable_result = req
+                    .set_variable_data
+                    .into_iter()
                     .map(|d| {
-                        let (c, v) = (&d["component"], &d["variable"]);
-                        let name = v["name"].as_str().unwrap_or_default();
-                        let known = self
-                            .variable(c["name"].as_str().unwrap_or_default(), name)
-                            .is_some();
+                        let name = d.variable.name.as_str();
+                        let known = self.variable(&d.component.name, name).is_some();
                         if known
                             && name == "TxUpdatedInterval"
-                            && let Some(s) = d["attributeValue"]
-                                .as_str()
-                                .and_then(|s| s.parse::<u32>().ok())
+                            && let Ok(s) = d.attribute_value.parse::<u32>()
                         {
                             self.meter_interval_s = s.max(1);
                         }
-                        json!({"component": c, "variable": v,
-                            "attributeStatus": if known { "Accepted" } else { "UnknownVariable" }})
+                        SetVariableResult {
+                            attribute_status: if known { "Accepted" } else { "UnknownVariable" }
+                                .into(),
+                            component: d.component,
+                            variable: d.variable,
+                        }
                     })
                     .collect();
-                Ok(json!({ "setVariableResult": results }))
+                Ok(payload(SetVariablesResponse {
+                    set_variable_result,
+                }))
             }
             "GetBaseReport" | "GetReport" => status("EmptyResultSet"),
             "ClearCache" => status("Accepted"),

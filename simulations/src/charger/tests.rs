@@ -332,3 +332,32 @@ async fn a_201_station_obeys_a_station_max_profile_with_gapless_seq_nos() {
     assert!(seen.iter().any(|(a, _)| a == "NotifyEVChargingNeeds"));
     check_schemas(OcppVersion::V201, &seen, &answers);
 }
+
+#[tokio::test]
+async fn configuration_is_read_in_each_versions_shape() {
+    let get =
+        json!([2, "csms-1", "GetConfiguration", {"key": ["MeterValueSampleInterval", "Nope"]}]);
+    let (_, _, answers) = run_one(OcppVersion::V16, get).await;
+    let answer = &answers[0].1[2];
+    assert_eq!(
+        answer["configurationKey"][0],
+        json!({"key": "MeterValueSampleInterval", "readonly": false, "value": "300"}),
+        "{answer}"
+    );
+    assert_eq!(answer["unknownKey"], json!(["Nope"]));
+    let get = json!([2, "csms-1", "GetVariables", {"getVariableData": [
+        {"component": {"name": "SampledDataCtrlr"}, "variable": {"name": "TxUpdatedInterval"}},
+        {"component": {"name": "X"}, "variable": {"name": "Y"}}]}]);
+    let (_, _, answers) = run_one(OcppVersion::V201, get).await;
+    let results = &answers[0].1[2]["getVariableResult"];
+    assert_eq!(results[0]["attributeStatus"], "Accepted", "{results}");
+    assert_eq!(results[0]["attributeValue"], "300");
+    assert_eq!(results[1]["attributeStatus"], "UnknownVariable");
+    if let Some(schemas) = schemas() {
+        let v = schemas
+            .for_version(OcppVersion::V201)
+            .unwrap()
+            .check_response("GetVariables", &answers[0].1[2]);
+        assert!(v.as_ref().is_none_or(Vec::is_empty), "{v:?}");
+    }
+}

@@ -1,0 +1,477 @@
+//! Operators' commands to one charger, in one shape whatever OCPP version it speaks: remote
+//! start and stop, reset, availability, unlock, trigger a message, read and change its
+//! configuration, clear its authorisation cache, and a raw OCPP call for everything else. Each
+//! goes over the command bus to whichever node holds the charger's socket and is answered with
+//! the charger's own result, or a problem: 404 an unknown charger, 409 the charger refused (its
+//! status says why), 422 the command has no form in the charger's OCPP version, 502 the charger
+//! answered with a CALLERROR, 503 it is not connected, 504 it did not answer in time.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chargegrid_core::command::{ChargerCommand, CommandReply, ReplyDetails, ResetKind};
+use chargegrid_core::{ChargerId, ConnectorId, EvseId, IdTag};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::json::{Json, Query};
+use crate::{ApiResult, ApiState, Problem};
+
+/// What a charger answered.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommandResult {
+    /// The charger's status word (Accepted, Scheduled, Unlocked, RebootRequired, ...), when its
+    /// answer has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Configuration values read (configuration reads).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ConfigurationEntry>,
+    /// Keys the charger does not know (configuration reads).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_keys: Vec<String>,
+    /// The charger's answer verbatim (raw calls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<serde_json::Value>,
+}
+
+/// One configuration value.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConfigurationEntry {
+    /// The key (1.6 name, or 2.0.1 `Component.Variable`).
+    pub key: String,
+    /// Its value, when the charger shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Whether it cannot be changed, when the charger said (1.6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readonly: Option<bool>,
+}
+
+/// Statuses that mean the charger took the command on.
+const TAKEN_ON: &[&str] = &["Accepted", "Scheduled", "Unlocked", "RebootRequired"];
+
+/// Sends `command` to `charger` for an operator and maps the answer.
+async fn run(
+    state: &ApiState,
+    caller: &Caller,
+    charger: &str,
+    command: ChargerCommand,
+) -> ApiResult<axum::Json<CommandResult>> {
+    caller.require_operator()?;
+    let id = ChargerId::new(charger).map_err(|_| Problem::not_found("no such charger"))?;
+    if state.store.get_charger(&id).await?.is_none() {
+        return Err(Problem::not_found("no such charger"));
+    }
+    let what = command.name().replace('_', " ");
+    let reply = state
+        .store
+        .send_command(&id, command, state.config.command_timeout)
+        .await?;
+    tracing::info!(operator = %caller.driver.id, charger = %id, command = %what, ?reply, "operator command");
+    match reply {
+        CommandReply::Result { status, details } => {
+            if let Some(s) = status.as_deref().filter(|s| !TAKEN_ON.contains(s)) {
+                return Err(Problem::conflict(
+                    "charger-refused",
+                    format!("the charger answered {s} to {what}"),
+                ));
+            }
+            let mut result = CommandResult {
+                status,
+                values: Vec::new(),
+                unknown_keys: Vec::new(),
+                payload: None,
+            };
+            match details {
+                Some(ReplyDetails::Configuration(report)) => {
+                    result.values = report
+                        .values
+                        .into_iter()
+                        .map(|v| ConfigurationEntry {
+                            key: v.key,
+                            value: v.value,
+                            readonly: v.readonly,
+                        })
+                        .collect();
+                    result.unknown_keys = report.unknown;
+                }
+                Some(ReplyDetails::Raw { payload }) => result.payload = Some(payload),
+                Some(ReplyDetails::CompositeSchedule(_)) | None => {}
+            }
+            Ok(axum::Json(result))
+        }
+        CommandReply::CallError { code, description } => Err(Problem::charger(
+            StatusCode::BAD_GATEWAY,
+            "charger-error",
+            format!("{what}: {code} {description}"),
+        )),
+        CommandReply::Timeout => Err(Problem::charger(
+            StatusCode::GATEWAY_TIMEOUT,
+            "charger-timeout",
+            format!("the charger did not answer {what} in time"),
+        )),
+        CommandReply::Offline => Err(Problem::charger(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "charger-offline",
+            "the charger is not connected",
+        )),
+        CommandReply::Unsupported { reason } => Err(Problem::charger(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "charger-unsupported",
+            reason,
+        )),
+    }
+}
+
+/// How to reset.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetHow {
+    /// Finish transactions, then restart (2.0.1 OnIdle).
+    Soft,
+    /// Restart now (2.0.1 Immediate).
+    Hard,
+}
+
+/// A reset.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// Soft or hard.
+    pub kind: ResetHow,
+}
+
+/// A remote start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteStartRequest {
+    /// The token to charge for: 1 to 36 printable ASCII characters without spaces.
+    #[schema(pattern = "^[!-~]{1,36}$")]
+    pub id_tag: String,
+    /// The EVSE (1.6: connector); the charger picks when absent.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub evse: Option<u32>,
+}
+
+/// A remote stop.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteStopRequest {
+    /// The OCPP transaction id (an integer for 1.6 chargers).
+    #[schema(min_length = 1, max_length = 36)]
+    pub transaction_id: String,
+}
+
+/// An availability change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityRequest {
+    /// The EVSE (1.6: connector); 0 is the whole charger.
+    pub evse: u32,
+    /// In service (true) or out of service.
+    pub operative: bool,
+}
+
+/// An unlock.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    /// The EVSE.
+    #[schema(minimum = 1)]
+    pub evse: u32,
+    /// The connector (1.6: the connector number; 2.0.1: the connector on the EVSE).
+    #[schema(minimum = 1)]
+    pub connector: u32,
+}
+
+/// A message a charger can be asked to send.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum TriggeredMessage {
+    /// BootNotification.
+    BootNotification,
+    /// Heartbeat.
+    Heartbeat,
+    /// MeterValues.
+    MeterValues,
+    /// StatusNotification.
+    StatusNotification,
+    /// FirmwareStatusNotification.
+    FirmwareStatusNotification,
+    /// 1.6: DiagnosticsStatusNotification.
+    DiagnosticsStatusNotification,
+    /// 2.0.1: LogStatusNotification.
+    LogStatusNotification,
+    /// 2.0.1: TransactionEvent.
+    TransactionEvent,
+    /// 2.0.1: SignChargingStationCertificate.
+    SignChargingStationCertificate,
+}
+
+/// A trigger.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerRequest {
+    /// What to send.
+    pub message: TriggeredMessage,
+    /// For one EVSE (1.6: connector) only.
+    #[serde(default)]
+    pub evse: Option<u32>,
+}
+
+/// Which configuration to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigurationQuery {
+    /// Comma-separated keys (1.6 names, 2.0.1 `Component.Variable`); all when absent (1.6
+    /// only: 2.0.1 reads named variables).
+    #[serde(default)]
+    #[param(max_length = 2000)]
+    pub keys: Option<String>,
+}
+
+/// A configuration change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetConfigurationRequest {
+    /// The key (1.6 name, or 2.0.1 `Component.Variable`).
+    #[schema(min_length = 1, max_length = 100)]
+    pub key: String,
+    /// The new value.
+    #[schema(max_length = 1000)]
+    pub value: String,
+}
+
+/// A raw OCPP call.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCallRequest {
+    /// The OCPP action of the charger's version (e.g. GetLocalListVersion, GetBaseReport).
+    #[schema(min_length = 1, max_length = 50)]
+    pub action: String,
+    /// Its payload, checked against the official schema before it is sent.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+macro_rules! responses_doc {
+    () => {
+        "200: the charger's answer; 404: unknown charger; 409: refused; 422: no form in its OCPP version; 502: CALLERROR; 503: not connected; 504: no answer in time"
+    };
+}
+
+/// Reset a charger (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/reset", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = ResetRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn reset(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<ResetRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let kind = match req.kind {
+        ResetHow::Soft => ResetKind::Soft,
+        ResetHow::Hard => ResetKind::Hard,
+    };
+    run(&state, &caller, &charger, ChargerCommand::Reset { kind }).await
+}
+
+/// Start charging on a charger for a token (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/remote-start", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = RemoteStartRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn remote_start(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<RemoteStartRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let id_tag = IdTag::new(req.id_tag).map_err(|e| Problem::invalid_body(e.to_string()))?;
+    let command = ChargerCommand::RemoteStart {
+        evse: req.evse.map(EvseId),
+        id_tag,
+        limit: None,
+        remote_start_id: remote_start_id(&state),
+    };
+    run(&state, &caller, &charger, command).await
+}
+
+/// A 2.0.1 `remoteStartId`: positive, from the clock (the station echoes it back).
+fn remote_start_id(state: &ApiState) -> i32 {
+    let ms = state.clock.now().timestamp_millis();
+    i32::try_from(ms.rem_euclid(i64::from(i32::MAX - 1)) + 1).unwrap_or(1)
+}
+
+/// Stop a transaction on a charger (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/remote-stop", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = RemoteStopRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn remote_stop(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<RemoteStopRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let command = ChargerCommand::RemoteStop {
+        transaction_id: req.transaction_id,
+    };
+    run(&state, &caller, &charger, command).await
+}
+
+/// Put an EVSE (or the whole charger, with EVSE 0) in or out of service (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/availability", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = AvailabilityRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn availability(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<AvailabilityRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let command = ChargerCommand::ChangeAvailability {
+        evse: EvseId(req.evse),
+        operative: req.operative,
+    };
+    run(&state, &caller, &charger, command).await
+}
+
+/// Unlock a connector (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/unlock", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = UnlockRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn unlock(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<UnlockRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let command = ChargerCommand::UnlockConnector {
+        evse: EvseId(req.evse),
+        connector: ConnectorId(req.connector),
+    };
+    run(&state, &caller, &charger, command).await
+}
+
+/// Ask a charger to send a message now (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/trigger", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = TriggerRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn trigger(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<TriggerRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let message = format!("{:?}", req.message);
+    let command = ChargerCommand::TriggerMessage {
+        message,
+        evse: req.evse.map(EvseId),
+    };
+    run(&state, &caller, &charger, command).await
+}
+
+/// Read a charger's configuration (operators): 1.6 GetConfiguration, 2.0.1 GetVariables.
+#[utoipa::path(get, path = "/api/v1/chargers/{charger}/configuration", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id"), ConfigurationQuery),
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn get_configuration(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Query(q): Query<ConfigurationQuery>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let keys = q
+        .keys
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect();
+    run(
+        &state,
+        &caller,
+        &charger,
+        ChargerCommand::GetConfiguration { keys },
+    )
+    .await
+}
+
+/// Change one configuration value (operators): 1.6 ChangeConfiguration, 2.0.1 SetVariables.
+#[utoipa::path(put, path = "/api/v1/chargers/{charger}/configuration", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = SetConfigurationRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn set_configuration(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<SetConfigurationRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let command = ChargerCommand::SetConfiguration {
+        key: req.key,
+        value: req.value,
+    };
+    run(&state, &caller, &charger, command).await
+}
+
+/// Clear a charger's authorisation cache (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/clear-cache", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")),
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn clear_cache(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    run(&state, &caller, &charger, ChargerCommand::ClearCache).await
+}
+
+/// Send any OCPP call of the charger's version, verbatim (operators).
+#[utoipa::path(post, path = "/api/v1/chargers/{charger}/ocpp", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")), request_body = RawCallRequest,
+    description = responses_doc!(),
+    responses((status = 200, body = CommandResult), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem), (status = 503, body = Problem), (status = 504, body = Problem)))]
+pub(crate) async fn raw_call(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+    Json(req): Json<RawCallRequest>,
+) -> ApiResult<axum::Json<CommandResult>> {
+    let command = ChargerCommand::Raw {
+        action: req.action,
+        payload: req.payload,
+    };
+    run(&state, &caller, &charger, command).await
+}

@@ -1,0 +1,275 @@
+//! Operators' charger commands through the API (#18 item 4), against the independent Python
+//! charge points of both OCPP versions: each route reaches the charger in its version's form
+//! and comes back with the charger's own answer, or with the problem the brief names (404
+//! unknown charger, 403 not an operator, 422 no form in the version, 502 CALLERROR, 503 not
+//! connected).
+
+use serde_json::{Value, json};
+
+use crate::api_client::Api;
+use crate::harness::{add_tag, start_app, test_config};
+use crate::peer::Peer;
+
+const OPERATOR: &str = "ops@example.com";
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn operator(app: &chargegrid::App) -> Api {
+    let mut api = Api::new(app.api_addr.unwrap());
+    let login = api
+        .post(
+            "/auth/login",
+            json!({"email": OPERATOR, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{:?}", login.body);
+    api.token = login.body["access_token"].as_str().map(String::from);
+    api
+}
+
+/// Sends one command; checks the charger saw `action` (when it should have).
+async fn command(
+    api: &Api,
+    peer: &mut Peer,
+    method: &str,
+    path: &str,
+    body: Value,
+    action: Option<&str>,
+) -> (u16, Value) {
+    let reply = match method {
+        "GET" => api.get(path).await,
+        "PUT" => api.put(path, body).await,
+        _ => api.post(path, body).await,
+    };
+    if let Some(action) = action {
+        let seen = peer.expect("received").await;
+        assert_eq!(seen["action"], action, "{path}: {seen}");
+    }
+    (reply.status.as_u16(), reply.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_command_chargers_of_both_versions_through_the_api() {
+    let mut config = test_config("memory://");
+    config.admin.email = Some(OPERATOR.into());
+    config.admin.password = Some(PASSWORD.into());
+    let app = start_app(&config).await;
+    add_tag(&app, "04E91C2A").await;
+    add_tag(&app, "A1B2C3D4").await;
+    let url = format!("ws://{}/ocpp", app.ocpp_addr.unwrap());
+    let api = operator(&app).await;
+
+    // 1.6
+    let mut peer = Peer::spawn("cp16.py", &[&url, "QD-HD-AC01", "04E91C2A"]);
+    peer.expect("ready").await;
+    let base = "/chargers/QD-HD-AC01";
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "POST",
+        &format!("{base}/reset"),
+        json!({"kind": "soft"}),
+        Some("Reset"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("Accepted")),
+        "{body}"
+    );
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "GET",
+        &format!("{base}/configuration?keys=HeartbeatInterval"),
+        Value::Null,
+        Some("GetConfiguration"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["values"][0],
+        json!({"key": "HeartbeatInterval", "value": "300", "readonly": false})
+    );
+    let (status, _) = command(
+        &api,
+        &mut peer,
+        "PUT",
+        &format!("{base}/configuration"),
+        json!({"key": "MeterValueSampleInterval", "value": "60"}),
+        Some("ChangeConfiguration"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "POST",
+        &format!("{base}/unlock"),
+        json!({"evse": 1, "connector": 1}),
+        Some("UnlockConnector"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("Unlocked")),
+        "{body}"
+    );
+    for (route, body, action) in [
+        (
+            "availability",
+            json!({"evse": 0, "operative": false}),
+            "ChangeAvailability",
+        ),
+        (
+            "trigger",
+            json!({"message": "StatusNotification", "evse": 1}),
+            "TriggerMessage",
+        ),
+        (
+            "remote-start",
+            json!({"id_tag": "04E91C2A", "evse": 1}),
+            "RemoteStartTransaction",
+        ),
+        (
+            "remote-stop",
+            json!({"transaction_id": "7"}),
+            "RemoteStopTransaction",
+        ),
+        ("clear-cache", Value::Null, "ClearCache"),
+    ] {
+        let (status, reply) = command(
+            &api,
+            &mut peer,
+            "POST",
+            &format!("{base}/{route}"),
+            body,
+            Some(action),
+        )
+        .await;
+        assert_eq!(status, 200, "{route}: {reply}");
+    }
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "POST",
+        &format!("{base}/ocpp"),
+        json!({"action": "GetLocalListVersion", "payload": {}}),
+        Some("GetLocalListVersion"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["payload"]["listVersion"].is_i64(),
+        "the answer verbatim: {body}"
+    );
+    // A command with no 1.6 form: nothing reaches the charger.
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "POST",
+        &format!("{base}/trigger"),
+        json!({"message": "TransactionEvent"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    peer.finish().await;
+
+    // 2.0.1
+    let mut peer = Peer::spawn("cp201.py", &[&url, "QD-HD-AC06", "A1B2C3D4", "tx-op-1"]);
+    peer.expect("needs").await;
+    peer.send_line("go").await;
+    peer.expect("ready").await;
+    let base = "/chargers/QD-HD-AC06";
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "GET",
+        &format!("{base}/configuration?keys=OCPPCommCtrlr.HeartbeatInterval"),
+        Value::Null,
+        Some("GetVariables"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["values"][0]["key"], "OCPPCommCtrlr.HeartbeatInterval");
+    assert_eq!(body["values"][0]["value"], "300");
+    let (status, body) = command(
+        &api,
+        &mut peer,
+        "PUT",
+        &format!("{base}/configuration"),
+        json!({"key": "SampledDataCtrlr.TxUpdatedInterval", "value": "60"}),
+        Some("SetVariables"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("Accepted")),
+        "{body}"
+    );
+    let (status, _) = command(
+        &api,
+        &mut peer,
+        "POST",
+        &format!("{base}/reset"),
+        json!({"kind": "hard"}),
+        Some("Reset"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = command(
+        &api,
+        &mut peer,
+        "POST",
+        &format!("{base}/remote-start"),
+        json!({"id_tag": "A1B2C3D4"}),
+        Some("RequestStartTransaction"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The peer has no ClearCache handler: its CALLERROR is a 502.
+    let (status, body) = api_post(&api, &format!("{base}/clear-cache")).await;
+    assert_eq!(status, 502, "{body}");
+    // A key that names no 2.0.1 variable has no form.
+    let (status, _) = command(
+        &api,
+        &mut peer,
+        "GET",
+        &format!("{base}/configuration?keys=HeartbeatInterval"),
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    peer.finish().await;
+
+    // Not connected, unknown, not an operator.
+    let (status, body) = api_post(&api, "/chargers/QD-HD-AC02/reset").await;
+    assert_eq!(status, 422, "a reset needs its kind: {body}");
+    let reply = api
+        .post("/chargers/QD-HD-AC02/reset", json!({"kind": "soft"}))
+        .await;
+    assert_eq!(reply.status, 503, "{:?}", reply.body);
+    let reply = api
+        .post("/chargers/NO-SUCH/reset", json!({"kind": "soft"}))
+        .await;
+    assert_eq!(reply.status, 404);
+    let mut driver = Api::new(app.api_addr.unwrap());
+    let signup = driver
+        .post(
+            "/auth/signup",
+            json!({"email": "d@example.com", "password": "driver password 1", "name": "D"}),
+        )
+        .await;
+    driver.token = signup.body["access_token"].as_str().map(String::from);
+    let reply = driver
+        .post("/chargers/QD-HD-AC01/reset", json!({"kind": "soft"}))
+        .await;
+    assert_eq!(reply.status, 403);
+    app.shutdown().await.unwrap();
+}
+
+async fn api_post(api: &Api, path: &str) -> (u16, Value) {
+    let reply = api.post(path, Value::Null).await;
+    (reply.status.as_u16(), reply.body)
+}
