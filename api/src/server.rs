@@ -138,6 +138,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(vehicles::put_model, vehicles::list_models))
         .routes(routes!(vehicles::import_vehicles))
         .routes(routes!(diagnostics::refused_handshakes))
+        .routes(routes!(chargers::list_chargers))
         .routes(routes!(chargers::reset))
         .routes(routes!(chargers::remote_start))
         .routes(routes!(chargers::remote_stop))

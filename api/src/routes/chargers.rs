@@ -1,4 +1,5 @@
-//! Operators' commands to one charger, in one shape whatever OCPP version it speaks: remote
+//! Operators' view of the chargers (connection, firmware, connector states; filterable) and
+//! their commands to one charger, in one shape whatever OCPP version it speaks: remote
 //! start and stop, reset, availability, unlock, trigger a message, read and change its
 //! configuration, clear its authorisation cache, and a raw OCPP call for everything else. Each
 //! goes over the command bus to whichever node holds the charger's socket and is answered with
@@ -474,4 +475,160 @@ pub(crate) async fn raw_call(
         payload: req.payload,
     };
     run(&state, &caller, &charger, command).await
+}
+
+/// Which chargers to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChargerListQuery {
+    /// Only this site's chargers.
+    #[serde(default)]
+    #[param(max_length = 64)]
+    pub site: Option<String>,
+    /// Only connected (true) or not connected (false) chargers.
+    #[serde(default)]
+    pub connected: Option<bool>,
+    /// Only chargers with (true) or without (false) a faulted connector or an error code.
+    #[serde(default)]
+    pub faulted: Option<bool>,
+    /// Only chargers whose last boot reported this firmware version.
+    #[serde(default)]
+    #[param(max_length = 100)]
+    pub firmware: Option<String>,
+    /// Chargers after this id (the previous page's last), in id order.
+    #[serde(default)]
+    #[param(max_length = 64)]
+    pub after: Option<String>,
+    /// Page size, 1 to 1,000 (default 100).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// A charger as operators watch it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChargerStatusView {
+    /// Charger id.
+    pub id: String,
+    /// Its site.
+    pub site: String,
+    /// Vendor and model from the network.
+    pub vendor: String,
+    /// Model from the network.
+    pub model: String,
+    /// The OCPP version it is configured for (`1.6` or `2.0.1`).
+    pub ocpp_version: String,
+    /// Whether a gateway node holds its socket now.
+    pub connected: bool,
+    /// That node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Its last boot: when (UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Firmware version it reported at that boot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware_version: Option<String>,
+    /// Serial number it reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// Whether a connector is faulted or reports an error code.
+    pub faulted: bool,
+    /// Each connector's latest reported state.
+    pub connectors: Vec<ConnectorStatusView>,
+}
+
+/// A connector's latest reported state.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConnectorStatusView {
+    /// Connector number (0: the whole charger).
+    pub connector: u32,
+    /// Status (Available, Charging, Faulted, ...).
+    pub status: String,
+    /// OCPP error code (`NoError` when fine).
+    pub error_code: String,
+    /// Vendor detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<String>,
+    /// Since when (UTC).
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+/// The network's chargers with their connection, firmware and connector states, filterable
+/// (operators).
+#[utoipa::path(get, path = "/api/v1/chargers", tag = "operations", security(("bearer" = [])),
+    params(ChargerListQuery),
+    responses((status = 200, body = Vec<ChargerStatusView>), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub(crate) async fn list_chargers(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(q): Query<ChargerListQuery>,
+) -> ApiResult<axum::Json<Vec<ChargerStatusView>>> {
+    caller.require_operator()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut sites = state.store.list_sites().await?;
+    if let Some(site) = &q.site {
+        sites.retain(|s| s.id.as_str() == site);
+    }
+    let mut chargers = Vec::new();
+    for site in &sites {
+        chargers.extend(state.store.chargers_of_site(&site.id).await?);
+    }
+    chargers.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let mut out = Vec::new();
+    for c in chargers {
+        if q.after
+            .as_deref()
+            .is_some_and(|after| c.id.as_str() <= after)
+        {
+            continue;
+        }
+        let node = state.store.locate(&c.id).await?;
+        if q.connected.is_some_and(|want| want != node.is_some()) {
+            continue;
+        }
+        let boot = state.store.boot_info(&c.id).await?;
+        let firmware_version = boot.as_ref().and_then(|b| b.firmware_version.clone());
+        if q.firmware.is_some() && q.firmware != firmware_version {
+            continue;
+        }
+        let connectors: Vec<ConnectorStatusView> = state
+            .store
+            .connector_states(&c.id)
+            .await?
+            .into_iter()
+            .map(|s| ConnectorStatusView {
+                connector: s.connector.0,
+                status: s.status.as_str().to_string(),
+                error_code: s.error_code,
+                info: s.info,
+                since: s.since,
+            })
+            .collect();
+        let faulted = connectors
+            .iter()
+            .any(|s| s.status == "Faulted" || s.error_code != "NoError");
+        if q.faulted.is_some_and(|want| want != faulted) {
+            continue;
+        }
+        out.push(ChargerStatusView {
+            id: c.id.as_str().to_string(),
+            site: c.site.as_str().to_string(),
+            vendor: c.vendor,
+            model: c.model,
+            ocpp_version: c.ocpp_version.label().to_string(),
+            connected: node.is_some(),
+            node: node.map(|n| n.as_str().to_string()),
+            booted_at: boot.as_ref().map(|b| b.booted_at),
+            firmware_version,
+            serial_number: boot.and_then(|b| b.serial_number),
+            faulted,
+            connectors,
+        });
+        if out.len() == limit {
+            break;
+        }
+    }
+    Ok(axum::Json(out))
 }

@@ -105,6 +105,7 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("post", "/api/v1/fleets/{fleet}/vehicles/import"),
         ("post", "/api/v1/fleets/{fleet}/models"),
         ("get", "/api/v1/chargers/refused-handshakes"),
+        ("get", "/api/v1/chargers"),
         ("post", "/api/v1/chargers/{charger}/reset"),
         ("post", "/api/v1/chargers/{charger}/remote-start"),
         ("post", "/api/v1/chargers/{charger}/remote-stop"),

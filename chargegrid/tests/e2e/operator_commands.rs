@@ -162,6 +162,43 @@ async fn operators_command_chargers_of_both_versions_through_the_api() {
         body["payload"]["listVersion"].is_i64(),
         "the answer verbatim: {body}"
     );
+    // The operators' charger list: the connected 1.6 peer with its boot and connector states.
+    let listed = api.get("/chargers?connected=true").await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    let all = listed.body.as_array().unwrap();
+    assert!(all.iter().all(|c| c["connected"] == true), "{all:?}");
+    let cp = all
+        .iter()
+        .find(|c| c["id"] == "QD-HD-AC01")
+        .expect("the connected peer is listed");
+    assert_eq!(cp["ocpp_version"], "1.6");
+    assert!(
+        cp["booted_at"].is_string() && cp["node"].is_string(),
+        "{cp}"
+    );
+    assert!(
+        cp["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["connector"] == 1),
+        "{cp}"
+    );
+    let offline = api.get("/chargers?connected=false&limit=3").await.body;
+    let offline = offline.as_array().unwrap();
+    assert_eq!(offline.len(), 3);
+    assert!(offline.iter().all(|c| c["connected"] == false));
+    let next = api
+        .get(&format!(
+            "/chargers?connected=false&limit=3&after={}",
+            offline[2]["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert!(
+        next[0]["id"].as_str() > offline[2]["id"].as_str(),
+        "paged in id order"
+    );
     // A command with no 1.6 form: nothing reaches the charger.
     let (status, body) = command(
         &api,
@@ -266,6 +303,7 @@ async fn operators_command_chargers_of_both_versions_through_the_api() {
         .post("/chargers/QD-HD-AC01/reset", json!({"kind": "soft"}))
         .await;
     assert_eq!(reply.status, 403);
+    assert_eq!(driver.get("/chargers").await.status, 403);
     app.shutdown().await.unwrap();
 }
 
