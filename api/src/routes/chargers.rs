@@ -9,7 +9,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chargegrid_core::command::{ChargerCommand, CommandReply, ReplyDetails, ResetKind};
+use chargegrid_core::command::{ChargerCommand, ReplyDetails, ResetKind};
 use chargegrid_core::{ChargerId, ConnectorId, EvseId, IdTag};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -50,9 +50,6 @@ pub struct ConfigurationEntry {
     pub readonly: Option<bool>,
 }
 
-/// Statuses that mean the charger took the command on.
-const TAKEN_ON: &[&str] = &["Accepted", "Scheduled", "Unlocked", "RebootRequired"];
-
 /// Sends `command` to `charger` for an operator and maps the answer.
 async fn run(
     state: &ApiState,
@@ -71,59 +68,31 @@ async fn run(
         .send_command(&id, command, state.config.command_timeout)
         .await?;
     tracing::info!(operator = %caller.driver.id, charger = %id, command = %what, ?reply, "operator command");
-    match reply {
-        CommandReply::Result { status, details } => {
-            if let Some(s) = status.as_deref().filter(|s| !TAKEN_ON.contains(s)) {
-                return Err(Problem::conflict(
-                    "charger-refused",
-                    format!("the charger answered {s} to {what}"),
-                ));
-            }
-            let mut result = CommandResult {
-                status,
-                values: Vec::new(),
-                unknown_keys: Vec::new(),
-                payload: None,
-            };
-            match details {
-                Some(ReplyDetails::Configuration(report)) => {
-                    result.values = report
-                        .values
-                        .into_iter()
-                        .map(|v| ConfigurationEntry {
-                            key: v.key,
-                            value: v.value,
-                            readonly: v.readonly,
-                        })
-                        .collect();
-                    result.unknown_keys = report.unknown;
-                }
-                Some(ReplyDetails::Raw { payload }) => result.payload = Some(payload),
-                Some(ReplyDetails::CompositeSchedule(_)) | None => {}
-            }
-            Ok(axum::Json(result))
+    let (status, details) =
+        crate::routes::replies::taken_on(reply, &what, StatusCode::UNPROCESSABLE_ENTITY)?;
+    let mut result = CommandResult {
+        status,
+        values: Vec::new(),
+        unknown_keys: Vec::new(),
+        payload: None,
+    };
+    match details {
+        Some(ReplyDetails::Configuration(report)) => {
+            result.values = report
+                .values
+                .into_iter()
+                .map(|v| ConfigurationEntry {
+                    key: v.key,
+                    value: v.value,
+                    readonly: v.readonly,
+                })
+                .collect();
+            result.unknown_keys = report.unknown;
         }
-        CommandReply::CallError { code, description } => Err(Problem::charger(
-            StatusCode::BAD_GATEWAY,
-            "charger-error",
-            format!("{what}: {code} {description}"),
-        )),
-        CommandReply::Timeout => Err(Problem::charger(
-            StatusCode::GATEWAY_TIMEOUT,
-            "charger-timeout",
-            format!("the charger did not answer {what} in time"),
-        )),
-        CommandReply::Offline => Err(Problem::charger(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "charger-offline",
-            "the charger is not connected",
-        )),
-        CommandReply::Unsupported { reason } => Err(Problem::charger(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "charger-unsupported",
-            reason,
-        )),
+        Some(ReplyDetails::Raw { payload }) => result.payload = Some(payload),
+        Some(ReplyDetails::CompositeSchedule(_)) | None => {}
     }
+    Ok(axum::Json(result))
 }
 
 /// How to reset.

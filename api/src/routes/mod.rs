@@ -12,6 +12,7 @@ pub(crate) mod health;
 pub(crate) mod health_reports;
 pub(crate) mod me;
 pub(crate) mod recommendations;
+pub(crate) mod replies;
 pub(crate) mod reservations;
 pub(crate) mod sessions;
 pub(crate) mod sites;

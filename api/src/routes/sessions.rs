@@ -54,37 +54,10 @@ pub struct NeedsRequest {
     pub departure: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Maps a charger's answer to a command onto the API's errors.
+/// Maps a charger's answer to a driver's command onto the API's errors (a command with no form
+/// in the charger's version is the charger's failing, 502, not the driver's).
 pub(crate) fn command_outcome(reply: CommandReply, what: &str) -> Result<(), Problem> {
-    match reply {
-        CommandReply::Result { status, .. } => match status.as_deref() {
-            None | Some("Accepted") | Some("Unlocked") => Ok(()),
-            Some(other) => Err(Problem::conflict(
-                "charger-refused",
-                format!("the charger answered {other} to {what}"),
-            )),
-        },
-        CommandReply::CallError { code, description } => Err(Problem::charger(
-            StatusCode::BAD_GATEWAY,
-            "charger-error",
-            format!("{what}: {code} {description}"),
-        )),
-        CommandReply::Timeout => Err(Problem::charger(
-            StatusCode::GATEWAY_TIMEOUT,
-            "charger-timeout",
-            format!("the charger did not answer {what} in time"),
-        )),
-        CommandReply::Offline => Err(Problem::charger(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "charger-offline",
-            "the charger is not connected",
-        )),
-        CommandReply::Unsupported { reason } => Err(Problem::charger(
-            StatusCode::BAD_GATEWAY,
-            "charger-unsupported",
-            reason,
-        )),
-    }
+    crate::routes::replies::taken_on(reply, what, StatusCode::BAD_GATEWAY).map(|_| ())
 }
 
 /// The driver's app token (made at sign-up), or their first card.
