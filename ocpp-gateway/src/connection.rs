@@ -221,8 +221,9 @@ impl Connection {
                     let Some(Ok(msg)) = msg else {
                         return if msg.is_none() { CloseReason::ChargerClosed } else { CloseReason::SocketError };
                     };
-                    liveness.heard(Instant::now());
-                    if let Some(wait) = budget.spend(Instant::now()) {
+                    let now = Instant::now();
+                    liveness.heard(now);
+                    if let Some(wait) = budget.spend(now) {
                         inner.metrics.frames_rejected.with_label_values(&["rate_limited"]).inc();
                         tokio::time::sleep(wait).await;
                     }

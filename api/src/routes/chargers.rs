@@ -265,6 +265,8 @@ pub(crate) async fn remote_start(
     Path(charger): Path<String>,
     Json(req): Json<RemoteStartRequest>,
 ) -> ApiResult<axum::Json<CommandResult>> {
+    // Who asks comes before what the body says: a driver learns nothing from a bad token.
+    caller.require_operator()?;
     let id_tag = IdTag::new(req.id_tag).map_err(|e| Problem::invalid_body(e.to_string()))?;
     let command = ChargerCommand::RemoteStart {
         evse: req.evse.map(EvseId),

@@ -304,6 +304,13 @@ async fn operators_command_chargers_of_both_versions_through_the_api() {
         .await;
     assert_eq!(reply.status, 403);
     assert_eq!(driver.get("/chargers").await.status, 403);
+    let reply = driver
+        .post(
+            "/chargers/QD-HD-AC01/remote-start",
+            json!({"id_tag": "not a tag"}),
+        )
+        .await;
+    assert_eq!(reply.status, 403, "who asks is checked before the body");
     app.shutdown().await.unwrap();
 }
 

@@ -64,37 +64,6 @@ impl From<ChargingSchedulePeriod> for SchedulePeriod {
     }
 }
 
-/// The schedule in a GetCompositeSchedule answer (1.6 `ChargingSchedule`, 2.0.1
-/// `CompositeScheduleType`: the fields chargegrid reads have the same names).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportedSchedule {
-    /// 2.0.1: the EVSE it is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evse_id: Option<u32>,
-    /// Seconds covered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<u32>,
-    /// 1.6: when the schedule starts.
-    #[serde(
-        default,
-        with = "crate::timestamp::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_schedule: Option<DateTime<Utc>>,
-    /// 2.0.1: when the schedule starts.
-    #[serde(
-        default,
-        with = "crate::timestamp::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub schedule_start: Option<DateTime<Utc>>,
-    /// Unit of the limits.
-    pub charging_rate_unit: ChargingRateUnit,
-    /// The periods.
-    pub charging_schedule_period: Vec<ChargingSchedulePeriod>,
-}
-
 /// GetCompositeSchedule's answer in either version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -113,10 +82,10 @@ pub struct GetCompositeScheduleResponse {
     pub schedule_start: Option<DateTime<Utc>>,
     /// 1.6: the schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub charging_schedule: Option<ReportedSchedule>,
+    pub charging_schedule: Option<ChargingSchedule>,
     /// 2.0.1: the schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<ReportedSchedule>,
+    pub schedule: Option<ChargingSchedule>,
 }
 
 impl GetCompositeScheduleResponse {
@@ -191,13 +160,18 @@ pub enum RecurrencyKind {
     Weekly,
 }
 
-/// `ChargingScheduleType`: the 1.6 form, and 2.0.1's with its `id`.
+/// `ChargingScheduleType` as sent in a profile (1.6, and 2.0.1 with its `id`), and the
+/// schedule a charger reports in GetCompositeSchedule's answer (1.6 `chargingSchedule`; 2.0.1
+/// `CompositeScheduleType` with `evseId` and `scheduleStart`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargingSchedule {
-    /// 2.0.1: the schedule's id.
+    /// 2.0.1, in a profile: the schedule's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i32>,
+    /// 2.0.1, in a composite schedule: the EVSE it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evse_id: Option<u32>,
     /// How long the schedule lasts, seconds (open-ended when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
@@ -208,6 +182,13 @@ pub struct ChargingSchedule {
         skip_serializing_if = "Option::is_none"
     )]
     pub start_schedule: Option<DateTime<Utc>>,
+    /// 2.0.1, in a composite schedule: when it starts.
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub schedule_start: Option<DateTime<Utc>>,
     /// Unit of the limits.
     pub charging_rate_unit: ChargingRateUnit,
     /// Periods by ascending start.
@@ -329,6 +310,8 @@ impl ChargingProfile {
         let v16 = version == OcppVersion::V16;
         let schedule = ChargingSchedule {
             id: (!v16).then_some(limit.profile_id),
+            evse_id: None,
+            schedule_start: None,
             duration: None,
             start_schedule: limit.start,
             charging_rate_unit: limit.unit.into(),

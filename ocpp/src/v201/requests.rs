@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub use crate::messages::common::{Evse, IdToken};
 pub use crate::messages::meter::{MeterValue, SampledValue, UnitOfMeasure};
@@ -189,11 +188,6 @@ pub struct NotifyEvChargingNeeds {
     /// The needs.
     pub charging_needs: ChargingNeeds,
 }
-
-/// Requests answered with an acknowledgement and logged: NotifyReport, NotifyEvent,
-/// SecurityEventNotification, FirmwareStatusNotification, LogStatusNotification,
-/// ReservationStatusUpdate, DataTransfer. Kept as the raw payload.
-pub type Acknowledged = Value;
 
 /// SignCertificateRequest: the station's certificate signing request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,8 +8,8 @@
 use chargegrid_core::IdTag;
 use chargegrid_core::command::RateUnit;
 use chargegrid_ocpp::messages::charging::{
-    ChargingProfilePurpose, ChargingSchedulePeriod, ClearChargingProfile16,
-    ClearChargingProfile201, GetCompositeSchedule, GetCompositeScheduleResponse, ReportedSchedule,
+    ChargingProfilePurpose, ChargingSchedule, ChargingSchedulePeriod, ClearChargingProfile16,
+    ClearChargingProfile201, GetCompositeSchedule, GetCompositeScheduleResponse,
     SetChargingProfile16, SetChargingProfile201,
 };
 use chargegrid_ocpp::messages::configuration::{
@@ -487,7 +487,8 @@ impl SimCharger {
             }
         }
         let v16 = self.v16();
-        let schedule = ReportedSchedule {
+        let schedule = ChargingSchedule {
+            id: None,
             evse_id: (!v16).then_some(evse),
             duration: Some(duration),
             start_schedule: v16.then_some(now),
