@@ -29,6 +29,10 @@ pub struct ApiConfig {
     pub command_timeout: Duration,
     /// Average driving speed used to estimate travel time to a station, km/h.
     pub travel_speed_kmh: f64,
+    /// Requests per minute allowed per API key (each key has its own bucket).
+    pub api_key_rate_limit_per_minute: u32,
+    /// How long audit entries are kept.
+    pub audit_retention: Duration,
 }
 
 impl Default for ApiConfig {
@@ -45,6 +49,8 @@ impl Default for ApiConfig {
             stream_interval: Duration::from_secs(2),
             command_timeout: Duration::from_secs(30),
             travel_speed_kmh: 30.0,
+            api_key_rate_limit_per_minute: 600,
+            audit_retention: Duration::from_secs(365 * 24 * 3600),
         }
     }
 }

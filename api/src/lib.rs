@@ -5,6 +5,7 @@
 //! generated from the handlers. Every route reads and writes through the store, and reaches
 //! chargers through the command bus, so any API node serves any request.
 
+mod audit;
 mod auth;
 mod config;
 mod dispatch;

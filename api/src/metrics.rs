@@ -25,6 +25,8 @@ pub struct ApiMetrics {
     pub request_timeouts: IntCounter,
     /// Connections closed at once because `max_connections` were open.
     pub connections_refused: IntCounter,
+    /// Audit entries that could not be written.
+    pub audit_failures: IntCounter,
 }
 
 impl ApiMetrics {
@@ -46,7 +48,10 @@ impl ApiMetrics {
                 &["route"],
             )?,
             accounts: IntCounterVec::new(
-                Opts::new("chargegrid_api_account_events_total", "Sign-ups and logins"),
+                Opts::new(
+                    "chargegrid_api_account_events_total",
+                    "Sign-ups, logins and API keys created and revoked",
+                ),
                 &["event"],
             )?,
             reservations: IntCounterVec::new(
@@ -76,8 +81,13 @@ impl ApiMetrics {
                 "chargegrid_api_connections_refused_total",
                 "Connections closed at once because the connection cap was reached",
             )?,
+            audit_failures: IntCounter::new(
+                "chargegrid_api_audit_failures_total",
+                "Operator or fleet-manager actions whose audit entry could not be written",
+            )?,
         };
         registry.register(Box::new(m.requests.clone()))?;
+        registry.register(Box::new(m.audit_failures.clone()))?;
         registry.register(Box::new(m.request_timeouts.clone()))?;
         registry.register(Box::new(m.connections_refused.clone()))?;
         registry.register(Box::new(m.latency.clone()))?;
@@ -90,7 +100,14 @@ impl ApiMetrics {
         // request; this one makes the family visible to rates and alerts at once).
         m.requests
             .with_label_values(&["GET", "/api/v1/health", "200"]);
-        for event in ["signup", "login", "login_failed", "login_throttled"] {
+        for event in [
+            "signup",
+            "login",
+            "login_failed",
+            "login_throttled",
+            "api_key_created",
+            "api_key_revoked",
+        ] {
             m.accounts.with_label_values(&[event]);
         }
         Ok(m)

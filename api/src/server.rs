@@ -26,8 +26,8 @@ use utoipa_axum::routes;
 use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    auth, chargers, diagnostics, docs, fleets, health, health_reports, me, recommendations,
-    reservations, sessions, sites, stations, stream, vehicles,
+    api_keys, audit, auth, chargers, diagnostics, docs, fleets, health, health_reports, me,
+    recommendations, reservations, sessions, sites, stations, stream, vehicles,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -126,6 +126,9 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
+        .routes(routes!(api_keys::create_api_key, api_keys::list_api_keys))
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(audit::audit_trail))
         .routes(routes!(me::me))
         .routes(routes!(me::link_id_tag))
         .routes(routes!(me::accept_invitation, me::decline_invitation))
@@ -396,6 +399,10 @@ pub fn router(state: ApiState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_body_bytes,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::record,
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), track));
     if !state.config.cors_origins.is_empty() {

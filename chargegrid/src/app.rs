@@ -296,6 +296,8 @@ impl App {
                 request_timeout: config.api.request_timeout,
                 max_connections: config.api.max_connections,
                 stream_interval: config.api.stream_interval,
+                api_key_rate_limit_per_minute: config.api.api_key_rate_limit_per_minute,
+                audit_retention: config.api.audit_retention,
                 command_timeout: config.ocpp.gateway.call_timeout
                     + std::time::Duration::from_secs(2),
                 ..chargegrid_api::ApiConfig::default()

@@ -1,4 +1,5 @@
-//! Drivers, fleet managers, operators, their id tags, fleets, vehicles and API tokens.
+//! Drivers, fleet managers, operators, their id tags, fleets, vehicles, login tokens and API
+//! keys.
 
 use async_trait::async_trait;
 use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel};
@@ -17,6 +18,47 @@ pub struct TokenRecord {
     pub expires_at: DateTime<Utc>,
     /// Token family: rotating a refresh token keeps the family; revoking it ends all members.
     pub family: String,
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyScope {
+    /// Reads only (`GET`).
+    Read,
+    /// Everything its owner may do, except managing API keys and the owner's password.
+    Manage,
+}
+
+/// A long-lived credential for an integration (fleet tool, billing), owned by an operator or a
+/// fleet manager and stored under a hash of its secret (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Stable id (to list and revoke it; not the secret).
+    pub id: String,
+    /// Whose key: it acts as this account, within `scope`.
+    pub owner: DriverId,
+    /// What the owner called it ("billing export").
+    pub name: String,
+    /// What it may do.
+    pub scope: KeyScope,
+    /// The secret's last four characters, to tell keys apart.
+    pub hint: String,
+    /// When it was issued (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it stops working (UTC).
+    pub expires_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last presented (recorded at most about once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    /// Whether it still works at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
 }
 
 /// Accounts and the things they own.
@@ -89,4 +131,27 @@ pub trait AccountStore: Send + Sync {
 
     /// The drivers of a fleet (members and managers), in id order.
     async fn drivers_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<Driver>>;
+
+    /// Stores a new API key under the hash of its secret. `Conflict` if the id is taken. The
+    /// key works only once this returns (its secret's index is written last).
+    async fn create_api_key(&self, secret_hash: &str, key: &ApiKey) -> StoreResult<()>;
+
+    /// The key whose secret hashes to `secret_hash`, revoked or expired ones included (the
+    /// caller decides), with its last use.
+    async fn api_key_by_secret(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// A key by id, with its last use.
+    async fn get_api_key(&self, id: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// The keys of `owner` (every key when `None`), oldest first, revoked and expired ones
+    /// included.
+    async fn api_keys(&self, owner: Option<&DriverId>) -> StoreResult<Vec<ApiKey>>;
+
+    /// Revokes a key at `at` (a key already revoked keeps its first time). The key as it is now,
+    /// or `None` if there is no such key.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>>;
+
+    /// Records a use of a key at `at` (kept apart from the key's record, so it never undoes a
+    /// revocation written at the same time).
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }

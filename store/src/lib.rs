@@ -8,6 +8,7 @@
 //! keys in one slot.
 
 pub mod accounts;
+pub mod audit;
 pub mod bus;
 pub mod changes;
 #[cfg(feature = "conformance")]
@@ -26,7 +27,8 @@ pub mod sessions;
 
 use async_trait::async_trait;
 
-pub use accounts::{AccountStore, TokenRecord};
+pub use accounts::{AccountStore, ApiKey, KeyScope, TokenRecord};
+pub use audit::{AUDIT_SCAN_LIMIT, AuditEntry, AuditPage, AuditQuery, AuditStore};
 pub use bus::{CommandBus, CommandEnvelope, IncomingCommand, ReplySink};
 pub use changes::{ChangeFeed, ChangeKind, SiteChange};
 pub use error::{StoreError, StoreResult};
@@ -50,6 +52,7 @@ pub trait Store:
     + ConnectionRegistry
     + SessionStore
     + AccountStore
+    + AuditStore
     + SchedulerStore
     + HealthStore
     + ReservationStore

@@ -5,4 +5,4 @@ pub(crate) mod caller;
 pub(crate) mod passwords;
 pub(crate) mod tokens;
 
-pub use caller::Caller;
+pub use caller::{Caller, Credential};

@@ -15,6 +15,8 @@ use crate::{ApiState, Problem};
 
 pub(crate) const ACCESS_PREFIX: &str = "cga_";
 pub(crate) const REFRESH_PREFIX: &str = "cgr_";
+/// API keys (long-lived, for integrations; see `routes::api_keys`).
+pub(crate) const API_KEY_PREFIX: &str = "cgk_";
 /// Where the hash of a rotated refresh token is kept, to recognise its reuse.
 const USED_PREFIX: &str = "used:";
 
@@ -37,7 +39,7 @@ pub(crate) fn hash(token: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = Vec::with_capacity(32);
     bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
     bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::tokens::{self, TokenPair};
-use crate::auth::{Caller, passwords};
+use crate::auth::{Caller, Credential, passwords};
 use crate::json::Json;
 use crate::views::DriverView;
 use crate::{ApiResult, ApiState, Problem};
@@ -234,15 +234,17 @@ pub(crate) async fn refresh(
 /// End this login: the access token and its whole family stop working.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
     security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub(crate) async fn logout(State(state): State<ApiState>, caller: Caller) -> ApiResult<StatusCode> {
-    state.store.revoke_token(&caller.token_hash).await?;
+    let Credential::Login { token_hash, family } = &caller.credential else {
+        return Err(Problem::forbidden(
+            "an API key is not logged out: revoke it (DELETE /api/v1/api-keys/{id})",
+        ));
+    };
+    state.store.revoke_token(token_hash).await?;
     let until = state.clock.now()
         + chrono::Duration::from_std(state.config.refresh_ttl)
             .unwrap_or(chrono::Duration::days(30));
-    state
-        .store
-        .revoke_token_family(&caller.family, until)
-        .await?;
+    state.store.revoke_token_family(family, until).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,7 @@
 //! The API's routes, one module per resource.
 
+pub(crate) mod api_keys;
+pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod cards;
 pub(crate) mod chargers;

@@ -1,7 +1,7 @@
 //! A live session as Server-Sent Events: a `session` event with the full view whenever it
 //! changes (checked every `stream_interval`), and a final `ended` event when it ends. Clients
 //! reconnect with the standard SSE retry. An account holds at most
-//! [`MAX_STREAMS_PER_ACCOUNT`] streams at once, and a stream ends when its login does
+//! [`MAX_STREAMS_PER_ACCOUNT`] streams at once, and a stream ends when its login (or API key) does
 //! (logout, a revoked token family, or the access token's expiry).
 
 use std::convert::Infallible;
@@ -52,14 +52,6 @@ impl Drop for StreamSlot {
     }
 }
 
-/// Whether the login behind a stream still holds: its access token is known and unexpired and
-/// its family not revoked (logout revokes both).
-async fn login_holds(state: &ApiState, token_hash: &str, family: &str) -> bool {
-    let token = state.store.get_token(token_hash).await;
-    let revoked = state.store.is_family_revoked(family).await;
-    matches!(token, Ok(Some(r)) if r.expires_at > state.clock.now()) && matches!(revoked, Ok(false))
-}
-
 /// Follow a session live (text/event-stream).
 #[utoipa::path(get, path = "/api/v1/sessions/{session}/events", tag = "charging", security(("bearer" = [])),
     params(("session" = String, Path, description = "session id")),
@@ -77,10 +69,9 @@ pub(crate) async fn events(
         ))
     })?;
     let interval = state.config.stream_interval;
-    let login = (caller.token_hash, caller.family);
     let stream = futures::stream::unfold(
-        (state, session.id, None::<String>, false, true, slot, login),
-        move |(state, id, last, done, first, slot, login)| async move {
+        (state, session.id, None::<String>, false, true, slot, caller),
+        move |(state, id, last, done, first, slot, caller)| async move {
             if done {
                 return None;
             }
@@ -88,7 +79,7 @@ pub(crate) async fn events(
                 tokio::time::sleep(interval).await;
             }
             loop {
-                if !login_holds(&state, &login.0, &login.1).await {
+                if !caller.still_holds(&state).await {
                     return None;
                 }
                 let current = match state.store.get_session(&id).await {
@@ -112,7 +103,7 @@ pub(crate) async fn events(
                         .data(body.clone());
                     return Some((
                         Ok(event),
-                        (state, id, Some(body), ended, false, slot, login),
+                        (state, id, Some(body), ended, false, slot, caller),
                     ));
                 }
                 tokio::time::sleep(interval).await;

@@ -166,6 +166,14 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.api.header_timeout = millis(v, 50, 600_000)?;
         Ok(())
     }),
+    ("api.api_key_rate_limit_per_minute", |c, v| {
+        c.api.api_key_rate_limit_per_minute = count(v, 1, 1_000_000)? as u32;
+        Ok(())
+    }),
+    ("api.audit_retention_days", |c, v| {
+        c.api.audit_retention = Duration::from_secs(count(v, 1, 36_500)? as u64 * 86_400);
+        Ok(())
+    }),
     ("api.stream_interval_ms", |c, v| {
         c.api.stream_interval = millis(v, 10, 60_000)?;
         Ok(())

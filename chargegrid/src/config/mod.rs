@@ -145,6 +145,10 @@ pub struct ApiConfig {
     pub max_connections: usize,
     /// How often live session streams check for news.
     pub stream_interval: Duration,
+    /// Requests per minute per API key.
+    pub api_key_rate_limit_per_minute: u32,
+    /// How long audit entries are kept.
+    pub audit_retention: Duration,
 }
 
 /// Metrics endpoint settings.
@@ -301,6 +305,8 @@ impl Default for Config {
                 request_timeout: Duration::from_secs(30),
                 max_connections: 10_000,
                 stream_interval: Duration::from_secs(2),
+                api_key_rate_limit_per_minute: 600,
+                audit_retention: Duration::from_secs(365 * 86_400),
             },
             metrics: MetricsConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 9100)),

@@ -90,6 +90,10 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("post", "/api/v1/auth/refresh"),
         ("post", "/api/v1/auth/logout"),
         ("get", "/api/v1/me"),
+        ("post", "/api/v1/api-keys"),
+        ("get", "/api/v1/api-keys"),
+        ("delete", "/api/v1/api-keys/{key}"),
+        ("get", "/api/v1/audit"),
         ("post", "/api/v1/me/id-tags"),
         ("post", "/api/v1/me/fleet-invitations/{fleet}"),
         ("delete", "/api/v1/me/fleet-invitations/{fleet}"),
@@ -240,8 +244,10 @@ async fn the_api_keeps_to_its_openapi_document_under_an_independent_contract_tes
             "examples,coverage,fuzzing,stateful",
             "--max-examples",
             "8",
+            // One worker: Python 3.11.7's parser is not thread-safe under hypothesis's lambda
+            // introspection ("AST constructor recursion depth mismatch", CPython gh-106905).
             "--workers",
-            "2",
+            "1",
             "--seed",
             "20261202",
             "--no-color",

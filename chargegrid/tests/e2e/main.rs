@@ -8,6 +8,7 @@ mod api;
 mod api_authz;
 mod api_bad_input;
 mod api_client;
+mod api_keys;
 mod app;
 mod architecture;
 mod binary;

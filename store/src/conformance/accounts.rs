@@ -200,3 +200,87 @@ pub async fn token_families(store: Arc<dyn Store>) {
     assert!(store.is_family_revoked("fam-1").await.unwrap());
     assert!(!store.is_family_revoked("fam-2").await.unwrap());
 }
+
+pub async fn api_keys(store: Arc<dyn Store>) {
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let owner = DriverId::new("fm1").unwrap();
+    let key = |id: &str, owner: &DriverId, at: DateTime<Utc>| ApiKey {
+        id: id.to_string(),
+        owner: owner.clone(),
+        name: format!("key {id}"),
+        scope: KeyScope::Read,
+        hint: "abcd".to_string(),
+        created_at: at,
+        expires_at: at + Span::days(90),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    let k1 = key("k1", &owner, t0 + Span::minutes(1));
+    let k2 = key("k2", &owner, t0);
+    let other = DriverId::new("op1").unwrap();
+    let k3 = key("k3", &other, t0 + Span::minutes(2));
+    store.create_api_key("h1", &k1).await.unwrap();
+    store.create_api_key("h2", &k2).await.unwrap();
+    store.create_api_key("h3", &k3).await.unwrap();
+    assert!(matches!(
+        store.create_api_key("h4", &k1).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The failed attempt did not index its secret.
+    assert_eq!(store.api_key_by_secret("h4").await.unwrap(), None);
+    assert_eq!(
+        store.api_key_by_secret("h1").await.unwrap(),
+        Some(k1.clone())
+    );
+    assert_eq!(store.get_api_key("k3").await.unwrap(), Some(k3.clone()));
+    assert_eq!(store.get_api_key("nope").await.unwrap(), None);
+    // Oldest first, per owner or all.
+    assert_eq!(
+        store.api_keys(Some(&owner)).await.unwrap(),
+        vec![k2.clone(), k1.clone()]
+    );
+    let all: Vec<String> = store
+        .api_keys(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(all, ["k2", "k1", "k3"]);
+    // A use is recorded apart from the record; a revocation keeps its first time, and a use
+    // after it does not undo it.
+    store
+        .touch_api_key("k1", t0 + Span::hours(1))
+        .await
+        .unwrap();
+    let revoked = store
+        .revoke_api_key("k1", t0 + Span::hours(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(t0 + Span::hours(2)));
+    assert_eq!(revoked.last_used_at, Some(t0 + Span::hours(1)));
+    store
+        .touch_api_key("k1", t0 + Span::hours(3))
+        .await
+        .unwrap();
+    let again = store
+        .revoke_api_key("k1", t0 + Span::hours(4))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.revoked_at, Some(t0 + Span::hours(2)));
+    assert_eq!(again.last_used_at, Some(t0 + Span::hours(3)));
+    let by_secret = store.api_key_by_secret("h1").await.unwrap().unwrap();
+    assert!(!by_secret.is_live(t0 + Span::hours(5)));
+    assert!(store.get_api_key("k2").await.unwrap().unwrap().is_live(t0));
+    assert!(
+        !store
+            .get_api_key("k2")
+            .await
+            .unwrap()
+            .unwrap()
+            .is_live(t0 + Span::days(90))
+    );
+    assert_eq!(store.revoke_api_key("nope", t0).await.unwrap(), None);
+}

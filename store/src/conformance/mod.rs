@@ -26,8 +26,9 @@ use chargegrid_core::{
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 
 use crate::{
-    BootInfo, EvNeeds, LimitWindow, NeedsSource, Reservation, ReservationState, SessionAllocation,
-    SiteAllocation, Store, StoreError, TokenRecord,
+    ApiKey, AuditEntry, AuditPage, AuditQuery, BootInfo, EvNeeds, KeyScope, LimitWindow,
+    NeedsSource, Reservation, ReservationState, SessionAllocation, SiteAllocation, Store,
+    StoreError, TokenRecord,
 };
 
 /// Generates one `#[tokio::test]` per conformance check. `$factory` is an async closure-like
@@ -50,7 +51,7 @@ macro_rules! store_conformance_suite {
             session_conflicts, history_pages, accounts, id_tags_and_tokens, fleets_and_vehicles,
             scheduler_state, leases, health_documents, command_bus_round_trip,
             command_bus_offline_and_timeout, reservations, expected_arrivals,
-            driver_updates_and_fleet_members, token_families, change_feed);
+            driver_updates_and_fleet_members, token_families, change_feed, api_keys, audit_trail);
     };
     (@each $factory:expr; $($name:ident),+) => {
         $(
@@ -74,6 +75,7 @@ macro_rules! store_conformance_suite {
 }
 
 mod accounts;
+mod audit;
 mod bus;
 mod changes;
 mod health;
@@ -83,6 +85,7 @@ mod scheduling;
 mod sessions;
 
 pub use accounts::*;
+pub use audit::*;
 pub use bus::*;
 pub use changes::*;
 pub use health::*;

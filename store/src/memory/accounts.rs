@@ -5,7 +5,9 @@ use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel}
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 
 use super::MemoryStore;
-use crate::{AccountStore, StoreError, StoreResult, TokenRecord};
+use chrono::{DateTime, Utc};
+
+use crate::{AccountStore, ApiKey, StoreError, StoreResult, TokenRecord};
 
 #[async_trait]
 impl AccountStore for MemoryStore {
@@ -196,6 +198,58 @@ impl AccountStore for MemoryStore {
             .collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(list)
+    }
+
+    async fn create_api_key(&self, secret_hash: &str, key: &ApiKey) -> StoreResult<()> {
+        let mut state = self.lock();
+        if state.api_keys.contains_key(&key.id) {
+            return Err(StoreError::Conflict(format!("API key {}", key.id)));
+        }
+        state.api_keys.insert(key.id.clone(), key.clone());
+        state
+            .api_key_secrets
+            .insert(secret_hash.to_string(), key.id.clone());
+        Ok(())
+    }
+
+    async fn api_key_by_secret(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>> {
+        let state = self.lock();
+        Ok(state
+            .api_key_secrets
+            .get(secret_hash)
+            .and_then(|id| state.api_keys.get(id))
+            .cloned())
+    }
+
+    async fn get_api_key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
+        Ok(self.lock().api_keys.get(id).cloned())
+    }
+
+    async fn api_keys(&self, owner: Option<&DriverId>) -> StoreResult<Vec<ApiKey>> {
+        let mut keys: Vec<ApiKey> = self
+            .lock()
+            .api_keys
+            .values()
+            .filter(|k| owner.is_none_or(|o| *o == k.owner))
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
+        let mut state = self.lock();
+        Ok(state.api_keys.get_mut(id).map(|key| {
+            key.revoked_at.get_or_insert(at);
+            key.clone()
+        }))
+    }
+
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        if let Some(key) = self.lock().api_keys.get_mut(id) {
+            key.last_used_at = Some(key.last_used_at.map_or(at, |t| t.max(at)));
+        }
+        Ok(())
     }
 }
 

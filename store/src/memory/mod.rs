@@ -2,6 +2,7 @@
 //! for a single node and for development; nothing survives a restart.
 
 mod accounts;
+mod audit;
 mod bus;
 mod changes;
 mod health;
@@ -60,6 +61,11 @@ struct State {
     vehicles: BTreeMap<VehicleId, Vehicle>,
     vehicle_models: HashMap<FleetId, BTreeMap<String, chargegrid_core::driver::VehicleModel>>,
     tokens: HashMap<String, TokenRecord>,
+    api_keys: BTreeMap<String, crate::ApiKey>,
+    api_key_secrets: HashMap<String, String>,
+
+    audit: BTreeMap<u64, crate::AuditEntry>,
+    audit_seq: u64,
 
     allocations: HashMap<SiteId, SiteAllocation>,
     /// The highest scheduler fencing token seen per site.

@@ -6,7 +6,9 @@ use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 use redis::AsyncCommands;
 
 use super::{RedisStore, decode, encode, keys, millis};
-use crate::{AccountStore, StoreError, StoreResult, TokenRecord};
+use chrono::{DateTime, Utc};
+
+use crate::{AccountStore, ApiKey, StoreError, StoreResult, TokenRecord};
 
 #[async_trait]
 impl AccountStore for RedisStore {
@@ -245,5 +247,99 @@ impl AccountStore for RedisStore {
             .map(|i| keys::driver(&i))
             .collect();
         self.mget_json(&keys).await
+    }
+
+    async fn create_api_key(&self, secret_hash: &str, key: &ApiKey) -> StoreResult<()> {
+        let created: bool = self
+            .conn()
+            .set_nx(keys::api_key(&key.id), encode(key)?)
+            .await?;
+        if !created {
+            return Err(StoreError::Conflict(format!("API key {}", key.id)));
+        }
+        let () = self.conn().sadd(keys::api_keys(), &key.id).await?;
+        let () = self
+            .conn()
+            .sadd(keys::driver_api_keys(&key.owner), &key.id)
+            .await?;
+        // Last: the secret finds the key only once everything else is written.
+        let () = self
+            .conn()
+            .set(keys::api_key_secret(secret_hash), &key.id)
+            .await?;
+        Ok(())
+    }
+
+    async fn api_key_by_secret(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>> {
+        let id: Option<String> = self.conn().get(keys::api_key_secret(secret_hash)).await?;
+        match id {
+            Some(id) => self.get_api_key(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn get_api_key(&self, id: &str) -> StoreResult<Option<ApiKey>> {
+        Ok(self
+            .api_keys_by_id(&[id.to_string()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn api_keys(&self, owner: Option<&DriverId>) -> StoreResult<Vec<ApiKey>> {
+        let set = owner.map_or_else(keys::api_keys, keys::driver_api_keys);
+        let ids: Vec<String> = self.conn().smembers(set).await?;
+        let mut found = self.api_keys_by_id(&ids).await?;
+        found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(found)
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
+        let key = keys::api_key(id);
+        let Some(mut record) = self.get_json::<ApiKey>(&key).await? else {
+            return Ok(None);
+        };
+        if record.revoked_at.is_none() {
+            record.revoked_at = Some(at);
+            self.set_json(&key, &record).await?;
+        }
+        Ok(self.get_api_key(id).await?.or(Some(record)))
+    }
+
+    async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        // Apart from the record, which is never rewritten here (a revocation cannot be undone
+        // by a use racing it); of two nodes' uses in the same moment either time may stay.
+        let () = redis::cmd("SET")
+            .arg(keys::api_key_used(id))
+            .arg(at.timestamp_millis())
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+impl RedisStore {
+    /// The keys with these ids (missing ones skipped), each with its last use.
+    async fn api_keys_by_id(&self, ids: &[String]) -> StoreResult<Vec<ApiKey>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.get(keys::api_key(id)).get(keys::api_key_used(id));
+        }
+        let raws: Vec<Option<String>> = pipe.query_async(&mut self.conn()).await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for (id, pair) in ids.iter().zip(raws.chunks(2)) {
+            let [Some(record), used] = pair else { continue };
+            let mut key: ApiKey = decode(&keys::api_key(id), record)?;
+            key.last_used_at = used
+                .as_deref()
+                .and_then(|ms| ms.parse().ok())
+                .and_then(DateTime::from_timestamp_millis)
+                .max(key.last_used_at);
+            found.push(key);
+        }
+        Ok(found)
     }
 }

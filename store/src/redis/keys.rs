@@ -98,6 +98,34 @@ pub fn vehicle(vehicle: &VehicleId) -> String {
 pub fn token(secret_hash: &str) -> String {
     format!("{PREFIX}:token:{secret_hash}")
 }
+/// An API key's record (JSON).
+pub fn api_key(id: &str) -> String {
+    format!("{PREFIX}:api-key:{id}")
+}
+/// When an API key was last used (ms), apart from its record.
+pub fn api_key_used(id: &str) -> String {
+    format!("{PREFIX}:api-key:{id}:used")
+}
+/// The id of the API key whose secret hashes to `secret_hash`.
+pub fn api_key_secret(secret_hash: &str) -> String {
+    format!("{PREFIX}:api-key-secret:{secret_hash}")
+}
+/// The ids of every API key.
+pub fn api_keys() -> String {
+    format!("{PREFIX}:api-keys")
+}
+/// The ids of one account's API keys.
+pub fn driver_api_keys(driver: &DriverId) -> String {
+    format!("{PREFIX}:driver:{driver}:api-keys")
+}
+/// The audit trail's id counter (same slot as its entries).
+pub fn audit_counter() -> String {
+    format!("{PREFIX}:{{audit}}:seq")
+}
+/// The audit trail: a sorted set scored by entry id, members `<id>:<json>`.
+pub fn audit_entries() -> String {
+    format!("{PREFIX}:{{audit}}:entries")
+}
 pub fn allocation(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:allocation")
 }

@@ -3,6 +3,7 @@
 //! Redis runs with AOF. Values are JSON documents; see [`keys`] for the key design.
 
 mod accounts;
+mod audit;
 mod bus;
 mod changes;
 mod conn;

@@ -84,3 +84,20 @@ pub static FENCED_WRITE: LazyLock<Script> = LazyLock::new(|| {
           return 1",
     )
 });
+
+/// Appends audit entry ARGV[1] (JSON, its time ARGV[2] in ms) under the next id of counter
+/// KEYS[1] to sorted set KEYS[2] as member `<id>:<ms>:<json>`, then drops the oldest entries
+/// (up to 100 a call) whose time is before ARGV[3] ms. Returns the id.
+pub static APPEND_AUDIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local id = redis.call('INCR', KEYS[1])
+          redis.call('ZADD', KEYS[2], id, id .. ':' .. ARGV[2] .. ':' .. ARGV[1])
+          local oldest = redis.call('ZRANGE', KEYS[2], 0, 99)
+          for _, member in ipairs(oldest) do
+            local at = tonumber(string.match(member, '^%d+:(%d+):'))
+            if at == nil or at >= tonumber(ARGV[3]) then break end
+            redis.call('ZREM', KEYS[2], member)
+          end
+          return id",
+    )
+});
