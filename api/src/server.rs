@@ -27,7 +27,7 @@ use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
     api_keys, audit, auth, chargers, diagnostics, docs, fleets, health, health_reports, me,
-    recommendations, reservations, sessions, sites, stations, stream, vehicles,
+    network, recommendations, reservations, sessions, sites, stations, stream, vehicles,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -129,6 +129,12 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(api_keys::create_api_key, api_keys::list_api_keys))
         .routes(routes!(api_keys::revoke_api_key))
         .routes(routes!(audit::audit_trail))
+        .routes(routes!(network::get_network))
+        .routes(routes!(network::put_site))
+        .routes(routes!(network::delete_site))
+        .routes(routes!(network::put_charger))
+        .routes(routes!(network::delete_charger))
+        .routes(routes!(network::set_password))
         .routes(routes!(me::me))
         .routes(routes!(me::link_id_tag))
         .routes(routes!(me::accept_invitation, me::decline_invitation))

@@ -8,6 +8,7 @@ pub mod config;
 pub mod health_worker;
 pub mod metrics;
 pub mod network;
+pub mod network_admin;
 pub mod network_metrics;
 
 pub use app::{App, Role, StartError};

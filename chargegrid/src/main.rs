@@ -61,6 +61,28 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The network (sites and chargers) in the configured store, in the network file's form.
+    Network {
+        /// import or export.
+        #[command(subcommand)]
+        command: NetworkCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NetworkCommand {
+    /// Make the stored network exactly this file's (validated first; chargers and sites not in
+    /// it are deleted, and connected chargers are told: deleted ones disconnected, the others
+    /// re-read their configuration).
+    Import {
+        /// The network file (TOML).
+        file: PathBuf,
+    },
+    /// Print the stored network as a network file (TOML, password hashes included) to
+    /// standard output.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +257,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Admin { command } => return admin(command),
+        Command::Network { command, store } => return network_command(command, &store),
         Command::Config { command } => return config_command(command),
         Command::Simulate { command } => return simulate(command),
     };
@@ -323,6 +346,39 @@ fn config_command(command: ConfigCommand) -> ExitCode {
 
 fn admin(command: AdminCommand) -> ExitCode {
     let AdminCommand::Operator { command, store } = command;
+    with_store_config(
+        &store,
+        |config| async move { operator(command, &config).await },
+    )
+}
+
+fn network_command(command: NetworkCommand, store: &StoreArgs) -> ExitCode {
+    with_store_config(store, |config| async move {
+        let store = open_admin_store(&config).await?;
+        match command {
+            NetworkCommand::Import { file } => {
+                let network = chargegrid::network::read_network(&file)?;
+                let report = chargegrid::network_admin::import(store.as_ref(), &network).await?;
+                println!("{report}");
+            }
+            NetworkCommand::Export => {
+                print!(
+                    "{}",
+                    chargegrid::network_admin::export(store.as_ref()).await?
+                );
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Loads the configuration an admin command names (file, environment, `--store`) and runs
+/// `work` with it; exit 2 with the error.
+fn with_store_config<F, Fut>(store: &StoreArgs, work: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let mut overrides = Overrides {
         config_file: store.config.clone(),
         ..Overrides::default()
@@ -338,7 +394,7 @@ fn admin(command: AdminCommand) -> ExitCode {
     };
     let result = tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)
-        .and_then(|rt| rt.block_on(operator(command, &config)));
+        .and_then(|rt| rt.block_on(work(config)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -348,12 +404,19 @@ fn admin(command: AdminCommand) -> ExitCode {
     }
 }
 
-async fn operator(command: OperatorCommand, config: &Config) -> anyhow::Result<()> {
-    use chargegrid_api::operators;
+/// The store an admin command works on, as `run` would open it.
+async fn open_admin_store(config: &Config) -> anyhow::Result<Arc<dyn chargegrid_store::Store>> {
     let clock: Arc<dyn chargegrid_core::Clock> = Arc::new(SystemClock);
+    // Its own node id: replies to the commands it sends must come back to it, not to a
+    // running node that shares the configuration's id.
+    let node = chargegrid_core::NodeId::new(format!(
+        "admin-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ))
+    .context("making the admin command's node id")?;
     let store = chargegrid_store::open(
         &config.store.url,
-        config.node_id.clone(),
+        node,
         clock.clone(),
         config.store.connect_timeout,
         None,
@@ -364,6 +427,13 @@ async fn operator(command: OperatorCommand, config: &Config) -> anyhow::Result<(
     if config.store.url.starts_with("memory:") {
         eprintln!("chargegrid: warning: memory:// keeps nothing after this command; use --store");
     }
+    Ok(store)
+}
+
+async fn operator(command: OperatorCommand, config: &Config) -> anyhow::Result<()> {
+    use chargegrid_api::operators;
+    let clock: Arc<dyn chargegrid_core::Clock> = Arc::new(SystemClock);
+    let store = open_admin_store(config).await?;
     match command {
         OperatorCommand::Add { email, name } => {
             let mut line = String::new();

@@ -191,6 +191,12 @@ pub enum ChargerCommand {
         /// Payload, validated against the charger's version schema before sending.
         payload: serde_json::Value,
     },
+    /// Not sent to the charger: the gateway node holding its connection re-reads the charger's
+    /// configuration from the store (an operator changed it through the API).
+    ReloadConfiguration,
+    /// Not sent to the charger: the gateway node holding its connection closes it (an operator
+    /// deleted the charger from the network).
+    Disconnect,
 }
 
 impl ChargerCommand {
@@ -212,6 +218,8 @@ impl ChargerCommand {
             ChargerCommand::SetConfiguration { .. } => "set_configuration",
             ChargerCommand::ClearCache => "clear_cache",
             ChargerCommand::Raw { .. } => "raw",
+            ChargerCommand::ReloadConfiguration => "reload_configuration",
+            ChargerCommand::Disconnect => "disconnect",
         }
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Amperes, DomainError, Watts};
 
 /// One of the three AC phases a load is wired to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Phase {
     /// Phase 1.
@@ -47,14 +48,17 @@ impl PhaseCurrents {
 }
 
 /// A limit on a node of the network tree. `None` on a side means "no limit of that kind".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Largest total active power.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub max_power: Option<Watts>,
-    /// Largest current on each phase.
+    /// Largest current on each phase (L1, L2, L3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<f64>>, min_items = 3, max_items = 3))]
     pub max_current: Option<PhaseCurrents>,
 }
 

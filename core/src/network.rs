@@ -18,6 +18,7 @@ pub struct Location(geo::Point<f64>);
 
 /// The serialized form of a [`Location`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LatLon {
     /// Degrees north, -90..=90.
@@ -75,6 +76,7 @@ impl From<Location> for LatLon {
 }
 
 /// The OCPP version a charger speaks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OcppVersion {
     /// OCPP 1.6 over JSON (subprotocol `ocpp1.6`).
@@ -149,30 +151,39 @@ impl ConnectorType {
 
 /// A physical plug on an EVSE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Connector {
     /// Connector number (1-based; in 1.6 numbered across the charger).
+    #[cfg_attr(feature = "openapi", schema(value_type = u32))]
     pub id: ConnectorId,
     /// Plug type.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub kind: ConnectorType,
     /// Largest current per phase, if limited below the EVSE's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub max_current: Option<Amperes>,
     /// Largest power, if limited below the EVSE's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub max_power: Option<Watts>,
 }
 
 /// An EVSE: the part of a charger that can charge one vehicle at a time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Evse {
     /// EVSE number (1-based).
+    #[cfg_attr(feature = "openapi", schema(value_type = u32))]
     pub id: EvseId,
     /// Largest current per phase this EVSE can supply.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub max_current: Amperes,
     /// Largest power this EVSE can supply.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub max_power: Watts,
     /// Its plugs (only one is used at a time).
     pub connectors: Vec<Connector>,
@@ -182,6 +193,7 @@ pub struct Evse {
 /// the site's phases, a three-phase one on all three (possibly rotated, which only matters for
 /// single-phase vehicles on a three-phase charger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Wiring {
     /// Three-phase, L1→L1, L2→L2, L3→L3.
@@ -202,6 +214,7 @@ impl Wiring {
 
 /// A charger's registration state: what a BootNotification gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Registration {
     /// Known and allowed: BootNotification is Accepted.
     #[default]
@@ -214,14 +227,18 @@ pub enum Registration {
 
 /// A charger (OCPP charge point / charging station) as configured by the operator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Charger {
     /// Its OCPP identity.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: ChargerId,
     /// The site it belongs to.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub site: SiteId,
     /// The innermost limit group it hangs from, if any (else directly from the site).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub limit_group: Option<LimitGroupId>,
     /// Manufacturer, as configured (the charger's BootNotification may say otherwise).
     pub vendor: String,
@@ -232,9 +249,11 @@ pub struct Charger {
     /// Phase wiring.
     pub wiring: Wiring,
     /// Largest total power.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub max_power: Watts,
     /// Smallest current per phase the charger can signal once charging (IEC 61851: 6 A).
     #[serde(default = "default_min_current")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub min_current: Amperes,
     /// Registration policy.
     #[serde(default)]
@@ -242,6 +261,10 @@ pub struct Charger {
     /// Argon2 PHC hash of the charger's Basic-auth password (security profile 1/2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// While a new password is being handed to the charger (`POST …/password`), the hash of
+    /// the one it had: accepted too until the charger connects with the new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_password_hash: Option<String>,
     /// The least OCPP security profile this charger may connect with: 0 (no credentials at
     /// all: an operator's explicit choice for a closed test rig), 1 (Basic password), 2 (TLS and
     /// Basic password) or 3 (TLS client certificate). Absent: whatever its credentials allow,
@@ -259,15 +282,18 @@ fn default_min_current() -> Amperes {
 
 /// A nested limit inside a site: a feeder, a panel, a transformer branch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitGroup {
     /// Its id, unique within the site.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: LimitGroupId,
     /// Human name.
     #[serde(default)]
     pub name: String,
     /// The enclosing group, or `None` for a group directly under the site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub parent: Option<LimitGroupId>,
     /// What the group may draw.
     pub limit: Limit,
@@ -275,13 +301,16 @@ pub struct LimitGroup {
 
 /// A site: one grid connection with its chargers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// Its id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: SiteId,
     /// Human name, shown to drivers.
     pub name: String,
     /// Where it is.
+    #[cfg_attr(feature = "openapi", schema(value_type = LatLon))]
     pub location: Location,
     /// IANA time zone (for tariffs and display; all stored times are UTC).
     pub timezone: String,
@@ -303,6 +332,7 @@ fn default_currency() -> String {
 }
 
 /// A whole operator network: sites and their chargers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
@@ -318,6 +348,17 @@ impl Network {
     /// Checks the model is consistent: unique ids, known sites and groups, no cycles among
     /// limit groups, sane limits and time zones, at least one connector per EVSE.
     pub fn validate(&self) -> Result<(), DomainError> {
+        self.check(true)
+    }
+
+    /// [`Network::validate`] except that a charger of security profile 1 or 2 may lack its
+    /// password for now: the API creates a charger first and sets its password with a route
+    /// of its own (such a charger is refused until then).
+    pub fn validate_pending_passwords(&self) -> Result<(), DomainError> {
+        self.check(false)
+    }
+
+    fn check(&self, passwords_required: bool) -> Result<(), DomainError> {
         let bad = DomainError::InvalidNetwork;
         let mut sites: HashMap<&SiteId, &Site> = HashMap::new();
         for site in &self.sites {
@@ -349,7 +390,7 @@ impl Network {
                     charger.id, site.id
                 )));
             }
-            validate_charger(charger)?;
+            validate_charger(charger, passwords_required)?;
         }
         Ok(())
     }
@@ -397,7 +438,7 @@ fn validate_groups(site: &Site) -> Result<(), DomainError> {
     Ok(())
 }
 
-fn validate_charger(charger: &Charger) -> Result<(), DomainError> {
+fn validate_charger(charger: &Charger, passwords_required: bool) -> Result<(), DomainError> {
     let bad = DomainError::InvalidNetwork;
     if !(charger.max_power.is_finite() && charger.max_power.0 > 0.0) {
         return Err(bad(format!(
@@ -413,7 +454,7 @@ fn validate_charger(charger: &Charger) -> Result<(), DomainError> {
     }
     match charger.security_profile {
         None | Some(0 | 3) => {}
-        Some(1 | 2) if charger.password_hash.is_some() => {}
+        Some(1 | 2) if charger.password_hash.is_some() || !passwords_required => {}
         Some(p @ (1 | 2)) => {
             return Err(bad(format!(
                 "charger {}: security_profile {p} needs a password_hash",
@@ -544,6 +585,7 @@ mod tests {
             min_current: Amperes(6.0),
             registration: Registration::Accepted,
             password_hash: None,
+            previous_password_hash: None,
             security_profile: None,
             evses: vec![Evse {
                 id: EvseId(1),
@@ -607,6 +649,8 @@ mod tests {
         n.chargers[0].security_profile = Some(2);
         let err = n.validate().unwrap_err().to_string();
         assert!(err.contains("needs a password_hash"), "{err}");
+        // Through the API the password comes after the charger.
+        n.validate_pending_passwords().unwrap();
         n.chargers[0].password_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$x$y".into());
         n.validate().unwrap();
         n.chargers[0].security_profile = Some(4);

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use chargegrid_core::ChargerId;
-use chargegrid_core::command::CommandReply;
+use chargegrid_core::command::{ChargerCommand, CommandReply};
 use chargegrid_core::network::OcppVersion;
 use chargegrid_ocpp::{Call, CallError, CallResult, ErrorCode, Frame};
 use chargegrid_store::IncomingCommand;
@@ -33,6 +33,8 @@ enum CloseReason {
     Replaced,
     Shutdown,
     TakenOver,
+    /// An operator deleted the charger from the network.
+    Removed,
 }
 
 impl CloseReason {
@@ -44,6 +46,7 @@ impl CloseReason {
             CloseReason::Replaced => "replaced",
             CloseReason::Shutdown => "shutdown",
             CloseReason::TakenOver => "taken_over",
+            CloseReason::Removed => "removed",
         }
     }
 }
@@ -432,6 +435,36 @@ impl Connection {
     }
 
     async fn send_command(&mut self, cmd: IncomingCommand) -> Result<(), CloseReason> {
+        // Commands for this node rather than the charger.
+        match cmd.envelope.command {
+            ChargerCommand::Disconnect => {
+                tracing::info!(charger = %self.ctx.charger, "charger removed from the network: closing its connection");
+                cmd.reply(accepted()).await;
+                return Err(CloseReason::Removed);
+            }
+            ChargerCommand::ReloadConfiguration => {
+                let store = self.ctx.gateway.inner.store.clone();
+                return match store.get_charger(&self.ctx.charger).await {
+                    Ok(Some(config)) => {
+                        self.ctx.config = Some(config);
+                        cmd.reply(accepted()).await;
+                        Ok(())
+                    }
+                    Ok(None) => {
+                        cmd.reply(accepted()).await;
+                        Err(CloseReason::Removed)
+                    }
+                    Err(e) => {
+                        cmd.reply(CommandReply::Unsupported {
+                            reason: format!("the store could not be read: {e}"),
+                        })
+                        .await;
+                        Ok(())
+                    }
+                };
+            }
+            _ => {}
+        }
         let rendered = chargegrid_ocpp::commands::render(self.ctx.version, &cmd.envelope.command);
         let inner = self.ctx.gateway.inner.clone();
         let version = self.ctx.version;
@@ -541,5 +574,13 @@ mod tests {
         assert_eq!(sniff_id(r#" [ 2 , "id-1" , "X""#).as_deref(), Some("id-1"));
         assert_eq!(sniff_id(r#"[3,"abc",{}]"#), None);
         assert_eq!(sniff_id("garbage"), None);
+    }
+}
+
+/// The answer to a command the gateway carried out itself.
+fn accepted() -> CommandReply {
+    CommandReply::Result {
+        status: Some("Accepted".to_string()),
+        details: None,
     }
 }

@@ -166,7 +166,7 @@ pub(crate) async fn upgrade(
                 ),
             );
         }
-        Credentials::Password(hash) => {
+        Credentials::Password(hash, previous) => {
             let checked = {
                 // Half the handshake's own deadline, so the 503 still reaches the charger
                 // before the listener drops a handshake that took too long.
@@ -176,7 +176,21 @@ pub(crate) async fn upgrade(
                 )
                 .await;
                 match permit {
-                    Ok(Ok(_permit)) => Some(auth::check(&headers, &charger, hash).await),
+                    Ok(Ok(_permit)) => {
+                        let current = auth::check(&headers, &charger, hash).await;
+                        match previous {
+                            // A rotation under way: the new password completes it, the old one
+                            // still works until then.
+                            Some(_) if current == AuthOutcome::Allowed => {
+                                finish_rotation(&gateway, &charger, hash).await;
+                                Some(current)
+                            }
+                            Some(old) if current == AuthOutcome::Denied => {
+                                Some(auth::check(&headers, &charger, old).await)
+                            }
+                            _ => Some(current),
+                        }
+                    }
                     _ => None,
                 }
             };
@@ -232,6 +246,32 @@ pub(crate) async fn upgrade(
         })
 }
 
+/// The charger logged in with its new password: the old one stops working (the stored record
+/// is re-read, so a newer change made meanwhile is kept). A failure is logged; the old
+/// password then stays valid until the next successful login clears it.
+async fn finish_rotation(gateway: &Gateway, charger: &ChargerId, new_hash: &str) {
+    let store = &gateway.inner.store;
+    let result = match store.get_charger(charger).await {
+        Ok(Some(mut c))
+            if c.password_hash.as_deref() == Some(new_hash)
+                && c.previous_password_hash.is_some() =>
+        {
+            c.previous_password_hash = None;
+            store.put_charger(&c).await
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(%charger, "charger logged in with its new password: the old one no longer works")
+        }
+        Err(e) => {
+            tracing::warn!(%charger, error = %e, "could not retire the charger's old password")
+        }
+    }
+}
+
 /// The OCPP version to speak, from the `Sec-WebSocket-Protocol` header values a charger
 /// offered (each may list several, comma-separated): ours in our order of preference, or
 /// `None` when it offers none we speak. Public for the fuzz target.
@@ -251,7 +291,7 @@ enum Credentials<'a> {
     /// chargers and this one is unknown, or its network entry says `security_profile = 0`.
     NotNeeded,
     /// Its Basic password, checked against this hash.
-    Password(&'a str),
+    Password(&'a str, Option<&'a str>),
     /// It has neither a password nor a certificate: refused (fail closed).
     NoneConfigured,
 }
@@ -265,7 +305,7 @@ fn credentials(config: Option<&Charger>, certificate: bool) -> Credentials<'_> {
         return Credentials::NotNeeded;
     };
     match (&config.password_hash, config.security_profile) {
-        (Some(hash), _) => Credentials::Password(hash),
+        (Some(hash), _) => Credentials::Password(hash, config.previous_password_hash.as_deref()),
         (None, Some(0)) => Credentials::NotNeeded,
         (None, _) => Credentials::NoneConfigured,
     }
@@ -366,7 +406,7 @@ mod tests {
         let with = charger(Some("$argon2id$x"), Some(0));
         assert_eq!(
             credentials(Some(&with), false),
-            Credentials::Password("$argon2id$x")
+            Credentials::Password("$argon2id$x", None)
         );
         assert_eq!(credentials(None, false), Credentials::NotNeeded);
     }

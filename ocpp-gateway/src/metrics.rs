@@ -226,6 +226,7 @@ impl GatewayMetrics {
             "replaced",
             "shutdown",
             "taken_over",
+            "removed",
         ] {
             self.closed.with_label_values(&[reason]);
         }

@@ -267,6 +267,9 @@ pub fn render(
             }
             return Ok((action.clone(), payload.clone()));
         }
+        ChargerCommand::ReloadConfiguration | ChargerCommand::Disconnect => {
+            return Err(RenderError::NotForTheCharger(command.name().to_string()));
+        }
     };
     Ok((action.to_string(), payload))
 }

@@ -13,6 +13,7 @@ mod handler_tests;
 pub(crate) mod health;
 pub(crate) mod health_reports;
 pub(crate) mod me;
+pub(crate) mod network;
 pub(crate) mod recommendations;
 pub(crate) mod replies;
 pub(crate) mod reservations;

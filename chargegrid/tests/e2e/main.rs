@@ -19,6 +19,7 @@ mod health;
 mod health_physics;
 mod hostile;
 mod metrics_start;
+mod network_registry;
 mod ocpp16;
 mod ocpp16_field;
 mod ocpp201;

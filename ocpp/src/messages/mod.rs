@@ -28,6 +28,9 @@ use crate::OcppVersion;
 /// Why a command has no form for a charger.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RenderError {
+    /// A command the gateway carries out itself (reload, disconnect): no OCPP message.
+    #[error("{0} is carried out by the gateway, not sent to the charger")]
+    NotForTheCharger(String),
     /// RemoteStart's profile is for the transaction it starts.
     #[error("a remote start profile must have purpose Tx")]
     RemoteStartNotTx,

@@ -18,6 +18,7 @@ pub(crate) fn charger(id: &str) -> Charger {
         min_current: Amperes(6.0),
         registration: Default::default(),
         password_hash: None,
+        previous_password_hash: None,
         security_profile: None,
         evses: vec![Evse {
             id: EvseId(1),

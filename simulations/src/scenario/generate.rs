@@ -135,6 +135,7 @@ impl NetworkGenerator {
                     min_current: Amperes(6.0),
                     registration: Registration::Accepted,
                     password_hash: None,
+                    previous_password_hash: None,
                     // Generated load rigs on loopback: no credentials, explicitly.
                     security_profile: Some(0),
                     evses,

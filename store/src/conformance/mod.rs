@@ -124,6 +124,7 @@ pub fn charger(id: &str, site: &str) -> Charger {
         min_current: Amperes(6.0),
         registration: Registration::Accepted,
         password_hash: None,
+        previous_password_hash: None,
         security_profile: None,
         evses: vec![Evse {
             id: EvseId(1),
