@@ -148,6 +148,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(vehicles::import_vehicles))
         .routes(routes!(diagnostics::refused_handshakes))
         .routes(routes!(chargers::list_chargers))
+        .routes(routes!(chargers::get_charger))
         .routes(routes!(chargers::reset))
         .routes(routes!(chargers::remote_start))
         .routes(routes!(chargers::remote_stop))

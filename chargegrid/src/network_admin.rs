@@ -63,6 +63,7 @@ pub async fn import(
         ..ImportReport::default()
     };
     for id in &deleted {
+        store.forget_device_state(id).await?;
         if tell(store, id, ChargerCommand::Disconnect).await? {
             report.disconnected += 1;
         }

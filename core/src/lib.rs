@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod command;
+pub mod device;
 pub mod driver;
 pub mod error;
 pub mod ids;

@@ -6,6 +6,7 @@
 //! (logged and counted).
 
 use chargegrid_core::EvseId;
+use chargegrid_core::command::ChargerCommand;
 use chargegrid_core::network::OcppVersion;
 use chargegrid_ocpp::messages::data::{
     DataTransfer, Empty, SecurityEventNotification, StatusResponse,
@@ -56,7 +57,31 @@ pub(crate) async fn boot_notification(
     let decision = registration::boot(ctx, info)
         .await
         .map_err(|e| store_error(call, &e))?;
+    if decision.registration == chargegrid_core::network::Registration::Accepted
+        && ctx.gateway.inner.config.settings.read_settings_at_boot
+    {
+        ctx.follow_ups.push(read_settings(ctx.version, now));
+    }
     Ok(decision.reply(now))
+}
+
+/// The call that reads a charger's settings: 1.6 GetConfiguration of every key (the answer
+/// is kept when it arrives), 2.0.1 GetBaseReport ConfigurationInventory (the charger then
+/// sends NotifyReport parts).
+fn read_settings(version: OcppVersion, now: chrono::DateTime<chrono::Utc>) -> ChargerCommand {
+    match version {
+        OcppVersion::V16 => ChargerCommand::GetConfiguration { keys: Vec::new() },
+        OcppVersion::V201 => ChargerCommand::Raw {
+            action: "GetBaseReport".to_string(),
+            payload: chargegrid_ocpp::messages::payload(
+                chargegrid_ocpp::messages::configuration::GetBaseReport {
+                    // Positive, and distinct enough between boots to tell reports apart.
+                    request_id: (now.timestamp() % 1_000_000_000) as i32,
+                    report_base: "ConfigurationInventory".to_string(),
+                },
+            ),
+        },
+    }
 }
 
 /// MeterValues: 1.6 names a connector and maybe a transaction, 2.0.1 an EVSE; the samples are

@@ -44,6 +44,9 @@ pub struct GatewaySettings {
     pub auth_backoff: Duration,
     /// Password checks (Argon2) running at once; more wait, up to the handshake timeout.
     pub max_concurrent_password_checks: usize,
+    /// After each accepted boot, read the charger's settings (1.6 GetConfiguration of every
+    /// key, 2.0.1 GetBaseReport ConfigurationInventory) and keep them for operators.
+    pub read_settings_at_boot: bool,
 }
 
 impl Default for GatewaySettings {
@@ -62,6 +65,7 @@ impl Default for GatewaySettings {
             auth_failures_before_backoff: 10,
             auth_backoff: Duration::from_secs(60),
             max_concurrent_password_checks: 4,
+            read_settings_at_boot: true,
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use chargegrid_core::ChargerId;
-use chargegrid_core::command::{ChargerCommand, CommandReply};
+use chargegrid_core::command::{ChargerCommand, CommandReply, ReplyDetails};
 use chargegrid_core::network::OcppVersion;
 use chargegrid_ocpp::{Call, CallError, CallResult, ErrorCode, Frame};
 use chargegrid_store::IncomingCommand;
@@ -416,6 +416,22 @@ impl Connection {
                     }
                     Err(reply) => reply,
                 };
+                // Whatever asked (an operator, the read at boot), settings read are kept.
+                if let CommandReply::Result {
+                    details: Some(ReplyDetails::Configuration(report)),
+                    ..
+                } = &reply
+                {
+                    let settings =
+                        crate::operations::device::settings_of(report, inner.clock.now());
+                    if let Err(e) = inner
+                        .store
+                        .record_settings(&self.ctx.charger, &settings)
+                        .await
+                    {
+                        tracing::warn!(charger = %self.ctx.charger, error = %e, "settings read from the charger not kept");
+                    }
+                }
                 let outcome = match &reply {
                     CommandReply::Result { .. } if reply.is_accepted() => "accepted",
                     CommandReply::Result { .. } => "rejected",

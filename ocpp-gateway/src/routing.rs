@@ -48,20 +48,23 @@ async fn route(ctx: &mut ConnectionContext, call: &Call) -> Result<Value, CallEr
             | "FirmwareStatusNotification"
             | "LogStatusNotification"
             | "SignedFirmwareStatusNotification",
-        ) => v16::data::status_report(ctx, call),
+        ) => v16::data::status_report(ctx, call).await,
         (
             V201,
-            "NotifyReport"
-            | "NotifyEvent"
-            | "FirmwareStatusNotification"
+            "FirmwareStatusNotification"
             | "LogStatusNotification"
+            | "PublishFirmwareStatusNotification",
+        ) => v201::notifications::status_report(ctx, call).await,
+        (V201, "NotifyReport") => v201::notifications::notify_report(ctx, call).await,
+        (
+            V201,
+            "NotifyEvent"
             | "ReservationStatusUpdate"
             | "NotifyChargingLimit"
             | "ClearedChargingLimit"
             | "NotifyMonitoringReport"
             | "NotifyCustomerInformation"
             | "NotifyDisplayMessages"
-            | "PublishFirmwareStatusNotification"
             | "ReportChargingProfiles"
             | "NotifyEVChargingSchedule",
         ) => Ok(v201::notifications::acknowledge(ctx, call)),

@@ -37,7 +37,7 @@ pub use memory::MemoryStore;
 pub use metrics::StoreMetrics;
 pub use network::NetworkStore;
 pub use redis::RedisStore;
-pub use registry::{BootInfo, ConnectionRegistry, REFUSALS_KEPT, RefusedHandshake};
+pub use registry::{BootInfo, ConnectionRegistry, REFUSALS_KEPT, RefusedHandshake, SETTINGS_KEPT};
 pub use reservations::{Reservation, ReservationState, ReservationStore};
 pub use resolver::{URL_FORMS, URL_SCHEMES, open};
 pub use scheduling::{

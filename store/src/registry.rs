@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chargegrid_core::device::{DeviceState, Operation, OperationStatus, Setting};
 use chargegrid_core::{ChargerId, NodeId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,31 @@ pub trait ConnectionRegistry: Send + Sync {
 
     /// The latest refused handshakes of every node, newest first, at most `limit`.
     async fn recent_refusals(&self, limit: usize) -> StoreResult<Vec<RefusedHandshake>>;
+
+    /// Records the latest status of a charger's firmware update or upload (replacing the
+    /// previous one of that operation).
+    async fn record_operation_status(
+        &self,
+        charger: &ChargerId,
+        operation: Operation,
+        status: &OperationStatus,
+    ) -> StoreResult<()>;
+
+    /// Records settings a charger reported: each replaces the stored one with its key; keys
+    /// not given are kept. At most [`SETTINGS_KEPT`] keys per charger are kept (the first
+    /// reported win).
+    async fn record_settings(&self, charger: &ChargerId, settings: &[Setting]) -> StoreResult<()>;
+
+    /// What is kept of a charger's device state (empty for a charger that never reported).
+    async fn device_state(&self, charger: &ChargerId) -> StoreResult<DeviceState>;
+
+    /// Forgets a charger's device state (it was deleted from the network).
+    async fn forget_device_state(&self, charger: &ChargerId) -> StoreResult<()>;
 }
+
+/// Settings kept per charger at most (a 2.0.1 device model has hundreds of variables; a
+/// charger cannot grow the store without bound).
+pub const SETTINGS_KEPT: usize = 2_000;
 
 /// Refused handshakes kept (the oldest go first).
 pub const REFUSALS_KEPT: usize = 1_000;

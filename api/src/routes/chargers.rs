@@ -505,8 +505,135 @@ pub struct ChargerStatusView {
     pub serial_number: Option<String>,
     /// Whether a connector is faulted or reports an error code.
     pub faulted: bool,
+    /// Sessions in progress on it.
+    pub active_sessions: usize,
     /// Each connector's latest reported state.
     pub connectors: Vec<ConnectorStatusView>,
+}
+
+/// What is known of one charger: its status as in the list, plus the latest firmware and
+/// upload (diagnostics or log) status it reported and its settings as last read.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChargerDetailView {
+    /// As in the charger list.
+    #[serde(flatten)]
+    pub status: ChargerStatusView,
+    /// The latest firmware status notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<OperationView>,
+    /// The latest diagnostics or log upload status notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload: Option<OperationView>,
+    /// Its settings as last read (at boot, or by an operator's configuration read), in key
+    /// order.
+    pub settings: Vec<SettingView>,
+}
+
+/// The latest status of a firmware update or upload.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperationView {
+    /// The charger's status word (Downloading, Installed, Uploaded, UploadFailed, ...).
+    pub status: String,
+    /// The request it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<i64>,
+    /// When it arrived (UTC).
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One setting as last read.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SettingView {
+    /// The key (1.6 name, 2.0.1 `Component.Variable`).
+    pub key: String,
+    /// Its value, when shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Whether it is read-only, when said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readonly: Option<bool>,
+    /// When it was read (UTC).
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A charger's status from the store: connection, last boot, connectors, sessions.
+async fn status_view(
+    state: &ApiState,
+    c: chargegrid_core::network::Charger,
+) -> Result<ChargerStatusView, Problem> {
+    let node = state.store.locate(&c.id).await?;
+    let boot = state.store.boot_info(&c.id).await?;
+    let connectors: Vec<ConnectorStatusView> = state
+        .store
+        .connector_states(&c.id)
+        .await?
+        .into_iter()
+        .map(|s| ConnectorStatusView {
+            connector: s.connector.0,
+            status: s.status.as_str().to_string(),
+            error_code: s.error_code,
+            info: s.info,
+            since: s.since,
+        })
+        .collect();
+    let faulted = connectors
+        .iter()
+        .any(|s| s.status == "Faulted" || s.error_code != "NoError");
+    let active_sessions = state.store.active_sessions_of_charger(&c.id).await?.len();
+    Ok(ChargerStatusView {
+        id: c.id.as_str().to_string(),
+        site: c.site.as_str().to_string(),
+        vendor: c.vendor,
+        model: c.model,
+        ocpp_version: c.ocpp_version.label().to_string(),
+        connected: node.is_some(),
+        node: node.map(|n| n.as_str().to_string()),
+        booted_at: boot.as_ref().map(|b| b.booted_at),
+        firmware_version: boot.as_ref().and_then(|b| b.firmware_version.clone()),
+        serial_number: boot.and_then(|b| b.serial_number),
+        faulted,
+        active_sessions,
+        connectors,
+    })
+}
+
+/// One charger as operators see it: status, firmware and upload progress, settings.
+#[utoipa::path(get, path = "/api/v1/chargers/{charger}", tag = "operations", security(("bearer" = [])),
+    params(("charger" = String, Path, description = "charger id")),
+    responses((status = 200, body = ChargerDetailView), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn get_charger(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(charger): Path<String>,
+) -> ApiResult<axum::Json<ChargerDetailView>> {
+    caller.require_operator()?;
+    let id = ChargerId::new(charger).map_err(|_| Problem::not_found("no such charger"))?;
+    let Some(c) = state.store.get_charger(&id).await? else {
+        return Err(Problem::not_found(format!("charger {id}")));
+    };
+    let status = status_view(&state, c).await?;
+    let device = state.store.device_state(&id).await?;
+    let operation = |o: chargegrid_core::device::OperationStatus| OperationView {
+        status: o.status,
+        request_id: o.request_id,
+        at: o.at,
+    };
+    Ok(axum::Json(ChargerDetailView {
+        status,
+        firmware: device.firmware.map(operation),
+        upload: device.upload.map(operation),
+        settings: device
+            .settings
+            .into_iter()
+            .map(|s| SettingView {
+                key: s.key,
+                value: s.value,
+                readonly: s.readonly,
+                at: s.at,
+            })
+            .collect(),
+    }))
 }
 
 /// A connector's latest reported state.
@@ -555,48 +682,14 @@ pub(crate) async fn list_chargers(
         {
             continue;
         }
-        let node = state.store.locate(&c.id).await?;
-        if q.connected.is_some_and(|want| want != node.is_some()) {
+        let view = status_view(&state, c).await?;
+        if q.connected.is_some_and(|want| want != view.connected)
+            || (q.firmware.is_some() && q.firmware != view.firmware_version)
+            || q.faulted.is_some_and(|want| want != view.faulted)
+        {
             continue;
         }
-        let boot = state.store.boot_info(&c.id).await?;
-        let firmware_version = boot.as_ref().and_then(|b| b.firmware_version.clone());
-        if q.firmware.is_some() && q.firmware != firmware_version {
-            continue;
-        }
-        let connectors: Vec<ConnectorStatusView> = state
-            .store
-            .connector_states(&c.id)
-            .await?
-            .into_iter()
-            .map(|s| ConnectorStatusView {
-                connector: s.connector.0,
-                status: s.status.as_str().to_string(),
-                error_code: s.error_code,
-                info: s.info,
-                since: s.since,
-            })
-            .collect();
-        let faulted = connectors
-            .iter()
-            .any(|s| s.status == "Faulted" || s.error_code != "NoError");
-        if q.faulted.is_some_and(|want| want != faulted) {
-            continue;
-        }
-        out.push(ChargerStatusView {
-            id: c.id.as_str().to_string(),
-            site: c.site.as_str().to_string(),
-            vendor: c.vendor,
-            model: c.model,
-            ocpp_version: c.ocpp_version.label().to_string(),
-            connected: node.is_some(),
-            node: node.map(|n| n.as_str().to_string()),
-            booted_at: boot.as_ref().map(|b| b.booted_at),
-            firmware_version,
-            serial_number: boot.and_then(|b| b.serial_number),
-            faulted,
-            connectors,
-        });
+        out.push(view);
         if out.len() == limit {
             break;
         }

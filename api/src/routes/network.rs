@@ -288,6 +288,7 @@ pub(crate) async fn delete_charger(
         return Err(Problem::not_found(format!("charger {id}")));
     };
     state.store.delete_charger(&id).await?;
+    state.store.forget_device_state(&id).await?;
     notify(&state, &old.site, ChangeKind::Charger).await;
     let connection = tell_node(&state, &id, ChargerCommand::Disconnect).await;
     tracing::info!(operator = %caller.driver.id, charger = %id, %connection, "charger deleted");

@@ -29,6 +29,10 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.listen = addr(v)?;
         Ok(())
     }),
+    ("ocpp.read_settings_at_boot", |c, v| {
+        c.ocpp.gateway.read_settings_at_boot = boolean(v)?;
+        Ok(())
+    }),
     ("ocpp.allow_unknown_chargers", |c, v| {
         c.ocpp.gateway.allow_unknown_chargers = boolean(v)?;
         Ok(())

@@ -95,6 +95,7 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("delete", "/api/v1/api-keys/{key}"),
         ("get", "/api/v1/audit"),
         ("get", "/api/v1/network"),
+        ("get", "/api/v1/chargers/{charger}"),
         ("post", "/api/v1/network/sites"),
         ("delete", "/api/v1/network/sites/{site}"),
         ("post", "/api/v1/network/chargers"),

@@ -40,6 +40,8 @@ pub fn test_config(store_url: &str) -> Config {
     // Tests that speak raw OCPP do not expect the scheduler's profiles; the smart-charging and
     // dashboard tests turn it on.
     config.scheduler.enabled = false;
+    // Nor the settings read after each boot (the device-state test turns it on).
+    config.ocpp.gateway.read_settings_at_boot = false;
     config.ocpp.listen = "127.0.0.1:0".parse().unwrap();
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.metrics.listen = "127.0.0.1:0".parse().unwrap();

@@ -56,6 +56,7 @@ async fn operators_change_the_live_network_through_the_api() {
     let mut config = test_config(&redis.url());
     config.admin.email = Some(OPERATOR.into());
     config.admin.password = Some(PASSWORD.into());
+    config.ocpp.gateway.read_settings_at_boot = true;
     let start = |name: &str, role: Role| {
         let mut c = config.clone();
         c.node_id = chargegrid_core::NodeId::new(name).unwrap();
@@ -114,8 +115,39 @@ async fn operators_change_the_live_network_through_the_api() {
         &["1.6", &url_a, "REG-16", "-", "--refuse-password"],
     );
     assert_eq!(cp16.expect("ready").await["status"], "Accepted");
+    // Its settings are read after the boot (the status round trip below follows the answer
+    // on the same connection, so they are stored by then).
+    assert_eq!(
+        cp16.seen_or_expect("answered").await["action"],
+        "GetConfiguration"
+    );
     cp16.send_line("status 2").await;
     assert_eq!(cp16.expect("status").await["accepted"], false);
+    let detail = op.get("/chargers/REG-16").await;
+    assert_eq!(detail.status, 200, "{:?}", detail.body);
+    assert_eq!(detail.body["connected"], true);
+    assert_eq!(detail.body["node"], "gw-a");
+    let settings = detail.body["settings"].as_array().unwrap();
+    assert!(
+        settings.iter().any(|s| s["key"] == "HeartbeatInterval"
+            && s["value"] == "300"
+            && s["readonly"] == false),
+        "{settings:?}"
+    );
+    assert!(
+        settings
+            .iter()
+            .any(|s| s["key"] == "NumberOfConnectors" && s["readonly"] == true),
+        "{settings:?}"
+    );
+    // Firmware and diagnostics progress is kept and shown.
+    cp16.send_line("firmware Installed").await;
+    cp16.expect("sent").await;
+    cp16.send_line("upload Uploaded").await;
+    cp16.expect("sent").await;
+    let detail = op.get("/chargers/REG-16").await.body;
+    assert_eq!(detail["firmware"]["status"], "Installed", "{detail}");
+    assert_eq!(detail["upload"]["status"], "Uploaded", "{detail}");
     // An EVSE added through the API (node: the API's) reaches node A's live connection.
     let updated = op
         .post("/network/chargers", charger("REG-16", "1.6", 2, 0))
@@ -161,6 +193,30 @@ async fn operators_change_the_live_network_through_the_api() {
     );
     let mut cp201 = Peer::spawn("registry_cp.py", &["2.0.1", &url_b, "REG-201", &p1]);
     assert_eq!(cp201.expect("ready").await["status"], "Accepted");
+    // 2.0.1: the settings come as a device-model report after GetBaseReport.
+    assert_eq!(
+        cp201.seen_or_expect("received").await["report_base"],
+        "ConfigurationInventory"
+    );
+    cp201.seen_or_expect("reported").await;
+    cp201.send_line("firmware Downloading").await;
+    cp201.expect("sent").await;
+    let detail = op.get("/chargers/REG-201").await.body;
+    let settings = detail["settings"].as_array().unwrap();
+    assert!(
+        settings
+            .iter()
+            .any(|s| s["key"] == "OCPPCommCtrlr.HeartbeatInterval" && s["value"] == "300"),
+        "{detail}"
+    );
+    assert!(
+        settings
+            .iter()
+            .any(|s| s["key"] == "EVSE.Power" && s["value"] == "11000" && s["readonly"] == true),
+        "the Actual attribute, not MaxSet: {detail}"
+    );
+    assert_eq!(detail["firmware"]["status"], "Downloading", "{detail}");
+    assert_eq!(detail["firmware"]["request_id"], 1, "{detail}");
     let second = op
         .post("/network/chargers/REG-201/password", json!({}))
         .await;

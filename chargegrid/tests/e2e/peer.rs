@@ -94,6 +94,14 @@ impl Peer {
             .unwrap_or_else(|_| panic!("no {name} from the peer; saw {:?}", self.seen))
     }
 
+    /// The first event named `name` seen so far, or the next one.
+    pub async fn seen_or_expect(&mut self, name: &str) -> Value {
+        match self.seen.iter().find(|e| e["event"] == name) {
+            Some(event) => event.clone(),
+            None => self.expect(name).await,
+        }
+    }
+
     /// Writes a line to the peer's stdin (the 2.0.1 peer waits for one mid-session).
     pub async fn send_line(&mut self, line: &str) {
         use tokio::io::AsyncWriteExt;

@@ -5,6 +5,7 @@
 
 pub(crate) mod authorization;
 pub(crate) mod changes;
+pub(crate) mod device;
 pub(crate) mod meter;
 pub(crate) mod registration;
 pub(crate) mod security;

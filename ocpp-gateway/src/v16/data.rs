@@ -1,5 +1,5 @@
-//! 1.6 firmware/diagnostics/log status notifications (answered and logged) and certificate
-//! signing requests.
+//! 1.6 firmware/diagnostics/log status notifications (kept as the charger's device state) and
+//! certificate signing requests.
 
 use chargegrid_ocpp::messages::data::{Empty, StatusResponse};
 use chargegrid_ocpp::messages::payload;
@@ -10,9 +10,12 @@ use serde_json::Value;
 use crate::call_errors::decode;
 use crate::context::ConnectionContext;
 
-pub(crate) fn status_report(ctx: &ConnectionContext, call: &Call) -> Result<Value, CallError> {
+pub(crate) async fn status_report(
+    ctx: &ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
     let req: StatusReport = decode(call)?;
-    tracing::info!(charger = %ctx.charger, action = %call.action, status = ?req.status, request = ?req.request_id, "charger status report");
+    crate::operations::device::record_status(ctx, call, &req.status, req.request_id).await?;
     Ok(payload(Empty {}))
 }
 

@@ -1,9 +1,12 @@
-//! 2.0.1 notifications that are acknowledged and logged (reports, events, firmware/log
-//! status, reservation updates) and certificate signing requests.
+//! 2.0.1 notifications: firmware and log status and device-model reports (kept as the
+//! charger's device state), the others acknowledged and logged (events, reservation updates,
+//! ...), and certificate signing requests.
 
+use chargegrid_core::device::Setting;
 use chargegrid_ocpp::messages::data::{Empty, StatusInfo, StatusResponse};
 use chargegrid_ocpp::messages::payload;
-use chargegrid_ocpp::v201::requests::SignCertificate;
+use chargegrid_ocpp::v16::requests::StatusReport;
+use chargegrid_ocpp::v201::requests::{NotifyReport, SignCertificate};
 use chargegrid_ocpp::{Call, CallError};
 use serde_json::Value;
 
@@ -13,6 +16,42 @@ use crate::context::ConnectionContext;
 pub(crate) fn acknowledge(ctx: &ConnectionContext, call: &Call) -> Value {
     tracing::info!(charger = %ctx.charger, action = %call.action, "notification");
     payload(Empty {})
+}
+
+/// FirmwareStatusNotification, LogStatusNotification, PublishFirmwareStatusNotification: the
+/// same shape as 1.6's (`status`, `requestId`).
+pub(crate) async fn status_report(
+    ctx: &ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: StatusReport = decode(call)?;
+    crate::operations::device::record_status(ctx, call, &req.status, req.request_id).await?;
+    Ok(payload(Empty {}))
+}
+
+/// NotifyReport: each variable's Actual value is kept as a setting `Component.Variable`.
+pub(crate) async fn notify_report(
+    ctx: &ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: NotifyReport = decode(call)?;
+    let at = ctx.gateway.inner.clock.now();
+    let settings: Vec<Setting> = req
+        .report_data
+        .iter()
+        .filter_map(|d| {
+            let actual = d.actual()?;
+            Some(Setting {
+                key: d.key(),
+                value: actual.value.clone(),
+                readonly: actual.mutability.as_deref().map(|m| m == "ReadOnly"),
+                at,
+            })
+        })
+        .collect();
+    tracing::info!(charger = %ctx.charger, request = req.request_id, seq = req.seq_no, variables = settings.len(), more = req.tbc, "device-model report");
+    crate::operations::device::record_settings(ctx, call, &settings).await?;
+    Ok(payload(Empty {}))
 }
 
 pub(crate) fn sign_certificate(

@@ -186,3 +186,13 @@ pub fn component_variable(key: &str) -> Result<(Named, Named), RenderError> {
         _ => Err(RenderError::NotAVariable(key.to_string())),
     }
 }
+
+/// 2.0.1 GetBaseReport.req: asks for a device-model report (answered with NotifyReport parts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetBaseReport {
+    /// Ties the NotifyReport parts to this request.
+    pub request_id: i32,
+    /// ConfigurationInventory, FullInventory or SummaryInventory.
+    pub report_base: String,
+}

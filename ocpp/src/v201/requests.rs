@@ -199,3 +199,83 @@ pub struct SignCertificate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_type: Option<String>,
 }
+
+/// NotifyReport.req: one part of a device-model report (after GetBaseReport or GetReport).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyReport {
+    /// The request it answers.
+    pub request_id: i64,
+    /// When the charger made it.
+    pub generated_at: String,
+    /// More parts follow.
+    #[serde(default)]
+    pub tbc: bool,
+    /// This part's number, from 0.
+    pub seq_no: i64,
+    /// The variables reported.
+    #[serde(default)]
+    pub report_data: Vec<ReportData>,
+}
+
+/// A component or a variable, by name (and instance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedPart {
+    /// Its name.
+    pub name: String,
+    /// Its instance, when there are several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+impl NamedPart {
+    /// `name`, or `name[instance]`.
+    pub fn label(&self) -> String {
+        match &self.instance {
+            Some(i) => format!("{}[{i}]", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// One variable of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportData {
+    /// The component.
+    pub component: NamedPart,
+    /// The variable.
+    pub variable: NamedPart,
+    /// Its attributes (Actual, Target, MinSet, MaxSet).
+    pub variable_attribute: Vec<VariableAttribute>,
+}
+
+impl ReportData {
+    /// The key chargegrid uses for it, `Component.Variable` (instances in brackets).
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.component.label(), self.variable.label())
+    }
+
+    /// The Actual attribute (the one without a type is Actual).
+    pub fn actual(&self) -> Option<&VariableAttribute> {
+        self.variable_attribute
+            .iter()
+            .find(|a| a.kind.as_deref().is_none_or(|k| k == "Actual"))
+    }
+}
+
+/// One attribute of a variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VariableAttribute {
+    /// Actual (default), Target, MinSet or MaxSet.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Its value (absent for write-only variables).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// ReadOnly, WriteOnly or ReadWrite (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutability: Option<String>,
+}

@@ -203,3 +203,68 @@ pub async fn boot_info_round_trip(store: Arc<dyn Store>) {
     store.put_boot_info(&c, &info).await.unwrap();
     assert_eq!(store.boot_info(&c).await.unwrap(), Some(info));
 }
+
+pub async fn device_states(store: Arc<dyn Store>) {
+    use chargegrid_core::device::{Operation, OperationStatus, Setting};
+    let cp = ChargerId::new("CP-DEV").unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+    assert_eq!(
+        store.device_state(&cp).await.unwrap(),
+        chargegrid_core::device::DeviceState::default()
+    );
+    let status = |s: &str, minute: i64| OperationStatus {
+        status: s.to_string(),
+        request_id: Some(7),
+        at: t0 + Span::minutes(minute),
+    };
+    store
+        .record_operation_status(&cp, Operation::Firmware, &status("Downloading", 0))
+        .await
+        .unwrap();
+    store
+        .record_operation_status(&cp, Operation::Firmware, &status("Installed", 5))
+        .await
+        .unwrap();
+    store
+        .record_operation_status(&cp, Operation::Upload, &status("Uploaded", 6))
+        .await
+        .unwrap();
+    let setting = |key: &str, value: &str| Setting {
+        key: key.to_string(),
+        value: Some(value.to_string()),
+        readonly: Some(false),
+        at: t0,
+    };
+    store
+        .record_settings(&cp, &[setting("b.Y", "1"), setting("a.X", "2")])
+        .await
+        .unwrap();
+    store
+        .record_settings(&cp, &[setting("b.Y", "3")])
+        .await
+        .unwrap();
+    let state = store.device_state(&cp).await.unwrap();
+    assert_eq!(state.firmware, Some(status("Installed", 5)));
+    assert_eq!(state.upload, Some(status("Uploaded", 6)));
+    assert_eq!(
+        state.settings,
+        vec![setting("a.X", "2"), setting("b.Y", "3")]
+    );
+    // A charger cannot grow its settings without bound; known keys still update.
+    let many: Vec<Setting> = (0..crate::SETTINGS_KEPT + 10)
+        .map(|i| setting(&format!("k{i:05}"), "v"))
+        .collect();
+    store.record_settings(&cp, &many).await.unwrap();
+    store
+        .record_settings(&cp, &[setting("a.X", "9")])
+        .await
+        .unwrap();
+    let state = store.device_state(&cp).await.unwrap();
+    assert_eq!(state.settings.len(), crate::SETTINGS_KEPT);
+    assert_eq!(state.settings[0], setting("a.X", "9"));
+    store.forget_device_state(&cp).await.unwrap();
+    assert_eq!(
+        store.device_state(&cp).await.unwrap(),
+        chargegrid_core::device::DeviceState::default()
+    );
+}

@@ -42,6 +42,7 @@ struct State {
 
     connections: HashMap<ChargerId, (NodeId, DateTime<Utc>)>,
     boots: HashMap<ChargerId, BootInfo>,
+    devices: HashMap<ChargerId, chargegrid_core::device::DeviceState>,
     refusals: std::collections::VecDeque<crate::RefusedHandshake>,
 
     last_transaction_id: i32,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chargegrid_core::device::{DeviceState, Operation, OperationStatus, Setting};
 use chargegrid_core::{ChargerId, NodeId};
 
 use super::{MemoryStore, ttl};
@@ -79,5 +80,52 @@ impl ConnectionRegistry for MemoryStore {
 
     async fn recent_refusals(&self, limit: usize) -> StoreResult<Vec<crate::RefusedHandshake>> {
         Ok(self.lock().refusals.iter().take(limit).cloned().collect())
+    }
+
+    async fn record_operation_status(
+        &self,
+        charger: &ChargerId,
+        operation: Operation,
+        status: &OperationStatus,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let device = state.devices.entry(charger.clone()).or_default();
+        match operation {
+            Operation::Firmware => device.firmware = Some(status.clone()),
+            Operation::Upload => device.upload = Some(status.clone()),
+        }
+        Ok(())
+    }
+
+    async fn record_settings(&self, charger: &ChargerId, settings: &[Setting]) -> StoreResult<()> {
+        let mut state = self.lock();
+        let device = state.devices.entry(charger.clone()).or_default();
+        for setting in settings {
+            match device
+                .settings
+                .binary_search_by(|s| s.key.cmp(&setting.key))
+            {
+                Ok(i) => device.settings[i] = setting.clone(),
+                Err(i) if device.settings.len() < crate::SETTINGS_KEPT => {
+                    device.settings.insert(i, setting.clone());
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn device_state(&self, charger: &ChargerId) -> StoreResult<DeviceState> {
+        Ok(self
+            .lock()
+            .devices
+            .get(charger)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn forget_device_state(&self, charger: &ChargerId) -> StoreResult<()> {
+        self.lock().devices.remove(charger);
+        Ok(())
     }
 }

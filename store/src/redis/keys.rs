@@ -32,6 +32,14 @@ pub fn connection(charger: &ChargerId) -> String {
 pub fn boot(charger: &ChargerId) -> String {
     format!("{PREFIX}:{{c:{charger}}}:boot")
 }
+/// A charger's latest firmware and upload statuses (hash: operation → JSON).
+pub fn device_operations(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:operations")
+}
+/// A charger's settings as last reported (hash: key → JSON).
+pub fn device_settings(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:settings")
+}
 pub fn transaction_counter() -> String {
     format!("{PREFIX}:transaction-id")
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chargegrid_core::device::{DeviceState, Operation, OperationStatus, Setting};
 use chargegrid_core::{ChargerId, NodeId};
 use redis::AsyncCommands;
 
@@ -82,5 +83,79 @@ impl ConnectionRegistry for RedisStore {
             .lrange(&key, 0, limit.min(crate::REFUSALS_KEPT) as isize - 1)
             .await?;
         texts.iter().map(|t| super::decode(&key, t)).collect()
+    }
+
+    async fn record_operation_status(
+        &self,
+        charger: &ChargerId,
+        operation: Operation,
+        status: &OperationStatus,
+    ) -> StoreResult<()> {
+        let field = match operation {
+            Operation::Firmware => "firmware",
+            Operation::Upload => "upload",
+        };
+        let () = self
+            .conn()
+            .hset(
+                keys::device_operations(charger),
+                field,
+                super::encode(status)?,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn record_settings(&self, charger: &ChargerId, settings: &[Setting]) -> StoreResult<()> {
+        if settings.is_empty() {
+            return Ok(());
+        }
+        let mut invocation = scripts::RECORD_SETTINGS.key(keys::device_settings(charger));
+        invocation.arg(crate::SETTINGS_KEPT);
+        for setting in settings {
+            invocation.arg(&setting.key).arg(super::encode(setting)?);
+        }
+        let _: i64 = invocation.invoke_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn device_state(&self, charger: &ChargerId) -> StoreResult<DeviceState> {
+        let operations_key = keys::device_operations(charger);
+        let settings_key = keys::device_settings(charger);
+        let (operations, settings): (
+            std::collections::HashMap<String, String>,
+            std::collections::HashMap<String, String>,
+        ) = redis::pipe()
+            .hgetall(&operations_key)
+            .hgetall(&settings_key)
+            .query_async(&mut self.conn())
+            .await?;
+        let status = |field: &str| {
+            operations
+                .get(field)
+                .map(|text| super::decode::<OperationStatus>(&operations_key, text))
+                .transpose()
+        };
+        let mut state = DeviceState {
+            firmware: status("firmware")?,
+            upload: status("upload")?,
+            settings: settings
+                .values()
+                .map(|text| super::decode::<Setting>(&settings_key, text))
+                .collect::<StoreResult<_>>()?,
+        };
+        state.settings.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(state)
+    }
+
+    async fn forget_device_state(&self, charger: &ChargerId) -> StoreResult<()> {
+        let () = self
+            .conn()
+            .del(&[
+                keys::device_operations(charger),
+                keys::device_settings(charger),
+            ])
+            .await?;
+        Ok(())
     }
 }

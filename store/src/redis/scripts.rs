@@ -101,3 +101,20 @@ pub static APPEND_AUDIT: LazyLock<Script> = LazyLock::new(|| {
           return id",
     )
 });
+
+/// Writes settings into hash KEYS[1]: ARGV[1] is the most fields kept, then key/value pairs.
+/// A known key is replaced; a new one is added only while the hash has room. Returns the
+/// number written.
+pub static RECORD_SETTINGS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local max = tonumber(ARGV[1])
+          local written = 0
+          for i = 2, #ARGV, 2 do
+            if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 or redis.call('HLEN', KEYS[1]) < max then
+              redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+              written = written + 1
+            end
+          end
+          return written",
+    )
+});

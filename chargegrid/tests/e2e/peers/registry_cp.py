@@ -6,7 +6,9 @@ boots, and then
   ChangeConfiguration `AuthorizationKey` (hexadecimal, decoded to the password), 2.0.1
   SetVariables `SecurityCtrlr.BasicAuthPassword`; it answers Accepted (Rejected with
   `--refuse-password`), then reconnects with the new password;
+- answers a settings read (1.6 GetConfiguration; 2.0.1 GetBaseReport, then a NotifyReport);
 - on a stdin line `status N`, reports connector N Available and says whether it was accepted;
+  `firmware STATUS` / `upload STATUS`, a firmware or diagnostics/log status notification;
 - reports when the central system closes its connection.
 
 Everything it sees is printed as one JSON object per line on stdout.
@@ -21,7 +23,7 @@ import sys
 from datetime import datetime, timezone
 
 import websockets
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
@@ -56,6 +58,24 @@ class Station16(Cp16):
             self.new_password = bytes.fromhex(value).decode()
         return result16.ChangeConfiguration(status="Accepted")
 
+    @on(Action16.get_configuration)
+    def get_configuration(self, **kw):
+        emit("received", action="GetConfiguration")
+        return result16.GetConfiguration(configuration_key=[
+            {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+            {"key": "NumberOfConnectors", "readonly": True, "value": "2"},
+        ])
+
+    @after(Action16.get_configuration)
+    def answered_configuration(self, **kw):
+        emit("answered", action="GetConfiguration")
+
+    async def operation(self, kind, status):
+        if kind == "firmware":
+            await self.call(call16.FirmwareStatusNotification(status=status), suppress=False)
+        else:
+            await self.call(call16.DiagnosticsStatusNotification(status=status), suppress=False)
+
     async def boot(self):
         boot = await self.call(call16.BootNotification(charge_point_model="PyReg", charge_point_vendor="chargegrid-tests"), suppress=False)
         return boot.status
@@ -81,6 +101,29 @@ class Station201(Cp201):
                     self.new_password = v["attribute_value"]
             results.append({"attribute_status": status, "component": v["component"], "variable": v["variable"]})
         return result201.SetVariables(set_variable_result=results)
+
+    @on(Action201.get_base_report)
+    def get_base_report(self, request_id, report_base, **kw):
+        emit("received", action="GetBaseReport", report_base=report_base)
+        return result201.GetBaseReport(status="Accepted")
+
+    @after(Action201.get_base_report)
+    async def send_report(self, request_id, report_base, **kw):
+        await self.call(call201.NotifyReport(
+            request_id=request_id, generated_at=now(), seq_no=0, tbc=False,
+            report_data=[
+                {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+                 "variable_attribute": [{"type": "Actual", "value": "300", "mutability": "ReadWrite"}]},
+                {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"},
+                 "variable_attribute": [{"type": "MaxSet", "value": "22000"}, {"value": "11000", "mutability": "ReadOnly"}]},
+            ]), suppress=False)
+        emit("reported")
+
+    async def operation(self, kind, status):
+        if kind == "firmware":
+            await self.call(call201.FirmwareStatusNotification(status=status, request_id=1), suppress=False)
+        else:
+            await self.call(call201.LogStatusNotification(status=status, request_id=2), suppress=False)
 
     async def boot(self):
         boot = await self.call(call201.BootNotification(
@@ -146,6 +189,9 @@ async def run(version, url, charger, password):
                     emit("finished")
                     return
                 words = line.split()
+                if words[:1] in (["firmware"], ["upload"]):
+                    await cp.operation(words[0], words[1])
+                    emit("sent", kind=words[0], status=words[1])
                 if words[:1] == ["status"]:
                     try:
                         await cp.report(int(words[1]))
