@@ -26,8 +26,9 @@ use utoipa_axum::routes;
 use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    api_keys, audit, auth, chargers, diagnostics, docs, fleets, health, health_reports, me,
-    network, recommendations, reservations, sessions, sites, stations, stream, vehicles,
+    api_keys, audit, auth, chargers, diagnostics, docs, fleets, health, health_reports,
+    maintenance, me, network, recommendations, reservations, sessions, sites, stations, stream,
+    vehicles,
 };
 use crate::{ApiConfig, ApiMetrics, Problem};
 
@@ -161,6 +162,15 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         ))
         .routes(routes!(chargers::clear_cache))
         .routes(routes!(chargers::raw_call))
+        .routes(routes!(maintenance::update_firmware))
+        .routes(routes!(maintenance::upload_diagnostics))
+        .routes(routes!(maintenance::send_local_list))
+        .routes(routes!(maintenance::local_list_version))
+        .routes(routes!(maintenance::data_transfer))
+        .routes(routes!(
+            maintenance::set_manual_limit,
+            maintenance::clear_manual_limit
+        ))
         .routes(routes!(fleets::add_id_tag))
         .routes(routes!(fleets::fleet_sessions))
         .routes(routes!(stations::near))

@@ -191,6 +191,58 @@ pub enum ChargerCommand {
         /// Payload, validated against the charger's version schema before sending.
         payload: serde_json::Value,
     },
+    /// Download and install firmware: 1.6 and 2.0.1 UpdateFirmware. Progress comes back as
+    /// firmware status notifications (kept as the charger's device state).
+    UpdateFirmware {
+        /// Request id (2.0.1; ties the status notifications to this request).
+        request_id: i32,
+        /// Where the charger downloads it (URI).
+        location: String,
+        /// When to download it (UTC).
+        retrieve_at: DateTime<Utc>,
+        /// How many times to try downloading.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retries: Option<u32>,
+        /// Seconds between tries.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_interval_s: Option<u32>,
+    },
+    /// Upload diagnostics to `location`: 1.6 GetDiagnostics, 2.0.1 GetLog (DiagnosticsLog).
+    /// Progress comes back as diagnostics or log status notifications.
+    UploadDiagnostics {
+        /// Request id (2.0.1).
+        request_id: i32,
+        /// Where the charger uploads them (URI).
+        location: String,
+        /// Oldest entries wanted (UTC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<DateTime<Utc>>,
+        /// Newest entries wanted (UTC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<DateTime<Utc>>,
+    },
+    /// Install a local authorisation list: 1.6 and 2.0.1 SendLocalList.
+    SendLocalList {
+        /// The list's version after this update.
+        version: i32,
+        /// The whole list (true) or changes to it.
+        full: bool,
+        /// The tokens; in a change, one without a status is removed.
+        entries: Vec<LocalListEntry>,
+    },
+    /// The version of the charger's local authorisation list: GetLocalListVersion.
+    GetLocalListVersion,
+    /// Vendor-specific data: DataTransfer (the same in both versions).
+    DataTransfer {
+        /// The vendor.
+        vendor_id: String,
+        /// The vendor's message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
+        /// Its data, as text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<String>,
+    },
     /// Not sent to the charger: the gateway node holding its connection re-reads the charger's
     /// configuration from the store (an operator changed it through the API).
     ReloadConfiguration,
@@ -218,10 +270,25 @@ impl ChargerCommand {
             ChargerCommand::SetConfiguration { .. } => "set_configuration",
             ChargerCommand::ClearCache => "clear_cache",
             ChargerCommand::Raw { .. } => "raw",
+            ChargerCommand::UpdateFirmware { .. } => "update_firmware",
+            ChargerCommand::UploadDiagnostics { .. } => "upload_diagnostics",
+            ChargerCommand::SendLocalList { .. } => "send_local_list",
+            ChargerCommand::GetLocalListVersion => "get_local_list_version",
+            ChargerCommand::DataTransfer { .. } => "data_transfer",
             ChargerCommand::ReloadConfiguration => "reload_configuration",
             ChargerCommand::Disconnect => "disconnect",
         }
     }
+}
+
+/// One token of a local authorisation list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalListEntry {
+    /// The token.
+    pub id_tag: IdTag,
+    /// Accepted, Blocked, Expired or Invalid; absent removes it (in a change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// A charger's answer to a command, decoded by the OCPP layer: no crate above `ocpp` reads an
@@ -266,6 +333,18 @@ pub enum ReplyDetails {
     CompositeSchedule(CompositeSchedule),
     /// The answer to [`ChargerCommand::GetConfiguration`].
     Configuration(ConfigurationReport),
+    /// The answer to [`ChargerCommand::GetLocalListVersion`].
+    LocalListVersion(i32),
+    /// The answer to [`ChargerCommand::UploadDiagnostics`]: the file it will upload, if named.
+    Upload {
+        /// The file name.
+        file_name: Option<String>,
+    },
+    /// The answer to [`ChargerCommand::DataTransfer`]: the vendor's data, as text.
+    DataTransfer {
+        /// The data.
+        data: Option<String>,
+    },
     /// The answer to a [`ChargerCommand::Raw`] call, verbatim: shown to the operator who sent
     /// it, read by nothing in chargegrid.
     Raw {

@@ -17,7 +17,11 @@ use crate::messages::configuration::{
     ChangeConfiguration, GetConfiguration, GetVariableData, GetVariables, SetVariableData,
     SetVariables, component_variable,
 };
-use crate::messages::data::Empty;
+use crate::messages::data::{DataTransfer, Empty};
+use crate::messages::maintenance::{
+    AuthorizationData16, AuthorizationData201, Firmware, GetDiagnostics, GetLog, ListStatus,
+    LogParameters, SendLocalList16, SendLocalList201, UpdateFirmware16, UpdateFirmware201,
+};
 use crate::messages::operations::{
     Availability, CancelReservation, ChangeAvailability16, ChangeAvailability201, ReserveNow16,
     ReserveNow201, Reset, TRIGGERABLE_16, TRIGGERABLE_201, TriggerMessage, UnlockConnector,
@@ -267,6 +271,108 @@ pub fn render(
             }
             return Ok((action.clone(), payload.clone()));
         }
+        ChargerCommand::UpdateFirmware {
+            request_id,
+            location,
+            retrieve_at,
+            retries,
+            retry_interval_s,
+        } => {
+            let payload = if v16 {
+                to_value(UpdateFirmware16 {
+                    location: location.clone(),
+                    retrieve_date: *retrieve_at,
+                    retries: *retries,
+                    retry_interval: *retry_interval_s,
+                })
+            } else {
+                to_value(UpdateFirmware201 {
+                    request_id: *request_id,
+                    firmware: Firmware {
+                        location: location.clone(),
+                        retrieve_date_time: *retrieve_at,
+                    },
+                    retries: *retries,
+                    retry_interval: *retry_interval_s,
+                })
+            };
+            ("UpdateFirmware", payload)
+        }
+        ChargerCommand::UploadDiagnostics {
+            request_id,
+            location,
+            since,
+            until,
+        } => {
+            if v16 {
+                let req = GetDiagnostics {
+                    location: location.clone(),
+                    start_time: *since,
+                    stop_time: *until,
+                };
+                ("GetDiagnostics", to_value(req))
+            } else {
+                let req = GetLog {
+                    log_type: "DiagnosticsLog".into(),
+                    request_id: *request_id,
+                    log: LogParameters {
+                        remote_location: location.clone(),
+                        oldest_timestamp: *since,
+                        latest_timestamp: *until,
+                    },
+                };
+                ("GetLog", to_value(req))
+            }
+        }
+        ChargerCommand::SendLocalList {
+            version,
+            full,
+            entries,
+        } => {
+            let update_type = if *full { "Full" } else { "Differential" }.to_string();
+            let status = |e: &chargegrid_core::command::LocalListEntry| {
+                e.status.clone().map(|status| ListStatus { status })
+            };
+            let payload = if v16 {
+                to_value(SendLocalList16 {
+                    list_version: *version,
+                    update_type,
+                    local_authorization_list: entries
+                        .iter()
+                        .map(|e| AuthorizationData16 {
+                            id_tag: e.id_tag.as_str().to_string(),
+                            id_tag_info: status(e),
+                        })
+                        .collect(),
+                })
+            } else {
+                to_value(SendLocalList201 {
+                    version_number: *version,
+                    update_type,
+                    local_authorization_list: entries
+                        .iter()
+                        .map(|e| AuthorizationData201 {
+                            id_token: IdToken::of(&e.id_tag),
+                            id_token_info: status(e),
+                        })
+                        .collect(),
+                })
+            };
+            ("SendLocalList", payload)
+        }
+        ChargerCommand::GetLocalListVersion => ("GetLocalListVersion", to_value(Empty {})),
+        ChargerCommand::DataTransfer {
+            vendor_id,
+            message_id,
+            data,
+        } => (
+            "DataTransfer",
+            to_value(DataTransfer {
+                vendor_id: vendor_id.clone(),
+                message_id: message_id.clone(),
+                data: data.clone().map(Value::String),
+            }),
+        ),
         ChargerCommand::ReloadConfiguration | ChargerCommand::Disconnect => {
             return Err(RenderError::NotForTheCharger(command.name().to_string()));
         }
@@ -488,6 +594,39 @@ mod tests {
                 value: "60".into(),
             },
             ChargerCommand::ClearCache,
+            ChargerCommand::UpdateFirmware {
+                request_id: 11,
+                location: "https://firmware.example.com/v2.bin".into(),
+                retrieve_at: at,
+                retries: Some(3),
+                retry_interval_s: Some(60),
+            },
+            ChargerCommand::UploadDiagnostics {
+                request_id: 12,
+                location: "ftp://logs.example.com/up".into(),
+                since: Some(at),
+                until: None,
+            },
+            ChargerCommand::SendLocalList {
+                version: 4,
+                full: false,
+                entries: vec![
+                    chargegrid_core::command::LocalListEntry {
+                        id_tag: tag.clone(),
+                        status: Some("Blocked".into()),
+                    },
+                    chargegrid_core::command::LocalListEntry {
+                        id_tag: IdTag::new("04E91C2A").unwrap(),
+                        status: None,
+                    },
+                ],
+            },
+            ChargerCommand::GetLocalListVersion,
+            ChargerCommand::DataTransfer {
+                vendor_id: "com.example".into(),
+                message_id: Some("ping".into()),
+                data: Some("hello".into()),
+            },
         ];
         let schemas = crate::schema::Schemas::embedded().unwrap();
         for version in [OcppVersion::V16, OcppVersion::V201] {

@@ -35,6 +35,19 @@ pub struct CommandResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub payload: Option<serde_json::Value>,
+    /// The request id chargegrid gave a firmware update or upload: its status notifications
+    /// (shown in `GET /chargers/{id}`) carry it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<i32>,
+    /// The file the charger will upload (diagnostics), when it named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// The local authorisation list's version (local-list version reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_version: Option<i32>,
+    /// The vendor's answer data, as text (data transfers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 /// One configuration value.
@@ -51,7 +64,7 @@ pub struct ConfigurationEntry {
 }
 
 /// Sends `command` to `charger` for an operator and maps the answer.
-async fn run(
+pub(crate) async fn run(
     state: &ApiState,
     caller: &Caller,
     charger: &str,
@@ -75,6 +88,10 @@ async fn run(
         values: Vec::new(),
         unknown_keys: Vec::new(),
         payload: None,
+        request_id: None,
+        file_name: None,
+        list_version: None,
+        data: None,
     };
     match details {
         Some(ReplyDetails::Configuration(report)) => {
@@ -90,6 +107,9 @@ async fn run(
             result.unknown_keys = report.unknown;
         }
         Some(ReplyDetails::Raw { payload }) => result.payload = Some(payload),
+        Some(ReplyDetails::Upload { file_name }) => result.file_name = file_name,
+        Some(ReplyDetails::LocalListVersion(version)) => result.list_version = Some(version),
+        Some(ReplyDetails::DataTransfer { data }) => result.data = data,
         Some(ReplyDetails::CompositeSchedule(_)) | None => {}
     }
     Ok(axum::Json(result))
@@ -226,12 +246,6 @@ pub struct RawCallRequest {
     pub payload: serde_json::Value,
 }
 
-macro_rules! responses_doc {
-    () => {
-        "200: the charger's answer; 404: unknown charger; 409: refused; 422: no form in its OCPP version; 502: CALLERROR; 503: not connected; 504: no answer in time"
-    };
-}
-
 /// Reset a charger (operators).
 #[utoipa::path(post, path = "/api/v1/chargers/{charger}/reset", tag = "operations", security(("bearer" = [])),
     params(("charger" = String, Path, description = "charger id")), request_body = ResetRequest,
@@ -278,7 +292,7 @@ pub(crate) async fn remote_start(
 }
 
 /// A 2.0.1 `remoteStartId`: positive, from the clock (the station echoes it back).
-fn remote_start_id(state: &ApiState) -> i32 {
+pub(crate) fn remote_start_id(state: &ApiState) -> i32 {
     let ms = state.clock.now().timestamp_millis();
     i32::try_from(ms.rem_euclid(i64::from(i32::MAX - 1)) + 1).unwrap_or(1)
 }

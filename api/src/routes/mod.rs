@@ -1,5 +1,12 @@
 //! The API's routes, one module per resource.
 
+/// The statuses of every command route (the charger's own answer, or why there is none).
+macro_rules! responses_doc {
+    () => {
+        "200: the charger's answer; 404: unknown charger; 409: refused; 422: no form in its OCPP version; 502: CALLERROR; 503: not connected; 504: no answer in time"
+    };
+}
+
 pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod auth;
@@ -12,6 +19,7 @@ pub(crate) mod fleets;
 mod handler_tests;
 pub(crate) mod health;
 pub(crate) mod health_reports;
+pub(crate) mod maintenance;
 pub(crate) mod me;
 pub(crate) mod network;
 pub(crate) mod recommendations;

@@ -210,6 +210,7 @@ async fn operators_command_chargers_of_both_versions_through_the_api() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
+    maintenance(&api, &mut peer, base, "1.6").await;
     peer.finish().await;
 
     // 2.0.1
@@ -278,6 +279,7 @@ async fn operators_command_chargers_of_both_versions_through_the_api() {
     )
     .await;
     assert_eq!(status, 422);
+    maintenance(&api, &mut peer, base, "2.0.1").await;
     peer.finish().await;
 
     // Not connected, unknown, not an operator.
@@ -312,6 +314,101 @@ async fn operators_command_chargers_of_both_versions_through_the_api() {
         .await;
     assert_eq!(reply.status, 403, "who asks is checked before the body");
     app.shutdown().await.unwrap();
+}
+
+/// Firmware update, diagnostics upload, local list (send, version) and data transfer, through
+/// the version-neutral routes: each reaches the peer in its version's form.
+async fn maintenance(api: &Api, peer: &mut Peer, base: &str, version: &str) {
+    let v16 = version == "1.6";
+    let (status, body) = command(
+        api,
+        peer,
+        "POST",
+        &format!("{base}/firmware"),
+        json!({"location": "https://fw.example.com/v2.bin", "retries": 2}),
+        Some("UpdateFirmware"),
+    )
+    .await;
+    assert_eq!(status, 200, "{version}: {body}");
+    let request_id = body["request_id"].as_i64().expect("a request id");
+    let seen = &peer.seen.last().unwrap()["payload"];
+    if v16 {
+        assert_eq!(seen["location"], "https://fw.example.com/v2.bin", "{seen}");
+    } else {
+        assert_eq!(
+            seen["firmware"]["location"], "https://fw.example.com/v2.bin",
+            "{seen}"
+        );
+        assert_eq!(seen["request_id"].as_i64(), Some(request_id), "{seen}");
+        assert_eq!(body["status"], "Accepted");
+    }
+    let (status, body) = command(
+        api,
+        peer,
+        "POST",
+        &format!("{base}/diagnostics"),
+        json!({"location": "ftp://logs.example.com/up"}),
+        Some(if v16 { "GetDiagnostics" } else { "GetLog" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{version}: {body}");
+    assert_eq!(
+        body["file_name"],
+        if v16 { "diag.tar.gz" } else { "log.tar.gz" },
+        "{body}"
+    );
+    let (status, body) = command(
+        api,
+        peer,
+        "POST",
+        &format!("{base}/local-list"),
+        json!({"version": 4, "entries": [
+            {"id_tag": "04E91C2A", "status": "Accepted"}, {"id_tag": "DEADBEEF", "status": "Blocked"}]}),
+        Some("SendLocalList"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("Accepted")),
+        "{body}"
+    );
+    let seen = &peer.seen.last().unwrap()["payload"];
+    assert_eq!(seen["update_type"], "Full", "{seen}");
+    assert_eq!(
+        seen["local_authorization_list"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let (status, body) = command(
+        api,
+        peer,
+        "GET",
+        &format!("{base}/local-list/version"),
+        Value::Null,
+        Some("GetLocalListVersion"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["list_version"].as_i64()),
+        (200, Some(3)),
+        "{body}"
+    );
+    let (status, body) = command(
+        api,
+        peer,
+        "POST",
+        &format!("{base}/data-transfer"),
+        json!({"vendor_id": "com.example", "message_id": "ping", "data": "hi"}),
+        Some("DataTransfer"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("Accepted")),
+        "{body}"
+    );
+    if v16 {
+        assert_eq!(body["data"], "pong", "{body}");
+    }
 }
 
 async fn api_post(api: &Api, path: &str) -> (u16, Value) {

@@ -13,6 +13,7 @@ pub mod charging;
 pub mod common;
 pub mod configuration;
 pub mod data;
+pub mod maintenance;
 pub mod meter;
 pub mod operations;
 pub mod provisioning;

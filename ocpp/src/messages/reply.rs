@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::charging::GetCompositeScheduleResponse;
 use super::configuration::{GetConfigurationResponse, GetVariablesResponse, SetVariablesResponse};
+use super::maintenance::{DataTransferResponse, LocalListVersionResponse, UploadResponse};
 
 /// The reply for `payload`, the charger's answer to `command`. An answer whose details do not
 /// decode keeps its status and loses the details (the schema check has already counted and
@@ -32,25 +33,43 @@ pub fn decode(command: &ChargerCommand, payload: Value) -> CommandReply {
             details: None,
         };
     }
-    let details = match command {
-        ChargerCommand::Raw { .. } => Some(ReplyDetails::Raw { payload }),
-        ChargerCommand::GetConfiguration { .. } => {
-            let report = match GetVariablesResponse::deserialize(&payload) {
-                Ok(v201) => Some(ConfigurationReport::from(v201)),
-                Err(_) => GetConfigurationResponse::deserialize(&payload)
-                    .ok()
-                    .map(ConfigurationReport::from),
-            };
-            report.map(ReplyDetails::Configuration)
-        }
-        ChargerCommand::GetCompositeSchedule { .. } => {
-            serde_json::from_value::<GetCompositeScheduleResponse>(payload)
+    let details =
+        match command {
+            ChargerCommand::Raw { .. } => Some(ReplyDetails::Raw { payload }),
+            ChargerCommand::GetConfiguration { .. } => {
+                let report = match GetVariablesResponse::deserialize(&payload) {
+                    Ok(v201) => Some(ConfigurationReport::from(v201)),
+                    Err(_) => GetConfigurationResponse::deserialize(&payload)
+                        .ok()
+                        .map(ConfigurationReport::from),
+                };
+                report.map(ReplyDetails::Configuration)
+            }
+            ChargerCommand::GetLocalListVersion => LocalListVersionResponse::deserialize(&payload)
                 .ok()
-                .and_then(|r| r.composite())
-                .map(ReplyDetails::CompositeSchedule)
-        }
-        _ => None,
-    };
+                .and_then(|r| r.list_version.or(r.version_number))
+                .map(ReplyDetails::LocalListVersion),
+            ChargerCommand::UploadDiagnostics { .. } => UploadResponse::deserialize(&payload)
+                .ok()
+                .map(|r| ReplyDetails::Upload {
+                    file_name: r.file_name.or(r.filename),
+                }),
+            ChargerCommand::DataTransfer { .. } => DataTransferResponse::deserialize(&payload)
+                .ok()
+                .map(|r| ReplyDetails::DataTransfer {
+                    data: r.data.map(|d| match d {
+                        Value::String(text) => text,
+                        other => other.to_string(),
+                    }),
+                }),
+            ChargerCommand::GetCompositeSchedule { .. } => {
+                serde_json::from_value::<GetCompositeScheduleResponse>(payload)
+                    .ok()
+                    .and_then(|r| r.composite())
+                    .map(ReplyDetails::CompositeSchedule)
+            }
+            _ => None,
+        };
     CommandReply::Result { status, details }
 }
 
