@@ -149,6 +149,15 @@ pub(crate) async fn run(
     {
         tracing::warn!(%charger, error = %e, "could not clear connection in the store");
     }
+    // Operators see when a charger that is offline was last seen (not for a removed one).
+    if !matches!(reason, CloseReason::Removed)
+        && let Err(e) = inner
+            .store
+            .record_last_seen(&charger, inner.clock.now())
+            .await
+    {
+        tracing::warn!(%charger, error = %e, "could not record when the charger was last seen");
+    }
     inner
         .metrics
         .connected

@@ -79,6 +79,13 @@ pub trait ConnectionRegistry: Send + Sync {
         status: &OperationStatus,
     ) -> StoreResult<()>;
 
+    /// Records when a charger was last seen: when a connection of it ended (while connected it
+    /// is seen now). Keeps the later of the stored and the given time.
+    async fn record_last_seen(&self, charger: &ChargerId, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// When the charger's last connection ended, if one did.
+    async fn last_seen(&self, charger: &ChargerId) -> StoreResult<Option<DateTime<Utc>>>;
+
     /// Records settings a charger reported: each replaces the stored one with its key; keys
     /// not given are kept. At most [`SETTINGS_KEPT`] keys per charger are kept (the first
     /// reported win).

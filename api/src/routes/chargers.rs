@@ -508,6 +508,10 @@ pub struct ChargerStatusView {
     /// That node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// When it was last seen: now while connected, otherwise when its last connection ended
+    /// (absent if it never connected since it was added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<chrono::DateTime<chrono::Utc>>,
     /// Its last boot: when (UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booted_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -594,6 +598,11 @@ async fn status_view(
         .iter()
         .any(|s| s.status == "Faulted" || s.error_code != "NoError");
     let active_sessions = state.store.active_sessions_of_charger(&c.id).await?.len();
+    let last_seen = if node.is_some() {
+        Some(state.clock.now())
+    } else {
+        state.store.last_seen(&c.id).await?
+    };
     Ok(ChargerStatusView {
         id: c.id.as_str().to_string(),
         site: c.site.as_str().to_string(),
@@ -602,6 +611,7 @@ async fn status_view(
         ocpp_version: c.ocpp_version.label().to_string(),
         connected: node.is_some(),
         node: node.map(|n| n.as_str().to_string()),
+        last_seen,
         booted_at: boot.as_ref().map(|b| b.booted_at),
         firmware_version: boot.as_ref().and_then(|b| b.firmware_version.clone()),
         serial_number: boot.and_then(|b| b.serial_number),

@@ -278,7 +278,19 @@ async fn operators_change_the_live_network_through_the_api() {
 
     cp16.finish().await;
     cp201.finish().await;
+
+    // Last seen: now while connected; when its connection ended once it is gone (the node's
+    // ordered shutdown ends its connections before it returns).
+    let _cp = crate::harness::RawCharger::booted(&gw_a, "QD-HD-AC01", "ocpp1.6").await;
+    let online = op.get("/chargers/QD-HD-AC01").await.body;
+    assert_eq!(online["connected"], true, "{online}");
+    assert!(online["last_seen"].is_string(), "{online}");
+    gw_a.shutdown().await.unwrap();
+    let offline = op.get("/chargers/QD-HD-AC01").await.body;
+    assert_eq!(offline["connected"], false, "{offline}");
+    let seen: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(offline["last_seen"].clone()).expect("a last-seen time");
+    assert!(seen <= chrono::Utc::now(), "{offline}");
     api_node.shutdown().await.unwrap();
     gw_b.shutdown().await.unwrap();
-    gw_a.shutdown().await.unwrap();
 }

@@ -262,7 +262,22 @@ pub async fn device_states(store: Arc<dyn Store>) {
     let state = store.device_state(&cp).await.unwrap();
     assert_eq!(state.settings.len(), crate::SETTINGS_KEPT);
     assert_eq!(state.settings[0], setting("a.X", "9"));
+    // Last seen keeps the later time.
+    assert_eq!(store.last_seen(&cp).await.unwrap(), None);
+    store
+        .record_last_seen(&cp, t0 + Span::hours(2))
+        .await
+        .unwrap();
+    store
+        .record_last_seen(&cp, t0 + Span::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_seen(&cp).await.unwrap(),
+        Some(t0 + Span::hours(2))
+    );
     store.forget_device_state(&cp).await.unwrap();
+    assert_eq!(store.last_seen(&cp).await.unwrap(), None);
     assert_eq!(
         store.device_state(&cp).await.unwrap(),
         chargegrid_core::device::DeviceState::default()

@@ -43,6 +43,7 @@ struct State {
     connections: HashMap<ChargerId, (NodeId, DateTime<Utc>)>,
     boots: HashMap<ChargerId, BootInfo>,
     devices: HashMap<ChargerId, chargegrid_core::device::DeviceState>,
+    last_seen: HashMap<ChargerId, DateTime<Utc>>,
     refusals: std::collections::VecDeque<crate::RefusedHandshake>,
 
     last_transaction_id: i32,

@@ -97,6 +97,24 @@ impl ConnectionRegistry for MemoryStore {
         Ok(())
     }
 
+    async fn record_last_seen(
+        &self,
+        charger: &ChargerId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let seen = state.last_seen.entry(charger.clone()).or_insert(at);
+        *seen = (*seen).max(at);
+        Ok(())
+    }
+
+    async fn last_seen(
+        &self,
+        charger: &ChargerId,
+    ) -> StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.lock().last_seen.get(charger).copied())
+    }
+
     async fn record_settings(&self, charger: &ChargerId, settings: &[Setting]) -> StoreResult<()> {
         let mut state = self.lock();
         let device = state.devices.entry(charger.clone()).or_default();
@@ -125,7 +143,9 @@ impl ConnectionRegistry for MemoryStore {
     }
 
     async fn forget_device_state(&self, charger: &ChargerId) -> StoreResult<()> {
-        self.lock().devices.remove(charger);
+        let mut state = self.lock();
+        state.devices.remove(charger);
+        state.last_seen.remove(charger);
         Ok(())
     }
 }

@@ -36,6 +36,10 @@ pub fn boot(charger: &ChargerId) -> String {
 pub fn device_operations(charger: &ChargerId) -> String {
     format!("{PREFIX}:{{c:{charger}}}:operations")
 }
+/// When a charger's last connection ended (ms).
+pub fn last_seen(charger: &ChargerId) -> String {
+    format!("{PREFIX}:{{c:{charger}}}:last-seen")
+}
 /// A charger's settings as last reported (hash: key → JSON).
 pub fn device_settings(charger: &ChargerId) -> String {
     format!("{PREFIX}:{{c:{charger}}}:settings")

@@ -106,6 +106,27 @@ impl ConnectionRegistry for RedisStore {
         Ok(())
     }
 
+    async fn record_last_seen(
+        &self,
+        charger: &ChargerId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<()> {
+        let _: i64 = scripts::SET_IF_LATER
+            .key(keys::last_seen(charger))
+            .arg(at.timestamp_millis())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn last_seen(
+        &self,
+        charger: &ChargerId,
+    ) -> StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+        let ms: Option<i64> = self.conn().get(keys::last_seen(charger)).await?;
+        Ok(ms.and_then(chrono::DateTime::from_timestamp_millis))
+    }
+
     async fn record_settings(&self, charger: &ChargerId, settings: &[Setting]) -> StoreResult<()> {
         if settings.is_empty() {
             return Ok(());

@@ -118,3 +118,15 @@ pub static RECORD_SETTINGS: LazyLock<Script> = LazyLock::new(|| {
           return written",
     )
 });
+
+/// Sets KEYS[1] to ARGV[1] (a number) unless it holds a larger one; 1 if set.
+pub static SET_IF_LATER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local held = tonumber(redis.call('GET', KEYS[1]))
+          if held ~= nil and held >= tonumber(ARGV[1]) then
+            return 0
+          end
+          redis.call('SET', KEYS[1], ARGV[1])
+          return 1",
+    )
+});
