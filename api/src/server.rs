@@ -35,8 +35,8 @@ use crate::{ApiConfig, ApiMetrics, Problem};
 /// How long the station index is reused before it is rebuilt from the store.
 const INDEX_TTL: Duration = Duration::from_secs(30);
 
-/// The station index and when it was built.
-type CachedIndex = (Instant, Arc<StationIndex>);
+/// The station index, when it was built and from which version of the sites.
+type CachedIndex = (Instant, u64, Arc<StationIndex>);
 
 /// Wrong passwords for one e-mail address within 15 minutes after which its logins wait five
 /// minutes (answered 429 without checking the password).
@@ -87,15 +87,18 @@ impl ApiState {
         }
     }
 
-    /// The spatial index of stations, rebuilt from the store every 30 s.
+    /// The spatial index of stations, rebuilt from the store when any node changed a site
+    /// (and at least every 30 s).
     pub(crate) async fn stations(&self) -> Result<Arc<StationIndex>, Problem> {
-        if let Some((at, index)) = self.index.read().await.as_ref()
+        let version = self.store.sites_version().await?;
+        if let Some((at, built_from, index)) = self.index.read().await.as_ref()
             && at.elapsed() < INDEX_TTL
+            && *built_from == version
         {
             return Ok(index.clone());
         }
         let index = Arc::new(StationIndex::new(self.store.list_sites().await?));
-        *self.index.write().await = Some((Instant::now(), index.clone()));
+        *self.index.write().await = Some((Instant::now(), version, index.clone()));
         Ok(index)
     }
 }

@@ -64,6 +64,10 @@ pub trait NetworkStore: Send + Sync {
     /// All sites, in id order.
     async fn list_sites(&self) -> StoreResult<Vec<Site>>;
 
+    /// A number that changes whenever a site is written or deleted (by any node), so a cache
+    /// of the sites knows when to rebuild.
+    async fn sites_version(&self) -> StoreResult<u64>;
+
     /// Writes one charger; its site must exist.
     async fn put_charger(&self, charger: &Charger) -> StoreResult<()>;
 

@@ -83,7 +83,16 @@ async fn operators_change_the_live_network_through_the_api() {
 
     // Unknown until created.
     assert!(connect_charger(&gw_a, "REG-16", "ocpp1.6").await.is_err());
+    let near = "/stations?lat=36.07&lon=120.38&radius_km=1";
+    let before = op.get(near).await;
+    assert_eq!(before.status, 200, "{:?}", before.body);
+    assert!(!before.body.to_string().contains("reg-site"));
     assert_eq!(op.post("/network/sites", site()).await.status, 201);
+    // Drivers find it at once, though the API node had its station index built already.
+    assert!(
+        op.get(near).await.body.to_string().contains("reg-site"),
+        "a new site is not found by drivers"
+    );
     assert_eq!(op.post("/network/sites", site()).await.status, 200);
     let created = op
         .post("/network/chargers", charger("REG-16", "1.6", 1, 0))
@@ -251,6 +260,7 @@ async fn operators_change_the_live_network_through_the_api() {
     cp201.expect("closed").await;
     assert_eq!(op.delete("/network/sites/reg-site").await.status, 204);
     op.delete("/network/sites/reg-site").await.problem(404);
+    assert!(!op.get(near).await.body.to_string().contains("reg-site"));
     op.delete("/network/chargers/REG-201").await.problem(404);
 
     // Every change is in the audit trail.

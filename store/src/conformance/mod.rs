@@ -51,7 +51,8 @@ macro_rules! store_conformance_suite {
             session_conflicts, history_pages, accounts, id_tags_and_tokens, fleets_and_vehicles,
             scheduler_state, leases, health_documents, command_bus_round_trip,
             command_bus_offline_and_timeout, reservations, expected_arrivals,
-            driver_updates_and_fleet_members, token_families, change_feed, api_keys, audit_trail, device_states);
+            driver_updates_and_fleet_members, token_families, change_feed, api_keys, audit_trail, device_states,
+            sites_version_follows_site_changes);
     };
     (@each $factory:expr; $($name:ident),+) => {
         $(

@@ -44,6 +44,21 @@ pub async fn network_round_trip(store: Arc<dyn Store>) {
     ));
 }
 
+pub async fn sites_version_follows_site_changes(store: Arc<dyn Store>) {
+    let v0 = store.sites_version().await.unwrap();
+    let s = site("site-v");
+    store.put_site(&s).await.unwrap();
+    let v1 = store.sites_version().await.unwrap();
+    assert_ne!(v0, v1);
+    assert_eq!(
+        store.sites_version().await.unwrap(),
+        v1,
+        "reading changes nothing"
+    );
+    store.delete_site(&s.id).await.unwrap();
+    assert_ne!(store.sites_version().await.unwrap(), v1);
+}
+
 pub async fn network_replace(store: Arc<dyn Store>) {
     let (a, b) = (site("site-a"), site("site-b"));
     let old = Network {

@@ -37,6 +37,7 @@ use crate::{Store, StoreResult};
 #[derive(Default)]
 struct State {
     sites: BTreeMap<SiteId, Site>,
+    sites_version: u64,
     chargers: BTreeMap<ChargerId, Charger>,
     connectors: HashMap<ChargerId, BTreeMap<ConnectorId, ConnectorState>>,
 

@@ -10,8 +10,14 @@ use crate::{NetworkStore, StoreError, StoreResult};
 #[async_trait]
 impl NetworkStore for MemoryStore {
     async fn put_site(&self, site: &Site) -> StoreResult<()> {
-        self.lock().sites.insert(site.id.clone(), site.clone());
+        let mut state = self.lock();
+        state.sites.insert(site.id.clone(), site.clone());
+        state.sites_version += 1;
         Ok(())
+    }
+
+    async fn sites_version(&self) -> StoreResult<u64> {
+        Ok(self.lock().sites_version)
     }
 
     async fn get_site(&self, id: &SiteId) -> StoreResult<Option<Site>> {
@@ -61,6 +67,7 @@ impl NetworkStore for MemoryStore {
             )));
         }
         state.sites.remove(id);
+        state.sites_version += 1;
         Ok(())
     }
 

@@ -11,6 +11,10 @@ pub const PREFIX: &str = "cg";
 pub fn sites() -> String {
     format!("{PREFIX}:sites")
 }
+/// Bumped whenever a site is written or deleted.
+pub fn sites_version() -> String {
+    format!("{PREFIX}:sites-version")
+}
 pub fn site(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:site")
 }

@@ -16,9 +16,16 @@ impl NetworkStore for RedisStore {
             .ignore()
             .sadd(keys::sites(), site.id.as_str())
             .ignore()
+            .incr(keys::sites_version(), 1)
+            .ignore()
             .query_async(&mut self.conn())
             .await?;
         Ok(())
+    }
+
+    async fn sites_version(&self) -> StoreResult<u64> {
+        let version: Option<u64> = self.conn().get(keys::sites_version()).await?;
+        Ok(version.unwrap_or(0))
     }
 
     async fn get_site(&self, id: &SiteId) -> StoreResult<Option<Site>> {
@@ -103,6 +110,8 @@ impl NetworkStore for RedisStore {
             .del(keys::site(id))
             .ignore()
             .srem(keys::sites(), id.as_str())
+            .ignore()
+            .incr(keys::sites_version(), 1)
             .ignore()
             .query_async(&mut self.conn())
             .await?;
