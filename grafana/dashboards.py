@@ -8,12 +8,26 @@ ids, the same variables everywhere). Run it after changing a panel: python3 graf
 
 import json
 import os
+import re
 
 # Every panel queries the dashboard's datasource variable, so an operator whose Prometheus has
 # another uid (or who runs several) picks it at the top; it defaults to the provisioned one.
 PROVISIONED_UID = "chargegrid-prometheus"
 DS = {"type": "prometheus", "uid": "${datasource}"}
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# Every chargegrid metric in a panel is narrowed to the chosen Prometheus job and instances
+# (several chargegrid deployments, or one process of many, on one Prometheus).
+SCOPE = 'job=~"$job",instance=~"$instance"'
+
+
+def scoped(expr):
+    """The expression with the job and instance matchers added to every chargegrid metric."""
+    def add(m):
+        name, brace = m.group(1), m.group(2)
+        return f"{name}{{{SCOPE}," if brace else f"{name}{{{SCOPE}}}"
+    return re.sub(r"\b(chargegrid_[A-Za-z0-9_]+)(\{)?", add, expr)
 
 
 def variables(*names):
@@ -26,6 +40,16 @@ def variables(*names):
         "current": {"selected": True, "text": PROVISIONED_UID, "value": PROVISIONED_UID},
         "refresh": 1, "hide": 0,
     }]
+    for n, label, query in [
+        ("job", "Job", "label_values(chargegrid_build_info, job)"),
+        ("instance", "Instance", 'label_values(chargegrid_build_info{job=~"$job"}, instance)'),
+    ]:
+        out.append({
+            "name": n, "label": label, "type": "query", "datasource": DS,
+            "query": {"query": query, "refId": f"var-{n}"}, "definition": query,
+            "includeAll": True, "multi": True, "allValue": ".*", "refresh": 2,
+            "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        })
     for n in names:
         label, query = known[n]
         out.append({
@@ -50,6 +74,7 @@ class Board:
         targets = []
         for i, e in enumerate(exprs):
             expr, fmt = e if isinstance(e, tuple) else (e, None)
+            expr = scoped(expr)
             t = {"datasource": DS, "expr": expr, "refId": chr(65 + i)}
             if fmt:
                 t["legendFormat"] = fmt
@@ -73,7 +98,7 @@ class Board:
         self.row_h = max(self.row_h, h)
 
     def annotation(self, name, expr):
-        self.annotations.append({"name": name, "datasource": DS, "enable": True, "expr": expr,
+        self.annotations.append({"name": name, "datasource": DS, "enable": True, "expr": scoped(expr),
                                  "iconColor": "orange", "titleFormat": name, "step": "30s"})
 
     def write(self):

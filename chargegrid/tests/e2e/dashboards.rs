@@ -40,6 +40,8 @@ fn substitute(expr: &str) -> String {
         .replace("$__range", "1h")
         .replace("$site", ".*")
         .replace("$ocpp_version", ".*")
+        .replace("$job", ".*")
+        .replace("$instance", ".*")
 }
 
 #[test]
@@ -406,7 +408,7 @@ async fn every_panel_query_returns_data_on_a_real_prometheus() {
             let (metric, label) = inner.split_once(", ").unwrap();
             let values: Value = reqwest::Client::new()
                 .get(format!("{prom_url}/api/v1/label/{label}/values"))
-                .query(&[("match[]", metric)])
+                .query(&[("match[]", substitute(metric))])
                 .send()
                 .await
                 .unwrap()
