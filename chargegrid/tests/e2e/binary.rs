@@ -279,3 +279,59 @@ fn shell_completions_are_printed_and_bash_accepts_them() {
     let (code, out) = run_to_exit(&["completions", "tcsh"], &[]);
     assert_eq!(code, 2, "an unknown shell is a usage error: {out}");
 }
+
+/// The deployment kit (deploy/) names only settings and subcommands chargegrid has: every
+/// `CHARGEGRID_*` variable of the compose file and the systemd units passes `config check`
+/// (which refuses unknown variables), and each unit's `ExecStart` role takes `--config`.
+#[test]
+fn the_deployment_kit_names_only_what_chargegrid_knows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let compose = std::fs::read_to_string(root.join("deploy/compose/compose.yaml")).unwrap();
+    let mut env: Vec<(String, String)> = Vec::new();
+    for line in compose.lines() {
+        let line = line.trim();
+        if let Some((name, value)) = line.split_once(": ")
+            && name.starts_with("CHARGEGRID_")
+        {
+            env.push((name.to_string(), value.trim().to_string()));
+        }
+    }
+    let mut units = 0;
+    for entry in std::fs::read_dir(root.join("deploy/systemd")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        units += 1;
+        for line in text.lines() {
+            if let Some(setting) = line.strip_prefix("Environment=")
+                && let Some((name, value)) = setting.split_once('=')
+            {
+                env.push((name.to_string(), value.replace("%H", "host")));
+            }
+            if let Some(command) = line.strip_prefix("ExecStart=") {
+                let words: Vec<&str> = command.split_whitespace().collect();
+                assert_eq!(words[0], "/usr/local/bin/chargegrid", "{line}");
+                assert_eq!(words[2], "--config", "{line}");
+                let out = std::process::Command::new(binary())
+                    .args([words[1], "--help"])
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{line}: no such role");
+                assert!(String::from_utf8_lossy(&out.stdout).contains("--config"));
+            }
+        }
+    }
+    assert_eq!(units, 3, "a unit per role: gateway, scheduler, api");
+    assert!(env.len() >= 6, "{env:?}");
+    for (name, value) in &env {
+        let out = std::process::Command::new(binary())
+            .args(["config", "check"])
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}={value}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
