@@ -33,6 +33,9 @@ pub struct ApiConfig {
     pub api_key_rate_limit_per_minute: u32,
     /// How long audit entries are kept.
     pub audit_retention: Duration,
+    /// Reverse proxies in front of the API: behind them the client's address (for the
+    /// per-address rate limit) is taken from `X-Forwarded-For`.
+    pub trusted_proxies: chargegrid_core::proxies::TrustedProxies,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +54,7 @@ impl Default for ApiConfig {
             travel_speed_kmh: 30.0,
             api_key_rate_limit_per_minute: 600,
             audit_retention: Duration::from_secs(365 * 24 * 3600),
+            trusted_proxies: chargegrid_core::proxies::TrustedProxies::default(),
         }
     }
 }

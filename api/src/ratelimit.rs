@@ -83,15 +83,24 @@ impl RateLimiter {
     }
 }
 
-fn address_key(req: &Request) -> String {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "ip:unknown".to_string(), |c| format!("ip:{}", c.0.ip()))
+/// The client's address: the peer, or behind a trusted proxy the one `X-Forwarded-For` names.
+pub(crate) fn client_ip(state: &ApiState, req: &Request) -> Option<std::net::IpAddr> {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    Some(state.config.trusted_proxies.client_of(peer, forwarded))
+}
+
+fn address_key(state: &ApiState, req: &Request) -> String {
+    client_ip(state, req).map_or_else(|| "ip:unknown".to_string(), |ip| format!("ip:{ip}"))
 }
 
 /// The middleware: the per-address step.
 pub(crate) async fn limit(State(state): State<ApiState>, req: Request, next: Next) -> Response {
-    let key = address_key(&req);
+    let key = address_key(&state, &req);
     let per_minute = state
         .config
         .rate_limit_per_minute

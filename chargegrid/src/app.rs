@@ -298,6 +298,7 @@ impl App {
                 stream_interval: config.api.stream_interval,
                 api_key_rate_limit_per_minute: config.api.api_key_rate_limit_per_minute,
                 audit_retention: config.api.audit_retention,
+                trusted_proxies: config.api.trusted_proxies.clone(),
                 command_timeout: config.ocpp.gateway.call_timeout
                     + std::time::Duration::from_secs(2),
                 ..chargegrid_api::ApiConfig::default()

@@ -26,6 +26,9 @@ pub enum DomainError {
     /// The network model is inconsistent (unknown parent group, duplicate id, ...).
     #[error("invalid network: {0}")]
     InvalidNetwork(String),
+    /// An IP address or network that does not parse.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
     /// A coordinate is outside the valid latitude/longitude range.
     #[error("invalid location: {0}")]
     InvalidLocation(String),

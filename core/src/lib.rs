@@ -14,6 +14,7 @@ pub mod ids;
 pub mod limits;
 pub mod meter;
 pub mod network;
+pub mod proxies;
 pub mod session;
 mod text_enum;
 pub mod throttle;

@@ -47,6 +47,9 @@ pub struct GatewaySettings {
     /// After each accepted boot, read the charger's settings (1.6 GetConfiguration of every
     /// key, 2.0.1 GetBaseReport ConfigurationInventory) and keep them for operators.
     pub read_settings_at_boot: bool,
+    /// Load balancers in front of the OCPP listener: their connections start with a PROXY
+    /// protocol header (version 1 or 2) naming the charger's address.
+    pub trusted_proxies: chargegrid_core::proxies::TrustedProxies,
 }
 
 impl Default for GatewaySettings {
@@ -66,6 +69,7 @@ impl Default for GatewaySettings {
             auth_backoff: Duration::from_secs(60),
             max_concurrent_password_checks: 4,
             read_settings_at_boot: true,
+            trusted_proxies: chargegrid_core::proxies::TrustedProxies::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod liveness;
 mod local;
 mod metrics;
 mod operations;
+mod proxy_header;
 mod rate_budget;
 mod retransmissions;
 mod routing;

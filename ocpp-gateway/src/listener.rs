@@ -2,7 +2,10 @@
 //! finish its handshake — TLS, then the HTTP upgrade request — within the configured handshake
 //! timeout, or it is dropped: a client that opens sockets and sends its request a byte at a
 //! time (slowloris) or nothing at all holds a socket for seconds, not forever. After the
-//! upgrade the connection task owns the socket and pings find dead ones.
+//! upgrade the connection task owns the socket and pings find dead ones. A connection from a
+//! trusted proxy (`ocpp.trusted_proxies`) starts with a PROXY protocol header naming the
+//! charger's address, which then stands for the peer everywhere (per-address limits, back-off,
+//! refused-handshake records).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,7 +33,7 @@ pub(crate) async fn accept_loop(
     tokio::pin!(shutdown);
     loop {
         // axum's accept logs and retries errors, pausing a second when out of file descriptors.
-        let (tcp, peer) = tokio::select! {
+        let (mut tcp, peer) = tokio::select! {
             () = &mut shutdown => break,
             () = token.cancelled() => break,
             accepted = axum::serve::Listener::accept(&mut listener) => accepted,
@@ -43,6 +46,25 @@ pub(crate) async fn accept_loop(
             let gateway = gateway_for_task;
             let limit = gateway.inner.config.settings.handshake_timeout;
             let handshake = async {
+                // Behind a trusted load balancer, the charger's address is in the PROXY header
+                // it sends first; from anyone else no such header is read.
+                let mut peer = peer;
+                if gateway.inner.config.settings.trusted_proxies.contains(peer.ip()) {
+                    match crate::proxy_header::read(&mut tcp).await {
+                        Ok(Some(client)) => peer = client,
+                        Ok(None) => {}
+                        Err(e) => {
+                            gateway
+                                .inner
+                                .metrics
+                                .handshakes_refused
+                                .with_label_values(&["proxy_header"])
+                                .inc();
+                            tracing::info!(%peer, error = %e, "connection from a trusted proxy dropped");
+                            return;
+                        }
+                    }
+                }
                 match tls {
                     Some(acceptor) => match acceptor.accept(tcp).await {
                         Ok(stream) => {

@@ -244,6 +244,7 @@ impl GatewayMetrics {
             "auth_busy",
             "timeout",
             "tls",
+            "proxy_header",
         ] {
             self.handshakes_refused.with_label_values(&[reason]);
         }

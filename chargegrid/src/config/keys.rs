@@ -33,6 +33,14 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.ocpp.gateway.read_settings_at_boot = boolean(v)?;
         Ok(())
     }),
+    ("ocpp.trusted_proxies", |c, v| {
+        c.ocpp.gateway.trusted_proxies = proxies(v)?;
+        Ok(())
+    }),
+    ("api.trusted_proxies", |c, v| {
+        c.api.trusted_proxies = proxies(v)?;
+        Ok(())
+    }),
     ("ocpp.allow_unknown_chargers", |c, v| {
         c.ocpp.gateway.allow_unknown_chargers = boolean(v)?;
         Ok(())
@@ -466,6 +474,10 @@ fn voltages(v: &Raw) -> Result<std::collections::BTreeMap<String, f64>, String> 
             other.type_str()
         )),
     }
+}
+
+fn proxies(v: &Raw) -> Result<chargegrid_core::proxies::TrustedProxies, String> {
+    chargegrid_core::proxies::TrustedProxies::parse(&list(v)?).map_err(|e| e.to_string())
 }
 
 fn list(v: &Raw) -> Result<Vec<String>, String> {

@@ -149,6 +149,8 @@ pub struct ApiConfig {
     pub api_key_rate_limit_per_minute: u32,
     /// How long audit entries are kept.
     pub audit_retention: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: chargegrid_core::proxies::TrustedProxies,
 }
 
 /// Metrics endpoint settings.
@@ -307,6 +309,7 @@ impl Default for Config {
                 stream_interval: Duration::from_secs(2),
                 api_key_rate_limit_per_minute: 600,
                 audit_retention: Duration::from_secs(365 * 86_400),
+                trusted_proxies: chargegrid_core::proxies::TrustedProxies::default(),
             },
             metrics: MetricsConfig {
                 listen: SocketAddr::from(([0, 0, 0, 0], 9100)),

@@ -26,6 +26,7 @@ mod ocpp201;
 mod ocpp_bad_input;
 mod operator_commands;
 mod peer;
+mod proxies;
 mod security;
 mod simulate;
 mod smart_charging;
