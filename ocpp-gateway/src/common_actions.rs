@@ -84,6 +84,19 @@ fn read_settings(version: OcppVersion, now: chrono::DateTime<chrono::Utc>) -> Ch
     }
 }
 
+/// Firmware, diagnostics and log status notifications (1.6 Diagnostics-, Firmware-,
+/// LogStatusNotification and the signed firmware one; 2.0.1 Firmware-, Log- and
+/// PublishFirmwareStatusNotification): the same `status` and `requestId` in both versions,
+/// kept as the charger's device state.
+pub(crate) async fn status_report(
+    ctx: &ConnectionContext,
+    call: &Call,
+) -> Result<Value, CallError> {
+    let req: v16::requests::StatusReport = decode(call)?;
+    crate::operations::device::record_status(ctx, call, &req.status, req.request_id).await?;
+    Ok(payload(chargegrid_ocpp::messages::data::Empty {}))
+}
+
 /// MeterValues: 1.6 names a connector and maybe a transaction, 2.0.1 an EVSE; the samples are
 /// recorded on the session they belong to, and what could not be used is counted.
 pub(crate) async fn meter_values(

@@ -48,13 +48,13 @@ async fn route(ctx: &mut ConnectionContext, call: &Call) -> Result<Value, CallEr
             | "FirmwareStatusNotification"
             | "LogStatusNotification"
             | "SignedFirmwareStatusNotification",
-        ) => v16::data::status_report(ctx, call).await,
+        ) => common_actions::status_report(ctx, call).await,
         (
             V201,
             "FirmwareStatusNotification"
             | "LogStatusNotification"
             | "PublishFirmwareStatusNotification",
-        ) => v201::notifications::status_report(ctx, call).await,
+        ) => common_actions::status_report(ctx, call).await,
         (V201, "NotifyReport") => v201::notifications::notify_report(ctx, call).await,
         (
             V201,

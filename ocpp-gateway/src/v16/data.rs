@@ -1,23 +1,13 @@
-//! 1.6 firmware/diagnostics/log status notifications (kept as the charger's device state) and
-//! certificate signing requests.
+//! 1.6 certificate signing requests (the security extension).
 
-use chargegrid_ocpp::messages::data::{Empty, StatusResponse};
+use chargegrid_ocpp::messages::data::StatusResponse;
 use chargegrid_ocpp::messages::payload;
-use chargegrid_ocpp::v16::requests::{SignCertificate, StatusReport};
+use chargegrid_ocpp::v16::requests::SignCertificate;
 use chargegrid_ocpp::{Call, CallError};
 use serde_json::Value;
 
 use crate::call_errors::decode;
 use crate::context::ConnectionContext;
-
-pub(crate) async fn status_report(
-    ctx: &ConnectionContext,
-    call: &Call,
-) -> Result<Value, CallError> {
-    let req: StatusReport = decode(call)?;
-    crate::operations::device::record_status(ctx, call, &req.status, req.request_id).await?;
-    Ok(payload(Empty {}))
-}
 
 pub(crate) fn sign_certificate(
     ctx: &mut ConnectionContext,

@@ -1,11 +1,10 @@
-//! 2.0.1 notifications: firmware and log status and device-model reports (kept as the
-//! charger's device state), the others acknowledged and logged (events, reservation updates,
-//! ...), and certificate signing requests.
+//! 2.0.1 notifications: device-model reports (kept as the charger's settings), the others
+//! acknowledged and logged (events, reservation updates, ...), and certificate signing
+//! requests. Firmware and log status are `common_actions::status_report`.
 
 use chargegrid_core::device::Setting;
 use chargegrid_ocpp::messages::data::{Empty, StatusInfo, StatusResponse};
 use chargegrid_ocpp::messages::payload;
-use chargegrid_ocpp::v16::requests::StatusReport;
 use chargegrid_ocpp::v201::requests::{NotifyReport, SignCertificate};
 use chargegrid_ocpp::{Call, CallError};
 use serde_json::Value;
@@ -16,17 +15,6 @@ use crate::context::ConnectionContext;
 pub(crate) fn acknowledge(ctx: &ConnectionContext, call: &Call) -> Value {
     tracing::info!(charger = %ctx.charger, action = %call.action, "notification");
     payload(Empty {})
-}
-
-/// FirmwareStatusNotification, LogStatusNotification, PublishFirmwareStatusNotification: the
-/// same shape as 1.6's (`status`, `requestId`).
-pub(crate) async fn status_report(
-    ctx: &ConnectionContext,
-    call: &Call,
-) -> Result<Value, CallError> {
-    let req: StatusReport = decode(call)?;
-    crate::operations::device::record_status(ctx, call, &req.status, req.request_id).await?;
-    Ok(payload(Empty {}))
 }
 
 /// NotifyReport: each variable's Actual value is kept as a setting `Component.Variable`.
