@@ -259,6 +259,7 @@ fn no_crate_has_a_file_level_import_loop() {
         "acn",
         "ocpp",
         "store",
+        "records",
         "ocpp-gateway",
         "scheduler",
         "api",
@@ -299,6 +300,11 @@ fn the_crate_floors_hold() {
     let pure = ["chargegrid-core".to_string()].into();
     assert_eq!(deps("health"), pure, "health is pure: core only");
     assert_eq!(deps("acn"), pure);
+    assert_eq!(
+        deps("records"),
+        pure,
+        "records: core only, beside the live store"
+    );
     // `health` is a pure library (its worker lives in the binary): the API may use it.
     let services = [
         ("ocpp-gateway", "chargegrid-ocpp-gateway"),

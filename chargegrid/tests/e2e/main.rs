@@ -27,6 +27,7 @@ mod ocpp_bad_input;
 mod operator_commands;
 mod peer;
 mod proxies;
+mod records;
 mod security;
 mod simulate;
 mod smart_charging;

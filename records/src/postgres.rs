@@ -1,0 +1,29 @@
+//! The production backend: PostgreSQL.
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use crate::RecordsResult;
+use crate::sql::{migrator, records_store_impl};
+
+/// Records in PostgreSQL.
+#[derive(Debug)]
+pub(crate) struct PostgresRecords {
+    pool: PgPool,
+}
+
+impl PostgresRecords {
+    /// Connects to `url` and migrates the database.
+    pub(crate) async fn open(url: &str) -> RecordsResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        migrator!(1 "sessions" "../migrations/postgres/0001_sessions.sql")
+            .run(&pool)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+records_store_impl!(PostgresRecords, "postgres");
