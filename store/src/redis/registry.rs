@@ -175,6 +175,7 @@ impl ConnectionRegistry for RedisStore {
             .del(&[
                 keys::device_operations(charger),
                 keys::device_settings(charger),
+                keys::last_seen(charger),
             ])
             .await?;
         Ok(())
