@@ -63,16 +63,7 @@ async fn every_endpoint_checks_who_is_asking() {
         json!({"email": "m2@example.com", "password": "manager two pass", "name": "M2"}),
     )
     .await;
-    let login = |email: &'static str, pass: &'static str| {
-        let api = api.clone();
-        async move {
-            let r = api
-                .post("/auth/login", json!({"email": email, "password": pass}))
-                .await;
-            assert_eq!(r.status, 200, "{:?}", r.body);
-            api.with_token(r.body["access_token"].as_str().unwrap())
-        }
-    };
+    let login = |email: &'static str, pass: &'static str| api.login(email, pass);
     let m1 = login("m1@example.com", "manager one pass").await;
     let m2 = login("m2@example.com", "manager two pass").await;
     // Enrolment needs the driver's consent: a manager only invites, and the answer is the same

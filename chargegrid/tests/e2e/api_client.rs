@@ -108,4 +108,16 @@ impl Api {
             r.body["driver"]["id"].as_str().unwrap().to_string(),
         )
     }
+
+    /// Logs in; the API as that account (asserts the login succeeds).
+    pub async fn login(&self, email: &str, password: &str) -> Api {
+        let r = self
+            .post(
+                "/auth/login",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {:?}", r.body);
+        self.with_token(r.body["access_token"].as_str().unwrap())
+    }
 }

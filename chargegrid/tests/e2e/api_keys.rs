@@ -61,20 +61,7 @@ async fn api_keys_work_on_every_node_within_their_scope_and_every_action_is_audi
             .await;
         assert_eq!(r.status, 201, "{:?}", r.body);
     }
-    let login = |email: &str| {
-        let a = a.clone();
-        let email = email.to_string();
-        async move {
-            let r = a
-                .post(
-                    "/auth/login",
-                    json!({"email": email, "password": "manager pass 123"}),
-                )
-                .await;
-            assert_eq!(r.status, 200, "{:?}", r.body);
-            a.with_token(r.body["access_token"].as_str().unwrap())
-        }
-    };
+    let login = |email: &'static str| a.login(email, "manager pass 123");
     let m1 = login("m1@example.com").await;
 
     // Drivers hold no keys; bad requests are 422.
@@ -214,7 +201,7 @@ async fn api_keys_work_on_every_node_within_their_scope_and_every_action_is_audi
 
     // The audit trail: who, what, which object, result; newest first, paged; a fleet manager
     // sees only their fleet's entries, drivers none.
-    let op = login_as(&a, "op@example.com").await;
+    let op = a.login("op@example.com", "correct horse battery").await;
     let page = op.get("/audit?limit=100").await;
     assert_eq!(page.status, 200, "{:?}", page.body);
     let entries = page.body["entries"].as_array().unwrap().clone();
@@ -272,18 +259,7 @@ async fn api_keys_work_on_every_node_within_their_scope_and_every_action_is_audi
         fleet_entries.iter().all(|e| e["fleet"] == "f1"),
         "{fleet_entries:?}"
     );
-    let driver = login_as(&a, "driver@example.com").await;
+    let driver = a.login("driver@example.com", "correct horse battery").await;
     driver.get("/audit").await.problem(403);
     op.get("/audit?before=x").await.problem(400);
-}
-
-async fn login_as(api: &Api, email: &str) -> Api {
-    let r = api
-        .post(
-            "/auth/login",
-            json!({"email": email, "password": "correct horse battery"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    api.with_token(r.body["access_token"].as_str().unwrap())
 }
