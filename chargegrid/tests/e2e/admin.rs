@@ -225,3 +225,41 @@ async fn operators_are_added_listed_disabled_and_enabled_from_the_command_line()
     assert!(!ok && out.contains("no operator"), "{out}");
     app.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_network_is_imported_and_exported_from_the_command_line() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/network.toml");
+    let (ok, out) = cli(&["network", "import", file, "--store", &url], None);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("network imported: 4 sites, 30 chargers; 0 chargers deleted"),
+        "{out}"
+    );
+    let (ok, exported) = cli(&["network", "export", "--store", &url], None);
+    assert!(ok, "{exported}");
+    let back = chargegrid::network::parse_network(&exported, "export").unwrap();
+    let original = chargegrid::network::read_network(std::path::Path::new(file)).unwrap();
+    assert_eq!(back.sites.len(), original.sites.len());
+    let mut want = original.chargers.clone();
+    want.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    assert_eq!(
+        back.chargers, want,
+        "the export is the file, charger for charger"
+    );
+    // A file that breaks the network's rules is refused, naming it, and changes nothing.
+    let dir = std::env::temp_dir().join(format!("chargegrid-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[chargers]]\nid = \"X\"\nsite = \"nowhere\"\n").unwrap();
+    let (ok, out) = cli(
+        &["network", "import", bad.to_str().unwrap(), "--store", &url],
+        None,
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("bad.toml"), "{out}");
+    let (_, again) = cli(&["network", "export", "--store", &url], None);
+    assert_eq!(again, exported);
+    let _ = std::fs::remove_dir_all(&dir);
+}
