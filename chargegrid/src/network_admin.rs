@@ -97,13 +97,7 @@ async fn tell(
 
 /// The stored network as a network file.
 pub async fn export(store: &dyn Store) -> Result<String, NetworkAdminError> {
-    let sites = store.list_sites().await?;
-    let mut chargers = Vec::new();
-    for site in &sites {
-        chargers.extend(store.chargers_of_site(&site.id).await?);
-    }
-    chargers.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-    let text = toml::to_string(&Network { sites, chargers })?;
+    let text = toml::to_string(&store.network().await?)?;
     Ok(format!(
         "# chargegrid network, exported from the store (load with `chargegrid network import`)\n{text}"
     ))

@@ -24,6 +24,17 @@ pub trait NetworkStore: Send + Sync {
         Ok(())
     }
 
+    /// The whole stored network: every site and charger, each in id order.
+    async fn network(&self) -> StoreResult<Network> {
+        let sites = self.list_sites().await?;
+        let mut chargers = Vec::new();
+        for site in &sites {
+            chargers.extend(self.chargers_of_site(&site.id).await?);
+        }
+        chargers.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(Network { sites, chargers })
+    }
+
     /// Makes the stored network exactly `network`: writes every site and charger in it and
     /// deletes the chargers and sites that are not (an operator's network file is the whole
     /// truth when it is loaded; nothing from an earlier network, such as the demo sample,

@@ -286,13 +286,14 @@ pub(crate) async fn remote_start(
         evse: req.evse.map(EvseId),
         id_tag,
         limit: None,
-        remote_start_id: remote_start_id(&state),
+        remote_start_id: request_id(&state),
     };
     run(&state, &caller, &charger, command).await
 }
 
-/// A 2.0.1 `remoteStartId`: positive, from the clock (the station echoes it back).
-pub(crate) fn remote_start_id(state: &ApiState) -> i32 {
+/// A positive request id from the clock, for the ids a charger echoes back (2.0.1
+/// `remoteStartId`, firmware and log `requestId`).
+pub(crate) fn request_id(state: &ApiState) -> i32 {
     let ms = state.clock.now().timestamp_millis();
     i32::try_from(ms.rem_euclid(i64::from(i32::MAX - 1)) + 1).unwrap_or(1)
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::json::Json;
-use crate::routes::chargers::{CommandResult, remote_start_id, run};
+use crate::routes::chargers::{CommandResult, request_id, run};
 use crate::{ApiResult, ApiState, Problem};
 
 /// A firmware update.
@@ -126,7 +126,7 @@ pub(crate) async fn update_firmware(
     Path(charger): Path<String>,
     Json(req): Json<FirmwareRequest>,
 ) -> ApiResult<axum::Json<CommandResult>> {
-    let request_id = remote_start_id(&state);
+    let request_id = request_id(&state);
     let command = ChargerCommand::UpdateFirmware {
         request_id,
         location: req.location,
@@ -153,7 +153,7 @@ pub(crate) async fn upload_diagnostics(
     Path(charger): Path<String>,
     Json(req): Json<DiagnosticsRequest>,
 ) -> ApiResult<axum::Json<CommandResult>> {
-    let request_id = remote_start_id(&state);
+    let request_id = request_id(&state);
     let command = ChargerCommand::UploadDiagnostics {
         request_id,
         location: req.location,

@@ -92,17 +92,6 @@ pub struct PasswordSet {
     pub handed_to_charger: bool,
 }
 
-/// The stored network, in id order.
-pub(crate) async fn stored_network(state: &ApiState) -> Result<Network, Problem> {
-    let sites = state.store.list_sites().await?;
-    let mut chargers = Vec::new();
-    for site in &sites {
-        chargers.extend(state.store.chargers_of_site(&site.id).await?);
-    }
-    chargers.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-    Ok(Network { sites, chargers })
-}
-
 /// 409 when the network after a change breaks a rule of the network file (a charger's
 /// password may come after it, through its own route).
 fn check(network: &Network) -> Result<(), Problem> {
@@ -148,7 +137,7 @@ pub(crate) async fn get_network(
     caller: Caller,
 ) -> ApiResult<axum::Json<NetworkView>> {
     caller.require_operator()?;
-    let network = stored_network(&state).await?;
+    let network = state.store.network().await?;
     Ok(axum::Json(NetworkView {
         sites: network.sites,
         chargers: network.chargers.into_iter().map(Into::into).collect(),
@@ -169,7 +158,7 @@ pub(crate) async fn put_site(
     Json(site): Json<Site>,
 ) -> ApiResult<(StatusCode, axum::Json<Site>)> {
     caller.require_operator()?;
-    let mut network = stored_network(&state).await?;
+    let mut network = state.store.network().await?;
     let existed = network.sites.iter().any(|s| s.id == site.id);
     network.sites.retain(|s| s.id != site.id);
     network.sites.push(site.clone());
@@ -236,7 +225,7 @@ pub(crate) async fn put_charger(
             "password_hash: set a charger's password with POST /api/v1/network/chargers/{id}/password",
         ));
     }
-    let mut network = stored_network(&state).await?;
+    let mut network = state.store.network().await?;
     let old = network
         .chargers
         .iter()

@@ -277,14 +277,3 @@ pub fn assert_peers_composite_schedule(reply: &chargegrid_core::command::Command
     assert_eq!(schedule.periods[0].limit, 16.0);
     assert!(schedule.start.is_some());
 }
-
-/// The network the app's store holds, in id order.
-pub async fn stored_network(app: &App) -> chargegrid_core::network::Network {
-    let sites = app.store.list_sites().await.unwrap();
-    let mut chargers = Vec::new();
-    for site in &sites {
-        chargers.extend(app.store.chargers_of_site(&site.id).await.unwrap());
-    }
-    chargers.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-    chargegrid_core::network::Network { sites, chargers }
-}

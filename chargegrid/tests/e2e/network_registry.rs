@@ -278,13 +278,13 @@ async fn operators_change_the_live_network_through_the_api() {
         .await
         .unwrap();
     let parsed = chargegrid::network::parse_network(&exported, "export").unwrap();
-    let before = crate::harness::stored_network(&api_node).await;
+    let before = api_node.store.network().await.unwrap();
     assert_eq!(parsed, before);
     let report = chargegrid::network_admin::import(api_node.store.as_ref(), &parsed)
         .await
         .unwrap();
     assert_eq!(report.deleted, 0, "{report}");
-    assert_eq!(crate::harness::stored_network(&api_node).await, before);
+    assert_eq!(api_node.store.network().await.unwrap(), before);
 
     cp16.finish().await;
     cp201.finish().await;
