@@ -5,6 +5,7 @@
 //! command set and an injectable [`Clock`]. Nothing in here performs I/O, so every rule can be
 //! tested in isolation and reused by the gateway, scheduler, API and health crates alike.
 
+pub mod cdr;
 pub mod clock;
 pub mod command;
 pub mod device;
@@ -16,6 +17,7 @@ pub mod meter;
 pub mod network;
 pub mod proxies;
 pub mod session;
+pub mod tariff;
 mod text_enum;
 pub mod throttle;
 pub mod units;

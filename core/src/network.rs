@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::LimitGroupId;
 use crate::limits::{Limit, Phase};
+use crate::tariff::Tariff;
 use crate::{Amperes, ChargerId, ConnectorId, DomainError, EvseId, SiteId, Watts};
 
 /// A point on Earth, checked to lie within valid latitude and longitude.
@@ -274,6 +275,9 @@ pub struct Charger {
     pub security_profile: Option<u8>,
     /// Its EVSEs.
     pub evses: Vec<Evse>,
+    /// Prices at this charger when they differ from its site's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<Tariff>,
 }
 
 fn default_min_current() -> Amperes {
@@ -298,6 +302,9 @@ pub struct LimitGroup {
     /// What the group may draw.
     pub limit: Limit,
 }
+
+/// Site recorded for sessions of chargers that are not in the network (allowed in development).
+pub const UNASSIGNED_SITE: &str = "unassigned";
 
 /// A site: one grid connection with its chargers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -325,6 +332,21 @@ pub struct Site {
     /// ISO 4217 currency of the price.
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// The site's prices in full (session fee, energy, time, idle fee, time-of-use windows,
+    /// tax); when absent, `price_per_kwh` alone is the tariff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<Tariff>,
+}
+
+impl Site {
+    /// The tariff sessions at this site are priced on: its own, or `price_per_kwh` as a
+    /// tariff named `site:<id>`, or none when it has no price at all.
+    pub fn effective_tariff(&self) -> Option<Tariff> {
+        self.tariff.clone().or_else(|| {
+            self.price_per_kwh
+                .map(|p| Tariff::flat(format!("site:{}", self.id), self.currency.clone(), p))
+        })
+    }
 }
 
 fn default_currency() -> String {
@@ -369,6 +391,10 @@ impl Network {
                 .parse::<chrono_tz::Tz>()
                 .map_err(|_| DomainError::UnknownTimeZone(site.timezone.clone()))?;
             site.grid_limit.validate(&format!("site {}", site.id))?;
+            if let Some(t) = &site.tariff {
+                t.validate()
+                    .map_err(|e| bad(format!("site {}: {e}", site.id)))?;
+            }
             validate_groups(site)?;
         }
         let mut chargers = HashSet::new();
@@ -391,6 +417,10 @@ impl Network {
                 )));
             }
             validate_charger(charger, passwords_required)?;
+            if let Some(t) = &charger.tariff {
+                t.validate()
+                    .map_err(|e| bad(format!("charger {}: {e}", charger.id)))?;
+            }
         }
         Ok(())
     }
@@ -556,6 +586,7 @@ mod tests {
 
     fn sample() -> Network {
         let site = Site {
+            tariff: None,
             id: SiteId::new("s1").unwrap(),
             name: "Site".into(),
             location: Location::new(36.07, 120.38).unwrap(),
@@ -574,6 +605,7 @@ mod tests {
             currency: "CNY".into(),
         };
         let charger = Charger {
+            tariff: None,
             id: ChargerId::new("c1").unwrap(),
             site: site.id.clone(),
             limit_group: Some(LimitGroupId::new("feeder-a").unwrap()),

@@ -127,6 +127,10 @@ pub struct Session {
     /// Whether any of it happened while the charger was offline.
     #[serde(default)]
     pub offline: bool,
+    /// The tariff in force when it started (the charger's, else its site's), which its charge
+    /// detail record is priced on even if the operator changes prices meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<crate::tariff::Tariff>,
 }
 
 impl Session {
@@ -165,6 +169,7 @@ impl Session {
             start_reason: None,
             stop_reason: None,
             offline: false,
+            tariff: None,
         }
     }
 
