@@ -76,4 +76,16 @@ pub trait SessionStore: Send + Sync {
 
     /// All samples of a session, in the order appended.
     async fn samples(&self, session: &SessionId) -> StoreResult<Vec<MeterSample>>;
+
+    /// Ended sessions of `site` not yet copied to the records store, oldest first, at most
+    /// `limit`. A session enters this outbox in the same atomic step that ends it (or creates
+    /// it ended), so a node that dies after ending a session cannot lose its record.
+    async fn records_outbox(&self, site: &SiteId, limit: usize) -> StoreResult<Vec<SessionId>>;
+
+    /// Takes `ids` out of `site`'s outbox once they are in the records store (ids not in it
+    /// are ignored, so two copiers finishing the same entries remove nothing else).
+    async fn records_outbox_remove(&self, site: &SiteId, ids: &[SessionId]) -> StoreResult<()>;
+
+    /// How many ended sessions of `site` wait to be copied.
+    async fn records_outbox_len(&self, site: &SiteId) -> StoreResult<u64>;
 }

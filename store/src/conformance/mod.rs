@@ -52,7 +52,7 @@ macro_rules! store_conformance_suite {
             scheduler_state, leases, health_documents, command_bus_round_trip,
             command_bus_offline_and_timeout, reservations, expected_arrivals,
             driver_updates_and_fleet_members, token_families, change_feed, api_keys, audit_trail, device_states,
-            sites_version_follows_site_changes);
+            sites_version_follows_site_changes, records_outbox_holds_every_ended_session_once);
     };
     (@each $factory:expr; $($name:ident),+) => {
         $(
@@ -101,6 +101,7 @@ fn t(minute: i64) -> DateTime<Utc> {
 
 pub fn site(id: &str) -> Site {
     Site {
+        tariff: None,
         id: SiteId::new(id).unwrap(),
         name: format!("Site {id}"),
         location: Location::new(36.07, 120.38).unwrap(),
@@ -114,6 +115,7 @@ pub fn site(id: &str) -> Site {
 
 pub fn charger(id: &str, site: &str) -> Charger {
     Charger {
+        tariff: None,
         id: ChargerId::new(id).unwrap(),
         site: SiteId::new(site).unwrap(),
         limit_group: None,

@@ -175,3 +175,68 @@ pub async fn history_pages(store: Arc<dyn Store>) {
         .unwrap();
     assert!(nobody.sessions.is_empty());
 }
+
+pub async fn records_outbox_holds_every_ended_session_once(store: Arc<dyn Store>) {
+    store.put_site(&site("s1")).await.unwrap();
+    store.put_site(&site("s2")).await.unwrap();
+    let s1 = SiteId::new("s1").unwrap();
+    let s2 = SiteId::new("s2").unwrap();
+    let mut a = session("out-a", "s1", "c1", "31", t(0));
+    let mut b = session("out-b", "s1", "c2", "32", t(1));
+    store.create_session(&a).await.unwrap();
+    store.create_session(&b).await.unwrap();
+    // Active sessions and updates that keep them active are not in it.
+    a.energy = WattHours(100.0);
+    store.update_session(&a, &[]).await.unwrap();
+    assert!(store.records_outbox(&s1, 10).await.unwrap().is_empty());
+    // Ending enters it, in the order sessions ended; a later update of an ended session
+    // (a late sample) does not enter it again.
+    b.state = SessionState::Ended;
+    b.ended_at = Some(t(5));
+    store.update_session(&b, &[]).await.unwrap();
+    a.state = SessionState::Ended;
+    a.ended_at = Some(t(6));
+    store.update_session(&a, &[]).await.unwrap();
+    store
+        .update_session(&a, &[sample(t(6), 1.0)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.records_outbox(&s1, 10).await.unwrap(),
+        vec![b.id.clone(), a.id.clone()]
+    );
+    assert_eq!(
+        store.records_outbox(&s1, 1).await.unwrap(),
+        vec![b.id.clone()]
+    );
+    assert_eq!(store.records_outbox_len(&s1).await.unwrap(), 2);
+    // A session recorded already ended (a stop whose start was never seen) enters it too, in
+    // its own site's outbox.
+    let mut c = session("out-c", "s2", "c3", "33", t(2));
+    c.state = SessionState::Ended;
+    c.ended_at = Some(t(3));
+    store.create_session(&c).await.unwrap();
+    assert_eq!(
+        store.records_outbox(&s2, 10).await.unwrap(),
+        vec![c.id.clone()]
+    );
+    // Removal takes exactly the ids named; naming one twice or an absent one removes nothing else.
+    store
+        .records_outbox_remove(&s1, &[b.id.clone(), b.id.clone(), c.id.clone()])
+        .await
+        .unwrap();
+    store
+        .records_outbox_remove(&s1, &[b.id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.records_outbox(&s1, 10).await.unwrap(),
+        vec![a.id.clone()]
+    );
+    assert_eq!(store.records_outbox_len(&s2).await.unwrap(), 1);
+    store
+        .records_outbox_remove(&s1, &[a.id.clone()])
+        .await
+        .unwrap();
+    assert_eq!(store.records_outbox_len(&s1).await.unwrap(), 0);
+}

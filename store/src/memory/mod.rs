@@ -56,6 +56,7 @@ struct State {
     by_driver: HashMap<DriverId, BTreeSet<(DateTime<Utc>, SessionId)>>,
     by_fleet: HashMap<FleetId, BTreeSet<(DateTime<Utc>, SessionId)>>,
     samples: HashMap<SessionId, Vec<MeterSample>>,
+    records_outbox: HashMap<SiteId, std::collections::VecDeque<SessionId>>,
 
     drivers: HashMap<DriverId, Driver>,
     emails: HashMap<String, DriverId>,

@@ -64,6 +64,13 @@ impl SessionStore for MemoryStore {
             )));
         }
         state.by_transaction.insert(tx_key, session.id.clone());
+        if !session.is_active() {
+            state
+                .records_outbox
+                .entry(session.site.clone())
+                .or_default()
+                .push_back(session.id.clone());
+        }
         if session.is_active() {
             state
                 .active
@@ -110,6 +117,13 @@ impl SessionStore for MemoryStore {
         let Some(old) = state.sessions.get(&session.id).cloned() else {
             return Err(StoreError::NotFound(format!("session {}", session.id)));
         };
+        if old.is_active() && !session.is_active() {
+            state
+                .records_outbox
+                .entry(session.site.clone())
+                .or_default()
+                .push_back(session.id.clone());
+        }
         if !session.is_active() {
             if let Some(set) = state.active.get_mut(&session.site) {
                 set.remove(&session.id);
@@ -238,5 +252,33 @@ impl SessionStore for MemoryStore {
             .get(session)
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn records_outbox(&self, site: &SiteId, limit: usize) -> StoreResult<Vec<SessionId>> {
+        Ok(self
+            .lock()
+            .records_outbox
+            .get(site)
+            .map(|q| q.iter().take(limit).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn records_outbox_remove(&self, site: &SiteId, ids: &[SessionId]) -> StoreResult<()> {
+        let mut state = self.lock();
+        if let Some(q) = state.records_outbox.get_mut(site) {
+            q.retain(|id| !ids.contains(id));
+            if q.is_empty() {
+                state.records_outbox.remove(site);
+            }
+        }
+        Ok(())
+    }
+
+    async fn records_outbox_len(&self, site: &SiteId) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .records_outbox
+            .get(site)
+            .map_or(0, |q| q.len() as u64))
     }
 }

@@ -63,6 +63,11 @@ pub fn session(site: &SiteId, session: &SessionId) -> String {
 pub fn session_samples(site: &SiteId, session: &SessionId) -> String {
     format!("{PREFIX}:{{s:{site}}}:samples:{session}")
 }
+/// Ended sessions of a site waiting to be copied to the records store (a list, oldest
+/// first), in the site's slot so it is written in the same transaction as the session.
+pub fn records_outbox(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:records-outbox")
+}
 /// Where a session's document lives (its site is not known from the id alone).
 pub fn session_index(session: &SessionId) -> String {
     format!("{PREFIX}:session:{session}")

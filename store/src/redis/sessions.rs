@@ -119,6 +119,10 @@ impl SessionStore for RedisStore {
         pipe.atomic().set(&doc, encode(session)?).ignore();
         // The document exists: the claims are permanent now.
         pipe.persist(&index).ignore().persist(&tx).ignore();
+        if !session.is_active() {
+            pipe.rpush(keys::records_outbox(&session.site), session.id.as_str())
+                .ignore();
+        }
         if session.is_active() {
             pipe.sadd(keys::site_active(&session.site), session.id.as_str())
                 .ignore()
@@ -160,6 +164,10 @@ impl SessionStore for RedisStore {
                 .map(encode)
                 .collect::<StoreResult<Vec<_>>>()?;
             pipe.rpush(keys::session_samples(&session.site, &session.id), encoded)
+                .ignore();
+        }
+        if old.is_active() && !session.is_active() {
+            pipe.rpush(keys::records_outbox(&session.site), session.id.as_str())
                 .ignore();
         }
         if !session.is_active() {
@@ -269,5 +277,38 @@ impl SessionStore for RedisStore {
         let key = keys::session_samples(&found.site, session);
         let raw: Vec<String> = self.conn().lrange(&key, 0, -1).await?;
         raw.iter().map(|text| decode(&key, text)).collect()
+    }
+
+    async fn records_outbox(&self, site: &SiteId, limit: usize) -> StoreResult<Vec<SessionId>> {
+        let end = isize::try_from(limit.max(1)).unwrap_or(isize::MAX) - 1;
+        let raw: Vec<String> = self
+            .conn()
+            .lrange(keys::records_outbox(site), 0, end)
+            .await?;
+        raw.into_iter()
+            .map(|id| {
+                SessionId::new(id).map_err(|e| StoreError::Corrupt {
+                    key: keys::records_outbox(site),
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    async fn records_outbox_remove(&self, site: &SiteId, ids: &[SessionId]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let key = keys::records_outbox(site);
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.lrem(&key, 1, id.as_str()).ignore();
+        }
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    async fn records_outbox_len(&self, site: &SiteId) -> StoreResult<u64> {
+        Ok(self.conn().llen(keys::records_outbox(site)).await?)
     }
 }
