@@ -60,7 +60,12 @@ async fn measure(url: &str) -> (f64, f64) {
     let data: Vec<_> = (0..SESSIONS).map(session).collect();
     let started = Instant::now();
     for (s, samples) in &data {
-        assert!(store.record_session(s, samples, Utc::now()).await.unwrap());
+        assert!(
+            store
+                .record_session(s, samples, None, Utc::now())
+                .await
+                .unwrap()
+        );
     }
     let rate = SESSIONS as f64 / started.elapsed().as_secs_f64();
     let json = serde_json::to_string(&data[0].0).unwrap().len()

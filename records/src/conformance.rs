@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
+use chargegrid_core::cdr::Cdr;
 use chargegrid_core::meter::{Measurand, MeterLocation, MeterSample, MeterUnit, ReadingContext};
 use chargegrid_core::session::Session;
+use chargegrid_core::tariff::Tariff;
 use chargegrid_core::{
     ChargerId, ConnectorId, DriverId, EvseId, FleetId, SessionId, SiteId, WattHours,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::RecordsStore;
+use crate::{CdrQuery, RecordsStore};
 
 fn t(hours: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 8, 0, 0).unwrap() + Duration::hours(hours)
@@ -55,14 +57,19 @@ pub async fn sessions(store: Arc<dyn RecordsStore>) {
     let first = ended("s1", Some("d1"), Some("f1"), 0);
     assert!(
         store
-            .record_session(&first, &samples(0), t(2))
+            .record_session(&first, &samples(0), None, t(2))
             .await
             .unwrap()
     );
     // Delivered again (an outbox retrying): nothing changes, the first record stays.
     let mut changed = first.clone();
     changed.meter_last = Some(WattHours(1.0));
-    assert!(!store.record_session(&changed, &[], t(3)).await.unwrap());
+    assert!(
+        !store
+            .record_session(&changed, &[], None, t(3))
+            .await
+            .unwrap()
+    );
     let (read, read_samples) = store.session(&first.id).await.unwrap().unwrap();
     assert_eq!(read, first);
     assert_eq!(read_samples, samples(0));
@@ -82,7 +89,7 @@ pub async fn sessions(store: Arc<dyn RecordsStore>) {
         let s = ended(id, driver, fleet, hours);
         assert!(
             store
-                .record_session(&s, &samples(hours), t(12))
+                .record_session(&s, &samples(hours), None, t(12))
                 .await
                 .unwrap()
         );
@@ -114,4 +121,105 @@ pub async fn sessions(store: Arc<dyn RecordsStore>) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// A session's charge detail record is written with it, once; corrections are new records;
+/// lists filter by owner, site and start time and page without splitting a start time.
+pub async fn cdrs(store: Arc<dyn RecordsStore>) {
+    let priced = |id: &str, driver: Option<&str>, fleet: Option<&str>, hours: i64| {
+        let mut s = ended(id, driver, fleet, hours);
+        s.energy = WattHours(7200.0);
+        s.tariff = Some(Tariff::flat("flat", "EUR", 0.5));
+        let cdr = Cdr::issue(&s, &samples(hours), chrono_tz::UTC, None, t(hours + 2));
+        (s, cdr)
+    };
+    let (s1, c1) = priced("c1", Some("d1"), Some("f1"), 0);
+    assert!(
+        store
+            .record_session(&s1, &samples(0), Some(&c1), t(2))
+            .await
+            .unwrap()
+    );
+    // Delivered again with a different record (a retry after prices changed): the first stays.
+    let mut other = c1.clone();
+    other.issued_at = t(30);
+    assert!(
+        !store
+            .record_session(&s1, &[], Some(&other), t(3))
+            .await
+            .unwrap()
+    );
+    let read = store.cdr(&c1.id).await.unwrap().unwrap();
+    assert_eq!(read, c1);
+    assert_eq!(read.cost.as_ref().unwrap().total, 3.6);
+    // A correction is a new record; adding it twice keeps one.
+    let fix = c1.correction(1, 3.0, "meter fault".into(), t(5)).unwrap();
+    assert!(store.add_cdr(&fix).await.unwrap());
+    assert!(!store.add_cdr(&fix).await.unwrap());
+    assert_eq!(
+        store.cdrs_of_session(&s1.id).await.unwrap(),
+        vec![c1.clone(), fix.clone()]
+    );
+    assert_eq!(fix.cost.as_ref().unwrap().total, -0.6);
+    for (id, driver, fleet, hours) in [
+        ("c2", Some("d1"), None, 4),
+        ("c3", Some("d2"), Some("f1"), 4),
+        ("c4", Some("d1"), Some("f1"), 8),
+    ] {
+        let (s, c) = priced(id, driver, fleet, hours);
+        assert!(
+            store
+                .record_session(&s, &[], Some(&c), t(12))
+                .await
+                .unwrap()
+        );
+    }
+    let ids = |v: Vec<Cdr>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let all = CdrQuery {
+        limit: 100,
+        ..CdrQuery::default()
+    };
+    assert_eq!(
+        ids(store.cdrs(&all).await.unwrap()),
+        ["cdr-c4", "cdr-c3", "cdr-c2", "cdr-c1", "cdr-c1-c1"]
+    );
+    let d1 = CdrQuery {
+        driver: Some(DriverId::new("d1").unwrap()),
+        ..all.clone()
+    };
+    assert_eq!(
+        ids(store.cdrs(&d1).await.unwrap()),
+        ["cdr-c4", "cdr-c2", "cdr-c1", "cdr-c1-c1"]
+    );
+    let f1_since = CdrQuery {
+        fleet: Some(FleetId::new("f1").unwrap()),
+        since: Some(t(1)),
+        ..all.clone()
+    };
+    assert_eq!(
+        ids(store.cdrs(&f1_since).await.unwrap()),
+        ["cdr-c4", "cdr-c3"]
+    );
+    let other_site = CdrQuery {
+        site: Some(SiteId::new("site-b").unwrap()),
+        ..all.clone()
+    };
+    assert!(store.cdrs(&other_site).await.unwrap().is_empty());
+    // A page of two ends inside start time 4 h (c3 and c2): it carries both, and the next page
+    // starts before that time.
+    let page = CdrQuery {
+        limit: 2,
+        ..all.clone()
+    };
+    let first_page = store.cdrs(&page).await.unwrap();
+    assert_eq!(ids(first_page.clone()), ["cdr-c4", "cdr-c3", "cdr-c2"]);
+    let next = CdrQuery {
+        before: Some(first_page.last().unwrap().started_at),
+        ..page
+    };
+    assert_eq!(
+        ids(store.cdrs(&next).await.unwrap()),
+        ["cdr-c1", "cdr-c1-c1"]
+    );
+    assert_eq!(store.cdr("cdr-none").await.unwrap(), None);
 }

@@ -4,8 +4,8 @@
 //! file, no setup) and PostgreSQL (`postgres://…`, production). Schemas are versioned
 //! migrations (sqlx's migrator, the SQL embedded in the binary) run at open.
 //!
-//! Partial (issue #22): sessions only; charge detail records, tariffs, audit entries and the
-//! outbox that feeds this store from the live one come next.
+//! Charge detail records ([`Cdr`]) are written in the same transaction as their session, and
+//! never changed: a correction is a new record.
 
 mod error;
 mod postgres;
@@ -18,9 +18,10 @@ pub mod conformance;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chargegrid_core::cdr::Cdr;
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::Session;
-use chargegrid_core::{DriverId, FleetId, SessionId};
+use chargegrid_core::{DriverId, FleetId, SessionId, SiteId};
 use chrono::{DateTime, Utc};
 
 pub use error::{RecordsError, RecordsResult};
@@ -31,15 +32,30 @@ pub trait RecordsStore: Send + Sync + std::fmt::Debug {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 
-    /// Records an ended session with its meter series at `now`. Idempotent by session id: a
-    /// second write of the same id changes nothing and returns `false` (an outbox may deliver
-    /// twice; the record stays the first).
+    /// Records an ended session with its meter series and its charge detail record at `now`,
+    /// in one transaction. Idempotent by session id: a second write of the same id changes
+    /// nothing and returns `false` (an outbox may deliver twice; the record stays the first).
     async fn record_session(
         &self,
         session: &Session,
         samples: &[MeterSample],
+        cdr: Option<&Cdr>,
         now: DateTime<Utc>,
     ) -> RecordsResult<bool>;
+
+    /// Adds a charge detail record (a correction) unless one with its id exists; `false` when
+    /// it did.
+    async fn add_cdr(&self, cdr: &Cdr) -> RecordsResult<bool>;
+
+    /// One charge detail record.
+    async fn cdr(&self, id: &str) -> RecordsResult<Option<Cdr>>;
+
+    /// Charge detail records matching `query`, newest session first (a session's corrections
+    /// after its first record); a page never splits the records of one start time.
+    async fn cdrs(&self, query: &CdrQuery) -> RecordsResult<Vec<Cdr>>;
+
+    /// Every record of one session, oldest first.
+    async fn cdrs_of_session(&self, session: &SessionId) -> RecordsResult<Vec<Cdr>>;
 
     /// A recorded session and its samples.
     async fn session(&self, id: &SessionId) -> RecordsResult<Option<(Session, Vec<MeterSample>)>>;
@@ -63,6 +79,23 @@ pub trait RecordsStore: Send + Sync + std::fmt::Debug {
 
     /// How many sessions are recorded.
     async fn session_count(&self) -> RecordsResult<u64>;
+}
+
+/// Which charge detail records to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CdrQuery {
+    /// Only this driver's.
+    pub driver: Option<DriverId>,
+    /// Only this fleet's.
+    pub fleet: Option<FleetId>,
+    /// Only this site's.
+    pub site: Option<SiteId>,
+    /// Sessions that started at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Sessions that started before this (the previous page's last start).
+    pub before: Option<DateTime<Utc>>,
+    /// At most this many (1 to 1,000), plus the rest of the last start time's records.
+    pub limit: usize,
 }
 
 /// Opens the records store at `url` (`sqlite://path/to/file.db`, `sqlite::memory:`,
@@ -91,6 +124,11 @@ fn encode(session: &Session, samples: &[MeterSample]) -> RecordsResult<(String, 
         serde_json::to_string(session)?,
         serde_json::to_string(samples)?,
     ))
+}
+
+/// A charge detail record from its JSON column.
+fn decode_cdr(text: &str) -> RecordsResult<Cdr> {
+    Ok(serde_json::from_str(text)?)
 }
 
 /// A session from its JSON column.

@@ -19,11 +19,18 @@ impl PostgresRecords {
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await?;
-        migrator!(1 "sessions" "../migrations/postgres/0001_sessions.sql")
-            .run(&pool)
-            .await?;
+        migrator!(
+            1 "sessions" "../migrations/postgres/0001_sessions.sql",
+            2 "cdrs" "../migrations/postgres/0002_cdrs.sql",
+        )
+        .run(&pool)
+        .await?;
         Ok(Self { pool })
     }
+}
+
+impl crate::sql::Backend for PostgresRecords {
+    type Db = sqlx::Postgres;
 }
 
 records_store_impl!(PostgresRecords, "postgres");

@@ -16,6 +16,20 @@ pub(crate) const SESSIONS_OF_FLEET: &str = "SELECT document FROM sessions \
      WHERE fleet = $1 AND started_ms < $2 ORDER BY started_ms DESC, id DESC LIMIT $3";
 /// How many.
 pub(crate) const COUNT_SESSIONS: &str = "SELECT COUNT(*) FROM sessions";
+/// Writes a charge detail record once.
+pub(crate) const INSERT_CDR: &str = "INSERT INTO cdrs \
+     (id, session, driver, fleet, site, started_ms, issued_ms, document) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+/// One charge detail record.
+pub(crate) const SELECT_CDR: &str = "SELECT document FROM cdrs WHERE id = $1";
+/// Charge detail records by owner and start time, newest session first.
+pub(crate) const SELECT_CDRS: &str = "SELECT started_ms, document FROM cdrs \
+     WHERE ($1 IS NULL OR driver = $1) AND ($2 IS NULL OR fleet = $2) \
+     AND ($3 IS NULL OR site = $3) AND started_ms >= $4 AND started_ms < $5 \
+     ORDER BY started_ms DESC, session DESC, issued_ms ASC, id ASC LIMIT $6";
+/// A session's charge detail records, oldest first.
+pub(crate) const CDRS_OF_SESSION: &str =
+    "SELECT document FROM cdrs WHERE session = $1 ORDER BY issued_ms, id";
 
 /// A migrator over the embedded SQL files of one backend.
 macro_rules! migrator {
@@ -38,6 +52,12 @@ macro_rules! migrator {
 }
 pub(crate) use migrator;
 
+/// The sqlx database a backend type runs on.
+pub(crate) trait Backend {
+    /// `sqlx::Sqlite` or `sqlx::Postgres`.
+    type Db: sqlx::Database;
+}
+
 /// `impl RecordsStore for $ty` where `$ty` has a `pool` field of a sqlx pool.
 macro_rules! records_store_impl {
     ($ty:ty, $backend:literal) => {
@@ -51,9 +71,11 @@ macro_rules! records_store_impl {
                 &self,
                 session: &chargegrid_core::session::Session,
                 samples: &[chargegrid_core::meter::MeterSample],
+                cdr: Option<&chargegrid_core::cdr::Cdr>,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::RecordsResult<bool> {
                 let (document, samples) = $crate::encode(session, samples)?;
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query($crate::sql::INSERT_SESSION)
                     .bind(session.id.as_str())
                     .bind(session.driver.as_ref().map(|d| d.as_str().to_string()))
@@ -64,9 +86,67 @@ macro_rules! records_store_impl {
                     .bind(document)
                     .bind(samples)
                     .bind($crate::millis(now))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(done.rows_affected() == 1)
+                let fresh = done.rows_affected() == 1;
+                if fresh && let Some(cdr) = cdr {
+                    Self::insert_cdr(&mut *tx, cdr).await?;
+                }
+                tx.commit().await?;
+                Ok(fresh)
+            }
+
+            async fn add_cdr(
+                &self,
+                cdr: &chargegrid_core::cdr::Cdr,
+            ) -> $crate::RecordsResult<bool> {
+                let mut conn = self.pool.acquire().await?;
+                Self::insert_cdr(&mut *conn, cdr).await
+            }
+
+            async fn cdr(
+                &self,
+                id: &str,
+            ) -> $crate::RecordsResult<Option<chargegrid_core::cdr::Cdr>> {
+                let row: Option<(String,)> = sqlx::query_as($crate::sql::SELECT_CDR)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|(d,)| $crate::decode_cdr(&d)).transpose()
+            }
+
+            async fn cdrs(
+                &self,
+                query: &$crate::CdrQuery,
+            ) -> $crate::RecordsResult<Vec<chargegrid_core::cdr::Cdr>> {
+                let since = query.since.map_or(i64::MIN, $crate::millis);
+                let before = query.before.map_or(i64::MAX, $crate::millis);
+                let mut rows = self
+                    .cdr_rows(query, since, before, $crate::page(query.limit))
+                    .await?;
+                // Complete the last start time's records, so the next page (before that start)
+                // skips none of them.
+                if rows.len() == usize::try_from($crate::page(query.limit)).unwrap_or(usize::MAX)
+                    && let Some(&(last, _)) = rows.last()
+                {
+                    rows.retain(|(started, _)| *started != last);
+                    rows.extend(
+                        self.cdr_rows(query, last, last.saturating_add(1), 100_000)
+                            .await?,
+                    );
+                }
+                rows.iter().map(|(_, d)| $crate::decode_cdr(d)).collect()
+            }
+
+            async fn cdrs_of_session(
+                &self,
+                session: &chargegrid_core::SessionId,
+            ) -> $crate::RecordsResult<Vec<chargegrid_core::cdr::Cdr>> {
+                let rows: Vec<(String,)> = sqlx::query_as($crate::sql::CDRS_OF_SESSION)
+                    .bind(session.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|(d,)| $crate::decode_cdr(d)).collect()
             }
 
             async fn session(
@@ -130,6 +210,47 @@ macro_rules! records_store_impl {
         }
 
         impl $ty {
+            /// Writes one charge detail record unless its id exists.
+            async fn insert_cdr<'c, E>(
+                executor: E,
+                cdr: &chargegrid_core::cdr::Cdr,
+            ) -> $crate::RecordsResult<bool>
+            where
+                E: sqlx::Executor<'c, Database = <Self as $crate::sql::Backend>::Db>,
+            {
+                let done = sqlx::query($crate::sql::INSERT_CDR)
+                    .bind(cdr.id.as_str())
+                    .bind(cdr.session.as_str())
+                    .bind(cdr.driver.as_ref().map(|d| d.as_str().to_string()))
+                    .bind(cdr.fleet.as_ref().map(|f| f.as_str().to_string()))
+                    .bind(cdr.site.as_str())
+                    .bind($crate::millis(cdr.started_at))
+                    .bind($crate::millis(cdr.issued_at))
+                    .bind(serde_json::to_string(cdr)?)
+                    .execute(executor)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Rows `(started_ms, document)` of `query`'s owner filters within `[since, before)`.
+            async fn cdr_rows(
+                &self,
+                query: &$crate::CdrQuery,
+                since: i64,
+                before: i64,
+                limit: i64,
+            ) -> $crate::RecordsResult<Vec<(i64, String)>> {
+                Ok(sqlx::query_as($crate::sql::SELECT_CDRS)
+                    .bind(query.driver.as_ref().map(|d| d.as_str().to_string()))
+                    .bind(query.fleet.as_ref().map(|f| f.as_str().to_string()))
+                    .bind(query.site.as_ref().map(|s| s.as_str().to_string()))
+                    .bind(since)
+                    .bind(before)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             /// A page of sessions for `sql` (owner, before, limit).
             async fn page(
                 &self,

@@ -27,11 +27,18 @@ impl SqliteRecords {
             .max_connections(if in_memory { 1 } else { 4 })
             .connect_with(options)
             .await?;
-        migrator!(1 "sessions" "../migrations/sqlite/0001_sessions.sql")
-            .run(&pool)
-            .await?;
+        migrator!(
+            1 "sessions" "../migrations/sqlite/0001_sessions.sql",
+            2 "cdrs" "../migrations/sqlite/0002_cdrs.sql",
+        )
+        .run(&pool)
+        .await?;
         Ok(Self { pool })
     }
+}
+
+impl crate::sql::Backend for SqliteRecords {
+    type Db = sqlx::Sqlite;
 }
 
 records_store_impl!(SqliteRecords, "sqlite");
