@@ -112,6 +112,18 @@ impl Problem {
     }
 }
 
+impl From<chargegrid_records::RecordsError> for Problem {
+    fn from(e: chargegrid_records::RecordsError) -> Self {
+        tracing::error!(error = %e, "records store error in API request");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service temporarily unavailable",
+        )
+        .detail("the records database did not answer; try again shortly")
+    }
+}
+
 impl From<chargegrid_store::StoreError> for Problem {
     fn from(e: chargegrid_store::StoreError) -> Self {
         match e {

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 use crate::dispatch::index::StationIndex;
 use crate::ratelimit::RateLimiter;
 use crate::routes::{
-    api_keys, audit, auth, chargers, diagnostics, docs, fleets, health, health_reports,
+    api_keys, audit, auth, cdrs, chargers, diagnostics, docs, fleets, health, health_reports,
     maintenance, me, network, recommendations, reservations, sessions, sites, stations, stream,
     vehicles,
 };
@@ -47,6 +47,10 @@ pub const LOGIN_FAILURES: u32 = 5;
 pub struct ApiState {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// Records that outlive the live store (history, charge detail records); `None` on a node
+    /// built without one (some tests), where history is the live store's and CDR routes answer
+    /// 503.
+    pub records: Option<Arc<dyn chargegrid_records::RecordsStore>>,
     /// Injected time.
     pub clock: Arc<dyn Clock>,
     /// Settings.
@@ -72,6 +76,7 @@ impl ApiState {
     ) -> Self {
         Self {
             store,
+            records: None,
             clock,
             config: Arc::new(config),
             metrics,
@@ -85,6 +90,13 @@ impl ApiState {
             )),
             index: Arc::default(),
         }
+    }
+
+    /// This state reading history and charge detail records from `records` too.
+    #[must_use]
+    pub fn with_records(mut self, records: Arc<dyn chargegrid_records::RecordsStore>) -> Self {
+        self.records = Some(records);
+        self
     }
 
     /// The spatial index of stations, rebuilt from the store when any node changed a site
@@ -191,6 +203,10 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(health_reports::vehicle))
         .routes(routes!(health_reports::rollup))
         .routes(routes!(health_reports::csv))
+        .routes(routes!(cdrs::list_cdrs))
+        .routes(routes!(cdrs::export_cdrs))
+        .routes(routes!(cdrs::get_cdr))
+        .routes(routes!(cdrs::correct_cdr))
         .routes(routes!(health_reports::chart))
         .routes(routes!(health_reports::chargers))
 }

@@ -117,11 +117,19 @@ pub struct SessionView {
     /// When the need should be met at the current power (UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_finish: Option<DateTime<Utc>>,
-    /// Cost so far (energy × the site's price).
+    /// Cost so far, tax included, on the tariff in force when the session started (absent
+    /// when it had none). The session's charge detail record is what is billed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
     /// Currency of `cost`.
     pub currency: String,
+    /// The tariff it is priced on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tariff_id: Option<String>,
+    /// What the cost is made of so far (session fee, energy and time per price period, idle
+    /// fee), tax excluded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cost_lines: Vec<chargegrid_core::tariff::CostLine>,
     /// Why it stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
@@ -131,7 +139,7 @@ impl SessionView {
     /// The view of a session, with what the scheduler and the site add.
     pub fn new(
         s: &Session,
-        price: Option<f64>,
+        priced: Option<&chargegrid_core::tariff::Priced>,
         currency: &str,
         allocated_kw: Option<f64>,
         needs: Option<&chargegrid_store::EvNeeds>,
@@ -162,8 +170,10 @@ impl SessionView {
             energy_needed_kwh: needed,
             departure: needs.and_then(|n| n.departure),
             estimated_finish,
-            cost: price.map(|p| (p * energy_kwh * 100.0).round() / 100.0),
-            currency: currency.to_string(),
+            cost: priced.map(|p| p.total),
+            currency: priced.map_or(currency, |p| p.currency.as_str()).to_string(),
+            tariff_id: priced.map(|p| p.tariff_id.clone()),
+            cost_lines: priced.map(|p| p.lines.clone()).unwrap_or_default(),
             stop_reason: s.stop_reason.as_ref().map(ToString::to_string),
         }
     }

@@ -75,12 +75,18 @@ pub enum StartError {
     /// Metrics could not be registered (a programming error).
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// The records database is unreachable, or its folder cannot be made.
+    #[error("records: {0}")]
+    Records(String),
 }
 
 impl StartError {
     /// Whether the problem is in the configuration (exit code 2) rather than the environment.
     pub fn is_config(&self) -> bool {
-        matches!(self, StartError::Config(_) | StartError::Store(_))
+        matches!(
+            self,
+            StartError::Config(_) | StartError::Store(_) | StartError::Records(_)
+        )
     }
 }
 
@@ -102,6 +108,8 @@ pub struct App {
     pub metrics_addr: SocketAddr,
     /// The store in use.
     pub store: Arc<dyn Store>,
+    /// The records store in use.
+    pub records: Arc<dyn chargegrid_records::RecordsStore>,
     /// The metrics registry.
     pub registry: Registry,
     /// The password every charger of the built-in sample network authenticates with, when
@@ -159,6 +167,7 @@ impl App {
         )
         .await?;
         let sample_charger_password = load_network(config, store.as_ref()).await?;
+        let records = open_records(&config.records.url).await?;
         first_operator(config, store.clone(), clock.clone()).await?;
 
         let mut services = Vec::new();
@@ -246,6 +255,20 @@ impl App {
             });
         }
 
+        // The records pump with the scheduler role (one node at a time, by lease).
+        if role.scheduler() {
+            let pump = crate::records_pump::RecordsPump::new(
+                store.clone(),
+                records.clone(),
+                clock.clone(),
+                config.node_id.to_string(),
+                crate::records_pump::RecordsMetrics::new(&registry)?,
+            );
+            spawn(&mut services, "records", |stop| {
+                pump.run(stop.cancelled_owned())
+            });
+        }
+
         // Background workers: vehicle health with the scheduler role, network metrics everywhere.
         if role.scheduler() && !config.health.disabled {
             let voltages = config
@@ -308,7 +331,8 @@ impl App {
                 clock.clone(),
                 api_config,
                 chargegrid_api::ApiMetrics::new(&registry)?,
-            );
+            )
+            .with_records(records.clone());
             spawn(&mut services, "api", |stop| {
                 chargegrid_api::serve(listener, state, stop.cancelled_owned())
             });
@@ -354,6 +378,7 @@ impl App {
             api_addr,
             metrics_addr,
             store,
+            records,
             registry,
             sample_charger_password,
             services,
@@ -383,6 +408,21 @@ impl App {
 }
 
 /// The charger CA from its files: both or neither.
+/// Opens the records store, making the folder of a SQLite file first.
+async fn open_records(url: &str) -> Result<Arc<dyn chargegrid_records::RecordsStore>, StartError> {
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StartError::Records(format!("cannot make the folder {}: {e}", dir.display()))
+        })?;
+    }
+    chargegrid_records::open(url)
+        .await
+        .map_err(|e| StartError::Records(e.to_string()))
+}
+
 fn charger_ca(
     ca: &crate::config::ChargerCaConfig,
 ) -> Result<Option<Arc<chargegrid_ocpp_gateway::ChargerCa>>, ConfigError> {

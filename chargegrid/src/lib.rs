@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod network;
 pub mod network_admin;
 pub mod network_metrics;
+pub mod records_pump;
 
 pub use app::{App, Role, StartError};
 pub use config::Config;

@@ -178,6 +178,10 @@ struct ServeArgs {
     /// (CHARGEGRID_STORE_URL).
     #[arg(long, value_name = "URL")]
     store: Option<String>,
+    /// Records database: sqlite://path (default sqlite://chargegrid-data/records.db) or
+    /// postgres://user:password@host:port/db (CHARGEGRID_RECORDS_URL).
+    #[arg(long, value_name = "URL")]
+    records: Option<String>,
     /// Network file (sites and chargers; CHARGEGRID_NETWORK_FILE); it replaces the stored
     /// network. The built-in sample is used when none is set and the store is empty.
     #[arg(long, value_name = "FILE")]
@@ -213,6 +217,7 @@ impl ServeArgs {
             self.metrics_listen.as_ref(),
         );
         o.set("--store", "store.url", self.store.as_ref());
+        o.set("--records", "records.url", self.records.as_ref());
         o.set(
             "--network",
             "network.file",

@@ -288,6 +288,12 @@ pub(crate) async fn fleet_sessions(
     if !(1..=100).contains(&limit) {
         return Err(Problem::bad_request("limit must be 1 to 100"));
     }
-    let page = state.store.sessions_of_fleet(&id, q.before, limit).await?;
+    let page = crate::routes::sessions::history_page(
+        &state,
+        crate::routes::sessions::Owner::Fleet(&id),
+        q.before,
+        limit,
+    )
+    .await?;
     Ok(axum::Json(page_view(&state, page).await?))
 }

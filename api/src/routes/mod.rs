@@ -11,6 +11,7 @@ pub(crate) mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod cards;
+pub(crate) mod cdrs;
 pub(crate) mod chargers;
 pub(crate) mod diagnostics;
 pub(crate) mod docs;

@@ -70,11 +70,65 @@ pub(crate) async fn app_tag(state: &ApiState, caller: &Caller) -> ApiResult<IdTa
         .ok_or_else(|| Problem::conflict("no-id-tag", "the account has no id tag to charge with"))
 }
 
-/// The view of a session with its site's price, the scheduler's allocation and the needs.
+/// The view of a session with its cost so far (priced on its meter series), the scheduler's
+/// allocation and the needs.
 pub(crate) async fn view(state: &ApiState, s: &Session) -> ApiResult<SessionView> {
     let needs = state.store.get_ev_needs(&s.site, &s.id).await?;
     let site = SiteContext::read(state, &s.site).await?;
-    Ok(site.view(s, needs.as_ref(), state.clock.now()))
+    let mut samples = state.store.samples(&s.id).await?;
+    if samples.is_empty()
+        && !s.is_active()
+        && let Some(records) = &state.records
+        && let Some((_, kept)) = records.session(&s.id).await?
+    {
+        samples = kept;
+    }
+    Ok(site.view(s, &samples, needs.as_ref(), state.clock.now()))
+}
+
+/// Whose history.
+pub(crate) enum Owner<'a> {
+    /// A driver's.
+    Driver(&'a chargegrid_core::DriverId),
+    /// A fleet's.
+    Fleet(&'a chargegrid_core::FleetId),
+}
+
+/// A page of history from the live store and the records store together: sessions the live
+/// store still has (running ones, recent ones) and those only the records store keeps (older
+/// than the live store's retention, or from before a Redis loss), newest first, each once.
+pub(crate) async fn history_page(
+    state: &ApiState,
+    owner: Owner<'_>,
+    before: Option<DateTime<Utc>>,
+    limit: usize,
+) -> ApiResult<HistoryPage> {
+    let live = match owner {
+        Owner::Driver(d) => state.store.sessions_of_driver(d, before, limit).await?,
+        Owner::Fleet(f) => state.store.sessions_of_fleet(f, before, limit).await?,
+    };
+    let Some(records) = &state.records else {
+        return Ok(live);
+    };
+    let kept = match owner {
+        Owner::Driver(d) => records.sessions_of_driver(d, before, limit).await?,
+        Owner::Fleet(f) => records.sessions_of_fleet(f, before, limit).await?,
+    };
+    let mut sessions = live.sessions;
+    for s in kept {
+        if !sessions.iter().any(|x| x.id == s.id) {
+            sessions.push(s);
+        }
+    }
+    sessions.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
+    sessions.truncate(limit);
+    let next_before = (sessions.len() == limit)
+        .then(|| sessions.last().map(|s| s.started_at))
+        .flatten();
+    Ok(HistoryPage {
+        sessions,
+        next_before,
+    })
 }
 
 /// Paging.
@@ -98,7 +152,9 @@ pub(crate) async fn page_view(state: &ApiState, page: HistoryPage) -> ApiResult<
             sites.insert(s.site.clone(), SiteContext::read(state, &s.site).await?);
         }
         let needs = state.store.get_ev_needs(&s.site, &s.id).await?;
-        sessions.push(sites[&s.site].view(s, needs.as_ref(), state.clock.now()));
+        // Pages price on the session's figures alone (energy spread over its time, no idle
+        // time known); the session's own view and its charge detail record use the series.
+        sessions.push(sites[&s.site].view(s, &[], needs.as_ref(), state.clock.now()));
     }
     Ok(SessionPage {
         sessions,
@@ -120,17 +176,29 @@ impl SiteContext {
         })
     }
 
-    fn view(&self, s: &Session, needs: Option<&EvNeeds>, now: DateTime<Utc>) -> SessionView {
-        let (price, currency) = self
+    fn view(
+        &self,
+        s: &Session,
+        samples: &[chargegrid_core::meter::MeterSample],
+        needs: Option<&EvNeeds>,
+        now: DateTime<Utc>,
+    ) -> SessionView {
+        let tz = self
             .site
             .as_ref()
-            .map_or((None, "CNY"), |x| (x.price_per_kwh, x.currency.as_str()));
+            .and_then(|x| x.timezone.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let priced = s
+            .tariff
+            .as_ref()
+            .map(|t| chargegrid_core::cdr::price(t, s, samples, now, &tz));
         let allocated = self
             .allocation
             .as_ref()
             .and_then(|a| a.sessions.iter().find(|x| x.session == s.id))
             .map(|x| x.power.0 / 1000.0);
-        SessionView::new(s, price, currency, allocated, needs, now)
+        let currency = self.site.as_ref().map_or("CNY", |x| x.currency.as_str());
+        SessionView::new(s, priced.as_ref(), currency, allocated, needs, now)
     }
 }
 
@@ -141,10 +209,13 @@ pub(crate) async fn visible_session(
     id: &str,
 ) -> ApiResult<Session> {
     let id = SessionId::new(id).map_err(|_| Problem::not_found("no such session"))?;
-    state
-        .store
-        .get_session(&id)
-        .await?
+    let mut found = state.store.get_session(&id).await?;
+    if found.is_none()
+        && let Some(records) = &state.records
+    {
+        found = records.session(&id).await?.map(|(s, _)| s);
+    }
+    found
         .filter(|s| caller.may_see(s))
         .ok_or_else(|| Problem::not_found("no such session"))
 }
@@ -221,10 +292,7 @@ pub(crate) async fn history(
     if !(1..=100).contains(&limit) {
         return Err(Problem::bad_request("limit must be 1 to 100"));
     }
-    let page = state
-        .store
-        .sessions_of_driver(&caller.driver.id, q.before, limit)
-        .await?;
+    let page = history_page(&state, Owner::Driver(&caller.driver.id), q.before, limit).await?;
     Ok(axum::Json(page_view(&state, page).await?))
 }
 
@@ -333,5 +401,11 @@ pub(crate) async fn set_needs(
         })
         .await;
     let site = SiteContext::read(&state, &s.site).await?;
-    Ok(axum::Json(site.view(&s, Some(&needs), state.clock.now())))
+    let samples = state.store.samples(&s.id).await?;
+    Ok(axum::Json(site.view(
+        &s,
+        &samples,
+        Some(&needs),
+        state.clock.now(),
+    )))
 }

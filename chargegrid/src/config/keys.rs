@@ -209,6 +209,20 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.store.url = url;
         Ok(())
     }),
+    ("records.url", |c, v| {
+        let url = text(v)?;
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(format!(
+                "{:?} is not a records URL; expected sqlite://path/to/file.db or postgres://user@host:port/db",
+                chargegrid_store::redis::redact(&url)
+            ));
+        }
+        c.records.url = url;
+        Ok(())
+    }),
     ("store.sample_retention_days", |c, v| {
         c.store.sample_retention = Duration::from_secs(count(v, 1, 36_500)? as u64 * 86_400);
         Ok(())

@@ -41,6 +41,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Store settings.
     pub store: StoreConfig,
+    /// Records that outlive the live store.
+    pub records: RecordsConfig,
     /// Network (sites and chargers) settings.
     pub network: NetworkConfig,
     /// Logging settings.
@@ -170,6 +172,17 @@ pub struct StoreConfig {
     /// How long an ended session's raw meter samples are kept (Redis).
     pub sample_retention: Duration,
 }
+
+/// Records settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordsConfig {
+    /// `sqlite://path/to/file.db` (the default, a file beside the working directory) or
+    /// `postgres://user@host:port/db`.
+    pub url: String,
+}
+
+/// Where the embedded records database is kept unless `records.url` says otherwise.
+pub const DEFAULT_RECORDS_URL: &str = "sqlite://chargegrid-data/records.db";
 
 /// Network settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -318,6 +331,9 @@ impl Default for Config {
                 url: "memory://".to_string(),
                 connect_timeout: Duration::from_secs(3),
                 sample_retention: chargegrid_store::redis::DEFAULT_SAMPLE_RETENTION,
+            },
+            records: RecordsConfig {
+                url: DEFAULT_RECORDS_URL.to_string(),
             },
             network: NetworkConfig { file: None },
             log: LogConfig {

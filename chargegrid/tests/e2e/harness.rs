@@ -46,6 +46,8 @@ pub fn test_config(store_url: &str) -> Config {
     config.api.listen = "127.0.0.1:0".parse().unwrap();
     config.metrics.listen = "127.0.0.1:0".parse().unwrap();
     config.store.url = store_url.to_string();
+    // One private in-memory records database per app (tests of records set a shared one).
+    config.records.url = "sqlite::memory:".to_string();
     config
 }
 
@@ -254,6 +256,16 @@ pub async fn start_app_with_clock(config: &Config, clock: chargegrid_core::Manua
     App::start(config, Role::All, Arc::new(clock))
         .await
         .unwrap()
+}
+
+/// A registry's metrics in the text format.
+pub fn registry_text(registry: &prometheus::Registry) -> String {
+    use prometheus::Encoder;
+    let mut out = Vec::new();
+    prometheus::TextEncoder::new()
+        .encode(&registry.gather(), &mut out)
+        .unwrap();
+    String::from_utf8(out).unwrap()
 }
 
 /// The app's `/metrics` page, as Prometheus scrapes it.

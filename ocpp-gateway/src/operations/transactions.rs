@@ -15,8 +15,7 @@ use super::authorization::{TagInfo, authorize};
 use super::meter::{Applied, apply};
 use crate::context::ConnectionContext;
 
-/// Site recorded for sessions of chargers that are not in the network (allowed in development).
-pub(crate) const UNASSIGNED_SITE: &str = "unassigned";
+use chargegrid_core::network::UNASSIGNED_SITE;
 /// Power assumed for plausibility checks when a charger's is unknown.
 const UNKNOWN_CHARGER_MAX: Watts = Watts(350_000.0);
 
@@ -121,6 +120,24 @@ fn new_session_id() -> SessionId {
         .unwrap_or_else(|_| unreachable!("a UUID is a valid session id"))
 }
 
+/// The tariff a session starting now at this charger is priced on: the charger's own, else
+/// its site's (none for a charger outside the network).
+async fn tariff(ctx: &ConnectionContext) -> StoreResult<Option<chargegrid_core::tariff::Tariff>> {
+    let Some(charger) = ctx.config.as_ref() else {
+        return Ok(None);
+    };
+    if let Some(t) = &charger.tariff {
+        return Ok(Some(t.clone()));
+    }
+    Ok(ctx
+        .gateway
+        .inner
+        .store
+        .get_site(&charger.site)
+        .await?
+        .and_then(|s| s.effective_tariff()))
+}
+
 /// Records a transaction start.
 pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreResult<Started> {
     let store = &ctx.gateway.inner.store;
@@ -177,6 +194,7 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
             req.started_at,
         )
     };
+    session.tariff = tariff(ctx).await?;
     if let Some(wh) = req.meter_start {
         session.record_register(wh, req.started_at, max_power(ctx));
     }
@@ -330,7 +348,11 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
     }
     let (mut session, created) = match found {
         Some(s) => (s, false),
-        None => (offline_session(ctx, &req), true),
+        None => {
+            let mut s = offline_session(ctx, &req);
+            s.tariff = tariff(ctx).await?;
+            (s, true)
+        }
     };
     apply(&mut session, &req.samples, max_power(ctx));
     if let Some(wh) = req.meter_stop {

@@ -7,6 +7,7 @@ use chargegrid_core::{Amperes, ChargerId, ConnectorId, EvseId, SiteId, Watts};
 /// An 11 kW three-phase charger `id` on site `s`, one EVSE of 16 A.
 pub(crate) fn charger(id: &str) -> Charger {
     Charger {
+        tariff: None,
         id: ChargerId::new(id).unwrap(),
         site: SiteId::new("s").unwrap(),
         limit_group: None,

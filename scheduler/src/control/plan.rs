@@ -593,6 +593,7 @@ mod tests {
     fn snapshot(limit_w: f64, chargers: &[&str], sessions: &[&str]) -> SiteSnapshot {
         SiteSnapshot {
             site: Site {
+                tariff: None,
                 id: SiteId::new("s").unwrap(),
                 name: "s".into(),
                 location: Location::new(36.0, 120.0).unwrap(),

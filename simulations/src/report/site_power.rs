@@ -132,6 +132,7 @@ mod tests {
         let site = SiteId::new("s").unwrap();
         let network = Network {
             sites: vec![Site {
+                tariff: None,
                 id: site.clone(),
                 name: "S".into(),
                 location: Location::new(36.0, 120.0).unwrap(),

@@ -106,6 +106,7 @@ impl NetworkGenerator {
             let site = SiteId::new(format!("{}-site-{s:03}", self.prefix.to_lowercase()))
                 .map_err(|e| bad(e.to_string()))?;
             network.sites.push(Site {
+                tariff: None,
                 id: site.clone(),
                 name: format!("{} site {s}", self.prefix),
                 location: Location::new(lat, lon).map_err(|e| bad(e.to_string()))?,
@@ -119,6 +120,7 @@ impl NetworkGenerator {
                 let (max_power, wiring, evses) = template(self.charger);
                 let v201 = rng.random_bool(self.v201_share.clamp(0.0, 1.0));
                 network.chargers.push(Charger {
+                    tariff: None,
                     id: ChargerId::new(format!("{}-{s:03}-{c:03}", self.prefix))
                         .map_err(|e| bad(e.to_string()))?,
                     site: site.clone(),
