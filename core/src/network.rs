@@ -339,6 +339,26 @@ pub struct Site {
 }
 
 impl Site {
+    /// The energy price per kWh at `at` (time-of-use windows in the site's zone), tax
+    /// excluded, when the site has a tariff.
+    pub fn energy_price_at(&self, at: DateTime<Utc>) -> Option<f64> {
+        let tariff = self.effective_tariff()?;
+        let tz = self
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .unwrap_or(chrono_tz::UTC);
+        Some(tariff.prices_at(at, &tz).0)
+    }
+
+    /// What `kwh` charged from `at` costs in energy and session fee, tax included (time and
+    /// idle fees depend on how the session goes and are not in it).
+    pub fn expected_cost(&self, at: DateTime<Utc>, kwh: f64) -> Option<f64> {
+        let tariff = self.effective_tariff()?;
+        let price = self.energy_price_at(at)?;
+        let before_tax = price * kwh + tariff.session_fee;
+        Some(before_tax * (1.0 + tariff.tax_percent / 100.0))
+    }
+
     /// The tariff sessions at this site are priced on: its own, or `price_per_kwh` as a
     /// tariff named `site:<id>`, or none when it has no price at all.
     pub fn effective_tariff(&self) -> Option<Tariff> {

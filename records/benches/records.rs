@@ -5,8 +5,8 @@
 //!     cargo bench -p chargegrid-records --bench records
 //!
 //! PostgreSQL is a private server started for the run (as the tests do); SQLite is a file in a
-//! temporary directory. Writes go one at a time, each its own transaction (as the outbox will
-//! write them).
+//! temporary directory. Writes go one at a time, each its own transaction with the session's
+//! charge detail record (as the records pump writes them).
 
 use std::time::Instant;
 
@@ -31,6 +31,8 @@ fn session(i: usize) -> (Session, Vec<MeterSample>) {
     s.meter_start = Some(WattHours(0.0));
     s.meter_last = Some(WattHours(60_000.0));
     s.ended_at = Some(start + Duration::hours(1));
+    s.energy = WattHours(60_000.0);
+    s.tariff = Some(chargegrid_core::tariff::Tariff::flat("flat", "CNY", 1.2));
     let kinds = [
         (Measurand::EnergyActiveImportRegister, MeterUnit::Wh),
         (Measurand::PowerActiveImport, MeterUnit::W),
@@ -60,9 +62,11 @@ async fn measure(url: &str) -> (f64, f64) {
     let data: Vec<_> = (0..SESSIONS).map(session).collect();
     let started = Instant::now();
     for (s, samples) in &data {
+        // Pricing is part of the work per session, as in the pump.
+        let cdr = chargegrid_core::cdr::Cdr::issue(s, samples, chrono_tz::UTC, None, Utc::now());
         assert!(
             store
-                .record_session(s, samples, None, Utc::now())
+                .record_session(s, samples, Some(&cdr), Utc::now())
                 .await
                 .unwrap()
         );

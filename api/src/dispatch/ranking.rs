@@ -126,8 +126,10 @@ pub(crate) fn evaluate(
     }
     let charge_min = req.energy_kwh / (power.0 / 1000.0) * 60.0;
     let finish = arrival + minutes(wait_min + charge_min);
-    let price = snapshot.site.price_per_kwh;
-    let cost = price.map(|p| p * req.energy_kwh);
+    // The price in force when the driver arrives (time-of-use), and the energy and session fee
+    // with tax.
+    let price = snapshot.site.energy_price_at(arrival);
+    let cost = snapshot.site.expected_cost(arrival, req.energy_kwh);
     let meets_deadline = req.deadline.is_none_or(|d| finish <= d);
     if !meets_deadline {
         reasons.push("would finish after the deadline".into());

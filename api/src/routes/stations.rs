@@ -55,11 +55,15 @@ pub struct StationView {
     /// Distance from the query point, km.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
-    /// Price per kWh.
+    /// Energy price per kWh now (the time-of-use window in force), tax excluded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_per_kwh: Option<f64>,
     /// Currency.
     pub currency: String,
+    /// The site's full tariff (session fee, time and idle fees, windows, tax), which a session
+    /// started now is priced on; a charger with its own tariff says so in the station detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<chargegrid_core::tariff::Tariff>,
     /// Power the site can still give a new EV, kW (absent when unlimited).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headroom_kw: Option<f64>,
@@ -87,6 +91,9 @@ pub struct ConnectorDetail {
     pub status: String,
     /// Free for a new driver.
     pub free: bool,
+    /// The charger's own tariff, when it has one (it replaces the site's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<chargegrid_core::tariff::Tariff>,
 }
 
 /// A station with every connector.
@@ -134,8 +141,12 @@ pub(crate) fn station_view(
         lat: s.site.location.lat(),
         lon: s.site.location.lon(),
         distance_km: distance_km.map(|d| (d * 100.0).round() / 100.0),
-        price_per_kwh: s.site.price_per_kwh,
-        currency: s.site.currency.clone(),
+        price_per_kwh: s.site.energy_price_at(now),
+        currency: s
+            .site
+            .effective_tariff()
+            .map_or_else(|| s.site.currency.clone(), |t| t.currency),
+        tariff: s.site.effective_tariff(),
         headroom_kw: s.headroom(now).map(|w| (w.0 / 100.0).round() / 10.0),
         limit_kw: s.limit_at(now).map(|w| w.0 / 1000.0),
         connectors: groups.into_values().collect(),
@@ -192,6 +203,11 @@ pub(crate) async fn detail(
             connector: c.connector.0,
             connector_type: c.kind.as_str().to_string(),
             max_power_kw: c.max_power.0 / 1000.0,
+            tariff: snap
+                .chargers
+                .iter()
+                .find(|x| x.id == c.charger)
+                .and_then(|x| x.tariff.clone()),
             status: c.status,
             free: c.free,
         })

@@ -101,6 +101,20 @@ async fn sessions_become_cdrs_once_and_outlive_a_redis_flush() {
     let saved = operator.post("/network/sites", site).await;
     assert_eq!(saved.status, 200, "{:?}", saved.body);
 
+    // Drivers see the tariff before they start, and the energy price in force now.
+    let price_now = || {
+        use chrono::Timelike;
+        let hour = (chrono::Utc::now() + chrono::Duration::hours(8)).hour();
+        if !(7..22).contains(&hour) { 0.80 } else { 1.40 }
+    };
+    let before = price_now();
+    let station = api.get("/stations/qd-may4th-square").await;
+    assert_eq!(station.status, 200, "{:?}", station.body);
+    assert_eq!(station.body["tariff"]["id"], "m4-2026");
+    assert_eq!(station.body["tariff"]["idle_grace_minutes"], 15);
+    let shown = station.body["price_per_kwh"].as_f64().unwrap();
+    assert!(shown == before || shown == price_now(), "{shown}");
+
     let (driver, driver_id) = api.signup("billed@example.com").await;
     let linked = driver
         .post("/me/id-tags", json!({"id_tag": "CARD-R1"}))
