@@ -157,17 +157,14 @@ impl App {
     ) -> Result<App, StartError> {
         let registry = Registry::new();
         let store_metrics = chargegrid_store::StoreMetrics::new(&registry)?;
-        let store = chargegrid_store::open(
-            &config.store.url,
+        let (store, records) = open_stores(
+            config,
             config.node_id.clone(),
             clock.clone(),
-            config.store.connect_timeout,
             Some(store_metrics),
-            config.store.sample_retention,
         )
         .await?;
         let sample_charger_password = load_network(config, store.as_ref()).await?;
-        let records = open_records(&config.records.url).await?;
         first_operator(config, store.clone(), clock.clone()).await?;
 
         let mut services = Vec::new();
@@ -408,6 +405,38 @@ impl App {
 }
 
 /// The charger CA from its files: both or neither.
+/// Opens the records store and the live store as `node`. The in-memory live store keeps what
+/// people entered in the records database (with the embedded default, one SQLite file), so a
+/// restart forgets only live state.
+pub async fn open_stores(
+    config: &Config,
+    node: chargegrid_core::NodeId,
+    clock: Arc<dyn Clock>,
+    metrics: Option<chargegrid_store::StoreMetrics>,
+) -> Result<(Arc<dyn Store>, Arc<dyn chargegrid_records::RecordsStore>), StartError> {
+    let records = open_records(&config.records.url).await?;
+    let store: Arc<dyn Store> = if config.store.url == "memory://" {
+        Arc::new(
+            chargegrid_store::MemoryStore::with_journal(
+                clock,
+                Arc::new(crate::journal::RecordsJournal(records.clone())),
+            )
+            .await?,
+        )
+    } else {
+        chargegrid_store::open(
+            &config.store.url,
+            node,
+            clock,
+            config.store.connect_timeout,
+            metrics,
+            config.store.sample_retention,
+        )
+        .await?
+    };
+    Ok((store, records))
+}
+
 /// Opens the records store, making the folder of a SQLite file first.
 async fn open_records(url: &str) -> Result<Arc<dyn chargegrid_records::RecordsStore>, StartError> {
     if let Some(path) = url.strip_prefix("sqlite://")

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod config;
 pub mod health_worker;
+pub mod journal;
 pub mod metrics;
 pub mod network;
 pub mod network_admin;

@@ -139,7 +139,8 @@ struct StoreArgs {
     /// TOML configuration file (also CHARGEGRID_CONFIG).
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
-    /// Store URL: redis://host:port/db or redis-cluster://… (memory:// keeps nothing).
+    /// Store URL: redis://host:port/db or redis-cluster://… (memory:// writes to the records
+    /// database, which `run` reads at its next start).
     #[arg(long, value_name = "URL", global = true)]
     store: Option<String>,
 }
@@ -419,19 +420,37 @@ async fn open_admin_store(config: &Config) -> anyhow::Result<Arc<dyn chargegrid_
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     ))
     .context("making the admin command's node id")?;
-    let store = chargegrid_store::open(
-        &config.store.url,
-        node,
-        clock.clone(),
-        config.store.connect_timeout,
-        None,
-        config.store.sample_retention,
-    )
-    .await
-    .with_context(|| format!("opening the store {}", config.store.url))?;
-    if config.store.url.starts_with("memory:") {
-        eprintln!("chargegrid: warning: memory:// keeps nothing after this command; use --store");
+    if config.store.url != "memory://" {
+        return chargegrid_store::open(
+            &config.store.url,
+            node,
+            clock,
+            config.store.connect_timeout,
+            None,
+            config.store.sample_retention,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "opening the store {}",
+                chargegrid_store::redis::redact(&config.store.url)
+            )
+        });
     }
+    // The embedded default: what people enter is kept in the records database.
+    let (store, _) = chargegrid::app::open_stores(config, node, clock, None)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the records database {}",
+                chargegrid_store::redis::redact(&config.records.url)
+            )
+        })?;
+    eprintln!(
+        "chargegrid: note: memory:// keeps this change in the records database {}; a \
+         chargegrid already running on it sees it after its next start",
+        chargegrid_store::redis::redact(&config.records.url)
+    );
     Ok(store)
 }
 

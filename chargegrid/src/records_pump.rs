@@ -1,5 +1,6 @@
 //! The records pump: copies every ended session from the live store's outbox into the records
-//! store, with its meter series and its charge detail record, exactly once.
+//! store, with its meter series and its charge detail record, exactly once; and the audit
+//! trail, which the live store forgets after its retention, by entry id.
 //!
 //! The live store puts a session in its site's outbox in the same atomic step that ends it.
 //! The pump (one node at a time, by lease) reads an outbox, writes each session and its record
@@ -17,7 +18,7 @@ use chargegrid_core::network::UNASSIGNED_SITE;
 use chargegrid_core::{Clock, SessionId, SiteId};
 use chargegrid_records::{RecordsError, RecordsStore};
 use chargegrid_store::{ChangeKind, Store, StoreError};
-use prometheus::{IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// How often outboxes are drained when no session end wakes the pump.
 pub const PASS_INTERVAL: Duration = Duration::from_secs(5);
@@ -47,6 +48,8 @@ pub struct RecordsMetrics {
     pub sessions: IntCounterVec,
     /// Passes that stopped on an error, by which store failed.
     pub failures: IntCounterVec,
+    /// Audit entries archived.
+    pub audit: IntCounter,
 }
 
 impl RecordsMetrics {
@@ -71,7 +74,12 @@ impl RecordsMetrics {
                 ),
                 &["store"],
             )?,
+            audit: IntCounter::new(
+                "chargegrid_records_audit_entries_total",
+                "Audit entries archived in the records store",
+            )?,
         };
+        registry.register(Box::new(m.audit.clone()))?;
         registry.register(Box::new(m.backlog.clone()))?;
         registry.register(Box::new(m.sessions.clone()))?;
         registry.register(Box::new(m.failures.clone()))?;
@@ -145,6 +153,7 @@ impl RecordsPump {
                 result?;
             }
         }
+        self.archive_audit().await?;
         let mut backlog = 0;
         for site in &sites {
             backlog += self.store.records_outbox_len(site).await?;
@@ -153,6 +162,21 @@ impl RecordsPump {
             .backlog
             .set(i64::try_from(backlog).unwrap_or(i64::MAX));
         Ok(written)
+    }
+
+    /// Copies the audit entries newer than the newest archived one (each once: the archive is
+    /// keyed by entry id, and the live store's ids only grow).
+    async fn archive_audit(&self) -> Result<(), PumpError> {
+        let mut after = self.records.last_audit_id().await?;
+        loop {
+            let entries = self.store.audit_after(after, BATCH * 5).await?;
+            let Some(last) = entries.last().map(|e| e.id) else {
+                return Ok(());
+            };
+            let fresh = self.records.record_audit(&entries).await?;
+            self.metrics.audit.inc_by(fresh as u64);
+            after = last;
+        }
     }
 
     async fn copy_all(

@@ -223,3 +223,63 @@ pub async fn cdrs(store: Arc<dyn RecordsStore>) {
     );
     assert_eq!(store.cdr("cdr-none").await.unwrap(), None);
 }
+
+/// Documents are written, replaced and removed by kind and id.
+pub async fn documents(store: Arc<dyn RecordsStore>) {
+    assert!(store.documents().await.unwrap().is_empty());
+    store
+        .put_document("driver", "d1", Some("{\"a\":1}"))
+        .await
+        .unwrap();
+    store
+        .put_document("driver", "d2", Some("{}"))
+        .await
+        .unwrap();
+    store.put_document("site", "d1", Some("[]")).await.unwrap();
+    store
+        .put_document("driver", "d1", Some("{\"a\":2}"))
+        .await
+        .unwrap();
+    store.put_document("driver", "d2", None).await.unwrap();
+    store.put_document("driver", "gone", None).await.unwrap();
+    assert_eq!(
+        store.documents().await.unwrap(),
+        vec![
+            (
+                "driver".to_string(),
+                "d1".to_string(),
+                "{\"a\":2}".to_string()
+            ),
+            ("site".to_string(), "d1".to_string(), "[]".to_string()),
+        ]
+    );
+}
+
+/// Audit entries are archived once by id and read back newest first.
+pub async fn audit(store: Arc<dyn RecordsStore>) {
+    use chargegrid_core::audit::AuditEntry;
+    use chargegrid_core::driver::Role;
+    assert_eq!(store.last_audit_id().await.unwrap(), 0);
+    let entry = |id: u64| AuditEntry {
+        id,
+        at: t(id as i64),
+        actor: DriverId::new("op1").unwrap(),
+        role: Role::Operator,
+        fleet: None,
+        api_key: None,
+        action: "POST /api/v1/fleets".into(),
+        object: format!("/api/v1/fleets/f{id}"),
+        status: 201,
+    };
+    assert_eq!(store.record_audit(&[entry(1), entry(2)]).await.unwrap(), 2);
+    // A pump that copied 2 and died before noting it copies 2 again: one row each.
+    assert_eq!(store.record_audit(&[entry(2), entry(3)]).await.unwrap(), 1);
+    assert_eq!(store.last_audit_id().await.unwrap(), 3);
+    let ids = |v: Vec<AuditEntry>| v.iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.archived_audit(None, 10).await.unwrap()),
+        [3, 2, 1]
+    );
+    assert_eq!(ids(store.archived_audit(Some(3), 1).await.unwrap()), [2]);
+    assert_eq!(store.archived_audit(None, 10).await.unwrap()[0], entry(3));
+}

@@ -5,7 +5,8 @@
 //! migrations (sqlx's migrator, the SQL embedded in the binary) run at open.
 //!
 //! Charge detail records ([`Cdr`]) are written in the same transaction as their session, and
-//! never changed: a correction is a new record.
+//! never changed: a correction is a new record. With the embedded default the same file also
+//! keeps what people entered (accounts, fleets, vehicles, keys, the network) as documents.
 
 mod error;
 mod postgres;
@@ -18,6 +19,7 @@ pub mod conformance;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chargegrid_core::audit::AuditEntry;
 use chargegrid_core::cdr::Cdr;
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::Session;
@@ -56,6 +58,29 @@ pub trait RecordsStore: Send + Sync + std::fmt::Debug {
 
     /// Every record of one session, oldest first.
     async fn cdrs_of_session(&self, session: &SessionId) -> RecordsResult<Vec<Cdr>>;
+
+    /// Writes (`Some`) or removes (`None`) one document of what people entered (the embedded
+    /// default's accounts, fleets, vehicles, keys and network; see `chargegrid_store::Journal`).
+    async fn put_document(&self, kind: &str, id: &str, document: Option<&str>)
+    -> RecordsResult<()>;
+
+    /// Every such document, as `(kind, id, document)`, by kind and id.
+    async fn documents(&self) -> RecordsResult<Vec<(String, String, String)>>;
+
+    /// Archives audit entries (keyed by their id; one already there is left as it is).
+    /// Returns how many were new.
+    async fn record_audit(&self, entries: &[AuditEntry]) -> RecordsResult<usize>;
+
+    /// The highest archived audit entry id (0 when none).
+    async fn last_audit_id(&self) -> RecordsResult<u64>;
+
+    /// Archived entries with an id below `before` (all when `None`), newest first, at most
+    /// `limit`.
+    async fn archived_audit(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> RecordsResult<Vec<AuditEntry>>;
 
     /// A recorded session and its samples.
     async fn session(&self, id: &SessionId) -> RecordsResult<Option<(Session, Vec<MeterSample>)>>;

@@ -22,6 +22,8 @@ impl PostgresRecords {
         migrator!(
             1 "sessions" "../migrations/postgres/0001_sessions.sql",
             2 "cdrs" "../migrations/postgres/0002_cdrs.sql",
+            3 "documents" "../migrations/postgres/0003_documents.sql",
+            4 "audit" "../migrations/postgres/0004_audit.sql",
         )
         .run(&pool)
         .await?;

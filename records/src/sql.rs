@@ -27,6 +27,22 @@ pub(crate) const SELECT_CDRS: &str = "SELECT started_ms, document FROM cdrs \
      WHERE ($1 IS NULL OR driver = $1) AND ($2 IS NULL OR fleet = $2) \
      AND ($3 IS NULL OR site = $3) AND started_ms >= $4 AND started_ms < $5 \
      ORDER BY started_ms DESC, session DESC, issued_ms ASC, id ASC LIMIT $6";
+/// Writes or replaces one document.
+pub(crate) const UPSERT_DOCUMENT: &str = "INSERT INTO documents (kind, id, document) \
+     VALUES ($1, $2, $3) ON CONFLICT (kind, id) DO UPDATE SET document = excluded.document";
+/// Removes one document.
+pub(crate) const DELETE_DOCUMENT: &str = "DELETE FROM documents WHERE kind = $1 AND id = $2";
+/// Every document.
+pub(crate) const SELECT_DOCUMENTS: &str =
+    "SELECT kind, id, document FROM documents ORDER BY kind, id";
+/// Archives one audit entry once.
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit (id, at_ms, actor, fleet, document) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
+/// The newest archived audit id.
+pub(crate) const LAST_AUDIT: &str = "SELECT COALESCE(MAX(id), 0) FROM audit";
+/// Archived audit entries, newest first.
+pub(crate) const SELECT_AUDIT: &str =
+    "SELECT document FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2";
 /// A session's charge detail records, oldest first.
 pub(crate) const CDRS_OF_SESSION: &str =
     "SELECT document FROM cdrs WHERE session = $1 ORDER BY issued_ms, id";
@@ -136,6 +152,83 @@ macro_rules! records_store_impl {
                     );
                 }
                 rows.iter().map(|(_, d)| $crate::decode_cdr(d)).collect()
+            }
+
+            async fn put_document(
+                &self,
+                kind: &str,
+                id: &str,
+                document: Option<&str>,
+            ) -> $crate::RecordsResult<()> {
+                match document {
+                    Some(d) => {
+                        sqlx::query($crate::sql::UPSERT_DOCUMENT)
+                            .bind(kind)
+                            .bind(id)
+                            .bind(d)
+                            .execute(&self.pool)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query($crate::sql::DELETE_DOCUMENT)
+                            .bind(kind)
+                            .bind(id)
+                            .execute(&self.pool)
+                            .await?
+                    }
+                };
+                Ok(())
+            }
+
+            async fn documents(&self) -> $crate::RecordsResult<Vec<(String, String, String)>> {
+                Ok(sqlx::query_as($crate::sql::SELECT_DOCUMENTS)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn record_audit(
+                &self,
+                entries: &[chargegrid_core::audit::AuditEntry],
+            ) -> $crate::RecordsResult<usize> {
+                let mut tx = self.pool.begin().await?;
+                let mut fresh = 0;
+                for e in entries {
+                    let id = i64::try_from(e.id).unwrap_or(i64::MAX);
+                    let done = sqlx::query($crate::sql::INSERT_AUDIT)
+                        .bind(id)
+                        .bind($crate::millis(e.at))
+                        .bind(e.actor.as_str())
+                        .bind(e.fleet.as_ref().map(|f| f.as_str().to_string()))
+                        .bind(serde_json::to_string(e)?)
+                        .execute(&mut *tx)
+                        .await?;
+                    fresh += usize::try_from(done.rows_affected()).unwrap_or(0);
+                }
+                tx.commit().await?;
+                Ok(fresh)
+            }
+
+            async fn last_audit_id(&self) -> $crate::RecordsResult<u64> {
+                let (id,): (i64,) = sqlx::query_as($crate::sql::LAST_AUDIT)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(id).unwrap_or(0))
+            }
+
+            async fn archived_audit(
+                &self,
+                before: Option<u64>,
+                limit: usize,
+            ) -> $crate::RecordsResult<Vec<chargegrid_core::audit::AuditEntry>> {
+                let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+                let rows: Vec<(String,)> = sqlx::query_as($crate::sql::SELECT_AUDIT)
+                    .bind(before)
+                    .bind($crate::page(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|(d,)| Ok(serde_json::from_str(d)?))
+                    .collect()
             }
 
             async fn cdrs_of_session(

@@ -30,6 +30,8 @@ impl SqliteRecords {
         migrator!(
             1 "sessions" "../migrations/sqlite/0001_sessions.sql",
             2 "cdrs" "../migrations/sqlite/0002_cdrs.sql",
+            3 "documents" "../migrations/sqlite/0003_documents.sql",
+            4 "audit" "../migrations/sqlite/0004_audit.sql",
         )
         .run(&pool)
         .await?;

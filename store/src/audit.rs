@@ -3,36 +3,12 @@
 //! first, a page at a time; entries older than the retention are forgotten as new ones arrive.
 
 use async_trait::async_trait;
-use chargegrid_core::driver::Role;
 use chargegrid_core::{DriverId, FleetId};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
 
-/// One recorded action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Assigned by the store on append: increasing, unique.
-    #[serde(default)]
-    pub id: u64,
-    /// When the action was answered (UTC).
-    pub at: DateTime<Utc>,
-    /// Who acted.
-    pub actor: DriverId,
-    /// The actor's role at the time.
-    pub role: Role,
-    /// The actor's fleet, if any (fleet managers read their fleet's entries).
-    pub fleet: Option<FleetId>,
-    /// The id of the API key used, when the action came with one (not a login).
-    pub api_key: Option<String>,
-    /// The method and route template, e.g. `POST /api/v1/chargers/{charger}/reset`.
-    pub action: String,
-    /// The path acted on, e.g. `/api/v1/chargers/CP-1/reset`.
-    pub object: String,
-    /// The HTTP status answered: the action's result.
-    pub status: u16,
-}
+pub use chargegrid_core::audit::AuditEntry;
 
 /// Which entries to read.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,6 +56,10 @@ pub trait AuditStore: Send + Sync {
     /// Appends `entry` (its `id` is assigned here and returned) and forgets entries older than
     /// `keep_after`. Ids increase across every node sharing the store.
     async fn append_audit(&self, entry: AuditEntry, keep_after: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Entries with an id above `after`, oldest first, at most `limit` (the records pump copies
+    /// the trail with it).
+    async fn audit_after(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditEntry>>;
 
     /// Entries matching `query`, newest first. Looks at no more than [`AUDIT_SCAN_LIMIT`]
     /// entries: a page may then hold fewer than `limit` entries and still have a `next_before`.

@@ -2,7 +2,7 @@
 //! reach any charger.
 //!
 //! Two implementations pass the same [conformance suite](crate::conformance): [`MemoryStore`]
-//! (`memory://`, the default: one process, nothing survives a restart) and [`RedisStore`]
+//! (`memory://`, the default: one process; what people entered survives a restart only through a [`Journal`]) and [`RedisStore`]
 //! (`redis://host:port/db`: shared by many nodes, durable with AOF). [`open`] picks one by URL.
 //! Redis keys of one site carry the hash tag `{s:<site>}` so a Redis Cluster keeps a site's
 //! keys in one slot.
@@ -33,7 +33,7 @@ pub use bus::{CommandBus, CommandEnvelope, IncomingCommand, ReplySink};
 pub use changes::{ChangeFeed, ChangeKind, SiteChange};
 pub use error::{StoreError, StoreResult};
 pub use health::HealthStore;
-pub use memory::MemoryStore;
+pub use memory::{Journal, MemoryStore};
 pub use metrics::StoreMetrics;
 pub use network::NetworkStore;
 pub use redis::RedisStore;

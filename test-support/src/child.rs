@@ -16,6 +16,16 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Spawns `program` with `args` and extra `env`, output to a log file in the temp dir.
     pub fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> std::io::Result<Self> {
+        Self::spawn_in(None, program, args, env)
+    }
+
+    /// [`ChildProcess::spawn`] in working directory `dir` (the test's own when `None`).
+    pub fn spawn_in(
+        dir: Option<&Path>,
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::io::Result<Self> {
         let log = std::env::temp_dir().join(format!(
             "chargegrid-test-{}-{}.log",
             std::process::id(),
@@ -25,6 +35,9 @@ impl ChildProcess {
         let err = out.try_clone()?;
         let mut cmd = Command::new(program);
         cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
+        if let Some(dir) = dir {
+            cmd.current_dir(dir);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -11,9 +11,21 @@ fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_chargegrid"))
 }
 
+/// A fresh working directory for one run of the binary (its default records file goes there,
+/// not into the repository).
+fn workdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "chargegrid-bin-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Runs the binary to completion (it must exit by itself within 30 s).
 fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let mut child = ChildProcess::spawn(binary(), args, env).unwrap();
+    let mut child = ChildProcess::spawn_in(Some(&workdir()), binary(), args, env).unwrap();
     let status = child
         .wait_timeout(Duration::from_secs(30))
         .expect("chargegrid should exit by itself on bad configuration");
@@ -55,12 +67,14 @@ async fn starts_with_defaults_answers_and_stops_on_signals() {
     for signal in [2, 15] {
         // A free port can be taken by a concurrent test before the child binds it: then the
         // child exits naming it, and the run starts again on other ports.
-        let (mut child, ocpp_addr, api_addr, metrics_addr) = loop {
+        let (mut child, ocpp_addr, api_addr, metrics_addr, dir) = loop {
             let (ocpp, api, metrics) = (free_port(), free_port(), free_port());
             let ocpp_addr = format!("127.0.0.1:{ocpp}");
             let api_addr = format!("127.0.0.1:{api}");
             let metrics_addr = format!("127.0.0.1:{metrics}");
-            let mut child = ChildProcess::spawn(
+            let dir = workdir();
+            let mut child = ChildProcess::spawn_in(
+                Some(&dir),
                 binary(),
                 &[
                     "run",
@@ -80,7 +94,7 @@ async fn starts_with_defaults_answers_and_stops_on_signals() {
                 child.kill();
                 continue;
             }
-            break (child, ocpp_addr, api_addr, metrics_addr);
+            break (child, ocpp_addr, api_addr, metrics_addr, dir);
         };
         wait_until_up(&format!("http://{api_addr}/api/v1/health"), &child).await;
         let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
@@ -128,6 +142,9 @@ async fn starts_with_defaults_answers_and_stops_on_signals() {
             "{}",
             child.output()
         );
+        // The embedded default kept its records (and what was entered) beside it.
+        assert!(dir.join("chargegrid-data/records.db").is_file());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -153,6 +170,16 @@ fn bad_configuration_exits_2_naming_the_problem() {
             vec!["run", "--store", "redis://127.0.0.1:1/0"],
             vec![],
             "127.0.0.1:1",
+        ),
+        (
+            vec!["run"],
+            vec![("CHARGEGRID_RECORDS_URL", "mysql://db")],
+            "records.url",
+        ),
+        (
+            vec!["run", "--records", "postgres://nobody@127.0.0.1:1/x"],
+            vec![],
+            "records",
         ),
         (
             vec!["run", "--ocpp-listen", "not-an-address"],

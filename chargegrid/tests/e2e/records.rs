@@ -12,7 +12,9 @@ async fn records_conformance_on_sqlite() {
     let store = chargegrid_records::open(&url).await.unwrap();
     assert_eq!(store.backend(), "sqlite");
     chargegrid_records::conformance::sessions(store.clone()).await;
-    chargegrid_records::conformance::cdrs(store).await;
+    chargegrid_records::conformance::cdrs(store.clone()).await;
+    chargegrid_records::conformance::documents(store.clone()).await;
+    chargegrid_records::conformance::audit(store).await;
     // Opening again finds the schema in place and the records kept (a restart).
     let again = chargegrid_records::open(&url).await.unwrap();
     assert_eq!(again.session_count().await.unwrap(), 9);
@@ -27,7 +29,9 @@ async fn records_conformance_on_postgres() {
     let store = chargegrid_records::open(&server.url()).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     chargegrid_records::conformance::sessions(store.clone()).await;
-    chargegrid_records::conformance::cdrs(store).await;
+    chargegrid_records::conformance::cdrs(store.clone()).await;
+    chargegrid_records::conformance::documents(store.clone()).await;
+    chargegrid_records::conformance::audit(store).await;
     let again = chargegrid_records::open(&server.url()).await.unwrap();
     assert_eq!(again.session_count().await.unwrap(), 9);
 }
@@ -281,6 +285,32 @@ async fn sessions_become_cdrs_once_and_outlive_a_redis_flush() {
         403
     );
     assert_eq!(driver.get(&format!("/cdrs/{cdr_id}")).await.body, *cdr);
+    // The operator's changes reach the archive too (the live store forgets them after its
+    // retention): a pass copies them, a second copies nothing again.
+    let third = prometheus::Registry::new();
+    let archiver = pump(&third);
+    archiver.pass().await.unwrap();
+    archiver.pass().await.unwrap();
+    let archived: Vec<String> = gateway
+        .records
+        .archived_audit(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.action, e.status))
+        .collect();
+    assert!(
+        archived.contains(&"POST /api/v1/cdrs/{cdr}/corrections 201".to_string())
+            && archived.contains(&"POST /api/v1/network/sites 200".to_string())
+            && archived.contains(&"POST /api/v1/network/sites 409".to_string()),
+        "{archived:?}"
+    );
+    // The earlier pass archived the site changes; these two passes only the correction, once.
+    let copied = crate::harness::registry_text(&third);
+    assert!(
+        copied.contains("chargegrid_records_audit_entries_total 1\n"),
+        "{copied}"
+    );
 
     // Redis loses everything. The records store still has the session, its samples and both
     // records: the operator (re-created from the configuration at restart) reads them.
@@ -312,4 +342,165 @@ async fn sessions_become_cdrs_once_and_outlive_a_redis_flush() {
     assert_eq!(session.body["cost"], 36.04, "priced on its kept series");
     api_node.shutdown().await.unwrap();
     gateway.shutdown().await.unwrap();
+}
+
+/// The embedded default (in-memory live store, records in one SQLite file) keeps what people
+/// entered and every ended session across a restart: the driver logs in again and finds their
+/// session and its record; the operator's key, fleet, vehicle and network change are there;
+/// the sample network keeps its chargers' password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_default_keeps_accounts_network_and_history_across_a_restart() {
+    use chargegrid::records_pump::{RecordsMetrics, RecordsPump};
+    use serde_json::json;
+
+    use crate::api_client::Api;
+    use crate::harness::{RawCharger, connect_charger_as, test_config};
+
+    const OPERATOR: &str = "owner@example.com";
+    const PASSWORD: &str = "correct horse battery staple";
+    let dir = std::env::temp_dir().join(format!("chargegrid-embedded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = test_config("memory://");
+    config.network.file = None;
+    config.records.url = format!("sqlite://{}", dir.join("data/records.db").display());
+    config.admin.email = Some(OPERATOR.into());
+    config.admin.password = Some(PASSWORD.into());
+    let clock = std::sync::Arc::new(chargegrid_core::SystemClock);
+    let app = chargegrid::App::start(&config, chargegrid::Role::All, clock.clone())
+        .await
+        .unwrap();
+    let charger_password = app.sample_charger_password.clone().expect("first start");
+    let api = Api::new(app.api_addr.unwrap());
+    let operator = api.login(OPERATOR, PASSWORD).await;
+    let (driver, _) = api.signup("keeps@example.com").await;
+    assert_eq!(
+        driver
+            .post("/me/id-tags", json!({"id_tag": "CARD-E1"}))
+            .await
+            .status,
+        201
+    );
+    let key = operator
+        .post("/api-keys", json!({"name": "export", "scope": "read"}))
+        .await;
+    assert_eq!(key.status, 201, "{:?}", key.body);
+    let secret = key.body["secret"].as_str().unwrap().to_string();
+    assert_eq!(
+        operator
+            .post("/fleets", json!({"id": "vans", "name": "Vans"}))
+            .await
+            .status,
+        201
+    );
+    let vehicle = operator
+        .post(
+            "/fleets/vans/vehicles",
+            json!({"id": "van-1", "model": "eVan", "battery": {"nominal_capacity_ah": 150.0, "nominal_voltage_v": 400.0}}),
+        )
+        .await;
+    assert_eq!(vehicle.status, 201, "{:?}", vehicle.body);
+    let site = operator
+        .post(
+            "/network/sites",
+            json!({"id": "new-site", "name": "New", "location": {"lat": 36.1, "lon": 120.4},
+                   "timezone": "Asia/Shanghai", "grid_limit": {"max_power": 50000.0}}),
+        )
+        .await;
+    assert_eq!(site.status, 201, "{:?}", site.body);
+
+    // A session on the sample network's charger, with its password.
+    let (ws, _) = connect_charger_as(&app, "QD-M4-DC01", "ocpp1.6", Some(&charger_password))
+        .await
+        .unwrap();
+    let mut cp = RawCharger { ws };
+    let boot = cp
+        .call(
+            "b",
+            "BootNotification",
+            json!({"chargePointVendor": "V", "chargePointModel": "M"}),
+        )
+        .await;
+    assert_eq!(boot[2]["status"], "Accepted");
+    let started = cp
+        .call(
+            "s1",
+            "StartTransaction",
+            json!({"connectorId": 1, "idTag": "CARD-E1", "meterStart": 1000,
+                   "timestamp": crate::harness::ts(-3600)}),
+        )
+        .await;
+    let tx = started[2]["transactionId"].clone();
+    let stopped = cp
+        .call(
+            "s2",
+            "StopTransaction",
+            json!({"transactionId": tx, "meterStop": 21_000, "timestamp": crate::harness::ts(-60),
+                   "reason": "Local"}),
+        )
+        .await;
+    assert_eq!(stopped[0], 3);
+    drop(cp);
+    // The pump runs with the scheduler role; one pass here makes the copy deterministic (same
+    // node, so the same lease).
+    RecordsPump::new(
+        app.store.clone(),
+        app.records.clone(),
+        clock.clone(),
+        config.node_id.to_string(),
+        RecordsMetrics::new(&prometheus::Registry::new()).unwrap(),
+    )
+    .pass()
+    .await
+    .unwrap();
+    assert_eq!(app.records.session_count().await.unwrap(), 1);
+    app.shutdown().await.unwrap();
+
+    // The restart.
+    let app = chargegrid::App::start(&config, chargegrid::Role::All, clock.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.sample_charger_password, None,
+        "the sample was kept, not rewritten"
+    );
+    let api = Api::new(app.api_addr.unwrap());
+    let driver = api
+        .login("keeps@example.com", "correct horse battery")
+        .await;
+    let history = driver.get("/sessions").await;
+    assert_eq!(history.status, 200);
+    let sessions = history.body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0]["energy_kwh"], 20.0);
+    assert_eq!(sessions[0]["state"], "ended");
+    let cdrs = driver.get("/cdrs").await;
+    assert_eq!(cdrs.body["cdrs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        cdrs.body["cdrs"][0]["cost"]["total"], 29.0,
+        "20 kWh at 1.45"
+    );
+    let by_key = api.with_token(&secret);
+    let network = by_key.get("/network").await;
+    assert_eq!(network.status, 200, "the API key still works");
+    assert!(
+        network.body["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == "new-site")
+    );
+    let operator = api.login(OPERATOR, PASSWORD).await;
+    let van = operator.get("/fleets/vans/vehicles/van-1").await;
+    assert_eq!(van.status, 200, "{:?}", van.body);
+    assert_eq!(van.body["battery"]["nominal_capacity_ah"], 150.0);
+    // The card is still the driver's, and the charger's password still opens it.
+    let (ws, _) = connect_charger_as(&app, "QD-M4-DC01", "ocpp1.6", Some(&charger_password))
+        .await
+        .unwrap();
+    let mut cp = RawCharger { ws };
+    let auth = cp.call("a", "Authorize", json!({"idTag": "CARD-E1"})).await;
+    assert_eq!(auth[2]["idTagInfo"]["status"], "Accepted", "{auth}");
+    drop(cp);
+    app.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

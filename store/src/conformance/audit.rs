@@ -68,6 +68,17 @@ pub async fn audit_trail(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(minutes(&last), [0]);
     assert_eq!(last.next_before, None);
+    // Oldest first after an id, for the records pump.
+    let after: Vec<u64> = store
+        .audit_after(ids[3], 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(after, [ids[4], ids[5]]);
+    assert!(store.audit_after(ids[6], 10).await.unwrap().is_empty());
+    assert_eq!(store.audit_after(0, 100).await.unwrap().len(), 7);
     // Filters: actor, fleet, time.
     let by_fleet = store
         .audit_entries(&AuditQuery {

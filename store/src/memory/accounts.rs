@@ -5,6 +5,7 @@ use chargegrid_core::driver::{Driver, Fleet, IdTagRecord, Vehicle, VehicleModel}
 use chargegrid_core::{DriverId, FleetId, IdTag, VehicleId};
 
 use super::MemoryStore;
+use super::journal::{Kind, model_id};
 use chrono::{DateTime, Utc};
 
 use crate::{AccountStore, ApiKey, StoreError, StoreResult, TokenRecord};
@@ -12,28 +13,32 @@ use crate::{AccountStore, ApiKey, StoreError, StoreResult, TokenRecord};
 #[async_trait]
 impl AccountStore for MemoryStore {
     async fn create_driver(&self, driver: &Driver) -> StoreResult<()> {
-        let mut state = self.lock();
-        let email = driver.email.to_lowercase();
-        if state.drivers.contains_key(&driver.id) {
-            return Err(StoreError::Conflict(format!("driver {}", driver.id)));
+        {
+            let mut state = self.lock();
+            let email = driver.email.to_lowercase();
+            if state.drivers.contains_key(&driver.id) {
+                return Err(StoreError::Conflict(format!("driver {}", driver.id)));
+            }
+            if state.emails.contains_key(&email) {
+                return Err(StoreError::Conflict(format!("account for {email}")));
+            }
+            state.emails.insert(email, driver.id.clone());
+            state.drivers.insert(driver.id.clone(), driver.clone());
         }
-        if state.emails.contains_key(&email) {
-            return Err(StoreError::Conflict(format!("account for {email}")));
-        }
-        state.emails.insert(email, driver.id.clone());
-        state.drivers.insert(driver.id.clone(), driver.clone());
-        Ok(())
+        self.persist(Kind::Driver, driver.id.as_str()).await
     }
 
     async fn update_driver(&self, driver: &Driver) -> StoreResult<()> {
-        let mut state = self.lock();
-        let Some(old) = state.drivers.get(&driver.id) else {
-            return Err(StoreError::NotFound(format!("driver {}", driver.id)));
-        };
-        let mut updated = driver.clone();
-        updated.email = old.email.clone();
-        state.drivers.insert(driver.id.clone(), updated);
-        Ok(())
+        {
+            let mut state = self.lock();
+            let Some(old) = state.drivers.get(&driver.id) else {
+                return Err(StoreError::NotFound(format!("driver {}", driver.id)));
+            };
+            let mut updated = driver.clone();
+            updated.email = old.email.clone();
+            state.drivers.insert(driver.id.clone(), updated);
+        }
+        self.persist(Kind::Driver, driver.id.as_str()).await
     }
 
     async fn get_driver(&self, id: &DriverId) -> StoreResult<Option<Driver>> {
@@ -51,7 +56,7 @@ impl AccountStore for MemoryStore {
 
     async fn put_id_tag(&self, record: &IdTagRecord) -> StoreResult<()> {
         self.lock().tags.insert(record.tag.key(), record.clone());
-        Ok(())
+        self.persist(Kind::IdTag, &record.tag.key()).await
     }
 
     async fn get_id_tag(&self, tag: &IdTag) -> StoreResult<Option<IdTagRecord>> {
@@ -72,7 +77,7 @@ impl AccountStore for MemoryStore {
 
     async fn put_fleet(&self, fleet: &Fleet) -> StoreResult<()> {
         self.lock().fleets.insert(fleet.id.clone(), fleet.clone());
-        Ok(())
+        self.persist(Kind::Fleet, fleet.id.as_str()).await
     }
 
     async fn get_fleet(&self, id: &FleetId) -> StoreResult<Option<Fleet>> {
@@ -83,7 +88,7 @@ impl AccountStore for MemoryStore {
         self.lock()
             .vehicles
             .insert(vehicle.id.clone(), vehicle.clone());
-        Ok(())
+        self.persist(Kind::Vehicle, vehicle.id.as_str()).await
     }
 
     async fn get_vehicle(&self, id: &VehicleId) -> StoreResult<Option<Vehicle>> {
@@ -118,7 +123,8 @@ impl AccountStore for MemoryStore {
             .entry(model.fleet.clone())
             .or_default()
             .insert(model.name.clone(), model.clone());
-        Ok(())
+        self.persist(Kind::VehicleModel, &model_id(&model.fleet, &model.name))
+            .await
     }
 
     async fn vehicle_models_of_fleet(&self, fleet: &FleetId) -> StoreResult<Vec<VehicleModel>> {
@@ -201,15 +207,17 @@ impl AccountStore for MemoryStore {
     }
 
     async fn create_api_key(&self, secret_hash: &str, key: &ApiKey) -> StoreResult<()> {
-        let mut state = self.lock();
-        if state.api_keys.contains_key(&key.id) {
-            return Err(StoreError::Conflict(format!("API key {}", key.id)));
+        {
+            let mut state = self.lock();
+            if state.api_keys.contains_key(&key.id) {
+                return Err(StoreError::Conflict(format!("API key {}", key.id)));
+            }
+            state.api_keys.insert(key.id.clone(), key.clone());
+            state
+                .api_key_secrets
+                .insert(secret_hash.to_string(), key.id.clone());
         }
-        state.api_keys.insert(key.id.clone(), key.clone());
-        state
-            .api_key_secrets
-            .insert(secret_hash.to_string(), key.id.clone());
-        Ok(())
+        self.persist(Kind::ApiKey, &key.id).await
     }
 
     async fn api_key_by_secret(&self, secret_hash: &str) -> StoreResult<Option<ApiKey>> {
@@ -238,18 +246,19 @@ impl AccountStore for MemoryStore {
     }
 
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<Option<ApiKey>> {
-        let mut state = self.lock();
-        Ok(state.api_keys.get_mut(id).map(|key| {
+        let revoked = self.lock().api_keys.get_mut(id).map(|key| {
             key.revoked_at.get_or_insert(at);
             key.clone()
-        }))
+        });
+        self.persist(Kind::ApiKey, id).await?;
+        Ok(revoked)
     }
 
     async fn touch_api_key(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         if let Some(key) = self.lock().api_keys.get_mut(id) {
             key.last_used_at = Some(key.last_used_at.map_or(at, |t| t.max(at)));
         }
-        Ok(())
+        self.persist(Kind::ApiKey, id).await
     }
 }
 

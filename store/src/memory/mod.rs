@@ -1,11 +1,14 @@
 //! The in-memory store (`memory://`): everything in one process behind a mutex. The default
-//! for a single node and for development; nothing survives a restart.
+//! for a single node and for development. Alone, nothing survives a restart; with a
+//! [`Journal`] (the embedded default gives it the records' SQLite file) what people entered
+//! does.
 
 mod accounts;
 mod audit;
 mod bus;
 mod changes;
 mod health;
+mod journal;
 mod network;
 mod registry;
 mod reservations;
@@ -32,6 +35,7 @@ use crate::bus::IncomingCommand;
 use crate::registry::BootInfo;
 use crate::scheduling::{EvNeeds, Lease, LimitWindow, SiteAllocation};
 use crate::{Store, StoreResult};
+pub use journal::Journal;
 
 /// Everything kept, in plain collections.
 #[derive(Default)]
@@ -96,6 +100,8 @@ struct State {
 #[derive(Clone)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    journal: Option<Arc<dyn Journal>>,
+    journal_lock: Arc<tokio::sync::Mutex<()>>,
     subscribers: Arc<Mutex<HashMap<NodeId, mpsc::Sender<IncomingCommand>>>>,
     changes: tokio::sync::broadcast::Sender<crate::SiteChange>,
     clock: Arc<dyn Clock>,
@@ -112,6 +118,8 @@ impl MemoryStore {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             state: Arc::default(),
+            journal: None,
+            journal_lock: Arc::default(),
             subscribers: Arc::default(),
             changes: tokio::sync::broadcast::channel(4096).0,
             clock,

@@ -5,15 +5,18 @@ use chargegrid_core::network::{Charger, ConnectorState, Site};
 use chargegrid_core::{ChargerId, SiteId};
 
 use super::MemoryStore;
+use super::journal::Kind;
 use crate::{NetworkStore, StoreError, StoreResult};
 
 #[async_trait]
 impl NetworkStore for MemoryStore {
     async fn put_site(&self, site: &Site) -> StoreResult<()> {
-        let mut state = self.lock();
-        state.sites.insert(site.id.clone(), site.clone());
-        state.sites_version += 1;
-        Ok(())
+        {
+            let mut state = self.lock();
+            state.sites.insert(site.id.clone(), site.clone());
+            state.sites_version += 1;
+        }
+        self.persist(Kind::Site, site.id.as_str()).await
     }
 
     async fn sites_version(&self) -> StoreResult<u64> {
@@ -29,12 +32,14 @@ impl NetworkStore for MemoryStore {
     }
 
     async fn put_charger(&self, charger: &Charger) -> StoreResult<()> {
-        let mut state = self.lock();
-        if !state.sites.contains_key(&charger.site) {
-            return Err(StoreError::NotFound(format!("site {}", charger.site)));
+        {
+            let mut state = self.lock();
+            if !state.sites.contains_key(&charger.site) {
+                return Err(StoreError::NotFound(format!("site {}", charger.site)));
+            }
+            state.chargers.insert(charger.id.clone(), charger.clone());
         }
-        state.chargers.insert(charger.id.clone(), charger.clone());
-        Ok(())
+        self.persist(Kind::Charger, charger.id.as_str()).await
     }
 
     async fn get_charger(&self, id: &ChargerId) -> StoreResult<Option<Charger>> {
@@ -52,23 +57,27 @@ impl NetworkStore for MemoryStore {
     }
 
     async fn delete_charger(&self, id: &ChargerId) -> StoreResult<()> {
-        let mut state = self.lock();
-        state.chargers.remove(id);
-        state.connectors.remove(id);
-        Ok(())
+        {
+            let mut state = self.lock();
+            state.chargers.remove(id);
+            state.connectors.remove(id);
+        }
+        self.persist(Kind::Charger, id.as_str()).await
     }
 
     async fn delete_site(&self, id: &SiteId) -> StoreResult<()> {
-        let mut state = self.lock();
-        if let Some(c) = state.chargers.values().find(|c| &c.site == id) {
-            return Err(StoreError::Conflict(format!(
-                "site {id} still has charger {}",
-                c.id
-            )));
+        {
+            let mut state = self.lock();
+            if let Some(c) = state.chargers.values().find(|c| &c.site == id) {
+                return Err(StoreError::Conflict(format!(
+                    "site {id} still has charger {}",
+                    c.id
+                )));
+            }
+            state.sites.remove(id);
+            state.sites_version += 1;
         }
-        state.sites.remove(id);
-        state.sites_version += 1;
-        Ok(())
+        self.persist(Kind::Site, id.as_str()).await
     }
 
     async fn put_connector_state(&self, state: &ConnectorState) -> StoreResult<bool> {

@@ -8,6 +8,7 @@ use chargegrid_core::session::Session;
 use chargegrid_core::{ChargerId, DriverId, FleetId, IdTag, SessionId, SiteId};
 use chrono::{DateTime, Utc};
 
+use super::journal::{COUNTER_TRANSACTION, Kind};
 use super::{MemoryStore, State};
 use crate::{HistoryPage, SessionStore, StoreError, StoreResult};
 
@@ -46,9 +47,14 @@ fn page(
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn next_transaction_id(&self) -> StoreResult<i32> {
-        let mut state = self.lock();
-        state.last_transaction_id = state.last_transaction_id.checked_add(1).unwrap_or(1);
-        Ok(state.last_transaction_id)
+        let id = {
+            let mut state = self.lock();
+            state.last_transaction_id = state.last_transaction_id.checked_add(1).unwrap_or(1);
+            state.last_transaction_id
+        };
+        // A charger must never see an id again after a restart.
+        self.persist(Kind::Counter, COUNTER_TRANSACTION).await?;
+        Ok(id)
     }
 
     async fn create_session(&self, session: &Session) -> StoreResult<()> {

@@ -28,6 +28,21 @@ impl AuditStore for RedisStore {
         Ok(id)
     }
 
+    async fn audit_after(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditEntry>> {
+        let key = keys::audit_entries();
+        let members: Vec<String> = self
+            .conn()
+            .zrangebyscore_limit(
+                &key,
+                format!("({after}"),
+                "+inf",
+                0,
+                isize::try_from(limit.max(1)).unwrap_or(isize::MAX),
+            )
+            .await?;
+        members.iter().map(|m| parse(&key, m)).collect()
+    }
+
     async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
         let key = keys::audit_entries();
         let limit = query.limit.max(1);
