@@ -201,6 +201,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(sites::add_window, sites::list_windows))
         .routes(routes!(sites::delete_window))
         .routes(routes!(health_reports::vehicle))
+        .routes(routes!(health_reports::vehicle_health_history))
         .routes(routes!(health_reports::rollup))
         .routes(routes!(health_reports::csv))
         .routes(routes!(cdrs::list_cdrs))

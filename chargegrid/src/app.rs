@@ -280,7 +280,8 @@ impl App {
                 config.health.estimator.clone(),
                 voltages,
                 crate::health_worker::HealthMetrics::new(&registry)?,
-            );
+            )
+            .with_records(records.clone());
             spawn(&mut services, "health", |stop| {
                 worker.run(stop.cancelled_owned())
             });

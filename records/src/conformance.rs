@@ -283,3 +283,39 @@ pub async fn audit(store: Arc<dyn RecordsStore>) {
     assert_eq!(ids(store.archived_audit(Some(3), 1).await.unwrap()), [2]);
     assert_eq!(store.archived_audit(None, 10).await.unwrap()[0], entry(3));
 }
+
+/// Health reports are kept per vehicle and time, replaced by a rebuild of the same time, and
+/// read newest first.
+pub async fn health_reports(store: Arc<dyn RecordsStore>) {
+    let v1 = chargegrid_core::VehicleId::new("v1").unwrap();
+    let f1 = FleetId::new("f1").unwrap();
+    store
+        .record_health_report(&v1, Some(&f1), t(1), "{\"soh\":99}")
+        .await
+        .unwrap();
+    store
+        .record_health_report(&v1, Some(&f1), t(5), "{\"soh\":97}")
+        .await
+        .unwrap();
+    store
+        .record_health_report(&v1, Some(&f1), t(5), "{\"soh\":96}")
+        .await
+        .unwrap();
+    store
+        .record_health_report(
+            &chargegrid_core::VehicleId::new("v2").unwrap(),
+            None,
+            t(2),
+            "{}",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.health_history(&v1, 10).await.unwrap(),
+        vec![
+            (t(5), "{\"soh\":96}".to_string()),
+            (t(1), "{\"soh\":99}".to_string())
+        ]
+    );
+    assert_eq!(store.health_history(&v1, 1).await.unwrap().len(), 1);
+}

@@ -23,7 +23,7 @@ use chargegrid_core::audit::AuditEntry;
 use chargegrid_core::cdr::Cdr;
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::Session;
-use chargegrid_core::{DriverId, FleetId, SessionId, SiteId};
+use chargegrid_core::{DriverId, FleetId, SessionId, SiteId, VehicleId};
 use chrono::{DateTime, Utc};
 
 pub use error::{RecordsError, RecordsResult};
@@ -73,6 +73,23 @@ pub trait RecordsStore: Send + Sync + std::fmt::Debug {
 
     /// The highest archived audit entry id (0 when none).
     async fn last_audit_id(&self) -> RecordsResult<u64>;
+
+    /// Keeps a vehicle's health report as of `as_of` (the newest data it used); a report of
+    /// the same vehicle and `as_of` replaces the earlier one (a rebuild on the same data).
+    async fn record_health_report(
+        &self,
+        vehicle: &VehicleId,
+        fleet: Option<&FleetId>,
+        as_of: DateTime<Utc>,
+        report: &str,
+    ) -> RecordsResult<()>;
+
+    /// A vehicle's kept reports, newest first, at most `limit`: `(as_of, report)`.
+    async fn health_history(
+        &self,
+        vehicle: &VehicleId,
+        limit: usize,
+    ) -> RecordsResult<Vec<(DateTime<Utc>, String)>>;
 
     /// Archived entries with an id below `before` (all when `None`), newest first, at most
     /// `limit`.

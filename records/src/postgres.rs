@@ -24,6 +24,7 @@ impl PostgresRecords {
             2 "cdrs" "../migrations/postgres/0002_cdrs.sql",
             3 "documents" "../migrations/postgres/0003_documents.sql",
             4 "audit" "../migrations/postgres/0004_audit.sql",
+            5 "health reports" "../migrations/postgres/0005_health_reports.sql",
         )
         .run(&pool)
         .await?;

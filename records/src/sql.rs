@@ -43,6 +43,13 @@ pub(crate) const LAST_AUDIT: &str = "SELECT COALESCE(MAX(id), 0) FROM audit";
 /// Archived audit entries, newest first.
 pub(crate) const SELECT_AUDIT: &str =
     "SELECT document FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2";
+/// Keeps one health report (replacing one of the same vehicle and time).
+pub(crate) const UPSERT_HEALTH: &str = "INSERT INTO health_reports \
+     (vehicle, as_of_ms, fleet, document) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (vehicle, as_of_ms) DO UPDATE SET fleet = excluded.fleet, document = excluded.document";
+/// A vehicle's reports, newest first.
+pub(crate) const SELECT_HEALTH: &str = "SELECT as_of_ms, document FROM health_reports \
+     WHERE vehicle = $1 ORDER BY as_of_ms DESC LIMIT $2";
 /// A session's charge detail records, oldest first.
 pub(crate) const CDRS_OF_SESSION: &str =
     "SELECT document FROM cdrs WHERE session = $1 ORDER BY issued_ms, id";
@@ -229,6 +236,41 @@ macro_rules! records_store_impl {
                 rows.iter()
                     .map(|(d,)| Ok(serde_json::from_str(d)?))
                     .collect()
+            }
+
+            async fn record_health_report(
+                &self,
+                vehicle: &chargegrid_core::VehicleId,
+                fleet: Option<&chargegrid_core::FleetId>,
+                as_of: chrono::DateTime<chrono::Utc>,
+                report: &str,
+            ) -> $crate::RecordsResult<()> {
+                sqlx::query($crate::sql::UPSERT_HEALTH)
+                    .bind(vehicle.as_str())
+                    .bind($crate::millis(as_of))
+                    .bind(fleet.map(|f| f.as_str().to_string()))
+                    .bind(report)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn health_history(
+                &self,
+                vehicle: &chargegrid_core::VehicleId,
+                limit: usize,
+            ) -> $crate::RecordsResult<Vec<(chrono::DateTime<chrono::Utc>, String)>> {
+                let rows: Vec<(i64, String)> = sqlx::query_as($crate::sql::SELECT_HEALTH)
+                    .bind(vehicle.as_str())
+                    .bind($crate::page(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(ms, d)| {
+                        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|t| (t, d))
+                    })
+                    .collect())
             }
 
             async fn cdrs_of_session(

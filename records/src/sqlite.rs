@@ -32,6 +32,7 @@ impl SqliteRecords {
             2 "cdrs" "../migrations/sqlite/0002_cdrs.sql",
             3 "documents" "../migrations/sqlite/0003_documents.sql",
             4 "audit" "../migrations/sqlite/0004_audit.sql",
+            5 "health reports" "../migrations/sqlite/0005_health_reports.sql",
         )
         .run(&pool)
         .await?;

@@ -12,7 +12,7 @@ use chargegrid_health::{AlertKind, DISCLAIMER, Severity};
 use chargegrid_store::health::documents;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::json::{Path, Query};
@@ -98,6 +98,104 @@ async fn fleet_for(state: &ApiState, caller: &Caller, raw: &str) -> ApiResult<Fl
     Ok(id)
 }
 
+/// The vehicle, when the caller may see it. Whoever may not gets the same 404 as for a vehicle
+/// that does not exist: neither the vehicle's existence nor its fleet is revealed.
+async fn visible_vehicle(state: &ApiState, caller: &Caller, raw: String) -> ApiResult<VehicleId> {
+    let id = VehicleId::new(raw).map_err(|_| Problem::not_found("no such vehicle"))?;
+    let vehicle = state
+        .store
+        .get_vehicle(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("no such vehicle"))?;
+    let allowed = match &vehicle.fleet {
+        Some(f) => caller.manages(f),
+        None => caller.is_operator(),
+    };
+    if !allowed {
+        return Err(Problem::not_found("no such vehicle"));
+    }
+    Ok(id)
+}
+
+/// Paging of a vehicle's health history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// At most this many points, newest first (1 to 1,000; default 100).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// One kept report, reduced to its state of health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthPoint {
+    /// The time of the newest data the report used.
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    /// State of health, % (absent when withheld).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soh_pct: Option<f64>,
+    /// Lower end of its 90 % interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_pct: Option<f64>,
+    /// Upper end of its 90 % interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub high_pct: Option<f64>,
+    /// How it was estimated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+/// A vehicle's state of health over time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthHistory {
+    /// The vehicle.
+    pub vehicle: String,
+    /// Newest first.
+    pub points: Vec<HealthPoint>,
+}
+
+/// The vehicle's state of health over time, from the reports kept in the records store (they
+/// reach back past the live store).
+#[utoipa::path(get, path = "/api/v1/vehicles/{vehicle}/health/history", tag = "health", security(("bearer" = [])),
+    params(("vehicle" = String, Path, description = "vehicle id"), HistoryQuery),
+    responses((status = 200, body = HealthHistory), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 503, body = Problem)))]
+pub(crate) async fn vehicle_health_history(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<axum::Json<HealthHistory>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1_000).contains(&limit) {
+        return Err(Problem::bad_request("limit must be 1 to 1000"));
+    }
+    let id = visible_vehicle(&state, &caller, raw).await?;
+    let Some(records) = &state.records else {
+        return Err(Problem::unavailable());
+    };
+    let points = records
+        .health_history(&id, limit)
+        .await?
+        .into_iter()
+        .map(|(as_of, text)| {
+            let report: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let soh = &report["soh"];
+            HealthPoint {
+                as_of,
+                soh_pct: soh["soh_pct"].as_f64(),
+                low_pct: soh["low_pct"].as_f64(),
+                high_pct: soh["high_pct"].as_f64(),
+                method: soh["method"].as_str().map(str::to_string),
+            }
+        })
+        .collect();
+    Ok(axum::Json(HealthHistory {
+        vehicle: id.to_string(),
+        points,
+    }))
+}
+
 /// A vehicle's health report.
 #[utoipa::path(get, path = "/api/v1/vehicles/{vehicle}/health", tag = "health", security(("bearer" = [])),
     params(("vehicle" = String, Path, description = "vehicle id")),
@@ -108,21 +206,7 @@ pub(crate) async fn vehicle(
     caller: Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let id = VehicleId::new(raw).map_err(|_| Problem::not_found("no such vehicle"))?;
-    let vehicle = state
-        .store
-        .get_vehicle(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("no such vehicle"))?;
-    // Whoever may not see it gets the same 404 as for a vehicle that does not exist: neither
-    // the vehicle's existence nor its fleet is revealed.
-    let allowed = match &vehicle.fleet {
-        Some(f) => caller.manages(f),
-        None => caller.is_operator(),
-    };
-    if !allowed {
-        return Err(Problem::not_found("no such vehicle"));
-    }
+    let id = visible_vehicle(&state, &caller, raw).await?;
     let report = state.store.vehicle_report(&id).await?.ok_or_else(|| {
         Problem::not_found("no health report yet: the vehicle has no analysed session")
     })?;

@@ -89,9 +89,19 @@ pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), W
     .map_err(|e| WorkerError::Task(e.to_string()))??;
     let (report, csv, rows, chart, chargers) = built;
     for v in &report.vehicles {
+        let value = serde_json::to_value(v)?;
         store
-            .put_vehicle_report(&v.vehicle, Some(fleet), &serde_json::to_value(v)?)
+            .put_vehicle_report(&v.vehicle, Some(fleet), &value)
             .await?;
+        // Kept over time by the time of its newest data: a rebuild on the same data replaces
+        // its snapshot, new data adds one. A failure here is retried by the next rebuild.
+        if let (Some(records), Some(as_of)) = (&svc.records, v.as_of)
+            && let Err(e) = records
+                .record_health_report(&v.vehicle, Some(fleet), as_of, &value.to_string())
+                .await
+        {
+            tracing::warn!(vehicle = %v.vehicle, error = %e, "health: report not kept in the records store");
+        }
         svc.metrics.observe(v);
     }
     store

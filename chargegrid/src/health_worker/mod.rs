@@ -52,6 +52,8 @@ pub struct HealthWorker {
     /// Nominal pack voltage per vehicle model (datasheet values), for exact SoH.
     model_voltages: Arc<HashMap<String, Volts>>,
     metrics: HealthMetrics,
+    /// Where each vehicle's reports are kept over time (SoH trends past the live store).
+    records: Option<Arc<dyn chargegrid_records::RecordsStore>>,
 }
 
 impl HealthWorker {
@@ -69,7 +71,15 @@ impl HealthWorker {
             config: Arc::new(config),
             model_voltages: Arc::new(model_voltages),
             metrics,
+            records: None,
         }
+    }
+
+    /// This worker keeping every vehicle report in `records` too.
+    #[must_use]
+    pub fn with_records(mut self, records: Arc<dyn chargegrid_records::RecordsStore>) -> Self {
+        self.records = Some(records);
+        self
     }
 
     /// Processes one ended session: its features, then its fleet's (or vehicle's) reports.

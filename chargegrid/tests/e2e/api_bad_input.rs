@@ -95,6 +95,7 @@ async fn the_openapi_document_lists_every_route_and_validates() {
         ("delete", "/api/v1/api-keys/{key}"),
         ("get", "/api/v1/audit"),
         ("get", "/api/v1/cdrs"),
+        ("get", "/api/v1/vehicles/{vehicle}/health/history"),
         ("get", "/api/v1/cdrs.csv"),
         ("get", "/api/v1/cdrs/{cdr}"),
         ("post", "/api/v1/cdrs/{cdr}/corrections"),

@@ -107,6 +107,8 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
     std::fs::write(&file, crate::harness::open_network(&network(&charger_ids))).unwrap();
     let mut config = test_config("memory://");
     config.network.file = Some(file);
+    // One operator reads every vehicle's report and history: more than the default 600 a minute.
+    config.api.rate_limit_per_minute = 5_000;
     // The datasheet pack voltage of each model, as an operator would configure it.
     for v in &fleet_sim.vehicles {
         config
@@ -319,9 +321,21 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
             }
         }
         let vid = VehicleId::new(v.id.clone()).unwrap();
-        let report: VehicleReport =
-            serde_json::from_value(op.get(&format!("/vehicles/{}/health", v.id)).await.body)
-                .unwrap();
+        let body = op.get(&format!("/vehicles/{}/health", v.id)).await.body;
+        let report: VehicleReport = serde_json::from_value(body.clone())
+            .unwrap_or_else(|e| panic!("{e}: {body}"));
+        // The records store kept the report over time; its newest point is this report.
+        let history = op.get(&format!("/vehicles/{}/health/history", v.id)).await;
+        assert_eq!(history.status, 200, "{:?}", history.body);
+        let newest = &history.body["points"][0];
+        assert_eq!(
+            newest["as_of"]
+                .as_str()
+                .map(|t| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap()),
+            report.as_of,
+            "{newest}"
+        );
+        assert_eq!(newest["soh_pct"].as_f64(), report.soh.soh_pct, "{newest}");
         truths.push(VehicleTruth {
             vehicle: vid.clone(),
             soh_pct: fleet_sim.final_truth[i].soh_pct,

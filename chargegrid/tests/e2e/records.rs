@@ -14,7 +14,8 @@ async fn records_conformance_on_sqlite() {
     chargegrid_records::conformance::sessions(store.clone()).await;
     chargegrid_records::conformance::cdrs(store.clone()).await;
     chargegrid_records::conformance::documents(store.clone()).await;
-    chargegrid_records::conformance::audit(store).await;
+    chargegrid_records::conformance::audit(store.clone()).await;
+    chargegrid_records::conformance::health_reports(store).await;
     // Opening again finds the schema in place and the records kept (a restart).
     let again = chargegrid_records::open(&url).await.unwrap();
     assert_eq!(again.session_count().await.unwrap(), 9);
@@ -31,7 +32,8 @@ async fn records_conformance_on_postgres() {
     chargegrid_records::conformance::sessions(store.clone()).await;
     chargegrid_records::conformance::cdrs(store.clone()).await;
     chargegrid_records::conformance::documents(store.clone()).await;
-    chargegrid_records::conformance::audit(store).await;
+    chargegrid_records::conformance::audit(store.clone()).await;
+    chargegrid_records::conformance::health_reports(store).await;
     let again = chargegrid_records::open(&server.url()).await.unwrap();
     assert_eq!(again.session_count().await.unwrap(), 9);
 }
