@@ -12,6 +12,9 @@ pub enum RecordsError {
     /// The schema could not be brought up to date.
     #[error("records schema migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// Samples could not be compressed.
+    #[error("compressing samples: {0}")]
+    Compression(std::io::Error),
     /// A stored document does not decode.
     #[error("a stored record does not decode: {0}")]
     Corrupt(#[from] serde_json::Error),

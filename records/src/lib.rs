@@ -160,11 +160,19 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-/// The JSON columns of a session.
-fn encode(session: &Session, samples: &[MeterSample]) -> RecordsResult<(String, String)> {
+/// The columns of a session: its JSON, and its samples as zlib-compressed JSON.
+fn encode(session: &Session, samples: &[MeterSample]) -> RecordsResult<(String, Vec<u8>)> {
+    use std::io::Write;
+    // One buffer in, one out: the encoder compresses per write, and serde writes in crumbs.
+    let json = serde_json::to_vec(samples)?;
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(json.len() / 8),
+        flate2::Compression::default(),
+    );
+    z.write_all(&json).map_err(RecordsError::Compression)?;
     Ok((
         serde_json::to_string(session)?,
-        serde_json::to_string(samples)?,
+        z.finish().map_err(RecordsError::Compression)?,
     ))
 }
 
@@ -178,9 +186,19 @@ fn decode_session(text: &str) -> RecordsResult<Session> {
     Ok(serde_json::from_str(text)?)
 }
 
-/// Samples from their JSON column.
-fn decode_samples(text: &str) -> RecordsResult<Vec<MeterSample>> {
-    Ok(serde_json::from_str(text)?)
+/// Samples from their compressed column, or (rows written before it) their JSON column.
+fn decode_samples(text: &str, compressed: Option<&[u8]>) -> RecordsResult<Vec<MeterSample>> {
+    match compressed {
+        Some(z) => {
+            use std::io::Read;
+            let mut json = Vec::with_capacity(z.len() * 8);
+            flate2::read::ZlibDecoder::new(z)
+                .read_to_end(&mut json)
+                .map_err(RecordsError::Compression)?;
+            Ok(serde_json::from_slice(&json)?)
+        }
+        None => Ok(serde_json::from_str(text)?),
+    }
 }
 
 /// A page size the database is given (at least one, at most 1,000).

@@ -25,6 +25,7 @@ impl PostgresRecords {
             3 "documents" "../migrations/postgres/0003_documents.sql",
             4 "audit" "../migrations/postgres/0004_audit.sql",
             5 "health reports" "../migrations/postgres/0005_health_reports.sql",
+            6 "compressed samples" "../migrations/postgres/0006_compressed_samples.sql",
         )
         .run(&pool)
         .await?;

@@ -4,10 +4,11 @@
 
 /// Writes a session once.
 pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions \
-     (id, driver, fleet, charger, started_ms, ended_ms, document, samples, recorded_ms) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING";
+     (id, driver, fleet, charger, started_ms, ended_ms, document, samples, samples_z, recorded_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $9) ON CONFLICT (id) DO NOTHING";
 /// One session and its samples.
-pub(crate) const SELECT_SESSION: &str = "SELECT document, samples FROM sessions WHERE id = $1";
+pub(crate) const SELECT_SESSION: &str =
+    "SELECT document, samples, samples_z FROM sessions WHERE id = $1";
 /// A driver's sessions, newest first.
 pub(crate) const SESSIONS_OF_DRIVER: &str = "SELECT document FROM sessions \
      WHERE driver = $1 AND started_ms < $2 ORDER BY started_ms DESC, id DESC LIMIT $3";
@@ -293,14 +294,15 @@ macro_rules! records_store_impl {
                     Vec<chargegrid_core::meter::MeterSample>,
                 )>,
             > {
-                let row: Option<(String, String)> = sqlx::query_as($crate::sql::SELECT_SESSION)
-                    .bind(id.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|(document, samples)| {
+                let row: Option<(String, String, Option<Vec<u8>>)> =
+                    sqlx::query_as($crate::sql::SELECT_SESSION)
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|(document, samples, compressed)| {
                     Ok((
                         $crate::decode_session(&document)?,
-                        $crate::decode_samples(&samples)?,
+                        $crate::decode_samples(&samples, compressed.as_deref())?,
                     ))
                 })
                 .transpose()

@@ -33,6 +33,7 @@ impl SqliteRecords {
             3 "documents" "../migrations/sqlite/0003_documents.sql",
             4 "audit" "../migrations/sqlite/0004_audit.sql",
             5 "health reports" "../migrations/sqlite/0005_health_reports.sql",
+            6 "compressed samples" "../migrations/sqlite/0006_compressed_samples.sql",
         )
         .run(&pool)
         .await?;

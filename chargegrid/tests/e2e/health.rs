@@ -322,8 +322,8 @@ async fn a_synthetic_fleet_charging_through_the_gateway_gets_accurate_reports() 
         }
         let vid = VehicleId::new(v.id.clone()).unwrap();
         let body = op.get(&format!("/vehicles/{}/health", v.id)).await.body;
-        let report: VehicleReport = serde_json::from_value(body.clone())
-            .unwrap_or_else(|e| panic!("{e}: {body}"));
+        let report: VehicleReport =
+            serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("{e}: {body}"));
         // The records store kept the report over time; its newest point is this report.
         let history = op.get(&format!("/vehicles/{}/health/history", v.id)).await;
         assert_eq!(history.status, 200, "{:?}", history.body);
