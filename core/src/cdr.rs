@@ -450,26 +450,6 @@ mod tests {
         s
     }
 
-    fn tou() -> Tariff {
-        Tariff {
-            id: "tou".into(),
-            currency: "EUR".into(),
-            energy_per_kwh: 0.30,
-            time_per_hour: 0.0,
-            session_fee: 0.50,
-            idle_per_minute: 0.10,
-            idle_grace_minutes: 15,
-            tax_percent: 20.0,
-            windows: vec![TariffWindow {
-                days: vec![],
-                start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
-                end: NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
-                energy_per_kwh: Some(0.20),
-                time_per_hour: None,
-            }],
-        }
-    }
-
     #[test]
     fn energy_splits_at_a_local_time_of_use_boundary_and_idle_is_billed_after_grace() {
         // UTC+1 (Europe/Berlin in March before DST): 21:00–21:30 UTC is 22:00–22:30 local.

@@ -318,10 +318,12 @@ pub(crate) fn round(x: f64, digits: i32) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn tou() -> Tariff {
+    /// A tariff with a night window, a session fee, an idle fee after 15 minutes and 20 % tax
+    /// (the pricing tests in `cdr` use it too).
+    pub(crate) fn tou() -> Tariff {
         Tariff {
             id: "tou".into(),
             currency: "EUR".into(),

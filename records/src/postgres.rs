@@ -21,10 +21,10 @@ impl PostgresRecords {
             .await?;
         migrator!(
             1 "sessions" "../migrations/postgres/0001_sessions.sql",
-            2 "cdrs" "../migrations/postgres/0002_cdrs.sql",
-            3 "documents" "../migrations/postgres/0003_documents.sql",
-            4 "audit" "../migrations/postgres/0004_audit.sql",
-            5 "health reports" "../migrations/postgres/0005_health_reports.sql",
+            2 "cdrs" "../migrations/common/0002_cdrs.sql",
+            3 "documents" "../migrations/common/0003_documents.sql",
+            4 "audit" "../migrations/common/0004_audit.sql",
+            5 "health reports" "../migrations/common/0005_health_reports.sql",
             6 "compressed samples" "../migrations/postgres/0006_compressed_samples.sql",
         )
         .run(&pool)

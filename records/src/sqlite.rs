@@ -29,10 +29,10 @@ impl SqliteRecords {
             .await?;
         migrator!(
             1 "sessions" "../migrations/sqlite/0001_sessions.sql",
-            2 "cdrs" "../migrations/sqlite/0002_cdrs.sql",
-            3 "documents" "../migrations/sqlite/0003_documents.sql",
-            4 "audit" "../migrations/sqlite/0004_audit.sql",
-            5 "health reports" "../migrations/sqlite/0005_health_reports.sql",
+            2 "cdrs" "../migrations/common/0002_cdrs.sql",
+            3 "documents" "../migrations/common/0003_documents.sql",
+            4 "audit" "../migrations/common/0004_audit.sql",
+            5 "health reports" "../migrations/common/0005_health_reports.sql",
             6 "compressed samples" "../migrations/sqlite/0006_compressed_samples.sql",
         )
         .run(&pool)
