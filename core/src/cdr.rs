@@ -414,9 +414,8 @@ mod tests {
     use super::*;
     use crate::meter::{Measurand, MeterLocation, ReadingContext};
     use crate::session::SessionState;
-    use crate::tariff::TariffWindow;
+    use crate::tariff::tests::tou;
     use crate::{ChargerId, ConnectorId, EvseId, SessionId, SiteId};
-    use chrono::NaiveTime;
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()

@@ -586,6 +586,14 @@ fn sniff_id(text: &str) -> Option<String> {
     (!id.is_empty() && id.len() <= chargegrid_ocpp::frame::MAX_ID_LEN).then(|| id.to_string())
 }
 
+/// The answer to a command the gateway carried out itself.
+fn accepted() -> CommandReply {
+    CommandReply::Result {
+        status: Some("Accepted".to_string()),
+        details: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,13 +607,5 @@ mod tests {
         assert_eq!(sniff_id(r#" [ 2 , "id-1" , "X""#).as_deref(), Some("id-1"));
         assert_eq!(sniff_id(r#"[3,"abc",{}]"#), None);
         assert_eq!(sniff_id("garbage"), None);
-    }
-}
-
-/// The answer to a command the gateway carried out itself.
-fn accepted() -> CommandReply {
-    CommandReply::Result {
-        status: Some("Accepted".to_string()),
-        details: None,
     }
 }

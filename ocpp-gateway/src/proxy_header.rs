@@ -99,7 +99,7 @@ mod tests {
         assert_eq!(read(&mut reader).await.unwrap(), Some(client));
         assert_eq!(reader, b"GET /ocpp/CP1 HTTP/1.1\r\n");
 
-        let v1 = format!("PROXY TCP4 203.0.113.9 10.0.0.2 51234 9000\r\nGET /");
+        let v1 = "PROXY TCP4 203.0.113.9 10.0.0.2 51234 9000\r\nGET /".to_string();
         let mut reader = v1.as_bytes();
         assert_eq!(read(&mut reader).await.unwrap(), Some(client));
         assert_eq!(reader, b"GET /");

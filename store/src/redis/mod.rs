@@ -209,29 +209,6 @@ fn encode<T: Serialize>(value: &T) -> StoreResult<String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cluster_urls_name_every_node_with_the_credentials() {
-        assert_eq!(
-            cluster_nodes(":pw@10.0.0.1:7000, 10.0.0.2:7001").unwrap(),
-            vec!["redis://:pw@10.0.0.1:7000", "redis://:pw@10.0.0.2:7001"]
-        );
-        assert!(cluster_nodes("").is_err());
-        assert!(
-            cluster_nodes("h:7000/2")
-                .unwrap_err()
-                .contains("database 0")
-        );
-        assert_eq!(
-            redact("redis-cluster://:pw@h1:7000,h2:7001"),
-            "redis-cluster://***@h1:7000,h2:7001"
-        );
-    }
-}
-
 fn decode<T: DeserializeOwned>(key: &str, text: &str) -> StoreResult<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         key: key.to_string(),
@@ -298,5 +275,28 @@ pub fn redact(url: &str) -> String {
             format!("{}://***@{}", &url[..scheme], &url[at + 1..])
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_urls_name_every_node_with_the_credentials() {
+        assert_eq!(
+            cluster_nodes(":pw@10.0.0.1:7000, 10.0.0.2:7001").unwrap(),
+            vec!["redis://:pw@10.0.0.1:7000", "redis://:pw@10.0.0.2:7001"]
+        );
+        assert!(cluster_nodes("").is_err());
+        assert!(
+            cluster_nodes("h:7000/2")
+                .unwrap_err()
+                .contains("database 0")
+        );
+        assert_eq!(
+            redact("redis-cluster://:pw@h1:7000,h2:7001"),
+            "redis-cluster://***@h1:7000,h2:7001"
+        );
     }
 }
