@@ -32,8 +32,14 @@ pub trait SessionStore: Send + Sync {
     /// Replaces a session's record (energy, state, stop reason, ...) and appends `new_samples`
     /// to its samples, in one atomic step. An ended session leaves the site's active set. Fails
     /// with `NotFound` if it was never created.
+    ///
+    /// `before` is the version the caller read and changed: the indexes (driver, fleet, id
+    /// tag, active sets, the records outbox) follow the difference between it and `session`,
+    /// so the store need not read the session again (one round trip fewer on every charger
+    /// message on Redis).
     async fn update_session(
         &self,
+        before: &Session,
         session: &Session,
         new_samples: &[MeterSample],
     ) -> StoreResult<()>;

@@ -18,6 +18,7 @@ mod harness;
 mod health;
 mod health_physics;
 mod hostile;
+mod hot_path;
 mod metrics_start;
 mod network_registry;
 mod ocpp16;

@@ -143,7 +143,7 @@ async fn raw_samples_of_an_ended_session_expire_after_the_retention() {
     store.create_session(&s).await.unwrap();
     let minute = |m: i64| started + chrono::Duration::minutes(m);
     store
-        .update_session(&s, &[sample(minute(1), 100.0)])
+        .update_session(&s, &s, &[sample(minute(1), 100.0)])
         .await
         .unwrap();
     let key = format!("cg:{{s:S1}}:samples:{}", s.id);
@@ -154,10 +154,11 @@ async fn raw_samples_of_an_ended_session_expire_after_the_retention() {
         .unwrap();
     let ttl: i64 = raw.pttl(&key).await.unwrap();
     assert_eq!(ttl, -1, "an active session's samples do not expire");
+    let before = s.clone();
     s.state = chargegrid_core::session::SessionState::Ended;
     s.ended_at = Some(minute(2));
     store
-        .update_session(&s, &[sample(minute(2), 200.0)])
+        .update_session(&before, &s, &[sample(minute(2), 200.0)])
         .await
         .unwrap();
     let ttl: i64 = raw.pttl(&key).await.unwrap();

@@ -170,7 +170,7 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
         stale.state = SessionState::Ended;
         stale.ended_at = Some(req.started_at.max(stale.started_at));
         stale.stop_reason = Some(StopReason::Other("Superseded".into()));
-        store.update_session(&stale, &[]).await?;
+        store.update_session(existing, &stale, &[]).await?;
         tracing::warn!(charger = %ctx.charger, session = %stale.id, "open session closed by a new start on the same EVSE");
     }
     let transaction_id = match &req.transaction_id {
@@ -221,7 +221,9 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
         Err(e) => return Err(e),
     }
     if !req.samples.is_empty() {
-        store.update_session(&session, &req.samples).await?;
+        store
+            .update_session(&session, &session, &req.samples)
+            .await?;
     }
     if let Some(id) = req.reservation {
         use_reservation(ctx, id).await?;
@@ -317,11 +319,12 @@ pub(crate) async fn record_samples(
     if samples.is_empty() {
         return Ok(Applied::default());
     }
+    let before = session.clone();
     let applied = apply(session, &samples, max_power(ctx));
     ctx.gateway
         .inner
         .store
-        .update_session(session, &samples)
+        .update_session(&before, session, &samples)
         .await?;
     Ok(applied)
 }
@@ -346,6 +349,7 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
     {
         return Ok(Stopped { tag, matched });
     }
+    let before = found.clone();
     let (mut session, created) = match found {
         Some(s) => (s, false),
         None => {
@@ -366,7 +370,11 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
     if created {
         store.create_session(&session).await?;
     }
-    store.update_session(&session, &req.samples).await?;
+    // A session created ended here is its own previous version.
+    let before = before.unwrap_or_else(|| session.clone());
+    store
+        .update_session(&before, &session, &req.samples)
+        .await?;
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
     let metrics = &ctx.gateway.inner.metrics;

@@ -206,6 +206,7 @@ pub(crate) async fn transaction_event(
                 && session.id_tag.is_none()
                 && info.status == chargegrid_core::driver::IdTagStatus::Accepted
             {
+                let before = session.clone();
                 session.id_tag = Some(tag.clone());
                 if let Some(r) = &info.record {
                     session.driver = r.driver.clone();
@@ -213,7 +214,7 @@ pub(crate) async fn transaction_event(
                     session.vehicle = r.vehicle.clone();
                 }
                 store
-                    .update_session(&session, &[])
+                    .update_session(&before, &session, &[])
                     .await
                     .map_err(|e| store_error(call, &e))?;
             }

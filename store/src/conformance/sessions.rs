@@ -48,14 +48,10 @@ pub async fn session_lifecycle(store: Arc<dyn Store>) {
     );
 
     a.energy = WattHours(500.0);
-    store
-        .update_session(&a, &[sample(t(1), 1200.0), sample(t(2), 1500.0)])
+    update(&store, &a, &[sample(t(1), 1200.0), sample(t(2), 1500.0)])
         .await
         .unwrap();
-    store
-        .update_session(&a, &[sample(t(3), 1600.0)])
-        .await
-        .unwrap();
+    update(&store, &a, &[sample(t(3), 1600.0)]).await.unwrap();
     let samples = store.samples(&a.id).await.unwrap();
     assert_eq!(
         samples.iter().map(|s| s.value).collect::<Vec<_>>(),
@@ -74,7 +70,7 @@ pub async fn session_lifecycle(store: Arc<dyn Store>) {
     );
     a.state = SessionState::Ended;
     a.ended_at = Some(t(30));
-    store.update_session(&a, &[]).await.unwrap();
+    update(&store, &a, &[]).await.unwrap();
     let left = store.active_session_of_id_tag(&tag).await.unwrap().unwrap();
     assert_eq!(
         left.id, b.id,
@@ -95,7 +91,7 @@ pub async fn session_lifecycle(store: Arc<dyn Store>) {
 
     let ghost = session("ghost", "s1", "c1", "99", t(0));
     assert!(matches!(
-        store.update_session(&ghost, &[]).await,
+        store.update_session(&ghost, &ghost, &[]).await,
         Err(StoreError::NotFound(_))
     ));
 }
@@ -187,20 +183,17 @@ pub async fn records_outbox_holds_every_ended_session_once(store: Arc<dyn Store>
     store.create_session(&b).await.unwrap();
     // Active sessions and updates that keep them active are not in it.
     a.energy = WattHours(100.0);
-    store.update_session(&a, &[]).await.unwrap();
+    update(&store, &a, &[]).await.unwrap();
     assert!(store.records_outbox(&s1, 10).await.unwrap().is_empty());
     // Ending enters it, in the order sessions ended; a later update of an ended session
     // (a late sample) does not enter it again.
     b.state = SessionState::Ended;
     b.ended_at = Some(t(5));
-    store.update_session(&b, &[]).await.unwrap();
+    update(&store, &b, &[]).await.unwrap();
     a.state = SessionState::Ended;
     a.ended_at = Some(t(6));
-    store.update_session(&a, &[]).await.unwrap();
-    store
-        .update_session(&a, &[sample(t(6), 1.0)])
-        .await
-        .unwrap();
+    update(&store, &a, &[]).await.unwrap();
+    update(&store, &a, &[sample(t(6), 1.0)]).await.unwrap();
     assert_eq!(
         store.records_outbox(&s1, 10).await.unwrap(),
         vec![b.id.clone(), a.id.clone()]
@@ -239,4 +232,17 @@ pub async fn records_outbox_holds_every_ended_session_once(store: Arc<dyn Store>
         .await
         .unwrap();
     assert_eq!(store.records_outbox_len(&s1).await.unwrap(), 0);
+}
+
+/// Updates `session` from the version the store has, as callers do.
+async fn update(
+    store: &Arc<dyn Store>,
+    session: &Session,
+    samples: &[MeterSample],
+) -> crate::StoreResult<()> {
+    let before = store
+        .get_session(&session.id)
+        .await?
+        .unwrap_or_else(|| session.clone());
+    store.update_session(&before, session, samples).await
 }

@@ -116,9 +116,11 @@ impl SessionStore for MemoryStore {
 
     async fn update_session(
         &self,
+        _before: &Session,
         session: &Session,
         new_samples: &[MeterSample],
     ) -> StoreResult<()> {
+        // Memory holds the stored version itself: the indexes follow it, not the caller's.
         let mut state = self.lock();
         let Some(old) = state.sessions.get(&session.id).cloned() else {
             return Err(StoreError::NotFound(format!("session {}", session.id)));

@@ -107,7 +107,9 @@ impl SessionStore for RedisStore {
         if !claimed {
             return Err(StoreError::Conflict(format!("session {}", session.id)));
         }
-        let claimed = self.claim(&tx, session.id.as_str()).await?;
+        // The transaction key names the document itself, so a charger's message finds its
+        // session in two reads, not three.
+        let claimed = self.claim(&tx, &doc).await?;
         if !claimed {
             let () = self.conn().del(&index).await?;
             return Err(StoreError::Conflict(format!(
@@ -148,16 +150,20 @@ impl SessionStore for RedisStore {
 
     async fn update_session(
         &self,
+        before: &Session,
         session: &Session,
         new_samples: &[MeterSample],
     ) -> StoreResult<()> {
         let doc = keys::session(&session.site, &session.id);
-        let old: Option<Session> = self.get_json(&doc).await?;
-        let Some(old) = old else {
-            return Err(StoreError::NotFound(format!("session {}", session.id)));
-        };
+        let old = before;
         let mut pipe = redis::pipe();
-        pipe.atomic().set(&doc, encode(session)?).ignore();
+        // Replaces the document only where it exists (XX): no read first; a session never
+        // created answers nil and is NotFound.
+        pipe.atomic()
+            .cmd("SET")
+            .arg(&doc)
+            .arg(encode(session)?)
+            .arg("XX");
         if !new_samples.is_empty() {
             let encoded = new_samples
                 .iter()
@@ -206,7 +212,19 @@ impl SessionStore for RedisStore {
                     .ignore();
             }
         }
-        let () = pipe.query_async(&mut self.conn()).await?;
+        let (replaced,): (Option<String>,) = pipe.query_async(&mut self.conn()).await?;
+        if replaced.is_none() {
+            // The transaction ran its other commands: take back what they wrote for a
+            // session that does not exist.
+            let _: redis::RedisResult<()> = redis::pipe()
+                .del(keys::session_samples(&session.site, &session.id))
+                .ignore()
+                .lrem(keys::records_outbox(&session.site), 0, session.id.as_str())
+                .ignore()
+                .query_async(&mut self.conn())
+                .await;
+            return Err(StoreError::NotFound(format!("session {}", session.id)));
+        }
         Ok(())
     }
 
@@ -223,12 +241,20 @@ impl SessionStore for RedisStore {
         charger: &ChargerId,
         transaction_id: &str,
     ) -> StoreResult<Option<Session>> {
-        let id: Option<String> = self
+        let target: Option<String> = self
             .conn()
             .get(keys::transaction(charger, transaction_id))
             .await?;
-        match id.and_then(|i| SessionId::new(i).ok()) {
-            Some(id) => self.get_session(&id).await,
+        match target {
+            // The document's key (sessions created since session 8).
+            Some(doc) if doc.starts_with(keys::PREFIX) && doc.contains(":session:") => {
+                self.get_json(&doc).await
+            }
+            // A session id (sessions created before).
+            Some(id) => match SessionId::new(id) {
+                Ok(id) => self.get_session(&id).await,
+                Err(_) => Ok(None),
+            },
             None => Ok(None),
         }
     }
