@@ -141,7 +141,38 @@ pub(crate) async fn audit_trail(
         since: q.since,
         limit: q.limit.unwrap_or(100).clamp(1, 500),
     };
-    let page = state.store.audit_entries(&query).await?;
+    let mut page = state.store.audit_entries(&query).await?;
+    // Past the live store's retention (or after its loss) the trail goes on in the records
+    // store's archive, below the last entry given: an archived entry above it was either given
+    // already or does not match.
+    if page.next_before.is_none()
+        && page.entries.len() < query.limit
+        && let Some(records) = &state.records
+    {
+        let mut before = page.entries.last().map(|e| e.id).or(query.before);
+        let mut scanned = 0;
+        'archive: loop {
+            let batch = records.archived_audit(before, 500).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for entry in batch {
+                scanned += 1;
+                before = Some(entry.id);
+                if query.matches(&entry) {
+                    page.entries.push(entry);
+                    if page.entries.len() == query.limit {
+                        page.next_before = before;
+                        break 'archive;
+                    }
+                }
+                if scanned == chargegrid_store::AUDIT_SCAN_LIMIT {
+                    page.next_before = before;
+                    break 'archive;
+                }
+            }
+        }
+    }
     Ok(axum::Json(AuditPageView {
         entries: page.entries.into_iter().map(Into::into).collect(),
         next_before: page.next_before,

@@ -338,6 +338,19 @@ async fn sessions_become_cdrs_once_and_outlive_a_redis_flush() {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [cdr_id.clone(), format!("{cdr_id}-c1")]);
+    // The audit trail goes on in the archive: the correction made before the flush is there.
+    let trail = operator.get("/audit?limit=500").await;
+    assert_eq!(trail.status, 200, "{:?}", trail.body);
+    let actions: Vec<&str> = trail.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"POST /api/v1/cdrs/{cdr}/corrections"),
+        "{actions:?}"
+    );
     let session = operator.get(&format!("/sessions/{session_id}")).await;
     assert_eq!(session.status, 200, "{:?}", session.body);
     assert_eq!(session.body["energy_kwh"], 15.0);
