@@ -90,6 +90,7 @@ pub(crate) async fn run(
             connected_at: inner.clock.now(),
             security_profile,
             seq_nos: Default::default(),
+            live: Default::default(),
             statuses: Default::default(),
             pending_needs: Default::default(),
             follow_ups: Vec::new(),

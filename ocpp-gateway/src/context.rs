@@ -20,6 +20,12 @@ pub(crate) struct ConnectionContext {
     /// (Basic password over plain WebSocket), 2 (TLS and password) or 3 (TLS client
     /// certificate).
     pub security_profile: u8,
+    /// The charger's open sessions as this connection last wrote them, by OCPP transaction id:
+    /// the connection is the only writer of its charger's sessions (the API and scheduler keep
+    /// their own documents), so a message about a known transaction needs no read. Filled and
+    /// refreshed only after a successful write, emptied of a session on any failed one.
+    pub live:
+        std::sync::Mutex<std::collections::HashMap<String, chargegrid_core::session::Session>>,
     /// 2.0.1: the last TransactionEvent sequence number per open transaction.
     pub seq_nos: std::collections::HashMap<String, i64>,
     /// The last status label counted for each connector (for the connectors gauge).
@@ -33,6 +39,33 @@ pub(crate) struct ConnectionContext {
 }
 
 impl ConnectionContext {
+    /// The session of `transaction_id` as this connection last wrote it.
+    pub fn live_session(&self, transaction_id: &str) -> Option<chargegrid_core::session::Session> {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(transaction_id)
+            .cloned()
+    }
+
+    /// Remembers `session` as written (an ended one is forgotten).
+    pub fn wrote(&self, session: &chargegrid_core::session::Session) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if session.is_active() {
+            live.insert(session.transaction_id.clone(), session.clone());
+        } else {
+            live.remove(&session.transaction_id);
+        }
+    }
+
+    /// Forgets a session whose write failed (what the store holds is not known).
+    pub fn forget(&self, transaction_id: &str) {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(transaction_id);
+    }
+
     /// Whether something stamped `at` happened before this connection (allowing a minute of
     /// clock skew), i.e. while the charger was offline.
     pub fn happened_offline(&self, at: chrono::DateTime<chrono::Utc>) -> bool {

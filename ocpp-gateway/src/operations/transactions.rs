@@ -138,6 +138,21 @@ async fn tariff(ctx: &ConnectionContext) -> StoreResult<Option<chargegrid_core::
         .and_then(|s| s.effective_tariff()))
 }
 
+/// Keeps the connection's view of `session` in step with the store after a write: the new
+/// version when it succeeded, nothing when it failed.
+fn written(ctx: &ConnectionContext, session: &Session, result: StoreResult<()>) -> StoreResult<()> {
+    match result {
+        Ok(()) => {
+            ctx.wrote(session);
+            Ok(())
+        }
+        Err(e) => {
+            ctx.forget(&session.transaction_id);
+            Err(e)
+        }
+    }
+}
+
 /// Records a transaction start.
 pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreResult<Started> {
     let store = &ctx.gateway.inner.store;
@@ -170,7 +185,11 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
         stale.state = SessionState::Ended;
         stale.ended_at = Some(req.started_at.max(stale.started_at));
         stale.stop_reason = Some(StopReason::Other("Superseded".into()));
-        store.update_session(existing, &stale, &[]).await?;
+        written(
+            ctx,
+            &stale,
+            store.update_session(existing, &stale, &[]).await,
+        )?;
         tracing::warn!(charger = %ctx.charger, session = %stale.id, "open session closed by a new start on the same EVSE");
     }
     let transaction_id = match &req.transaction_id {
@@ -225,6 +244,7 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
             .update_session(&session, &session, &req.samples)
             .await?;
     }
+    ctx.wrote(&session);
     if let Some(id) = req.reservation {
         use_reservation(ctx, id).await?;
     }
@@ -269,10 +289,13 @@ async fn resolve(
     evse: Option<EvseId>,
 ) -> StoreResult<(Option<Session>, Match)> {
     let store = &ctx.gateway.inner.store;
-    if let Some(id) = transaction_id
-        && let Some(s) = store.find_by_transaction(&ctx.charger, id).await?
-    {
-        return Ok((Some(s), Match::Exact));
+    if let Some(id) = transaction_id {
+        if let Some(s) = ctx.live_session(id) {
+            return Ok((Some(s), Match::Exact));
+        }
+        if let Some(s) = store.find_by_transaction(&ctx.charger, id).await? {
+            return Ok((Some(s), Match::Exact));
+        }
     }
     let open: Vec<Session> = store
         .active_sessions_of_charger(&ctx.charger)
@@ -321,11 +344,15 @@ pub(crate) async fn record_samples(
     }
     let before = session.clone();
     let applied = apply(session, &samples, max_power(ctx));
-    ctx.gateway
-        .inner
-        .store
-        .update_session(&before, session, &samples)
-        .await?;
+    written(
+        ctx,
+        session,
+        ctx.gateway
+            .inner
+            .store
+            .update_session(&before, session, &samples)
+            .await,
+    )?;
     Ok(applied)
 }
 
@@ -372,9 +399,11 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
     }
     // A session created ended here is its own previous version.
     let before = before.unwrap_or_else(|| session.clone());
-    store
-        .update_session(&before, &session, &req.samples)
-        .await?;
+    written(
+        ctx,
+        &session,
+        store.update_session(&before, &session, &req.samples).await,
+    )?;
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
     let metrics = &ctx.gateway.inner.metrics;

@@ -97,10 +97,14 @@ pub(crate) async fn transaction_event(
     let samples = to_samples(&req.meter_value).samples;
     let offline = req.offline || ctx.happened_offline(req.timestamp);
     let store = ctx.gateway.inner.store.clone();
-    let existing = store
-        .find_by_transaction(&ctx.charger, &transaction_id)
-        .await
-        .map_err(|e| store_error(call, &e))?;
+    // This connection's own last write of the transaction, else the store's.
+    let existing = match ctx.live_session(&transaction_id) {
+        Some(s) => Some(s),
+        None => store
+            .find_by_transaction(&ctx.charger, &transaction_id)
+            .await
+            .map_err(|e| store_error(call, &e))?,
+    };
     let evse = req
         .evse
         .map(|e| EvseId(e.id))
@@ -213,10 +217,12 @@ pub(crate) async fn transaction_event(
                     session.fleet = r.fleet.clone();
                     session.vehicle = r.vehicle.clone();
                 }
-                store
-                    .update_session(&before, &session, &[])
-                    .await
-                    .map_err(|e| store_error(call, &e))?;
+                let result = store.update_session(&before, &session, &[]).await;
+                match &result {
+                    Ok(()) => ctx.wrote(&session),
+                    Err(_) => ctx.forget(&session.transaction_id),
+                }
+                result.map_err(|e| store_error(call, &e))?;
             }
             tag_info = Some(info);
         }
