@@ -41,7 +41,8 @@ pub enum PumpError {
 /// The pump's metrics.
 #[derive(Debug, Clone)]
 pub struct RecordsMetrics {
-    /// Sessions waiting in the outboxes (as of the last pass of this node).
+    /// Sessions waiting in the outboxes, as of this node's last pass while it held the pump's
+    /// lease (0 on the other nodes).
     pub backlog: IntGauge,
     /// Sessions handled, by outcome: `written`, `already_recorded`, `missing` (the live store
     /// no longer has the session).
@@ -129,6 +130,9 @@ impl RecordsPump {
             .acquire_lease(LEASE, &self.node, PASS_INTERVAL * 6)
             .await?;
         if lease.is_none() {
+            // Another node pumps and reports the backlog; this one says nothing stale (the
+            // alert takes the maximum over nodes).
+            self.metrics.backlog.set(0);
             return Ok(0);
         }
         let mut sites: Vec<SiteId> = self

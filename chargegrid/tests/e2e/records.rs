@@ -199,6 +199,24 @@ async fn sessions_become_cdrs_once_and_outlive_a_redis_flush() {
         counted.contains("chargegrid_records_outbox_backlog 0"),
         "{counted}"
     );
+    // A node that does not hold the pump's lease reports no backlog of its own (a gauge left
+    // from when it pumped would hold the alert up).
+    let other_registry = prometheus::Registry::new();
+    let other_metrics = RecordsMetrics::new(&other_registry).unwrap();
+    other_metrics.backlog.set(7);
+    let other = RecordsPump::new(
+        gateway.store.clone(),
+        gateway.records.clone(),
+        clock.clone(),
+        "another-node".to_string(),
+        other_metrics,
+    );
+    assert_eq!(other.pass().await.unwrap(), 0);
+    assert!(
+        crate::harness::registry_text(&other_registry)
+            .contains("chargegrid_records_outbox_backlog 0"),
+        "a node without the lease reports 0"
+    );
 
     // The driver's record: priced across the boundary, idle fee after grace, tax.
     let cdrs = driver.get("/cdrs").await;
