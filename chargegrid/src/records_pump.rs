@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chargegrid_core::cdr::Cdr;
-use chargegrid_core::network::UNASSIGNED_SITE;
+use chargegrid_core::network::{Site, UNASSIGNED_SITE};
 use chargegrid_core::{Clock, SessionId, SiteId};
 use chargegrid_records::{RecordsError, RecordsStore};
 use chargegrid_store::{ChangeKind, Store, StoreError};
@@ -135,37 +135,57 @@ impl RecordsPump {
             self.metrics.backlog.set(0);
             return Ok(0);
         }
-        let mut sites: Vec<SiteId> = self
+        let mut sites: Vec<(SiteId, Option<Site>)> = self
             .store
             .list_sites()
             .await?
             .into_iter()
-            .map(|s| s.id)
+            .map(|s| (s.id.clone(), Some(s)))
             .collect();
-        sites.extend(SiteId::new(UNASSIGNED_SITE).ok());
+        sites.extend(SiteId::new(UNASSIGNED_SITE).ok().map(|id| (id, None)));
         let mut written = 0;
-        for site in &sites {
+        let drained = self.drain(&sites, &mut written).await;
+        // An outbox drained to empty has no backlog; after a failure the backlog is counted,
+        // so that a records outage shows (and alerts) while it lasts.
+        let backlog = match &drained {
+            Ok(()) => 0,
+            Err(_) => {
+                let mut waiting = 0;
+                for (site, _) in &sites {
+                    waiting += self.store.records_outbox_len(site).await.unwrap_or(0);
+                }
+                waiting
+            }
+        };
+        self.metrics
+            .backlog
+            .set(i64::try_from(backlog).unwrap_or(i64::MAX));
+        drained?;
+        Ok(written)
+    }
+
+    /// Empties every site's outbox into the records store, then archives the audit trail.
+    async fn drain(
+        &self,
+        sites: &[(SiteId, Option<Site>)],
+        written: &mut usize,
+    ) -> Result<(), PumpError> {
+        for (site, known) in sites {
             loop {
                 let ids = self.store.records_outbox(site, BATCH).await?;
                 if ids.is_empty() {
                     break;
                 }
                 let mut done = Vec::with_capacity(ids.len());
-                let result = self.copy_all(&ids, &mut done, &mut written).await;
+                let result = self
+                    .copy_all(&ids, known.as_ref(), &mut done, written)
+                    .await;
                 // What was copied leaves the outbox even if a later one failed.
                 self.store.records_outbox_remove(site, &done).await?;
                 result?;
             }
         }
-        self.archive_audit().await?;
-        let mut backlog = 0;
-        for site in &sites {
-            backlog += self.store.records_outbox_len(site).await?;
-        }
-        self.metrics
-            .backlog
-            .set(i64::try_from(backlog).unwrap_or(i64::MAX));
-        Ok(written)
+        self.archive_audit().await
     }
 
     /// Copies the audit entries newer than the newest archived one (each once: the archive is
@@ -186,11 +206,12 @@ impl RecordsPump {
     async fn copy_all(
         &self,
         ids: &[SessionId],
+        site: Option<&Site>,
         done: &mut Vec<SessionId>,
         written: &mut usize,
     ) -> Result<(), PumpError> {
         for id in ids {
-            let outcome = self.copy(id).await?;
+            let outcome = self.copy(id, site).await?;
             if outcome == "written" {
                 *written += 1;
             }
@@ -200,18 +221,21 @@ impl RecordsPump {
         Ok(())
     }
 
-    /// Copies one session with its samples and charge detail record (without taking it out
-    /// of the outbox: [`RecordsPump::pass`] does that after). `"written"`, `"already_recorded"`
-    /// or `"missing"`.
-    pub async fn copy(&self, id: &SessionId) -> Result<&'static str, PumpError> {
+    /// Copies one session of `site` (its time zone and location price and place the record;
+    /// `None`: UTC, no location) with its samples and charge detail record, without taking it
+    /// out of the outbox ([`RecordsPump::pass`] does that after). `"written"`,
+    /// `"already_recorded"` or `"missing"`.
+    pub async fn copy(
+        &self,
+        id: &SessionId,
+        site: Option<&Site>,
+    ) -> Result<&'static str, PumpError> {
         let Some(session) = self.store.get_session(id).await? else {
             tracing::error!(session = %id, "records: an ended session in the outbox is gone from the live store; it cannot be recorded");
             return Ok("missing");
         };
         let samples = self.store.samples(id).await?;
-        let site = self.store.get_site(&session.site).await?;
         let tz = site
-            .as_ref()
             .and_then(|s| s.timezone.parse::<chrono_tz::Tz>().ok())
             .unwrap_or(chrono_tz::UTC);
         let now = self.clock.now();

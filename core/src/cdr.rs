@@ -159,20 +159,26 @@ impl Cdr {
         }
     }
 
-    /// The `n`-th correction of this record (n ≥ 1): the session's figures, with one
-    /// adjustment line that brings the total to `new_total` (so the sum of a session's records
-    /// is what the driver owes). A record without cost cannot be corrected into one.
+    /// The next correction of this record, given every record of its session so far
+    /// (`issued`, this one included): the session's figures, with one adjustment line that
+    /// brings what the records add up to to `new_total` (so the sum of a session's records is
+    /// what the driver owes). A record without cost cannot be corrected into one.
     pub fn correction(
         &self,
-        n: u32,
+        issued: &[Cdr],
         new_total: f64,
         reason: String,
         issued_at: DateTime<Utc>,
     ) -> Option<Self> {
         let cost = self.cost.as_ref()?;
+        let owed: f64 = issued
+            .iter()
+            .filter_map(|c| c.cost.as_ref().map(|p| p.total))
+            .sum();
+        let n = issued.len().max(1);
         let digits = crate::tariff::minor_digits(&cost.currency);
         let f = 10f64.powi(digits);
-        let delta = ((new_total - cost.total) * f).round() / f;
+        let delta = ((new_total - owed) * f).round() / f;
         let line = CostLine {
             kind: CostKind::Adjustment,
             from: self.started_at,

@@ -240,6 +240,12 @@ impl Tariff {
         Ok(())
     }
 
+    /// Whether a session's price depends on when its energy flowed (time-of-use windows, a
+    /// time price or an idle fee): only then does pricing need the meter series.
+    pub fn depends_on_timing(&self) -> bool {
+        !self.windows.is_empty() || self.time_per_hour > 0.0 || self.idle_per_minute > 0.0
+    }
+
     /// The (energy per kWh, time per hour) prices at `at`, local time in `tz`.
     pub fn prices_at<Z: TimeZone>(&self, at: DateTime<Utc>, tz: &Z) -> (f64, f64) {
         let local = at.with_timezone(tz).naive_local();

@@ -153,7 +153,9 @@ pub async fn cdrs(store: Arc<dyn RecordsStore>) {
     assert_eq!(read, c1);
     assert_eq!(read.cost.as_ref().unwrap().total, 3.6);
     // A correction is a new record; adding it twice keeps one.
-    let fix = c1.correction(1, 3.0, "meter fault".into(), t(5)).unwrap();
+    let fix = c1
+        .correction(std::slice::from_ref(&c1), 3.0, "meter fault".into(), t(5))
+        .unwrap();
     assert!(store.add_cdr(&fix).await.unwrap());
     assert!(!store.add_cdr(&fix).await.unwrap());
     assert_eq!(

@@ -263,21 +263,11 @@ pub(crate) async fn export_cdrs(
     let body = out
         .into_inner()
         .map_err(|e| row_error(e.into_error().into()))?;
-    let mut headers = vec![(
-        header::CONTENT_TYPE.to_string(),
-        "text/csv; charset=utf-8".to_string(),
-    )];
-    if let Some(next) = page.next_before {
-        headers.push(("x-next-before".to_string(), rfc3339(next)));
-    }
-    let mut response = (StatusCode::OK, body).into_response();
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            axum::http::HeaderName::try_from(name),
-            axum::http::HeaderValue::try_from(value),
-        ) {
-            response.headers_mut().insert(n, v);
-        }
+    let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response();
+    if let Some(next) = page.next_before
+        && let Ok(value) = axum::http::HeaderValue::from_str(&rfc3339(next))
+    {
+        response.headers_mut().insert("x-next-before", value);
     }
     Ok(response)
 }
@@ -335,19 +325,9 @@ pub(crate) async fn correct_cdr(
             "correct the session's first record, not a correction",
         ));
     }
-    let all = records.cdrs_of_session(&original.session).await?;
-    let owed: f64 = all
-        .iter()
-        .filter_map(|c| c.cost.as_ref().map(|p| p.total))
-        .sum();
-    let n = u32::try_from(all.len()).unwrap_or(u32::MAX);
-    // The correction's delta is measured against what the records add up to so far.
-    let mut base = original.clone();
-    if let Some(cost) = base.cost.as_mut() {
-        cost.total = owed;
-    }
-    let correction = base
-        .correction(n, req.total, reason.to_string(), state.clock.now())
+    let issued = records.cdrs_of_session(&original.session).await?;
+    let correction = original
+        .correction(&issued, req.total, reason.to_string(), state.clock.now())
         .ok_or_else(|| {
             Problem::conflict(
                 "not-priced",

@@ -75,15 +75,29 @@ pub(crate) async fn app_tag(state: &ApiState, caller: &Caller) -> ApiResult<IdTa
 pub(crate) async fn view(state: &ApiState, s: &Session) -> ApiResult<SessionView> {
     let needs = state.store.get_ev_needs(&s.site, &s.id).await?;
     let site = SiteContext::read(state, &s.site).await?;
-    let mut samples = state.store.samples(&s.id).await?;
+    let samples = series_for_price(state, s).await?;
+    Ok(site.view(s, &samples, needs.as_ref(), state.clock.now()))
+}
+
+/// The meter series a session's price needs: none for a tariff whose price does not depend on
+/// when energy flowed (the session's figures suffice; this view is polled by live streams);
+/// else the live store's, or the records store's once Redis no longer has them.
+async fn series_for_price(
+    state: &ApiState,
+    s: &Session,
+) -> ApiResult<Vec<chargegrid_core::meter::MeterSample>> {
+    if !s.tariff.as_ref().is_some_and(|t| t.depends_on_timing()) {
+        return Ok(Vec::new());
+    }
+    let samples = state.store.samples(&s.id).await?;
     if samples.is_empty()
         && !s.is_active()
         && let Some(records) = &state.records
         && let Some((_, kept)) = records.session(&s.id).await?
     {
-        samples = kept;
+        return Ok(kept);
     }
-    Ok(site.view(s, &samples, needs.as_ref(), state.clock.now()))
+    Ok(samples)
 }
 
 /// Whose history.
@@ -401,7 +415,7 @@ pub(crate) async fn set_needs(
         })
         .await;
     let site = SiteContext::read(&state, &s.site).await?;
-    let samples = state.store.samples(&s.id).await?;
+    let samples = series_for_price(&state, &s).await?;
     Ok(axum::Json(site.view(
         &s,
         &samples,

@@ -184,7 +184,14 @@ async fn sessions_become_cdrs_once_and_outlive_a_redis_flush() {
         )
     };
     // A pump that dies after writing the record, before taking it out of the outbox...
-    assert_eq!(pump(&registry).copy(&session_id).await.unwrap(), "written");
+    let site = gateway.store.get_site(&site_id).await.unwrap();
+    assert_eq!(
+        pump(&registry)
+            .copy(&session_id, site.as_ref())
+            .await
+            .unwrap(),
+        "written"
+    );
     assert_eq!(gateway.store.records_outbox_len(&site_id).await.unwrap(), 1);
     // ...and the next pass: nothing written twice, the outbox emptied.
     let second = prometheus::Registry::new();
@@ -536,4 +543,43 @@ async fn the_embedded_default_keeps_accounts_network_and_history_across_a_restar
     drop(cp);
     app.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// While the records database is down, the pump's pass fails and the backlog gauge counts what
+/// waits (the backlog alert's input), and nothing leaves the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_records_outage_shows_as_a_backlog_and_keeps_the_outbox() {
+    use chargegrid::records_pump::{RecordsMetrics, RecordsPump};
+    use chargegrid_store::conformance::{session, site};
+    use chargegrid_store::{NetworkStore, SessionStore};
+
+    let postgres = tokio::task::spawn_blocking(PostgresServer::start)
+        .await
+        .unwrap();
+    let records = chargegrid_records::open(&postgres.url()).await.unwrap();
+    let clock: std::sync::Arc<dyn chargegrid_core::Clock> =
+        std::sync::Arc::new(chargegrid_core::SystemClock);
+    let store = std::sync::Arc::new(chargegrid_store::MemoryStore::new(clock.clone()));
+    store.put_site(&site("s1")).await.unwrap();
+    let mut ended = session("out-1", "s1", "c1", "1", chrono::Utc::now());
+    ended.state = chargegrid_core::session::SessionState::Ended;
+    ended.ended_at = Some(chrono::Utc::now());
+    store.create_session(&ended).await.unwrap();
+    let registry = prometheus::Registry::new();
+    let pump = RecordsPump::new(
+        store.clone(),
+        records,
+        clock,
+        "n1".into(),
+        RecordsMetrics::new(&registry).unwrap(),
+    );
+    drop(postgres);
+    assert!(pump.pass().await.is_err(), "the database is gone");
+    let text = crate::harness::registry_text(&registry);
+    assert!(
+        text.contains("chargegrid_records_outbox_backlog 1\n"),
+        "{text}"
+    );
+    let s1 = chargegrid_core::SiteId::new("s1").unwrap();
+    assert_eq!(store.records_outbox_len(&s1).await.unwrap(), 1);
 }
