@@ -20,6 +20,7 @@
 //! limit and pilot step.
 
 use super::bounds::Bounds;
+use super::lexi::{self, Need};
 use super::maxflow::{EdgeRef, FlowGraph};
 use super::problem::{AllocContext, SiteProblem};
 use super::sorted::hours_left;
@@ -31,6 +32,10 @@ const MAX_INTERVALS: usize = 48;
 /// Largest site (sessions with a need) the look-ahead runs on; bigger ones keep the proposal
 /// (the network grows with sessions × intervals).
 const MAX_SESSIONS: usize = 400;
+/// [`short_of_full`] stops trying larger needs after this many in a row do not fit.
+const SHORT_MISSES: usize = 3;
+/// Most intervals in [`short_of_full`]'s network (it solves several flows per decision).
+const SHORT_INTERVALS: usize = 16;
 /// Changes smaller than this (amperes) are unit rounding, not a re-route.
 const MOVED_AMPS: f64 = 1e-3;
 
@@ -56,7 +61,7 @@ pub(crate) fn reroute(
     let rest: Vec<f64> = (0..n)
         .map(|s| ((hours_left(problem, ctx, s) / period).floor() - 1.0).max(0.0) * period)
         .collect();
-    let ends = interval_ends(live.iter().map(|&s| rest[s]));
+    let ends = interval_ends(live.iter().map(|&s| rest[s]), MAX_INTERVALS);
 
     let mut g = FlowGraph::new(2);
     g.reserve(
@@ -120,16 +125,95 @@ pub(crate) fn reroute(
     moved.then_some(y)
 }
 
+/// The sessions present that cannot be served in full together with the others, by the
+/// drivers' objective ([`lexi`]) on the remaining stay of every session under the site's power
+/// limit, each with the energy (Wh) it can still get in the plan that serves the others in full
+/// and delivers the most; `None` when everyone can be served (or the site has no power limit,
+/// or is too big). Future arrivals are unknown: this is who is short if nobody else comes.
+pub(crate) fn short_of_full(
+    problem: &SiteProblem,
+    ctx: &AllocContext,
+    site_w: f64,
+    b: &Bounds,
+) -> Option<Vec<Option<f64>>> {
+    let n = b.hi.len();
+    let live: Vec<usize> = (0..n).filter(|&s| b.hi[s] > 0.0).collect();
+    if !site_w.is_finite() || live.is_empty() || live.len() > MAX_SESSIONS {
+        return None;
+    }
+    let period = ctx.period_hours();
+    let units = |wh: f64| (wh * UNITS_PER_WH).floor().max(0.0) as i64;
+    // Whole periods each session stays, this one included.
+    let stay: Vec<f64> = (0..n)
+        .map(|s| (hours_left(problem, ctx, s) / period).floor().max(1.0) * period)
+        .collect();
+    let ends: Vec<f64> = std::iter::once(period)
+        .chain(
+            interval_ends(live.iter().map(|&s| stay[s] - period), SHORT_INTERVALS)
+                .into_iter()
+                .map(|e| e + period),
+        )
+        .collect();
+    let mut g = FlowGraph::new(2);
+    g.reserve(
+        ends.len() + live.len(),
+        ends.len() + live.len() * (1 + ends.len()),
+    );
+    let (src, sink) = (0, 1);
+    let mut start = 0.0;
+    let slots: Vec<usize> = ends
+        .iter()
+        .map(|&end| {
+            let node = g.add_node();
+            g.add_edge(node, sink, units(site_w * (end - start)));
+            start = end;
+            node
+        })
+        .collect();
+    let mut needs = Vec::with_capacity(live.len());
+    for &s in &live {
+        let wpa = problem.sessions[s].watts_per_amp();
+        let node = g.add_node();
+        needs.push(Need {
+            edge: g.add_edge(src, node, 0),
+            units: units(b.amp_hours[s] * wpa),
+        });
+        let mut start = 0.0;
+        for (j, &end) in ends.iter().enumerate() {
+            let overlap = stay[s].min(end) - start;
+            if overlap <= 0.0 {
+                break;
+            }
+            g.add_edge(node, slots[j], units(b.top[s] * wpa * overlap));
+            start = end;
+        }
+    }
+    let full = lexi::serve_in_full(&mut g, src, sink, &mut needs, SHORT_MISSES);
+    if full.iter().all(|&f| f) {
+        return None;
+    }
+    // No bisection on the shortfall here: in the replays it changed nothing measurable (the
+    // ranking needs what each can get, not the fairest split) and cost a flow per step.
+    lexi::fill_the_rest(&mut g, src, sink, &mut needs, &full, i64::MAX);
+    let mut short = vec![None; n];
+    for (k, &s) in live.iter().enumerate() {
+        if !full[k] {
+            short[s] = Some(g.flow(needs[k].edge) as f64 / UNITS_PER_WH);
+        }
+    }
+    Some(short)
+}
+
 /// The ends (hours after this period) of the intervals: the distinct stays, merged down to
-/// about [`MAX_INTERVALS`] by keeping evenly spaced ones and the last (a session leaving inside
+/// about `most` by keeping evenly spaced ones and the last (a session leaving inside
 /// a merged interval counts its overlap, a slight optimism the caller's checks absorb).
-fn interval_ends(rests: impl Iterator<Item = f64>) -> Vec<f64> {
+fn interval_ends(rests: impl Iterator<Item = f64>, most: usize) -> Vec<f64> {
     let mut ends: Vec<f64> = rests.filter(|&r| r > 0.0).collect();
     ends.sort_by(f64::total_cmp);
     ends.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
-    if ends.len() > MAX_INTERVALS {
+    if ends.len() > most {
         let last = ends[ends.len() - 1];
-        let step = ends.len().div_ceil(MAX_INTERVALS);
+        let step = ends.len().div_ceil(most);
         let mut kept: Vec<f64> = ends.iter().copied().skip(step - 1).step_by(step).collect();
         if kept.last() != Some(&last) {
             kept.push(last);
@@ -197,10 +281,10 @@ mod tests {
     #[test]
     fn intervals_are_the_distinct_stays_merged_to_the_cap() {
         assert_eq!(
-            interval_ends([2.0, 0.0, 1.0, 2.0].into_iter()),
+            interval_ends([2.0, 0.0, 1.0, 2.0].into_iter(), MAX_INTERVALS),
             vec![1.0, 2.0]
         );
-        let many = interval_ends((1..=200).map(f64::from));
+        let many = interval_ends((1..=200).map(f64::from), MAX_INTERVALS);
         assert!(many.len() <= MAX_INTERVALS + 1, "{}", many.len());
         assert_eq!(many.last(), Some(&200.0));
         assert!(many.windows(2).all(|w| w[0] < w[1]));

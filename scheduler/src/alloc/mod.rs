@@ -14,6 +14,7 @@ pub mod chargegrid;
 mod constraints;
 mod error;
 mod horizon;
+pub(crate) mod lexi;
 pub(crate) mod maxflow;
 mod output;
 mod pilot;

@@ -1,15 +1,19 @@
 //! The offline-optimal reference: with every arrival, departure and need known in advance, the
-//! most energy the site could deliver without breaking a limit.
+//! most energy the site could deliver without breaking a limit, and among such plans one that
+//! serves as many drivers in full as it can, then keeps the largest shortfall small
+//! ([`crate::alloc::lexi`]).
 //!
 //! As a time-expanded network: source → session (its need) → the session's station phase in
 //! each step it is plugged in (its top rate × step) → the step (per-phase limit, in
 //! three-phase mode) → sink (the aggregate limit × step). The max flow is exactly the LP
-//! optimum; it ignores the 6 A floor, so it is an upper bound for any online algorithm. The
+//! optimum of energy (the drivers served in full are the greedy's, a lower bound on the most
+//! possible); it ignores the 6 A floor, so it is an upper bound for any online algorithm. The
 //! window is split at the moments no vehicle is plugged in, which keeps each network small.
 
 use std::time::{Duration, Instant};
 
 use super::site_model::Grid;
+use crate::alloc::lexi::{self, Need};
 use crate::alloc::maxflow::{EdgeRef, FlowGraph};
 
 /// Units per Wh in the integer network (1 mWh resolution).
@@ -89,12 +93,16 @@ fn solve_component(
     });
     let per_step = units(limits.ev_max_w * hours);
     let mut edges: Vec<(usize, usize, EdgeRef)> = Vec::new();
+    let mut needs: Vec<Need> = Vec::new();
     for (i, s) in sessions.iter().enumerate() {
         if s.leave <= s.arrive || s.need_wh <= 0.0 {
             continue;
         }
         let node = g.add_node();
-        g.add_edge(src, node, units(s.need_wh));
+        needs.push(Need {
+            edge: g.add_edge(src, node, 0),
+            units: units(s.need_wh),
+        });
         for k in s.arrive..s.leave {
             let target = match &phase_nodes {
                 Some(p) => p[k - t0][s.phase.index()],
@@ -107,7 +115,8 @@ fn solve_component(
             ));
         }
     }
-    g.max_flow(src, sink);
+    let full = lexi::serve_in_full(&mut g, src, sink, &mut needs, usize::MAX);
+    lexi::fill_the_rest(&mut g, src, sink, &mut needs, &full, units(1.0));
     for (session, offset, e) in edges {
         plan[session][offset] = g.flow(e) as f64 / SCALE;
     }

@@ -2,7 +2,7 @@
 //! chargegrid delivers at least as much energy as LLF and EDF, no online policy but
 //! uncontrolled breaks the limit, and the offline optimum bounds everyone from above; and two
 //! weeks at JPL (September 2019) without a charger floor, where chargegrid's look-ahead reaches
-//! the optimum and beats LLF.
+//! the optimum and beats LLF; and a congested JPL week where most drivers leave full.
 
 use std::path::PathBuf;
 
@@ -135,6 +135,56 @@ fn without_a_floor_chargegrid_reaches_the_optimum_and_beats_llf() {
         cg.energy_delivered_kwh,
         opt.energy_delivered_kwh
     );
+}
+
+#[test]
+fn on_a_congested_week_most_drivers_leave_full_without_losing_energy() {
+    // Five busy days at JPL at 30 % of their uncontrolled peak (79.2 kW), 6 A floor. Measured
+    // when written (delivered % / fully served %): chargegrid 96.50 / 93.2, LLF 96.51 / 75.5,
+    // EDF 94.96 / 90.7, offline optimum 96.55 / 98.1; asserted with margins.
+    let s = read("jpl-2019-09-01_2019-12-31.csv.gz");
+    let mut o = ReplayOptions::new(Kilowatts(10_000.0));
+    o.from = NaiveDate::from_ymd_opt(2019, 10, 7);
+    o.days = Some(5);
+    let free = run(&s, &o, Algorithm::Uncontrolled);
+    o.site_limit = Kilowatts((free.peak_kw * 3.0).round() / 10.0);
+    let [cg, llf, edf, opt] = [
+        Algorithm::Chargegrid,
+        Algorithm::Llf,
+        Algorithm::Edf,
+        Algorithm::OfflineOptimal,
+    ]
+    .map(|a| run(&s, &o, a));
+    let full = |r: &ReplayReport| r.sessions_fully_served_pct;
+    assert!(
+        full(&cg) >= full(&llf) + 10.0,
+        "{} vs LLF {}",
+        full(&cg),
+        full(&llf)
+    );
+    assert!(
+        full(&cg) >= full(&edf),
+        "{} vs EDF {}",
+        full(&cg),
+        full(&edf)
+    );
+    assert!(
+        cg.delivered_pct >= opt.delivered_pct - 0.15,
+        "{} vs optimum {}",
+        cg.delivered_pct,
+        opt.delivered_pct
+    );
+    // The offline reference serves the most in full and delivers the most.
+    for r in [&cg, &llf, &edf] {
+        assert!(
+            full(&opt) >= full(r),
+            "{}: {} in full",
+            r.algorithm,
+            full(r)
+        );
+        assert!(opt.energy_delivered_kwh >= r.energy_delivered_kwh - 1e-3);
+    }
+    assert_eq!(cg.limit_violations + cg.floor_violations, 0);
 }
 
 #[test]
