@@ -50,12 +50,8 @@ pub(crate) fn reroute(
     x: &[f64],
 ) -> Option<Vec<f64>> {
     let n = x.len();
-    let live: Vec<usize> = (0..n).filter(|&s| b.hi[s] > 0.0).collect();
-    if !site_w.is_finite() || live.is_empty() || live.len() > MAX_SESSIONS {
-        return None;
-    }
+    let live = sessions_to_plan(b, site_w)?;
     let period = ctx.period_hours();
-    let units = |wh: f64| (wh * UNITS_PER_WH).floor().max(0.0) as i64;
     // Whole periods each session stays after this one: an allocation holds for a period, so a
     // period cut short by the departure is not counted on.
     let rest: Vec<f64> = (0..n)
@@ -137,12 +133,8 @@ pub(crate) fn short_of_full(
     b: &Bounds,
 ) -> Option<Vec<Option<f64>>> {
     let n = b.hi.len();
-    let live: Vec<usize> = (0..n).filter(|&s| b.hi[s] > 0.0).collect();
-    if !site_w.is_finite() || live.is_empty() || live.len() > MAX_SESSIONS {
-        return None;
-    }
+    let live = sessions_to_plan(b, site_w)?;
     let period = ctx.period_hours();
-    let units = |wh: f64| (wh * UNITS_PER_WH).floor().max(0.0) as i64;
     // Whole periods each session stays, this one included.
     let stay: Vec<f64> = (0..n)
         .map(|s| (hours_left(problem, ctx, s) / period).floor().max(1.0) * period)
@@ -202,6 +194,18 @@ pub(crate) fn short_of_full(
         }
     }
     Some(short)
+}
+
+/// The sessions with a need, or `None` when the look-ahead does not run: no power limit, no
+/// one to charge, or a site too big.
+fn sessions_to_plan(b: &Bounds, site_w: f64) -> Option<Vec<usize>> {
+    let live: Vec<usize> = (0..b.hi.len()).filter(|&s| b.hi[s] > 0.0).collect();
+    (site_w.is_finite() && !live.is_empty() && live.len() <= MAX_SESSIONS).then_some(live)
+}
+
+/// Energy in flow units (rounded down, never negative).
+fn units(wh: f64) -> i64 {
+    (wh * UNITS_PER_WH).floor().max(0.0) as i64
 }
 
 /// The ends (hours after this period) of the intervals: the distinct stays, merged down to

@@ -62,10 +62,7 @@ pub(crate) fn serve_in_full(
         let mid = lo + (hi - lo).div_ceil(2);
         if fits(&mut trial, g, needs, mid) {
             lo = mid;
-            match &mut best {
-                Some(b) => std::mem::swap(b, &mut trial),
-                None => best = Some(std::mem::replace(&mut trial, Trial::new(g, needs))),
-            }
+            trial.promote(&mut best);
         } else {
             hi = mid - 1;
         }
@@ -134,10 +131,7 @@ pub(crate) fn fill_the_rest(
         let mid = lo + (hi - lo) / 2;
         if with_shortfall(&mut trial, g, needs, mid) {
             hi = mid;
-            match &mut best {
-                Some(b) => std::mem::swap(b, &mut trial),
-                None => best = Some(std::mem::replace(&mut trial, Trial::new(g, needs))),
-            }
+            trial.promote(&mut best);
         } else {
             lo = mid + 1;
         }
@@ -154,6 +148,7 @@ pub(crate) fn fill_the_rest(
 
 /// A copy of the network and its source edges to try a flow on; its arrays are reused from
 /// trial to trial.
+#[derive(Default)]
 struct Trial {
     g: FlowGraph,
     needs: Vec<Need>,
@@ -171,6 +166,15 @@ impl Trial {
         self.g.clone_from(g);
         self.needs.clear();
         self.needs.extend_from_slice(needs);
+    }
+
+    /// Keeps this trial as the best so far, leaving the previous best (or an empty one) here
+    /// to be reset for the next.
+    fn promote(&mut self, best: &mut Option<Trial>) {
+        match best {
+            Some(b) => std::mem::swap(b, self),
+            None => *best = Some(std::mem::take(self)),
+        }
     }
 
     /// Makes this trial the network's flow.
