@@ -30,8 +30,11 @@ pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
 
     /// Replaces a session's record (energy, state, stop reason, ...) and appends `new_samples`
-    /// to its samples, in one atomic step. An ended session leaves the site's active set. Fails
-    /// with `NotFound` if it was never created.
+    /// to its samples, in one step, atomic whenever the session's state or an index changes
+    /// (a meter-only update on Redis is the document then the samples, in one round trip
+    /// without a transaction: a Redis crash between the two can leave the samples one update
+    /// behind the document, never the reverse). An ended session leaves the site's active
+    /// set. Fails with `NotFound` if it was never created.
     ///
     /// `before` is the version the caller read and changed: the indexes (driver, fleet, id
     /// tag, active sets, the records outbox) follow the difference between it and `session`,
