@@ -16,6 +16,14 @@ use clap::{Args, Parser, Subcommand};
 mod replay_cli;
 mod sim_cli;
 
+/// jemalloc rather than glibc's allocator: a charger message allocates and frees many small
+/// buffers (frames, JSON, Redis commands); under load glibc's malloc took about a fifth of the
+/// gateway's CPU, and with jemalloc the gateway uses about a quarter less CPU per MeterValues
+/// for about 3 KiB more per idle connection (mimalloc: the same CPU, 5–7 KiB more);
+/// docs/BENCHMARKS.md, #20.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Smart EV-charging backend: OCPP 1.6J/2.0.1 gateway, power scheduler, driver API, vehicle health.
 #[derive(Debug, Parser)]
 #[command(name = "chargegrid", version, about)]
