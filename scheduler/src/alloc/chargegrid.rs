@@ -431,18 +431,23 @@ fn decide(
     (x, caps, held)
 }
 
-/// Whether the site's power row is full (within 0.1 % of its capacity).
-fn site_power_full(cons: &Constraints, caps: &[f64], x: &[f64]) -> bool {
+/// Which rows are full (within 0.1 % of their capacity).
+fn full_rows(cons: &Constraints, caps: &[f64], x: &[f64]) -> Vec<bool> {
     let load = cons.loads(x);
-    let r = cons.site_power;
-    caps[r].is_finite() && load[r] >= caps[r] * (1.0 - 1e-3)
+    (0..cons.rows())
+        .map(|r| caps[r].is_finite() && load[r] >= caps[r] * (1.0 - 1e-3))
+        .collect()
 }
 
-/// Whether the site's power row is full and no other row is (within 0.1 % of its capacity).
+/// Whether the site's power row is full.
+fn site_power_full(cons: &Constraints, caps: &[f64], x: &[f64]) -> bool {
+    full_rows(cons, caps, x)[cons.site_power]
+}
+
+/// Whether the site's power row is full and no other row is.
 fn only_site_power_full(cons: &Constraints, caps: &[f64], x: &[f64]) -> bool {
-    let load = cons.loads(x);
-    let full = |r: usize| caps[r].is_finite() && load[r] >= caps[r] * (1.0 - 1e-3);
-    full(cons.site_power) && (0..cons.rows()).all(|r| r == cons.site_power || !full(r))
+    let full = full_rows(cons, caps, x);
+    full[cons.site_power] && (0..cons.rows()).all(|r| r == cons.site_power || !full[r])
 }
 
 /// The look-ahead's currents snapped to each session's pilot steps, or `None` if one is off its

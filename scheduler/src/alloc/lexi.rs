@@ -49,7 +49,7 @@ pub(crate) fn serve_in_full(
         }
         trial.g.max_flow(src, sink) >= total
     };
-    let mut trial = Trial::new(g, needs);
+    let mut trial = Trial::default();
     if fits(&mut trial, g, needs, n) {
         trial.keep(g, needs);
         return vec![true; n];
@@ -79,10 +79,7 @@ pub(crate) fn serve_in_full(
         if missed >= misses {
             break;
         }
-        if needs[i].units <= 0 {
-            full[i] = true;
-            continue;
-        }
+        // (Needs of 0 sort first and are always in the prefix.)
         trial.g.clone_from(g);
         let kept = needs[i].edge;
         g.set_capacity(&mut needs[i].edge, needs[i].units);
@@ -125,7 +122,7 @@ pub(crate) fn fill_the_rest(
     // Largest shortfall that is certainly enough: everything short.
     let mut hi = rest.iter().map(|&i| needs[i].units).max().unwrap_or(0);
     let mut lo = 0;
-    let mut trial = Trial::new(g, needs);
+    let mut trial = Trial::default();
     let mut best: Option<Trial> = None;
     while hi.saturating_sub(lo) > resolution.max(0) {
         let mid = lo + (hi - lo) / 2;
@@ -155,13 +152,6 @@ struct Trial {
 }
 
 impl Trial {
-    fn new(g: &FlowGraph, needs: &[Need]) -> Self {
-        Self {
-            g: g.clone(),
-            needs: needs.to_vec(),
-        }
-    }
-
     fn reset(&mut self, g: &FlowGraph, needs: &[Need]) {
         self.g.clone_from(g);
         self.needs.clear();

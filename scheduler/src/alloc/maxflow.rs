@@ -13,7 +13,7 @@ const NONE: usize = usize::MAX;
 /// which matters when the look-ahead builds a small network for every site on every decision.
 /// (Insertion order decides which of several maximum flows is found: the offline plan charges
 /// each session in its earliest slots first.)
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct FlowGraph {
     /// First and last edge out of each node.
     head: Vec<usize>,
@@ -22,29 +22,6 @@ pub(crate) struct FlowGraph {
     to: Vec<usize>,
     cap: Vec<i64>,
     next: Vec<usize>,
-    /// Dinic's working arrays, kept between solves (the look-ahead solves several small
-    /// networks per decision).
-    level: Vec<i32>,
-    cursor: Vec<usize>,
-    queue: Vec<usize>,
-}
-
-impl Clone for FlowGraph {
-    fn clone(&self) -> Self {
-        let mut g = Self::default();
-        g.clone_from(self);
-        g
-    }
-
-    /// Copies into the arrays already allocated: the look-ahead copies a network for every
-    /// trial flow.
-    fn clone_from(&mut self, source: &Self) {
-        self.head.clone_from(&source.head);
-        self.tail.clone_from(&source.tail);
-        self.to.clone_from(&source.to);
-        self.cap.clone_from(&source.cap);
-        self.next.clone_from(&source.next);
-    }
 }
 
 /// Handle of an added edge, to read its flow after solving.
@@ -113,27 +90,10 @@ impl FlowGraph {
     /// Pushes the maximum flow from `s` to `t`, returning its value.
     pub fn max_flow(&mut self, s: usize, t: usize) -> i64 {
         let n = self.head.len();
-        let mut level = std::mem::take(&mut self.level);
-        let mut cursor = std::mem::take(&mut self.cursor);
-        let mut queue = std::mem::take(&mut self.queue);
-        level.resize(n, -1);
-        cursor.resize(n, NONE);
-        let total = self.solve(s, t, &mut level, &mut cursor, &mut queue);
-        self.level = level;
-        self.cursor = cursor;
-        self.queue = queue;
-        total
-    }
-
-    fn solve(
-        &mut self,
-        s: usize,
-        t: usize,
-        level: &mut [i32],
-        cursor: &mut [usize],
-        queue: &mut Vec<usize>,
-    ) -> i64 {
         let mut total = 0;
+        let mut level = vec![-1i32; n];
+        let mut cursor = vec![NONE; n];
+        let mut queue = Vec::with_capacity(n);
         loop {
             // BFS levels.
             level.iter_mut().for_each(|l| *l = -1);
@@ -159,7 +119,7 @@ impl FlowGraph {
             }
             cursor.copy_from_slice(&self.head);
             loop {
-                let pushed = self.augment(s, t, i64::MAX, level, cursor);
+                let pushed = self.augment(s, t, i64::MAX, &level, &mut cursor);
                 if pushed == 0 {
                     break;
                 }
