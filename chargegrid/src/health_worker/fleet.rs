@@ -8,10 +8,11 @@ use chargegrid_core::FleetId;
 use super::{HealthWorker, WorkerError, documents};
 use chargegrid_health::SessionFeatures;
 use chargegrid_health::fleet::{
-    ChartOptions, FleetReport, charger_effects, soh_chart_svg, suspect_chargers, to_csv,
+    ChartOptions, FleetReport, charger_effects, cold_biases, soh_chart_svg, suspect_chargers,
+    to_csv,
 };
 use chargegrid_health::vehicle::{
-    AssessContext, SessionSummary, VehicleHealth, VehicleSpec, soc_references,
+    AssessContext, SessionSummary, VehicleHealth, VehicleSpec, aux_references, soc_references,
 };
 
 /// Aborts at a charger are the charger's fault when at least this many vehicles abort there...
@@ -58,11 +59,14 @@ pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), W
                 st
             })
             .collect();
-        let ctx = AssessContext {
+        let mut ctx = AssessContext {
             suspect_chargers: suspect_chargers(&states, SUSPECT_MIN_VEHICLES, SUSPECT_MIN_SHARE),
             chargers: charger_effects(&states, &config),
             soc_references: soc_references(states.iter().map(|s| (&s.spec, s.sessions()))),
+            aux_references: aux_references(states.iter().map(|s| (&s.spec, s.sessions()))),
+            cold_biases: Default::default(),
         };
+        ctx.cold_biases = cold_biases(&states, &ctx, &config);
         let reports = inputs
             .iter()
             .map(|(spec, f)| {

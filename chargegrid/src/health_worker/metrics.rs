@@ -80,6 +80,7 @@ impl HealthMetrics {
             ("soh_below_cohort_p5", "warning"),
             ("capacity_step_drop", "warning"),
             ("resistance_increase", "warning"),
+            ("resistance_above_cohort", "warning"),
             ("repeated_ev_aborts", "warning"),
             ("battery_malfunction_code", "critical"),
             ("temperature_sensor_suspect", "info"),

@@ -37,6 +37,10 @@ pub struct CapacityFeature {
     /// little variation in current to tell them apart, or the figure is implausible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aux_current_a: Option<f64>,
+    /// Mean DC current over the fit's span (charge over time), A: what an auxiliary current
+    /// is compared with when the session could not separate it itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_current_a: Option<f64>,
     /// RMS of the SoC residuals of the charge fit (percentage points).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soc_fit_rms: Option<f64>,
@@ -56,6 +60,7 @@ impl CapacityFeature {
             soc_to: None,
             points: 0,
             aux_current_a: None,
+            mean_current_a: None,
             soc_fit_rms: None,
             mean_voltage: None,
             flag,
@@ -131,6 +136,7 @@ pub(crate) fn capacity_feature(
         soc_to: Some(soc_to),
         points: idx.len(),
         aux_current_a: None,
+        mean_current_a: None,
         soc_fit_rms: None,
         mean_voltage: None,
         flag,
@@ -164,6 +170,15 @@ pub(crate) fn capacity_feature(
                 out.flag
                     .degrade(Quality::Limited, QualityReason::PoorSocFit);
             }
+        }
+        let span_h = super::series::secs(
+            series.points[idx[0]].at,
+            series.points[idx[idx.len() - 1]].at,
+        ) / 3600.0;
+        if let (Some(qn), Some(q0)) = (q.last(), q.first())
+            && span_h > 0.0
+        {
+            out.mean_current_a = Some((qn - q0) / span_h);
         }
         let (qn, en) = (q.last().copied(), energy.last().copied());
         let (q0, e0) = (q.first().copied(), energy.first().copied());

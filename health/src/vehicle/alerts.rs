@@ -24,8 +24,12 @@ pub enum AlertKind {
     SohBelowCohortP5,
     /// A step drop in capacity.
     CapacityStepDrop,
-    /// Resistance up by the configured ratio (30 % by default) over the vehicle's baseline.
+    /// Resistance up over the vehicle's own baseline (constant voltage coming earlier, or
+    /// ΔV/ΔI at current steps by the configured ratio).
     ResistanceIncrease,
+    /// Resistance well above the model's healthy packs (cohort outlier), whatever the
+    /// vehicle's own history.
+    ResistanceAboveCohort,
     /// Repeated EV-side aborts at different chargers.
     RepeatedEvAborts,
     /// The EV reported a battery malfunction.
@@ -219,6 +223,18 @@ pub(crate) fn vehicle_alerts(
             at,
             why.join("; "),
             from_steps.or(i.resistance.index),
+        ));
+    }
+    if let Some(o) = i.cv.and_then(|c| c.behind_cohort_points) {
+        out.push(alert(
+            AlertKind::ResistanceAboveCohort,
+            Severity::Warning,
+            at,
+            format!(
+                "constant voltage comes {:.1} points of SoC earlier than for healthy packs of this model at the same current and temperature, and neither the SoC check nor low currents explain it: the pack's resistance is well above its cohort's",
+                -o
+            ),
+            Some(o),
         ));
     }
     let recent = &i.sessions[i.sessions.len().saturating_sub(cfg.abort_window_sessions)..];

@@ -30,10 +30,40 @@ impl StepChange {
     }
 }
 
-/// The strongest downward step in `ys` (time-ordered) that is at least the configured size and
-/// score, with enough values on each side; `None` when there is none.
+/// What counts as a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct StepRule {
+    /// Smallest drop (difference of the medians either side).
+    pub min_drop: f64,
+    /// Fewest values on each side.
+    pub min_each_side: usize,
+    /// Smallest robust z-score of the drop.
+    pub min_score: f64,
+    /// Smallest noise scale assumed (quantised values never give a zero scale).
+    pub min_scale: f64,
+}
+
+impl StepRule {
+    /// The rule for per-session SoH, from the configuration.
+    pub(crate) fn capacity(cfg: &HealthConfig) -> Self {
+        Self {
+            min_drop: cfg.step_min_drop_pct,
+            min_each_side: cfg.step_min_sessions_each_side,
+            min_score: cfg.step_min_score,
+            min_scale: cfg.min_residual_scale_pct,
+        }
+    }
+}
+
+/// The strongest downward step in per-session SoH `ys` (time-ordered) that is at least the
+/// configured size and score, with enough values on each side; `None` when there is none.
 pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
-    let m = cfg.step_min_sessions_each_side.max(2);
+    detect_step_by(ys, &StepRule::capacity(cfg))
+}
+
+/// The strongest downward step in `ys` (time-ordered) that `rule` accepts.
+pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> {
+    let m = rule.min_each_side.max(2);
     if ys.len() < 2 * m {
         return None;
     }
@@ -43,13 +73,11 @@ pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
         let a = &ys[k..(k + SIDE).min(ys.len())];
         let (mb, ma) = (median(b)?, median(a)?);
         // The noisier side sets the scale: a split with a mixed side is not a step.
-        let sigma = robust_scale(b)?
-            .max(robust_scale(a)?)
-            .max(cfg.min_residual_scale_pct);
+        let sigma = robust_scale(b)?.max(robust_scale(a)?).max(rule.min_scale);
         let se = 1.25 * sigma * (1.0 / b.len() as f64 + 1.0 / a.len() as f64).sqrt();
         let score = (mb - ma) / se;
-        if mb - ma >= cfg.step_min_drop_pct
-            && score >= cfg.step_min_score
+        if mb - ma >= rule.min_drop
+            && score >= rule.min_score
             && best.is_none_or(|s| score > s.score)
         {
             best = Some(StepChange {

@@ -1,11 +1,14 @@
 //! What the fleet or network knows that one vehicle's data cannot show: chargers whose aborts
-//! are not a car's fault, chargers' measurement errors, each model's SoC reference.
+//! are not a car's fault, chargers' measurement errors, each model's SoC reference and
+//! auxiliary load by temperature, and what is left of it in cold sessions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chargegrid_core::ChargerId;
 use serde::{Deserialize, Serialize};
 
+use super::aux_load::AuxReference;
+use super::cold_bias::ColdBiases;
 use super::cv_check::SocReference;
 use crate::fleet::ChargerEffect;
 
@@ -24,6 +27,13 @@ pub struct AssessContext {
     /// Each model's healthy top-of-charge SoC reference (for the BMS SoC check).
     #[serde(default)]
     pub soc_references: BTreeMap<String, SocReference>,
+    /// Each model's auxiliary load by battery temperature, lent to sessions that could not
+    /// separate their own.
+    #[serde(default)]
+    pub aux_references: BTreeMap<String, AuxReference>,
+    /// Per-session SoH excess in the cold, per model and fleet-wide.
+    #[serde(default)]
+    pub cold_biases: ColdBiases,
 }
 
 impl AssessContext {

@@ -12,6 +12,7 @@
 //! and temperature by the same reference). Needs the pack's series cell count and cell maximum
 //! voltage from the registry; without them there is no check (and no alert).
 
+use super::changepoint::{StepRule, detect_step_by};
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
@@ -38,6 +39,14 @@ const ENDS: usize = 5;
 const MIN_RECENT: usize = 3;
 /// Fewest sessions for a comparison with the vehicle's own early level.
 const MIN_OWN_HISTORY: usize = 8;
+/// A step in a vehicle's offsets (the resistance rule's second form): sessions each side, the
+/// robust z-score it needs, and the noise floor of offsets read off integer displayed SoC.
+const STEP_EACH_SIDE: usize = 6;
+const STEP_MIN_SCORE: f64 = 4.5;
+const STEP_MIN_SCALE: f64 = 1.0;
+/// A low-current reading at least this share of the all-current offset says the offset is the
+/// SoC's, not a resistance's.
+const LOW_AGREES: f64 = 0.75;
 /// Low-current readings are sparse (only sessions that go deep into constant voltage have
 /// them): the latest two within this many sessions are what the verdict looks at.
 const LOW_WINDOW: usize = 8;
@@ -109,10 +118,17 @@ pub struct CvCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspect_offset_points: Option<f64>,
     /// How much earlier (in displayed SoC, negative) constant voltage now comes than in the
-    /// vehicle's first five sessions, when that is at least the configured shift and low
-    /// currents rule out the SoC: evidence that the pack's resistance rose.
+    /// vehicle's first five sessions, or than before a step in its offsets, when that is at
+    /// least the configured shift and low currents rule out the SoC: evidence that the pack's
+    /// resistance rose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earlier_cv_points: Option<f64>,
+    /// How much earlier (negative) constant voltage comes than for the model's healthy packs
+    /// (the recent offset), when that is at least the configured cohort margin and neither the
+    /// SoC check nor low currents explain it: a pack whose resistance is well above its cohort's,
+    /// whatever its own history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behind_cohort_points: Option<f64>,
 }
 
 /// One session's offset from the reference.
@@ -230,7 +246,8 @@ pub(crate) fn cv_check(
     // Ahead: off from healthy packs now, and either moved that far from the vehicle's own early
     // sessions or off twice as far (a pack that always sat a little high is not flagged).
     let ahead = offset.filter(|r| {
-        *r >= limit && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit)
+        *r >= cfg.soc_check_ahead_points
+            && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit)
     });
     // Behind: at low currents, where a risen resistance moves nothing, the latest two readings
     // (among the latest sessions) at least `limit` low on median, or a single one twice that.
@@ -243,20 +260,46 @@ pub(crate) fn cv_check(
         [one] if *one <= -2.0 * limit => Some(*one),
         [_, _] => median(last_low).filter(|m| *m <= -limit),
         _ => None,
-    };
+    }
+    // Or: the recent sessions sit that far low and the latest low-current reading is nearly as
+    // low as they are (a SoC error moves every current alike; a risen resistance moves low
+    // currents much less): the older reading may predate the error.
+    .or_else(|| {
+        let latest = *last_low.last()?;
+        let r = offset?;
+        (latest <= -limit && r <= -limit && latest <= LOW_AGREES * r).then_some(latest)
+    });
     let suspect = ahead.or(behind);
     // Constant voltage now comes at a lower SoC than it did for this vehicle, while at low
     // currents the SoC still agrees: the pack's resistance rose.
-    let earlier_cv = match (offset, early_all) {
-        (Some(r), Some(e))
-            if r - e <= -cfg.resistance_cv_shift_points
-                && suspect.is_none()
-                && last_low.iter().all(|l| *l > -limit) =>
-        {
-            Some(r - e)
-        }
-        _ => None,
+    // Either the latest five against the first five, or a step in the offsets (a jump in the
+    // middle of a long history, which the two ends dilute).
+    let not_the_soc = suspect.is_none() && last_low.iter().all(|l| *l > -limit);
+    let shift = cfg.resistance_cv_shift_points;
+    let from_ends = offset
+        .zip(early_all)
+        .map(|(r, e)| r - e)
+        .filter(|d| *d <= -shift);
+    let step_rule = StepRule {
+        min_drop: shift,
+        min_each_side: STEP_EACH_SIDE,
+        min_score: STEP_MIN_SCORE,
+        min_scale: STEP_MIN_SCALE,
     };
+    // The level after the step must also sit below where the vehicle started: a pack whose
+    // offsets swing with the seasons (a high resistance weighs more in the cold) steps down
+    // from summer into winter without having changed.
+    let from_step = detect_step_by(&all, &step_rule)
+        .filter(|s| early_all.is_some_and(|e| s.after <= e - shift / 2.0))
+        .map(|s| -s.drop());
+    let earlier_cv = from_ends
+        .into_iter()
+        .chain(from_step)
+        .min_by(f64::total_cmp)
+        .filter(|_| not_the_soc);
+    let behind_cohort = offset
+        .filter(|r| *r <= -cfg.resistance_cohort_offset_points)
+        .filter(|_| not_the_soc);
     CvCheck {
         sessions: all.len(),
         offset_points: offset,
@@ -264,5 +307,6 @@ pub(crate) fn cv_check(
         history,
         suspect_offset_points: suspect,
         earlier_cv_points: earlier_cv,
+        behind_cohort_points: behind_cohort,
     }
 }

@@ -3,7 +3,9 @@
 
 mod acceptance;
 mod alerts;
+mod aux_load;
 mod changepoint;
+pub(crate) mod cold_bias;
 mod context;
 mod cv_check;
 mod report;
@@ -17,11 +19,14 @@ mod trend;
 
 pub use acceptance::AcceptanceSummary;
 pub use alerts::{Alert, AlertEpisode, AlertKind, Severity};
+pub use aux_load::{AuxBin, AuxReference, aux_references};
 pub use changepoint::{StepChange, detect_step};
+pub use cold_bias::{ColdBias, ColdBiases, ColdBin};
 pub use context::AssessContext;
 pub use cv_check::{CvCheck, SocBin, SocOffset, SocReference, soc_references};
 pub use report::{CohortComparison, SessionCounts, VehicleReport};
 pub use resistance_index::ResistanceIndex;
+pub(crate) use soh::soh_points;
 pub use soh::{
     ConfidenceGrade, EstimateStatus, SohEstimate, SohMethod, SohPoint, WithheldReason, estimate_soh,
 };

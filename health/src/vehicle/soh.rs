@@ -11,7 +11,9 @@
 //! sessions cannot average away (auxiliary loads, meter calibration). Below the minimum number
 //! of sessions the figure is withheld rather than shown noisy.
 
+use super::aux_load::borrowed_aux_share;
 use super::changepoint::{StepChange, detect_step};
+use super::cold_bias::WARM_C;
 use super::context::AssessContext;
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
@@ -173,6 +175,40 @@ impl SohEstimate {
     }
 }
 
+/// Whether the warm sessions either side of a step (up to ten each side, where the car's own
+/// loads weigh least) show at least half of it, when each side has two: a step that only the
+/// cold sessions make is what is left of their loads at a change of season.
+fn warm_sessions_agree(
+    pts: &[SohPoint],
+    sessions: &[SessionSummary],
+    step: &StepChange,
+    cfg: &HealthConfig,
+) -> bool {
+    let warm = |range: std::ops::Range<usize>| -> Vec<f64> {
+        pts[range]
+            .iter()
+            .filter(|p| {
+                sessions
+                    .iter()
+                    .find(|s| s.session == p.session)
+                    .and_then(|s| s.battery_temperature_c)
+                    .is_some_and(|t| t >= WARM_C)
+            })
+            .map(|p| p.soh_pct)
+            .collect()
+    };
+    let k = step.index;
+    let before = warm(k.saturating_sub(10)..k);
+    let after = warm(k..(k + 10).min(pts.len()));
+    if before.len() < 2 || after.len() < 2 {
+        return true;
+    }
+    match (median(&before), median(&after)) {
+        (Some(b), Some(a)) => b - a >= cfg.step_min_drop_pct / 2.0,
+        _ => true,
+    }
+}
+
 /// Per-session SoH values and the method they came from; `None` when DC sessions exist but
 /// the registry lacks the rated Ah they need.
 pub(crate) fn soh_points(
@@ -193,10 +229,15 @@ pub(crate) fn soh_points(
         let pts = dc
             .iter()
             .filter_map(|s| {
+                let share = borrowed_aux_share(s, sessions, ctx.aux_references.get(&spec.model));
+                let ah = s.ah_per_full? * (1.0 - share);
+                let cold = s
+                    .battery_temperature_c
+                    .map_or(0.0, |t| ctx.cold_biases.at(&spec.model, t));
                 Some(SohPoint {
                     session: s.session.clone(),
                     at: s.ended_at,
-                    soh_pct: s.ah_per_full? / ctx.current_gain(&s.charger) / rated * 100.0,
+                    soh_pct: ah / ctx.current_gain(&s.charger) / rated * 100.0 - cold,
                 })
             })
             .filter(|p| p.soh_pct > 0.0)
@@ -243,7 +284,7 @@ pub fn estimate_soh(
         cfg.min_sessions_dc
     };
     let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
-    let step = detect_step(&ys, cfg);
+    let step = detect_step(&ys, cfg).filter(|s| warm_sessions_agree(&pts, sessions, s, cfg));
     let Some(last) = pts.last() else {
         let est = SohEstimate::withheld(method, 0, required, WithheldReason::InsufficientSessions);
         return (est, step, pts);

@@ -75,6 +75,16 @@ pub struct SessionSummary {
     /// DC samples above 60 % SoC (for the BMS SoC check).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_of_charge: Vec<TopPoint>,
+    /// Auxiliary current the session separated from the battery's charge, A (then
+    /// `ah_per_full` is net of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_current_a: Option<f64>,
+    /// Mean DC current over the capacity fit's span, A.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_current_a: Option<f64>,
+    /// Mean of the EV's first and last battery temperature, °C, when usable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battery_temperature_c: Option<f64>,
 }
 
 impl SessionSummary {
@@ -128,6 +138,14 @@ impl SessionSummary {
             temperature_sensor_suspect: t.contains(&QualityReason::TemperatureStuck)
                 || t.contains(&QualityReason::TemperatureImplausible),
             top_of_charge: f.top_of_charge.clone(),
+            aux_current_a: f.capacity.aux_current_a,
+            mean_current_a: f.capacity.mean_current_a,
+            battery_temperature_c: f
+                .thermal
+                .start_c
+                .zip(f.thermal.end_c)
+                .filter(|_| f.thermal.temperatures_usable())
+                .map(|(a, b)| (a + b) / 2.0),
         }
     }
 }

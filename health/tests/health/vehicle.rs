@@ -59,6 +59,9 @@ fn summary(i: usize, ah: f64, day: i64) -> SessionSummary {
         battery_malfunction: false,
         temperature_sensor_suspect: false,
         top_of_charge: Vec::new(),
+        aux_current_a: Some(1.0),
+        mean_current_a: Some(100.0),
+        battery_temperature_c: Some(20.0),
     }
 }
 
@@ -562,5 +565,151 @@ fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
             4 => assert!(r.soh.low_pct.unwrap() < plain.low_pct.unwrap() - 4.0),
             _ => assert_eq!(r.soh, plain),
         }
+    }
+}
+
+#[test]
+fn a_resistance_jump_mid_history_and_a_pack_worse_than_its_cohort_are_told_apart_from_healthy_spread()
+ {
+    let cfg = HealthConfig::default();
+    // As above: constant voltage at 420 V, rated 200 Ah, healthy packs show SoC 100 − 20 × C-rate
+    // there. 30 sessions each. V6 reads 2 points high in sessions 5–14 (within the healthy
+    // spread) and its resistance jumps at session 15: against its first five sessions the shift
+    // is small, against the ten before the jump it is large. V7's pack is worse than its
+    // cohort's from the start (no change in its own history). V8's BMS drifts 3 points ahead
+    // from session 15: within what healthy packs show, no alert. V9's pack is worse than its
+    // cohort's and more so in the cold: winter, summer, winter again; the step into the second
+    // winter is the season, not a change of the pack.
+    let rise = |c: f64, k: f64| -k * c / 0.45;
+    let offset = |v: usize, i: usize, c: f64| match v {
+        6 if (5..15).contains(&i) => 2.0,
+        6 if i >= 15 => rise(c, 8.0),
+        7 => rise(c, 12.0),
+        8 if i >= 15 => 3.0,
+        9 if (10..20).contains(&i) => rise(c, 2.0),
+        9 => rise(c, 10.0),
+        _ => 0.0,
+    };
+    let states: Vec<VehicleHealth> = (0..10)
+        .map(|v| {
+            let mut sp = spec(&format!("V{v}"), "M");
+            sp.battery.cells_series = Some(100);
+            sp.battery.cell_max_voltage_v = Some(Volts(4.2));
+            let mut st = VehicleHealth::new(sp);
+            let sessions: Vec<SessionSummary> = (0..30)
+                .map(|i| {
+                    let mut s = summary(100 * v + i, 190.0, 7 * i as i64);
+                    s.resistance = None;
+                    s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.35, 0.45]
+                        .iter()
+                        .map(|&c| chargegrid_health::features::TopPoint {
+                            soc: (100.0 - 20.0 * c + offset(v, i, c)).min(100.0),
+                            current_a: c * 200.0,
+                            voltage_v: 421.0,
+                            temperature_c: Some(20.0),
+                        })
+                        .collect();
+                    s
+                })
+                .collect();
+            st.replace_sessions(sessions);
+            st
+        })
+        .collect();
+    let ctx = AssessContext {
+        soc_references: chargegrid_health::vehicle::soc_references(
+            states.iter().map(|s| (&s.spec, s.sessions())),
+        ),
+        ..AssessContext::default()
+    };
+    for (v, st) in states.iter().enumerate() {
+        let r = st.report(&ctx, &cfg);
+        let found = (
+            r.has_alert(AlertKind::ResistanceIncrease),
+            r.has_alert(AlertKind::ResistanceAboveCohort),
+            r.has_alert(AlertKind::SocCalibrationSuspect),
+        );
+        assert_eq!(
+            found,
+            (v == 6, v == 7 || v == 9, false),
+            "V{v}: {:?}",
+            r.cv_check
+        );
+        if v == 6 {
+            // The two ends alone would not say so (first five at 0, latest five at −4).
+            let cv = r.cv_check.as_ref().unwrap();
+            let shift = cv.earlier_cv_points.unwrap();
+            assert!(shift <= -5.5, "{cv:?}");
+        }
+    }
+}
+
+#[test]
+fn a_cold_session_that_could_not_separate_the_heating_borrows_it_from_the_cars_own_sessions() {
+    let cfg = HealthConfig::default();
+    let mut s = spec("V1", "M");
+    s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+    // True capacity 180 Ah. Warm sessions separated a 1 A load (their figure is net). Cold
+    // sessions at a constant 40 A could not: 10 A of heating reads as 40 / 30 more capacity.
+    // Three cold sessions with a taper did separate it (10 A).
+    let sessions: Vec<SessionSummary> = (0..16)
+        .map(|i| {
+            let base = summary(i, 180.0, i as i64);
+            match i % 4 {
+                0 => SessionSummary {
+                    ah_per_full: Some(180.0 * 40.0 / 30.0),
+                    aux_current_a: None,
+                    mean_current_a: Some(40.0),
+                    battery_temperature_c: Some(3.0),
+                    ..base
+                },
+                1 if i < 12 => SessionSummary {
+                    aux_current_a: Some(10.0),
+                    mean_current_a: Some(60.0),
+                    battery_temperature_c: Some(5.0),
+                    ..base
+                },
+                _ => base,
+            }
+        })
+        .collect();
+    let (_, _, history) = estimate_soh(&sessions, &s, &AssessContext::default(), &cfg);
+    assert_eq!(history.len(), 16);
+    for p in &history {
+        assert!((p.soh_pct - 90.0).abs() < 1e-9, "{p:?}");
+    }
+    // Without cold sessions of its own that separated it, nothing is borrowed (the figure stays
+    // as measured: no guess).
+    let alone: Vec<SessionSummary> = sessions
+        .iter()
+        .filter(|x| x.battery_temperature_c != Some(5.0))
+        .cloned()
+        .collect();
+    let (_, _, history) = estimate_soh(&alone, &s, &AssessContext::default(), &cfg);
+    let high = history.iter().filter(|p| p.soh_pct > 119.0).count();
+    assert_eq!(high, 4, "{history:?}");
+    // Other vehicles of its model that separated it at that temperature lend theirs instead.
+    let others: Vec<(VehicleSpec, Vec<SessionSummary>)> = (2..5)
+        .map(|v| {
+            let sp = spec(&format!("V{v}"), "M");
+            let cold = (0..2)
+                .map(|i| SessionSummary {
+                    aux_current_a: Some(10.0),
+                    battery_temperature_c: Some(2.0 + f64::from(i)),
+                    ..summary(10 * v + i as usize, 180.0, i64::from(i))
+                })
+                .collect();
+            (sp, cold)
+        })
+        .collect();
+    let ctx = AssessContext {
+        aux_references: chargegrid_health::vehicle::aux_references(
+            others.iter().map(|(sp, ss)| (sp, ss.as_slice())),
+        ),
+        ..AssessContext::default()
+    };
+    let (_, _, history) = estimate_soh(&alone, &s, &ctx, &cfg);
+    for p in &history {
+        assert!((p.soh_pct - 90.0).abs() < 1e-9, "{p:?}");
     }
 }
