@@ -713,3 +713,42 @@ fn a_cold_session_that_could_not_separate_the_heating_borrows_it_from_the_cars_o
         assert!((p.soh_pct - 90.0).abs() < 1e-9, "{p:?}");
     }
 }
+
+#[test]
+fn what_the_cold_sessions_of_a_model_read_above_its_warm_weeks_is_learnt_and_taken_off() {
+    let cfg = HealthConfig::default();
+    // Four cars of one model, true capacity 180 Ah of 200 rated (90 %). Every third session is
+    // at 5 °C and reads 186 Ah (3 points high: a load the session could not fully remove).
+    let states: Vec<VehicleHealth> = (0..4)
+        .map(|v| {
+            let mut sp = spec(&format!("V{v}"), "M");
+            sp.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+            let mut st = VehicleHealth::new(sp);
+            st.replace_sessions(
+                (0..21)
+                    .map(|i| {
+                        let cold = i % 3 == 0;
+                        SessionSummary {
+                            battery_temperature_c: Some(if cold { 5.0 } else { 20.0 }),
+                            ..summary(100 * v + i, if cold { 186.0 } else { 180.0 }, 10 * i as i64)
+                        }
+                    })
+                    .collect(),
+            );
+            st
+        })
+        .collect();
+    let mut ctx = AssessContext::default();
+    let before = estimate_soh(states[0].sessions(), &states[0].spec, &ctx, &cfg).2;
+    assert!(before.iter().any(|p| (p.soh_pct - 93.0).abs() < 1e-9));
+    ctx.cold_biases = chargegrid_health::fleet::cold_biases(&states, &ctx, &cfg);
+    for st in &states {
+        let (_, _, history) = estimate_soh(st.sessions(), &st.spec, &ctx, &cfg);
+        for p in &history {
+            assert!((p.soh_pct - 90.0).abs() < 1e-9, "{p:?}");
+        }
+    }
+    // Another model with too few cars of its own at 5 °C borrows the fleet's bin.
+    assert!((ctx.cold_biases.at("other", 5.0) - 3.0).abs() < 1e-9);
+    assert_eq!(ctx.cold_biases.at("M", 20.0), 0.0);
+}
