@@ -2,8 +2,8 @@
 //! cold sessions read above the same vehicles' warm sessions of the same weeks.
 
 use crate::config::HealthConfig;
-use crate::stats::median;
-use crate::vehicle::cold_bias::{Bin, WARM_C, t_bin, to_bias};
+use crate::stats::{Bin, add_to_bin, median};
+use crate::vehicle::cold_bias::{WARM_C, t_bin, to_bias};
 use crate::vehicle::{AssessContext, ColdBiases, VehicleHealth, soh_points};
 use std::collections::BTreeMap;
 
@@ -50,13 +50,8 @@ pub fn cold_biases(
                 continue;
             }
             let Some(level) = median(&warm) else { continue };
-            for e in [
-                bins.entry(t_bin(t)).or_default(),
-                fleet.entry(t_bin(t)).or_default(),
-            ] {
-                e.0.push(soh - level);
-                e.1.insert(v);
-            }
+            add_to_bin(bins, t_bin(t), soh - level, v);
+            add_to_bin(&mut fleet, t_bin(t), soh - level, v);
         }
     }
     ColdBiases {

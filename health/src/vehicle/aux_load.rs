@@ -9,9 +9,9 @@
 
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
-use crate::stats::median;
+use crate::stats::{Bin, add_to_bin, binned_medians, median};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// A vehicle's own sessions within this many °C of battery temperature lend their load, when
 /// at least this many did separate it.
@@ -50,31 +50,23 @@ fn t_bin(t: f64) -> i32 {
 pub fn aux_references<'a>(
     vehicles: impl IntoIterator<Item = (&'a VehicleSpec, &'a [SessionSummary])>,
 ) -> BTreeMap<String, AuxReference> {
-    type Bin = (Vec<f64>, BTreeSet<usize>);
     let mut by_model: BTreeMap<&str, BTreeMap<i32, Bin>> = BTreeMap::new();
     for (v, (spec, sessions)) in vehicles.into_iter().enumerate() {
         let bins = by_model.entry(spec.model.as_str()).or_default();
         for s in sessions.iter().filter(|s| s.dc) {
             if let (Some(a), Some(t)) = (s.aux_current_a, s.battery_temperature_c) {
-                let e = bins.entry(t_bin(t)).or_default();
-                e.0.push(a);
-                e.1.insert(v);
+                add_to_bin(bins, t_bin(t), a, v);
             }
         }
     }
     by_model
         .into_iter()
         .map(|(model, bins)| {
-            let bins = bins
+            let bins = binned_medians(bins, BIN_MIN_SESSIONS, BIN_MIN_VEHICLES)
                 .into_iter()
-                .filter(|(_, (xs, vs))| {
-                    xs.len() >= BIN_MIN_SESSIONS && vs.len() >= BIN_MIN_VEHICLES
-                })
-                .filter_map(|(t_bin, (xs, _))| {
-                    Some(AuxBin {
-                        t_bin,
-                        aux_current_a: median(&xs)?,
-                    })
+                .map(|(t_bin, aux_current_a)| AuxBin {
+                    t_bin,
+                    aux_current_a,
                 })
                 .collect();
             (model.to_string(), AuxReference { bins })

@@ -9,9 +9,9 @@
 //! heaters and charge faster). Warm sessions are left as they are. This module holds the bias
 //! and its lookup; the fleet roll-up learns it (`fleet::cold_biases`).
 
-use crate::stats::median;
+use crate::stats::{Bin, binned_medians};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Width of a temperature bin, °C.
 const BIN_C: f64 = 2.0;
@@ -74,21 +74,12 @@ impl ColdBiases {
     }
 }
 
-/// Differences in one temperature bin, and the vehicles behind them.
-pub(crate) type Bin = (Vec<f64>, BTreeSet<usize>);
-
 /// The bins with enough behind them, as a bias.
 pub(crate) fn to_bias(bins: BTreeMap<i32, Bin>) -> ColdBias {
     ColdBias {
-        bins: bins
+        bins: binned_medians(bins, BIN_MIN_POINTS, BIN_MIN_VEHICLES)
             .into_iter()
-            .filter(|(_, (xs, vs))| xs.len() >= BIN_MIN_POINTS && vs.len() >= BIN_MIN_VEHICLES)
-            .filter_map(|(t_bin, (xs, _))| {
-                Some(ColdBin {
-                    t_bin,
-                    bias_pct: median(&xs)?,
-                })
-            })
+            .map(|(t_bin, bias_pct)| ColdBin { t_bin, bias_pct })
             .collect(),
     }
 }

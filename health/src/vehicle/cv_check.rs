@@ -16,9 +16,9 @@ use super::changepoint::{StepRule, detect_step_by};
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
-use crate::stats::median;
+use crate::stats::{Bin, add_to_bin, binned_medians, median};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Samples at or above this share of the pack's maximum voltage are in constant voltage.
 const CV_VOLTAGE_SHARE: f64 = 0.995;
@@ -178,31 +178,21 @@ fn cv_points(s: &SessionSummary, spec: &VehicleSpec) -> Vec<(f64, f64, f64)> {
 pub fn soc_references<'a>(
     vehicles: impl IntoIterator<Item = (&'a VehicleSpec, &'a [SessionSummary])>,
 ) -> BTreeMap<String, SocReference> {
-    type Bin = (Vec<f64>, BTreeSet<usize>);
     let mut by_model: BTreeMap<&str, BTreeMap<(i32, i32), Bin>> = BTreeMap::new();
     for (v, (spec, sessions)) in vehicles.into_iter().enumerate() {
         let bins = by_model.entry(spec.model.as_str()).or_default();
         for s in sessions.iter().filter(|s| s.dc) {
             for (c, soc, t) in cv_points(s, spec) {
-                let e = bins.entry(key(c, t)).or_default();
-                e.0.push(soc);
-                e.1.insert(v);
+                add_to_bin(bins, key(c, t), soc, v);
             }
         }
     }
     by_model
         .into_iter()
         .map(|(model, bins)| {
-            let bins = bins
+            let bins = binned_medians(bins, MIN_BIN_POINTS, MIN_BIN_VEHICLES)
                 .into_iter()
-                .filter(|(_, (xs, vs))| xs.len() >= MIN_BIN_POINTS && vs.len() >= MIN_BIN_VEHICLES)
-                .filter_map(|((c_bin, t_bin), (xs, _))| {
-                    Some(SocBin {
-                        c_bin,
-                        t_bin,
-                        soc: median(&xs)?,
-                    })
-                })
+                .map(|((c_bin, t_bin), soc)| SocBin { c_bin, t_bin, soc })
                 .collect();
             (model.to_string(), SocReference { bins })
         })

@@ -487,34 +487,26 @@ fn a_charger_reading_current_high_is_found_and_not_read_as_the_cars_capacity() {
     }
 }
 
-#[test]
-fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
-    let cfg = HealthConfig::default();
-    // 100 cells in series at 4.2 V: constant voltage at 420 V; rated 200 Ah. Healthy packs
-    // show SoC 100 − 20 × C-rate in constant voltage. From their seventh session on, V4's BMS
-    // reads 5 points low and V5's 6 points high at every current, while V6's pack enters
-    // constant voltage earlier the higher the current (its resistance rose).
-    let offset = |v: usize, i: usize, c: f64| match (v, i >= 6) {
-        (4, true) => -5.0,
-        (5, true) => 6.0,
-        (6, true) => -8.0 * c / 0.45,
-        _ => 0.0,
-    };
-    let states: Vec<VehicleHealth> = (0..9)
+/// A fleet of `vehicles` cars of one model (100 cells in series at 4.2 V: constant voltage at
+/// 420 V; rated 200 Ah) with `sessions` weekly sessions each, whose healthy packs show SoC
+/// 100 − 20 × C-rate in constant voltage; `offset(v, i, c)` moves car v's displayed SoC in
+/// session i at C-rate c, `ah(v, i)` is the charge per full it measures. With the context
+/// carrying the model's reference.
+fn cv_fleet(
+    vehicles: usize,
+    sessions: usize,
+    offset: impl Fn(usize, usize, f64) -> f64,
+    ah: impl Fn(usize, usize) -> f64,
+) -> (Vec<VehicleHealth>, AssessContext) {
+    let states: Vec<VehicleHealth> = (0..vehicles)
         .map(|v| {
             let mut sp = spec(&format!("V{v}"), "M");
             sp.battery.cells_series = Some(100);
             sp.battery.cell_max_voltage_v = Some(Volts(4.2));
             let mut st = VehicleHealth::new(sp);
-            let sessions: Vec<SessionSummary> = (0..12)
+            let list: Vec<SessionSummary> = (0..sessions)
                 .map(|i| {
-                    // V5's SoC running ahead also shrinks its charge per displayed point.
-                    let ah = if v == 5 && i >= 6 {
-                        190.0 / 1.06
-                    } else {
-                        190.0
-                    };
-                    let mut s = summary(100 * v + i, ah, 7 * i as i64);
+                    let mut s = summary(100 * v + i, ah(v, i), 7 * i as i64);
                     s.resistance = None;
                     s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.35, 0.45]
                         .iter()
@@ -528,7 +520,7 @@ fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
                     s
                 })
                 .collect();
-            st.replace_sessions(sessions);
+            st.replace_sessions(list);
             st
         })
         .collect();
@@ -538,6 +530,31 @@ fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
         ),
         ..AssessContext::default()
     };
+    (states, ctx)
+}
+
+#[test]
+fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
+    let cfg = HealthConfig::default();
+    // 100 cells in series at 4.2 V: constant voltage at 420 V; rated 200 Ah. Healthy packs
+    // show SoC 100 − 20 × C-rate in constant voltage. From their seventh session on, V4's BMS
+    // reads 5 points low and V5's 6 points high at every current, while V6's pack enters
+    // constant voltage earlier the higher the current (its resistance rose).
+    let offset = |v: usize, i: usize, c: f64| match (v, i >= 6) {
+        (4, true) => -5.0,
+        (5, true) => 6.0,
+        (6, true) => -8.0 * c / 0.45,
+        _ => 0.0,
+    };
+    // V5's SoC running ahead also shrinks its charge per displayed point.
+    let ah = |v: usize, i: usize| {
+        if v == 5 && i >= 6 {
+            190.0 / 1.06
+        } else {
+            190.0
+        }
+    };
+    let (states, ctx) = cv_fleet(9, 12, offset, ah);
     for (v, st) in states.iter().enumerate() {
         let r = st.report(&ctx, &cfg);
         let soc = r.has_alert(AlertKind::SocCalibrationSuspect);
@@ -590,38 +607,7 @@ fn a_resistance_jump_mid_history_and_a_pack_worse_than_its_cohort_are_told_apart
         9 => rise(c, 10.0),
         _ => 0.0,
     };
-    let states: Vec<VehicleHealth> = (0..10)
-        .map(|v| {
-            let mut sp = spec(&format!("V{v}"), "M");
-            sp.battery.cells_series = Some(100);
-            sp.battery.cell_max_voltage_v = Some(Volts(4.2));
-            let mut st = VehicleHealth::new(sp);
-            let sessions: Vec<SessionSummary> = (0..30)
-                .map(|i| {
-                    let mut s = summary(100 * v + i, 190.0, 7 * i as i64);
-                    s.resistance = None;
-                    s.top_of_charge = [0.05_f64, 0.1, 0.15, 0.3, 0.35, 0.45]
-                        .iter()
-                        .map(|&c| chargegrid_health::features::TopPoint {
-                            soc: (100.0 - 20.0 * c + offset(v, i, c)).min(100.0),
-                            current_a: c * 200.0,
-                            voltage_v: 421.0,
-                            temperature_c: Some(20.0),
-                        })
-                        .collect();
-                    s
-                })
-                .collect();
-            st.replace_sessions(sessions);
-            st
-        })
-        .collect();
-    let ctx = AssessContext {
-        soc_references: chargegrid_health::vehicle::soc_references(
-            states.iter().map(|s| (&s.spec, s.sessions())),
-        ),
-        ..AssessContext::default()
-    };
+    let (states, ctx) = cv_fleet(10, 30, offset, |_, _| 190.0);
     for (v, st) in states.iter().enumerate() {
         let r = st.report(&ctx, &cfg);
         let found = (
