@@ -483,6 +483,24 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
         }
     }
     // Chargers found reading current off, against the generator's faulty ones.
+    // A fleet manager filters the table by the new kind: exactly the rows that carry it.
+    let with_kind = |r: &Value| {
+        r["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "resistance_above_cohort")
+    };
+    let filtered = op
+        .get("/fleets/hf/health?alert=resistance_above_cohort")
+        .await;
+    assert_eq!(filtered.status, 200, "{:?}", filtered.body);
+    let filtered_rows = filtered.body["rows"].as_array().unwrap();
+    assert!(filtered_rows.iter().all(with_kind), "{filtered_rows:?}");
+    assert_eq!(
+        filtered_rows.len(),
+        rows.iter().filter(|r| with_kind(r)).count()
+    );
     let findings = op.get("/fleets/hf/health/chargers").await;
     assert_eq!(findings.status, 200, "{:?}", findings.body);
     let found: Vec<(String, f64)> = findings.body["chargers"]
