@@ -171,21 +171,16 @@ pub(crate) fn capacity_feature(
                     .degrade(Quality::Limited, QualityReason::PoorSocFit);
             }
         }
-        let span_h = super::series::secs(
-            series.points[idx[0]].at,
-            series.points[idx[idx.len() - 1]].at,
-        ) / 3600.0;
-        if let (Some(qn), Some(q0)) = (q.last(), q.first())
-            && span_h > 0.0
-        {
-            out.mean_current_a = Some((qn - q0) / span_h);
+        // Over the fit's span (`idx` is not empty): mean current and charge-weighted voltage.
+        let last = idx.len() - 1;
+        let (dq, de) = (q[last] - q[0], energy[last] - energy[0]);
+        let span_h =
+            super::series::secs(series.points[idx[0]].at, series.points[idx[last]].at) / 3600.0;
+        if span_h > 0.0 {
+            out.mean_current_a = Some(dq / span_h);
         }
-        let (qn, en) = (q.last().copied(), energy.last().copied());
-        let (q0, e0) = (q.first().copied(), energy.first().copied());
-        if let (Some(qn), Some(q0), Some(en), Some(e0)) = (qn, q0, en, e0)
-            && qn - q0 > 0.0
-        {
-            out.mean_voltage = Some(Volts((en - e0) / (qn - q0)));
+        if dq > 0.0 {
+            out.mean_voltage = Some(Volts(de / dq));
         }
     }
     if dc && out.ah_per_full.is_none() {

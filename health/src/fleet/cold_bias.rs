@@ -25,15 +25,10 @@ pub fn cold_biases(
         let Some((pts, _)) = soh_points(st.sessions(), &st.spec, ctx, cfg) else {
             continue;
         };
-        let sessions: BTreeMap<_, _> = st.sessions().iter().map(|s| (&s.session, s)).collect();
         // (when, SoH, battery temperature).
         let rows: Vec<_> = pts
             .iter()
-            .filter_map(|p| {
-                let s = sessions.get(&p.session)?;
-                let t = s.battery_temperature_c?;
-                Some((p.at, p.soh_pct, t))
-            })
+            .filter_map(|(p, t)| Some((p.at, p.soh_pct, (*t)?)))
             .collect();
         let bins = by_model.entry(st.spec.model.as_str()).or_default();
         for &(at, soh, t) in &rows {

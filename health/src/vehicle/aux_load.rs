@@ -45,6 +45,16 @@ fn t_bin(t: f64) -> i32 {
     (t / BIN_C).floor() as i32
 }
 
+impl AuxReference {
+    /// The model's auxiliary current at battery temperature `t`, when its bin has one.
+    fn get(&self, t: f64) -> Option<f64> {
+        self.bins
+            .binary_search_by_key(&t_bin(t), |b| b.t_bin)
+            .ok()
+            .map(|k| self.bins[k].aux_current_a)
+    }
+}
+
 /// Each model's auxiliary load by temperature, from the sessions that separated it (e.g.
 /// `states.iter().map(|s| (&s.spec, s.sessions()))`).
 pub fn aux_references<'a>(
@@ -101,12 +111,7 @@ pub(crate) fn borrowed_aux_share(
     let aux = if near.len() >= OWN_MIN_SESSIONS {
         median(&near)
     } else {
-        reference.and_then(|r| {
-            r.bins
-                .binary_search_by_key(&t_bin(t), |b| b.t_bin)
-                .ok()
-                .map(|k| r.bins[k].aux_current_a)
-        })
+        reference.and_then(|r| r.get(t))
     };
     aux.map_or(0.0, |a| (a / i).clamp(0.0, MAX_SHARE))
 }

@@ -8,7 +8,7 @@ use crate::stats::{median, robust_scale};
 use serde::{Deserialize, Serialize};
 
 /// Sessions compared on each side of a split.
-const SIDE: usize = 10;
+pub(crate) const SIDE: usize = 10;
 
 /// A detected drop.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@
 //! of sessions the figure is withheld rather than shown noisy.
 
 use super::aux_load::borrowed_aux_share;
-use super::changepoint::{StepChange, detect_step};
+use super::changepoint::{SIDE, StepChange, detect_step};
 use super::cold_bias::WARM_C;
 use super::context::AssessContext;
 use super::spec::VehicleSpec;
@@ -175,31 +175,25 @@ impl SohEstimate {
     }
 }
 
-/// Whether the warm sessions either side of a step (up to ten each side, where the car's own
-/// loads weigh least) show at least half of it, when each side has two: a step that only the
-/// cold sessions make is what is left of their loads at a change of season.
+/// Whether the warm sessions either side of a step (the sessions the step compares, where the
+/// car's own loads weigh least) show at least half of it, when each side has two: a step that
+/// only the cold sessions make is what is left of their loads at a change of season. `temps`
+/// is each point's battery temperature.
 fn warm_sessions_agree(
     pts: &[SohPoint],
-    sessions: &[SessionSummary],
+    temps: &[Option<f64>],
     step: &StepChange,
     cfg: &HealthConfig,
 ) -> bool {
     let warm = |range: std::ops::Range<usize>| -> Vec<f64> {
-        pts[range]
-            .iter()
-            .filter(|p| {
-                sessions
-                    .iter()
-                    .find(|s| s.session == p.session)
-                    .and_then(|s| s.battery_temperature_c)
-                    .is_some_and(|t| t >= WARM_C)
-            })
-            .map(|p| p.soh_pct)
+        range
+            .filter(|&i| temps[i].is_some_and(|t| t >= WARM_C))
+            .map(|i| pts[i].soh_pct)
             .collect()
     };
     let k = step.index;
-    let before = warm(k.saturating_sub(10)..k);
-    let after = warm(k..(k + 10).min(pts.len()));
+    let before = warm(k.saturating_sub(SIDE)..k);
+    let after = warm(k..(k + SIDE).min(pts.len()));
     if before.len() < 2 || after.len() < 2 {
         return true;
     }
@@ -209,14 +203,18 @@ fn warm_sessions_agree(
     }
 }
 
-/// Per-session SoH values and the method they came from; `None` when DC sessions exist but
-/// the registry lacks the rated Ah they need.
+/// A per-session SoH value and its session's battery temperature, °C.
+pub(crate) type PointAt = (SohPoint, Option<f64>);
+
+/// Per-session SoH values, each with its session's battery temperature (what the cold
+/// corrections key on), and the method they came from; `None` when DC sessions exist but the
+/// registry lacks the rated Ah they need.
 pub(crate) fn soh_points(
     sessions: &[SessionSummary],
     spec: &VehicleSpec,
     ctx: &AssessContext,
     cfg: &HealthConfig,
-) -> Option<(Vec<SohPoint>, SohMethod)> {
+) -> Option<(Vec<PointAt>, SohMethod)> {
     let nominal = spec.nominal_capacity.0.max(1.0);
     let wide = |s: &&SessionSummary| s.wide_window(cfg);
     let dc: Vec<&SessionSummary> = sessions
@@ -234,13 +232,14 @@ pub(crate) fn soh_points(
                 let cold = s
                     .battery_temperature_c
                     .map_or(0.0, |t| ctx.cold_biases.at(&spec.model, t));
-                Some(SohPoint {
+                let point = SohPoint {
                     session: s.session.clone(),
                     at: s.ended_at,
                     soh_pct: ah / ctx.current_gain(&s.charger) / rated * 100.0 - cold,
-                })
+                };
+                Some((point, s.battery_temperature_c))
             })
-            .filter(|p| p.soh_pct > 0.0)
+            .filter(|(p, _)| p.soh_pct > 0.0)
             .collect();
         return Some((pts, SohMethod::DcCharge));
     }
@@ -249,11 +248,12 @@ pub(crate) fn soh_points(
         .filter(|s| !s.dc)
         .filter(wide)
         .filter_map(|s| {
-            Some(SohPoint {
+            let point = SohPoint {
                 session: s.session.clone(),
                 at: s.ended_at,
                 soh_pct: s.wh_per_full?.0 * cfg.ac_assumed_efficiency / nominal * 100.0,
-            })
+            };
+            Some((point, s.battery_temperature_c))
         })
         .collect();
     Some((pts, SohMethod::AcEnergy))
@@ -267,7 +267,7 @@ pub fn estimate_soh(
     ctx: &AssessContext,
     cfg: &HealthConfig,
 ) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
-    let Some((mut pts, method)) = soh_points(sessions, spec, ctx, cfg) else {
+    let Some((mut points, method)) = soh_points(sessions, spec, ctx, cfg) else {
         let mut est = SohEstimate::withheld(
             SohMethod::DcCharge,
             0,
@@ -277,14 +277,15 @@ pub fn estimate_soh(
         est.missing = RATED_AH_FIELDS.iter().map(|f| (*f).to_string()).collect();
         return (est, None, Vec::new());
     };
-    pts.sort_by_key(|p| p.at);
+    points.sort_by_key(|(p, _)| p.at);
+    let (pts, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
     let required = if method == SohMethod::AcEnergy {
         cfg.min_sessions_ac
     } else {
         cfg.min_sessions_dc
     };
     let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
-    let step = detect_step(&ys, cfg).filter(|s| warm_sessions_agree(&pts, sessions, s, cfg));
+    let step = detect_step(&ys, cfg).filter(|s| warm_sessions_agree(&pts, &temps, s, cfg));
     let Some(last) = pts.last() else {
         let est = SohEstimate::withheld(method, 0, required, WithheldReason::InsufficientSessions);
         return (est, step, pts);
