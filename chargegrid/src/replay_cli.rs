@@ -4,10 +4,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chargegrid_core::{Amperes, Kilowatts};
+use std::collections::BTreeMap;
+
+use chargegrid_core::{Amperes, ChargerId, EvseId, Kilowatts, Volts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, Rows, read_sessions,
-    run_replay,
+    Algorithm, DemandSource, DepartureSource, ReplayNetwork, ReplayOptions, ReplayReport, Rows,
+    read_sessions, run_replay,
 };
 use chrono::{NaiveDate, TimeDelta};
 use clap::{Args, ValueEnum};
@@ -41,9 +43,26 @@ pub struct ReplayArgs {
     /// Number of days from --from.
     #[arg(long)]
     pub days: Option<u32>,
-    /// Aggregate site limit, kW.
-    #[arg(long)]
-    pub site_limit_kw: f64,
+    /// Aggregate site limit, kW (required without --network; with it, an extra cap on the
+    /// site's grid connection).
+    #[arg(long, required_unless_present = "network")]
+    pub site_limit_kw: Option<f64>,
+    /// Replay on a site of this network file (chargegrid's network TOML: limit groups, per-phase
+    /// line limits, delta–wye transformers, chargers wired line to neutral or line to line);
+    /// each recorded station charges at the charger of the same id (EVSE 1) unless
+    /// --station-map says otherwise. --voltage is then the line-to-line voltage.
+    #[arg(long, conflicts_with = "three_phase")]
+    pub network: Option<PathBuf>,
+    /// The site of --network to use (needed when the file has several).
+    #[arg(long, requires = "network")]
+    pub site: Option<String>,
+    /// TOML table mapping recorded station ids to chargers: `"CA-322" = "charger-id"` or
+    /// `"CA-322" = { charger = "charger-id", evse = 2 }`.
+    #[arg(long, requires = "network")]
+    pub station_map: Option<PathBuf>,
+    /// Station voltage, V (line to line with --network).
+    #[arg(long, default_value_t = 208.0)]
+    pub voltage: f64,
     /// Three-phase mode: stations on L1/L2/L3, per-phase current limit = limit / 3 / voltage.
     #[arg(long)]
     pub three_phase: bool,
@@ -78,6 +97,42 @@ pub struct ReplayArgs {
     pub record_power: bool,
 }
 
+/// Reads `--network` (and `--station-map`) into the site to replay on.
+fn replay_network(path: &std::path::Path, args: &ReplayArgs) -> anyhow::Result<ReplayNetwork> {
+    let network = chargegrid::network::read_network(path)?;
+    let mut stations = BTreeMap::new();
+    if let Some(map) = &args.station_map {
+        let text =
+            std::fs::read_to_string(map).with_context(|| format!("reading {}", map.display()))?;
+        let table: BTreeMap<String, StationTarget> =
+            toml::from_str(&text).with_context(|| format!("parsing {}", map.display()))?;
+        for (station, target) in table {
+            let (charger, evse) = match target {
+                StationTarget::Charger(c) => (c, 1),
+                StationTarget::Evse { charger, evse } => (charger, evse),
+            };
+            let charger = ChargerId::new(&charger)
+                .map_err(|e| anyhow::anyhow!("{}: station {station:?}: {e}", map.display()))?;
+            stations.insert(station, (charger, EvseId(evse)));
+        }
+    }
+    Ok(ReplayNetwork::from_network(
+        &network,
+        args.site.as_deref(),
+        stations,
+    )?)
+}
+
+/// Where a recorded station charges, in a --station-map file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum StationTarget {
+    /// A charger id (its EVSE 1).
+    Charger(String),
+    /// A charger and one of its EVSEs.
+    Evse { charger: String, evse: u32 },
+}
+
 fn parse_step(text: &str) -> anyhow::Result<TimeDelta> {
     let (num, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
@@ -100,7 +155,19 @@ fn parse_step(text: &str) -> anyhow::Result<TimeDelta> {
 pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     let sessions = read_sessions(&args.file, Rows::Strict)
         .with_context(|| format!("reading {}", args.file.display()))?;
-    let mut options = ReplayOptions::new(Kilowatts(args.site_limit_kw));
+    let network = match &args.network {
+        Some(path) => Some(replay_network(path, args)?),
+        None => None,
+    };
+    let site_limit = match (args.site_limit_kw, &network) {
+        (Some(kw), _) => kw,
+        // No extra cap: the site's own grid limit (or, without a kW side, far above any load).
+        (None, Some(n)) => n.site.grid_limit.max_power.map_or(1.0e6, |w| w.0 / 1000.0),
+        (None, None) => anyhow::bail!("--site-limit-kw is required without --network"),
+    };
+    let mut options = ReplayOptions::new(Kilowatts(site_limit));
+    options.network = network;
+    options.voltage = Volts(args.voltage);
     options.from = args.from;
     options.days = args.days;
     options.three_phase = args.three_phase;
@@ -125,6 +192,12 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
         let algorithm: Algorithm = name
             .parse()
             .map_err(|e| anyhow::anyhow!("--algorithm {name:?}: {e}"))?;
+        if algorithm == Algorithm::OfflineOptimal && options.network.is_some() {
+            println!(
+                "| {name} | not available with --network (phasor line limits are not a flow network) |"
+            );
+            continue;
+        }
         let r = run_replay(&sessions, &options, algorithm)
             .with_context(|| format!("replaying with {name}"))?;
         let t = &r.timing.overall;

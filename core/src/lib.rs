@@ -16,6 +16,7 @@ pub mod ids;
 pub mod limits;
 pub mod meter;
 pub mod network;
+pub mod phasor;
 pub mod proxies;
 pub mod session;
 pub mod tariff;

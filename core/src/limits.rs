@@ -47,6 +47,36 @@ impl PhaseCurrents {
     }
 }
 
+/// The primary side of a delta–wye transformer (a site's service transformer): each primary
+/// line carries the difference of two secondary line currents divided by the turns ratio, and
+/// may carry at most `max_current`. Which pair feeds which primary line depends on the vector
+/// group, but the three differences, and so the limits, are the same for all of them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeltaPrimary {
+    /// Primary line-to-line voltage over secondary line-to-neutral voltage (480 V / 120 V: 4).
+    pub turns_ratio: f64,
+    /// Largest current on each primary line.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub max_current: Amperes,
+}
+
+impl DeltaPrimary {
+    /// Checks that the ratio is > 0 and the current finite and not negative.
+    pub fn validate(&self, what: &str) -> Result<(), DomainError> {
+        let ratio_ok = self.turns_ratio.is_finite() && self.turns_ratio > 0.0;
+        let current_ok = self.max_current.is_finite() && self.max_current.0 >= 0.0;
+        if !(ratio_ok && current_ok) {
+            return Err(DomainError::InvalidQuantity {
+                quantity: "delta_primary",
+                reason: format!("{what}: turns_ratio must be > 0 and max_current finite and >= 0"),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// A limit on a node of the network tree. `None` on a side means "no limit of that kind".
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

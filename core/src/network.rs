@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::LimitGroupId;
-use crate::limits::{Limit, Phase};
+use crate::limits::{DeltaPrimary, Limit, Phase};
+use crate::phasor::{Phasor, voltage_angle};
 use crate::tariff::Tariff;
-use crate::{Amperes, ChargerId, ConnectorId, DomainError, EvseId, SiteId, Watts};
+use crate::{Amperes, ChargerId, ConnectorId, DomainError, EvseId, SiteId, Volts, Watts};
 
 /// A point on Earth, checked to lie within valid latitude and longitude.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -191,25 +192,81 @@ pub struct Evse {
 }
 
 /// How a charger's phases map onto the site's supply: a single-phase charger sits on one of
-/// the site's phases, a three-phase one on all three (possibly rotated, which only matters for
-/// single-phase vehicles on a three-phase charger).
+/// the site's phases (line to neutral) or between two of them (line to line, as 208 V EVSEs on
+/// a 120/208 V service), a three-phase one on all three (possibly rotated, which only matters
+/// for single-phase vehicles on a three-phase charger). In TOML: `wiring = "three_phase"`,
+/// `wiring = { single_phase = "L2" }`, `wiring = { line_to_line = ["L1", "L2"] }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Wiring {
     /// Three-phase, L1→L1, L2→L2, L3→L3.
     ThreePhase,
-    /// Single-phase, wired to the given site phase.
+    /// Single-phase, between the given site phase and neutral.
     SinglePhase(Phase),
+    /// Single-phase, between two site phases (which must differ): √3 × the line-to-neutral
+    /// voltage, its current out on one line and back on the other.
+    LineToLine([Phase; 2]),
 }
 
 impl Wiring {
-    /// Number of phases.
+    /// Number of phases the EVSE supplies (OCPP `numberPhases`): a line-to-line EVSE is
+    /// single-phase to the vehicle.
     pub fn phases(self) -> u8 {
         match self {
             Wiring::ThreePhase => 3,
-            Wiring::SinglePhase(_) => 1,
+            Wiring::SinglePhase(_) | Wiring::LineToLine(_) => 1,
         }
+    }
+
+    /// Whether it draws current on the site's `phase` line.
+    pub fn draws_on(self, phase: Phase) -> bool {
+        match self {
+            Wiring::ThreePhase => true,
+            Wiring::SinglePhase(p) => p == phase,
+            Wiring::LineToLine([a, b]) => a == phase || b == phase,
+        }
+    }
+
+    /// Watts per ampere of (per-phase) current at line-to-neutral voltage `voltage`.
+    pub fn watts_per_amp(self, voltage: Volts) -> f64 {
+        match self {
+            Wiring::ThreePhase => 3.0 * voltage.0,
+            Wiring::SinglePhase(_) => voltage.0,
+            Wiring::LineToLine(_) => 3f64.sqrt() * voltage.0,
+        }
+    }
+
+    /// The power `current` draws at line-to-neutral voltage `voltage`.
+    pub fn power(self, current: Amperes, voltage: Volts) -> Watts {
+        Watts(current.0 * self.watts_per_amp(voltage))
+    }
+
+    /// The current that draws `power` at line-to-neutral voltage `voltage`.
+    pub fn current(self, power: Watts, voltage: Volts) -> Amperes {
+        Amperes(power.0 / self.watts_per_amp(voltage).max(f64::MIN_POSITIVE))
+    }
+
+    /// The phasor each site line carries per ampere drawn (zero on lines it does not use),
+    /// angles relative to L1's line-to-neutral voltage: a line-to-line load flows in phase
+    /// with the voltage between its two lines, out on the first and back on the second.
+    pub fn line_phasors(self) -> [Phasor; 3] {
+        let mut out = [Phasor::ZERO; 3];
+        match self {
+            Wiring::ThreePhase => {
+                for p in Phase::ALL {
+                    out[p.index()] = Phasor::polar(1.0, voltage_angle(p));
+                }
+            }
+            Wiring::SinglePhase(p) => out[p.index()] = Phasor::polar(1.0, voltage_angle(p)),
+            Wiring::LineToLine([a, b]) => {
+                let v = Phasor::polar(1.0, voltage_angle(a)) - Phasor::polar(1.0, voltage_angle(b));
+                let i = Phasor::polar(1.0, v.degrees());
+                out[a.index()] = i;
+                out[b.index()] = i * -1.0;
+            }
+        }
+        out
     }
 }
 
@@ -301,6 +358,10 @@ pub struct LimitGroup {
     pub parent: Option<LimitGroupId>,
     /// What the group may draw.
     pub limit: Limit,
+    /// If the group is a delta–wye transformer, its primary side (the per-phase `limit` is then
+    /// the secondary side's line currents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_primary: Option<DeltaPrimary>,
 }
 
 /// Site recorded for sessions of chargers that are not in the network (allowed in development).
@@ -463,6 +524,9 @@ fn validate_groups(site: &Site) -> Result<(), DomainError> {
         }
         g.limit
             .validate(&format!("site {} group {}", site.id, g.id))?;
+        if let Some(t) = &g.delta_primary {
+            t.validate(&format!("site {} group {}", site.id, g.id))?;
+        }
     }
     for g in &site.limit_groups {
         let mut seen = HashSet::new();
@@ -517,6 +581,14 @@ fn validate_charger(charger: &Charger, passwords_required: bool) -> Result<(), D
                 charger.id
             )));
         }
+    }
+    if let Wiring::LineToLine([a, b]) = charger.wiring
+        && a == b
+    {
+        return Err(bad(format!(
+            "charger {}: line_to_line wiring needs two different phases, not {a:?} twice",
+            charger.id
+        )));
     }
     if charger.evses.is_empty() {
         return Err(bad(format!("charger {} has no EVSE", charger.id)));
@@ -620,6 +692,7 @@ mod tests {
                     max_power: None,
                     max_current: Some(PhaseCurrents::uniform(Amperes(63.0))),
                 },
+                delta_primary: None,
             }],
             price_per_kwh: Some(1.2),
             currency: "CNY".into(),
@@ -725,5 +798,36 @@ mod tests {
         assert_eq!(s, ConnectorStatus::Other("Vendorish".into()));
         let s: ConnectorStatus = serde_json::from_str("\"SuspendedEV\"").unwrap();
         assert_eq!(s, ConnectorStatus::SuspendedEv);
+    }
+
+    #[test]
+    fn line_to_line_wiring_reads_draws_on_both_lines_at_thirty_degrees() {
+        let w: Wiring = serde_json::from_str(r#"{"line_to_line":["L1","L2"]}"#).unwrap();
+        assert_eq!(w, Wiring::LineToLine([Phase::L1, Phase::L2]));
+        assert_eq!(w.phases(), 1);
+        assert!(w.draws_on(Phase::L1) && w.draws_on(Phase::L2) && !w.draws_on(Phase::L3));
+        assert!((w.watts_per_amp(Volts(120.0)) - 207.846).abs() < 1e-3);
+        // Out on L1 in phase with V12 (30°), back on L2; the same for the pair named the
+        // other way round (only the lines matter).
+        let p = w.line_phasors();
+        assert!((p[0].degrees() - 30.0).abs() < 1e-9);
+        assert!((p[1].degrees() + 150.0).abs() < 1e-9);
+        assert_eq!(p[2].norm(), 0.0);
+        let back = Wiring::LineToLine([Phase::L2, Phase::L1]).line_phasors();
+        for (x, y) in p.iter().zip(back) {
+            assert!((*x - y).norm() < 1e-9);
+        }
+        // Relative to its own line's voltage every line-to-line load is 30° early or late.
+        let bc = Wiring::LineToLine([Phase::L2, Phase::L3]).line_phasors();
+        assert!((bc[1].degrees() - (-120.0 + 30.0)).abs() < 1e-9);
+        assert!((bc[2].degrees() - (120.0 - 30.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn line_to_line_wiring_on_one_phase_twice_is_refused() {
+        let mut n = sample();
+        n.chargers[0].wiring = Wiring::LineToLine([Phase::L3, Phase::L3]);
+        let err = n.validate().unwrap_err().to_string();
+        assert!(err.contains("two different phases"), "{err}");
     }
 }

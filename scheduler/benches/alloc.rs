@@ -37,11 +37,13 @@ fn site(sessions: usize, rng: &mut Lcg, ctx: &AllocContext) -> SiteProblem {
             max_power: Some(Watts(per_phase * 230.0 * 3.0)),
             max_current: Some(PhaseCurrents::uniform(Amperes(per_phase))),
         },
+        delta_primary: None,
     }];
     for _ in 0..3 {
         nodes.push(LimitNode {
             parent: Some(0),
             limit: Limit::current(Amperes(per_phase * 0.45)),
+            delta_primary: None,
         });
     }
     let sessions = (0..sessions)

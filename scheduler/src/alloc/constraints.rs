@@ -1,10 +1,20 @@
 //! A site's limit tree flattened into linear packing constraints over the sessions' per-phase
-//! currents. Every kW limit and every per-phase ampere limit of every node becomes one row
+//! currents. Every kW limit and every per-phase ampere limit of every node becomes rows
 //! `sum(coef * current) <= cap`; a session appears in the rows of the nodes on its path to the
-//! root (kW rows with coefficient volts × phases, ampere rows of the phases it draws on with 1).
+//! root (kW rows with coefficient watts per ampere, ampere rows of the lines it draws on).
 //! Every algorithm works on these rows, so all of them check limits in exactly the same way.
+//!
+//! A line's current is the magnitude of a phasor sum ([`chargegrid_core::phasor`]). When all
+//! loads under a node put their current on a line at the same angle (line-to-neutral and
+//! three-phase loads), that is a plain sum: one row with coefficient 1. When line-to-line loads
+//! put theirs 30° early or late, the exact limit is a circle, not a row; it is replaced by the
+//! few rows of a polygon inside it: for directions φ spread over the loads' angles at most 10°
+//! apart, `Σ max(0, |c| cos(angle − φ)) · current ≤ cap · cos δ`, which can never let the true
+//! magnitude over the cap and gives away at most 1 − cos 10° ≈ 1.5 % of it (adding the currents
+//! instead would give away up to 13 %).
 
-use chargegrid_core::limits::{Phase, PhaseCurrents};
+use chargegrid_core::limits::PhaseCurrents;
+use chargegrid_core::phasor::{PRIMARY_PAIRS, Phasor};
 use chargegrid_core::{Amperes, Watts};
 
 use super::problem::SiteProblem;
@@ -13,6 +23,9 @@ use super::problem::SiteProblem;
 /// in the arithmetic can never tip a node over.
 pub(crate) const SAFETY_AMPS: f64 = 1e-7;
 
+/// Largest half-angle between a line's polygon directions, degrees.
+const POLYGON_HALF_ANGLE: f64 = 10.0;
+
 /// The packing rows of one site, with both directions of the session ↔ row incidence.
 #[derive(Debug, Clone)]
 pub(crate) struct Constraints {
@@ -20,21 +33,152 @@ pub(crate) struct Constraints {
     pub cap: Vec<f64>,
     /// Row of the root's power limit (always present; infinite when the root has none).
     pub site_power: usize,
-    /// Rows of the root's per-phase current limits, if it has them.
-    pub root_phases: Option<[usize; 3]>,
+    /// The rows of the root's per-phase current limits (first row, count per phase), if it has
+    /// them.
+    pub root_phases: Option<[(usize, usize); 3]>,
     session_start: Vec<usize>,
     session_rows: Vec<(usize, f64)>,
     row_start: Vec<usize>,
     row_sessions: Vec<usize>,
 }
 
+/// How a quantity's loads are bounded: exact rows when they all share one angle, else a
+/// polygon inside the circle.
+#[derive(Debug, Clone)]
+enum Shape {
+    /// One row, each load at its magnitude (exact when the loads share an angle; a safe bound
+    /// when they are spread over half a turn or more).
+    Sum,
+    /// Rows along these directions (degrees).
+    Polygon(Vec<f64>),
+}
+
+/// The rows for loads at `angles` (degrees, consumed): their shape and capacity factor.
+fn polygon(angles: &mut Vec<f64>) -> (Shape, f64) {
+    angles.sort_by(f64::total_cmp);
+    angles.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    if angles.len() <= 1 {
+        return (Shape::Sum, 1.0);
+    }
+    // The shortest arc holding every angle starts after the widest gap between neighbours.
+    let n = angles.len();
+    let (mut gap, mut after) = (angles[0] + 360.0 - angles[n - 1], 0);
+    for i in 1..n {
+        if angles[i] - angles[i - 1] > gap {
+            gap = angles[i] - angles[i - 1];
+            after = i;
+        }
+    }
+    let arc = 360.0 - gap;
+    if arc >= 180.0 {
+        // Their sum can point anywhere: bound it by the sum of magnitudes.
+        return (Shape::Sum, 1.0);
+    }
+    let count = (arc / (2.0 * POLYGON_HALF_ANGLE)).ceil().max(1.0);
+    let half = arc / (2.0 * count);
+    let first = angles[after] + half;
+    let dirs = (0..count as usize)
+        .map(|i| first + 2.0 * half * i as f64)
+        .collect();
+    (Shape::Polygon(dirs), half.to_radians().cos())
+}
+
+/// One current a node limits: a line of its own side, or a line of a delta primary.
+#[derive(Debug, Clone, Copy)]
+enum Current {
+    /// Line `l` (0–2).
+    Line(usize),
+    /// The primary line carrying (line `x` − line `y`) ÷ `ratio`.
+    Primary { x: usize, y: usize, ratio: f64 },
+}
+
+impl Current {
+    /// What one ampere of a session with line phasors `lines` puts on it.
+    fn phasor(self, lines: &[Phasor; 3]) -> Phasor {
+        match self {
+            Current::Line(l) => lines[l],
+            Current::Primary { x, y, ratio } => (lines[x] - lines[y]) * (1.0 / ratio),
+        }
+    }
+}
+
+/// A limited current of a node and where its rows are.
+#[derive(Debug, Clone)]
+struct Limited {
+    what: Current,
+    cap: f64,
+    angles: Vec<f64>,
+    shape: Shape,
+    first_row: usize,
+}
+
+impl Limited {
+    fn rows(&self) -> usize {
+        match &self.shape {
+            Shape::Sum => 1,
+            Shape::Polygon(d) => d.len(),
+        }
+    }
+}
+
 impl Constraints {
     /// Flattens a (validated) problem.
     pub fn build(problem: &SiteProblem) -> Self {
+        let nodes = problem.nodes.len();
+        // Each node's limited currents, and the angles its loads put current on them at.
+        let mut limited: Vec<Vec<Limited>> = problem
+            .nodes
+            .iter()
+            .map(|node| {
+                let mut out = Vec::new();
+                let mut add = |what, cap| {
+                    out.push(Limited {
+                        what,
+                        cap,
+                        angles: Vec::new(),
+                        shape: Shape::Sum,
+                        first_row: 0,
+                    })
+                };
+                if let Some(c) = node.limit.max_current {
+                    for (l, a) in c.0.iter().enumerate() {
+                        add(Current::Line(l), a.0);
+                    }
+                }
+                if let Some(t) = node.delta_primary {
+                    for (x, y) in PRIMARY_PAIRS {
+                        add(
+                            Current::Primary {
+                                x,
+                                y,
+                                ratio: t.turns_ratio,
+                            },
+                            t.max_current.0,
+                        );
+                    }
+                }
+                out
+            })
+            .collect();
+        let per_amp: Vec<[Phasor; 3]> = problem
+            .sessions
+            .iter()
+            .map(|s| s.wiring.line_phasors())
+            .collect();
+        for (s, lines) in problem.sessions.iter().zip(&per_amp) {
+            let mut node = Some(s.node);
+            while let Some(n) = node {
+                for q in &mut limited[n] {
+                    let p = q.what.phasor(lines);
+                    if p.norm() > 1e-12 {
+                        q.angles.push(p.degrees());
+                    }
+                }
+                node = problem.nodes[n].parent;
+            }
+        }
         let mut cap = Vec::new();
-        // For each node: its power row and its three phase rows, if limited.
-        let mut power_row = vec![None; problem.nodes.len()];
-        let mut phase_rows: Vec<Option<[usize; 3]>> = vec![None; problem.nodes.len()];
+        let mut power_row = vec![None; nodes];
         for (i, node) in problem.nodes.iter().enumerate() {
             if let Some(p) = node.limit.max_power {
                 power_row[i] = Some(cap.len());
@@ -43,15 +187,16 @@ impl Constraints {
                 power_row[i] = Some(cap.len());
                 cap.push(f64::INFINITY);
             }
-            if let Some(c) = node.limit.max_current {
-                let first = cap.len();
-                cap.extend(c.0.iter().map(|a| a.0));
-                phase_rows[i] = Some([first, first + 1, first + 2]);
+            for q in &mut limited[i] {
+                let (shape, factor) = polygon(&mut q.angles);
+                q.shape = shape;
+                q.first_row = cap.len();
+                cap.extend(std::iter::repeat_n(q.cap * factor, q.rows()));
             }
         }
         let mut session_start = Vec::with_capacity(problem.sessions.len() + 1);
         let mut session_rows = Vec::new();
-        for s in &problem.sessions {
+        for (s, lines) in problem.sessions.iter().zip(&per_amp) {
             session_start.push(session_rows.len());
             let wpa = s.watts_per_amp();
             let mut node = Some(s.node);
@@ -59,10 +204,20 @@ impl Constraints {
                 if let Some(r) = power_row[n] {
                     session_rows.push((r, wpa));
                 }
-                if let Some(rows) = phase_rows[n] {
-                    for phase in Phase::ALL {
-                        if s.uses(phase) {
-                            session_rows.push((rows[phase.index()], 1.0));
+                for q in &limited[n] {
+                    let p = q.what.phasor(lines);
+                    if p.norm() <= 1e-12 {
+                        continue;
+                    }
+                    match &q.shape {
+                        Shape::Sum => session_rows.push((q.first_row, p.norm())),
+                        Shape::Polygon(dirs) => {
+                            for (k, &dir) in dirs.iter().enumerate() {
+                                let coef = p.along(dir);
+                                if coef > 1e-12 {
+                                    session_rows.push((q.first_row + k, coef));
+                                }
+                            }
                         }
                     }
                 }
@@ -70,6 +225,10 @@ impl Constraints {
             }
         }
         session_start.push(session_rows.len());
+        let root_phases = problem.nodes[0]
+            .limit
+            .max_current
+            .map(|_| std::array::from_fn(|l| (limited[0][l].first_row, limited[0][l].rows())));
 
         // Reverse incidence (row -> sessions), by counting sort.
         let mut row_start = vec![0usize; cap.len() + 1];
@@ -90,7 +249,7 @@ impl Constraints {
         Self {
             cap,
             site_power: power_row[0].unwrap_or(0),
-            root_phases: phase_rows[0],
+            root_phases,
             session_start,
             session_rows,
             row_start,
@@ -163,9 +322,14 @@ impl Constraints {
         let power = self.cap[r]
             .is_finite()
             .then(|| Watts((self.cap[r] - load[r]).max(0.0)));
-        let current = self
-            .root_phases
-            .map(|rows| PhaseCurrents(rows.map(|r| Amperes((self.cap[r] - load[r]).max(0.0)))));
+        let current = self.root_phases.map(|lines| {
+            PhaseCurrents(lines.map(|(first, count)| {
+                let idle = (first..first + count)
+                    .map(|r| self.cap[r] - load[r])
+                    .fold(f64::INFINITY, f64::min);
+                Amperes(idle.max(0.0))
+            }))
+        });
         (power, current)
     }
 }

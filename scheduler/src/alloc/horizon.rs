@@ -259,6 +259,7 @@ mod tests {
             nodes: vec![LimitNode {
                 parent: None,
                 limit: Limit::power(Watts(32.0 * 230.0)),
+                delta_primary: None,
             }],
             sessions: vec![
                 session(32.0 * 230.0 / 12.0, TimeDelta::minutes(5)),

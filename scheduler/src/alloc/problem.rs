@@ -2,7 +2,7 @@
 //! the moment and price context the decision is made in. Plain data, built by the control loop
 //! (from the store) or by the replay (from recorded sessions).
 
-use chargegrid_core::limits::{Limit, Phase};
+use chargegrid_core::limits::{DeltaPrimary, Limit, Phase};
 use chargegrid_core::network::Wiring;
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -21,6 +21,9 @@ pub struct LimitNode {
     pub parent: Option<usize>,
     /// What this node may carry (kW and/or per-phase current); unbounded sides are `None`.
     pub limit: Limit,
+    /// If the node is a delta–wye transformer, what its primary lines may carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_primary: Option<DeltaPrimary>,
 }
 
 /// The pilot currents a charger can signal, besides 0.
@@ -102,15 +105,12 @@ impl SessionDemand {
 
     /// Whether the session draws on `phase`.
     pub fn uses(&self, phase: Phase) -> bool {
-        match self.wiring {
-            Wiring::ThreePhase => true,
-            Wiring::SinglePhase(p) => p == phase,
-        }
+        self.wiring.draws_on(phase)
     }
 
     /// Watts drawn per ampere of per-phase current.
     pub fn watts_per_amp(&self) -> f64 {
-        self.voltage.0 * f64::from(self.phase_count())
+        self.wiring.watts_per_amp(self.voltage)
     }
 }
 
@@ -139,6 +139,10 @@ impl SiteProblem {
             node.limit
                 .validate(&format!("node {i}"))
                 .map_err(|e| AllocError::BadLimit(e.to_string()))?;
+            if let Some(t) = &node.delta_primary {
+                t.validate(&format!("node {i}"))
+                    .map_err(|e| AllocError::BadLimit(e.to_string()))?;
+            }
         }
         for (i, s) in self.sessions.iter().enumerate() {
             let bad = |reason: &'static str| AllocError::BadSession { session: i, reason };

@@ -235,6 +235,7 @@ mod tests {
             nodes: vec![LimitNode {
                 parent: None,
                 limit,
+                delta_primary: None,
             }],
             sessions: wirings
                 .iter()

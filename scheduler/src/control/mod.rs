@@ -22,7 +22,7 @@ mod profiles;
 mod send;
 mod site;
 mod snapshot;
-mod tree;
+pub(crate) mod tree;
 mod verify;
 mod watch;
 

@@ -175,7 +175,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
                 }
             };
             subtract(&mut tree.nodes, node, c.wiring, hold, v);
-            let power = hold.to_watts(v, c.wiring.phases());
+            let power = c.wiring.power(hold, v);
             held += power;
             if let Some(s) = session {
                 sessions.push(SessionPlan {
@@ -210,7 +210,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
     let mut allocated = held;
     for (e, current) in controlled.iter().zip(&currents) {
         if let (Some(s), Some(a)) = (e.session, current) {
-            let power = a.to_watts(v, e.charger.wiring.phases());
+            let power = e.charger.wiring.power(*a, v);
             allocated += power;
             sessions.push(SessionPlan {
                 session: s.session.id.clone(),
@@ -243,8 +243,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
 
 /// The most a session can use on its own: its EVSE's and its vehicle's maxima.
 fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ControlConfig) -> Amperes {
-    let vehicle =
-        vehicle_max_power(s).map(|p| p.to_amperes(config.voltage, e.charger.wiring.phases()));
+    let vehicle = vehicle_max_power(s).map(|p| e.charger.wiring.current(p, config.voltage));
     vehicle.map_or(e.max, |m| m.min(e.max))
 }
 
@@ -360,7 +359,7 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
     } = input;
     let v = config.voltage;
     let c = e.charger;
-    let phases = c.wiring.phases();
+    let wiring = c.wiring;
     let session = &s.session;
     let knobs = config.knobs(&c.model);
     let connector_max = c
@@ -384,12 +383,12 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         a.sessions
             .iter()
             .find(|x| x.session == session.id)
-            .map(|x| x.power.to_amperes(v, phases))
+            .map(|x| wiring.current(x.power, v))
     });
     let measured = session
         .power
         .filter(|_| watch.measured_fresh(&session.id))
-        .map(|p| p.to_amperes(v, phases));
+        .map(|p| wiring.current(p, v));
     SessionDemand {
         node: e.node,
         wiring: c.wiring,

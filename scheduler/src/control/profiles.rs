@@ -65,7 +65,7 @@ pub(crate) fn render(
     let unit = unit_for(charger, knobs);
     let limit = match unit {
         RateUnit::A => tenth_floor(amps.0),
-        RateUnit::W => tenth_floor(amps.to_watts(voltage, phases).0),
+        RateUnit::W => tenth_floor(charger.wiring.power(amps, voltage).0),
     };
     let (profile_id, stack_level, purpose) = match slot {
         Slot::ChargerDefault => (
@@ -106,7 +106,7 @@ pub(crate) fn limit_amps(limit: &ChargingLimit, charger: &Charger, voltage: Volt
     let v = tenth_floor(limit.periods.first().map_or(0.0, |p| p.limit.max(0.0)));
     match limit.unit {
         RateUnit::A => Amperes(v),
-        RateUnit::W => Watts(v).to_amperes(voltage, charger.wiring.phases()),
+        RateUnit::W => charger.wiring.current(Watts(v), voltage),
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::{Charger, Site, Wiring};
+use chargegrid_core::phasor::LineCurrents;
 use chargegrid_core::{Amperes, ChargerId, EvseId, Volts, Watts};
 use chargegrid_store::LimitWindow;
 use chrono::{DateTime, Utc};
@@ -43,13 +44,13 @@ pub(crate) fn next_boundary(windows: &[LimitWindow], now: DateTime<Utc>) -> Opti
 /// The largest per-phase current an EVSE can supply (its own, its connectors' and its
 /// charger's limits, the power ones turned into current on the charger's phases).
 pub(crate) fn evse_max(charger: &Charger, evse: EvseId, voltage: Volts) -> Amperes {
-    let phases = charger.wiring.phases();
+    let w = charger.wiring;
     let Some(e) = charger.evses.iter().find(|e| e.id == evse) else {
         return Amperes::ZERO;
     };
     e.max_current
-        .min(e.max_power.to_amperes(voltage, phases))
-        .min(charger.max_power.to_amperes(voltage, phases))
+        .min(w.current(e.max_power, voltage))
+        .min(w.current(charger.max_power, voltage))
 }
 
 /// Builds the tree for `chargers` (all of the site's).
@@ -57,6 +58,7 @@ pub(crate) fn build(site: &Site, root: Limit, chargers: &[&Charger]) -> SiteTree
     let mut nodes = vec![LimitNode {
         parent: None,
         limit: root,
+        delta_primary: None,
     }];
     // Groups by depth, so every parent is placed before its children.
     let depth = |id: &chargegrid_core::ids::LimitGroupId| {
@@ -87,6 +89,7 @@ pub(crate) fn build(site: &Site, root: Limit, chargers: &[&Charger]) -> SiteTree
         nodes.push(LimitNode {
             parent: Some(parent),
             limit: g.limit,
+            delta_primary: g.delta_primary,
         });
     }
     let mut evse_node = HashMap::new();
@@ -100,6 +103,7 @@ pub(crate) fn build(site: &Site, root: Limit, chargers: &[&Charger]) -> SiteTree
         nodes.push(LimitNode {
             parent: Some(parent),
             limit: Limit::power(c.max_power),
+            delta_primary: None,
         });
         for e in &c.evses {
             evse_node.insert((c.id.clone(), e.id), nodes.len());
@@ -109,21 +113,15 @@ pub(crate) fn build(site: &Site, root: Limit, chargers: &[&Charger]) -> SiteTree
                     max_power: Some(e.max_power),
                     max_current: Some(PhaseCurrents::uniform(e.max_current)),
                 },
+                delta_primary: None,
             });
         }
     }
     SiteTree { nodes, evse_node }
 }
 
-/// Phases a wiring draws on.
-fn uses(wiring: Wiring, phase: Phase) -> bool {
-    match wiring {
-        Wiring::ThreePhase => true,
-        Wiring::SinglePhase(p) => p == phase,
-    }
-}
-
-/// Takes a fixed per-phase current off every limit from `node` up to the root (never below 0).
+/// Takes a fixed per-phase current off every limit from `node` up to the root (never below 0);
+/// a line-to-line load comes off both its lines in full, never less than it really takes.
 pub(crate) fn subtract(
     nodes: &mut [LimitNode],
     node: usize,
@@ -134,16 +132,25 @@ pub(crate) fn subtract(
     if amps.0 <= 0.0 {
         return;
     }
-    let power = amps.to_watts(voltage, wiring.phases());
+    let power = wiring.power(amps, voltage);
+    let mut one_amp = LineCurrents::default();
+    one_amp.add(wiring.line_phasors(), 1.0);
     let mut cur = Some(node);
     while let Some(n) = cur {
+        if let Some(t) = &mut nodes[n].delta_primary {
+            let worst = one_amp
+                .delta_primary(t.turns_ratio)
+                .into_iter()
+                .fold(0.0, f64::max);
+            t.max_current = (t.max_current - amps * worst).max(Amperes::ZERO);
+        }
         let limit = &mut nodes[n].limit;
         if let Some(p) = &mut limit.max_power {
             *p = (*p - power).max(Watts::ZERO);
         }
         if let Some(c) = &mut limit.max_current {
             for phase in Phase::ALL {
-                if uses(wiring, phase) {
+                if wiring.draws_on(phase) {
                     let a = &mut c.0[phase.index()];
                     *a = (*a - amps).max(Amperes::ZERO);
                 }
@@ -153,32 +160,35 @@ pub(crate) fn subtract(
     }
 }
 
-/// Whether the loads `(node, wiring, per-phase current)` fit under every limit of the tree.
+/// Whether the loads `(node, wiring, per-phase current)` fit under every limit of the tree
+/// (line currents summed as phasors, so line-to-line loads count as they really add up).
 pub(crate) fn fits(
     nodes: &[LimitNode],
     loads: &[(usize, Wiring, Amperes)],
     voltage: Volts,
 ) -> bool {
     let mut power = vec![0.0; nodes.len()];
-    let mut current = vec![[0.0; 3]; nodes.len()];
+    let mut current = vec![LineCurrents::default(); nodes.len()];
     for &(node, wiring, amps) in loads {
+        let per_amp = wiring.line_phasors();
         let mut cur = Some(node);
         while let Some(n) = cur {
-            power[n] += amps.to_watts(voltage, wiring.phases()).0;
-            for phase in Phase::ALL {
-                if uses(wiring, phase) {
-                    current[n][phase.index()] += amps.0;
-                }
-            }
+            power[n] += wiring.power(amps, voltage).0;
+            current[n].add(per_amp, amps.0);
             cur = nodes[n].parent;
         }
     }
     nodes.iter().enumerate().all(|(n, node)| {
-        node.limit.max_power.is_none_or(|p| power[n] <= p.0 + 1e-6)
-            && node
-                .limit
-                .max_current
-                .is_none_or(|c| (0..3).all(|i| current[n][i] <= c.0[i].0 + 1e-9))
+        node.delta_primary.is_none_or(|t| {
+            current[n]
+                .delta_primary(t.turns_ratio)
+                .iter()
+                .all(|&a| a <= t.max_current.0 + 1e-6)
+        }) && node.limit.max_power.is_none_or(|p| power[n] <= p.0 + 1e-6)
+            && node.limit.max_current.is_none_or(|c| {
+                let lines = current[n].magnitudes();
+                (0..3).all(|i| lines[i] <= c.0[i].0 + 1e-6)
+            })
     })
 }
 
@@ -200,7 +210,45 @@ mod tests {
     use chargegrid_core::limits::Limit;
 
     fn node(parent: Option<usize>, limit: Limit) -> LimitNode {
-        LimitNode { parent, limit }
+        LimitNode {
+            parent,
+            limit,
+            delta_primary: None,
+        }
+    }
+
+    #[test]
+    fn line_to_line_loads_fit_as_phasors_and_a_delta_primary_is_checked() {
+        let l1l2 = Wiring::LineToLine([Phase::L1, Phase::L2]);
+        let l3l1 = Wiring::LineToLine([Phase::L3, Phase::L1]);
+        let v = Volts(120.0);
+        let nodes = vec![node(None, Limit::current(Amperes(50.0)))];
+        // √3 × 28 = 48.5 A on L1 fits (a plain sum, 56 A, would not); √3 × 30 = 52 A does not.
+        assert!(fits(
+            &nodes,
+            &[(0, l1l2, Amperes(28.0)), (0, l3l1, Amperes(28.0))],
+            v
+        ));
+        assert!(!fits(
+            &nodes,
+            &[(0, l1l2, Amperes(30.0)), (0, l3l1, Amperes(30.0))],
+            v
+        ));
+        // A 4:1 delta primary of 10 A: one L3–L1 load of x puts 2x / 4 on one primary line.
+        let mut t = vec![LimitNode {
+            parent: None,
+            limit: Limit::default(),
+            delta_primary: Some(chargegrid_core::limits::DeltaPrimary {
+                turns_ratio: 4.0,
+                max_current: Amperes(10.0),
+            }),
+        }];
+        assert!(fits(&t, &[(0, l3l1, Amperes(19.0))], v));
+        assert!(!fits(&t, &[(0, l3l1, Amperes(21.0))], v));
+        // Held load comes off the primary at its worst line: 10 A there leaves 5 A.
+        subtract(&mut t, 0, l3l1, Amperes(10.0), v);
+        let left = t[0].delta_primary.unwrap().max_current.0;
+        assert!((left - 5.0).abs() < 1e-9, "{left}");
     }
 
     #[test]

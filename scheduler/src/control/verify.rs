@@ -87,7 +87,7 @@ fn composite_amps(
     let limit = schedule.periods.first()?.limit;
     Some(match schedule.unit {
         RateUnit::A => Amperes(limit),
-        RateUnit::W => Watts(limit).to_amperes(config.voltage, charger.wiring.phases()),
+        RateUnit::W => charger.wiring.current(Watts(limit), config.voltage),
     })
 }
 
@@ -111,9 +111,7 @@ pub(crate) fn check_draw(
         if w.cap.0.is_nan() || w.readings < 2 || now - w.since < config.verify_grace {
             continue;
         }
-        let allowed = w
-            .cap
-            .to_watts(config.voltage, charger.charger.wiring.phases());
+        let allowed = charger.charger.wiring.power(w.cap, config.voltage);
         if power > allowed * (1.0 + OVER_SHARE) + OVER_MARGIN {
             w.over += 1;
             w.readings = 0;

@@ -8,6 +8,7 @@
 //! ```
 
 mod error;
+mod network;
 mod offline_optimal;
 mod options;
 mod report;
@@ -17,6 +18,7 @@ mod tariff;
 
 pub use chargegrid_acn::{AcnError, AcnSession, Rows, parse_sessions, read_sessions};
 pub use error::ReplayError;
+pub use network::ReplayNetwork;
 pub use options::{Algorithm, DemandSource, DepartureSource, ReplayOptions};
 pub use report::{ReplayReport, TimingBucket, TimingReport};
 pub use simulate::run_replay;

@@ -7,6 +7,7 @@ use chargegrid_core::{Amperes, Kilowatts, Volts};
 use chrono::{NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
+use super::network::ReplayNetwork;
 use super::tariff::Tariff;
 use crate::alloc::Policy;
 
@@ -138,6 +139,11 @@ pub struct ReplayOptions {
     pub cost_aware: bool,
     /// Keep the site power of every step in the report (for plots).
     pub record_power: bool,
+    /// Replay on this site of a network file instead of one node with `site_limit` (which then
+    /// caps the site's grid connection in kW) and `three_phase`; `voltage` is then the
+    /// service's line-to-line voltage (208 V: 120 V line to neutral).
+    #[serde(skip)]
+    pub network: Option<ReplayNetwork>,
 }
 
 impl ReplayOptions {
@@ -159,6 +165,7 @@ impl ReplayOptions {
             tariff: Tariff::default(),
             cost_aware: false,
             record_power: false,
+            network: None,
         }
     }
 }

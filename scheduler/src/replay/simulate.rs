@@ -10,20 +10,17 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chargegrid_core::limits::{Limit, PhaseCurrents};
-use chargegrid_core::network::Wiring;
-use chargegrid_core::{Amperes, Volts, WattHours, Watts};
+use chargegrid_core::{Amperes, WattHours, Watts};
 use chrono::TimeDelta;
 
 use super::error::ReplayError;
+use super::network;
 use super::offline_optimal::{self, StepLimits};
 use super::options::{Algorithm, ReplayOptions};
 use super::report::{ReplayReport, jain, timing};
 use super::site_model::{Grid, build_grid};
 use super::tariff::LocalTariff;
-use crate::alloc::{
-    AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
-};
+use crate::alloc::{AllocContext, Policy, SessionDemand, SiteProblem, TouSignal, allocate};
 use chargegrid_acn::AcnSession;
 
 /// Relative tolerance when checking a limit (float rounding only).
@@ -56,6 +53,13 @@ pub fn run_replay(
         ev_max_w: opts.evse_max.0 * 1000.0,
     };
     let (plan, solve) = match algorithm {
+        Algorithm::OfflineOptimal if opts.network.is_some() => {
+            return Err(ReplayError::BadOption(
+                "offline-optimal needs the single-node site model (line currents that add as \
+                 phasors are not a flow network); leave out --network"
+                    .into(),
+            ));
+        }
         Algorithm::OfflineOptimal => {
             let (plan, took) = offline_optimal::plan(&grid, limits);
             (Some(plan), Some(took.as_secs_f64() * 1000.0))
@@ -120,21 +124,15 @@ pub fn run_replay(
         };
 
         // Limits, on what the chargers were told.
-        let mut site_w = 0.0;
-        let mut phase_a = [0.0; 3];
+        let mut loads = Vec::with_capacity(charging.len());
         for (&i, &a) in charging.iter().zip(&alloc_a) {
-            site_w += a * v;
-            phase_a[grid.sessions[i].phase.index()] += a;
+            let place = grid.sessions[i].place;
+            loads.push((place.node, place.wiring, a));
             if a > 1e-9 && a < opts.min_current.0 - 1e-6 {
                 score.floor_violations += 1;
             }
         }
-        let mut utilisation = site_w / limits.site_w;
-        if let Some(cap) = limits.phase_a {
-            for load in phase_a {
-                utilisation = utilisation.max(load / cap);
-            }
-        }
+        let utilisation = network::utilisation(&grid.nodes, &loads, grid.voltage);
         score.worst_utilisation = score.worst_utilisation.max(utilisation);
         if utilisation > 1.0 + LIMIT_TOLERANCE {
             score.violations += 1;
@@ -145,14 +143,15 @@ pub fn run_replay(
         for (&i, &a) in charging.iter().zip(&alloc_a) {
             let s = &grid.sessions[i];
             let l = &mut live[i];
-            let mut top = limits.ev_max_w / v;
+            let wpa = s.place.wiring.watts_per_amp(grid.voltage);
+            let mut top = (limits.ev_max_w / wpa).min(s.place.max_a);
             if opts.taper && s.need_wh > 0.0 {
                 let done = l.delivered_wh / s.need_wh;
                 if done > 0.8 {
                     top *= 1.0 - 0.8 * ((done - 0.8) / 0.2).min(1.0);
                 }
             }
-            let finish = (s.need_wh - l.delivered_wh) / (v * hours);
+            let finish = (s.need_wh - l.delivered_wh) / (wpa * hours);
             let draw = a.min(top).min(finish).max(0.0);
             if let Some(prev) = l.previous_a {
                 score.current_change_sum += (a - prev).abs();
@@ -161,10 +160,10 @@ pub fn run_replay(
                     score.interruptions += 1;
                 }
             }
-            l.delivered_wh += draw * v * hours;
+            l.delivered_wh += draw * wpa * hours;
             l.previous_a = Some(a);
             l.measured_a = Some(draw);
-            drawn_w += draw * v;
+            drawn_w += draw * wpa;
         }
         score.energy_cost += drawn_w / 1000.0 * hours * tariff.price_at(now);
         score.peak_kw = score.peak_kw.max(drawn_w / 1000.0);
@@ -250,7 +249,7 @@ fn check_options(opts: &ReplayOptions) -> Result<(), ReplayError> {
     Ok(())
 }
 
-/// One step's allocation problem: a root with the site limits, sessions in arrival order.
+/// One step's allocation problem: the site's tree, sessions in arrival order.
 fn site_problem(
     grid: &Grid,
     live: &[Live],
@@ -258,23 +257,17 @@ fn site_problem(
     opts: &ReplayOptions,
     limits: StepLimits,
 ) -> SiteProblem {
-    let root = LimitNode {
-        parent: None,
-        limit: Limit {
-            max_power: Some(Watts(limits.site_w)),
-            max_current: limits.phase_a.map(|a| PhaseCurrents::uniform(Amperes(a))),
-        },
-    };
     let sessions = charging
         .iter()
         .map(|&i| {
             let s = &grid.sessions[i];
             let l = &live[i];
+            let wpa = s.place.wiring.watts_per_amp(grid.voltage);
             let mut d = SessionDemand::new(
-                0,
-                Wiring::SinglePhase(s.phase),
-                Volts(limits.voltage),
-                Amperes(limits.ev_max_w / limits.voltage),
+                s.place.node,
+                s.place.wiring,
+                grid.voltage,
+                Amperes((limits.ev_max_w / wpa).min(s.place.max_a)),
                 WattHours(s.need_wh - l.delivered_wh),
                 Some(s.told_departure),
             );
@@ -285,7 +278,7 @@ fn site_problem(
         })
         .collect();
     SiteProblem {
-        nodes: vec![root],
+        nodes: grid.nodes.clone(),
         sessions,
     }
 }

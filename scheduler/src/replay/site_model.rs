@@ -1,16 +1,21 @@
 //! How recorded sessions become a replayable site: the time window, the step grid (arrivals
 //! rounded up and departures rounded down to steps, so a vehicle is only charged in steps it
 //! is present for the whole of; acnportal's own ACN-Data loader rounds arrivals down), each
-//! session's need and told departure, and the phase of each station in three-phase mode.
+//! session's need and told departure, and where each station charges: on one node with the
+//! site limit (on L1/L2/L3 in turn in three-phase mode), or at its EVSE in a network's site.
 
 use std::collections::BTreeMap;
 
-use chargegrid_core::limits::Phase;
+use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
+use chargegrid_core::network::Wiring;
+use chargegrid_core::{Amperes, Volts, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::error::ReplayError;
+use super::network::{self, Place};
 use super::options::{DemandSource, DepartureSource, ReplayOptions};
 use super::tariff::LocalTariff;
+use crate::alloc::LimitNode;
 use chargegrid_acn::AcnSession;
 
 /// A session placed on the step grid.
@@ -26,8 +31,10 @@ pub(crate) struct GridSession {
     pub need_wh: f64,
     /// The departure the scheduler is told.
     pub told_departure: DateTime<Utc>,
-    /// Its station's phase.
+    /// Its station's phase (single-node mode).
     pub phase: Phase,
+    /// Where it charges in the site's tree.
+    pub place: Place,
 }
 
 /// The replay window and its sessions.
@@ -43,6 +50,11 @@ pub(crate) struct Grid {
     pub steps: usize,
     /// Sessions arriving in the window, by arrival.
     pub sessions: Vec<GridSession>,
+    /// The site's limit tree, root first: one node with the site limit, or the network's site.
+    pub nodes: Vec<LimitNode>,
+    /// Line-to-neutral voltage of every session's power arithmetic (the station voltage in
+    /// single-node mode, where each station is "line to neutral" at it).
+    pub voltage: Volts,
 }
 
 impl Grid {
@@ -116,6 +128,41 @@ pub(crate) fn build_grid(
     for (i, phase) in stations.values_mut().enumerate() {
         *phase = Phase::ALL[i % 3];
     }
+    let (nodes, voltage, places) = match &opts.network {
+        Some(net) => {
+            let voltage = Volts(opts.voltage.0 / 3f64.sqrt());
+            let names: Vec<&str> = stations.keys().copied().collect();
+            let tree = network::place(net, &names, voltage)?;
+            let mut nodes = tree.nodes;
+            nodes[0].limit = nodes[0]
+                .limit
+                .intersect(&Limit::power(Watts(opts.site_limit.0 * 1000.0)));
+            (nodes, voltage, Some(tree.places))
+        }
+        None => {
+            let root = LimitNode {
+                parent: None,
+                limit: Limit {
+                    max_power: Some(Watts(opts.site_limit.0 * 1000.0)),
+                    max_current: opts.three_phase.then(|| {
+                        PhaseCurrents::uniform(Amperes(
+                            opts.site_limit.0 * 1000.0 / 3.0 / opts.voltage.0,
+                        ))
+                    }),
+                },
+                delta_primary: None,
+            };
+            (vec![root], opts.voltage, None)
+        }
+    };
+    let place_of = |station: &str| match &places {
+        Some(p) => p[station],
+        None => Place {
+            node: 0,
+            wiring: Wiring::SinglePhase(stations[station]),
+            max_a: opts.evse_max.0 * 1000.0 / opts.voltage.0,
+        },
+    };
     let mut out = Vec::with_capacity(picked.len());
     for (source, s) in picked {
         let need = match opts.demand {
@@ -133,6 +180,7 @@ pub(crate) fn build_grid(
             need_wh: need.0,
             told_departure,
             phase: stations[s.station_id.as_str()],
+            place: place_of(&s.station_id),
         });
     }
     out.sort_by_key(|s| (s.arrive, s.source));
@@ -143,6 +191,8 @@ pub(crate) fn build_grid(
         step,
         steps,
         sessions: out,
+        nodes,
+        voltage,
     })
 }
 

@@ -1,6 +1,6 @@
 //! Small allocation cases with exact expected currents, one rule each: sharing, phases, floors,
 //! nested limits, urgency, drivers served in full first, concentration on a full limit, taper reclaim, pilot steps, energy
-//! caps, headroom, the baselines.
+//! caps, headroom, the baselines, line-to-line loads whose line currents add as phasors.
 
 use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::Wiring;
@@ -22,6 +22,7 @@ fn root(limit: Limit) -> LimitNode {
     LimitNode {
         parent: None,
         limit,
+        delta_primary: None,
     }
 }
 
@@ -105,6 +106,7 @@ fn a_full_feeder_stops_only_its_own_sessions() {
             LimitNode {
                 parent: Some(0),
                 limit: Limit::current(Amperes(20.0)),
+                delta_primary: None,
             },
         ],
         sessions: vec![
@@ -296,10 +298,12 @@ fn malformed_trees_are_refused() {
             LimitNode {
                 parent: Some(2),
                 limit: Limit::default(),
+                delta_primary: None,
             },
             LimitNode {
                 parent: Some(0),
                 limit: Limit::default(),
+                delta_primary: None,
             },
         ],
         sessions: vec![],
@@ -322,4 +326,39 @@ fn malformed_trees_are_refused() {
         allocate(Policy::Edf, &p, &ctx()),
         Err(AllocError::BadLimit(_))
     ));
+}
+
+#[test]
+fn line_to_line_loads_meeting_on_a_line_share_it_as_phasors_not_as_a_sum() {
+    // 50 A lines; one EVSE between L1 and L2, one between L3 and L1: L1 carries both, 60° apart,
+    // so it holds 50 / √3 = 28.9 A each, where adding the currents would allow 25 A each.
+    let mut p = SiteProblem {
+        nodes: vec![root(Limit::current(Amperes(50.0)))],
+        sessions: vec![
+            session(0, Wiring::LineToLine([Phase::L1, Phase::L2]), 60.0, 8),
+            session(0, Wiring::LineToLine([Phase::L3, Phase::L1]), 60.0, 8),
+        ],
+    };
+    for s in &mut p.sessions {
+        s.voltage = Volts(120.0);
+    }
+    for policy in [Policy::Chargegrid, Policy::Edf, Policy::Llf] {
+        let x = currents(policy, &p);
+        let mut lines = chargegrid_core::phasor::LineCurrents::default();
+        for (s, &a) in p.sessions.iter().zip(&x) {
+            lines.add(s.wiring.line_phasors(), a);
+        }
+        let l1 = lines.magnitudes()[0];
+        assert!(l1 <= 50.0 + 1e-6, "{policy}: L1 carries {l1} A");
+        // Within the allocator's polygon: at least cos 10° of the line.
+        assert!(
+            l1 >= 50.0 * 10f64.to_radians().cos() - 1e-6,
+            "{policy}: L1 only {l1} A"
+        );
+        assert!(x.iter().sum::<f64>() > 56.0, "{policy}: {x:?}");
+        // Power at 208 V line to line.
+        let a = allocate(policy, &p, &ctx()).unwrap();
+        let w = a.sessions[0].power.0 / a.sessions[0].current.0;
+        assert!((w - 207.846).abs() < 1e-2, "{w} W/A");
+    }
 }

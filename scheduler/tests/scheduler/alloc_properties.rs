@@ -1,12 +1,15 @@
 //! Property tests over random sites: random limit trees (kW and uneven per-phase limits at any
-//! node), single- and three-phase sessions on any phase, floors, pilot steps, tapering
-//! vehicles. For every policy but uncontrolled: no limit is ever exceeded and every session
-//! gets 0 or a pilot value between its floor and its maximum. For chargegrid, EDF, LLF and
-//! round-robin: no session is left a pilot step below what every limit on its path still
-//! allows (unused power is handed out).
+//! node, some nodes delta–wye transformers with a primary limit), three-phase, line-to-neutral
+//! and line-to-line sessions on any phases, floors, pilot steps, tapering vehicles. For every
+//! policy but uncontrolled: no limit is ever exceeded (line and primary currents summed as
+//! phasors) and every session gets 0 or a pilot value between its floor and its maximum. For
+//! chargegrid, EDF, LLF and round-robin: no session is left a pilot step below what every limit
+//! on its path still allows (unused power is handed out; where line-to-line loads meet on a
+//! line, "allows" is within the allocator's polygon, at least cos 10° of the line's limit).
 
-use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
+use chargegrid_core::limits::{DeltaPrimary, Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::Wiring;
+use chargegrid_core::phasor::{LineCurrents, PRIMARY_PAIRS, Phasor};
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chargegrid_scheduler::alloc::{
     AllocContext, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
@@ -26,12 +29,17 @@ fn limit() -> impl Strategy<Value = Limit> {
 }
 
 fn nodes() -> impl Strategy<Value = Vec<LimitNode>> {
-    prop::collection::vec((limit(), any::<prop::sample::Index>()), 1..7).prop_map(|v| {
+    let primary = prop::option::weighted(0.25, 0.0..40.0f64);
+    prop::collection::vec((limit(), any::<prop::sample::Index>(), primary), 1..7).prop_map(|v| {
         v.into_iter()
             .enumerate()
-            .map(|(i, (limit, parent))| LimitNode {
+            .map(|(i, (limit, parent, primary))| LimitNode {
                 parent: (i > 0).then(|| parent.index(i)),
                 limit,
+                delta_primary: primary.map(|a| DeltaPrimary {
+                    turns_ratio: 2.0,
+                    max_current: Amperes(a),
+                }),
             })
             .collect()
     })
@@ -51,6 +59,9 @@ fn wiring() -> impl Strategy<Value = Wiring> {
         Just(Wiring::SinglePhase(Phase::L1)),
         Just(Wiring::SinglePhase(Phase::L2)),
         Just(Wiring::SinglePhase(Phase::L3)),
+        Just(Wiring::LineToLine([Phase::L1, Phase::L2])),
+        Just(Wiring::LineToLine([Phase::L2, Phase::L3])),
+        Just(Wiring::LineToLine([Phase::L3, Phase::L1])),
     ]
 }
 
@@ -119,27 +130,57 @@ fn ctx() -> AllocContext {
     )
 }
 
-/// Every node's load: (power W, per-phase A) over the sessions in its subtree.
-fn node_loads(p: &SiteProblem, x: &[f64]) -> Vec<(f64, [f64; 3])> {
-    let mut loads = vec![(0.0, [0.0; 3]); p.nodes.len()];
+/// Every node's load over the sessions in its subtree: power W and line currents (phasors).
+fn node_loads(p: &SiteProblem, x: &[f64]) -> Vec<(f64, LineCurrents)> {
+    let mut loads = vec![(0.0, LineCurrents::default()); p.nodes.len()];
     for (s, &a) in p.sessions.iter().zip(x) {
         let mut node = Some(s.node);
         while let Some(n) = node {
             loads[n].0 += a * s.watts_per_amp();
-            for ph in Phase::ALL {
-                if s.uses(ph) {
-                    loads[n].1[ph.index()] += a;
-                }
-            }
+            loads[n].1.add(s.wiring.line_phasors(), a);
             node = p.nodes[n].parent;
         }
     }
     loads
 }
 
-/// How many more amperes session `s` could take under every limit on its path.
-fn path_slack(p: &SiteProblem, loads: &[(f64, [f64; 3])], s: usize) -> f64 {
+/// How far `t` amperes of a load putting `c` per ampere on a current now at `v` can go before
+/// its magnitude reaches `cap` (0 when it is there already).
+fn phasor_slack(v: Phasor, c: Phasor, cap: f64) -> f64 {
+    let cc = c.re * c.re + c.im * c.im;
+    if cc <= 1e-24 {
+        return f64::INFINITY;
+    }
+    let vc = v.re * c.re + v.im * c.im;
+    let disc = vc * vc - cc * (v.re * v.re + v.im * v.im - cap * cap);
+    if disc < 0.0 {
+        return 0.0;
+    }
+    ((-vc + disc.sqrt()) / cc).max(0.0)
+}
+
+/// The currents a node limits (its lines, its primary lines) for line phasors `lines`.
+fn limited(node: &LimitNode, lines: &[Phasor; 3]) -> Vec<(Phasor, f64)> {
+    let mut out = Vec::new();
+    if let Some(c) = node.limit.max_current {
+        out.extend(lines.iter().zip(c.0).map(|(&p, a)| (p, a.0)));
+    }
+    if let Some(t) = node.delta_primary {
+        out.extend(PRIMARY_PAIRS.iter().map(|&(x, y)| {
+            (
+                (lines[x] - lines[y]) * (1.0 / t.turns_ratio),
+                t.max_current.0,
+            )
+        }));
+    }
+    out
+}
+
+/// How many more amperes session `s` could take under every limit on its path; a current that
+/// loads put on at more than one angle counts at cos 10° of its limit (the allocator's polygon).
+fn path_slack(p: &SiteProblem, loads: &[(f64, LineCurrents)], s: usize) -> f64 {
     let sess = &p.sessions[s];
+    let mine = sess.wiring.line_phasors();
     let mut best = f64::INFINITY;
     let mut node = Some(sess.node);
     while let Some(n) = node {
@@ -147,12 +188,38 @@ fn path_slack(p: &SiteProblem, loads: &[(f64, [f64; 3])], s: usize) -> f64 {
         if let Some(pw) = l.max_power {
             best = best.min((pw.0 - loads[n].0) / sess.watts_per_amp());
         }
-        if let Some(c) = l.max_current {
-            for ph in Phase::ALL {
-                if sess.uses(ph) {
-                    best = best.min(c.0[ph.index()].0 - loads[n].1[ph.index()]);
+        let now = limited(&p.nodes[n], &loads[n].1.0);
+        // The angles each limited current carries load at, over the node's sessions.
+        let mut angles: Vec<Vec<f64>> = vec![Vec::new(); now.len()];
+        for other in &p.sessions {
+            let mut up = Some(other.node);
+            while let Some(m) = up {
+                if m == n {
+                    for (k, (c, _)) in limited(&p.nodes[n], &other.wiring.line_phasors())
+                        .into_iter()
+                        .enumerate()
+                    {
+                        if c.norm() > 1e-12 {
+                            angles[k].push(c.degrees());
+                        }
+                    }
+                    break;
                 }
+                up = p.nodes[m].parent;
             }
+        }
+        for (k, ((v, cap), (c, _))) in now.into_iter().zip(limited(&p.nodes[n], &mine)).enumerate()
+        {
+            if c.norm() <= 1e-12 {
+                continue;
+            }
+            let mixed = angles[k].iter().any(|a| (a - angles[k][0]).abs() > 1e-6);
+            let cap = if mixed {
+                cap * 10f64.to_radians().cos()
+            } else {
+                cap
+            };
+            best = best.min(phasor_slack(v, c, cap));
         }
         node = p.nodes[n].parent;
     }
@@ -238,17 +305,19 @@ fn check(policy: Policy, p: &SiteProblem) -> Result<(), TestCaseError> {
     }
     // Limits at every node.
     let loads = node_loads(p, &x);
-    for (n, (node, (pw, ph))) in p.nodes.iter().zip(&loads).enumerate() {
+    for (n, (node, (pw, lines))) in p.nodes.iter().zip(&loads).enumerate() {
         if let Some(cap) = node.limit.max_power {
             prop_assert!(
                 *pw <= cap.0 * (1.0 + 1e-9) + 1e-6,
                 "node {n}: {pw} W > {cap}"
             );
         }
-        if let Some(cap) = node.limit.max_current {
-            for (i, (load, limit)) in ph.iter().zip(cap.0).enumerate() {
-                prop_assert!(*load <= limit.0 + 1e-6, "node {n} phase {i}: {load} A");
-            }
+        for (i, (v, cap)) in limited(node, &lines.0).into_iter().enumerate() {
+            prop_assert!(
+                v.norm() <= cap + 1e-6,
+                "node {n} current {i}: {} A > {cap}",
+                v.norm()
+            );
         }
     }
     // Unused power is handed out.

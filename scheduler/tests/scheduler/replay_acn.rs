@@ -2,13 +2,20 @@
 //! chargegrid delivers at least as much energy as LLF and EDF, no online policy but
 //! uncontrolled breaks the limit, and the offline optimum bounds everyone from above; and two
 //! weeks at JPL (September 2019) without a charger floor, where chargegrid's look-ahead reaches
-//! the optimum and beats LLF; and a congested JPL week where most drivers leave full.
+//! the optimum and beats LLF; and a congested JPL week where most drivers leave full. On the
+//! Caltech ACN's own topology (examples/networks/caltech-acn.toml: 54 line-to-line EVSEs, two
+//! pods, a delta–wye transformer) no controlled policy breaks a line, pod or primary limit while
+//! uncontrolled charging does, and a station missing from the network is named.
 
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
+
+use chargegrid_core::network::Network;
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    AcnSession, Algorithm, ReplayOptions, ReplayReport, Rows, read_sessions, run_replay,
+    AcnSession, Algorithm, ReplayError, ReplayNetwork, ReplayOptions, ReplayReport, Rows,
+    read_sessions, run_replay,
 };
 use chrono::NaiveDate;
 
@@ -222,4 +229,81 @@ fn report_serialises_to_json_with_the_documented_fields() {
     assert_eq!(r.site_power_kw.as_ref().map(Vec::len), Some(r.steps));
     let back: ReplayReport = serde_json::from_value(json).unwrap();
     assert_eq!(back.steps, r.steps);
+}
+
+/// The Caltech ACN network file with its transformer rated `kva` (acnportal's
+/// `transformer_cap`): both line limits of the transformer group scale with it.
+fn caltech_network(kva: f64) -> Network {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/networks/caltech-acn.toml");
+    let mut network: Network = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    network.validate().unwrap();
+    let t = network.sites[0]
+        .limit_groups
+        .iter_mut()
+        .find(|g| g.id.as_str() == "transformer")
+        .unwrap();
+    let secondary = kva * 1000.0 / 3.0 / 120.0;
+    t.limit.max_current = Some(chargegrid_core::limits::PhaseCurrents::uniform(Amperes(
+        secondary,
+    )));
+    t.delta_primary.as_mut().unwrap().max_current = Amperes(kva * 1000.0 / 3.0 / 277.0);
+    network
+}
+
+#[test]
+fn on_the_caltech_topology_no_policy_but_uncontrolled_breaks_a_line_pod_or_primary_limit() {
+    let s = read("caltech-2019-09-01_2019-12-31.csv.gz");
+    let mut o = window(2019, 11, 11, 2);
+    o.network =
+        Some(ReplayNetwork::from_network(&caltech_network(30.0), None, BTreeMap::new()).unwrap());
+    let free = run(&s, &o, Algorithm::Uncontrolled);
+    assert!(free.limit_violations > 0, "30 kVA must bind: {free:?}");
+    assert!(free.worst_utilisation_pct > 150.0);
+    for a in [
+        Algorithm::Chargegrid,
+        Algorithm::Edf,
+        Algorithm::Llf,
+        Algorithm::RoundRobin,
+    ] {
+        let r = run(&s, &o, a);
+        assert_eq!(r.limit_violations + r.floor_violations, 0, "{a:?}: {r:?}");
+        assert!(r.worst_utilisation_pct > 95.0 && r.worst_utilisation_pct <= 100.0 + 1e-3);
+        // A 30 kVA transformer cannot deliver what 54 uncontrolled EVSEs did.
+        assert!(
+            r.delivered_pct > 40.0 && r.delivered_pct < free.delivered_pct - 10.0,
+            "{a:?}: {r:?}"
+        );
+        // 208 V line to line: no step's power is above what the transformer can carry.
+        assert!(r.peak_kw <= 30.0 + 1e-6, "{a:?}: {} kW", r.peak_kw);
+    }
+    // Line currents that add as phasors have no flow-network optimum.
+    assert!(matches!(
+        run_replay(&s, &o, Algorithm::OfflineOptimal),
+        Err(ReplayError::BadOption(_))
+    ));
+}
+
+#[test]
+fn a_recorded_station_without_an_evse_in_the_network_is_named() {
+    let s = read("caltech-2019-09-01_2019-12-31.csv.gz");
+    let start = chrono::DateTime::parse_from_rfc3339("2019-11-11T08:00:00Z").unwrap();
+    let station = &s.iter().find(|x| x.arrival >= start).unwrap().station_id;
+    let mut network = caltech_network(150.0);
+    network.chargers.retain(|c| c.id.as_str() != station);
+    let mut o = window(2019, 11, 11, 1);
+    o.network = Some(ReplayNetwork::from_network(&network, None, BTreeMap::new()).unwrap());
+    let err = run_replay(&s, &o, Algorithm::Chargegrid)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(station.as_str()) && err.contains("caltech-acn"),
+        "{err}"
+    );
+    // The same station mapped onto another charger's EVSE replays.
+    let other = network.chargers[0].id.clone();
+    let mut map = BTreeMap::new();
+    map.insert(station.clone(), (other, chargegrid_core::EvseId(1)));
+    o.network = Some(ReplayNetwork::from_network(&network, None, map).unwrap());
+    assert!(run_replay(&s, &o, Algorithm::Chargegrid).is_ok());
 }

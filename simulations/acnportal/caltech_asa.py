@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Cross-check `chargegrid simulate replay --network` on the Caltech ACN topology against
+acnportal's own Caltech site and adacharge's Adaptive Scheduling Algorithm (ASA).
+
+Both sides replay the same ACN-Data sessions on the same step grid (crosscheck.py's model: 5
+minute steps, arrival rounded up, departure down, need = delivered energy, vehicle top power
+6.6 kW). acnportal simulates them on `caltech_acn(basic_evse=True, transformer_cap=KVA)` (54
+continuous 0-32 A EVSEs at 208 V wired line to line, two 80 A pods, the transformer's secondary
+and primary line limits as phasor magnitudes) with ASA (second-order-cone constraints, solved
+by CLARABEL through cvxpy) and with acnportal's EDF and LLF; chargegrid replays them on
+examples/networks/caltech-acn.toml with its transformer scaled to KVA.
+
+    target/py-acn/bin/python simulations/acnportal/caltech_asa.py \\
+        --binary target/release/chargegrid --kva 30 --from 2019-11-11 --days 3
+
+Setup: the crosscheck venv (README.md) plus adacharge, which is not on PyPI:
+    target/py-acn/bin/pip install cvxpy==1.9.3 \\
+        "adacharge @ git+https://github.com/caltech-netlab/adacharge@b7d5fdd"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import crosscheck as cc  # noqa: E402
+
+NETWORK = cc.REPO / "examples" / "networks" / "caltech-acn.toml"
+
+
+def scaled_network(kva: float) -> str:
+    """The Caltech network file with its transformer rated `kva` (both line limits scale)."""
+    text = NETWORK.read_text()
+    secondary = f"{kva * 1000 / 3 / 120:.2f}"
+    primary = f"{kva * 1000 / 3 / 277:.2f}"
+    text, n1 = re.subn(
+        r'(id = "transformer"\n(?:.*\n)*?limit = \{ max_current = )\[[^\]]*\]',
+        lambda m: f"{m.group(1)}[{secondary}, {secondary}, {secondary}]",
+        text,
+    )
+    text, n2 = re.subn(
+        r"(delta_primary = \{ turns_ratio = 4.0, max_current = )[0-9.]+",
+        lambda m: f"{m.group(1)}{primary}",
+        text,
+    )
+    assert n1 == 1 and n2 == 1, "the transformer group of caltech-acn.toml changed shape"
+    return text
+
+
+def acn_algorithm(name: str):
+    from acnportal import algorithms as A
+
+    if name == "asa-qc":
+        import adacharge as ada
+
+        objective = [
+            ada.ObjectiveComponent(ada.quick_charge),
+            ada.ObjectiveComponent(ada.equal_share, 1e-12),
+        ]
+        return ada.AdaptiveSchedulingAlgorithm(objective, solver="CLARABEL")
+    if name == "asa-energy":
+        import adacharge as ada
+
+        objective = [
+            ada.ObjectiveComponent(ada.total_energy, 1000),
+            ada.ObjectiveComponent(ada.quick_charge),
+            ada.ObjectiveComponent(ada.equal_share, 1e-12),
+        ]
+        return ada.AdaptiveSchedulingAlgorithm(objective, solver="CLARABEL")
+    if name == "edf":
+        return A.SortedSchedulingAlgo(A.earliest_deadline_first)
+    if name == "llf":
+        return A.SortedSchedulingAlgo(A.least_laxity_first)
+    raise ValueError(name)
+
+
+def run_acn(grid: cc.Grid, kva: float, algorithm: str) -> dict:
+    from acnportal import acnsim
+    from acnportal.acnsim.network.sites import caltech_acn
+
+    network = caltech_acn(basic_evse=True, voltage=cc.VOLTAGE, transformer_cap=kva)
+    known = set(network.station_ids)
+    busy: dict[str, int] = {}
+    events, skipped = [], 0
+    for s in sorted(grid.sessions, key=lambda s: (s.arrive, s.leave)):
+        if s.leave <= s.arrive or s.need_kwh <= 0:
+            continue
+        if s.station_id not in known or busy.get(s.station_id, -1) > s.arrive:
+            skipped += 1  # acnportal refuses a second car at one EVSE
+            continue
+        busy[s.station_id] = s.leave
+        battery = acnsim.Battery(s.need_kwh, 0, cc.EVSE_MAX_KW)
+        ev = acnsim.EV(
+            s.arrive,
+            s.leave,
+            s.need_kwh,
+            s.station_id,
+            s.session_id,
+            battery,
+            estimated_departure=s.told_departure_steps,
+        )
+        events.append(acnsim.PluginEvent(s.arrive, ev))
+    sim = acnsim.Simulator(
+        network,
+        acn_algorithm(algorithm),
+        acnsim.EventQueue(events),
+        grid.start,
+        period=grid.step.total_seconds() / 60.0,
+        verbose=False,
+    )
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sim.run()
+    took = time.perf_counter() - started
+    delivered = {ev.session_id: ev.energy_delivered for ev in sim.ev_history.values()}
+    needs = {s.session_id: s.need_kwh for s in grid.sessions if s.need_kwh > 0}
+    served = sum(1 for sid, need in needs.items() if delivered.get(sid, 0.0) >= 0.99 * need)
+    feasible = bool(network.is_feasible(sim.pilot_signals))
+    return {
+        "algorithm": f"acnportal {algorithm}",
+        "delivered_pct": 100.0 * sum(delivered.values()) / grid.demanded_kwh,
+        "sessions_fully_served_pct": 100.0 * served / len(needs),
+        "limits_held": feasible,
+        "skipped_sessions": skipped,
+        "seconds": took,
+    }
+
+
+def run_chargegrid(binary: str, args, kva: float, algorithms: str, min_current: float) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        net = Path(tmp) / "caltech.toml"
+        net.write_text(scaled_network(kva))
+        out = Path(tmp) / "r.json"
+        cmd = [
+            binary, "simulate", "replay", str(args.file), "--network", str(net),
+            "--algorithm", algorithms, "--min-current-a", str(min_current), "--json", str(out),
+        ]
+        if args.from_day:
+            cmd += ["--from", args.from_day.isoformat()]
+        if args.days:
+            cmd += ["--days", str(args.days)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        reports = json.loads(out.read_text())
+    return [
+        {
+            "algorithm": f"chargegrid {r['algorithm']}"
+            + (f" ({min_current:g} A floor)" if min_current else " (no floor)"),
+            "delivered_pct": r["delivered_pct"],
+            "sessions_fully_served_pct": r["sessions_fully_served_pct"],
+            "limits_held": r["limit_violations"] == 0,
+            "skipped_sessions": 0,
+            "seconds": None,
+        }
+        for r in reports
+    ]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", default=cc.DEFAULT_BINARY)
+    p.add_argument("--file", type=Path, default=cc.DATA / "caltech-2019-09-01_2019-12-31.csv.gz")
+    p.add_argument("--from", dest="from_day", type=date.fromisoformat, default=date(2019, 11, 11))
+    p.add_argument("--days", type=int, default=3)
+    p.add_argument("--kva", type=float, default=30.0)
+    p.add_argument("--acn", default="asa-qc,asa-energy,edf,llf", help="acnportal algorithms")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+
+    grid = cc.build_grid(cc.read_sessions(args.file), args.from_day, args.days)
+    rows = []
+    for floor in (6.0, 0.0):
+        rows += run_chargegrid(args.binary, args, args.kva, "chargegrid,edf,llf", floor)
+    for name in args.acn.split(","):
+        print(f"acnportal {name} ...", file=sys.stderr, flush=True)
+        rows.append(run_acn(grid, args.kva, name))
+    print(
+        f"Caltech ACN, {args.kva:g} kVA transformer, {args.file.name} from {args.from_day} "
+        f"for {args.days} days: {len(grid.sessions)} sessions, {grid.demanded_kwh:.1f} kWh demanded\n"
+    )
+    print("| algorithm | delivered % | fully served % | limits held | sessions skipped | s |")
+    print("|---|---:|---:|---|---:|---:|")
+    for r in rows:
+        secs = "" if r["seconds"] is None else f"{r['seconds']:.1f}"
+        print(
+            f"| {r['algorithm']} | {r['delivered_pct']:.2f} | {r['sessions_fully_served_pct']:.1f} "
+            f"| {'yes' if r['limits_held'] else 'NO'} | {r['skipped_sessions']} | {secs} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
