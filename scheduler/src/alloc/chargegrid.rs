@@ -30,6 +30,10 @@
 //!    ceiling, sessions under it that are not charging yet and sit at their floor only because
 //!    of the 0-or-floor rule give their floors up and the fill runs again ([`concentrate`]):
 //!    what can wait, waits, as LLF would have it, but nothing already charging is stopped.
+//!    **Throughput.** Where more than one limit binds (lines of a transformer feeding EVSEs
+//!    wired line to line, uneven phases), a linear program re-splits the currents for the most
+//!    power the limits allow, keeping everyone's floor and the fill's share up to the even pace
+//!    that finishes each session ([`throughput`]).
 //! 4. **Cost (opt-in).** With a tariff or month-peak signal, the sweep pauses at a laxity of
 //!    [`COST_GUARD_HOURS`]; beyond it only flexible charging remains, which is held back for a
 //!    cheaper period (if the whole site's need fits there) or kept under the month's peak.
@@ -51,6 +55,7 @@ use super::horizon;
 use super::problem::{AllocContext, PilotSteps, SiteProblem};
 use super::repair::repair;
 use super::sorted::hours_left;
+use super::throughput;
 use super::waterfill::Fill;
 
 /// Charging that leaves a session more laxity than this (hours) is optional: it yields to
@@ -404,6 +409,20 @@ fn decide(
     let mut filled = fill(problem, ctx, cons, b, &u, &admitted);
     if concentrate(problem, cons, b, &u, &filled, &mut admitted) {
         filled = fill(problem, ctx, cons, b, &u, &admitted);
+    }
+    // Step 3c: where several limits bind together, the split that draws the most power.
+    let split = throughput::Split {
+        x: &filled.x,
+        lo: &b.lo,
+        hi: &b.hi,
+        admitted: &admitted,
+        fixed: &filled.held,
+        order: &order,
+        caps: &filled.caps,
+        full: &filled.full,
+    };
+    if let Some(y) = throughput::rebalance(problem, cons, &split) {
+        filled.x = y;
     }
     let Filled {
         mut x, caps, held, ..

@@ -23,6 +23,7 @@ mod problem;
 mod repair;
 mod round_robin;
 mod sorted;
+mod throughput;
 mod uncontrolled;
 mod waterfill;
 
