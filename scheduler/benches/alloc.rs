@@ -3,7 +3,8 @@
 //! deterministic: a grid connection with a kW and a per-phase limit at ~40 % of what its
 //! vehicles could draw, three feeders with their own phase limits, a mix of three-phase and
 //! single-phase vehicles on all phases, departures and needs spread over the day; each also
-//! with no charger floor and only the kW limit, where chargegrid runs its look-ahead.
+//! with no charger floor and only the kW limit, where chargegrid runs its look-ahead, and on
+//! EVSEs wired line to line under line limits only, where it runs its linear program.
 
 use std::hint::black_box;
 
@@ -95,7 +96,29 @@ fn bench(c: &mut Criterion) {
                 s.min_current = Amperes(0.0);
             }
         }
-        for (variant, problems) in [("", &problems), ("-no-floor", &floorless)] {
+        // The same vehicles on EVSEs wired line to line (half of them L1–L2, as at the Caltech
+        // ACN) under the grid connection's line limits only: where line currents add as
+        // phasors and chargegrid re-splits for power with a linear program.
+        let mut line_to_line = problems.clone();
+        for p in &mut line_to_line {
+            p.nodes[0].limit.max_power = None;
+            for node in &mut p.nodes[1..] {
+                node.limit = Limit::default();
+            }
+            for (i, s) in p.sessions.iter_mut().enumerate() {
+                s.wiring = match i % 4 {
+                    0 | 1 => Wiring::LineToLine([Phase::L1, Phase::L2]),
+                    2 => Wiring::LineToLine([Phase::L2, Phase::L3]),
+                    _ => Wiring::LineToLine([Phase::L3, Phase::L1]),
+                };
+                s.voltage = Volts(120.0);
+            }
+        }
+        for (variant, problems) in [
+            ("", &problems),
+            ("-no-floor", &floorless),
+            ("-line-to-line", &line_to_line),
+        ] {
             for policy in [Policy::Chargegrid, Policy::Edf] {
                 group.bench_with_input(
                     BenchmarkId::new(

@@ -4,7 +4,8 @@
 //! the new configuration without a reconnect; a password is handed to a connected charger
 //! (1.6 hex AuthorizationKey, 2.0.1 BasicAuthPassword), both work until it logs in with the
 //! new one, and a refusal keeps the old; a deleted charger is disconnected and refused; the
-//! same rules as the network file hold (409); `network export` imports back unchanged.
+//! same rules as the network file hold (409, line-to-line wiring on one line among them); a
+//! transformer group keeps its delta primary; `network export` imports back unchanged.
 
 use serde_json::{Value, json};
 
@@ -23,7 +24,8 @@ fn site() -> Value {
         "id": "reg-site", "name": "Registry test site",
         "location": {"lat": 36.07, "lon": 120.38}, "timezone": "Asia/Shanghai",
         "grid_limit": {"max_power": 150000.0},
-        "limit_groups": [{"id": "feeder-1", "name": "Feeder 1", "limit": {"max_power": 100000.0}}]
+        "limit_groups": [{"id": "feeder-1", "name": "Feeder 1", "limit": {"max_power": 100000.0},
+                          "delta_primary": {"turns_ratio": 4.0, "max_current": 400.0}}]
     })
 }
 
@@ -109,6 +111,10 @@ async fn operators_change_the_live_network_through_the_api() {
     let mut bad = charger("REG-X", "1.6", 1, 0);
     bad["password_hash"] = json!("$argon2id$v=19$x");
     op.post("/network/chargers", bad).await.problem(422);
+    // A charger between two lines needs two different ones.
+    let mut bad = charger("REG-X", "1.6", 1, 0);
+    bad["wiring"] = json!({"line_to_line": ["L2", "L2"]});
+    op.post("/network/chargers", bad).await.problem(409);
     let mut bad_site = site();
     bad_site["limit_groups"] = json!([]);
     let refused = op.post("/network/sites", bad_site).await;
@@ -176,6 +182,16 @@ async fn operators_change_the_live_network_through_the_api() {
     assert_eq!(seen["value"].as_str().unwrap().len(), 40, "{seen}");
     let network = op.get("/network").await.body;
     assert_eq!(entry(&network, "REG-16")["password_set"], false);
+    let reg_site = network["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "reg-site")
+        .unwrap();
+    assert_eq!(
+        reg_site["limit_groups"][0]["delta_primary"]["turns_ratio"], 4.0,
+        "a transformer group keeps its primary side: {network}"
+    );
     assert!(
         entry(&network, "REG-16").get("password_hash").is_none(),
         "hashes are never shown"

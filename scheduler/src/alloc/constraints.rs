@@ -36,6 +36,10 @@ pub(crate) struct Constraints {
     /// The rows of the root's per-phase current limits (first row, count per phase), if it has
     /// them.
     pub root_phases: Option<[(usize, usize); 3]>,
+    /// Whether some limited current carries loads at more than one angle (line-to-line EVSEs
+    /// meeting on a line, a delta primary): where the split of currents changes the power the
+    /// limits allow.
+    pub phasor_rows: bool,
     session_start: Vec<usize>,
     session_rows: Vec<(usize, f64)>,
     row_start: Vec<usize>,
@@ -225,6 +229,10 @@ impl Constraints {
             }
         }
         session_start.push(session_rows.len());
+        let phasor_rows = limited.iter().flatten().any(|q| {
+            matches!(q.shape, Shape::Polygon(_))
+                || matches!(q.what, Current::Primary { .. }) && !q.angles.is_empty()
+        });
         let root_phases = problem.nodes[0]
             .limit
             .max_current
@@ -250,6 +258,7 @@ impl Constraints {
             cap,
             site_power: power_row[0].unwrap_or(0),
             root_phases,
+            phasor_rows,
             session_start,
             session_rows,
             row_start,
