@@ -75,7 +75,18 @@ pub(crate) fn rebalance(
     // Only where line currents add as phasors, a limit other than the site's power binds, and
     // someone is left wanting.
     let other_full = cons.phasor_rows && (0..cons.rows()).any(|r| r != cons.site_power && full[r]);
-    let wanting = (0..n).any(|s| can_move(s) && x[s] < hi[s] - 1e-6);
+    // Someone wanting who shares a limit with room left with others: else every shared limit
+    // it could use is full, and re-splitting cannot give it more.
+    let wanting = (0..n).any(|s| {
+        can_move(s)
+            && x[s] < hi[s] - 1e-6
+            && cons.rows_of(s).iter().any(|&(r, _)| {
+                r != cons.site_power
+                    && caps[r].is_finite()
+                    && !full[r]
+                    && cons.sessions_in(r).len() > 1
+            })
+    });
     if !other_full || !wanting {
         return None;
     }
@@ -128,7 +139,7 @@ pub(crate) fn rebalance(
             } else {
                 Mode::Off
             };
-            undecided |= relaxed[s] > 1e-9;
+            undecided |= relaxed[s] > 1e-9 && relaxed[s] < lo[s] - 1e-9;
         }
     }
     let best = if undecided {
