@@ -26,8 +26,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
-import warnings
 from datetime import date
 from pathlib import Path
 
@@ -109,19 +107,7 @@ def run_acn(grid: cc.Grid, kva: float, algorithm: str) -> dict:
             estimated_departure=s.told_departure_steps,
         )
         events.append(acnsim.PluginEvent(s.arrive, ev))
-    sim = acnsim.Simulator(
-        network,
-        acn_algorithm(algorithm),
-        acnsim.EventQueue(events),
-        grid.start,
-        period=grid.step.total_seconds() / 60.0,
-        verbose=False,
-    )
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sim.run()
-    took = time.perf_counter() - started
+    sim, took = cc.simulate(network, acn_algorithm(algorithm), events, grid)
     delivered = {ev.session_id: ev.energy_delivered for ev in sim.ev_history.values()}
     needs = {s.session_id: s.need_kwh for s in grid.sessions if s.need_kwh > 0}
     served = sum(1 for sid, need in needs.items() if delivered.get(sid, 0.0) >= 0.99 * need)

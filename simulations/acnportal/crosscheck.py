@@ -225,6 +225,26 @@ class AcnResult:
     site_power_kw: list[float]
 
 
+def simulate(network, algorithm, events: list, grid: Grid):
+    """Runs acnsim on the grid's step length; returns the simulator and the seconds it took."""
+    from acnportal import acnsim
+
+    sim = acnsim.Simulator(
+        network,
+        algorithm,
+        acnsim.EventQueue(events),
+        grid.start,
+        period=grid.step.total_seconds() / 60.0,
+        verbose=False,
+    )
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        # Uncontrolled charging breaks the limit on purpose; acnsim warns every step.
+        warnings.simplefilter("ignore")
+        sim.run()
+    return sim, time.perf_counter() - started
+
+
 def run_acnportal(
     grid: Grid,
     site_limit_kw: float,
@@ -259,21 +279,7 @@ def run_acnportal(
             estimated_departure=told,
         )
         events.append(acnsim.PluginEvent(s.arrive, ev))
-    queue = acnsim.EventQueue(events)
-    sim = acnsim.Simulator(
-        network,
-        acnportal_algorithm(algorithm),
-        queue,
-        grid.start,
-        period=grid.step.total_seconds() / 60.0,
-        verbose=False,
-    )
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        # Uncontrolled charging breaks the limit on purpose; acnsim warns every step.
-        warnings.simplefilter("ignore")
-        sim.run()
-    took = time.perf_counter() - started
+    sim, took = simulate(network, acnportal_algorithm(algorithm), events, grid)
     delivered = sum(ev.energy_delivered for ev in sim.ev_history.values())
     demanded = grid.demanded_kwh
     agg_a = sim.charging_rates.sum(axis=0)

@@ -362,3 +362,82 @@ fn the_deployment_kit_names_only_what_chargegrid_knows() {
         );
     }
 }
+
+#[test]
+fn simulate_replay_runs_on_a_network_file_and_names_what_it_cannot_place() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sessions = root.join("data/acn-sessions/caltech-2019-09-01_2019-12-31.csv.gz");
+    let network = root.join("examples/networks/caltech-acn.toml");
+    let dir = workdir();
+    let json = dir.join("replay.json");
+    // One recorded station moved onto another EVSE through the station map.
+    let map = dir.join("stations.toml");
+    std::fs::write(&map, "\"CA-311\" = { charger = \"CA-303\", evse = 1 }\n").unwrap();
+    // `simulate replay` of the sessions on the network file with the station map and `args`.
+    let replay = |args: &[&str]| {
+        std::process::Command::new(binary())
+            .args(["simulate", "replay"])
+            .arg(&sessions)
+            .arg("--network")
+            .arg(&network)
+            .arg("--station-map")
+            .arg(&map)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = replay(&[
+        "--from",
+        "2019-11-11",
+        "--days",
+        "1",
+        "--algorithm",
+        "chargegrid,uncontrolled,offline-optimal",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("not available with --network"), "{stdout}");
+    let reports: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert_eq!(
+        reports.len(),
+        2,
+        "the offline optimum is skipped, not reported"
+    );
+    assert_eq!(reports[0]["algorithm"], "chargegrid");
+    assert_eq!(reports[0]["limit_violations"], 0);
+    assert!(reports[0]["delivered_pct"].as_f64().unwrap() > 90.0);
+
+    // A station mapped onto a charger the network does not have: refused, naming it.
+    std::fs::write(&map, "\"CA-311\" = \"NO-SUCH-CHARGER\"\n").unwrap();
+    let out = replay(&[
+        "--from",
+        "2019-10-01",
+        "--days",
+        "30",
+        "--algorithm",
+        "chargegrid",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("CA-311") && stderr.contains("no EVSE"),
+        "{stderr}"
+    );
+
+    // Without a network the site limit is required.
+    let out = std::process::Command::new(binary())
+        .args(["simulate", "replay"])
+        .arg(&sessions)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--site-limit-kw"));
+}

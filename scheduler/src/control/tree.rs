@@ -160,6 +160,28 @@ pub(crate) fn subtract(
     }
 }
 
+/// What every node of the tree carries under the loads `(node, wiring, per-phase current)`:
+/// its power (W) and its line currents (phasors).
+pub(crate) fn node_loads(
+    nodes: &[LimitNode],
+    loads: &[(usize, Wiring, Amperes)],
+    voltage: Volts,
+) -> (Vec<f64>, Vec<LineCurrents>) {
+    let mut power = vec![0.0; nodes.len()];
+    let mut current = vec![LineCurrents::default(); nodes.len()];
+    for &(node, wiring, amps) in loads {
+        let per_amp = wiring.line_phasors();
+        let watts = wiring.power(amps, voltage).0;
+        let mut cur = Some(node);
+        while let Some(n) = cur {
+            power[n] += watts;
+            current[n].add(per_amp, amps.0);
+            cur = nodes[n].parent;
+        }
+    }
+    (power, current)
+}
+
 /// Whether the loads `(node, wiring, per-phase current)` fit under every limit of the tree
 /// (line currents summed as phasors, so line-to-line loads count as they really add up).
 pub(crate) fn fits(
@@ -167,17 +189,7 @@ pub(crate) fn fits(
     loads: &[(usize, Wiring, Amperes)],
     voltage: Volts,
 ) -> bool {
-    let mut power = vec![0.0; nodes.len()];
-    let mut current = vec![LineCurrents::default(); nodes.len()];
-    for &(node, wiring, amps) in loads {
-        let per_amp = wiring.line_phasors();
-        let mut cur = Some(node);
-        while let Some(n) = cur {
-            power[n] += wiring.power(amps, voltage).0;
-            current[n].add(per_amp, amps.0);
-            cur = nodes[n].parent;
-        }
-    }
+    let (power, current) = node_loads(nodes, loads, voltage);
     nodes.iter().enumerate().all(|(n, node)| {
         node.delta_primary.is_none_or(|t| {
             current[n]

@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use chargegrid_core::network::{Charger, Network, Site, Wiring};
-use chargegrid_core::phasor::LineCurrents;
-use chargegrid_core::{ChargerId, EvseId, Volts};
+use chargegrid_core::{Amperes, ChargerId, EvseId, Volts};
 
 use super::error::ReplayError;
 use crate::alloc::LimitNode;
@@ -140,18 +139,11 @@ pub(crate) fn utilisation(
     loads: &[(usize, Wiring, f64)],
     voltage: Volts,
 ) -> f64 {
-    let mut power = vec![0.0; nodes.len()];
-    let mut lines = vec![LineCurrents::default(); nodes.len()];
-    for &(node, wiring, amps) in loads {
-        let per_amp = wiring.line_phasors();
-        let watts = amps * wiring.watts_per_amp(voltage);
-        let mut cur = Some(node);
-        while let Some(n) = cur {
-            power[n] += watts;
-            lines[n].add(per_amp, amps);
-            cur = nodes[n].parent;
-        }
-    }
+    let loads: Vec<(usize, Wiring, Amperes)> = loads
+        .iter()
+        .map(|&(node, wiring, amps)| (node, wiring, Amperes(amps)))
+        .collect();
+    let (power, lines) = tree::node_loads(nodes, &loads, voltage);
     let share = |load: f64, cap: f64| {
         if cap > 0.0 {
             load / cap

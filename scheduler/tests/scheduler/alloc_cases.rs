@@ -328,27 +328,42 @@ fn malformed_trees_are_refused() {
     ));
 }
 
-#[test]
-fn line_to_line_loads_meeting_on_a_line_share_it_as_phasors_not_as_a_sum() {
-    // 50 A lines; one EVSE between L1 and L2, one between L3 and L1: L1 carries both, 60° apart,
-    // so it holds 50 / √3 = 28.9 A each, where adding the currents would allow 25 A each.
+/// A site whose grid connection allows 50 A per line, with EVSEs wired line to line between the
+/// given pairs (120 V line to neutral), each needing `kwh` within `hours`.
+fn line_to_line_site(pairs: &[([Phase; 2], f64, i64)]) -> SiteProblem {
     let mut p = SiteProblem {
         nodes: vec![root(Limit::current(Amperes(50.0)))],
-        sessions: vec![
-            session(0, Wiring::LineToLine([Phase::L1, Phase::L2]), 60.0, 8),
-            session(0, Wiring::LineToLine([Phase::L3, Phase::L1]), 60.0, 8),
-        ],
+        sessions: pairs
+            .iter()
+            .map(|&(lines, kwh, hours)| session(0, Wiring::LineToLine(lines), kwh, hours))
+            .collect(),
     };
     for s in &mut p.sessions {
         s.voltage = Volts(120.0);
     }
+    p
+}
+
+/// The line currents (A, summed as phasors) of allocation `x`.
+fn line_amps(p: &SiteProblem, x: &[f64]) -> [f64; 3] {
+    let mut lines = chargegrid_core::phasor::LineCurrents::default();
+    for (s, &a) in p.sessions.iter().zip(x) {
+        lines.add(s.wiring.line_phasors(), a);
+    }
+    lines.magnitudes()
+}
+
+#[test]
+fn line_to_line_loads_meeting_on_a_line_share_it_as_phasors_not_as_a_sum() {
+    // 50 A lines; one EVSE between L1 and L2, one between L3 and L1: L1 carries both, 60° apart,
+    // so it holds 50 / √3 = 28.9 A each, where adding the currents would allow 25 A each.
+    let p = line_to_line_site(&[
+        ([Phase::L1, Phase::L2], 60.0, 8),
+        ([Phase::L3, Phase::L1], 60.0, 8),
+    ]);
     for policy in [Policy::Chargegrid, Policy::Edf, Policy::Llf] {
         let x = currents(policy, &p);
-        let mut lines = chargegrid_core::phasor::LineCurrents::default();
-        for (s, &a) in p.sessions.iter().zip(&x) {
-            lines.add(s.wiring.line_phasors(), a);
-        }
-        let l1 = lines.magnitudes()[0];
+        let l1 = line_amps(&p, &x)[0];
         assert!(l1 <= 50.0 + 1e-6, "{policy}: L1 carries {l1} A");
         // Within the allocator's polygon: at least cos 10° of the line.
         assert!(
@@ -370,31 +385,22 @@ fn where_several_lines_bind_chargegrid_splits_for_the_most_power() {
     // idles. Turning the urgent two down lets the lax two use L3: more power under the same
     // limits (at most 50/√3 = 28.9 A between each pair of lines, 3 × 28.9 A × 208 V = 18.0 kW,
     // against 50 A × 208 V = 10.4 kW; the allocator's polygon gives up at most 1.5 %).
-    let mut p = SiteProblem {
-        nodes: vec![root(Limit::current(Amperes(50.0)))],
-        sessions: vec![
-            session(0, Wiring::LineToLine([Phase::L1, Phase::L2]), 20.0, 2),
-            session(0, Wiring::LineToLine([Phase::L1, Phase::L2]), 20.0, 2),
-            session(0, Wiring::LineToLine([Phase::L2, Phase::L3]), 10.0, 10),
-            session(0, Wiring::LineToLine([Phase::L3, Phase::L1]), 10.0, 10),
-        ],
-    };
-    for s in &mut p.sessions {
-        s.voltage = Volts(120.0);
-    }
+    let p = line_to_line_site(&[
+        ([Phase::L1, Phase::L2], 20.0, 2),
+        ([Phase::L1, Phase::L2], 20.0, 2),
+        ([Phase::L2, Phase::L3], 10.0, 10),
+        ([Phase::L3, Phase::L1], 10.0, 10),
+    ]);
     let power = |policy: Policy| -> f64 {
         let a = allocate(policy, &p, &ctx()).unwrap();
-        let mut lines = chargegrid_core::phasor::LineCurrents::default();
-        for (s, x) in p.sessions.iter().zip(&a.sessions) {
-            lines.add(s.wiring.line_phasors(), x.current.0);
-            if x.current.0 > 0.0 {
-                assert!(
-                    x.current.0 >= s.min_current.0 - 1e-9,
-                    "{policy}: below floor"
-                );
-            }
+        let x: Vec<f64> = a.sessions.iter().map(|x| x.current.0).collect();
+        for (s, &xs) in p.sessions.iter().zip(&x) {
+            assert!(
+                xs == 0.0 || xs >= s.min_current.0 - 1e-9,
+                "{policy}: below floor"
+            );
         }
-        for l in lines.magnitudes() {
+        for l in line_amps(&p, &x) {
             assert!(l <= 50.0 + 1e-6, "{policy}: a line carries {l} A");
         }
         a.sessions.iter().map(|x| x.power.0).sum()
