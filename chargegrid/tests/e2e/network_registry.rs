@@ -44,7 +44,12 @@ fn charger(id: &str, version: &str, evses: u32, profile: u8) -> Value {
 }
 
 fn entry<'a>(network: &'a Value, id: &str) -> &'a Value {
-    network["chargers"]
+    entry_in(network, "chargers", id)
+}
+
+/// The entry with `id` in the network's `list` ("sites" or "chargers").
+fn entry_in<'a>(network: &'a Value, list: &str, id: &str) -> &'a Value {
+    network[list]
         .as_array()
         .unwrap()
         .iter()
@@ -182,14 +187,9 @@ async fn operators_change_the_live_network_through_the_api() {
     assert_eq!(seen["value"].as_str().unwrap().len(), 40, "{seen}");
     let network = op.get("/network").await.body;
     assert_eq!(entry(&network, "REG-16")["password_set"], false);
-    let reg_site = network["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == "reg-site")
-        .unwrap();
     assert_eq!(
-        reg_site["limit_groups"][0]["delta_primary"]["turns_ratio"], 4.0,
+        entry_in(&network, "sites", "reg-site")["limit_groups"][0]["delta_primary"]["turns_ratio"],
+        4.0,
         "a transformer group keeps its primary side: {network}"
     );
     assert!(
