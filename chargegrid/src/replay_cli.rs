@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chargegrid_core::{Amperes, ChargerId, EvseId, Kilowatts, Volts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, ReplayNetwork, ReplayOptions, ReplayReport, Rows,
-    read_sessions, run_replay,
+    Algorithm, DemandSource, DepartureSource, Emissions, ReplayNetwork, ReplayOptions,
+    ReplayReport, Rows, read_sessions, run_replay,
 };
 use chrono::{NaiveDate, TimeDelta};
 use clap::{Args, ValueEnum};
@@ -60,6 +60,11 @@ pub struct ReplayArgs {
     /// `"CA-322" = { charger = "charger-id", evse = 2 }`.
     #[arg(long, requires = "network")]
     pub station_map: Option<PathBuf>,
+    /// Marginal emissions rate files (CSV with `time` and `moer` in kg CO₂/kWh, e.g.
+    /// data/moer/SGIP_CAISO_SCE_2019-11.csv.gz; repeat or comma-separate to cover the window):
+    /// each report then gives `co2_kg`.
+    #[arg(long, value_delimiter = ',')]
+    pub moer: Vec<PathBuf>,
     /// Station voltage, V (line to line with --network).
     #[arg(long, default_value_t = 208.0)]
     pub voltage: f64,
@@ -167,6 +172,10 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     };
     let mut options = ReplayOptions::new(Kilowatts(site_limit));
     options.network = network;
+    if !args.moer.is_empty() {
+        let paths: Vec<&std::path::Path> = args.moer.iter().map(PathBuf::as_path).collect();
+        options.emissions = Some(Emissions::read(&paths)?);
+    }
     options.voltage = Volts(args.voltage);
     options.from = args.from;
     options.days = args.days;
@@ -185,9 +194,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     };
     let mut reports = Vec::new();
     println!(
-        "| algorithm | delivered % | fully served % | peak kW | worst util % | violations | energy cost | demand charge | Jain | interruptions | µs p50 / p95 / max |"
+        "| algorithm | delivered % | fully served % | peak kW | worst util % | violations | energy cost | demand charge | kg CO₂ | Jain | interruptions | µs p50 / p95 / max |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for name in &args.algorithm {
         let algorithm: Algorithm = name
             .parse()
@@ -202,7 +211,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
             .with_context(|| format!("replaying with {name}"))?;
         let t = &r.timing.overall;
         println!(
-            "| {name} | {:.2} | {:.1} | {:.1} | {:.1} | {} | {:.0} | {:.0} | {:.3} | {} | {:.0} / {:.0} / {:.0} |",
+            "| {name} | {:.2} | {:.1} | {:.1} | {:.1} | {} | {:.0} | {:.0} | {} | {:.3} | {} | {:.0} / {:.0} / {:.0} |",
             r.delivered_pct,
             r.sessions_fully_served_pct,
             r.peak_kw,
@@ -210,6 +219,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
             r.limit_violations,
             r.energy_cost,
             r.demand_charge,
+            r.co2_kg.map_or("-".to_string(), |kg| format!("{kg:.0}")),
             r.jain_fairness,
             r.interruptions,
             t.p50_us,

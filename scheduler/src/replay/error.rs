@@ -20,6 +20,9 @@ pub enum ReplayError {
         /// Window end (UTC).
         to: String,
     },
+    /// The marginal emissions data is unreadable or does not cover the window.
+    #[error("marginal emissions: {0}")]
+    Emissions(String),
     /// The allocator refused a problem (a bug in the replay's site model).
     #[error("allocation failed: {0}")]
     Alloc(#[from] crate::alloc::AllocError),

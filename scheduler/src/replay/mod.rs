@@ -7,6 +7,7 @@
 //! let report = run_replay(&sessions, &ReplayOptions::new(Kilowatts(40.0)), Algorithm::Chargegrid)?;
 //! ```
 
+mod emissions;
 mod error;
 mod network;
 mod offline_optimal;
@@ -17,6 +18,7 @@ mod site_model;
 mod tariff;
 
 pub use chargegrid_acn::{AcnError, AcnSession, Rows, parse_sessions, read_sessions};
+pub use emissions::Emissions;
 pub use error::ReplayError;
 pub use network::ReplayNetwork;
 pub use options::{Algorithm, DemandSource, DepartureSource, ReplayOptions};

@@ -7,6 +7,7 @@ use chargegrid_core::{Amperes, Kilowatts, Volts};
 use chrono::{NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
+use super::emissions::Emissions;
 use super::network::ReplayNetwork;
 use super::tariff::Tariff;
 use crate::alloc::Policy;
@@ -144,6 +145,9 @@ pub struct ReplayOptions {
     /// service's line-to-line voltage (208 V: 120 V line to neutral).
     #[serde(skip)]
     pub network: Option<ReplayNetwork>,
+    /// The grid's marginal emissions rate over the window, for `co2_kg` in the report.
+    #[serde(skip)]
+    pub emissions: Option<Emissions>,
 }
 
 impl ReplayOptions {
@@ -166,6 +170,7 @@ impl ReplayOptions {
             cost_aware: false,
             record_power: false,
             network: None,
+            emissions: None,
         }
     }
 }

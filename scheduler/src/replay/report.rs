@@ -72,6 +72,10 @@ pub struct ReplayReport {
     pub energy_cost: f64,
     /// Demand charges under the tariff, summed over the months touched.
     pub demand_charge: f64,
+    /// CO₂ of the energy drawn at the grid's marginal emissions rate, kg, when a rate series
+    /// was given (`ReplayOptions::emissions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co2_kg: Option<f64>,
     /// Jain's fairness index of delivered / demanded over sessions with a need (1 = equal).
     pub jain_fairness: f64,
     /// Times a session's current went from above 0 to 0 while it still needed energy.

@@ -66,6 +66,9 @@ pub fn run_replay(
         }
         _ => (None, None),
     };
+    if let Some(e) = &opts.emissions {
+        e.check_covers(grid.start, grid.time(grid.steps))?;
+    }
     let hours = grid.step_hours();
     let mut live = vec![Live::default(); grid.sessions.len()];
     let mut score = Score::default();
@@ -166,6 +169,9 @@ pub fn run_replay(
             drawn_w += draw * wpa;
         }
         score.energy_cost += drawn_w / 1000.0 * hours * tariff.price_at(now);
+        if let Some(e) = &opts.emissions {
+            score.co2_kg += drawn_w / 1000.0 * hours * e.at(now).unwrap_or(0.0);
+        }
         score.peak_kw = score.peak_kw.max(drawn_w / 1000.0);
         if opts.record_power {
             score.power.push(drawn_w / 1000.0);
@@ -208,6 +214,7 @@ struct Score {
     worst_utilisation: f64,
     peak_kw: f64,
     energy_cost: f64,
+    co2_kg: f64,
     interruptions: usize,
     current_change_sum: f64,
     current_change_count: usize,
@@ -329,6 +336,7 @@ fn finish(
         floor_violations: score.floor_violations,
         energy_cost: score.energy_cost,
         demand_charge: month_peak.values().map(|&p| tariff.demand_charge(p)).sum(),
+        co2_kg: opts.emissions.is_some().then_some(score.co2_kg),
         jain_fairness: jain(&ratios),
         interruptions: score.interruptions,
         mean_current_change_a: if score.current_change_count > 0 {

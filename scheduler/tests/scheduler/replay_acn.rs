@@ -307,3 +307,54 @@ fn a_recorded_station_without_an_evse_in_the_network_is_named() {
     o.network = Some(ReplayNetwork::from_network(&network, None, map).unwrap());
     assert!(run_replay(&s, &o, Algorithm::Chargegrid).is_ok());
 }
+
+/// The marginal emissions rates the repository carries (data/moer/, SCE, Oct–Nov 2019).
+fn moer() -> chargegrid_scheduler::replay::Emissions {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/moer");
+    let files = [
+        dir.join("SGIP_CAISO_SCE_2019-10.csv.gz"),
+        dir.join("SGIP_CAISO_SCE_2019-11.csv.gz"),
+    ];
+    let paths: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+    chargegrid_scheduler::replay::Emissions::read(&paths).unwrap()
+}
+
+#[test]
+fn with_marginal_emissions_each_report_gives_the_co2_of_the_energy_drawn() {
+    let s = read("caltech-2019-09-01_2019-12-31.csv.gz");
+    let mut o = window(2019, 11, 11, 2);
+    o.site_limit = Kilowatts(30.0);
+    assert_eq!(run(&s, &o, Algorithm::Chargegrid).co2_kg, None);
+    let rates = moer();
+    // The lowest and highest rate over the window and the day after (the last departures).
+    let start = chrono::DateTime::parse_from_rfc3339("2019-11-11T08:00:00Z").unwrap();
+    let seen: Vec<f64> = (0..3 * 288)
+        .filter_map(|k| rates.at(start.to_utc() + chrono::TimeDelta::minutes(5 * k)))
+        .collect();
+    let (lo, hi) = seen
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+    assert!(hi > lo, "the rate moves over three days");
+    o.emissions = Some(rates);
+    for a in [
+        Algorithm::Chargegrid,
+        Algorithm::Llf,
+        Algorithm::Uncontrolled,
+    ] {
+        let r = run(&s, &o, a);
+        // Each kWh drawn at a rate in force: the mean per kWh lies between the extremes.
+        let per_kwh = r.co2_kg.unwrap() / r.energy_delivered_kwh;
+        assert!(
+            per_kwh > lo && per_kwh < hi,
+            "{a:?}: {per_kwh} kg/kWh outside {lo}..{hi}"
+        );
+    }
+    // Outside the data: refused, saying what the data covers.
+    let mut late = window(2019, 12, 20, 2);
+    late.site_limit = Kilowatts(30.0);
+    late.emissions = Some(moer());
+    let err = run_replay(&s, &late, Algorithm::Chargegrid)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("covers"), "{err}");
+}
