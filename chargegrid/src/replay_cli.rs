@@ -65,6 +65,14 @@ pub struct ReplayArgs {
     /// each report then gives `co2_kg`.
     #[arg(long, value_delimiter = ',')]
     pub moer: Vec<PathBuf>,
+    /// Tell chargegrid the tariff (and with --carbon-price the marginal emissions) so that it
+    /// holds flexible charging for cheaper periods; the baselines ignore it.
+    #[arg(long)]
+    pub cost_aware: bool,
+    /// Price of a kg of CO₂ added to the energy price chargegrid is told (needs --moer and
+    /// --cost-aware), e.g. 0.19 ($190/t).
+    #[arg(long, default_value_t = 0.0, requires_all = ["moer", "cost_aware"])]
+    pub carbon_price: f64,
     /// Station voltage, V (line to line with --network).
     #[arg(long, default_value_t = 208.0)]
     pub voltage: f64,
@@ -172,6 +180,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     };
     let mut options = ReplayOptions::new(Kilowatts(site_limit));
     options.network = network;
+    options.cost_aware = args.cost_aware;
+    options.carbon_price_per_kg = args.carbon_price;
     if !args.moer.is_empty() {
         let paths: Vec<&std::path::Path> = args.moer.iter().map(PathBuf::as_path).collect();
         options.emissions = Some(Emissions::read(&paths)?);

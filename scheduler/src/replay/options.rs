@@ -138,6 +138,11 @@ pub struct ReplayOptions {
     /// default: at tight limits, holding charging back for a cheaper hour without a forecast of
     /// later arrivals cost energy (and money) in the ACN replays.
     pub cost_aware: bool,
+    /// With `cost_aware` and `emissions`: the price of a kg of CO₂ (in the tariff's currency)
+    /// added to the energy price chargegrid is told, at the marginal rate in force; 0 leaves
+    /// carbon out of the decision (it is still reported).
+    #[serde(default)]
+    pub carbon_price_per_kg: f64,
     /// Keep the site power of every step in the report (for plots).
     pub record_power: bool,
     /// Replay on this site of a network file instead of one node with `site_limit` (which then
@@ -168,6 +173,7 @@ impl ReplayOptions {
             taper: false,
             tariff: Tariff::default(),
             cost_aware: false,
+            carbon_price_per_kg: 0.0,
             record_power: false,
             network: None,
             emissions: None,

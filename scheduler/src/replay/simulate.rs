@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chargegrid_core::{Amperes, WattHours, Watts};
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::error::ReplayError;
 use super::network;
@@ -107,10 +107,7 @@ pub fn run_replay(
                 let mut ctx = AllocContext::new(now, grid.step);
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
-                    ctx.tou = Some(TouSignal {
-                        price_now: tariff.price_at(now),
-                        cheaper: tariff.next_cheaper(now),
-                    });
+                    ctx.tou = Some(price_signal(&tariff, opts, now));
                     ctx.month_peak = Some(Watts(
                         month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
                     ));
@@ -204,6 +201,42 @@ pub fn run_replay(
         &tariff,
         solve,
     ))
+}
+
+/// How much lower (share) a coming price must be to count as cheaper when carbon is priced: the
+/// marginal rate moves every 5 minutes, and holding charging back for a dip of a few percent
+/// only moves it.
+const CHEAPER_BY: f64 = 0.1;
+/// How far ahead (5-minute steps) the marginal rate is looked at: the 3 hours the SGIP signal
+/// forecasts. The replay reads the recorded rates, i.e. a perfect forecast.
+const CARBON_LOOKAHEAD_STEPS: i32 = 36;
+
+/// The price chargegrid is told: the tariff's, plus the carbon price at the marginal rate when
+/// both are given, and the first clearly cheaper moment ahead (within the rates' look-ahead,
+/// else the tariff's next cheaper period).
+fn price_signal(tariff: &LocalTariff<'_>, opts: &ReplayOptions, now: DateTime<Utc>) -> TouSignal {
+    let carbon = opts
+        .emissions
+        .as_ref()
+        .filter(|_| opts.carbon_price_per_kg > 0.0);
+    let price = |t: DateTime<Utc>| {
+        tariff.price_at(t)
+            + carbon.map_or(0.0, |e| opts.carbon_price_per_kg * e.at(t).unwrap_or(0.0))
+    };
+    let price_now = price(now);
+    let ahead = carbon.and_then(|_| {
+        (1..=CARBON_LOOKAHEAD_STEPS)
+            .map(|k| now + TimeDelta::minutes(5 * i64::from(k)))
+            .map(|t| (t, price(t)))
+            .find(|&(_, p)| p < price_now * (1.0 - CHEAPER_BY))
+    });
+    let cheaper = ahead.or_else(|| {
+        tariff
+            .next_cheaper(now)
+            .map(|(t, _)| (t, price(t)))
+            .filter(|&(_, p)| p < price_now)
+    });
+    TouSignal { price_now, cheaper }
 }
 
 /// Scores gathered along the way.
@@ -346,5 +379,38 @@ fn finish(
         },
         timing: timing(&score.timing, solve_ms),
         site_power_kw: opts.record_power.then_some(score.power),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::replay::Emissions;
+
+    #[test]
+    fn a_carbon_price_adds_the_marginal_rate_and_finds_the_cleaner_moment_ahead() {
+        // 10:00 PST = 18:00 UTC, super-off-peak (0.12) all around; the rate halves at 18:30.
+        let e = Emissions::parse_csv(
+            "time,moer\n2019-11-12 17:55:00+00:00,0.4\n2019-11-12 18:30:00+00:00,0.2\n\
+             2019-11-12 19:00:00+00:00,0.2\n",
+            "test",
+        )
+        .unwrap();
+        let mut opts = ReplayOptions::new(chargegrid_core::Kilowatts(30.0));
+        let tariff = LocalTariff::new(&opts.tariff).unwrap();
+        let now = Utc.with_ymd_and_hms(2019, 11, 12, 18, 0, 0).unwrap();
+        // Without a carbon price: the tariff alone (no cheaper hour before the evening peak).
+        opts.emissions = Some(e);
+        let plain = price_signal(&tariff, &opts, now);
+        assert_eq!(plain.price_now, 0.12);
+        assert_eq!(plain.cheaper, None);
+        opts.carbon_price_per_kg = 0.5;
+        let s = price_signal(&tariff, &opts, now);
+        assert!((s.price_now - (0.12 + 0.5 * 0.4)).abs() < 1e-12);
+        let (at, price) = s.cheaper.unwrap();
+        assert_eq!(at, Utc.with_ymd_and_hms(2019, 11, 12, 18, 30, 0).unwrap());
+        assert!((price - (0.12 + 0.5 * 0.2)).abs() < 1e-12);
     }
 }
