@@ -13,7 +13,8 @@
 //! magnitude over the cap and gives away at most 1 − cos 10° ≈ 1.5 % of it (adding the currents
 //! instead would give away up to 13 %).
 
-use chargegrid_core::limits::PhaseCurrents;
+use chargegrid_core::limits::{Phase, PhaseCurrents};
+use chargegrid_core::network::Wiring;
 use chargegrid_core::phasor::{PRIMARY_PAIRS, Phasor};
 use chargegrid_core::{Amperes, Watts};
 
@@ -164,18 +165,33 @@ impl Constraints {
                 out
             })
             .collect();
-        let per_amp: Vec<[Phasor; 3]> = problem
+        // Line-to-neutral and three-phase loads put a line's current at that line's own angle
+        // and no delta primary mixes lines: every limited current is then a plain sum, and
+        // the angles need not be gathered.
+        let mixed = problem
             .sessions
             .iter()
-            .map(|s| s.wiring.line_phasors())
-            .collect();
+            .any(|s| matches!(s.wiring, Wiring::LineToLine(_)))
+            || problem.nodes.iter().any(|n| n.delta_primary.is_some());
+        let per_amp: Vec<[Phasor; 3]> = if mixed {
+            problem
+                .sessions
+                .iter()
+                .map(|s| s.wiring.line_phasors())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (s, lines) in problem.sessions.iter().zip(&per_amp) {
             let mut node = Some(s.node);
             while let Some(n) = node {
                 for q in &mut limited[n] {
                     let p = q.what.phasor(lines);
                     if p.norm() > 1e-12 {
-                        q.angles.push(p.degrees());
+                        let a = p.degrees();
+                        if !q.angles.iter().any(|b| (a - b).abs() < 1e-6) {
+                            q.angles.push(a);
+                        }
                     }
                 }
                 node = problem.nodes[n].parent;
@@ -200,7 +216,7 @@ impl Constraints {
         }
         let mut session_start = Vec::with_capacity(problem.sessions.len() + 1);
         let mut session_rows = Vec::new();
-        for (s, lines) in problem.sessions.iter().zip(&per_amp) {
+        for (i, s) in problem.sessions.iter().enumerate() {
             session_start.push(session_rows.len());
             let wpa = s.watts_per_amp();
             let mut node = Some(s.node);
@@ -209,7 +225,16 @@ impl Constraints {
                     session_rows.push((r, wpa));
                 }
                 for q in &limited[n] {
-                    let p = q.what.phasor(lines);
+                    if !mixed {
+                        // Only lines, each a plain sum: 1 on the lines the session draws on.
+                        if let Current::Line(l) = q.what
+                            && s.uses(Phase::ALL[l])
+                        {
+                            session_rows.push((q.first_row, 1.0));
+                        }
+                        continue;
+                    }
+                    let p = q.what.phasor(&per_amp[i]);
                     if p.norm() <= 1e-12 {
                         continue;
                     }
