@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import tempfile
 from datetime import date
@@ -126,20 +125,18 @@ def run_chargegrid(binary: str, args, kva: float, algorithms: str, min_current: 
     with tempfile.TemporaryDirectory() as tmp:
         net = Path(tmp) / "caltech.toml"
         net.write_text(scaled_network(kva))
-        out = Path(tmp) / "r.json"
-        cmd = [
-            binary, "simulate", "replay", str(args.file), "--network", str(net),
-            "--algorithm", algorithms, "--min-current-a", str(min_current), "--json", str(out),
-        ]
-        if args.from_day:
-            cmd += ["--from", args.from_day.isoformat()]
-        if args.days:
-            cmd += ["--days", str(args.days)]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        reports = json.loads(out.read_text())
+        reports = cc.run_chargegrid(
+            binary,
+            args.file,
+            None,
+            algorithms.split(","),
+            args.from_day,
+            args.days,
+            extra=["--network", str(net), "--min-current-a", str(min_current)],
+        )
     return [
         {
-            "algorithm": f"chargegrid {r['algorithm']}"
+            "algorithm": f"chargegrid {name}"
             + (f" ({min_current:g} A floor)" if min_current else " (no floor)"),
             "delivered_pct": r["delivered_pct"],
             "sessions_fully_served_pct": r["sessions_fully_served_pct"],
@@ -147,7 +144,7 @@ def run_chargegrid(binary: str, args, kva: float, algorithms: str, min_current: 
             "skipped_sessions": 0,
             "seconds": None,
         }
-        for r in reports
+        for name, r in reports.items()
     ]
 
 

@@ -318,14 +318,15 @@ def cached(folder: Path | None, key: tuple, compute) -> AcnResult:
 def run_chargegrid(
     binary: str,
     path: Path,
-    site_limit_kw: float,
+    site_limit_kw: float | None,
     algorithms: list[str],
     start_day: date | None = None,
     days: int | None = None,
     record_power: bool = False,
     extra: list[str] | None = None,
 ) -> dict[str, dict]:
-    """Runs `chargegrid simulate replay` and returns its JSON reports by algorithm."""
+    """Runs `chargegrid simulate replay` and returns its JSON reports by algorithm
+    (`site_limit_kw` None: no kW cap, e.g. with `--network` in `extra`)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "replay.json"
         cmd = [
@@ -333,13 +334,13 @@ def run_chargegrid(
             "simulate",
             "replay",
             str(path),
-            "--site-limit-kw",
-            f"{site_limit_kw:g}",
             "--algorithm",
             ",".join(algorithms),
             "--json",
             str(out),
         ]
+        if site_limit_kw is not None:
+            cmd += ["--site-limit-kw", f"{site_limit_kw:g}"]
         if start_day is not None:
             cmd += ["--from", start_day.isoformat()]
         if days is not None:

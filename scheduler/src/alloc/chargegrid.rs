@@ -30,10 +30,9 @@
 //!    ceiling, sessions under it that are not charging yet and sit at their floor only because
 //!    of the 0-or-floor rule give their floors up and the fill runs again ([`concentrate`]):
 //!    what can wait, waits, as LLF would have it, but nothing already charging is stopped.
-//!    **Throughput.** Where more than one limit binds (lines of a transformer feeding EVSEs
-//!    wired line to line, uneven phases), a linear program re-splits the currents for the most
-//!    power the limits allow, keeping everyone's floor and the fill's share up to the even pace
-//!    that finishes each session ([`throughput`]).
+//!    **Throughput.** Where line currents add as phasors (EVSEs wired line to line, a delta
+//!    primary) and such a limit binds, a linear program re-splits the currents for the most
+//!    power the limits allow, nobody charging stopped ([`throughput`]).
 //! 4. **Cost (opt-in).** With a tariff or month-peak signal, the sweep pauses at a laxity of
 //!    [`COST_GUARD_HOURS`]; beyond it only flexible charging remains, which is held back for a
 //!    cheaper period (if the whole site's need fits there) or kept under the month's peak.

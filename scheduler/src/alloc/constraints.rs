@@ -58,10 +58,10 @@ enum Shape {
     Polygon(Vec<f64>),
 }
 
-/// The rows for loads at `angles` (degrees, consumed): their shape and capacity factor.
-fn polygon(angles: &mut Vec<f64>) -> (Shape, f64) {
+/// The rows for loads at `angles` (degrees, distinct; sorted here): their shape and capacity
+/// factor.
+fn polygon(angles: &mut [f64]) -> (Shape, f64) {
     angles.sort_by(f64::total_cmp);
-    angles.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
     if angles.len() <= 1 {
         return (Shape::Sum, 1.0);
     }

@@ -162,7 +162,7 @@ pub(crate) fn subtract(
 
 /// What every node of the tree carries under the loads `(node, wiring, per-phase current)`:
 /// its power (W) and its line currents (phasors).
-pub(crate) fn node_loads(
+fn node_loads(
     nodes: &[LimitNode],
     loads: &[(usize, Wiring, Amperes)],
     voltage: Volts,
@@ -182,26 +182,43 @@ pub(crate) fn node_loads(
     (power, current)
 }
 
-/// Whether the loads `(node, wiring, per-phase current)` fit under every limit of the tree
-/// (line currents summed as phasors, so line-to-line loads count as they really add up).
+/// Every limit of the tree as `(load, limit)` under the loads `(node, wiring, per-phase
+/// current)`: each node's power, each of its lines (currents summed as phasors, so line-to-line
+/// loads count as they really add up) and each line of a delta primary.
+pub(crate) fn limit_loads(
+    nodes: &[LimitNode],
+    loads: &[(usize, Wiring, Amperes)],
+    voltage: Volts,
+) -> Vec<(f64, f64)> {
+    let (power, current) = node_loads(nodes, loads, voltage);
+    let mut out = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        if let Some(p) = node.limit.max_power {
+            out.push((power[n], p.0));
+        }
+        if let Some(c) = node.limit.max_current {
+            out.extend(current[n].magnitudes().into_iter().zip(c.0.map(|a| a.0)));
+        }
+        if let Some(t) = node.delta_primary {
+            out.extend(
+                current[n]
+                    .delta_primary(t.turns_ratio)
+                    .map(|a| (a, t.max_current.0)),
+            );
+        }
+    }
+    out
+}
+
+/// Whether the loads `(node, wiring, per-phase current)` fit under every limit of the tree.
 pub(crate) fn fits(
     nodes: &[LimitNode],
     loads: &[(usize, Wiring, Amperes)],
     voltage: Volts,
 ) -> bool {
-    let (power, current) = node_loads(nodes, loads, voltage);
-    nodes.iter().enumerate().all(|(n, node)| {
-        node.delta_primary.is_none_or(|t| {
-            current[n]
-                .delta_primary(t.turns_ratio)
-                .iter()
-                .all(|&a| a <= t.max_current.0 + 1e-6)
-        }) && node.limit.max_power.is_none_or(|p| power[n] <= p.0 + 1e-6)
-            && node.limit.max_current.is_none_or(|c| {
-                let lines = current[n].magnitudes();
-                (0..3).all(|i| lines[i] <= c.0[i].0 + 1e-6)
-            })
-    })
+    limit_loads(nodes, loads, voltage)
+        .iter()
+        .all(|&(load, limit)| load <= limit + 1e-6)
 }
 
 /// The power a limit allows, for display and the API's headroom: its power side, or its

@@ -136,38 +136,19 @@ pub(crate) fn place(
 /// currents summed as phasors, and delta primaries (1.0 = exactly at a limit).
 pub(crate) fn utilisation(
     nodes: &[LimitNode],
-    loads: &[(usize, Wiring, f64)],
+    loads: &[(usize, Wiring, Amperes)],
     voltage: Volts,
 ) -> f64 {
-    let loads: Vec<(usize, Wiring, Amperes)> = loads
-        .iter()
-        .map(|&(node, wiring, amps)| (node, wiring, Amperes(amps)))
-        .collect();
-    let (power, lines) = tree::node_loads(nodes, &loads, voltage);
-    let share = |load: f64, cap: f64| {
-        if cap > 0.0 {
-            load / cap
-        } else if load > 1e-9 {
-            f64::INFINITY
-        } else {
-            0.0
-        }
-    };
-    let mut worst: f64 = 0.0;
-    for (n, node) in nodes.iter().enumerate() {
-        if let Some(p) = node.limit.max_power {
-            worst = worst.max(share(power[n], p.0));
-        }
-        if let Some(c) = node.limit.max_current {
-            for (a, cap) in lines[n].magnitudes().into_iter().zip(c.0) {
-                worst = worst.max(share(a, cap.0));
+    tree::limit_loads(nodes, loads, voltage)
+        .into_iter()
+        .map(|(load, limit)| {
+            if limit > 0.0 {
+                load / limit
+            } else if load > 1e-9 {
+                f64::INFINITY
+            } else {
+                0.0
             }
-        }
-        if let Some(t) = node.delta_primary {
-            for a in lines[n].delta_primary(t.turns_ratio) {
-                worst = worst.max(share(a, t.max_current.0));
-            }
-        }
-    }
-    worst
+        })
+        .fold(0.0, f64::max)
 }

@@ -105,7 +105,7 @@ fn solve_component(
         });
         for k in s.arrive..s.leave {
             let target = match &phase_nodes {
-                Some(p) => p[k - t0][s.phase.index()],
+                Some(p) => p[k - t0][s.phase().index()],
                 None => slot_nodes[k - t0],
             };
             edges.push((

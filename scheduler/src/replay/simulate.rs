@@ -103,7 +103,7 @@ pub fn run_replay(
                 .map(|&i| plan[i][k - grid.sessions[i].arrive] / (v * hours))
                 .collect(),
             (None, Some(policy)) => {
-                let problem = site_problem(&grid, &live, &charging, opts, limits);
+                let problem = site_problem(&grid, &live, &charging, opts);
                 let mut ctx = AllocContext::new(now, grid.step);
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
@@ -127,7 +127,7 @@ pub fn run_replay(
         let mut loads = Vec::with_capacity(charging.len());
         for (&i, &a) in charging.iter().zip(&alloc_a) {
             let place = grid.sessions[i].place;
-            loads.push((place.node, place.wiring, a));
+            loads.push((place.node, place.wiring, Amperes(a)));
             if a > 1e-9 && a < opts.min_current.0 - 1e-6 {
                 score.floor_violations += 1;
             }
@@ -143,8 +143,8 @@ pub fn run_replay(
         for (&i, &a) in charging.iter().zip(&alloc_a) {
             let s = &grid.sessions[i];
             let l = &mut live[i];
-            let wpa = s.place.wiring.watts_per_amp(grid.voltage);
-            let mut top = (limits.ev_max_w / wpa).min(s.place.max_a);
+            let wpa = s.watts_per_amp;
+            let mut top = s.place.max_a;
             if opts.taper && s.need_wh > 0.0 {
                 let done = l.delivered_wh / s.need_wh;
                 if done > 0.8 {
@@ -295,19 +295,17 @@ fn site_problem(
     live: &[Live],
     charging: &[usize],
     opts: &ReplayOptions,
-    limits: StepLimits,
 ) -> SiteProblem {
     let sessions = charging
         .iter()
         .map(|&i| {
             let s = &grid.sessions[i];
             let l = &live[i];
-            let wpa = s.place.wiring.watts_per_amp(grid.voltage);
             let mut d = SessionDemand::new(
                 s.place.node,
                 s.place.wiring,
                 grid.voltage,
-                Amperes((limits.ev_max_w / wpa).min(s.place.max_a)),
+                Amperes(s.place.max_a),
                 WattHours(s.need_wh - l.delivered_wh),
                 Some(s.told_departure),
             );

@@ -31,10 +31,23 @@ pub(crate) struct GridSession {
     pub need_wh: f64,
     /// The departure the scheduler is told.
     pub told_departure: DateTime<Utc>,
-    /// Its station's phase (single-node mode).
-    pub phase: Phase,
-    /// Where it charges in the site's tree.
+    /// Where it charges in the site's tree; `place.max_a` is already the smaller of its EVSE's
+    /// and its vehicle's top current.
     pub place: Place,
+    /// Watts per ampere of its wiring at the grid's voltage.
+    pub watts_per_amp: f64,
+}
+
+impl GridSession {
+    /// Its station's phase in the single-node model (stations on L1/L2/L3 in turn).
+    pub fn phase(&self) -> Phase {
+        match self.place.wiring {
+            Wiring::SinglePhase(p) => p,
+            other => {
+                unreachable!("the single-node model puts stations on one phase, not {other:?}")
+            }
+        }
+    }
 }
 
 /// The replay window and its sessions.
@@ -173,14 +186,17 @@ pub(crate) fn build_grid(
             DepartureSource::Actual => s.departure,
             DepartureSource::Estimated => s.estimated_departure.unwrap_or(s.departure),
         };
+        let mut place = place_of(&s.station_id);
+        let watts_per_amp = place.wiring.watts_per_amp(voltage);
+        place.max_a = place.max_a.min(opts.evse_max.0 * 1000.0 / watts_per_amp);
         out.push(GridSession {
             source,
             arrive: to_step(s.arrival, true),
             leave: to_step(s.departure, false),
             need_wh: need.0,
             told_departure,
-            phase: stations[s.station_id.as_str()],
-            place: place_of(&s.station_id),
+            place,
+            watts_per_amp,
         });
     }
     out.sort_by_key(|s| (s.arrive, s.source));
