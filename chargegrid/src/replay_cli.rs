@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chargegrid_core::{Amperes, ChargerId, EvseId, Kilowatts, Volts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, Emissions, ReplayNetwork, ReplayOptions,
+    Algorithm, DemandSource, DepartureSource, Emissions, NeedsInputs, ReplayNetwork, ReplayOptions,
     ReplayReport, Rows, read_sessions, run_replay,
 };
 use chrono::{NaiveDate, TimeDelta};
@@ -28,8 +28,21 @@ pub enum Demand {
 pub enum Departure {
     /// The real one.
     Actual,
-    /// What the driver said.
+    /// What the driver said (the real one where they said nothing: use --inputs for what a
+    /// live system knows).
     Estimated,
+}
+
+/// What the scheduler is told of each session's energy and departure.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Inputs {
+    /// Perfect knowledge: the real need and the departure --departure names.
+    Perfect,
+    /// The driver's app entries where the session was claimed, else the live defaults
+    /// (20 kWh, 4 h).
+    Stated,
+    /// The driver's entries, else an estimate from earlier stays at the station, then the site.
+    History,
 }
 
 /// Arguments of `simulate replay`.
@@ -94,6 +107,10 @@ pub struct ReplayArgs {
     /// The departure the scheduler is told.
     #[arg(long, value_enum, default_value_t = Departure::Actual)]
     pub departure: Departure,
+    /// What the scheduler is told of energy and departure: perfect, stated (the app entries,
+    /// else defaults) or history (the app entries, else estimated from earlier stays).
+    #[arg(long, value_enum, default_value_t = Inputs::Perfect)]
+    pub inputs: Inputs,
     /// chargegrid, uncontrolled, round-robin, edf, llf, offline-optimal; repeat or comma-separate
     /// to compare side by side.
     #[arg(
@@ -201,6 +218,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     options.departure = match args.departure {
         Departure::Actual => DepartureSource::Actual,
         Departure::Estimated => DepartureSource::Estimated,
+    };
+    options.inputs = match args.inputs {
+        Inputs::Perfect => NeedsInputs::Perfect,
+        Inputs::Stated => NeedsInputs::Stated,
+        Inputs::History => NeedsInputs::History,
     };
     let mut reports = Vec::new();
     println!(

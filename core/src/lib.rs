@@ -19,6 +19,7 @@ pub mod network;
 pub mod phasor;
 pub mod proxies;
 pub mod session;
+pub mod stays;
 pub mod tariff;
 mod text_enum;
 pub mod throttle;

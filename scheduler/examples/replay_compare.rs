@@ -5,7 +5,8 @@
 //! ```text
 //! cargo run --release -p chargegrid-scheduler --example replay_compare -- \
 //!     [--from 2019-05-01] [--days 30] [--shares 0.3,0.4,0.5] [--three-phase] [--min-current 0] \
-//!     [--demand delivered|requested] [--departure actual|estimated] [--cost-aware] [--taper] \
+//!     [--demand delivered|requested] [--departure actual|estimated] \
+//!     [--inputs perfect|stated|history] [--cost-aware] [--taper] \
 //!     [--algorithms chargegrid,llf,...] FILE.csv.gz...
 //! ```
 
@@ -13,8 +14,8 @@ use std::process::ExitCode;
 
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, Rows, read_sessions,
-    run_replay,
+    Algorithm, DemandSource, DepartureSource, NeedsInputs, ReplayOptions, ReplayReport, Rows,
+    read_sessions, run_replay,
 };
 
 struct Args {
@@ -69,6 +70,14 @@ fn parse_args() -> Result<Args, String> {
                     "actual" => DepartureSource::Actual,
                     "estimated" => DepartureSource::Estimated,
                     other => return Err(format!("--departure {other}?")),
+                }
+            }
+            "--inputs" => {
+                opts.inputs = match value()?.as_str() {
+                    "perfect" => NeedsInputs::Perfect,
+                    "stated" => NeedsInputs::Stated,
+                    "history" => NeedsInputs::History,
+                    other => return Err(format!("--inputs {other}?")),
                 }
             }
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use chargegrid_core::stays::{self, PastStay, StayQuantiles};
 use chargegrid_core::{ChargerId, Clock, SiteId};
 use chargegrid_store::{SessionAllocation, SiteAllocation, Store};
 use chrono::{DateTime, Utc};
@@ -71,6 +72,54 @@ pub(crate) struct PassReport {
     pub next_boundary: Option<DateTime<Utc>>,
 }
 
+/// Estimates, once per session, the stay of every active session that did not state its
+/// energy or departure, from its driver's earlier sessions; forgets sessions that ended. A
+/// store error leaves the session without an estimate this pass (it is tried again next pass).
+async fn estimate_stays(ctx: &SiteContext, watch: &mut SiteWatch, snapshot: &SiteSnapshot) {
+    watch
+        .estimates
+        .retain(|id, _| snapshot.sessions.iter().any(|s| &s.session.id == id));
+    for input in &snapshot.sessions {
+        let session = &input.session;
+        let stated = input
+            .needs
+            .as_ref()
+            .is_some_and(|n| n.energy.is_some() && n.departure.is_some());
+        if stated || watch.estimates.contains_key(&session.id) {
+            continue;
+        }
+        let Some(driver) = &session.driver else {
+            watch.estimates.insert(session.id.clone(), None);
+            continue;
+        };
+        let page = ctx
+            .store
+            .sessions_of_driver(driver, Some(session.started_at), stays::MAX_STAYS)
+            .await;
+        match page {
+            Ok(page) => {
+                let past: Vec<PastStay> = page
+                    .sessions
+                    .iter()
+                    .filter_map(|p| {
+                        let ended = p.ended_at?;
+                        Some(PastStay {
+                            arrived: p.started_at,
+                            stay: ended - p.started_at,
+                            energy: p.energy,
+                        })
+                    })
+                    .collect();
+                let estimate = stays::estimate(&past, session.started_at, StayQuantiles::default());
+                watch.estimates.insert(session.id.clone(), estimate);
+            }
+            Err(e) => {
+                tracing::warn!(site = %ctx.site, session = %session.id, error = %e, "driver history not read");
+            }
+        }
+    }
+}
+
 /// Runs one pass. `since` is when its trigger happened; `lost` is cancelled if the lease is;
 /// `fence` is the lease's fencing token, checked by the store on every write and send.
 pub(crate) async fn run_pass(
@@ -90,6 +139,7 @@ pub(crate) async fn run_pass(
     for key in &watch.unrecorded {
         snapshot.sent.remove(key);
     }
+    estimate_stays(ctx, watch, &snapshot).await;
     let now = ctx.clock.now();
     let observation = watch.observe(&snapshot, now, config);
     let plan = plan(PlanInput {
@@ -300,4 +350,100 @@ fn publish(ctx: &SiteContext, plan: &Plan, snapshot: &SiteSnapshot, watch: &Site
     m.excluded
         .with_label_values(&site)
         .set(watch.excluded() as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use chargegrid_core::SystemClock;
+    use chargegrid_core::limits::Limit;
+    use chargegrid_core::network::{Location, Site};
+    use chargegrid_core::session::{Session, SessionState};
+    use chargegrid_core::{ConnectorId, DriverId, EvseId, SessionId, WattHours, Watts};
+    use chrono::{TimeDelta, TimeZone};
+
+    use super::*;
+    use crate::control::snapshot::SessionInput;
+
+    fn session(id: &str, driver: Option<&str>, started: DateTime<Utc>) -> Session {
+        let mut s = Session::new(
+            SessionId::new(id).unwrap(),
+            id.into(),
+            SiteId::new("s").unwrap(),
+            ChargerId::new("c").unwrap(),
+            (EvseId(1), ConnectorId(1)),
+            started,
+        );
+        s.driver = driver.map(|d| DriverId::new(d).unwrap());
+        s
+    }
+
+    #[tokio::test]
+    async fn a_session_nobody_spoke_for_is_estimated_from_its_drivers_earlier_stays() {
+        let store: Arc<dyn Store> =
+            Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock)));
+        let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap();
+        // Three mornings of 9 h and 12 kWh for driver d.
+        for d in 1..=3 {
+            let mut s = session(&format!("past-{d}"), Some("d"), day(d, 8));
+            s.state = SessionState::Ended;
+            s.ended_at = Some(day(d, 17));
+            s.energy = WattHours::from_kwh(12.0);
+            store.create_session(&s).await.unwrap();
+        }
+        let now = day(10, 8);
+        let with_driver = session("now-d", Some("d"), now);
+        let anonymous = session("now-x", None, now);
+        let newcomer = session("now-n", Some("n"), now);
+        for s in [&with_driver, &anonymous, &newcomer] {
+            store.create_session(s).await.unwrap();
+        }
+        let snapshot = SiteSnapshot {
+            site: Site {
+                tariff: None,
+                id: SiteId::new("s").unwrap(),
+                name: "s".into(),
+                location: Location::new(36.0, 120.0).unwrap(),
+                timezone: "UTC".into(),
+                grid_limit: Limit::power(Watts(11_000.0)),
+                limit_groups: vec![],
+                price_per_kwh: None,
+                currency: "CNY".into(),
+            },
+            chargers: vec![],
+            windows: vec![],
+            sessions: [with_driver, anonymous, newcomer]
+                .into_iter()
+                .map(|session| SessionInput {
+                    session,
+                    needs: None,
+                })
+                .collect(),
+            sent: HashMap::new(),
+            previous: None,
+        };
+        let ctx = SiteContext {
+            site: SiteId::new("s").unwrap(),
+            store,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(ControlConfig::new("t")),
+            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
+        };
+        let mut watch = SiteWatch::new(&snapshot);
+        watch
+            .estimates
+            .insert(SessionId::new("gone").unwrap(), None);
+        estimate_stays(&ctx, &mut watch, &snapshot).await;
+        let e = watch.estimates[&SessionId::new("now-d").unwrap()].unwrap();
+        assert_eq!(e.departure, now + TimeDelta::hours(9));
+        assert!((e.energy.0 - 12_000.0).abs() < 1e-6);
+        assert_eq!(e.from, 3);
+        assert_eq!(watch.estimates[&SessionId::new("now-x").unwrap()], None);
+        assert_eq!(watch.estimates[&SessionId::new("now-n").unwrap()], None);
+        assert!(
+            !watch
+                .estimates
+                .contains_key(&SessionId::new("gone").unwrap()),
+            "an ended session is forgotten"
+        );
+    }
 }

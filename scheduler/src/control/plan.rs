@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::network::Charger;
+use chargegrid_core::stays;
 use chargegrid_core::{Amperes, ChargerId, EvseId, SessionId, WattHours, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -355,6 +356,7 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         snapshot,
         watch,
         config,
+        now,
         ..
     } = input;
     let v = config.voltage;
@@ -368,17 +370,24 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         .find(|x| x.id == e.evse)
         .and_then(|x| x.connectors.iter().find(|k| k.id == session.connector))
         .and_then(|k| k.max_current);
+    // What nobody stated is estimated from the driver's earlier stays, else the defaults.
+    let estimate = watch.estimates.get(&session.id).copied().flatten();
     let energy_needed = match s.needs.as_ref().and_then(|n| n.energy) {
         // Needs are taken as the session's total: what was delivered since counts against them.
         Some(stated) => (stated - session.energy).max(WattHours::ZERO),
-        // Unknown needs: the fleet default, never quite satisfied (the vehicle stops by itself).
-        None => (config.default_energy - session.energy).max(config.default_energy * 0.1),
+        // Unknown needs: a guess, never quite satisfied (the vehicle stops by itself).
+        None => {
+            let guess = estimate.map_or(config.default_energy, |e| e.energy);
+            (guess - session.energy).max(guess * stays::GUESS_FLOOR)
+        }
     };
     let departure = s
         .needs
         .as_ref()
         .and_then(|n| n.departure)
+        .or(estimate.map(|e| e.departure))
         .unwrap_or(session.started_at + config.default_dwell);
+    let departure = stays::planning_departure(departure, now);
     let previous = snapshot.previous.as_ref().and_then(|a| {
         a.sessions
             .iter()
@@ -697,6 +706,44 @@ mod tests {
                 .any(|c| c.limit.purpose == ProfilePurpose::Tx)
         );
         assert!((p.allocated.0 - sessions).abs() < 100.0);
+    }
+
+    #[test]
+    fn a_driver_who_habitually_leaves_soon_is_charged_first() {
+        let config = ControlConfig::new("t");
+        let snap = snapshot(11_000.0, &["a", "b"], &["a", "b"]);
+        let mut watch = SiteWatch::new(&snap);
+        let observation = watch.observe(&snap, now(), &config);
+        let current = |watch: &SiteWatch, who: &str| {
+            let p = plan(PlanInput {
+                snapshot: &snap,
+                watch,
+                observation: &observation,
+                config: &config,
+                now: now(),
+            })
+            .unwrap();
+            p.sessions
+                .iter()
+                .find(|s| s.session.as_str() == format!("sess-{who}"))
+                .unwrap()
+                .current
+                .0
+        };
+        // Neither said anything: the same defaults, the same share.
+        let (a, b) = (current(&watch, "a"), current(&watch, "b"));
+        assert!((a - b).abs() < 1.0, "a {a} A, b {b} A");
+        // a's driver usually leaves within the hour with 10 kWh: a goes first.
+        watch.estimates.insert(
+            SessionId::new("sess-a").unwrap(),
+            Some(chargegrid_core::stays::StayEstimate {
+                departure: now() + TimeDelta::hours(1),
+                energy: WattHours::from_kwh(10.0),
+                from: 5,
+            }),
+        );
+        let (a, b) = (current(&watch, "a"), current(&watch, "b"));
+        assert!(a > b + 3.0, "a {a} A, b {b} A");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chargegrid_core::stays::StayEstimate;
 use chargegrid_core::{Amperes, ChargerId, SessionId, WattHours, Watts};
 use chrono::{DateTime, Utc};
 
@@ -68,6 +69,9 @@ pub(crate) struct SiteWatch {
     pub sessions: HashMap<SessionId, SessionWatch>,
     /// EVSEs whose accepted profile could not be recorded in the store.
     pub unrecorded: std::collections::HashSet<(ChargerId, chargegrid_core::EvseId)>,
+    /// Per active session that did not state all its needs: the estimate from its driver's
+    /// earlier stays (`None`: no driver, or too little history), looked up once.
+    pub estimates: HashMap<SessionId, Option<StayEstimate>>,
 }
 
 /// The result of looking at a new snapshot.
@@ -103,6 +107,7 @@ impl SiteWatch {
             chargers,
             sessions: HashMap::new(),
             unrecorded: Default::default(),
+            estimates: HashMap::new(),
         }
     }
 

@@ -21,7 +21,7 @@ pub use chargegrid_acn::{AcnError, AcnSession, Rows, parse_sessions, read_sessio
 pub use emissions::Emissions;
 pub use error::ReplayError;
 pub use network::ReplayNetwork;
-pub use options::{Algorithm, DemandSource, DepartureSource, ReplayOptions};
+pub use options::{Algorithm, DemandSource, DepartureSource, NeedsInputs, ReplayOptions};
 pub use report::{ReplayReport, TimingBucket, TimingReport};
 pub use simulate::run_replay;
 pub use tariff::{Tariff, TouWindow};

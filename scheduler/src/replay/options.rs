@@ -32,6 +32,35 @@ pub enum DepartureSource {
     Estimated,
 }
 
+/// What the scheduler is told of each session's energy and departure (the vehicle always needs
+/// its real energy and leaves at its real time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeedsInputs {
+    /// Perfect knowledge: the real need, and the departure `departure` names.
+    #[default]
+    Perfect,
+    /// What a live system is told: the driver's app entries (requested energy, estimated
+    /// departure) where the session was claimed; the live defaults (20 kWh, a 4 h stay) where
+    /// nobody said anything.
+    Stated,
+    /// As `Stated`, but a session nobody spoke for is estimated from earlier stays that had
+    /// ended by its arrival (`chargegrid_core::stays`): at the same station (ACN-Data ships no
+    /// user ids, so the station stands in for the driver), else at the site, else the defaults.
+    History,
+}
+
+impl NeedsInputs {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NeedsInputs::Perfect => "perfect",
+            NeedsInputs::Stated => "stated",
+            NeedsInputs::History => "history",
+        }
+    }
+}
+
 /// An algorithm to replay: an online policy, or the perfect-foresight reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -127,8 +156,11 @@ pub struct ReplayOptions {
     pub step: TimeDelta,
     /// Which energy figure the vehicle needs.
     pub demand: DemandSource,
-    /// Which departure the scheduler is told.
+    /// Which departure the scheduler is told (with perfect inputs).
     pub departure: DepartureSource,
+    /// What the scheduler is told of needs and departures.
+    #[serde(default)]
+    pub inputs: NeedsInputs,
     /// Simple battery taper: above 80 % of its need, a vehicle's top rate falls linearly to
     /// 20 % at 100 %.
     pub taper: bool,
@@ -170,6 +202,7 @@ impl ReplayOptions {
             step: TimeDelta::minutes(5),
             demand: DemandSource::Delivered,
             departure: DepartureSource::Actual,
+            inputs: NeedsInputs::Perfect,
             taper: false,
             tariff: Tariff::default(),
             cost_aware: false,

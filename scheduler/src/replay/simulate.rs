@@ -10,13 +10,14 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use chargegrid_core::stays;
 use chargegrid_core::{Amperes, WattHours, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::error::ReplayError;
 use super::network;
 use super::offline_optimal::{self, StepLimits};
-use super::options::{Algorithm, ReplayOptions};
+use super::options::{Algorithm, DepartureSource, NeedsInputs, ReplayOptions};
 use super::report::{ReplayReport, jain, timing};
 use super::site_model::{Grid, build_grid};
 use super::tariff::LocalTariff;
@@ -103,7 +104,7 @@ pub fn run_replay(
                 .map(|&i| plan[i][k - grid.sessions[i].arrive] / (v * hours))
                 .collect(),
             (None, Some(policy)) => {
-                let problem = site_problem(&grid, &live, &charging, opts);
+                let problem = site_problem(&grid, &live, &charging, opts, now);
                 let mut ctx = AllocContext::new(now, grid.step);
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
@@ -283,6 +284,13 @@ fn check_options(opts: &ReplayOptions) -> Result<(), ReplayError> {
     if !(opts.min_current.is_finite() && opts.min_current.0 >= 0.0) {
         return Err(ReplayError::BadOption("min current must be >= 0".into()));
     }
+    if opts.inputs != NeedsInputs::Perfect && opts.departure != DepartureSource::Actual {
+        return Err(ReplayError::BadOption(
+            "the told departure comes from the inputs: use --departure estimated only with \
+             --inputs perfect"
+                .into(),
+        ));
+    }
     if opts.days == Some(0) {
         return Err(ReplayError::BadOption("days must be >= 1".into()));
     }
@@ -295,6 +303,7 @@ fn site_problem(
     live: &[Live],
     charging: &[usize],
     opts: &ReplayOptions,
+    now: DateTime<Utc>,
 ) -> SiteProblem {
     let sessions = charging
         .iter()
@@ -306,8 +315,11 @@ fn site_problem(
                 s.place.wiring,
                 grid.voltage,
                 Amperes(s.place.max_a),
-                WattHours(s.need_wh - l.delivered_wh),
-                Some(s.told_departure),
+                WattHours(
+                    s.told
+                        .remaining_wh(l.delivered_wh, s.need_wh - l.delivered_wh),
+                ),
+                Some(stays::planning_departure(s.told.departure, now)),
             );
             d.min_current = opts.min_current;
             d.previous = l.previous_a.map(Amperes);
