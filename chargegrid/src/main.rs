@@ -157,6 +157,8 @@ struct StoreArgs {
 enum SimulateCommand {
     /// Replay recorded ACN-Data sessions through the scheduler and the baselines offline.
     Replay(replay_cli::ReplayArgs),
+    /// Allocate one period at a time for an outside simulator (JSON lines on stdin and stdout).
+    Allocate(replay_cli::AllocateArgs),
     /// Run a scenario (simulated chargers and EVs over real WebSockets) and report its KPIs.
     Run(sim_cli::RunArgs),
     /// Measure a central system: idle connections, MeterValues/s at a latency target, memory.
@@ -309,6 +311,7 @@ fn simulate(command: SimulateCommand) -> ExitCode {
     };
     let result = match command {
         SimulateCommand::Replay(args) => replay_cli::run(&args).map(|_| ()),
+        SimulateCommand::Allocate(args) => replay_cli::allocate(&args),
         SimulateCommand::Run(args) => runtime().and_then(|rt| rt.block_on(sim_cli::run(args))),
         SimulateCommand::Load(args) => runtime().and_then(|rt| rt.block_on(sim_cli::load(args))),
         SimulateCommand::Network { scenario } => sim_cli::network(scenario),

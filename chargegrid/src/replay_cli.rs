@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chargegrid_core::{Amperes, ChargerId, EvseId, Kilowatts, Volts};
 use chargegrid_scheduler::replay::{
     Algorithm, DemandSource, DepartureSource, Emissions, NeedsInputs, ReplayNetwork, ReplayOptions,
-    ReplayReport, Rows, read_sessions, run_replay,
+    ReplayReport, Rows, StepSession, Stepper, read_sessions, run_replay,
 };
 use chrono::{NaiveDate, TimeDelta};
 use clap::{Args, ValueEnum};
@@ -127,11 +127,94 @@ pub struct ReplayArgs {
     pub record_power: bool,
 }
 
-/// Reads `--network` (and `--station-map`) into the site to replay on.
-fn replay_network(path: &std::path::Path, args: &ReplayArgs) -> anyhow::Result<ReplayNetwork> {
+/// Arguments of `simulate allocate`.
+#[derive(Debug, Args)]
+pub struct AllocateArgs {
+    /// The network file whose site is allocated.
+    #[arg(long)]
+    pub network: PathBuf,
+    /// The site of --network (needed when the file has several).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// TOML table mapping station ids to chargers, as for `simulate replay`.
+    #[arg(long)]
+    pub station_map: Option<PathBuf>,
+    /// The service's line-to-line voltage, V.
+    #[arg(long, default_value_t = 208.0)]
+    pub voltage: f64,
+    /// The least current a charging EVSE may be given, A (0 = no floor).
+    #[arg(long, default_value_t = 6.0)]
+    pub min_current_a: f64,
+    /// chargegrid, round-robin, edf or llf.
+    #[arg(long, default_value = "chargegrid")]
+    pub algorithm: String,
+}
+
+/// One period's question on stdin.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocateRequest {
+    now: chrono::DateTime<chrono::Utc>,
+    period_s: i64,
+    sessions: Vec<StepSession>,
+}
+
+/// `simulate allocate`: answers one JSON line per JSON line read, for an outside simulator
+/// (acnportal) that keeps its own clock and vehicles. Each request is
+/// `{"now": RFC 3339, "period_s": 300, "sessions": [{"station", "remaining_wh", "departure",
+/// "max_a"}]}`; each answer `{"pilots": [A, ...]}` in the sessions' order, or `{"error": "..."}`
+/// (the next request is still answered). Ends at the end of stdin.
+pub fn allocate(args: &AllocateArgs) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let algorithm: Algorithm = args
+        .algorithm
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--algorithm: {e}"))?;
+    let policy = algorithm
+        .policy()
+        .filter(|p| *p != chargegrid_scheduler::alloc::Policy::Uncontrolled)
+        .ok_or_else(|| anyhow::anyhow!("--algorithm {algorithm} cannot allocate one period"))?;
+    let net = replay_network(
+        &args.network,
+        args.site.as_deref(),
+        args.station_map.as_deref(),
+    )?;
+    let mut stepper = Stepper::new(
+        &net,
+        Volts(args.voltage),
+        Amperes(args.min_current_a),
+        policy,
+    )?;
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    for line in stdin.lines() {
+        let line = line.context("reading stdin")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let answer = match serde_json::from_str::<AllocateRequest>(&line) {
+            Err(e) => serde_json::json!({ "error": format!("bad request: {e}") }),
+            Ok(r) if r.period_s <= 0 => serde_json::json!({ "error": "period_s must be > 0" }),
+            Ok(r) => match stepper.step(r.now, TimeDelta::seconds(r.period_s), &r.sessions) {
+                Ok(pilots) => serde_json::json!({ "pilots": pilots }),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            },
+        };
+        writeln!(out, "{answer}").context("writing stdout")?;
+        out.flush().context("writing stdout")?;
+    }
+    Ok(())
+}
+
+/// Reads a network file (and a station map) into the site to replay on.
+fn replay_network(
+    path: &std::path::Path,
+    site: Option<&str>,
+    station_map: Option<&std::path::Path>,
+) -> anyhow::Result<ReplayNetwork> {
     let network = chargegrid::network::read_network(path)?;
     let mut stations = BTreeMap::new();
-    if let Some(map) = &args.station_map {
+    if let Some(map) = station_map {
         let text =
             std::fs::read_to_string(map).with_context(|| format!("reading {}", map.display()))?;
         let table: BTreeMap<String, StationTarget> =
@@ -146,11 +229,7 @@ fn replay_network(path: &std::path::Path, args: &ReplayArgs) -> anyhow::Result<R
             stations.insert(station, (charger, EvseId(evse)));
         }
     }
-    Ok(ReplayNetwork::from_network(
-        &network,
-        args.site.as_deref(),
-        stations,
-    )?)
+    Ok(ReplayNetwork::from_network(&network, site, stations)?)
 }
 
 /// Where a recorded station charges, in a --station-map file.
@@ -186,7 +265,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     let sessions = read_sessions(&args.file, Rows::Strict)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let network = match &args.network {
-        Some(path) => Some(replay_network(path, args)?),
+        Some(path) => Some(replay_network(
+            path,
+            args.site.as_deref(),
+            args.station_map.as_deref(),
+        )?),
         None => None,
     };
     let site_limit = match (args.site_limit_kw, &network) {

@@ -8,7 +8,11 @@ minute steps, arrival rounded up, departure down, need = delivered energy, vehic
 continuous 0-32 A EVSEs at 208 V wired line to line, two 80 A pods, the transformer's secondary
 and primary line limits as phasor magnitudes) with ASA (second-order-cone constraints, solved
 by CLARABEL through cvxpy) and with acnportal's EDF and LLF; chargegrid replays them on
-examples/networks/caltech-acn.toml with its transformer scaled to KVA.
+examples/networks/caltech-acn.toml with its transformer scaled to KVA. Since the two
+simulators differ in small ways (acnportal skips a second car at a busy EVSE, checks limits its
+own way), chargegrid's allocator (and its EDF) also runs *inside* acnportal's simulator: acnportal
+asks `chargegrid simulate allocate` for every period's pilots, exactly as it asks ASA, so both
+are judged by the same referee on the same sessions (--in-acnportal).
 
     target/py-acn/bin/python simulations/acnportal/caltech_asa.py \\
         --binary target/release/chargegrid --kva 30 --from 2019-11-11 --days 3
@@ -23,9 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 import tempfile
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,7 +85,68 @@ def acn_algorithm(name: str):
     raise ValueError(name)
 
 
-def run_acn(grid: cc.Grid, kva: float, algorithm: str) -> dict:
+class StepperProcess:
+    """`chargegrid simulate allocate` as a child process: one JSON line in, one out."""
+
+    def __init__(self, binary: str, network: Path, algorithm: str, min_current: float):
+        self.proc = subprocess.Popen(
+            [binary, "simulate", "allocate", "--network", str(network),
+             "--algorithm", algorithm, "--min-current-a", str(min_current)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, request: dict) -> list[float]:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline())
+        if "error" in answer:
+            raise RuntimeError(f"chargegrid: {answer['error']}")
+        return answer["pilots"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def chargegrid_in_acnportal(stepper: StepperProcess, start: datetime):
+    """An acnportal algorithm that asks chargegrid for every period's pilots: acnportal keeps
+    the clock, the vehicles and the limit checks, as for its own algorithms."""
+    from acnportal.algorithms import BaseAlgorithm
+
+    class Chargegrid(BaseAlgorithm):
+        def __init__(self):
+            super().__init__()
+            self.max_recompute = 1  # every period, as acnportal's sorted algorithms and ASA
+
+        def schedule(self, active_sessions):
+            minutes = self.interface.period
+            at = lambda periods: (start + timedelta(minutes=minutes * periods)).astimezone(
+                timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            sessions = [
+                {
+                    "station": s.station_id,
+                    "remaining_wh": 1000.0 * s.remaining_demand,
+                    "departure": at(s.estimated_departure),
+                    "max_a": float(min(self.interface.max_pilot_signal(s.station_id),
+                                       s.max_rates[0] if len(s.max_rates) else float("inf"))),
+                }
+                for s in active_sessions
+            ]
+            pilots = stepper.ask({
+                "now": at(self.interface.current_time),
+                "period_s": int(minutes * 60),
+                "sessions": sessions,
+            }) if sessions else []
+            return {s.station_id: [a] for s, a in zip(active_sessions, pilots)}
+
+    return Chargegrid()
+
+
+def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None) -> dict:
+    """Simulates the grid's sessions on acnportal's Caltech site with `algorithm` (a name of
+    acn_algorithm's, or an acnportal algorithm object labelled `label`)."""
     from acnportal import acnsim
     from acnportal.acnsim.network.sites import caltech_acn
 
@@ -106,13 +172,14 @@ def run_acn(grid: cc.Grid, kva: float, algorithm: str) -> dict:
             estimated_departure=s.told_departure_steps,
         )
         events.append(acnsim.PluginEvent(s.arrive, ev))
-    sim, took = cc.simulate(network, acn_algorithm(algorithm), events, grid)
+    chosen = acn_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
+    sim, took = cc.simulate(network, chosen, events, grid)
     delivered = {ev.session_id: ev.energy_delivered for ev in sim.ev_history.values()}
     needs = {s.session_id: s.need_kwh for s in grid.sessions if s.need_kwh > 0}
     served = sum(1 for sid, need in needs.items() if delivered.get(sid, 0.0) >= 0.99 * need)
     feasible = bool(network.is_feasible(sim.pilot_signals))
     return {
-        "algorithm": f"acnportal {algorithm}",
+        "algorithm": label or f"acnportal {algorithm}",
         "delivered_pct": 100.0 * sum(delivered.values()) / grid.demanded_kwh,
         "sessions_fully_served_pct": 100.0 * served / len(needs),
         "limits_held": feasible,
@@ -157,13 +224,28 @@ def main(argv=None) -> int:
     p.add_argument("--kva", type=float, default=30.0)
     p.add_argument("--acn", default="asa-qc,asa-energy,edf,llf", help="acnportal algorithms")
     p.add_argument("--json", type=Path)
+    p.add_argument("--in-acnportal", default="chargegrid,edf",
+                   help="chargegrid algorithms to run inside acnportal's simulator ('' for none)")
     args = p.parse_args(argv)
 
     grid = cc.build_grid(cc.read_sessions(args.file), args.from_day, args.days)
     rows = []
     for floor in (6.0, 0.0):
         rows += run_chargegrid(args.binary, args, args.kva, "chargegrid,edf,llf", floor)
-    for name in args.acn.split(","):
+    with tempfile.TemporaryDirectory() as tmp:
+        net = Path(tmp) / "caltech.toml"
+        net.write_text(scaled_network(args.kva))
+        for name in filter(None, args.in_acnportal.split(",")):
+            for floor in (6.0, 0.0):
+                label = (f"chargegrid {name} in acnportal's simulator"
+                         + (f" ({floor:g} A floor)" if floor else " (no floor)"))
+                print(f"{label} ...", file=sys.stderr, flush=True)
+                stepper = StepperProcess(args.binary, net, name, floor)
+                try:
+                    rows.append(run_acn(grid, args.kva, chargegrid_in_acnportal(stepper, grid.start), label))
+                finally:
+                    stepper.close()
+    for name in filter(None, args.acn.split(",")):
         print(f"acnportal {name} ...", file=sys.stderr, flush=True)
         rows.append(run_acn(grid, args.kva, name))
     print(

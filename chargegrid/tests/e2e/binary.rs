@@ -508,3 +508,70 @@ fn simulate_replay_tells_the_scheduler_realistic_inputs_when_asked() {
     assert!(report.is_none());
     assert!(text.contains("--departure estimated only with"), "{text}");
 }
+
+/// `simulate allocate`: one JSON answer per JSON line, the pilots within the site's limits and
+/// in the sessions' order; a bad line or an unknown station gets an error line and the next
+/// request is still answered.
+#[test]
+fn simulate_allocate_answers_an_outside_simulator_line_by_line() {
+    use std::io::{BufRead, BufReader, Write};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = std::process::Command::new(binary())
+        .args(["simulate", "allocate", "--network"])
+        .arg(root.join("examples/networks/caltech-acn.toml"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ask = |line: &str| {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        let mut answer = String::new();
+        stdout.read_line(&mut answer).unwrap();
+        serde_json::from_str::<serde_json::Value>(&answer).unwrap()
+    };
+    let session = |station: &str, wh: f64| {
+        serde_json::json!({"station": station, "remaining_wh": wh,
+            "departure": "2019-11-11T20:00:00Z", "max_a": 32.0})
+    };
+    // The AeroVironment pod: eight EVSEs on one 80 A group cannot all have 32 A; a ninth
+    // vehicle elsewhere needs only 100 Wh.
+    let pod: Vec<serde_json::Value> = ["CA-324", "CA-325", "CA-326", "CA-327"]
+        .into_iter()
+        .chain(["CA-489", "CA-490", "CA-491", "CA-492"])
+        .map(|station| session(station, 20_000.0))
+        .chain([session("CA-311", 100.0)])
+        .collect();
+    let request = serde_json::json!({"now": "2019-11-11T16:00:00Z", "period_s": 300,
+        "sessions": pod});
+    let a = ask(&request.to_string());
+    let pilots: Vec<f64> = a["pilots"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{a}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(pilots.len(), 9);
+    assert!(
+        pilots
+            .iter()
+            .all(|&p| p == 0.0 || (6.0..=32.0).contains(&p)),
+        "{pilots:?}"
+    );
+    let on_pod: f64 = pilots[..8].iter().sum();
+    assert!(on_pod <= 80.0 + 1e-6 && on_pod > 60.0, "{pilots:?}");
+    // 100 Wh in 5 minutes at 208 V is under 6 A: the floor, not 32 A.
+    assert!(pilots[8] > 0.0 && pilots[8] < 32.0, "{pilots:?}");
+    let a = ask("not json");
+    assert!(a["error"].as_str().unwrap().contains("bad request"), "{a}");
+    let unknown = serde_json::json!({"now": "2019-11-11T16:05:00Z", "period_s": 300,
+        "sessions": [session("NOPE", 1000.0)]});
+    let a = ask(&unknown.to_string());
+    assert!(a["error"].as_str().unwrap().contains("NOPE"), "{a}");
+    let a = ask(&request.to_string());
+    assert_eq!(a["pilots"].as_array().map(Vec::len), Some(9), "{a}");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

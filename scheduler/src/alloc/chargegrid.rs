@@ -494,7 +494,8 @@ fn admissible(
             return None;
         }
         *ys = if matches!(pilot, PilotSteps::Continuous) {
-            want
+            // A hair under the floor is the floor (the limits are checked below).
+            want.max(b.lo[s])
         } else {
             v
         };

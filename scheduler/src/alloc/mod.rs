@@ -13,6 +13,7 @@ mod bounds;
 pub mod chargegrid;
 mod constraints;
 mod error;
+mod exact;
 mod horizon;
 pub(crate) mod lexi;
 pub(crate) mod maxflow;

@@ -17,25 +17,36 @@ pub(crate) fn hours_left(problem: &SiteProblem, ctx: &AllocContext, s: usize) ->
     (dep - ctx.now).num_milliseconds() as f64 / 3_600_000.0
 }
 
-/// Earliest deadline first.
-pub(crate) fn edf(problem: &SiteProblem, ctx: &AllocContext, cons: &Constraints) -> Vec<f64> {
-    let b = session_bounds(problem, ctx, false);
+/// Sessions by earliest (told) departure.
+pub(crate) fn edf_order(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds) -> Vec<usize> {
     let key: Vec<f64> = (0..b.hi.len())
         .map(|s| hours_left(problem, ctx, s))
         .collect();
-    greedy(problem, cons, &b, &sorted_by(&key))
+    sorted_by(&key)
 }
 
-/// Least laxity first.
-pub(crate) fn llf(problem: &SiteProblem, ctx: &AllocContext, cons: &Constraints) -> Vec<f64> {
-    let b = session_bounds(problem, ctx, false);
+/// Sessions by least laxity: hours left minus the hours their remaining energy takes at full
+/// rate.
+pub(crate) fn llf_order(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds) -> Vec<usize> {
     let key: Vec<f64> = (0..b.hi.len())
         .map(|s| {
             let rate = b.top[s].max(problem.sessions[s].max_current.0).max(1e-9);
             hours_left(problem, ctx, s) - b.amp_hours[s] / rate
         })
         .collect();
-    greedy(problem, cons, &b, &sorted_by(&key))
+    sorted_by(&key)
+}
+
+/// Earliest deadline first.
+pub(crate) fn edf(problem: &SiteProblem, ctx: &AllocContext, cons: &Constraints) -> Vec<f64> {
+    let b = session_bounds(problem, ctx, false);
+    greedy(problem, cons, &b, &edf_order(problem, ctx, &b))
+}
+
+/// Least laxity first.
+pub(crate) fn llf(problem: &SiteProblem, ctx: &AllocContext, cons: &Constraints) -> Vec<f64> {
+    let b = session_bounds(problem, ctx, false);
+    greedy(problem, cons, &b, &llf_order(problem, ctx, &b))
 }
 
 /// Session indices by ascending key; ties keep input order.

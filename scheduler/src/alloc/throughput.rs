@@ -183,12 +183,14 @@ impl Program<'_> {
         let n = mode.len();
         let mut lp = Problem::new(OptimizationDirection::Maximize);
         let mut var: Vec<Option<Variable>> = vec![None; n];
+        let mut least_of = vec![0.0; n];
         for s in 0..n {
             let least = match mode[s] {
                 Mode::Off => continue,
                 Mode::On => self.lo[s].min(self.hi[s]),
                 Mode::Free => 0.0,
             };
+            least_of[s] = least;
             let wpa = self.problem.sessions[s].watts_per_amp();
             let weight = wpa * (1.0 + TIE_BREAK * self.preference[s]);
             var[s] = Some(lp.add_var(weight, (least, self.hi[s])));
@@ -215,7 +217,9 @@ impl Program<'_> {
         };
         let y: Vec<f64> = (0..n)
             .map(|s| match var[s] {
-                Some(v) => sol.var_value(v).clamp(0.0, self.hi[s]),
+                // Within the variable's bounds: the simplex's tolerance can leave a running
+                // session a hair under its floor (5.99997 A for a 6 A floor).
+                Some(v) => sol.var_value(v).clamp(least_of[s], self.hi[s]),
                 None if self.movable[s] => 0.0,
                 None => self.x[s],
             })

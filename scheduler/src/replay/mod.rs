@@ -15,6 +15,7 @@ mod options;
 mod report;
 mod simulate;
 mod site_model;
+mod stepper;
 mod tariff;
 
 pub use chargegrid_acn::{AcnError, AcnSession, Rows, parse_sessions, read_sessions};
@@ -24,4 +25,5 @@ pub use network::ReplayNetwork;
 pub use options::{Algorithm, DemandSource, DepartureSource, NeedsInputs, ReplayOptions};
 pub use report::{ReplayReport, TimingBucket, TimingReport};
 pub use simulate::run_replay;
+pub use stepper::{StepSession, Stepper};
 pub use tariff::{Tariff, TouWindow};

@@ -1,0 +1,207 @@
+//! One allocation at a time for an outside simulator. acnportal runs its own clock, vehicles and
+//! limit checks and asks an algorithm for each period's pilots; through this, chargegrid can be
+//! that algorithm, so it is judged by the same referee, on the same sessions, as acnportal's
+//! own algorithms and adacharge's ASA (`simulations/acnportal/caltech_asa.py`, driven through
+//! `chargegrid simulate allocate`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chargegrid_core::{Amperes, Volts, WattHours};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::ReplayError;
+use super::network::{self, Place, ReplayNetwork};
+use crate::alloc::{AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, allocate};
+
+/// One plugged-in vehicle as the outside simulator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepSession {
+    /// Its station (a charger id of the network, EVSE 1, unless the network's station map says
+    /// otherwise).
+    pub station: String,
+    /// Energy it still needs, Wh.
+    pub remaining_wh: f64,
+    /// When it is expected to leave.
+    pub departure: DateTime<Utc>,
+    /// The most current it accepts, A (its EVSE's own limit also applies).
+    pub max_a: f64,
+}
+
+/// Allocates period after period on one site of a network, remembering each station's last
+/// pilot (chargegrid keeps running vehicles running and changes pilots smoothly).
+#[derive(Debug, Clone)]
+pub struct Stepper {
+    nodes: Vec<LimitNode>,
+    places: BTreeMap<String, Place>,
+    voltage: Volts,
+    min_current: Amperes,
+    policy: Policy,
+    previous: HashMap<String, f64>,
+}
+
+impl Stepper {
+    /// A stepper on `net`'s site: every charger's EVSE 1 (and every mapped station) can be
+    /// asked for; `voltage_ll` is the service's line-to-line voltage.
+    pub fn new(
+        net: &ReplayNetwork,
+        voltage_ll: Volts,
+        min_current: Amperes,
+        policy: Policy,
+    ) -> Result<Self, ReplayError> {
+        if !(voltage_ll.0.is_finite() && voltage_ll.0 > 0.0) {
+            return Err(ReplayError::BadOption("voltage must be > 0".into()));
+        }
+        if !(min_current.0.is_finite() && min_current.0 >= 0.0) {
+            return Err(ReplayError::BadOption("min current must be >= 0".into()));
+        }
+        let voltage = Volts(voltage_ll.0 / 3f64.sqrt());
+        let mut stations: Vec<&str> = net.stations.keys().map(String::as_str).collect();
+        stations.extend(
+            net.chargers
+                .iter()
+                .map(|c| c.id.as_str())
+                .filter(|id| !net.stations.contains_key(*id)),
+        );
+        let mut placed = Vec::new();
+        for s in stations {
+            // A charger without an EVSE 1 is simply not a station.
+            if network::place(net, &[s], voltage).is_ok() {
+                placed.push(s);
+            }
+        }
+        let tree = network::place(net, &placed, voltage)?;
+        Ok(Self {
+            nodes: tree.nodes,
+            places: tree.places,
+            voltage,
+            min_current,
+            policy,
+            previous: HashMap::new(),
+        })
+    }
+
+    /// The pilots (A per line) for the period from `now`, in the order of `sessions`. A station
+    /// the site does not have, or asked for twice, is refused, named.
+    pub fn step(
+        &mut self,
+        now: DateTime<Utc>,
+        period: TimeDelta,
+        sessions: &[StepSession],
+    ) -> Result<Vec<f64>, ReplayError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut demands = Vec::with_capacity(sessions.len());
+        for s in sessions {
+            let place = self.places.get(&s.station).ok_or_else(|| {
+                ReplayError::BadOption(format!("station {:?} is not in the site", s.station))
+            })?;
+            if !seen.insert(s.station.as_str()) {
+                return Err(ReplayError::BadOption(format!(
+                    "station {:?} asked for twice in one period",
+                    s.station
+                )));
+            }
+            if !(s.remaining_wh.is_finite() && s.max_a.is_finite() && s.max_a >= 0.0) {
+                return Err(ReplayError::BadOption(format!(
+                    "station {:?}: remaining energy and top current must be finite numbers",
+                    s.station
+                )));
+            }
+            let mut d = SessionDemand::new(
+                place.node,
+                place.wiring,
+                self.voltage,
+                Amperes(place.max_a.min(s.max_a)),
+                WattHours(s.remaining_wh.max(0.0)),
+                Some(s.departure),
+            );
+            d.min_current = self.min_current;
+            d.previous = self.previous.get(&s.station).copied().map(Amperes);
+            demands.push(d);
+        }
+        let problem = SiteProblem {
+            nodes: self.nodes.clone(),
+            sessions: demands,
+        };
+        let mut ctx = AllocContext::new(now, period);
+        ctx.default_dwell = TimeDelta::hours(4);
+        let answer = allocate(self.policy, &problem, &ctx)?;
+        let pilots: Vec<f64> = answer.sessions.iter().map(|a| a.current.0).collect();
+        self.previous = sessions
+            .iter()
+            .zip(&pilots)
+            .map(|(s, &a)| (s.station.clone(), a))
+            .collect();
+        Ok(pilots)
+    }
+
+    /// Whether the pilots `(station, A)` keep every limit of the site (power, phasor line
+    /// currents, delta primaries), within float rounding.
+    pub fn within_limits(&self, pilots: &[(String, f64)]) -> bool {
+        let loads: Vec<_> = pilots
+            .iter()
+            .filter_map(|(s, a)| self.places.get(s).map(|p| (p.node, p.wiring, Amperes(*a))))
+            .collect();
+        network::utilisation(&self.nodes, &loads, self.voltage) <= 1.0 + 1e-6
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caltech() -> ReplayNetwork {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/networks/caltech-acn.toml"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let network: chargegrid_core::network::Network = toml::from_str(&text).unwrap();
+        network.validate().unwrap();
+        ReplayNetwork::from_network(&network, None, BTreeMap::new()).unwrap()
+    }
+
+    #[test]
+    fn a_crowded_caltech_period_is_shared_within_every_limit_and_remembered() {
+        let net = caltech();
+        let mut stepper =
+            Stepper::new(&net, Volts(208.0), Amperes(6.0), Policy::Chargegrid).unwrap();
+        let now: DateTime<Utc> = "2019-11-11T16:00:00Z".parse().unwrap();
+        let stations: Vec<String> = stepper.places.keys().take(54).cloned().collect();
+        assert_eq!(stations.len(), 54, "the Caltech file has 54 EVSEs");
+        let sessions: Vec<StepSession> = stations
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StepSession {
+                station: s.clone(),
+                remaining_wh: 20_000.0,
+                departure: now + TimeDelta::hours(2 + (i % 6) as i64),
+                max_a: 32.0,
+            })
+            .collect();
+        let pilots = stepper.step(now, TimeDelta::minutes(5), &sessions).unwrap();
+        let named: Vec<(String, f64)> = stations.iter().cloned().zip(pilots.clone()).collect();
+        assert!(stepper.within_limits(&named), "{named:?}");
+        // 54 × 32 A cannot all run: the pods and the transformer bind.
+        let total: f64 = pilots.iter().sum();
+        assert!(total < 54.0 * 32.0 * 0.9, "{total}");
+        assert!(
+            pilots.iter().all(|&a| a == 0.0 || a >= 6.0 - 1e-9),
+            "{pilots:?}"
+        );
+        assert_eq!(stepper.previous.len(), 54);
+        // Twice the pilots breaks a limit: the check can fail.
+        let doubled: Vec<(String, f64)> = named.iter().map(|(s, a)| (s.clone(), a * 2.0)).collect();
+        assert!(!stepper.within_limits(&doubled));
+        // Unknown and repeated stations are refused, named.
+        let mut bad = sessions[..1].to_vec();
+        bad[0].station = "NOPE".into();
+        let e = stepper.step(now, TimeDelta::minutes(5), &bad).unwrap_err();
+        assert!(e.to_string().contains("NOPE"), "{e}");
+        let twice = vec![sessions[0].clone(), sessions[0].clone()];
+        let e = stepper
+            .step(now, TimeDelta::minutes(5), &twice)
+            .unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+    }
+}
