@@ -355,10 +355,8 @@ fn publish(ctx: &SiteContext, plan: &Plan, snapshot: &SiteSnapshot, watch: &Site
 #[cfg(test)]
 mod tests {
     use chargegrid_core::SystemClock;
-    use chargegrid_core::limits::Limit;
-    use chargegrid_core::network::{Location, Site};
     use chargegrid_core::session::{Session, SessionState};
-    use chargegrid_core::{ConnectorId, DriverId, EvseId, SessionId, WattHours, Watts};
+    use chargegrid_core::{ConnectorId, DriverId, EvseId, SessionId, WattHours};
     use chrono::{TimeDelta, TimeZone};
 
     use super::*;
@@ -398,17 +396,7 @@ mod tests {
             store.create_session(s).await.unwrap();
         }
         let snapshot = SiteSnapshot {
-            site: Site {
-                tariff: None,
-                id: SiteId::new("s").unwrap(),
-                name: "s".into(),
-                location: Location::new(36.0, 120.0).unwrap(),
-                timezone: "UTC".into(),
-                grid_limit: Limit::power(Watts(11_000.0)),
-                limit_groups: vec![],
-                price_per_kwh: None,
-                currency: "CNY".into(),
-            },
+            site: crate::control::fixtures::site(11_000.0),
             chargers: vec![],
             windows: vec![],
             sessions: [with_driver, anonymous, newcomer]

@@ -569,7 +569,6 @@ mod tests {
 
     use chargegrid_core::command::ProfilePurpose;
     use chargegrid_core::limits::Limit;
-    use chargegrid_core::network::{Location, Site};
     use chargegrid_core::session::Session;
     use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId, Watts};
     use chrono::{DateTime, Utc};
@@ -600,17 +599,7 @@ mod tests {
 
     fn snapshot(limit_w: f64, chargers: &[&str], sessions: &[&str]) -> SiteSnapshot {
         SiteSnapshot {
-            site: Site {
-                tariff: None,
-                id: SiteId::new("s").unwrap(),
-                name: "s".into(),
-                location: Location::new(36.0, 120.0).unwrap(),
-                timezone: "UTC".into(),
-                grid_limit: Limit::power(Watts(limit_w)),
-                limit_groups: vec![],
-                price_per_kwh: None,
-                currency: "CNY".into(),
-            },
+            site: crate::control::fixtures::site(limit_w),
             chargers: chargers
                 .iter()
                 .map(|c| ChargerInput {

@@ -420,172 +420,88 @@ fn where_several_lines_bind_chargegrid_splits_for_the_most_power() {
 fn a_look_ahead_answer_a_hair_under_a_floor_is_never_sent() {
     use chargegrid_core::limits::{DeltaPrimary, PhaseCurrents};
     use chrono::TimeZone;
+    let node =
+        |parent: Option<usize>, w: Option<f64>, lines: Option<[f64; 3]>, primary: Option<f64>| {
+            LimitNode {
+                parent,
+                limit: Limit {
+                    max_power: w.map(Watts),
+                    max_current: lines.map(|l| PhaseCurrents(l.map(Amperes))),
+                },
+                delta_primary: primary.map(|a| DeltaPrimary {
+                    turns_ratio: 2.0,
+                    max_current: Amperes(a),
+                }),
+            }
+        };
+    let session =
+        |node: usize, wiring: Wiring, v: f64, (lo, hi): (f64, f64), wh: f64, weight: f64| {
+            let mut d =
+                SessionDemand::new(node, wiring, Volts(v), Amperes(hi), WattHours(wh), None);
+            d.min_current = Amperes(lo);
+            d.weight = weight;
+            d
+        };
+    let three = Wiring::ThreePhase;
     let p = SiteProblem {
         nodes: vec![
-            LimitNode {
-                parent: None,
-                limit: Limit {
-                    max_power: Some(Watts(32826.70598781167)),
-                    max_current: None,
-                },
-                delta_primary: None,
-            },
-            LimitNode {
-                parent: Some(0),
-                limit: Limit {
-                    max_power: Some(Watts(38627.852571255404)),
-                    max_current: None,
-                },
-                delta_primary: None,
-            },
-            LimitNode {
-                parent: Some(0),
-                limit: Limit {
-                    max_power: Some(Watts(19408.93203256644)),
-                    max_current: None,
-                },
-                delta_primary: None,
-            },
-            LimitNode {
-                parent: Some(1),
-                limit: Limit {
-                    max_power: None,
-                    max_current: Some(PhaseCurrents([
-                        Amperes(57.017731625611184),
-                        Amperes(78.88912049237203),
-                        Amperes(1.9611834943992301),
-                    ])),
-                },
-                delta_primary: Some(DeltaPrimary {
-                    turns_ratio: 2.0,
-                    max_current: Amperes(30.164442418871634),
-                }),
-            },
-            LimitNode {
-                parent: Some(0),
-                limit: Limit {
-                    max_power: Some(Watts(12426.055978798582)),
-                    max_current: None,
-                },
-                delta_primary: Some(DeltaPrimary {
-                    turns_ratio: 2.0,
-                    max_current: Amperes(37.229276801231606),
-                }),
-            },
+            node(None, Some(32_826.705_987_811_67), None, None),
+            node(Some(0), Some(38_627.852_571_255_404), None, None),
+            node(Some(0), Some(19_408.932_032_566_44), None, None),
+            node(
+                Some(1),
+                None,
+                Some([
+                    57.017_731_625_611_184,
+                    78.889_120_492_372_03,
+                    1.961_183_494_399_23,
+                ]),
+                Some(30.164_442_418_871_634),
+            ),
+            node(
+                Some(0),
+                Some(12_426.055_978_798_582),
+                None,
+                Some(37.229_276_801_231_606),
+            ),
         ],
         sessions: vec![
-            SessionDemand {
-                node: 4,
-                wiring: Wiring::SinglePhase(Phase::L1),
-                voltage: Volts(230.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(30.639869786484077),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(13874.867168488305),
-                departure: None,
-                weight: 2.5845868578174658,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::ThreePhase,
-                voltage: Volts(230.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(6.0),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(28483.3629205136),
-                departure: None,
-                weight: 0.5,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::ThreePhase,
-                voltage: Volts(120.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(13.072683654523823),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(33140.5906945351),
-                departure: None,
-                weight: 0.5,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::LineToLine([Phase::L1, Phase::L2]),
-                voltage: Volts(230.0),
-                min_current: Amperes(6.0),
-                max_current: Amperes(6.0),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(39830.88259586275),
-                departure: None,
-                weight: 0.5,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::ThreePhase,
-                voltage: Volts(230.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(6.0),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(0.0),
-                departure: None,
-                weight: 0.5,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::ThreePhase,
-                voltage: Volts(230.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(6.0),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(0.0),
-                departure: None,
-                weight: 0.5,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::ThreePhase,
-                voltage: Volts(230.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(6.0),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(14738.401237061962),
-                departure: None,
-                weight: 0.5,
-                measured: None,
-                previous: None,
-            },
-            SessionDemand {
-                node: 0,
-                wiring: Wiring::ThreePhase,
-                voltage: Volts(230.0),
-                min_current: Amperes(0.0),
-                max_current: Amperes(28.732377807929186),
-                max_power: None,
-                pilot: PilotSteps::Continuous,
-                energy_needed: WattHours(28141.546062621943),
-                departure: None,
-                weight: 2.3839064509999206,
-                measured: None,
-                previous: None,
-            },
+            session(
+                4,
+                Wiring::SinglePhase(Phase::L1),
+                230.0,
+                (0.0, 30.639_869_786_484_077),
+                13_874.867_168_488_305,
+                2.584_586_857_817_465_8,
+            ),
+            session(0, three, 230.0, (0.0, 6.0), 28_483.362_920_513_6, 0.5),
+            session(
+                0,
+                three,
+                120.0,
+                (0.0, 13.072_683_654_523_823),
+                33_140.590_694_535_1,
+                0.5,
+            ),
+            session(
+                0,
+                Wiring::LineToLine([Phase::L1, Phase::L2]),
+                230.0,
+                (6.0, 6.0),
+                39_830.882_595_862_75,
+                0.5,
+            ),
+            session(0, three, 230.0, (0.0, 6.0), 0.0, 0.5),
+            session(0, three, 230.0, (0.0, 6.0), 0.0, 0.5),
+            session(0, three, 230.0, (0.0, 6.0), 14_738.401_237_061_962, 0.5),
+            session(
+                0,
+                three,
+                230.0,
+                (0.0, 28.732_377_807_929_186),
+                28_141.546_062_621_943,
+                2.383_906_450_999_920_6,
+            ),
         ],
     };
     let ctx = AllocContext::new(
