@@ -33,18 +33,6 @@ pub enum Departure {
     Estimated,
 }
 
-/// What the scheduler is told of each session's energy and departure.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Inputs {
-    /// Perfect knowledge: the real need and the departure --departure names.
-    Perfect,
-    /// The driver's app entries where the session was claimed, else the live defaults
-    /// (20 kWh, 4 h).
-    Stated,
-    /// The driver's entries, else an estimate from earlier stays at the station, then the site.
-    History,
-}
-
 /// Arguments of `simulate replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
@@ -107,10 +95,11 @@ pub struct ReplayArgs {
     /// The departure the scheduler is told.
     #[arg(long, value_enum, default_value_t = Departure::Actual)]
     pub departure: Departure,
-    /// What the scheduler is told of energy and departure: perfect, stated (the app entries,
-    /// else defaults) or history (the app entries, else estimated from earlier stays).
-    #[arg(long, value_enum, default_value_t = Inputs::Perfect)]
-    pub inputs: Inputs,
+    /// What the scheduler is told of energy and departure: perfect (the real need, the
+    /// departure --departure names), stated (the app entries where the session was claimed,
+    /// else the live defaults) or history (the app entries, else estimated from earlier stays).
+    #[arg(long, default_value = "perfect")]
+    pub inputs: NeedsInputs,
     /// chargegrid, uncontrolled, round-robin, edf, llf, offline-optimal; repeat or comma-separate
     /// to compare side by side.
     #[arg(
@@ -302,11 +291,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
         Departure::Actual => DepartureSource::Actual,
         Departure::Estimated => DepartureSource::Estimated,
     };
-    options.inputs = match args.inputs {
-        Inputs::Perfect => NeedsInputs::Perfect,
-        Inputs::Stated => NeedsInputs::Stated,
-        Inputs::History => NeedsInputs::History,
-    };
+    options.inputs = args.inputs;
     let mut reports = Vec::new();
     println!(
         "| algorithm | delivered % | fully served % | peak kW | worst util % | violations | energy cost | demand charge | kg CO₂ | Jain | interruptions | µs p50 / p95 / max |"

@@ -12,8 +12,8 @@
 //!
 //! The stay is a low quantile of the past ones (telling the scheduler a departure later than the
 //! real one is what leaves drivers short; an early one only ranks them sooner), the energy the
-//! median. Both quantiles were chosen on ACN-Data Caltech sessions of autumn 2019 and checked
-//! on JPL and on Caltech's summer (docs/BENCHMARKS.md, "Needs nobody stated").
+//! median. The choices were made on one congested ACN-Data window (Caltech, October 2019) and
+//! checked on five others of Caltech and JPL (docs/BENCHMARKS.md, "Needs nobody stated").
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 
@@ -46,23 +46,11 @@ pub struct PastStay {
     pub energy: WattHours,
 }
 
-/// Which quantiles of the past stays make the estimate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StayQuantiles {
-    /// Quantile of the stays (0–1).
-    pub stay: f64,
-    /// Quantile of the energies (0–1).
-    pub energy: f64,
-}
+/// The quantile of the past stays an estimated stay is.
+const STAY_QUANTILE: f64 = 0.25;
 
-impl Default for StayQuantiles {
-    fn default() -> Self {
-        Self {
-            stay: 0.25,
-            energy: 0.5,
-        }
-    }
-}
+/// The quantile of the past energies an estimated energy is.
+const ENERGY_QUANTILE: f64 = 0.5;
 
 /// An estimated stay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,11 +65,7 @@ pub struct StayEstimate {
 
 /// Estimates a stay beginning at `arrival` from `past` (any order; only stays that began before
 /// `arrival` count). `None` when fewer than [`MIN_STAYS`] are usable.
-pub fn estimate(
-    past: &[PastStay],
-    arrival: DateTime<Utc>,
-    q: StayQuantiles,
-) -> Option<StayEstimate> {
+pub fn estimate(past: &[PastStay], arrival: DateTime<Utc>) -> Option<StayEstimate> {
     let mut usable: Vec<&PastStay> = past
         .iter()
         .filter(|p| {
@@ -108,10 +92,10 @@ pub fn estimate(
     };
     let stays: Vec<f64> = chosen.iter().map(|p| p.stay.as_seconds_f64()).collect();
     let energies: Vec<f64> = chosen.iter().map(|p| p.energy.0).collect();
-    let stay = TimeDelta::milliseconds((quantile(stays, q.stay) * 1000.0).round() as i64);
+    let stay = TimeDelta::milliseconds((quantile(stays, STAY_QUANTILE) * 1000.0).round() as i64);
     Some(StayEstimate {
         departure: arrival + stay,
-        energy: WattHours(quantile(energies, q.energy).max(MIN_ENERGY.0)),
+        energy: WattHours(quantile(energies, ENERGY_QUANTILE).max(MIN_ENERGY.0)),
         from: chosen.len(),
     })
 }
@@ -120,6 +104,17 @@ pub fn estimate(
 /// least this share of it stays wanted while the vehicle is plugged in, so a vehicle that needs
 /// more than the guess keeps a fair claim on power (the vehicle stops by itself when full).
 pub const GUESS_FLOOR: f64 = 0.3;
+
+/// The energy still to plan for after `delivered`, for a session told `told` for its whole
+/// stay: a stated figure is where it stops; a guess is never taken as met.
+pub fn energy_to_plan(told: WattHours, delivered: WattHours, guessed: bool) -> WattHours {
+    let left = (told - delivered).max(WattHours::ZERO);
+    if guessed {
+        left.max(told * GUESS_FLOOR)
+    } else {
+        left
+    }
+}
 
 /// Past statements needed before a stated figure is corrected.
 pub const MIN_CALIBRATION: usize = 20;
@@ -192,7 +187,7 @@ mod tests {
     #[test]
     fn too_few_stays_give_no_estimate() {
         let past = [stay(1, 8, 9, 10.0), stay(2, 8, 9, 10.0)];
-        assert_eq!(estimate(&past, at(3, 8, 0), StayQuantiles::default()), None);
+        assert_eq!(estimate(&past, at(3, 8, 0)), None);
     }
 
     #[test]
@@ -203,7 +198,7 @@ mod tests {
             stay(4, 8, 1, 1.0),
             stay(5, 8, 1, 1.0),
         ];
-        assert_eq!(estimate(&past, at(3, 8, 0), StayQuantiles::default()), None);
+        assert_eq!(estimate(&past, at(3, 8, 0)), None);
     }
 
     #[test]
@@ -218,13 +213,13 @@ mod tests {
             stay(2, 19, 1, 3.0),
             stay(3, 20, 1, 3.0),
         ];
-        let e = estimate(&past, at(10, 8, 30), StayQuantiles::default()).unwrap();
+        let e = estimate(&past, at(10, 8, 30)).unwrap();
         assert_eq!(e.from, 4);
         // Stays sorted 8, 9, 9, 10 h: the 25 % quantile is 8.75 h.
         assert_eq!(e.departure, at(10, 8, 30) + TimeDelta::minutes(525));
         // Energies 12, 14, 16, 18 kWh: the median is 15 kWh.
         assert!((e.energy.0 - 15_000.0).abs() < 1e-6, "{:?}", e.energy);
-        let evening = estimate(&past, at(10, 19, 30), StayQuantiles::default()).unwrap();
+        let evening = estimate(&past, at(10, 19, 30)).unwrap();
         assert_eq!(evening.from, 3);
         assert_eq!(evening.departure, at(10, 20, 30));
     }
@@ -240,7 +235,7 @@ mod tests {
             stay(2, 0, 7, 20.0),
             stay(3, 23, 7, 20.0),
         ];
-        let e = estimate(&past, at(5, 0, 15), StayQuantiles::default()).unwrap();
+        let e = estimate(&past, at(5, 0, 15)).unwrap();
         assert_eq!(e.from, 3);
     }
 
@@ -248,7 +243,7 @@ mod tests {
     fn with_few_similar_stays_all_are_used_and_old_ones_fade() {
         let mut past: Vec<PastStay> = (1..=3).map(|d| stay(d, 14, 2, 5.0)).collect();
         past.push(stay(4, 8, 9, 20.0));
-        let e = estimate(&past, at(10, 8, 0), StayQuantiles::default()).unwrap();
+        let e = estimate(&past, at(10, 8, 0)).unwrap();
         assert_eq!(e.from, 4, "one similar stay is too few: all four are used");
         // Only the newest MAX_STAYS count: 40 old 1 h stays are pushed out by 30 new 9 h ones.
         let mut long: Vec<PastStay> = (0..40)
@@ -264,7 +259,7 @@ mod tests {
             energy: WattHours(1000.0),
         }));
         let now = at(1, 8, 0) + TimeDelta::days(80);
-        let e = estimate(&long, now, StayQuantiles::default()).unwrap();
+        let e = estimate(&long, now).unwrap();
         assert_eq!(e.from, MAX_STAYS);
         assert_eq!(e.departure, now + TimeDelta::hours(9));
     }
@@ -292,6 +287,18 @@ mod tests {
         assert_eq!(tiny, MIN_ENERGY);
         let broken = [f64::NAN; MIN_CALIBRATION];
         assert_eq!(calibrated_energy(stated, &broken), stated);
+    }
+
+    #[test]
+    fn a_stated_energy_is_where_planning_stops_and_a_guess_never_runs_out() {
+        let kwh = WattHours::from_kwh;
+        assert_eq!(energy_to_plan(kwh(20.0), kwh(5.0), false), kwh(15.0));
+        assert_eq!(energy_to_plan(kwh(20.0), kwh(25.0), false), WattHours::ZERO);
+        assert_eq!(energy_to_plan(kwh(20.0), kwh(5.0), true), kwh(15.0));
+        assert_eq!(
+            energy_to_plan(kwh(20.0), kwh(25.0), true),
+            kwh(20.0) * GUESS_FLOOR
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, NeedsInputs, ReplayOptions, ReplayReport, Rows,
-    read_sessions, run_replay,
+    Algorithm, DemandSource, DepartureSource, ReplayOptions, ReplayReport, Rows, read_sessions,
+    run_replay,
 };
 
 struct Args {
@@ -72,14 +72,7 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("--departure {other}?")),
                 }
             }
-            "--inputs" => {
-                opts.inputs = match value()?.as_str() {
-                    "perfect" => NeedsInputs::Perfect,
-                    "stated" => NeedsInputs::Stated,
-                    "history" => NeedsInputs::History,
-                    other => return Err(format!("--inputs {other}?")),
-                }
-            }
+            "--inputs" => opts.inputs = value()?.parse()?,
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => files.push(a),
         }

@@ -188,19 +188,17 @@ def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None) -> d
     }
 
 
-def run_chargegrid(binary: str, args, kva: float, algorithms: str, min_current: float) -> list[dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        net = Path(tmp) / "caltech.toml"
-        net.write_text(scaled_network(kva))
-        reports = cc.run_chargegrid(
-            binary,
-            args.file,
-            None,
-            algorithms.split(","),
-            args.from_day,
-            args.days,
-            extra=["--network", str(net), "--min-current-a", str(min_current)],
-        )
+def run_chargegrid(binary: str, args, net: Path, algorithms: str, min_current: float) -> list[dict]:
+    """`chargegrid simulate replay` on the network file `net` (the scaled Caltech site)."""
+    reports = cc.run_chargegrid(
+        binary,
+        args.file,
+        None,
+        algorithms.split(","),
+        args.from_day,
+        args.days,
+        extra=["--network", str(net), "--min-current-a", str(min_current)],
+    )
     return [
         {
             "algorithm": f"chargegrid {name}"
@@ -230,11 +228,11 @@ def main(argv=None) -> int:
 
     grid = cc.build_grid(cc.read_sessions(args.file), args.from_day, args.days)
     rows = []
-    for floor in (6.0, 0.0):
-        rows += run_chargegrid(args.binary, args, args.kva, "chargegrid,edf,llf", floor)
     with tempfile.TemporaryDirectory() as tmp:
         net = Path(tmp) / "caltech.toml"
         net.write_text(scaled_network(args.kva))
+        for floor in (6.0, 0.0):
+            rows += run_chargegrid(args.binary, args, net, "chargegrid,edf,llf", floor)
         for name in filter(None, args.in_acnportal.split(",")):
             for floor in (6.0, 0.0):
                 label = (f"chargegrid {name} in acnportal's simulator"

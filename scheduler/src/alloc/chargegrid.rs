@@ -50,10 +50,11 @@
 
 use super::bounds::{Bounds, session_bounds};
 use super::constraints::Constraints;
+use super::exact;
 use super::horizon;
 use super::problem::{AllocContext, PilotSteps, SiteProblem};
 use super::repair::repair;
-use super::sorted::hours_left;
+use super::sorted::{hours_left, llf_order};
 use super::throughput;
 use super::waterfill::Fill;
 
@@ -384,6 +385,12 @@ pub(crate) fn allocate(problem: &SiteProblem, ctx: &AllocContext, cons: &Constra
         && let Some(y) = admissible(problem, cons, &caps, &b, y)
     {
         x = y;
+    }
+    // Where the rows are a polygon inside the exact limits, what it gave away goes to the
+    // sessions already running, least lax first.
+    if cons.phasor_rows {
+        let order = llf_order(problem, ctx, &b);
+        exact::top_up(problem, cons, &b, &mut x, &order, true);
     }
     x
 }

@@ -8,12 +8,11 @@ use chargegrid_core::limits::{Phase, PhaseCurrents};
 use chargegrid_core::{Amperes, Watts};
 use serde::{Deserialize, Serialize};
 
-use super::bounds::session_bounds;
 use super::constraints::Constraints;
 use super::error::AllocError;
 use super::output::{Headroom, SessionAllocation, SiteAllocation};
 use super::problem::{AllocContext, SiteProblem};
-use super::{chargegrid, exact, round_robin, sorted, uncontrolled};
+use super::{chargegrid, round_robin, sorted, uncontrolled};
 
 /// Anything that turns one site's problem into currents.
 pub trait Allocator {
@@ -107,24 +106,13 @@ pub fn allocate(
 ) -> Result<SiteAllocation, AllocError> {
     problem.validate()?;
     let cons = Constraints::build(problem);
-    let mut x = match policy {
+    let x = match policy {
         Policy::Chargegrid => chargegrid::allocate(problem, ctx, &cons),
         Policy::Uncontrolled => uncontrolled::allocate(problem, ctx),
         Policy::RoundRobin => round_robin::allocate(problem, ctx, &cons),
         Policy::Edf => sorted::edf(problem, ctx, &cons),
         Policy::Llf => sorted::llf(problem, ctx, &cons),
     };
-    // Where the rows are a polygon inside the exact limits, hand out what it gave away
-    // (round-robin keeps its equal shares).
-    if cons.phasor_rows && matches!(policy, Policy::Chargegrid | Policy::Edf | Policy::Llf) {
-        let chargegrid = policy == Policy::Chargegrid;
-        let b = session_bounds(problem, ctx, chargegrid);
-        let order = match policy {
-            Policy::Edf => sorted::edf_order(problem, ctx, &b),
-            _ => sorted::llf_order(problem, ctx, &b),
-        };
-        exact::top_up(problem, &cons, &b, &mut x, &order, chargegrid);
-    }
     Ok(assemble(problem, &cons, &x))
 }
 

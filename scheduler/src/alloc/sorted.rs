@@ -7,6 +7,7 @@
 
 use super::bounds::{Bounds, session_bounds};
 use super::constraints::Constraints;
+use super::exact;
 use super::problem::{AllocContext, SiteProblem};
 
 /// Hours from `now` to the session's (told) departure.
@@ -18,7 +19,7 @@ pub(crate) fn hours_left(problem: &SiteProblem, ctx: &AllocContext, s: usize) ->
 }
 
 /// Sessions by earliest (told) departure.
-pub(crate) fn edf_order(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds) -> Vec<usize> {
+fn edf_order(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds) -> Vec<usize> {
     let key: Vec<f64> = (0..b.hi.len())
         .map(|s| hours_left(problem, ctx, s))
         .collect();
@@ -56,13 +57,9 @@ pub(crate) fn sorted_by(key: &[f64]) -> Vec<usize> {
     order
 }
 
-/// Largest feasible current for each session in `order`, given those before it.
-pub(crate) fn greedy(
-    problem: &SiteProblem,
-    cons: &Constraints,
-    b: &Bounds,
-    order: &[usize],
-) -> Vec<f64> {
+/// Largest feasible current for each session in `order`, given those before it; then, where
+/// the rows are a polygon inside the exact limits, what it gave away ([`exact::top_up`]).
+fn greedy(problem: &SiteProblem, cons: &Constraints, b: &Bounds, order: &[usize]) -> Vec<f64> {
     let mut x = vec![0.0; b.hi.len()];
     let mut load = vec![0.0; cons.rows()];
     for &s in order {
@@ -76,5 +73,6 @@ pub(crate) fn greedy(
             x[s] = v;
         }
     }
+    exact::top_up(problem, cons, b, &mut x, order, false);
     x
 }

@@ -61,6 +61,13 @@ impl Default for ModelKnobs {
     }
 }
 
+/// Energy assumed for a session nobody stated needs for and no history speaks for (the
+/// default of [`ControlConfig::default_energy`]; the replay's `stated` inputs use it too).
+pub(crate) const DEFAULT_ENERGY: WattHours = WattHours(20_000.0);
+
+/// Stay assumed likewise (the default of [`ControlConfig::default_dwell`]).
+pub(crate) const DEFAULT_DWELL: TimeDelta = TimeDelta::hours(4);
+
 /// The control loop's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ControlConfig {
@@ -115,8 +122,8 @@ impl ControlConfig {
             offline_hold: TimeDelta::minutes(15),
             command_timeout: Duration::from_secs(10),
             voltage: Volts(230.0),
-            default_energy: WattHours::from_kwh(20.0),
-            default_dwell: TimeDelta::hours(4),
+            default_energy: DEFAULT_ENERGY,
+            default_dwell: DEFAULT_DWELL,
             max_failures: 2,
             exclusion: TimeDelta::minutes(10),
             verify_grace: TimeDelta::seconds(90),

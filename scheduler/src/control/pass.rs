@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chargegrid_core::stays::{self, PastStay, StayQuantiles};
-use chargegrid_core::{ChargerId, Clock, SiteId};
+use chargegrid_core::stays::{self, PastStay};
+use chargegrid_core::{ChargerId, Clock, SessionId, SiteId};
 use chargegrid_store::{SessionAllocation, SiteAllocation, Store};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
@@ -76,9 +76,8 @@ pub(crate) struct PassReport {
 /// energy or departure, from its driver's earlier sessions; forgets sessions that ended. A
 /// store error leaves the session without an estimate this pass (it is tried again next pass).
 async fn estimate_stays(ctx: &SiteContext, watch: &mut SiteWatch, snapshot: &SiteSnapshot) {
-    watch
-        .estimates
-        .retain(|id, _| snapshot.sessions.iter().any(|s| &s.session.id == id));
+    let active: HashSet<&SessionId> = snapshot.sessions.iter().map(|s| &s.session.id).collect();
+    watch.estimates.retain(|id, _| active.contains(id));
     for input in &snapshot.sessions {
         let session = &input.session;
         let stated = input
@@ -110,7 +109,7 @@ async fn estimate_stays(ctx: &SiteContext, watch: &mut SiteWatch, snapshot: &Sit
                         })
                     })
                     .collect();
-                let estimate = stays::estimate(&past, session.started_at, StayQuantiles::default());
+                let estimate = stays::estimate(&past, session.started_at);
                 watch.estimates.insert(session.id.clone(), estimate);
             }
             Err(e) => {

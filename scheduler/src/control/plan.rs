@@ -372,13 +372,12 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         .and_then(|k| k.max_current);
     // What nobody stated is estimated from the driver's earlier stays, else the defaults.
     let estimate = watch.estimates.get(&session.id).copied().flatten();
+    // Needs are taken as the session's total: what was delivered since counts against them.
     let energy_needed = match s.needs.as_ref().and_then(|n| n.energy) {
-        // Needs are taken as the session's total: what was delivered since counts against them.
-        Some(stated) => (stated - session.energy).max(WattHours::ZERO),
-        // Unknown needs: a guess, never quite satisfied (the vehicle stops by itself).
+        Some(stated) => stays::energy_to_plan(stated, session.energy, false),
         None => {
             let guess = estimate.map_or(config.default_energy, |e| e.energy);
-            (guess - session.energy).max(guess * stays::GUESS_FLOOR)
+            stays::energy_to_plan(guess, session.energy, true)
         }
     };
     let departure = s

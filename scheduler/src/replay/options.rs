@@ -51,6 +51,13 @@ pub enum NeedsInputs {
 }
 
 impl NeedsInputs {
+    /// Every kind of inputs.
+    pub const ALL: [NeedsInputs; 3] = [
+        NeedsInputs::Perfect,
+        NeedsInputs::Stated,
+        NeedsInputs::History,
+    ];
+
     /// The command-line name.
     pub fn name(self) -> &'static str {
         match self {
@@ -58,6 +65,16 @@ impl NeedsInputs {
             NeedsInputs::Stated => "stated",
             NeedsInputs::History => "history",
         }
+    }
+}
+
+impl FromStr for NeedsInputs {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        NeedsInputs::ALL
+            .into_iter()
+            .find(|i| i.name() == s)
+            .ok_or_else(|| format!("unknown inputs {s:?} (perfect, stated, history)"))
     }
 }
 

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::Wiring;
-use chargegrid_core::stays::{self, PastStay, StayQuantiles};
-use chargegrid_core::{Amperes, Volts, Watts};
+use chargegrid_core::stays::{self, PastStay};
+use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::error::ReplayError;
@@ -17,6 +17,7 @@ use super::network::{self, Place};
 use super::options::{DemandSource, DepartureSource, NeedsInputs, ReplayOptions};
 use super::tariff::LocalTariff;
 use crate::alloc::LimitNode;
+use crate::control::config::{DEFAULT_DWELL, DEFAULT_ENERGY};
 use chargegrid_acn::AcnSession;
 
 /// A session placed on the step grid.
@@ -53,19 +54,14 @@ pub(crate) struct Told {
 
 impl Told {
     /// The energy the scheduler is told is still needed after `delivered_wh`, given the real
-    /// remaining need `real_remaining_wh`.
+    /// remaining need `real_remaining_wh` (the live loop's rule, [`stays::energy_to_plan`]).
     pub fn remaining_wh(&self, delivered_wh: f64, real_remaining_wh: f64) -> f64 {
         match self.energy_wh {
             None => real_remaining_wh,
-            Some(t) if self.guessed => (t - delivered_wh).max(stays::GUESS_FLOOR * t),
-            Some(t) => (t - delivered_wh).max(0.0),
+            Some(t) => stays::energy_to_plan(WattHours(t), WattHours(delivered_wh), self.guessed).0,
         }
     }
 }
-
-/// The live control loop's defaults for a session nobody spoke for.
-const DEFAULT_ENERGY_WH: f64 = 20_000.0;
-const DEFAULT_STAY: TimeDelta = TimeDelta::hours(4);
 
 impl GridSession {
     /// Its station's phase in the single-node model (stations on L1/L2/L3 in turn).
@@ -266,19 +262,19 @@ fn told(all: &[AcnSession], s: &AcnSession, opts: &ReplayOptions) -> Told {
                 .map(|p| p.delivered.0 / p.requested.0)
                 .collect();
             Told {
-                departure: stated.unwrap_or(s.arrival + DEFAULT_STAY),
+                departure: stated.unwrap_or(s.arrival + DEFAULT_DWELL),
                 energy_wh: Some(stays::calibrated_energy(s.requested, &ratios).0),
                 guessed: ratios.len() >= stays::MIN_CALIBRATION,
             }
         }
         NeedsInputs::Stated | NeedsInputs::History if s.claimed => Told {
-            departure: stated.unwrap_or(s.arrival + DEFAULT_STAY),
+            departure: stated.unwrap_or(s.arrival + DEFAULT_DWELL),
             energy_wh: Some(s.requested.0),
             guessed: false,
         },
         NeedsInputs::Stated => Told {
-            departure: s.arrival + DEFAULT_STAY,
-            energy_wh: Some(DEFAULT_ENERGY_WH),
+            departure: s.arrival + DEFAULT_DWELL,
+            energy_wh: Some(DEFAULT_ENERGY.0),
             guessed: true,
         },
         NeedsInputs::History => {
@@ -288,16 +284,15 @@ fn told(all: &[AcnSession], s: &AcnSession, opts: &ReplayOptions) -> Told {
                 stay: p.departure - p.arrival,
                 energy: p.delivered,
             };
-            let q = StayQuantiles::default();
             let at_station: Vec<PastStay> = all
                 .iter()
                 .filter(ended)
                 .filter(|p| p.station_id == s.station_id)
                 .map(stay)
                 .collect();
-            let estimate = stays::estimate(&at_station, s.arrival, q).or_else(|| {
+            let estimate = stays::estimate(&at_station, s.arrival).or_else(|| {
                 let at_site: Vec<PastStay> = all.iter().filter(ended).map(stay).collect();
-                stays::estimate(&at_site, s.arrival, q)
+                stays::estimate(&at_site, s.arrival)
             });
             match estimate {
                 Some(e) => Told {
@@ -306,8 +301,8 @@ fn told(all: &[AcnSession], s: &AcnSession, opts: &ReplayOptions) -> Told {
                     guessed: true,
                 },
                 None => Told {
-                    departure: s.arrival + DEFAULT_STAY,
-                    energy_wh: Some(DEFAULT_ENERGY_WH),
+                    departure: s.arrival + DEFAULT_DWELL,
+                    energy_wh: Some(DEFAULT_ENERGY.0),
                     guessed: true,
                 },
             }
@@ -327,7 +322,7 @@ fn local_midnight(
 
 #[cfg(test)]
 mod tests {
-    use chargegrid_core::{Kilowatts, WattHours};
+    use chargegrid_core::Kilowatts;
     use chrono::TimeZone;
 
     use super::*;
@@ -385,13 +380,13 @@ mod tests {
         // The driver's figure is a cap: once met the scheduler is told nothing more is needed.
         assert_eq!(t.remaining_wh(31_000.0, 5_000.0), 0.0);
         let t = told_with(&all, &silent, NeedsInputs::Stated);
-        assert_eq!(t.departure, at(10, 8) + DEFAULT_STAY);
-        assert_eq!(t.energy_wh, Some(DEFAULT_ENERGY_WH));
+        assert_eq!(t.departure, at(10, 8) + DEFAULT_DWELL);
+        assert_eq!(t.energy_wh, Some(DEFAULT_ENERGY.0));
         assert!(t.guessed);
         // A guess is never taken as met.
         assert_eq!(
             t.remaining_wh(25_000.0, 5_000.0),
-            stays::GUESS_FLOOR * DEFAULT_ENERGY_WH
+            stays::GUESS_FLOOR * DEFAULT_ENERGY.0
         );
     }
 
@@ -418,7 +413,7 @@ mod tests {
             &newcomer,
             NeedsInputs::History,
         );
-        assert_eq!(t.energy_wh, Some(DEFAULT_ENERGY_WH));
+        assert_eq!(t.energy_wh, Some(DEFAULT_ENERGY.0));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chargegrid_core::{Amperes, Volts, WattHours};
+use chargegrid_core::{Amperes, EvseId, Volts, WattHours};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -56,21 +56,16 @@ impl Stepper {
             return Err(ReplayError::BadOption("min current must be >= 0".into()));
         }
         let voltage = Volts(voltage_ll.0 / 3f64.sqrt());
+        // Every mapped station, and every charger with an EVSE 1 under its own id.
         let mut stations: Vec<&str> = net.stations.keys().map(String::as_str).collect();
         stations.extend(
             net.chargers
                 .iter()
+                .filter(|c| c.evses.iter().any(|e| e.id == EvseId(1)))
                 .map(|c| c.id.as_str())
                 .filter(|id| !net.stations.contains_key(*id)),
         );
-        let mut placed = Vec::new();
-        for s in stations {
-            // A charger without an EVSE 1 is simply not a station.
-            if network::place(net, &[s], voltage).is_ok() {
-                placed.push(s);
-            }
-        }
-        let tree = network::place(net, &placed, voltage)?;
+        let tree = network::place(net, &stations, voltage)?;
         Ok(Self {
             nodes: tree.nodes,
             places: tree.places,
@@ -123,8 +118,7 @@ impl Stepper {
             nodes: self.nodes.clone(),
             sessions: demands,
         };
-        let mut ctx = AllocContext::new(now, period);
-        ctx.default_dwell = TimeDelta::hours(4);
+        let ctx = AllocContext::new(now, period);
         let answer = allocate(self.policy, &problem, &ctx)?;
         let pilots: Vec<f64> = answer.sessions.iter().map(|a| a.current.0).collect();
         self.previous = sessions
@@ -134,21 +128,24 @@ impl Stepper {
             .collect();
         Ok(pilots)
     }
-
-    /// Whether the pilots `(station, A)` keep every limit of the site (power, phasor line
-    /// currents, delta primaries), within float rounding.
-    pub fn within_limits(&self, pilots: &[(String, f64)]) -> bool {
-        let loads: Vec<_> = pilots
-            .iter()
-            .filter_map(|(s, a)| self.places.get(s).map(|p| (p.node, p.wiring, Amperes(*a))))
-            .collect();
-        network::utilisation(&self.nodes, &loads, self.voltage) <= 1.0 + 1e-6
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the pilots `(station, A)` keep every limit of the stepper's site (power, phasor
+    /// line currents, delta primaries), within float rounding.
+    fn within_limits(stepper: &Stepper, pilots: &[(String, f64)]) -> bool {
+        let loads: Vec<_> = pilots
+            .iter()
+            .map(|(s, a)| {
+                let p = stepper.places[s];
+                (p.node, p.wiring, Amperes(*a))
+            })
+            .collect();
+        network::utilisation(&stepper.nodes, &loads, stepper.voltage) <= 1.0 + 1e-6
+    }
 
     fn caltech() -> ReplayNetwork {
         let path = concat!(
@@ -181,7 +178,7 @@ mod tests {
             .collect();
         let pilots = stepper.step(now, TimeDelta::minutes(5), &sessions).unwrap();
         let named: Vec<(String, f64)> = stations.iter().cloned().zip(pilots.clone()).collect();
-        assert!(stepper.within_limits(&named), "{named:?}");
+        assert!(within_limits(&stepper, &named), "{named:?}");
         // 54 × 32 A cannot all run: the pods and the transformer bind.
         let total: f64 = pilots.iter().sum();
         assert!(total < 54.0 * 32.0 * 0.9, "{total}");
@@ -192,7 +189,7 @@ mod tests {
         assert_eq!(stepper.previous.len(), 54);
         // Twice the pilots breaks a limit: the check can fail.
         let doubled: Vec<(String, f64)> = named.iter().map(|(s, a)| (s.clone(), a * 2.0)).collect();
-        assert!(!stepper.within_limits(&doubled));
+        assert!(!within_limits(&stepper, &doubled));
         // Unknown and repeated stations are refused, named.
         let mut bad = sessions[..1].to_vec();
         bad[0].station = "NOPE".into();
