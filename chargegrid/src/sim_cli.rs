@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use chargegrid_core::network::OcppVersion;
 use chargegrid_simulations::{
     LoadOptions, RunOptions, Target, load_scenario, run_load, run_scenario,
 };
@@ -71,6 +72,10 @@ pub struct LoadArgs {
     /// Charger id prefix (use different ones for repeated runs against one server).
     #[arg(long, default_value = "LOAD")]
     pub prefix: String,
+    /// OCPP version the load chargers speak: 1.6 (MeterValues) or 2.0.1 (TransactionEvent
+    /// Updated carrying the meter values).
+    #[arg(long = "ocpp", default_value = "1.6", value_parser = parse_version)]
+    pub version: OcppVersion,
     /// Write the report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -96,6 +101,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An OCPP version as written on the command line (`1.6`, `2.0.1`, or the subprotocol name).
+fn parse_version(text: &str) -> Result<OcppVersion, String> {
+    match text {
+        "1.6" | "ocpp1.6" => Ok(OcppVersion::V16),
+        "2.0.1" | "ocpp2.0.1" => Ok(OcppVersion::V201),
+        other => Err(format!("unknown OCPP version {other:?}: 1.6 or 2.0.1")),
+    }
+}
+
 /// `simulate load`.
 pub async fn load(args: LoadArgs) -> anyhow::Result<()> {
     let target = Target {
@@ -114,6 +128,7 @@ pub async fn load(args: LoadArgs) -> anyhow::Result<()> {
         p99_target_ms: args.p99_ms,
         server_pid: args.pid,
         prefix: args.prefix,
+        version: args.version,
         ..LoadOptions::default()
     };
     let report = run_load(&target, opts).await?;

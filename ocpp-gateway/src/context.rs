@@ -30,6 +30,11 @@ pub(crate) struct ConnectionContext {
     pub seq_nos: std::collections::HashMap<String, i64>,
     /// The last status label counted for each connector (for the connectors gauge).
     pub statuses: std::collections::HashMap<chargegrid_core::ConnectorId, &'static str>,
+    /// The time of the status this connection last stored for each connector (connector 0
+    /// too): while it holds the charger it is the only writer, so a later report is stored
+    /// without reading the stored one first (#20).
+    pub status_written:
+        std::collections::HashMap<chargegrid_core::ConnectorId, chrono::DateTime<chrono::Utc>>,
     /// 2.0.1: EV needs that arrived before their transaction started, by EVSE.
     pub pending_needs:
         std::collections::HashMap<chargegrid_core::EvseId, chargegrid_store::EvNeeds>,

@@ -5,10 +5,11 @@
 //! Message ids are only unique per connection (OCPP-J), and a charger that reboots may start
 //! counting again, so an id alone never answers: a new CALL that reuses an id with another
 //! action or payload is handled as new. Internal errors are never remembered (the retry must
-//! be handled again). Bounded per charger; kept per node across reconnects.
+//! be handled again), nor are heartbeats (nothing to repeat). Bounded per charger; kept per
+//! node across reconnects.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use chargegrid_core::ChargerId;
@@ -26,29 +27,23 @@ pub(crate) struct Key {
     payload: u64,
 }
 
-/// Feeds serialised JSON straight into a hasher (no intermediate string).
-struct HashWriter(std::collections::hash_map::DefaultHasher);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Key {
-    pub fn of(call: &Call) -> Self {
-        let mut w = HashWriter(std::collections::hash_map::DefaultHasher::new());
-        // Writing to a hasher cannot fail; a payload that could not serialise hashes as empty.
-        let _ = serde_json::to_writer(&mut w, &call.payload);
-        Self {
+    /// The key of a CALL worth remembering; `None` for a Heartbeat, which changes nothing and is
+    /// answered with the current time: answered afresh, it needs no entry (an idle charger's
+    /// entries were nearly all heartbeats, kept for every charger this node has seen). The
+    /// payload is hashed as a JSON value (`serde_json::Value`'s own `Hash`, equal for equal
+    /// values whatever the whitespace or key order), not serialised again.
+    pub fn of(call: &Call) -> Option<Self> {
+        if call.action == "Heartbeat" {
+            return None;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        call.payload.hash(&mut hasher);
+        Some(Self {
             id: call.id.clone(),
             action: call.action.clone(),
-            payload: w.0.finish(),
-        }
+            payload: hasher.finish(),
+        })
     }
 }
 
@@ -92,30 +87,48 @@ mod tests {
         }
     }
 
+    fn key(call: &Call) -> Key {
+        Key::of(call).expect("remembered")
+    }
+
+    #[test]
+    fn heartbeats_are_not_remembered_and_key_order_does_not_matter() {
+        assert!(Key::of(&call("1", "Heartbeat", json!({}))).is_none());
+        let a = call(
+            "7",
+            "MeterValues",
+            serde_json::from_str(r#"{"a": 1, "b": [1.5, "x"]}"#).unwrap(),
+        );
+        let b = call(
+            "7",
+            "MeterValues",
+            serde_json::from_str(r#"{ "b": [1.5,"x"], "a": 1 }"#).unwrap(),
+        );
+        assert_eq!(key(&a), key(&b));
+        let c = call("7", "MeterValues", json!({"a": 1, "b": [1.5, "y"]}));
+        assert_ne!(key(&a), key(&c));
+    }
+
     #[test]
     fn remembers_recent_answers_per_charger_within_bounds() {
         let cache = RetransmissionCache::default();
         let a = ChargerId::new("a").unwrap();
         let b = ChargerId::new("b").unwrap();
-        let first = call("1", "Heartbeat", json!({}));
-        cache.put(&a, Key::of(&first), "answer-1");
-        assert_eq!(cache.get(&a, &Key::of(&first)).as_deref(), Some("answer-1"));
-        assert_eq!(cache.get(&b, &Key::of(&first)), None);
+        let first = call("1", "DataTransfer", json!({}));
+        cache.put(&a, key(&first), "answer-1");
+        assert_eq!(cache.get(&a, &key(&first)).as_deref(), Some("answer-1"));
+        assert_eq!(cache.get(&b, &key(&first)), None);
         for i in 2..=(PER_CHARGER + 1) {
             cache.put(
                 &a,
-                Key::of(&call(&i.to_string(), "Heartbeat", json!({}))),
+                key(&call(&i.to_string(), "DataTransfer", json!({}))),
                 "x",
             );
         }
-        assert_eq!(
-            cache.get(&a, &Key::of(&first)),
-            None,
-            "oldest entry evicted"
-        );
+        assert_eq!(cache.get(&a, &key(&first)), None, "oldest entry evicted");
         assert!(
             cache
-                .get(&a, &Key::of(&call("2", "Heartbeat", json!({}))))
+                .get(&a, &key(&call("2", "DataTransfer", json!({}))))
                 .is_some()
         );
     }
@@ -125,27 +138,24 @@ mod tests {
         let cache = RetransmissionCache::default();
         let a = ChargerId::new("a").unwrap();
         let before = call("1", "StartTransaction", json!({"meterStart": 10}));
-        cache.put(&a, Key::of(&before), "answer");
+        cache.put(&a, key(&before), "answer");
         assert!(
-            cache.get(&a, &Key::of(&before)).is_some(),
+            cache.get(&a, &key(&before)).is_some(),
             "a true retransmission"
         );
         let rebooted = call("1", "StartTransaction", json!({"meterStart": 99}));
-        assert_eq!(cache.get(&a, &Key::of(&rebooted)), None);
+        assert_eq!(cache.get(&a, &key(&rebooted)), None);
         assert_eq!(
             cache.get(
                 &a,
-                &Key::of(&call("1", "Heartbeat", json!({"meterStart": 10})))
+                &key(&call("1", "DataTransfer", json!({"meterStart": 10})))
             ),
             None
         );
-        cache.put(&a, Key::of(&rebooted), "second");
+        cache.put(&a, key(&rebooted), "second");
+        assert_eq!(cache.get(&a, &key(&rebooted)).as_deref(), Some("second"));
         assert_eq!(
-            cache.get(&a, &Key::of(&rebooted)).as_deref(),
-            Some("second")
-        );
-        assert_eq!(
-            cache.get(&a, &Key::of(&before)),
+            cache.get(&a, &key(&before)),
             None,
             "the id's older message is forgotten"
         );

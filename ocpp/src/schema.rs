@@ -58,18 +58,19 @@ pub enum SchemaError {
     Empty(String),
 }
 
-/// Compiled validators for one OCPP version, by file stem (`BootNotification`,
-/// `BootNotificationResponse`, ...).
+/// Compiled validators for one OCPP version: requests and responses, each by action
+/// (`BootNotification`), so a look-up builds no key.
 pub struct SchemaSet {
     version: OcppVersion,
-    validators: HashMap<String, jsonschema::Validator>,
+    requests: HashMap<String, jsonschema::Validator>,
+    responses: HashMap<String, jsonschema::Validator>,
 }
 
 impl std::fmt::Debug for SchemaSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SchemaSet")
             .field("version", &self.version)
-            .field("schemas", &self.validators.len())
+            .field("schemas", &(self.requests.len() + self.responses.len()))
             .finish()
     }
 }
@@ -125,7 +126,7 @@ impl SchemaSet {
         version: OcppVersion,
         files: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
     ) -> Result<Self, SchemaError> {
-        let mut validators = HashMap::new();
+        let (mut requests, mut responses) = (HashMap::new(), HashMap::new());
         for (origin, stem, text) in files {
             let invalid = |message: String| SchemaError::Invalid {
                 path: origin.to_string(),
@@ -136,12 +137,18 @@ impl SchemaSet {
                 .should_validate_formats(true)
                 .build(&schema)
                 .map_err(|e| invalid(e.to_string()))?;
-            let key = stem.strip_suffix("Request").unwrap_or(stem).to_string();
-            validators.insert(key, validator);
+            match stem.strip_suffix("Response") {
+                Some(action) => responses.insert(action.to_string(), validator),
+                None => requests.insert(
+                    stem.strip_suffix("Request").unwrap_or(stem).to_string(),
+                    validator,
+                ),
+            };
         }
         Ok(Self {
             version,
-            validators,
+            requests,
+            responses,
         })
     }
 
@@ -152,28 +159,32 @@ impl SchemaSet {
 
     /// Whether a schema for the request of `action` is loaded.
     pub fn knows(&self, action: &str) -> bool {
-        self.validators.contains_key(action)
+        self.requests.contains_key(action)
     }
 
     /// Checks a request payload of `action`; `None` when no schema is loaded for it.
     pub fn check_request(&self, action: &str, payload: &Value) -> Option<Vec<Violation>> {
-        self.check(action, payload)
+        check(self.requests.get(action)?, payload)
     }
 
     /// Checks a response payload to `action`; `None` when no schema is loaded for it.
     pub fn check_response(&self, action: &str, payload: &Value) -> Option<Vec<Violation>> {
-        self.check(&format!("{action}Response"), payload)
+        check(self.responses.get(action)?, payload)
     }
+}
 
-    fn check(&self, key: &str, payload: &Value) -> Option<Vec<Violation>> {
-        let validator = self.validators.get(key)?;
-        Some(
-            validator
-                .iter_errors(payload)
-                .map(|e| violation(&e))
-                .collect(),
-        )
+/// The violations of `payload` (none when valid). The valid case, nearly every message, takes
+/// the validator's quick yes/no; errors are collected only for a payload that fails it.
+fn check(validator: &jsonschema::Validator, payload: &Value) -> Option<Vec<Violation>> {
+    if validator.is_valid(payload) {
+        return Some(Vec::new());
     }
+    Some(
+        validator
+            .iter_errors(payload)
+            .map(|e| violation(&e))
+            .collect(),
+    )
 }
 
 fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {

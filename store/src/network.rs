@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chargegrid_core::network::{Charger, ConnectorState, Network, Site};
 use chargegrid_core::{ChargerId, SiteId};
+use chrono::{DateTime, Utc};
 
 use crate::StoreResult;
 
@@ -91,6 +92,22 @@ pub trait NetworkStore: Send + Sync {
     /// Records a connector's latest reported state. A report older than the stored one (a
     /// charger replaying queued messages) does not overwrite it; returns whether it was kept.
     async fn put_connector_state(&self, state: &ConnectorState) -> StoreResult<bool>;
+
+    /// As [`NetworkStore::put_connector_state`], for the charger's own connection, which last
+    /// wrote this connector's state with time `last_written` and is its only writer while it
+    /// holds the charger: a report older than that is not kept; a newer one may be written
+    /// without comparing with the stored one first (on Redis, two commands in one round trip
+    /// instead of a script that reads).
+    async fn put_connector_state_after(
+        &self,
+        state: &ConnectorState,
+        last_written: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        if state.since < last_written {
+            return Ok(false);
+        }
+        self.put_connector_state(state).await
+    }
 
     /// The latest state of each connector of a charger (connector 0 included if reported), in
     /// connector order.

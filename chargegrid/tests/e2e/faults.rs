@@ -260,3 +260,70 @@ async fn ten_thousand_chargers_reconnect_at_once_and_every_one_is_served() {
     );
     app.shutdown().await.unwrap();
 }
+
+/// The load generator's meter phase (frames rendered once, values spliced in per message:
+/// #20) speaks valid OCPP in both versions: the server, schemas on, answers every message and
+/// keeps every message's samples.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_generators_meter_frames_are_accepted_in_both_versions() {
+    let redis = RedisServer::start();
+    let mut config = test_config(&redis.url());
+    config.ocpp.gateway.allow_unknown_chargers = true;
+    config.ocpp.gateway.accept_unknown_id_tags = true;
+    let app = start(&config, Role::Gateway).await;
+    let addr = app.ocpp_addr.unwrap();
+    for (version, prefix) in [("1.6", "LG16"), ("2.0.1", "LG201")] {
+        let json = std::env::temp_dir().join(format!("cg-lg-{prefix}-{}.json", std::process::id()));
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_chargegrid"))
+            .args([
+                "simulate",
+                "load",
+                "--against",
+                &format!("ws://{addr}/ocpp"),
+            ])
+            .args(["--idle", "0", "--meter-connections", "3", "--rates", "30"])
+            .args(["--step-s", "1", "--p99-ms", "60000", "--ocpp", version])
+            .args(["--prefix", prefix])
+            .arg("--json")
+            .arg(&json)
+            .output()
+            .await
+            .expect("run chargegrid simulate load");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&json);
+        let step = &report["steps"][0];
+        assert_eq!(step["errors"], 0, "{version}: {report}");
+        assert_eq!(step["timeouts"], 0, "{version}: {report}");
+        let mut samples = 0;
+        for n in 0..3 {
+            let charger = ChargerId::new(format!("{prefix}-M{n:05}")).unwrap();
+            let sessions = app
+                .store
+                .active_sessions_of_charger(&charger)
+                .await
+                .unwrap();
+            assert_eq!(
+                sessions.len(),
+                1,
+                "{version}: {charger} has its transaction"
+            );
+            samples += app.store.samples(&sessions[0].id).await.unwrap().len();
+        }
+        // Whole messages' samples were kept (11 per 1.6 message, 10 in 2.0.1, which has no
+        // temperature), about 30 messages' worth.
+        let per_message = if version == "1.6" { 11 } else { 10 };
+        assert_eq!(samples % per_message, 0, "{version}: {samples} samples");
+        assert!(
+            samples >= 20 * per_message,
+            "{version}: {samples} samples for about 30 messages"
+        );
+    }
+    app.shutdown().await.unwrap();
+}

@@ -72,8 +72,13 @@ pub(crate) async fn status_changed(
         info,
         since: at.unwrap_or_else(|| inner.clock.now()),
     };
-    let kept = inner.store.put_connector_state(&state).await?;
-    if !kept {
+    let kept = match ctx.status_written.get(&connector) {
+        Some(&last) => inner.store.put_connector_state_after(&state, last).await?,
+        None => inner.store.put_connector_state(&state).await?,
+    };
+    if kept {
+        ctx.status_written.insert(connector, state.since);
+    } else {
         tracing::debug!(charger = %ctx.charger, %connector, "older status report ignored");
         return Ok(());
     }

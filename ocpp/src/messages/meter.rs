@@ -23,13 +23,46 @@ pub struct MeterValue {
 }
 
 /// A sampled value's number: text in 1.6, a number in 2.0.1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MeterNumber {
     /// 2.0.1.
     Number(f64),
     /// 1.6.
     Text(String),
+}
+
+/// Reads either form straight from the JSON token. (An untagged derive would buffer each value
+/// and build an error message for every 1.6 text before trying the second form: eleven times
+/// per typical MeterValues.)
+impl<'de> Deserialize<'de> for MeterNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl serde::de::Visitor<'_> for Either {
+            type Value = MeterNumber;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a string holding one")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<MeterNumber, E> {
+                Ok(MeterNumber::Number(v))
+            }
+            #[allow(clippy::cast_precision_loss)]
+            fn visit_i64<E>(self, v: i64) -> Result<MeterNumber, E> {
+                Ok(MeterNumber::Number(v as f64))
+            }
+            #[allow(clippy::cast_precision_loss)]
+            fn visit_u64<E>(self, v: u64) -> Result<MeterNumber, E> {
+                Ok(MeterNumber::Number(v as f64))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MeterNumber, E> {
+                Ok(MeterNumber::Text(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<MeterNumber, E> {
+                Ok(MeterNumber::Text(v))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
 }
 
 impl MeterNumber {

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
-use super::client::{Answer, Client, boot};
+use super::client::{Answer, Client, available, boot};
 use super::procfs::{cpu_seconds, rss_kib};
 use super::{IdleResult, LoadOptions};
 use crate::stats::LatencyHistogram;
@@ -56,6 +56,7 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Idl
         );
         let heartbeat = Duration::from_secs(opts.heartbeat_s.max(1));
         let timeout = Duration::from_millis(opts.call_timeout_ms);
+        let version = opts.version;
         tasks.spawn(async move {
             let fail = |why: String| async {
                 let mut s = shared.lock().await;
@@ -64,11 +65,11 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Idl
                     s.failures.push(why);
                 }
             };
-            let mut c = match Client::connect(&base, &id, n).await {
+            let mut c = match Client::connect(&base, &id, n, version).await {
                 Ok(c) => c,
                 Err(e) => return fail(format!("connect: {e}")).await,
             };
-            let (a, rtt) = c.call("BootNotification", boot(), timeout).await;
+            let (a, rtt) = c.call("BootNotification", boot(version), timeout).await;
             match a {
                 Answer::Result(v) if v["status"] == "Accepted" => {
                     shared.lock().await.boot.record(rtt)
@@ -78,11 +79,7 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Idl
             let now = open.fetch_add(1, Ordering::SeqCst) + 1;
             max_open.fetch_max(now, Ordering::SeqCst);
             let _ = c
-                .call(
-                    "StatusNotification",
-                    json!({"connectorId": 1, "errorCode": "NoError", "status": "Available"}),
-                    timeout,
-                )
+                .call("StatusNotification", available(version), timeout)
                 .await;
             // Stagger heartbeats so they do not all fire together.
             let mut beat = Instant::now() + heartbeat.mul_f64(((n % 997) as f64) / 997.0 + 0.01);

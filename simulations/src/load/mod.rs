@@ -6,12 +6,14 @@
 //! machine, so its own CPU use is measured and reported too.
 
 mod client;
+mod frames;
 mod idle;
 mod procfs;
 mod throughput;
 
 pub use procfs::{cpu_seconds, rss_kib};
 
+use chargegrid_core::network::OcppVersion;
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
@@ -45,6 +47,9 @@ pub struct LoadOptions {
     pub prefix: String,
     /// A CALL with no answer after this many ms counts as a timeout.
     pub call_timeout_ms: u64,
+    /// The OCPP version the load chargers speak (2.0.1: meter values as TransactionEvent
+    /// Updated).
+    pub version: OcppVersion,
 }
 
 impl Default for LoadOptions {
@@ -64,6 +69,7 @@ impl Default for LoadOptions {
             server_pid: None,
             prefix: "LOAD".into(),
             call_timeout_ms: 10_000,
+            version: OcppVersion::V16,
         }
     }
 }
@@ -149,12 +155,17 @@ pub async fn run_load(target: &Target, opts: LoadOptions) -> Result<LoadReport, 
         ..LoadReport::default()
     };
     // Fail fast when nothing listens.
-    client::Client::connect(&target.ocpp_url, &format!("{}-probe", opts.prefix), 0)
-        .await
-        .map_err(|e| SimError::Unreachable {
-            url: target.ocpp_url.clone(),
-            message: e,
-        })?;
+    client::Client::connect(
+        &target.ocpp_url,
+        &format!("{}-probe", opts.prefix),
+        0,
+        opts.version,
+    )
+    .await
+    .map_err(|e| SimError::Unreachable {
+        url: target.ocpp_url.clone(),
+        message: e,
+    })?;
     if opts.idle_connections > 0 {
         report.idle = Some(idle::run(&target.ocpp_url, &opts, &mut report.notes).await);
     }

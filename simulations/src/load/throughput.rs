@@ -1,8 +1,9 @@
 //! The throughput phase: `meter_connections` chargers each start a transaction, then send
-//! MeterValues (a realistic 3-phase sample, 11 sampled values) at an offered aggregate rate,
-//! one outstanding CALL per connection as OCPP requires; each rate step reports the achieved
-//! rate and the latency distribution, and the run stops at the first step that misses the
-//! target.
+//! meter values (a realistic 3-phase sample, 11 sampled values: 1.6 MeterValues, or 2.0.1
+//! TransactionEvent Updated) at an offered aggregate rate, one outstanding CALL per connection
+//! as OCPP requires; each rate step reports the achieved rate and the latency distribution,
+//! and the run stops at the first step that misses the target. Each connection renders its
+//! frame once ([`super::frames`]) and splices in the changing values per message.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::client::{Answer, Client, boot};
+use super::frames::{Fill, MARK_ID, MARK_REGISTER, MARK_SEQ_NO, Template, mark_time};
 use super::procfs::cpu_seconds;
 use super::{LoadOptions, RateStep};
 use crate::charger::{Reading, meter_value};
@@ -27,10 +29,14 @@ struct StepStats {
     first_error: Option<String>,
 }
 
-fn sample(register: f64) -> chargegrid_ocpp::messages::meter::MeterValue {
+fn sample(
+    at: chrono::DateTime<Utc>,
+    register: f64,
+    version: OcppVersion,
+) -> chargegrid_ocpp::messages::meter::MeterValue {
     meter_value(
         &Reading {
-            at: Utc::now(),
+            at,
             context: "Sample.Periodic",
             register_wh: register,
             power_w: 11_000.0,
@@ -42,9 +48,56 @@ fn sample(register: f64) -> chargegrid_ocpp::messages::meter::MeterValue {
             soc_pct: None,
             temperature_c: Some(31.0),
         },
-        OcppVersion::V16,
+        version,
         false,
     )
+}
+
+/// The CALL a connection starts its transaction with, and the template of its meter messages.
+fn transaction(version: OcppVersion, n: usize) -> (&'static str, serde_json::Value, Template) {
+    let now = chargegrid_ocpp::timestamp::format(Utc::now());
+    let tag = format!("{n:08X}");
+    let mark = sample(mark_time(), MARK_REGISTER, version);
+    match version {
+        OcppVersion::V16 => {
+            let start = json!({"connectorId": 1, "idTag": tag, "meterStart": 1000,
+                "timestamp": now});
+            // The transaction id is filled in once the server has given it.
+            let meter = json!([2, MARK_ID, "MeterValues",
+                {"connectorId": 1, "transactionId": MARK_SEQ_NO, "meterValue": [mark]}]);
+            ("StartTransaction", start, Template::new(&meter.to_string()))
+        }
+        OcppVersion::V201 => {
+            let tx = format!("LOADTX-{n:06}");
+            let start = json!({"eventType": "Started", "timestamp": now,
+                "triggerReason": "Authorized", "seqNo": 0,
+                "transactionInfo": {"transactionId": tx, "chargingState": "Charging"},
+                "idToken": {"idToken": tag, "type": "ISO14443"},
+                "evse": {"id": 1, "connectorId": 1}});
+            let meter = json!([2, MARK_ID, "TransactionEvent",
+                {"eventType": "Updated", "timestamp": chargegrid_ocpp::timestamp::format(mark_time()),
+                 "triggerReason": "MeterValuePeriodic", "seqNo": MARK_SEQ_NO,
+                 "transactionInfo": {"transactionId": tx, "chargingState": "Charging"},
+                 "meterValue": [mark]}]);
+            ("TransactionEvent", start, Template::new(&meter.to_string()))
+        }
+    }
+}
+
+/// The 1.6 template's text with the transaction id in place of the seq-no marker (1.6 has no
+/// sequence number; the marker only held the place of a number the server gives).
+fn template_text(template: &Template, tx: i64) -> String {
+    let mut text = String::new();
+    template.render(
+        &Fill {
+            id: MARK_ID,
+            timestamp: &chargegrid_ocpp::timestamp::format(mark_time()),
+            register_wh: MARK_REGISTER,
+            seq_no: u64::try_from(tx).unwrap_or(0),
+        },
+        &mut text,
+    );
+    text
 }
 
 /// Runs the rate steps.
@@ -53,22 +106,29 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Vec
     let mut clients = Vec::new();
     for n in 0..opts.meter_connections {
         let id = format!("{}-M{n:05}", opts.prefix);
-        let Ok(mut c) = Client::connect(base, &id, n).await else {
+        let Ok(mut c) = Client::connect(base, &id, n, opts.version).await else {
             continue;
         };
         if !matches!(
-            c.call("BootNotification", boot(), timeout).await.0,
+            c.call("BootNotification", boot(opts.version), timeout)
+                .await
+                .0,
             Answer::Result(_)
         ) {
             continue;
         }
-        let start = json!({"connectorId": 1, "idTag": format!("{:08X}", n), "meterStart": 1000,
-            "timestamp": chargegrid_ocpp::timestamp::format(Utc::now())});
-        let tx = match c.call("StartTransaction", start, timeout).await.0 {
-            Answer::Result(v) => v["transactionId"].as_i64().unwrap_or(-1),
-            _ => -1,
-        };
-        clients.push((c, tx));
+        let (action, start, mut template) = transaction(opts.version, n);
+        match c.call(action, start, timeout).await.0 {
+            Answer::Result(v) if opts.version == OcppVersion::V16 => {
+                // 1.6: the server names the transaction; the seq-no marker held its place.
+                let tx = v["transactionId"].as_i64().unwrap_or(-1);
+                let text = template_text(&template, tx);
+                template = Template::new(&text);
+            }
+            Answer::Result(_) => {}
+            _ => continue,
+        }
+        clients.push((c, template, 0_u64));
     }
     if clients.len() < opts.meter_connections {
         notes.push(format!(
@@ -103,16 +163,28 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Vec
             let first = t0 + interval.mul_f64(k as f64 / clients.len() as f64);
             tasks.spawn(async move {
                 let mut guard = c.lock().await;
-                let (client, tx) = &mut *guard;
+                let (client, template, seq_no) = &mut *guard;
                 let mut next = first;
                 let mut register = 1000.0;
                 let mut local = StepStats::default();
+                let mut text = String::new();
                 while next < end {
                     tokio::time::sleep_until(next).await;
                     next += interval;
                     register += 30.0;
-                    let payload = json!({"connectorId": 1, "transactionId": *tx, "meterValue": [sample(register)]});
-                    let (a, rtt) = client.call("MeterValues", payload, timeout).await;
+                    let id = client.next_id();
+                    *seq_no += 1;
+                    let timestamp = chargegrid_ocpp::timestamp::format(Utc::now());
+                    template.render(
+                        &Fill {
+                            id: &id,
+                            timestamp: &timestamp,
+                            register_wh: register,
+                            seq_no: *seq_no,
+                        },
+                        &mut text,
+                    );
+                    let (a, rtt) = client.exchange(text.clone(), &id, timeout).await;
                     match a {
                         Answer::Result(_) => local.latency.record(rtt),
                         Answer::Error(code) => {

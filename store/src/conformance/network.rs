@@ -142,6 +142,30 @@ pub async fn connector_state_keeps_newest(store: Arc<dyn Store>) {
     assert_eq!(states[0].connector, ConnectorId(1));
     assert_eq!(states[0].status, ConnectorStatus::Charging);
     assert_eq!(states[1].status, ConnectorStatus::Available);
+    // The charger's own connection, which last wrote t(5): an older report is not kept, a
+    // newer one is, and it counts as the stored time for everyone's later comparisons.
+    assert!(
+        !store
+            .put_connector_state_after(&state(1, ConnectorStatus::Preparing, t(4)), t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_connector_state_after(&state(1, ConnectorStatus::Finishing, t(7)), t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_connector_state(&state(1, ConnectorStatus::Available, t(6)))
+            .await
+            .unwrap()
+    );
+    let states = store.connector_states(&id).await.unwrap();
+    assert_eq!(states[0].status, ConnectorStatus::Finishing);
+    assert_eq!(states[0].since, t(7));
+    assert_eq!(states[1].status, ConnectorStatus::Available);
 }
 
 pub async fn registry_ownership(store: Arc<dyn Store>) {

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chargegrid_core::network::{Charger, ConnectorState, Site};
 use chargegrid_core::{ChargerId, SiteId};
+use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
 
 use super::{RedisStore, decode, encode, keys, scripts};
@@ -128,6 +129,33 @@ impl NetworkStore for RedisStore {
             .invoke_async(&mut self.conn())
             .await?;
         Ok(stored == 1)
+    }
+
+    async fn put_connector_state_after(
+        &self,
+        state: &ConnectorState,
+        last_written: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        if state.since < last_written {
+            return Ok(false);
+        }
+        let field = state.connector.0;
+        let () = redis::pipe()
+            .hset(
+                keys::connector_states(&state.charger),
+                field,
+                encode(state)?,
+            )
+            .ignore()
+            .hset(
+                keys::connector_times(&state.charger),
+                field,
+                state.since.timestamp_millis(),
+            )
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(true)
     }
 
     async fn connector_states(&self, charger: &ChargerId) -> StoreResult<Vec<ConnectorState>> {
