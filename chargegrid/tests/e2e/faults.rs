@@ -177,13 +177,15 @@ async fn a_redis_restart_under_load_is_a_delay_not_an_error() {
 }
 
 /// The load generator (the real binary's `simulate load`, a separate process: its sockets do
-/// not count against this process's file descriptors) against the app in this process. Awaited,
-/// not blocked on: the app runs on this test's two runtime threads.
-async fn load_run(
-    addr: std::net::SocketAddr,
-    chargers: usize,
-    json: &std::path::Path,
-) -> serde_json::Value {
+/// not count against this process's file descriptors) against the app in this process, with
+/// `args` after the target; its JSON report. Awaited, not blocked on: the app runs on this
+/// test's two runtime threads.
+async fn simulate_load(addr: std::net::SocketAddr, args: &[&str]) -> serde_json::Value {
+    let json = std::env::temp_dir().join(format!(
+        "cg-load-{}-{}.json",
+        std::process::id(),
+        NEXT_REPORT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_chargegrid"))
         .args([
             "simulate",
@@ -191,20 +193,9 @@ async fn load_run(
             "--against",
             &format!("ws://{addr}/ocpp"),
         ])
-        .args(["--pid", &std::process::id().to_string()])
-        .args(["--idle", &chargers.to_string(), "--connect-rate", "1000"])
-        .args([
-            "--hold-s",
-            "1",
-            "--meter-connections",
-            "0",
-            "--prefix",
-            "MASS",
-        ])
-        // Wait for every boot however slow this build is (ends as soon as all are open).
-        .args(["--settle-s", "600"])
+        .args(args)
         .arg("--json")
-        .arg(json)
+        .arg(&json)
         .output()
         .await
         .expect("run chargegrid simulate load");
@@ -214,7 +205,39 @@ async fn load_run(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+    let report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&json);
+    report
+}
+
+/// Numbers the reports of one test process's load runs.
+static NEXT_REPORT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// `chargers` idle chargers connect at 1,000/s, boot and are held for a second.
+async fn load_run(addr: std::net::SocketAddr, chargers: usize) -> serde_json::Value {
+    let pid = std::process::id().to_string();
+    let chargers = chargers.to_string();
+    simulate_load(
+        addr,
+        &[
+            "--pid",
+            &pid,
+            "--idle",
+            &chargers,
+            "--connect-rate",
+            "1000",
+            "--hold-s",
+            "1",
+            "--meter-connections",
+            "0",
+            "--prefix",
+            "MASS",
+            // Wait for every boot however slow this build is (ends as soon as all are open).
+            "--settle-s",
+            "600",
+        ],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,14 +254,12 @@ async fn ten_thousand_chargers_reconnect_at_once_and_every_one_is_served() {
     config.ocpp.gateway.handshake_timeout = Duration::from_secs(120);
     let app = start(&config, Role::All).await;
     let addr = app.ocpp_addr.unwrap();
-    let json = std::env::temp_dir().join(format!("cg-mass-{}.json", std::process::id()));
 
     // The network before the outage: every charger connects and boots, then every socket drops
     // at once when the generator exits.
-    let before = load_run(addr, CHARGERS, &json).await;
+    let before = load_run(addr, CHARGERS).await;
     // The mass reconnect: the same 10,000 ids within 10 s, onto the registrations left behind.
-    let after = load_run(addr, CHARGERS, &json).await;
-    let _ = std::fs::remove_file(&json);
+    let after = load_run(addr, CHARGERS).await;
     for (phase, report) in [("before", &before), ("reconnect", &after)] {
         let idle = &report["idle"];
         eprintln!("{phase}: {idle}");
@@ -273,31 +294,26 @@ async fn the_load_generators_meter_frames_are_accepted_in_both_versions() {
     let app = start(&config, Role::Gateway).await;
     let addr = app.ocpp_addr.unwrap();
     for (version, prefix) in [("1.6", "LG16"), ("2.0.1", "LG201")] {
-        let json = std::env::temp_dir().join(format!("cg-lg-{prefix}-{}.json", std::process::id()));
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_chargegrid"))
-            .args([
-                "simulate",
-                "load",
-                "--against",
-                &format!("ws://{addr}/ocpp"),
-            ])
-            .args(["--idle", "0", "--meter-connections", "3", "--rates", "30"])
-            .args(["--step-s", "1", "--p99-ms", "60000", "--ocpp", version])
-            .args(["--prefix", prefix])
-            .arg("--json")
-            .arg(&json)
-            .output()
-            .await
-            .expect("run chargegrid simulate load");
-        assert!(
-            out.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        let _ = std::fs::remove_file(&json);
+        let report = simulate_load(
+            addr,
+            &[
+                "--idle",
+                "0",
+                "--meter-connections",
+                "3",
+                "--rates",
+                "30",
+                "--step-s",
+                "1",
+                "--p99-ms",
+                "60000",
+                "--ocpp",
+                version,
+                "--prefix",
+                prefix,
+            ],
+        )
+        .await;
         let step = &report["steps"][0];
         assert_eq!(step["errors"], 0, "{version}: {report}");
         assert_eq!(step["timeouts"], 0, "{version}: {report}");
