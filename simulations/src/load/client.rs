@@ -75,6 +75,17 @@ impl Client {
             // A different source range per run, so the last run's TIME_WAIT ports do not collide.
             let k = ((n / PER_SOURCE) as u32 + run_octet()) as u8;
             socket.set_reuseaddr(true).map_err(|e| e.to_string())?;
+            // The port is chosen at connect, where only the 4-tuple must be unique. Without it,
+            // bind(address, 0) searches the port range for a port no bound socket uses, and that
+            // search grew with every socket on the machine: at ~50,000 it took the generators'
+            // cores and delayed handshakes by seconds (#20, session 13).
+            #[cfg(target_os = "linux")]
+            nix::sys::socket::setsockopt(
+                &socket,
+                nix::sys::socket::sockopt::IpBindAddressNoPort,
+                &true,
+            )
+            .map_err(|e| format!("IP_BIND_ADDRESS_NO_PORT: {e}"))?;
             socket
                 .bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, k, 1)), 0))
                 .map_err(|e| format!("bind: {e}"))?;
