@@ -103,11 +103,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// An OCPP version as written on the command line (`1.6`, `2.0.1`, or the subprotocol name).
 fn parse_version(text: &str) -> Result<OcppVersion, String> {
-    match text {
-        "1.6" | "ocpp1.6" => Ok(OcppVersion::V16),
-        "2.0.1" | "ocpp2.0.1" => Ok(OcppVersion::V201),
-        other => Err(format!("unknown OCPP version {other:?}: 1.6 or 2.0.1")),
-    }
+    OcppVersion::from_subprotocol(text)
+        .or_else(|| OcppVersion::from_subprotocol(&format!("ocpp{text}")))
+        .ok_or_else(|| format!("unknown OCPP version {text:?}: 1.6 or 2.0.1"))
 }
 
 /// `simulate load`.

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use chargegrid_core::network::OcppVersion;
 
-use super::frames::answer_to;
+use super::frames::is_empty_result;
 use crate::charger::Ws;
 
 /// Sockets per loopback source address (below the default ephemeral port range of ~28k).
@@ -148,7 +148,7 @@ impl Client {
             };
             match frame {
                 Some(Ok(Message::Text(t))) => {
-                    if answer_to(&t, id) == Some(true) && t.ends_with(",{}]") {
+                    if is_empty_result(&t, id) {
                         return (
                             Answer::Result(Value::Object(Default::default())),
                             sent.elapsed(),

@@ -53,51 +53,45 @@ fn sample(
     )
 }
 
-/// The CALL a connection starts its transaction with, and the template of its meter messages.
-fn transaction(version: OcppVersion, n: usize) -> (&'static str, serde_json::Value, Template) {
+/// 2.0.1: the transaction id load charger `n` chooses.
+fn transaction_id(n: usize) -> String {
+    format!("LOADTX-{n:06}")
+}
+
+/// The CALL a connection starts its transaction with.
+fn start(version: OcppVersion, n: usize) -> (&'static str, serde_json::Value) {
     let now = chargegrid_ocpp::timestamp::format(Utc::now());
     let tag = format!("{n:08X}");
-    let mark = sample(mark_time(), MARK_REGISTER, version);
     match version {
-        OcppVersion::V16 => {
-            let start = json!({"connectorId": 1, "idTag": tag, "meterStart": 1000,
-                "timestamp": now});
-            // The transaction id is filled in once the server has given it.
-            let meter = json!([2, MARK_ID, "MeterValues",
-                {"connectorId": 1, "transactionId": MARK_SEQ_NO, "meterValue": [mark]}]);
-            ("StartTransaction", start, Template::new(&meter.to_string()))
-        }
-        OcppVersion::V201 => {
-            let tx = format!("LOADTX-{n:06}");
-            let start = json!({"eventType": "Started", "timestamp": now,
+        OcppVersion::V16 => (
+            "StartTransaction",
+            json!({"connectorId": 1, "idTag": tag, "meterStart": 1000, "timestamp": now}),
+        ),
+        OcppVersion::V201 => (
+            "TransactionEvent",
+            json!({"eventType": "Started", "timestamp": now,
                 "triggerReason": "Authorized", "seqNo": 0,
-                "transactionInfo": {"transactionId": tx, "chargingState": "Charging"},
+                "transactionInfo": {"transactionId": transaction_id(n), "chargingState": "Charging"},
                 "idToken": {"idToken": tag, "type": "ISO14443"},
-                "evse": {"id": 1, "connectorId": 1}});
-            let meter = json!([2, MARK_ID, "TransactionEvent",
-                {"eventType": "Updated", "timestamp": chargegrid_ocpp::timestamp::format(mark_time()),
-                 "triggerReason": "MeterValuePeriodic", "seqNo": MARK_SEQ_NO,
-                 "transactionInfo": {"transactionId": tx, "chargingState": "Charging"},
-                 "meterValue": [mark]}]);
-            ("TransactionEvent", start, Template::new(&meter.to_string()))
-        }
+                "evse": {"id": 1, "connectorId": 1}}),
+        ),
     }
 }
 
-/// The 1.6 template's text with the transaction id in place of the seq-no marker (1.6 has no
-/// sequence number; the marker only held the place of a number the server gives).
-fn template_text(template: &Template, tx: i64) -> String {
-    let mut text = String::new();
-    template.render(
-        &Fill {
-            id: MARK_ID,
-            timestamp: &chargegrid_ocpp::timestamp::format(mark_time()),
-            register_wh: MARK_REGISTER,
-            seq_no: u64::try_from(tx).unwrap_or(0),
-        },
-        &mut text,
-    );
-    text
+/// The template of a connection's meter messages, once its transaction has started (1.6: with
+/// the id the server gave in `started`).
+fn meter_template(version: OcppVersion, n: usize, started: &serde_json::Value) -> Template {
+    let mark = sample(mark_time(), MARK_REGISTER, version);
+    let frame = match version {
+        OcppVersion::V16 => json!([2, MARK_ID, "MeterValues",
+            {"connectorId": 1, "transactionId": started["transactionId"], "meterValue": [mark]}]),
+        OcppVersion::V201 => json!([2, MARK_ID, "TransactionEvent",
+            {"eventType": "Updated", "timestamp": chargegrid_ocpp::timestamp::format(mark_time()),
+             "triggerReason": "MeterValuePeriodic", "seqNo": MARK_SEQ_NO,
+             "transactionInfo": {"transactionId": transaction_id(n), "chargingState": "Charging"},
+             "meterValue": [mark]}]),
+    };
+    Template::new(&frame.to_string())
 }
 
 /// Runs the rate steps.
@@ -117,18 +111,11 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Vec
         ) {
             continue;
         }
-        let (action, start, mut template) = transaction(opts.version, n);
-        match c.call(action, start, timeout).await.0 {
-            Answer::Result(v) if opts.version == OcppVersion::V16 => {
-                // 1.6: the server names the transaction; the seq-no marker held its place.
-                let tx = v["transactionId"].as_i64().unwrap_or(-1);
-                let text = template_text(&template, tx);
-                template = Template::new(&text);
-            }
-            Answer::Result(_) => {}
-            _ => continue,
-        }
-        clients.push((c, template, 0_u64));
+        let (action, payload) = start(opts.version, n);
+        let Answer::Result(started) = c.call(action, payload, timeout).await.0 else {
+            continue;
+        };
+        clients.push((c, meter_template(opts.version, n, &started), 0_u64));
     }
     if clients.len() < opts.meter_connections {
         notes.push(format!(
@@ -167,7 +154,6 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Vec
                 let mut next = first;
                 let mut register = 1000.0;
                 let mut local = StepStats::default();
-                let mut text = String::new();
                 while next < end {
                     tokio::time::sleep_until(next).await;
                     next += interval;
@@ -175,6 +161,7 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Vec
                     let id = client.next_id();
                     *seq_no += 1;
                     let timestamp = chargegrid_ocpp::timestamp::format(Utc::now());
+                    let mut text = String::new();
                     template.render(
                         &Fill {
                             id: &id,
@@ -184,7 +171,7 @@ pub async fn run(base: &str, opts: &LoadOptions, notes: &mut Vec<String>) -> Vec
                         },
                         &mut text,
                     );
-                    let (a, rtt) = client.exchange(text.clone(), &id, timeout).await;
+                    let (a, rtt) = client.exchange(text, &id, timeout).await;
                     match a {
                         Answer::Result(_) => local.latency.record(rtt),
                         Answer::Error(code) => {
