@@ -13,7 +13,7 @@ use crate::network::Location;
 use crate::session::{Session, StopReason};
 use chrono::{Duration, TimeZone};
 
-use crate::meter::MeterUnit;
+use crate::meter::{MeterSeries, UNKNOWN_CHARGER_MAX};
 use crate::tariff::{
     CHARGING_THRESHOLD_W, CostKind, CostLine, Priced, Tariff, minor_digits, round,
 };
@@ -364,38 +364,37 @@ impl Flow {
     }
 }
 
-/// When the session's energy flowed: the register's steps, scaled to the session's energy.
+/// When the session's energy flowed: the register's steps as the one counting rule reads them
+/// ([`MeterSeries::register_curve`]: phases, units, glitches and resets as the session was
+/// counted), scaled to the session's energy.
 fn energy_flows(session: &Session, samples: &[MeterSample], end: DateTime<Utc>) -> Vec<Flow> {
     let total = session.energy.value().max(0.0);
-    let mut readings: Vec<(DateTime<Utc>, f64)> = samples
+    let within: Vec<MeterSample> = samples
         .iter()
-        .filter(|s| s.is_total_import_register())
-        .filter_map(|s| {
-            let (wh, unit) = s.normalized();
-            (unit == MeterUnit::Wh && wh.is_finite()).then_some((s.timestamp, wh))
-        })
-        .filter(|(t, _)| *t >= session.started_at && *t <= end)
+        .filter(|s| s.timestamp >= session.started_at && s.timestamp <= end)
+        .cloned()
         .collect();
-    readings.sort_by_key(|r| r.0);
+    let series = MeterSeries::from_samples(&within);
     let mut flows = Vec::new();
-    let start = session
-        .meter_start
-        .map(|WattHours(wh)| (session.started_at, wh));
-    let mut previous = start.or_else(|| readings.first().copied());
-    for &(t, wh) in &readings {
-        if let Some((t0, wh0)) = previous
-            && t >= t0
-        {
-            let step = wh - wh0;
-            if step > 0.0 {
+    if let Some(curve) =
+        series.register_curve(session.started_at, session.meter_start, UNKNOWN_CHARGER_MAX)
+    {
+        let mut previous = session.meter_start.map(|_| (session.started_at, 0.0));
+        for (p, e) in series.points.iter().zip(&curve.energy) {
+            if p.energy.is_none() {
+                continue;
+            }
+            if let Some((t0, e0)) = previous
+                && e.0 > e0
+            {
                 flows.push(Flow {
                     from: t0,
-                    to: t,
-                    wh: step,
+                    to: p.at,
+                    wh: e.0 - e0,
                 });
             }
+            previous = Some((p.at, e.0));
         }
-        previous = Some((t, wh));
     }
     let counted: f64 = flows.iter().map(|f| f.wh).sum();
     if counted > 0.0 {
@@ -418,7 +417,7 @@ fn energy_flows(session: &Session, samples: &[MeterSample], end: DateTime<Utc>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meter::{Measurand, MeterLocation, ReadingContext};
+    use crate::meter::{Measurand, MeterLocation, MeterUnit, ReadingContext};
     use crate::session::SessionState;
     use crate::tariff::tests::tou;
     use crate::{ChargerId, ConnectorId, EvseId, SessionId, SiteId};
@@ -486,6 +485,35 @@ mod tests {
         assert_eq!(p.subtotal, 4.5);
         assert_eq!(p.tax, 0.9);
         assert_eq!(p.total, 5.4);
+    }
+
+    #[test]
+    fn a_charger_with_only_per_phase_registers_is_priced_by_when_it_charged() {
+        // The same session as above, metered as three phase registers without a total: the
+        // core's series sums them, so the energy falls in the same price periods.
+        let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let samples: Vec<MeterSample> = [(at(20, 30), 0.0), (at(21, 0), 5000.0)]
+            .into_iter()
+            .chain([(at(21, 30), 10_000.0), (at(22, 0), 10_000.0)])
+            .flat_map(|(t, wh)| {
+                ["L1", "L2", "L3"].map(|phase| MeterSample {
+                    phase: Some(crate::meter::MeterPhase::from_text(phase)),
+                    ..register(t, wh / 3.0)
+                })
+            })
+            .collect();
+        let s = session(at(20, 30), at(22, 0), 10_000.0);
+        let p = price(&tou(), &s, &samples, at(23, 0), &tz);
+        assert_eq!(p.charging_ended_at, at(21, 30));
+        let energy: Vec<_> = p
+            .lines
+            .iter()
+            .filter(|l| l.kind == CostKind::Energy)
+            .map(|l| (l.quantity, l.unit_price))
+            .collect();
+        assert_eq!(energy.len(), 2);
+        assert!((energy[0].0 - 5.0).abs() < 1e-9 && energy[0].1 == 0.30);
+        assert!((energy[1].0 - 5.0).abs() < 1e-9 && energy[1].1 == 0.20);
     }
 
     #[test]

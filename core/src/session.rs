@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::meter::register::{RegisterCount, RegisterOutcome};
 use crate::{
     ChargerId, ConnectorId, DriverId, EvseId, FleetId, IdTag, SessionId, SiteId, VehicleId,
     WattHours, Watts,
@@ -179,149 +180,31 @@ impl Session {
     }
 
     /// Records a new energy-register reading (already normalised to Wh) taken at `at`, for a
-    /// charger that can deliver at most `max_power`.
-    ///
-    /// A missing baseline is taken from the first reading. A zero baseline (a missing or zeroed
-    /// `Transaction.Begin` / `meterStart`) is only kept while later readings stay within what
-    /// the charger could have delivered since the start; a first reading far above that means
-    /// the charger reports a lifetime register, and that reading becomes the baseline instead,
-    /// so a whole lifetime register never counts as one session's energy.
-    ///
-    /// After that, energy is the sum of the register's steps, robust to one bad reading:
-    /// - a reading stamped before the last counted one is late (replayed out of order) and
-    ///   changes nothing;
-    /// - a step up that the charger could not have delivered in the time (more than twice
-    ///   `max_power` over the interval plus 10 kWh: a unit mix-up, a 1,000× jump) is held, not
-    ///   counted;
-    /// - a step up within that bound counts at once, but if the next reading comes back down
-    ///   to between the two, that step was a glitch and is taken back;
-    /// - a reading below the last counted one (a reset, a spurious zero) is held; if the next
-    ///   reading continues from it, the reset is bridged and energy keeps counting from there;
-    ///   if the next reading continues from the counted register, it was a glitch.
+    /// charger that can deliver at most `max_power`, by the one counting rule
+    /// ([`RegisterCount::record`]: baselines, lifetime registers, glitches and resets).
     pub fn record_register(
         &mut self,
         reading: WattHours,
         at: DateTime<Utc>,
         max_power: Watts,
     ) -> RegisterOutcome {
-        if !reading.is_finite() || reading.0 < 0.0 {
-            return RegisterOutcome::Invalid;
-        }
-        let Some(start) = self.meter_start else {
-            self.rebase(reading, at);
-            return RegisterOutcome::Baseline;
+        let mut count = RegisterCount {
+            start: self.meter_start,
+            last: self.meter_last,
+            last_at: self.meter_last_at,
+            prev: self.meter_prev,
+            held: self.meter_held,
+            energy: self.energy,
         };
-        let last = self.meter_last.unwrap_or(start);
-        let last_at = self.meter_last_at.unwrap_or(self.started_at);
-        if at < last_at {
-            return RegisterOutcome::Late;
-        }
-        if start.0 == 0.0 && last.0 == 0.0 && reading.0 > 0.0 {
-            let since_start = Self::deliverable(max_power, self.started_at, at);
-            // 20 % and 1 kWh of slack for clock skew and meters that run ahead.
-            if reading > since_start * 1.2 + WattHours(1000.0) {
-                self.rebase(reading, at);
-                return RegisterOutcome::Rebased;
-            }
-        }
-        let from_held = self
-            .meter_held
-            .filter(|(held, held_at)| Self::possible(*held, *held_at, reading, at, max_power));
-        if reading >= last {
-            if Self::possible(last, last_at, reading, at, max_power) {
-                self.count(last, reading, at);
-                return RegisterOutcome::Counted;
-            }
-            if let Some((held, _)) = from_held {
-                self.count(held, reading, at);
-                self.meter_prev = None;
-                return RegisterOutcome::Bridged;
-            }
-            self.meter_held = Some((reading, at));
-            return RegisterOutcome::Held;
-        }
-        // Below the last counted reading.
-        if let Some(prev) = self.meter_prev
-            && reading >= prev
-        {
-            // The last step was a glitch: take it back and count from the reading before.
-            self.energy -= last - prev;
-            self.count(prev, reading, at);
-            self.meter_prev = None;
-            return RegisterOutcome::Corrected;
-        }
-        if let Some((held, _)) = from_held {
-            self.count(held, reading, at);
-            self.meter_prev = None;
-            return RegisterOutcome::Bridged;
-        }
-        self.meter_held = Some((reading, at));
-        RegisterOutcome::Backwards
+        let outcome = count.record(reading, at, self.started_at, max_power);
+        self.meter_start = count.start;
+        self.meter_last = count.last;
+        self.meter_last_at = count.last_at;
+        self.meter_prev = count.prev;
+        self.meter_held = count.held;
+        self.energy = count.energy;
+        outcome
     }
-
-    /// Starts counting afresh from `reading`.
-    fn rebase(&mut self, reading: WattHours, at: DateTime<Utc>) {
-        self.meter_start = Some(reading);
-        self.meter_last = Some(reading);
-        self.meter_last_at = Some(at);
-        self.meter_prev = None;
-        self.meter_held = None;
-        self.energy = WattHours::ZERO;
-    }
-
-    /// Counts the step from `from` to `reading`.
-    fn count(&mut self, from: WattHours, reading: WattHours, at: DateTime<Utc>) {
-        self.energy += reading - from;
-        self.meter_prev = self.meter_last;
-        self.meter_last = Some(reading);
-        self.meter_last_at = Some(at);
-        self.meter_held = None;
-    }
-
-    /// What `max_power` delivers between two instants (nothing when they are out of order).
-    fn deliverable(max_power: Watts, from: DateTime<Utc>, to: DateTime<Utc>) -> WattHours {
-        let hours = (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0;
-        max_power.over_hours(hours)
-    }
-
-    /// Whether the register can have gone from `from` to `to` in that time: not backwards, and
-    /// at most twice what the charger could deliver plus 10 kWh (generous: a charger's
-    /// configured power may be low, its clock coarse; what this catches are gross errors).
-    fn possible(
-        from: WattHours,
-        from_at: DateTime<Utc>,
-        to: WattHours,
-        to_at: DateTime<Utc>,
-        max_power: Watts,
-    ) -> bool {
-        to >= from
-            && to - from <= Self::deliverable(max_power, from_at, to_at) * 2.0 + WattHours(10_000.0)
-    }
-}
-
-/// What [`Session::record_register`] did with a reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegisterOutcome {
-    /// It became the baseline (the first reading).
-    Baseline,
-    /// It replaced an implausible zero baseline.
-    Rebased,
-    /// Energy was updated from it.
-    Counted,
-    /// It confirmed a held reading: the register was reset or re-based, and the session's
-    /// energy continues across the step.
-    Bridged,
-    /// It showed the last counted step was a glitch: that step was taken back.
-    Corrected,
-    /// It was stamped before the last counted reading (replayed late) and was ignored.
-    Late,
-    /// It was lower than the last counted reading: held, not counted (a reset is confirmed
-    /// by the next reading; a glitch is dropped).
-    Backwards,
-    /// It jumped further than the charger could have delivered: held, not counted.
-    Held,
-    /// It was negative or not a number and was ignored.
-    Invalid,
 }
 
 #[cfg(test)]
@@ -462,8 +345,8 @@ mod tests {
             out,
             [Baseline, Counted, Counted, Backwards, Bridged, Counted]
         );
-        // 184 before the reset, 90 + 90 after it (the step to the reset reading is lost).
-        assert_eq!(s.energy, WattHours(364.0));
+        // 184 before the reset, the 10 the restarted register shows, 90 + 90 after it.
+        assert_eq!(s.energy, WattHours(374.0));
     }
 
     #[test]

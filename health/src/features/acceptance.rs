@@ -2,9 +2,10 @@
 //! 20 → 80 % takes. A taper that the charger caused (offer ≈ draw) says nothing about the
 //! battery and is flagged `ChargerLimited`.
 
-use super::series::{SessionSeries, secs};
+use super::series::secs;
 use crate::quality::{Quality, QualityFlag, QualityReason};
 use chargegrid_core::Watts;
+use chargegrid_core::meter::MeterSeries;
 use serde::{Deserialize, Serialize};
 
 /// A session's acceptance figures.
@@ -27,7 +28,7 @@ pub struct AcceptanceFeature {
     pub flag: QualityFlag,
 }
 
-fn crossing_time(series: &SessionSeries, level: f64) -> Option<f64> {
+fn crossing_time(series: &MeterSeries, level: f64) -> Option<f64> {
     let pts = &series.points;
     let first = pts.iter().find_map(|p| p.soc)?;
     if first > level {
@@ -50,7 +51,7 @@ fn crossing_time(series: &SessionSeries, level: f64) -> Option<f64> {
 }
 
 /// Acceptance of a session.
-pub(crate) fn acceptance_feature(series: &SessionSeries) -> AcceptanceFeature {
+pub(crate) fn acceptance_feature(series: &MeterSeries) -> AcceptanceFeature {
     let pts = &series.points;
     let power: Vec<Option<f64>> = (0..pts.len())
         .map(|i| series.power_at(i).map(|w| w.0))

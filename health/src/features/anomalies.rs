@@ -4,7 +4,7 @@
 
 use super::context::SessionContext;
 use super::energy::EnergyFeature;
-use super::series::SessionSeries;
+use chargegrid_core::meter::MeterSeries;
 use chargegrid_core::network::ConnectorStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,7 @@ fn event(kind: AnomalyKind, at: DateTime<Utc>, detail: String) -> AnomalyEvent {
 
 /// Scans the session for anomalies. `energy_cum` is the cumulative energy per point.
 pub(crate) fn anomalies(
-    series: &SessionSeries,
+    series: &MeterSeries,
     energy_cum: &[f64],
     energy: &EnergyFeature,
     ctx: &SessionContext,
@@ -151,7 +151,7 @@ pub(crate) fn anomalies(
     out
 }
 
-fn voltage_drops(series: &SessionSeries, dc: bool, out: &mut Vec<AnomalyEvent>) {
+fn voltage_drops(series: &MeterSeries, dc: bool, out: &mut Vec<AnomalyEvent>) {
     if !dc {
         return;
     }
@@ -175,7 +175,7 @@ fn voltage_drops(series: &SessionSeries, dc: bool, out: &mut Vec<AnomalyEvent>) 
 }
 
 fn soc_jumps(
-    series: &SessionSeries,
+    series: &MeterSeries,
     energy_cum: &[f64],
     ctx: &SessionContext,
     out: &mut Vec<AnomalyEvent>,

@@ -7,10 +7,10 @@
 //! it, removing a bias of roughly aux power / charging power.
 
 use super::energy::Cumulative;
-use super::series::SessionSeries;
 use crate::config::HealthConfig;
 use crate::quality::{Quality, QualityFlag, QualityReason};
 use crate::stats::{LineFit, ols, ols2, rms_residual, theil_sen};
+use chargegrid_core::meter::MeterSeries;
 use chargegrid_core::{Volts, WattHours};
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +90,7 @@ fn aux_current(charge: &[f64], secs: &[f64], soc: &[f64]) -> Option<f64> {
 /// Estimates capacity from the SoC against cumulative charge/energy. `soc_discontinuity` makes
 /// the fit robust (Theil–Sen) and the result `Limited`.
 pub(crate) fn capacity_feature(
-    series: &SessionSeries,
+    series: &MeterSeries,
     cum: &Cumulative,
     dc: bool,
     soc_discontinuity: bool,

@@ -2,9 +2,10 @@
 //! suspicions (kW sent as W, kWh sent as Wh: both seen in the field).
 
 use super::energy::Cumulative;
-use super::series::{SessionSeries, secs};
+use super::series::secs;
 use crate::quality::{Quality, QualityFlag, QualityReason};
 use crate::stats::median;
+use chargegrid_core::meter::MeterSeries;
 use serde::{Deserialize, Serialize};
 
 /// A session's data quality.
@@ -33,7 +34,7 @@ pub struct DataQuality {
 }
 
 /// Data quality of a session.
-pub(crate) fn data_quality(series: &SessionSeries, cum: &Cumulative) -> DataQuality {
+pub(crate) fn data_quality(series: &MeterSeries, cum: &Cumulative) -> DataQuality {
     let pts = &series.points;
     let gaps: Vec<f64> = pts.windows(2).map(|w| secs(w[0].at, w[1].at)).collect();
     let median_interval_s = median(&gaps);

@@ -1,9 +1,11 @@
 //! Energy and charge delivered, the SoC window, and the cumulative energy/charge curves the
 //! capacity fit uses. Registers are preferred to integrated power: they count exactly.
 
-use super::series::{SessionSeries, secs};
+use super::context::SessionContext;
+use super::series::secs;
 use crate::quality::{Quality, QualityFlag, QualityReason};
 use chargegrid_core::WattHours;
+use chargegrid_core::meter::{MeterSeries, UNKNOWN_CHARGER_MAX};
 use serde::{Deserialize, Serialize};
 
 /// Energy and charge delivered in one session, against its SoC window.
@@ -38,57 +40,52 @@ pub(crate) struct Cumulative {
     pub energy: Vec<f64>,
     /// Charge since the first point, Ah, per point (DC with current or voltage).
     pub charge: Option<Vec<f64>>,
-    /// Register went back to near zero.
+    /// Register reset or re-based (a held reading the next one confirmed).
     pub resets: usize,
-    /// Register went down otherwise.
+    /// Register readings dropped as glitches, or steps taken back.
     pub decreases: usize,
     /// No register at all: energy is integrated power.
     pub from_power: bool,
 }
 
-/// Builds the cumulative energy (and, for DC, charge) curves.
-pub(crate) fn cumulative(series: &SessionSeries, dc: bool) -> Cumulative {
+/// Builds the cumulative energy (and, for DC, charge) curves. The register is counted by the
+/// core's one rule ([`MeterSeries::register_curve`], the same the session's energy was counted
+/// by live), bounded by the charger's power when known; without a register, power is integrated.
+pub(crate) fn cumulative(series: &MeterSeries, ctx: &SessionContext) -> Cumulative {
     let pts = &series.points;
-    let mut out = Cumulative {
-        energy: vec![0.0; pts.len()],
-        ..Default::default()
-    };
-    let has_register = pts.iter().any(|p| p.energy.is_some());
-    out.from_power = !has_register;
-    let mut last_reg: Option<f64> = None;
-    for i in 0..pts.len() {
-        let prev = if i == 0 { 0.0 } else { out.energy[i - 1] };
-        let mut inc = 0.0;
-        if has_register {
-            if let Some(r) = pts[i].energy.map(|e| e.0) {
-                match last_reg {
-                    None => last_reg = Some(r),
-                    Some(l) if r >= l => {
-                        inc = r - l;
-                        last_reg = Some(r);
+    let max_power = ctx.charger_max_power.unwrap_or(UNKNOWN_CHARGER_MAX);
+    let mut out = match series.register_curve(ctx.started_at, None, max_power) {
+        Some(curve) => Cumulative {
+            energy: curve.energy.iter().map(|e| e.0).collect(),
+            resets: curve.resets,
+            decreases: curve.glitches,
+            ..Default::default()
+        },
+        None => {
+            let mut energy = vec![0.0; pts.len()];
+            for i in 1..pts.len() {
+                let inc = match (series.power_at(i - 1), series.power_at(i)) {
+                    (Some(a), Some(b)) => {
+                        (a.0 + b.0) / 2.0 * secs(pts[i - 1].at, pts[i].at) / 3600.0
                     }
-                    Some(l) if r < 0.1 * l => {
-                        out.resets += 1;
-                        inc = r;
-                        last_reg = Some(r);
-                    }
-                    Some(_) => out.decreases += 1,
-                }
+                    _ => 0.0,
+                };
+                energy[i] = energy[i - 1] + inc.max(0.0);
             }
-        } else if i > 0
-            && let (Some(a), Some(b)) = (series.power_at(i - 1), series.power_at(i))
-        {
-            inc = (a.0 + b.0) / 2.0 * secs(pts[i - 1].at, pts[i].at) / 3600.0;
+            Cumulative {
+                energy,
+                from_power: true,
+                ..Default::default()
+            }
         }
-        out.energy[i] = prev + inc.max(0.0);
-    }
-    if dc {
+    };
+    if ctx.dc {
         out.charge = cumulative_charge(series, &out.energy);
     }
     out
 }
 
-fn cumulative_charge(series: &SessionSeries, energy: &[f64]) -> Option<Vec<f64>> {
+fn cumulative_charge(series: &MeterSeries, energy: &[f64]) -> Option<Vec<f64>> {
     let pts = &series.points;
     let usable = pts
         .iter()
@@ -113,7 +110,7 @@ fn cumulative_charge(series: &SessionSeries, energy: &[f64]) -> Option<Vec<f64>>
 }
 
 /// The energy feature of a session.
-pub(crate) fn energy_feature(series: &SessionSeries, cum: &Cumulative) -> EnergyFeature {
+pub(crate) fn energy_feature(series: &MeterSeries, cum: &Cumulative) -> EnergyFeature {
     let pts = &series.points;
     let mut flag = QualityFlag::good();
     let socs: Vec<f64> = pts.iter().filter_map(|p| p.soc).collect();

@@ -20,7 +20,6 @@ pub use context::{EvErrorReport, SessionContext, StatusChange};
 pub use data_quality::DataQuality;
 pub use energy::EnergyFeature;
 pub use resistance::{ResistanceFeature, ResistanceStep};
-pub use series::{Point, SessionSeries, build_series};
 pub use stressors::{HIGH_POWER, SessionStressors};
 pub use thermal::ThermalFeature;
 pub use top_of_charge::TopPoint;
@@ -104,8 +103,8 @@ pub fn session_features(
     if ctx.ended_at.is_some_and(|e| e < ctx.started_at) {
         return Err(HealthError::EndsBeforeStart(ctx.session.to_string()));
     }
-    let series = build_series(samples);
-    let cum = energy::cumulative(&series, ctx.dc);
+    let series = chargegrid_core::meter::MeterSeries::from_samples(samples);
+    let cum = energy::cumulative(&series, ctx);
     let energy = energy::energy_feature(&series, &cum);
     let mut data_quality = data_quality::data_quality(&series, &cum);
     if ctx.dc {

@@ -3,11 +3,12 @@
 //! while charging, so the drift measured over neighbouring steady intervals is subtracted first;
 //! otherwise a falling current would understate the resistance by the SoC rise in between.
 
-use super::series::{SessionSeries, secs};
+use super::series::secs;
 use crate::config::HealthConfig;
 use crate::quality::{Quality, QualityFlag, QualityReason};
 use crate::stats::median;
 use crate::units::Ohms;
+use chargegrid_core::meter::MeterSeries;
 use chargegrid_core::{Amperes, Volts};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,7 @@ fn steady(a: f64, b: f64) -> bool {
 }
 
 /// Voltage drift rate (V/s) over the interval i → j if the current stayed steady in it.
-fn drift(series: &SessionSeries, i: usize, j: usize) -> Option<f64> {
+fn drift(series: &MeterSeries, i: usize, j: usize) -> Option<f64> {
     let (a, b) = (&series.points[i], &series.points[j]);
     let (ia, ib, va, vb) = (a.current?.0, b.current?.0, a.voltage?.0, b.voltage?.0);
     let dt = secs(a.at, b.at);
@@ -68,7 +69,7 @@ fn drift(series: &SessionSeries, i: usize, j: usize) -> Option<f64> {
 
 /// Finds the steps. `temps_ok` says whether EV temperatures may be used.
 pub(crate) fn resistance_feature(
-    series: &SessionSeries,
+    series: &MeterSeries,
     dc: bool,
     temps_ok: bool,
     cfg: &HealthConfig,

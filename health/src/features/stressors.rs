@@ -1,7 +1,8 @@
 //! Per-session usage stressors: high power and time spent at high SoC, both of which age
 //! batteries faster.
 
-use super::series::{SessionSeries, secs};
+use super::series::secs;
+use chargegrid_core::meter::MeterSeries;
 use chargegrid_core::{WattHours, Watts};
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ pub struct SessionStressors {
 }
 
 /// Stressors of a session with cumulative energy `energy_cum`.
-pub(crate) fn stressors(series: &SessionSeries, energy_cum: &[f64]) -> SessionStressors {
+pub(crate) fn stressors(series: &MeterSeries, energy_cum: &[f64]) -> SessionStressors {
     let pts = &series.points;
     let mut peak: Option<f64> = None;
     let mut high = 0.0;

@@ -2,8 +2,8 @@
 //! Body or Outlet temperature says nothing about the pack). A value that never moves during a
 //! long session is taken for a dead sensor.
 
-use super::series::SessionSeries;
 use crate::quality::{Quality, QualityFlag, QualityReason};
+use chargegrid_core::meter::MeterSeries;
 use serde::{Deserialize, Serialize};
 
 /// Energy (Wh) after which an unmoving EV temperature is taken for a stuck sensor.
@@ -36,7 +36,7 @@ impl ThermalFeature {
 }
 
 /// Thermal feature of a session that delivered `energy_wh`.
-pub(crate) fn thermal_feature(series: &SessionSeries, energy_wh: f64) -> ThermalFeature {
+pub(crate) fn thermal_feature(series: &MeterSeries, energy_wh: f64) -> ThermalFeature {
     let temps: Vec<f64> = series
         .points
         .iter()

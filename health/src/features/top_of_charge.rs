@@ -5,7 +5,7 @@
 //! offset is off shows a different one. The vehicle and fleet stages, which know the pack's
 //! cell count and limits, make that comparison (`vehicle::cv_check`).
 
-use super::series::SessionSeries;
+use chargegrid_core::meter::MeterSeries;
 use serde::{Deserialize, Serialize};
 
 /// Lowest displayed SoC kept.
@@ -28,7 +28,7 @@ pub struct TopPoint {
 }
 
 /// The session's samples at or above 60 % SoC with current and voltage, at most 32.
-pub(crate) fn top_of_charge(series: &SessionSeries, dc: bool) -> Vec<TopPoint> {
+pub(crate) fn top_of_charge(series: &MeterSeries, dc: bool) -> Vec<TopPoint> {
     if !dc {
         return Vec::new();
     }

@@ -201,6 +201,60 @@ fn meter_reset_is_bridged_and_flagged() {
     );
 }
 
+/// Health replays a finished session's register by the same rule the gateway counted it with
+/// live, so a report and the session (and its charge detail record) agree on the energy, glitches
+/// and resets included.
+#[test]
+fn health_and_the_session_count_a_register_by_the_same_rule() {
+    use chargegrid_core::session::Session;
+    use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId, Watts};
+    // 92 Wh a step (11 kW, 30 s) from a lifetime register that starts at zero (a zeroed
+    // meterStart), a 1,000× glitch, a spurious zero, a step that comes back down, and a reset.
+    let cases: [(&[f64], f64); 4] = [
+        (&[0.0, 1_000_000.0, 1_000_092.0, 1_000_184.0], 184.0),
+        (
+            &[1_000.0, 1_092.0, 1_184_000.0, 1_276.0, 0.0, 1_368.0],
+            368.0,
+        ),
+        (&[1_000.0, 1_092.0, 6_000.0, 1_184.0, 1_276.0], 276.0),
+        (
+            &[1_000.0, 1_092.0, 1_184.0, 40.0, 132.0, 224.0],
+            184.0 + 40.0 + 184.0,
+        ),
+    ];
+    for (regs, truth) in cases {
+        let rows: Vec<Row> = regs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Row {
+                t_s: i as f64 * 30.0,
+                energy_wh: Some(*e),
+                ..Default::default()
+            })
+            .collect();
+        let mut c = ctx("S1", "C1", false, t0(), 30.0 * regs.len() as f64);
+        c.charger_max_power = Some(Watts(11_000.0));
+        let report = session_features(&samples(t0(), &rows), &c, &HealthConfig::default())
+            .unwrap()
+            .energy
+            .energy;
+        let mut live = Session::new(
+            SessionId::new("S1").unwrap(),
+            "1".into(),
+            SiteId::new("site").unwrap(),
+            ChargerId::new("C1").unwrap(),
+            (EvseId(1), ConnectorId(1)),
+            t0(),
+        );
+        for row in &rows {
+            let at = t0() + Duration::seconds(row.t_s as i64);
+            live.record_register(WattHours(row.energy_wh.unwrap()), at, Watts(11_000.0));
+        }
+        assert_eq!(report, live.energy, "{regs:?}");
+        assert_eq!(report, WattHours(truth), "{regs:?}");
+    }
+}
+
 #[test]
 fn kilowatts_declared_as_watts_and_sparse_sampling_are_suspected() {
     // 50 kW for an hour, power sent as "50" W, one sample every 2 minutes.

@@ -1,13 +1,11 @@
-//! Applying meter samples to a session: the energy register (total, or the sum of per-phase
-//! registers when a charger sends only those), the latest power and state of charge. Units are
-//! normalised (kWh → Wh, kW → W) and a register that goes backwards is ignored, not counted.
+//! Applying meter samples to a session: read once into the core's per-instant series
+//! ([`MeterSeries`]: units, phases and locations resolved there), then the energy register by the
+//! core's one counting rule, the latest power (reported, else voltage × current: what the
+//! scheduler's draw check compares with the limit) and the latest state of charge.
 
-use std::collections::BTreeMap;
-
-use chargegrid_core::meter::{Measurand, MeterPhase, MeterSample};
-use chargegrid_core::session::{RegisterOutcome, Session};
-use chargegrid_core::{WattHours, Watts};
-use chrono::{DateTime, Utc};
+use chargegrid_core::Watts;
+use chargegrid_core::meter::{MeterSample, MeterSeries, RegisterOutcome};
+use chargegrid_core::session::Session;
 
 /// What applying samples did, for logs and metrics.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -20,61 +18,12 @@ pub(crate) struct Applied {
     pub rebased: bool,
 }
 
-#[derive(Default)]
-struct AtInstant {
-    register_total: Option<f64>,
-    register_phases: f64,
-    register_phase_count: usize,
-    power_total: Option<f64>,
-    power_phases: f64,
-    power_phase_count: usize,
-    soc: Option<f64>,
-}
-
-fn is_line_phase(phase: &Option<MeterPhase>) -> bool {
-    matches!(
-        phase,
-        Some(
-            MeterPhase::L1
-                | MeterPhase::L2
-                | MeterPhase::L3
-                | MeterPhase::L1N
-                | MeterPhase::L2N
-                | MeterPhase::L3N
-        )
-    )
-}
-
 /// Updates `session` from `samples` (in any order); `max_power` bounds plausible energy.
 pub(crate) fn apply(session: &mut Session, samples: &[MeterSample], max_power: Watts) -> Applied {
-    let mut by_time: BTreeMap<DateTime<Utc>, AtInstant> = BTreeMap::new();
-    for s in samples {
-        let (value, _) = s.normalized();
-        let slot = by_time.entry(s.timestamp).or_default();
-        match s.measurand {
-            Measurand::EnergyActiveImportRegister if s.phase.is_none() => {
-                slot.register_total = Some(value);
-            }
-            Measurand::EnergyActiveImportRegister if is_line_phase(&s.phase) => {
-                slot.register_phases += value;
-                slot.register_phase_count += 1;
-            }
-            Measurand::PowerActiveImport if s.phase.is_none() => slot.power_total = Some(value),
-            Measurand::PowerActiveImport if is_line_phase(&s.phase) => {
-                slot.power_phases += value;
-                slot.power_phase_count += 1;
-            }
-            Measurand::SoC => slot.soc = Some(value),
-            _ => {}
-        }
-    }
     let mut applied = Applied::default();
-    for (at, slot) in by_time {
-        let register = slot
-            .register_total
-            .or((slot.register_phase_count > 0).then_some(slot.register_phases));
-        if let Some(wh) = register {
-            match session.record_register(WattHours(wh), at, max_power) {
+    for point in MeterSeries::from_samples(samples).points {
+        if let Some(wh) = point.energy {
+            match session.record_register(wh, point.at, max_power) {
                 RegisterOutcome::Counted
                 | RegisterOutcome::Baseline
                 | RegisterOutcome::Bridged
@@ -89,13 +38,10 @@ pub(crate) fn apply(session: &mut Session, samples: &[MeterSample], max_power: W
                 | RegisterOutcome::Invalid => applied.backwards += 1,
             }
         }
-        let power = slot
-            .power_total
-            .or((slot.power_phase_count > 0).then_some(slot.power_phases));
-        if let Some(w) = power.filter(|w| w.is_finite() && *w >= 0.0) {
-            session.power = Some(Watts(w));
+        if let Some(w) = point.power_or_product().filter(|w| w.0 >= 0.0) {
+            session.power = Some(w);
         }
-        if let Some(soc) = slot.soc.filter(|s| (0.0..=100.0).contains(s)) {
+        if let Some(soc) = point.soc {
             session.soc = Some(soc);
         }
     }
@@ -105,9 +51,9 @@ pub(crate) fn apply(session: &mut Session, samples: &[MeterSample], max_power: W
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chargegrid_core::meter::{MeterLocation, MeterUnit, ReadingContext};
-    use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId};
-    use chrono::Duration;
+    use chargegrid_core::meter::{Measurand, MeterLocation, MeterPhase, MeterUnit, ReadingContext};
+    use chargegrid_core::{ChargerId, ConnectorId, EvseId, SessionId, SiteId, WattHours};
+    use chrono::{DateTime, Duration, Utc};
 
     fn session() -> Session {
         Session {
@@ -208,5 +154,22 @@ mod tests {
         );
         assert_eq!(a.backwards, 1);
         assert_eq!(s.energy, WattHours(200.0));
+    }
+
+    #[test]
+    fn a_charger_that_reports_only_voltage_and_current_gets_a_power() {
+        // A DC charger without Power.Active.Import: the scheduler's draw check still has a figure.
+        let mut s = session();
+        apply(
+            &mut s,
+            &[
+                sample(1, "Voltage", None, "V", 400.0),
+                sample(1, "Current.Import", None, "A", 120.0),
+                sample(1, "SoC", None, "Percent", 101.0),
+            ],
+            Watts(150_000.0),
+        );
+        assert_eq!(s.power, Some(Watts(48_000.0)));
+        assert_eq!(s.soc, None, "a SoC over 100 % is not taken");
     }
 }

@@ -16,8 +16,6 @@ use super::meter::{Applied, apply};
 use crate::context::ConnectionContext;
 
 use chargegrid_core::network::UNASSIGNED_SITE;
-/// Power assumed for plausibility checks when a charger's is unknown.
-const UNKNOWN_CHARGER_MAX: Watts = Watts(350_000.0);
 
 /// A transaction start.
 #[derive(Debug, Clone)]
@@ -105,7 +103,7 @@ impl Match {
 fn max_power(ctx: &ConnectionContext) -> Watts {
     ctx.config
         .as_ref()
-        .map_or(UNKNOWN_CHARGER_MAX, |c| c.max_power)
+        .map_or(chargegrid_core::meter::UNKNOWN_CHARGER_MAX, |c| c.max_power)
 }
 
 fn site(ctx: &ConnectionContext) -> SiteId {

@@ -1,6 +1,13 @@
 //! Meter samples: one measured value with its measurand, phase, unit, context and time,
 //! version-neutral (OCPP 1.6 `sampledValue` and 2.0.1 `sampledValue` both map here), and the
-//! normalisation of units so every consumer sees W, Wh, A, V, °C and %.
+//! normalisation of units so every consumer sees W, Wh, A, V, °C and %. [`series`] reads samples
+//! into one point per instant; [`register`] is the one rule for the energy a register shows.
+
+pub mod register;
+pub mod series;
+
+pub use register::{RegisterCount, RegisterOutcome, UNKNOWN_CHARGER_MAX};
+pub use series::{MeterPoint, MeterSeries};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
