@@ -369,12 +369,10 @@ impl Flow {
 /// counted), scaled to the session's energy.
 fn energy_flows(session: &Session, samples: &[MeterSample], end: DateTime<Utc>) -> Vec<Flow> {
     let total = session.energy.value().max(0.0);
-    let within: Vec<MeterSample> = samples
-        .iter()
-        .filter(|s| s.timestamp >= session.started_at && s.timestamp <= end)
-        .cloned()
-        .collect();
-    let series = MeterSeries::from_samples(&within);
+    let mut series = MeterSeries::from_samples(samples);
+    series
+        .points
+        .retain(|p| p.at >= session.started_at && p.at <= end);
     let mut flows = Vec::new();
     if let Some(curve) =
         series.register_curve(session.started_at, session.meter_start, UNKNOWN_CHARGER_MAX)

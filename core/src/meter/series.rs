@@ -48,22 +48,6 @@ pub struct MeterPoint {
 }
 
 impl MeterPoint {
-    /// An instant with nothing measured yet.
-    pub fn new(at: DateTime<Utc>, context: ReadingContext) -> Self {
-        Self {
-            at,
-            context,
-            energy: None,
-            power: None,
-            current: None,
-            voltage: None,
-            soc: None,
-            ev_temperature: None,
-            offered_current: None,
-            offered_power: None,
-        }
-    }
-
     /// Power: the reported one, else voltage × current.
     pub fn power_or_product(&self) -> Option<Watts> {
         self.power.or(match (self.voltage, self.current) {
@@ -286,7 +270,8 @@ impl Instant {
             ev_temperature: self.ev_temperature,
             offered_current: self.offered_current.summed().map(Amperes),
             offered_power: self.offered_power.summed().map(Watts),
-            ..MeterPoint::new(at, context)
+            at,
+            context,
         }
     }
 }
