@@ -3,6 +3,7 @@
 //! [`Network::validate`]; live state (connector status, sessions) lives elsewhere.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -250,7 +251,30 @@ impl Wiring {
     /// The phasor each site line carries per ampere drawn (zero on lines it does not use),
     /// angles relative to L1's line-to-neutral voltage: a line-to-line load flows in phase
     /// with the voltage between its two lines, out on the first and back on the second.
+    /// Computed once per wiring (the allocator asks for every session at every decision).
     pub fn line_phasors(self) -> [Phasor; 3] {
+        static TABLE: OnceLock<[[Phasor; 3]; 13]> = OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            let mut t = [[Phasor::ZERO; 3]; 13];
+            t[0] = Wiring::ThreePhase.compute_line_phasors();
+            for a in Phase::ALL {
+                t[1 + a.index()] = Wiring::SinglePhase(a).compute_line_phasors();
+                for b in Phase::ALL {
+                    t[4 + 3 * a.index() + b.index()] =
+                        Wiring::LineToLine([a, b]).compute_line_phasors();
+                }
+            }
+            t
+        });
+        table[match self {
+            Wiring::ThreePhase => 0,
+            Wiring::SinglePhase(a) => 1 + a.index(),
+            Wiring::LineToLine([a, b]) => 4 + 3 * a.index() + b.index(),
+        }]
+    }
+
+    /// [`Wiring::line_phasors`] from the voltage angles.
+    fn compute_line_phasors(self) -> [Phasor; 3] {
         let mut out = [Phasor::ZERO; 3];
         match self {
             Wiring::ThreePhase => {

@@ -44,10 +44,9 @@ impl Phasor {
         self.im.atan2(self.re).to_degrees()
     }
 
-    /// The component along the direction `degrees` (negative when it points away).
-    pub fn along(self, degrees: f64) -> f64 {
-        let (sin, cos) = degrees.to_radians().sin_cos();
-        self.re * cos + self.im * sin
+    /// The component along the unit phasor `direction` (negative when it points away).
+    pub fn along(self, direction: Phasor) -> f64 {
+        self.re * direction.re + self.im * direction.im
     }
 }
 
@@ -132,8 +131,8 @@ mod tests {
         let p = Phasor::polar(2.0, 30.0);
         assert!((p.norm() - 2.0).abs() < 1e-12);
         assert!((p.degrees() - 30.0).abs() < 1e-12);
-        assert!((p.along(30.0) - 2.0).abs() < 1e-12);
-        assert!((p.along(-60.0)).abs() < 1e-12);
+        assert!((p.along(Phasor::polar(1.0, 30.0)) - 2.0).abs() < 1e-12);
+        assert!((p.along(Phasor::polar(1.0, -60.0))).abs() < 1e-12);
         assert!(((p - p).norm()).abs() < 1e-12);
     }
 

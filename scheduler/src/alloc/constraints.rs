@@ -54,8 +54,8 @@ enum Shape {
     /// One row, each load at its magnitude (exact when the loads share an angle; a safe bound
     /// when they are spread over half a turn or more).
     Sum,
-    /// Rows along these directions (degrees).
-    Polygon(Vec<f64>),
+    /// Rows along these directions (unit phasors).
+    Polygon(Vec<Phasor>),
 }
 
 /// The rows for loads at `angles` (degrees, distinct; sorted here): their shape and capacity
@@ -83,7 +83,7 @@ fn polygon(angles: &mut [f64]) -> (Shape, f64) {
     let half = arc / (2.0 * count);
     let first = angles[after] + half;
     let dirs = (0..count as usize)
-        .map(|i| first + 2.0 * half * i as f64)
+        .map(|i| Phasor::polar(1.0, first + 2.0 * half * i as f64))
         .collect();
     (Shape::Polygon(dirs), half.to_radians().cos())
 }
@@ -182,7 +182,13 @@ impl Constraints {
         } else {
             Vec::new()
         };
+        // Sessions of one wiring at one node put the same angles on the same currents.
+        let mut seen: Vec<(usize, Wiring)> = Vec::new();
         for (s, lines) in problem.sessions.iter().zip(&per_amp) {
+            if seen.contains(&(s.node, s.wiring)) {
+                continue;
+            }
+            seen.push((s.node, s.wiring));
             let mut node = Some(s.node);
             while let Some(n) = node {
                 for q in &mut limited[n] {
@@ -241,8 +247,8 @@ impl Constraints {
                     match &q.shape {
                         Shape::Sum => session_rows.push((q.first_row, p.norm())),
                         Shape::Polygon(dirs) => {
-                            for (k, &dir) in dirs.iter().enumerate() {
-                                let coef = p.along(dir);
+                            for (k, dir) in dirs.iter().enumerate() {
+                                let coef = p.along(*dir);
                                 if coef > 1e-12 {
                                     session_rows.push((q.first_row + k, coef));
                                 }

@@ -23,6 +23,7 @@ mod policy;
 mod problem;
 mod repair;
 mod round_robin;
+mod simplex;
 mod sorted;
 mod throughput;
 mod uncontrolled;

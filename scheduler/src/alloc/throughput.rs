@@ -17,18 +17,18 @@
 //! it runs once more with that choice (two solves; trying the others one at a time, least lax
 //! first, took 3–9 solves for 0.1 points less energy on the Caltech replay). Ties go to
 //! sessions already charging, then the least lax (without it, 4–7 times the interruptions for
-//! 0.1–0.2 points more energy there). Solved with `microlp` (a maintained pure-Rust simplex);
-//! the answer is taken only if it keeps every row and draws more power than the fill's.
+//! 0.1–0.2 points more energy there). Solved with a small dense simplex ([`super::simplex`];
+//! `microlp`, a general solver, spent ~25 µs a solve setting up at this size); the answer is
+//! taken only if it keeps every row and draws more power than the fill's.
 //! Keeping each session's fill share up to its even pace as a lower bound was tried and
 //! dropped: it cost energy and drivers served in full on the Caltech replay.
 //!
 //! It maximises power now, not energy over the stay: on the Caltech replay it ends 0.2–0.7
 //! points behind ASA, which plans the whole horizon (docs/BENCHMARKS.md).
 
-use microlp::{ComparisonOp, OptimizationDirection, Problem, SolveOutcome, Variable};
-
 use super::constraints::Constraints;
 use super::problem::SiteProblem;
+use super::simplex::Packing;
 
 /// Least gain (W) for a change to be taken.
 const MIN_GAIN_W: f64 = 1.0;
@@ -181,8 +181,9 @@ impl Program<'_> {
     /// broken.
     fn solve(&self, mode: &[Mode]) -> Option<Vec<f64>> {
         let n = mode.len();
-        let mut lp = Problem::new(OptimizationDirection::Maximize);
-        let mut var: Vec<Option<Variable>> = vec![None; n];
+        let mut lp = Packing::default();
+        // The program's variable of each session in it.
+        let mut var: Vec<Option<usize>> = vec![None; n];
         let mut least_of = vec![0.0; n];
         for s in 0..n {
             let least = match mode[s] {
@@ -192,34 +193,34 @@ impl Program<'_> {
             };
             least_of[s] = least;
             let wpa = self.problem.sessions[s].watts_per_amp();
-            let weight = wpa * (1.0 + TIE_BREAK * self.preference[s]);
-            var[s] = Some(lp.add_var(weight, (least, self.hi[s])));
+            var[s] = Some(lp.c.len());
+            lp.c.push(wpa * (1.0 + TIE_BREAK * self.preference[s]));
+            lp.lower.push(least);
+            lp.upper.push(self.hi[s]);
         }
-        let mut terms: Vec<Vec<(Variable, f64)>> = vec![Vec::new(); self.cons.rows()];
+        let mut terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.cons.rows()];
         for (s, v) in var.iter().enumerate() {
             if let Some(v) = *v {
                 for &(r, c) in self.cons.rows_of(s) {
-                    if self.caps[r].is_finite() {
+                    if self.caps[r].is_finite() && c > 0.0 {
                         terms[r].push((v, c));
                     }
                 }
             }
         }
-        for (r, t) in terms.iter().enumerate() {
+        for (r, t) in terms.into_iter().enumerate() {
             if !t.is_empty() {
-                // A hair under the row, so the simplex's tolerance cannot tip it over.
+                // A hair under the row, so rounding cannot tip it over.
                 let room = (self.caps[r] - self.fixed_load[r] - 1e-7).max(0.0);
-                lp.add_constraint(t.as_slice(), ComparisonOp::Le, room);
+                lp.rows.push((t, room));
             }
         }
-        let Ok(SolveOutcome::Solution(sol)) = lp.solve() else {
-            return None;
-        };
+        let sol = lp.solve()?;
         let y: Vec<f64> = (0..n)
             .map(|s| match var[s] {
                 // Within the variable's bounds: the simplex's tolerance can leave a running
                 // session a hair under its floor (5.99997 A for a 6 A floor).
-                Some(v) => sol.var_value(v).clamp(least_of[s], self.hi[s]),
+                Some(v) => sol[v].clamp(least_of[s], self.hi[s]),
                 None if self.movable[s] => 0.0,
                 None => self.x[s],
             })

@@ -1,0 +1,361 @@
+//! A small dense simplex for the packing programs of the throughput stage
+//! ([`super::throughput`]): maximise `c·x` subject to `A x ≤ b` and `l ≤ x ≤ u`, where every
+//! coefficient of `A` is non-negative and the lower bounds fit (`A l ≤ b`). Those two facts
+//! make the lower corner a feasible vertex, so there is no first phase: the slacks start as
+//! the basis and a bounded-variable primal simplex (Dantzig's rule, Bland's once steps stop
+//! gaining, a bound flip instead of a pivot where the entering variable reaches its own bound)
+//! climbs from there.
+//!
+//! Written here rather than taken from a crate because of size, not speed of the simplex
+//! itself: the stage solves programs of about ten variables and ten rows, twice per congested
+//! site per decision, and `microlp` (a maintained general solver, kept as a dev-dependency to
+//! cross-check this one in tests) spent ~25 µs per solve setting up its sparse factorisation,
+//! which put 1,000 line-to-line sites at ~70 ms a decision (docs/BENCHMARKS.md). A dense
+//! tableau of that size fits in cache and needs no factorisation.
+
+/// Reduced costs and pivots smaller than this are treated as zero.
+const EPS: f64 = 1e-9;
+/// Steps without gain after which entering variables are chosen by Bland's rule (no cycling).
+const STALL: usize = 50;
+/// Upper limit of steps; past it the program is given up (the caller keeps what it had).
+const MAX_STEPS: usize = 10_000;
+
+/// A packing program: maximise `c·x`, `A x ≤ b`, `l ≤ x ≤ u`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Packing {
+    /// Objective weights, one per variable.
+    pub c: Vec<f64>,
+    /// Lower bounds.
+    pub lower: Vec<f64>,
+    /// Upper bounds (finite).
+    pub upper: Vec<f64>,
+    /// Rows, each as `(variable, coefficient ≥ 0)` pairs, with its capacity.
+    pub rows: Vec<(Vec<(usize, f64)>, f64)>,
+}
+
+/// The simplex's working state: tableau `m × (n + m)` row-major, the basic variable of each
+/// row and its value, which non-basic variables sit at their upper bound, and the reduced costs.
+struct Tableau {
+    width: usize,
+    t: Vec<f64>,
+    basis: Vec<usize>,
+    value: Vec<f64>,
+    at_upper: Vec<bool>,
+    in_basis: Vec<bool>,
+    reduced: Vec<f64>,
+    /// Upper bound of each variable in shifted form (`u − l`; slacks unbounded).
+    upper: Vec<f64>,
+}
+
+impl Packing {
+    /// The optimum, or `None` when the lower bounds do not fit or no optimum was reached.
+    pub fn solve(&self) -> Option<Vec<f64>> {
+        let n = self.c.len();
+        let m = self.rows.len();
+        let width = n + m;
+        let mut tab = Tableau {
+            width,
+            t: vec![0.0; m * width],
+            basis: (n..width).collect(),
+            value: Vec::with_capacity(m),
+            at_upper: vec![false; width],
+            in_basis: (0..width).map(|j| j >= n).collect(),
+            reduced: Vec::with_capacity(width),
+            upper: Vec::with_capacity(width),
+        };
+        for j in 0..n {
+            let span = self.upper[j] - self.lower[j];
+            if span.is_nan() || span < -EPS {
+                return None;
+            }
+            tab.upper.push(span.max(0.0));
+        }
+        tab.upper.resize(width, f64::INFINITY);
+        for (i, (terms, cap)) in self.rows.iter().enumerate() {
+            let row = &mut tab.t[i * width..(i + 1) * width];
+            let mut room = *cap;
+            for &(j, a) in terms {
+                row[j] += a;
+                room -= a * self.lower[j];
+            }
+            row[n + i] = 1.0;
+            // The lower corner must fit (up to rounding).
+            if room < -1e-9 * cap.abs().max(1.0) {
+                return None;
+            }
+            tab.value.push(room.max(0.0));
+        }
+        tab.reduced.extend_from_slice(&self.c);
+        tab.reduced.resize(width, 0.0);
+        tab.run()?;
+        let mut x = self.lower.clone();
+        for (j, v) in x.iter_mut().enumerate() {
+            if tab.at_upper[j] {
+                *v += tab.upper[j];
+            }
+        }
+        for (i, &b) in tab.basis.iter().enumerate() {
+            if b < n {
+                x[b] += tab.value[i];
+            }
+        }
+        Some(x)
+    }
+}
+
+impl Tableau {
+    /// Steps until no entering variable improves the objective; `None` if unbounded or too long.
+    fn run(&mut self) -> Option<()> {
+        let mut stalled = 0;
+        for _ in 0..MAX_STEPS {
+            let Some(j) = self.entering(stalled >= STALL) else {
+                return Some(());
+            };
+            // Direction: +1 raises the entering variable from its lower bound, −1 lowers it from
+            // its upper bound.
+            let dir = if self.at_upper[j] { -1.0 } else { 1.0 };
+            // Ratio test: how far it can move before a basic variable hits a bound, or itself.
+            let mut step = self.upper[j];
+            let mut leave: Option<(usize, bool)> = None;
+            for i in 0..self.basis.len() {
+                let alpha = dir * self.t[i * self.width + j];
+                let b = self.basis[i];
+                // The basic variable moves by −alpha per unit of step.
+                let (limit, to_upper) = if alpha > EPS {
+                    (self.value[i] / alpha, false)
+                } else if alpha < -EPS && self.upper[b].is_finite() {
+                    ((self.upper[b] - self.value[i]) / -alpha, true)
+                } else {
+                    continue;
+                };
+                let limit = limit.max(0.0);
+                // Ties within rounding: the bound flip first (no pivot), then the smallest
+                // variable index leaves (Bland).
+                let take = limit < step - EPS
+                    || matches!(leave, Some((r, _)) if limit <= step + EPS && b < self.basis[r]);
+                if take {
+                    step = step.min(limit);
+                    leave = Some((i, to_upper));
+                }
+            }
+            if !step.is_finite() {
+                return None;
+            }
+            stalled = if step * self.reduced[j].abs() > EPS {
+                0
+            } else {
+                stalled + 1
+            };
+            // Move: every basic variable follows the entering column.
+            for i in 0..self.basis.len() {
+                self.value[i] -= dir * step * self.t[i * self.width + j];
+            }
+            match leave {
+                None => self.at_upper[j] = !self.at_upper[j],
+                Some((r, to_upper)) => {
+                    let entering_value = if self.at_upper[j] {
+                        self.upper[j] - step
+                    } else {
+                        step
+                    };
+                    let out = self.basis[r];
+                    self.at_upper[out] = to_upper;
+                    self.in_basis[out] = false;
+                    self.at_upper[j] = false;
+                    self.in_basis[j] = true;
+                    self.basis[r] = j;
+                    self.value[r] = entering_value;
+                    self.pivot(r, j);
+                }
+            }
+        }
+        None
+    }
+
+    /// A non-basic variable whose move improves the objective: the largest reduced cost, or
+    /// with `bland` the first.
+    fn entering(&self, bland: bool) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for j in 0..self.width {
+            if self.in_basis[j] {
+                continue;
+            }
+            let d = self.reduced[j];
+            let gain = if self.at_upper[j] { -d } else { d };
+            if gain > EPS && self.upper[j] > 0.0 {
+                if bland {
+                    return Some(j);
+                }
+                if best.is_none_or(|(_, g)| gain > g) {
+                    best = Some((j, gain));
+                }
+            }
+        }
+        best.map(|(j, _)| j)
+    }
+
+    /// Makes column `j` the unit column of row `r` (values already updated).
+    fn pivot(&mut self, r: usize, j: usize) {
+        let w = self.width;
+        let p = self.t[r * w + j];
+        for k in 0..w {
+            self.t[r * w + k] /= p;
+        }
+        let (before, rest) = self.t.split_at_mut(r * w);
+        let (pivot_row, after) = rest.split_at_mut(w);
+        for row in before.chunks_exact_mut(w).chain(after.chunks_exact_mut(w)) {
+            let f = row[j];
+            if f != 0.0 {
+                for (a, &b) in row.iter_mut().zip(pivot_row.iter()) {
+                    *a -= f * b;
+                }
+            }
+        }
+        let f = self.reduced[j];
+        if f != 0.0 {
+            for (a, &b) in self.reduced.iter_mut().zip(pivot_row.iter()) {
+                *a -= f * b;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use microlp::{ComparisonOp, OptimizationDirection, Problem, SolveOutcome};
+    use proptest::prelude::*;
+
+    fn objective(p: &Packing, x: &[f64]) -> f64 {
+        p.c.iter().zip(x).map(|(c, x)| c * x).sum()
+    }
+
+    /// Every bound and row kept, up to rounding.
+    fn feasible(p: &Packing, x: &[f64]) -> bool {
+        let bounds = x
+            .iter()
+            .zip(p.lower.iter().zip(&p.upper))
+            .all(|(&v, (&l, &u))| v >= l - 1e-7 && v <= u + 1e-7);
+        let rows = p.rows.iter().all(|(terms, cap)| {
+            let load: f64 = terms.iter().map(|&(j, a)| a * x[j]).sum();
+            load <= cap + 1e-7 * cap.abs().max(1.0)
+        });
+        bounds && rows
+    }
+
+    /// The same program solved by `microlp`, an independent general solver.
+    fn reference(p: &Packing) -> Option<f64> {
+        let mut lp = Problem::new(OptimizationDirection::Maximize);
+        let vars: Vec<_> = (0..p.c.len())
+            .map(|j| lp.add_var(p.c[j], (p.lower[j], p.upper[j])))
+            .collect();
+        for (terms, cap) in &p.rows {
+            let t: Vec<_> = terms.iter().map(|&(j, a)| (vars[j], a)).collect();
+            lp.add_constraint(t.as_slice(), ComparisonOp::Le, *cap);
+        }
+        match lp.solve() {
+            Ok(SolveOutcome::Solution(sol)) => Some(sol.objective()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_textbook_program_reaches_its_optimum() {
+        // max 3x + 2y, x + y ≤ 4, x + 3y ≤ 6, 0 ≤ x ≤ 3, 0 ≤ y ≤ 10: x = 3, y = 1, value 11.
+        let p = Packing {
+            c: vec![3.0, 2.0],
+            lower: vec![0.0, 0.0],
+            upper: vec![3.0, 10.0],
+            rows: vec![
+                (vec![(0, 1.0), (1, 1.0)], 4.0),
+                (vec![(0, 1.0), (1, 3.0)], 6.0),
+            ],
+        };
+        let x = p.solve().unwrap();
+        assert!(
+            (x[0] - 3.0).abs() < 1e-9 && (x[1] - 1.0).abs() < 1e-9,
+            "{x:?}"
+        );
+    }
+
+    #[test]
+    fn lower_bounds_that_do_not_fit_give_no_answer() {
+        let p = Packing {
+            c: vec![1.0, 1.0],
+            lower: vec![6.0, 6.0],
+            upper: vec![32.0, 32.0],
+            rows: vec![(vec![(0, 1.0), (1, 1.0)], 10.0)],
+        };
+        assert_eq!(p.solve(), None);
+    }
+
+    /// Packing programs shaped like the throughput stage's: up to 16 sessions with floors and
+    /// ceilings in amperes, rows of phase currents (coefficients 0–1) and of power (W per A).
+    fn packing() -> impl Strategy<Value = Packing> {
+        (1usize..16, 1usize..12).prop_flat_map(|(n, m)| {
+            (
+                prop::collection::vec(100.0f64..700.0, n),
+                prop::collection::vec((0.0f64..1.0, 0.0f64..26.0), n),
+                prop::collection::vec(
+                    (
+                        prop::collection::vec(
+                            prop::option::weighted(0.6, prop_oneof![Just(1.0), 0.0f64..1.0]),
+                            n,
+                        ),
+                        // Rows exactly at the floors or the ceilings: degenerate corners.
+                        prop_oneof![Just(0.0), Just(1.0), 0.0f64..1.0],
+                        any::<bool>(),
+                    ),
+                    m,
+                ),
+            )
+                .prop_map(move |(c, bounds, rows)| {
+                    let lower: Vec<f64> = bounds
+                        .iter()
+                        .map(|&(f, _)| if f < 0.5 { 0.0 } else { 6.0 * f })
+                        .collect();
+                    let upper: Vec<f64> = bounds
+                        .iter()
+                        .zip(&lower)
+                        .map(|(&(_, s), l)| l + s)
+                        .collect();
+                    let rows = rows
+                        .into_iter()
+                        .map(|(coefs, tight, power)| {
+                            let scale = if power { 230.0 } else { 1.0 };
+                            let terms: Vec<(usize, f64)> = coefs
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(j, a)| a.map(|a| (j, a * scale)))
+                                .collect();
+                            // Between what the floors need and what the ceilings would draw.
+                            let least: f64 = terms.iter().map(|&(j, a)| a * lower[j]).sum();
+                            let most: f64 = terms.iter().map(|&(j, a)| a * upper[j]).sum();
+                            (terms, least + tight * (most - least))
+                        })
+                        .collect();
+                    Packing {
+                        c,
+                        lower,
+                        upper,
+                        rows,
+                    }
+                })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// On every such program it keeps every bound and row and reaches the objective an
+        /// independent solver reaches.
+        #[test]
+        fn it_agrees_with_an_independent_solver(p in packing()) {
+            let x = p.solve().expect("a feasible bounded program has an optimum");
+            prop_assert!(feasible(&p, &x), "{x:?}");
+            let want = reference(&p).expect("microlp solves it too");
+            let got = objective(&p, &x);
+            prop_assert!((got - want).abs() <= 1e-6 * want.abs().max(1.0), "{got} vs {want}");
+        }
+    }
+}
