@@ -111,4 +111,49 @@ mod tests {
         let err = parse_network(&typo, "net.toml").unwrap_err().to_string();
         assert!(err.contains("price_per_kw"), "{err}");
     }
+
+    /// The sample with its commented supply contract (the depot's) switched on.
+    fn with_supply() -> String {
+        SAMPLE_NETWORK
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with("[sites.supply]")
+                        || rest.starts_with("base_price_per_kwh")
+                        || rest.starts_with("windows") =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_site_states_its_supply_prices_and_bad_ones_are_named() {
+        let n = parse_network(&with_supply(), "net.toml").unwrap();
+        let depot = n
+            .sites
+            .iter()
+            .find(|s| s.id.as_str() == "qd-huangdao-depot")
+            .unwrap();
+        let supply = depot.supply.as_ref().expect("the depot's supply contract");
+        let tz: chrono_tz::Tz = depot.timezone.parse().unwrap();
+        // 01:00 in Qingdao is in the valley; 08:00 is not, and the valley comes at midnight.
+        let night = "2026-03-01T17:00:00Z".parse().unwrap();
+        assert_eq!(supply.price_at(night, &tz), 0.32);
+        let morning = "2026-03-01T00:00:00Z".parse().unwrap();
+        assert_eq!(supply.price_at(morning, &tz), 0.68);
+        assert_eq!(
+            supply.next_cheaper(morning, &tz),
+            Some(("2026-03-01T16:00:00Z".parse().unwrap(), 0.32))
+        );
+        let bad = with_supply().replace("end_hour = 7", "end_hour = 31");
+        let err = parse_network(&bad, "net.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("qd-huangdao-depot") && err.contains("valley") && err.contains("31"),
+            "{err}"
+        );
+    }
 }

@@ -20,6 +20,7 @@ pub mod phasor;
 pub mod proxies;
 pub mod session;
 pub mod stays;
+pub mod supply;
 pub mod tariff;
 mod text_enum;
 pub mod throttle;

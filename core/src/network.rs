@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::LimitGroupId;
 use crate::limits::{DeltaPrimary, Limit, Phase};
 use crate::phasor::{Phasor, voltage_angle};
+use crate::supply::SupplyTariff;
 use crate::tariff::Tariff;
 use crate::{Amperes, ChargerId, ConnectorId, DomainError, EvseId, SiteId, Volts, Watts};
 
@@ -421,6 +422,11 @@ pub struct Site {
     /// tax); when absent, `price_per_kwh` alone is the tariff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tariff: Option<Tariff>,
+    /// What the site pays for grid energy (time-of-use prices in its `timezone`, a demand
+    /// charge): when present, the scheduler moves charging that can wait into cheaper hours and
+    /// keeps it under the month's peak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply: Option<SupplyTariff>,
 }
 
 impl Site {
@@ -497,6 +503,10 @@ impl Network {
                 .map_err(|_| DomainError::UnknownTimeZone(site.timezone.clone()))?;
             site.grid_limit.validate(&format!("site {}", site.id))?;
             if let Some(t) = &site.tariff {
+                t.validate()
+                    .map_err(|e| bad(format!("site {}: {e}", site.id)))?;
+            }
+            if let Some(t) = &site.supply {
                 t.validate()
                     .map_err(|e| bad(format!("site {}: {e}", site.id)))?;
             }
@@ -703,6 +713,7 @@ mod tests {
     fn sample() -> Network {
         let site = Site {
             tariff: None,
+            supply: None,
             id: SiteId::new("s1").unwrap(),
             name: "Site".into(),
             location: Location::new(36.07, 120.38).unwrap(),

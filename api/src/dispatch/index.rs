@@ -69,6 +69,7 @@ mod tests {
     fn site(id: &str, lat: f64, lon: f64) -> Site {
         Site {
             tariff: None,
+            supply: None,
             id: SiteId::new(id).unwrap(),
             name: id.into(),
             location: Location::new(lat, lon).unwrap(),

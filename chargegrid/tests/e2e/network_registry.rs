@@ -128,6 +128,20 @@ async fn operators_change_the_live_network_through_the_api() {
         "a site dropping a group its chargers hang from: {:?}",
         refused.body
     );
+    // What the site pays for grid energy: kept with the site, a window past midnight refused.
+    let mut priced = site();
+    priced["supply"] = json!({"base_price_per_kwh": 0.68,
+        "windows": [{"name": "valley", "start_hour": 0, "end_hour": 7, "price_per_kwh": 0.32}]});
+    assert_eq!(op.post("/network/sites", priced.clone()).await.status, 200);
+    priced["supply"]["windows"][0]["end_hour"] = json!(25);
+    let refused = op.post("/network/sites", priced).await;
+    assert!(
+        refused.problem(409).ends_with("invalid-network")
+            && refused.body.to_string().contains("valley"),
+        "a supply window past midnight: {:?}",
+        refused.body
+    );
+    assert_eq!(op.post("/network/sites", site()).await.status, 200);
 
     // The 1.6 charger connects at once (to node A), and its connector 2 is not configured.
     let mut cp16 = Peer::spawn(

@@ -43,6 +43,7 @@ pub(crate) fn charger(id: &str) -> Charger {
 pub(crate) fn site(limit_w: f64) -> Site {
     Site {
         tariff: None,
+        supply: None,
         id: SiteId::new("s").unwrap(),
         name: "s".into(),
         location: Location::new(36.0, 120.0).unwrap(),

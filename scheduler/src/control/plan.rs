@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chargegrid_core::command::ChargingLimit;
-use chargegrid_core::network::Charger;
+use chargegrid_core::network::{Charger, Site};
 use chargegrid_core::stays;
 use chargegrid_core::{Amperes, ChargerId, EvseId, SessionId, WattHours, Watts};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -29,7 +29,7 @@ use super::snapshot::{SessionInput, SiteSnapshot};
 use super::tree::{self, SiteTree, evse_max, fits, limit_in_force, limit_watts, subtract};
 use super::watch::{ChargerMode, Observation, SiteWatch};
 use crate::alloc::{
-    AllocContext, AllocError, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
+    AllocContext, AllocError, PilotSteps, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
 };
 
 /// Currents closer than this are the same limit (the profiles' resolution).
@@ -197,7 +197,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
         .collect();
     let constrained = !fits(&tree.nodes, &all_max, v);
     let started = Instant::now();
-    let (currents, defaults) = if constrained {
+    let (mut currents, defaults) = if constrained {
         share(input, &tree, &controlled)?
     } else {
         let currents = controlled
@@ -206,6 +206,20 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
             .collect();
         (currents, vec![None; controlled.len()])
     };
+    // Where everything fits but the site's supply is cheaper later, the allocator still
+    // decides who waits for it: those sessions alone get a limit.
+    let mut waiting = vec![None; controlled.len()];
+    if !constrained && price_signal(&snap.site, now).is_some_and(|t| t.cheaper.is_some()) {
+        let (shared, _) = share(input, &tree, &controlled)?;
+        for ((current, s), w) in currents.iter_mut().zip(shared).zip(&mut waiting) {
+            if let (Some(full), Some(s)) = (*current, s)
+                && s.0 < full.0 - SAME
+            {
+                *current = Some(s);
+                *w = Some(s);
+            }
+        }
+    }
     let alloc_time = started.elapsed();
 
     let mut allocated = held;
@@ -225,9 +239,10 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
     let changes = if constrained {
         profile_changes(input, &installed, &controlled, &currents, &defaults)
     } else {
-        // Nothing needs a limit: only old limits on record are lifted.
+        // Nothing needs a limit but what waits for cheaper supply: other limits on record
+        // are lifted.
         let none = vec![None; controlled.len()];
-        profile_changes(input, &installed, &controlled, &none, &none)
+        profile_changes(input, &installed, &controlled, &waiting, &none)
     };
     let limit_w =
         limit_watts(&root, v).unwrap_or_else(|| chargers.iter().map(|c| c.max_power).sum());
@@ -239,6 +254,18 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
         headroom: (limit_w - allocated).max(Watts::ZERO),
         alloc_time,
         constrained,
+    })
+}
+
+/// The site's supply prices as the allocator takes them: the price now and the next cheaper
+/// hour within a day, when the site has a supply contract (and a time zone, which the network's
+/// validation guarantees).
+fn price_signal(site: &Site, now: DateTime<Utc>) -> Option<TouSignal> {
+    let supply = site.supply.as_ref()?;
+    let tz: chrono_tz::Tz = site.timezone.parse().ok()?;
+    Some(TouSignal {
+        price_now: supply.price_at(now, &tz),
+        cheaper: supply.next_cheaper(now, &tz),
     })
 }
 
@@ -261,6 +288,7 @@ fn share(
     let period = TimeDelta::from_std(config.period).unwrap_or(TimeDelta::seconds(15));
     let ctx = AllocContext {
         default_dwell: config.default_dwell,
+        tou: price_signal(&input.snapshot.site, now),
         ..AllocContext::new(now, period)
     };
     let mut demands = Vec::new();
@@ -662,6 +690,65 @@ mod tests {
                 (c.charger.id.to_string(), (active, idle.0))
             })
             .collect()
+    }
+
+    /// What the driver of the session on `charger` said: `kwh` by `by`.
+    fn needs(snap: &mut SiteSnapshot, charger: &str, kwh: f64, by: &str) {
+        let s = snap
+            .sessions
+            .iter_mut()
+            .find(|s| s.session.charger.as_str() == charger)
+            .unwrap();
+        s.needs = Some(chargegrid_store::EvNeeds {
+            energy: Some(WattHours::from_kwh(kwh)),
+            departure: Some(by.parse().unwrap()),
+            min_power: None,
+            max_power: None,
+            source: chargegrid_store::NeedsSource::Driver,
+            updated_at: now(),
+        });
+    }
+
+    /// A supply contract at 0.30 a kWh with a cheaper window (0.10) from `start` to 16:00 UTC.
+    fn supply_cheaper_from(start: u32) -> chargegrid_core::supply::SupplyTariff {
+        chargegrid_core::supply::SupplyTariff {
+            windows: vec![chargegrid_core::supply::SupplyWindow {
+                name: "off-peak".into(),
+                start_hour: start,
+                end_hour: 16,
+                price_per_kwh: 0.10,
+            }],
+            base_price_per_kwh: 0.30,
+            demand_charge_per_kw: 0.0,
+        }
+    }
+
+    #[test]
+    fn charging_that_can_wait_waits_for_cheaper_supply_and_urgent_charging_does_not() {
+        let config = ControlConfig::new("t");
+        // Room for both at full power: only the price can make anyone wait.
+        let mut snap = snapshot(100_000.0, &["a", "b"], &["a", "b"]);
+        // At 08:00, a wants 5 kWh by 18:00 (the cheap hours can do it), b 20 kWh by 11:00.
+        needs(&mut snap, "a", 5.0, "2026-03-01T18:00:00Z");
+        needs(&mut snap, "b", 20.0, "2026-03-01T11:00:00Z");
+        // Without a supply contract nothing needs a limit.
+        assert!(decide(&snap, &config).changes.is_empty());
+
+        snap.site.supply = Some(supply_cheaper_from(10));
+        let p = decide(&snap, &config);
+        assert!(!p.constrained);
+        let caps = caps_after(&snap, &p, &config);
+        // (held at the charger's 6 A floor: a session the allocator admits keeps its floor)
+        assert!(caps["a"].0 <= 6.0 + 1e-9, "a can wait for 10:00: {caps:?}");
+        assert!(caps["b"].0 > 15.9, "b cannot: {caps:?}");
+        // Next vehicles are not limited: everything fits.
+        assert!(caps["a"].1 > 15.9 && caps["b"].1 > 15.9, "{caps:?}");
+
+        // Once the cheap hours have begun there is nothing cheaper to wait for.
+        snap.site.supply = Some(supply_cheaper_from(8));
+        let p = decide(&snap, &config);
+        let caps = caps_after(&snap, &p, &config);
+        assert!(caps["a"].0 > 15.9 && caps["b"].0 > 15.9, "{caps:?}");
     }
 
     #[test]

@@ -26,4 +26,4 @@ pub use options::{Algorithm, DemandSource, DepartureSource, NeedsInputs, ReplayO
 pub use report::{ReplayReport, TimingBucket, TimingReport};
 pub use simulate::run_replay;
 pub use stepper::{StepSession, Stepper};
-pub use tariff::{Tariff, TouWindow};
+pub use tariff::Tariff;

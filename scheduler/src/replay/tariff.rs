@@ -5,57 +5,40 @@
 //! on-peak 16:00–21:00 at 0.40 $/kWh, super-off-peak 09:00–14:00 at 0.12 $/kWh, off-peak the
 //! rest at 0.20 $/kWh; demand charge 15 $/kW on the month's highest 15-minute average power.
 
-use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
+use chargegrid_core::supply::{SupplyTariff, SupplyWindow};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ReplayError;
 
-/// One daily price window `[start_hour, end_hour)` in local time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TouWindow {
-    /// Name for display (`on-peak`, ...).
-    pub name: String,
-    /// First local hour of the window.
-    pub start_hour: u32,
-    /// Local hour the window ends (exclusive).
-    pub end_hour: u32,
-    /// Energy price in the window, per kWh.
-    pub price_per_kwh: f64,
-}
-
-/// A daily time-of-use schedule plus a demand charge.
+/// The replay's site: a supply contract ([`SupplyTariff`], the live site model's type) and the
+/// time zone its windows are in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tariff {
     /// IANA time zone the windows are in.
     pub timezone: String,
-    /// Price windows; the first one containing an hour wins.
-    pub windows: Vec<TouWindow>,
-    /// Price outside every window, per kWh.
-    pub base_price_per_kwh: f64,
-    /// Charge per kW of the month's highest 15-minute average power.
-    pub demand_charge_per_kw: f64,
+    /// Prices and demand charge.
+    pub supply: SupplyTariff,
 }
 
 impl Default for Tariff {
     fn default() -> Self {
+        let window = |name: &str, start_hour, end_hour, price_per_kwh| SupplyWindow {
+            name: name.into(),
+            start_hour,
+            end_hour,
+            price_per_kwh,
+        };
         Self {
             timezone: "America/Los_Angeles".into(),
-            windows: vec![
-                TouWindow {
-                    name: "on-peak".into(),
-                    start_hour: 16,
-                    end_hour: 21,
-                    price_per_kwh: 0.40,
-                },
-                TouWindow {
-                    name: "super-off-peak".into(),
-                    start_hour: 9,
-                    end_hour: 14,
-                    price_per_kwh: 0.12,
-                },
-            ],
-            base_price_per_kwh: 0.20,
-            demand_charge_per_kw: 15.0,
+            supply: SupplyTariff {
+                windows: vec![
+                    window("on-peak", 16, 21, 0.40),
+                    window("super-off-peak", 9, 14, 0.12),
+                ],
+                base_price_per_kwh: 0.20,
+                demand_charge_per_kw: 15.0,
+            },
         }
     }
 }
@@ -84,40 +67,22 @@ impl<'a> LocalTariff<'a> {
 
     /// Energy price at `t`, per kWh.
     pub fn price_at(&self, t: DateTime<Utc>) -> f64 {
-        let hour = t.with_timezone(&self.tz).hour();
-        self.tariff
-            .windows
-            .iter()
-            .find(|w| w.start_hour <= hour && hour < w.end_hour)
-            .map_or(self.tariff.base_price_per_kwh, |w| w.price_per_kwh)
+        self.tariff.supply.price_at(t, &self.tz)
     }
 
     /// The start and price of the first cheaper period within the next 24 h, if any.
     pub fn next_cheaper(&self, t: DateTime<Utc>) -> Option<(DateTime<Utc>, f64)> {
-        let now = self.price_at(t);
-        // Windows start on whole hours: check each coming hour boundary.
-        let mut at = t
-            - TimeDelta::seconds(i64::from(t.with_timezone(&self.tz).minute()) * 60)
-            - TimeDelta::seconds(i64::from(t.second()));
-        for _ in 0..24 {
-            at += TimeDelta::hours(1);
-            let p = self.price_at(at);
-            if p < now {
-                return Some((at, p));
-            }
-        }
-        None
+        self.tariff.supply.next_cheaper(t, &self.tz)
     }
 
     /// The billing month of `t` (year, month) in local time.
     pub fn month_of(&self, t: DateTime<Utc>) -> (i32, u32) {
-        let local = t.with_timezone(&self.tz);
-        (local.year(), local.month())
+        SupplyTariff::month_of(t, &self.tz)
     }
 
     /// Demand charge for a month whose highest 15-minute average power was `peak_kw`.
     pub fn demand_charge(&self, peak_kw: f64) -> f64 {
-        peak_kw * self.tariff.demand_charge_per_kw
+        self.tariff.supply.demand_charge(peak_kw)
     }
 }
 

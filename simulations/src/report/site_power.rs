@@ -133,6 +133,7 @@ mod tests {
         let network = Network {
             sites: vec![Site {
                 tariff: None,
+                supply: None,
                 id: site.clone(),
                 name: "S".into(),
                 location: Location::new(36.0, 120.0).unwrap(),

@@ -107,6 +107,7 @@ impl NetworkGenerator {
                 .map_err(|e| bad(e.to_string()))?;
             network.sites.push(Site {
                 tariff: None,
+                supply: None,
                 id: site.clone(),
                 name: format!("{} site {s}", self.prefix),
                 location: Location::new(lat, lon).map_err(|e| bad(e.to_string()))?,

@@ -102,6 +102,7 @@ fn t(minute: i64) -> DateTime<Utc> {
 pub fn site(id: &str) -> Site {
     Site {
         tariff: None,
+        supply: None,
         id: SiteId::new(id).unwrap(),
         name: format!("Site {id}"),
         location: Location::new(36.07, 120.38).unwrap(),
