@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::{WattHours, Watts};
 
 /// One daily price window `[start_hour, end_hour)` in the site's local time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +119,112 @@ impl SupplyTariff {
     }
 }
 
+/// Length of a demand-charge interval, minutes: the month's peak is the highest average over
+/// one of these quarter hours.
+pub const DEMAND_INTERVAL_MINUTES: i64 = 15;
+
+/// Longest time between two readings of a site's power that is bridged by holding the first:
+/// over a longer gap (no leader, say) the draw is unknown and the open quarter hour restarts.
+pub const DEMAND_GAP_MINUTES: i64 = 15;
+
+/// A site's metered demand in one billing month: the highest 15-minute average power of the
+/// quarter hours closed so far, and the quarter hour being averaged. The scheduler carries it
+/// from pass to pass in the stored allocation, so a new leader continues it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthDemand {
+    /// The billing month, `YYYY-MM` in the site's time zone.
+    pub month: String,
+    /// Highest quarter-hour average this month (0 before the first quarter closes).
+    pub peak: Watts,
+    /// Start of the quarter hour being averaged.
+    pub quarter_start: DateTime<Utc>,
+    /// Energy drawn in it so far.
+    pub quarter_energy: WattHours,
+    /// The site's power at the last reading, held until the next.
+    pub power: Watts,
+    /// When that reading was taken.
+    pub at: DateTime<Utc>,
+}
+
+/// `YYYY-MM` of `t` in zone `tz`.
+pub fn month_label(t: DateTime<Utc>, tz: &Tz) -> String {
+    let (y, m) = SupplyTariff::month_of(t, tz);
+    format!("{y:04}-{m:02}")
+}
+
+/// Start of the quarter hour holding `t` (quarter hours are the same in every zone whose offset
+/// is a multiple of 15 minutes, i.e. all of them in use).
+fn quarter_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = DEMAND_INTERVAL_MINUTES * 60;
+    let ts = t.timestamp();
+    DateTime::from_timestamp(ts - ts.rem_euclid(secs), 0).unwrap_or(t)
+}
+
+impl MonthDemand {
+    /// The record after reading the site's power `power` at `now`: the last reading's power is
+    /// held until `now`, quarter hours are closed (their average raising the month's peak) as
+    /// they end, and a new month starts from zero. A reading older than the last is ignored.
+    pub fn advance(
+        previous: Option<&MonthDemand>,
+        now: DateTime<Utc>,
+        power: Watts,
+        tz: &Tz,
+    ) -> MonthDemand {
+        let month = month_label(now, tz);
+        let fresh = |peak: Watts| MonthDemand {
+            month: month.clone(),
+            peak,
+            quarter_start: quarter_of(now),
+            quarter_energy: WattHours(0.0),
+            power,
+            at: now,
+        };
+        let Some(prev) = previous else {
+            return fresh(Watts::ZERO);
+        };
+        if now < prev.at {
+            return prev.clone();
+        }
+        let same_month_peak = |d: &MonthDemand| {
+            if d.month == month {
+                d.peak
+            } else {
+                Watts::ZERO
+            }
+        };
+        if now - prev.at > TimeDelta::minutes(DEMAND_GAP_MINUTES) {
+            return fresh(same_month_peak(prev));
+        }
+        let mut d = prev.clone();
+        let quarter = TimeDelta::minutes(DEMAND_INTERVAL_MINUTES);
+        let mut t = d.at;
+        while t < now {
+            let end = d.quarter_start + quarter;
+            let until = end.min(now);
+            let hours = (until - t).num_milliseconds() as f64 / 3_600_000.0;
+            d.quarter_energy = WattHours(d.quarter_energy.0 + d.power.0 * hours);
+            t = until;
+            if until == end {
+                // The quarter closes; it counts in the month it began in.
+                let average = Watts(d.quarter_energy.0 / (quarter.num_minutes() as f64 / 60.0));
+                if average.0 > d.peak.0 {
+                    d.peak = average;
+                }
+                d.quarter_start = end;
+                d.quarter_energy = WattHours(0.0);
+                let next_month = month_label(end, tz);
+                if next_month != d.month {
+                    d.month = next_month;
+                    d.peak = Watts::ZERO;
+                }
+            }
+        }
+        d.power = power;
+        d.at = now;
+        d
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -183,5 +290,36 @@ mod tests {
                 .contains("demand_charge")
         );
         assert!(sce().validate().is_ok());
+    }
+
+    #[test]
+    fn the_months_peak_is_the_highest_closed_quarter_hour_and_a_new_month_starts_at_zero() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        // 23:50 local on 31 March = 15:50 UTC; readings every 5 minutes.
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 31, 15, 50, 0).unwrap();
+        let at = |min: i64| t0 + TimeDelta::minutes(min);
+        let mut d = MonthDemand::advance(None, at(-35), Watts(0.0), &tz);
+        // 20 kW from 15:25 to 15:35 UTC, then 8 kW: the quarter 15:30–15:45 averages
+        // (5 × 20 + 10 × 8) / 15 = 12 kW; the quarter before, 15:15–15:30, 5 × 20 / 15.
+        for (min, kw) in [(-25, 20.0), (-20, 20.0), (-15, 8.0), (-10, 8.0), (-5, 8.0)] {
+            d = MonthDemand::advance(Some(&d), at(min), Watts(kw * 1000.0), &tz);
+        }
+        d = MonthDemand::advance(Some(&d), at(0), Watts(8_000.0), &tz);
+        assert_eq!(d.month, "2026-03");
+        assert!((d.peak.0 - 12_000.0).abs() < 1e-6, "{d:?}");
+        // The next quarter (15:45–16:00 UTC) closes at local midnight: it is March's, then
+        // April starts from zero.
+        d = MonthDemand::advance(Some(&d), at(10), Watts(30_000.0), &tz);
+        assert_eq!(d.month, "2026-04");
+        assert_eq!(d.peak, Watts::ZERO);
+        // 16:00–16:15 UTC at the 30 kW read at 16:00: April's first quarter.
+        d = MonthDemand::advance(Some(&d), at(25), Watts(0.0), &tz);
+        assert!((d.peak.0 - 30_000.0).abs() < 1e-6, "{d:?}");
+        // A gap longer than a quarter hour is not bridged: the draw in it is unknown.
+        let later = MonthDemand::advance(Some(&d), at(90), Watts(50_000.0), &tz);
+        assert_eq!(later.peak, d.peak);
+        assert_eq!(later.quarter_energy, WattHours(0.0));
+        // A reading from the past changes nothing.
+        assert_eq!(MonthDemand::advance(Some(&d), at(20), Watts(1.0), &tz), d);
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::limits::Limit;
+use chargegrid_core::supply::MonthDemand;
 use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId, WattHours, Watts};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,10 @@ pub struct SiteAllocation {
     pub headroom: Watts,
     /// Per session.
     pub sessions: Vec<SessionAllocation>,
+    /// The site's metered demand this billing month, for a demand charge (kept only for a
+    /// site whose supply contract has one); carried from allocation to allocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand: Option<MonthDemand>,
 }
 
 /// A time window during which a site's limit is lowered (or raised), e.g. demand response.

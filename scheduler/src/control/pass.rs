@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chargegrid_core::stays::{self, PastStay};
-use chargegrid_core::{ChargerId, Clock, SessionId, SiteId};
+use chargegrid_core::supply::MonthDemand;
+use chargegrid_core::{ChargerId, Clock, SessionId, SiteId, Watts};
 use chargegrid_store::{SessionAllocation, SiteAllocation, Store};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
@@ -188,7 +189,7 @@ pub(crate) async fn run_pass(
 
     if !lost.is_cancelled() {
         ctx.store
-            .put_allocation(&record(&ctx.site, &plan, now), fence)
+            .put_allocation(&record(&ctx.site, &plan, &snapshot, now), fence)
             .await?;
     }
     publish(ctx, &plan, &snapshot, watch);
@@ -304,8 +305,14 @@ fn track_caps(
 }
 
 /// The allocation as the store (and the API's dispatch) keeps it.
-fn record(site: &SiteId, plan: &Plan, now: DateTime<Utc>) -> SiteAllocation {
+fn record(
+    site: &SiteId,
+    plan: &Plan,
+    snapshot: &SiteSnapshot,
+    now: DateTime<Utc>,
+) -> SiteAllocation {
     SiteAllocation {
+        demand: month_demand(snapshot, now),
         site: site.clone(),
         computed_at: now,
         limit: plan.limit_watts,
@@ -321,6 +328,26 @@ fn record(site: &SiteId, plan: &Plan, now: DateTime<Utc>) -> SiteAllocation {
             })
             .collect(),
     }
+}
+
+/// The site's demand this month after this pass, when its supply contract charges for demand:
+/// the power its sessions report now, held since the last pass (other loads behind the same
+/// meter are not seen).
+fn month_demand(snapshot: &SiteSnapshot, now: DateTime<Utc>) -> Option<MonthDemand> {
+    snapshot
+        .site
+        .supply
+        .as_ref()
+        .filter(|s| s.demand_charge_per_kw > 0.0)?;
+    let tz: chrono_tz::Tz = snapshot.site.timezone.parse().ok()?;
+    let power: f64 = snapshot
+        .sessions
+        .iter()
+        .filter_map(|s| s.session.power)
+        .map(|p| p.0.max(0.0))
+        .sum();
+    let previous = snapshot.previous.as_ref().and_then(|a| a.demand.as_ref());
+    Some(MonthDemand::advance(previous, now, Watts(power), &tz))
 }
 
 /// Updates the per-site gauges.
@@ -372,6 +399,50 @@ mod tests {
         );
         s.driver = driver.map(|d| DriverId::new(d).unwrap());
         s
+    }
+
+    #[test]
+    fn the_months_demand_rides_along_with_each_allocation_for_a_site_that_pays_for_it() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let mut charging = session("x", None, start);
+        charging.power = Some(Watts(20_000.0));
+        let mut snapshot = SiteSnapshot {
+            site: crate::control::fixtures::site(50_000.0),
+            chargers: vec![],
+            windows: vec![],
+            sessions: vec![SessionInput {
+                session: charging,
+                needs: None,
+            }],
+            sent: HashMap::new(),
+            previous: None,
+        };
+        let plan = Plan {
+            changes: vec![],
+            sessions: vec![],
+            limit_watts: Watts(50_000.0),
+            allocated: Watts(0.0),
+            headroom: Watts(50_000.0),
+            alloc_time: std::time::Duration::ZERO,
+            constrained: false,
+        };
+        let site = SiteId::new("s").unwrap();
+        // No demand charge: nothing kept.
+        assert_eq!(record(&site, &plan, &snapshot, start).demand, None);
+        snapshot.site.supply = Some(chargegrid_core::supply::SupplyTariff {
+            windows: vec![],
+            base_price_per_kwh: 0.2,
+            demand_charge_per_kw: 10.0,
+        });
+        // Passes every 5 minutes at 20 kW: once the quarter hour 08:00–08:15 closes, the
+        // month's peak is 20 kW, whichever pass wrote the record before.
+        for min in (0..=15).step_by(5) {
+            let at = start + TimeDelta::minutes(min);
+            snapshot.previous = Some(record(&site, &plan, &snapshot, at));
+        }
+        let demand = snapshot.previous.unwrap().demand.unwrap();
+        assert_eq!(demand.month, "2026-03");
+        assert!((demand.peak.0 - 20_000.0).abs() < 1e-6, "{demand:?}");
     }
 
     #[tokio::test]

@@ -15,6 +15,15 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
             evse: EvseId(1),
             power: Watts(11_000.0),
         }],
+        // The month's demand rides along (a new leader continues it).
+        demand: Some(chargegrid_core::supply::MonthDemand {
+            month: "2026-03".into(),
+            peak: Watts(31_500.0),
+            quarter_start: t(0),
+            quarter_energy: chargegrid_core::WattHours(1_250.0),
+            power: Watts(9_000.0),
+            at: t(30),
+        }),
     };
     store.put_allocation(&alloc, 1).await.unwrap();
     assert_eq!(store.get_allocation(&s).await.unwrap(), Some(alloc.clone()));
