@@ -131,6 +131,35 @@ mod tests {
     }
 
     #[test]
+    fn the_supply_contract_in_the_operators_guide_is_a_valid_one() {
+        let guide = include_str!("../../docs/configuration.md");
+        let blocks: Vec<&str> = guide
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split_once("```").map(|(toml, _)| toml))
+            .filter(|toml| toml.contains("[sites.supply"))
+            .collect();
+        assert_eq!(blocks.len(), 2, "the guide's prices and carbon blocks");
+        // In place of the sample's commented contract (the depot's).
+        let mut text = String::new();
+        for line in SAMPLE_NETWORK.lines() {
+            if line == "# [sites.supply]" {
+                text.push_str(&blocks.concat());
+            } else {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        let text = text
+            .replace("# base_price_per_kwh", "#")
+            .replace("# windows", "#");
+        let n = parse_network(&text, "guide").unwrap();
+        let supply = n.sites.iter().find_map(|s| s.supply.as_ref()).unwrap();
+        assert_eq!(supply.windows.len(), 2);
+        assert_eq!(supply.carbon.as_ref().unwrap().kg_per_kwh_by_hour.len(), 24);
+    }
+
+    #[test]
     fn a_site_states_its_supply_prices_and_bad_ones_are_named() {
         let n = parse_network(&with_supply(), "net.toml").unwrap();
         let depot = n

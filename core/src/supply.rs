@@ -39,7 +39,29 @@ pub struct SupplyTariff {
     /// Charge per kW of the month's highest 15-minute average power (0: none).
     #[serde(default)]
     pub demand_charge_per_kw: f64,
+    /// The grid's marginal emissions at the site and the price put on them: charging that can
+    /// wait moves to cleaner hours as it does to cheaper ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carbon: Option<CarbonSignal>,
 }
+
+/// Marginal emissions of a typical day by local hour, and what a kilogram costs the operator.
+/// A static profile (for example the hourly means of a month of the grid's marginal operating
+/// emissions rate); a live forecast feed is not read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CarbonSignal {
+    /// Price of a kg of CO₂, in the tariff's currency.
+    pub price_per_kg: f64,
+    /// kg CO₂ per kWh for local hours 0–23 (24 values).
+    pub kg_per_kwh_by_hour: Vec<f64>,
+}
+
+/// With a carbon signal, a later hour counts as cheaper only when its price (energy and carbon)
+/// is at least this share below now's: the hourly profile differs a little from hour to hour,
+/// and waiting for a hair less is not worth it.
+pub const CLEARLY_CHEAPER: f64 = 0.1;
 
 impl SupplyTariff {
     /// Checks prices are finite and not negative and windows lie within a day.
@@ -62,6 +84,22 @@ impl SupplyTariff {
                 "demand_charge_per_kw {} must be a number >= 0",
                 self.demand_charge_per_kw
             ));
+        }
+        if let Some(c) = &self.carbon {
+            if !price_ok(c.price_per_kg) {
+                return bad(format!(
+                    "carbon.price_per_kg {} must be a number >= 0",
+                    c.price_per_kg
+                ));
+            }
+            if c.kg_per_kwh_by_hour.len() != 24
+                || !c.kg_per_kwh_by_hour.iter().all(|&r| price_ok(r))
+            {
+                return bad(format!(
+                    "carbon.kg_per_kwh_by_hour needs 24 numbers >= 0 (local hours 0-23), got {:?}",
+                    c.kg_per_kwh_by_hour
+                ));
+            }
         }
         for w in &self.windows {
             if w.start_hour >= w.end_hour || w.end_hour > 24 {
@@ -89,9 +127,25 @@ impl SupplyTariff {
             .map_or(self.base_price_per_kwh, |w| w.price_per_kwh)
     }
 
-    /// The start and price of the first cheaper period within the next 24 h, if any.
+    /// What a kWh at `t` costs the operator: its energy price plus, with a carbon signal, the
+    /// price of the hour's marginal emissions.
+    pub fn cost_at(&self, t: DateTime<Utc>, tz: &Tz) -> f64 {
+        let carbon = self.carbon.as_ref().map_or(0.0, |c| {
+            let hour = t.with_timezone(tz).hour() as usize;
+            c.price_per_kg * c.kg_per_kwh_by_hour.get(hour).copied().unwrap_or(0.0)
+        });
+        self.price_at(t, tz) + carbon
+    }
+
+    /// The start and cost ([`SupplyTariff::cost_at`]) of the first cheaper hour within the next
+    /// 24 h, if any (with a carbon signal, [`CLEARLY_CHEAPER`] cheaper).
     pub fn next_cheaper(&self, t: DateTime<Utc>, tz: &Tz) -> Option<(DateTime<Utc>, f64)> {
-        let now = self.price_at(t, tz);
+        let now = self.cost_at(t, tz);
+        let below = if self.carbon.is_some() {
+            now * (1.0 - CLEARLY_CHEAPER)
+        } else {
+            now
+        };
         // Windows start on whole local hours: check each coming hour boundary.
         let mut at = t
             - TimeDelta::seconds(i64::from(t.with_timezone(tz).minute()) * 60)
@@ -99,8 +153,8 @@ impl SupplyTariff {
             - TimeDelta::nanoseconds(i64::from(t.nanosecond()));
         for _ in 0..24 {
             at += TimeDelta::hours(1);
-            let p = self.price_at(at, tz);
-            if p < now {
+            let p = self.cost_at(at, tz);
+            if p < below {
                 return Some((at, p));
             }
         }
@@ -243,6 +297,7 @@ mod tests {
             windows: vec![w("on-peak", 16, 21, 0.40), w("super-off-peak", 9, 14, 0.12)],
             base_price_per_kwh: 0.20,
             demand_charge_per_kw: 15.0,
+            carbon: None,
         }
     }
 
@@ -270,6 +325,33 @@ mod tests {
             t.next_cheaper(at, &kolkata),
             Some((Utc.with_ymd_and_hms(2019, 6, 1, 3, 30, 0).unwrap(), 0.12))
         );
+    }
+
+    #[test]
+    fn carbon_adds_the_hours_emissions_and_only_a_clearly_cheaper_hour_counts() {
+        let tz: Tz = "UTC".parse().unwrap();
+        let mut rates = vec![0.30; 24];
+        rates[1] = 0.28; // 2 % less in all: not worth waiting for
+        rates[3] = 0.10;
+        let t = SupplyTariff {
+            windows: vec![],
+            base_price_per_kwh: 0.20,
+            demand_charge_per_kw: 0.0,
+            carbon: Some(CarbonSignal {
+                price_per_kg: 0.5,
+                kg_per_kwh_by_hour: rates,
+            }),
+        };
+        let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 3, 1, h, m, 0).unwrap();
+        assert!((t.cost_at(at(0, 30), &tz) - 0.35).abs() < 1e-12);
+        assert_eq!(t.price_at(at(0, 30), &tz), 0.20);
+        let (when, cost) = t.next_cheaper(at(0, 30), &tz).unwrap();
+        assert_eq!(when, at(3, 0));
+        assert!((cost - 0.25).abs() < 1e-12);
+        let mut short = t.clone();
+        short.carbon.as_mut().unwrap().kg_per_kwh_by_hour.pop();
+        let e = short.validate().unwrap_err().to_string();
+        assert!(e.contains("24 numbers"), "{e}");
     }
 
     #[test]

@@ -433,6 +433,7 @@ mod tests {
             windows: vec![],
             base_price_per_kwh: 0.2,
             demand_charge_per_kw: 10.0,
+            carbon: None,
         });
         // Passes every 5 minutes at 20 kW: once the quarter hour 08:00–08:15 closes, the
         // month's peak is 20 kW, whichever pass wrote the record before.

@@ -260,14 +260,14 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
     })
 }
 
-/// The site's supply prices as the allocator takes them: the price now and the next cheaper
-/// hour within a day, when the site has a supply contract (and a time zone, which the network's
+/// The site's supply prices as the allocator takes them: the price now (energy and carbon) and
+/// the next cheaper hour within a day, when the site has a supply contract (and a time zone, which the network's
 /// validation guarantees).
 fn price_signal(site: &Site, now: DateTime<Utc>) -> Option<TouSignal> {
     let supply = site.supply.as_ref()?;
     let tz: chrono_tz::Tz = site.timezone.parse().ok()?;
     Some(TouSignal {
-        price_now: supply.price_at(now, &tz),
+        price_now: supply.cost_at(now, &tz),
         cheaper: supply.next_cheaper(now, &tz),
     })
 }
@@ -743,6 +743,7 @@ mod tests {
             }],
             base_price_per_kwh: 0.30,
             demand_charge_per_kw: 0.0,
+            carbon: None,
         }
     }
 
@@ -772,6 +773,72 @@ mod tests {
         let p = decide(&snap, &config);
         let caps = caps_after(&snap, &p, &config);
         assert!(caps["a"].0 > 15.9 && caps["b"].0 > 15.9, "{caps:?}");
+    }
+
+    /// The hourly means (local time) of the grid's marginal emissions in Southern California
+    /// Edison's area in October 2019, from the recorded signal in `data/moer/`.
+    fn sce_october_emissions() -> Vec<f64> {
+        use std::io::Read;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../data/moer/SGIP_CAISO_SCE_2019-10.csv.gz"
+        );
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let tz: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
+        let (mut sum, mut count) = ([0.0; 24], [0u32; 24]);
+        for line in text.lines().skip(1) {
+            let (time, moer) = line.split_once(',').unwrap();
+            let t = DateTime::parse_from_str(time, "%Y-%m-%d %H:%M:%S%:z")
+                .unwrap()
+                .with_timezone(&tz);
+            if chrono::Datelike::month(&t) == 10 {
+                let h = chrono::Timelike::hour(&t) as usize;
+                sum[h] += moer.parse::<f64>().unwrap();
+                count[h] += 1;
+            }
+        }
+        (0..24).map(|h| sum[h] / f64::from(count[h])).collect()
+    }
+
+    #[test]
+    fn charging_that_can_wait_moves_to_cleaner_hours_when_carbon_has_a_price() {
+        let config = ControlConfig::new("t");
+        let mut snap = snapshot(100_000.0, &["a", "b"], &["a", "b"]);
+        snap.site.timezone = "America/Los_Angeles".into();
+        // 08:00 UTC is midnight in Los Angeles: a wants 5 kWh by 15:00 local, b 20 kWh by 03:00.
+        needs(&mut snap, "a", 5.0, "2026-03-01T23:00:00Z");
+        needs(&mut snap, "b", 20.0, "2026-03-01T11:00:00Z");
+        let flat = chargegrid_core::supply::SupplyTariff {
+            windows: vec![],
+            base_price_per_kwh: 0.20,
+            demand_charge_per_kw: 0.0,
+            carbon: None,
+        };
+        // A flat price: nothing is cheaper later, nobody waits.
+        snap.site.supply = Some(flat.clone());
+        assert!(decide(&snap, &config).changes.is_empty());
+
+        // The same price with carbon at 1 a kg on a typical day of the recorded signal: the
+        // solar hours are much cleaner than the night.
+        let rates = sce_october_emissions();
+        assert!(rates[10] < 0.7 * rates[0], "{rates:?}");
+        snap.site.supply = Some(chargegrid_core::supply::SupplyTariff {
+            carbon: Some(chargegrid_core::supply::CarbonSignal {
+                price_per_kg: 1.0,
+                kg_per_kwh_by_hour: rates,
+            }),
+            ..flat
+        });
+        let p = decide(&snap, &config);
+        let caps = caps_after(&snap, &p, &config);
+        assert!(
+            caps["a"].0 <= 6.0 + 1e-9,
+            "a waits for the cleaner hours: {caps:?}"
+        );
+        assert!(caps["b"].0 > 15.9, "b cannot: {caps:?}");
     }
 
     #[test]

@@ -38,6 +38,7 @@ impl Default for Tariff {
                 ],
                 base_price_per_kwh: 0.20,
                 demand_charge_per_kw: 15.0,
+                carbon: None,
             },
         }
     }
