@@ -423,8 +423,8 @@ pub struct Site {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tariff: Option<Tariff>,
     /// What the site pays for grid energy (time-of-use prices in its `timezone`, a demand
-    /// charge): when present, the scheduler moves charging that can wait into cheaper hours and
-    /// keeps it under the month's peak.
+    /// charge, a carbon price): when present, the scheduler moves charging that can wait into
+    /// cheaper hours and tracks the month's demand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supply: Option<SupplyTariff>,
 }

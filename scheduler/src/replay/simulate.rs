@@ -109,9 +109,12 @@ pub fn run_replay(
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
                     ctx.tou = Some(price_signal(&tariff, opts, now));
-                    ctx.month_peak = Some(Watts(
-                        month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
-                    ));
+                    // The peak guard only where demand is charged (as live).
+                    if opts.tariff.supply.demand_charge_per_kw > 0.0 {
+                        ctx.month_peak = Some(Watts(
+                            month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
+                        ));
+                    }
                 }
                 let started = Instant::now();
                 let answer = allocate(policy, &problem, &ctx)?;
