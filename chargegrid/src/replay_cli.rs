@@ -74,11 +74,14 @@ pub struct ReplayArgs {
     /// --cost-aware), e.g. 0.19 ($190/t).
     #[arg(long, default_value_t = 0.0, requires_all = ["moer", "cost_aware"])]
     pub carbon_price: f64,
-    /// The tariff's demand charge per kW of the month's highest 15-minute average (default:
-    /// the SCE-like tariff's 15). With --cost-aware, 0 also leaves chargegrid's month-peak guard
-    /// out, as the live scheduler does for a supply contract without a demand charge.
+    /// The tariff's demand charge per kW of the month's highest 15-minute average, for the
+    /// report (default: the SCE-like tariff's 15).
     #[arg(long)]
     pub demand_charge_per_kw: Option<f64>,
+    /// With --cost-aware: also tell chargegrid the month's peak so far, holding charging that
+    /// can wait under it (the live scheduler does not: measured to raise cost here).
+    #[arg(long, requires = "cost_aware")]
+    pub peak_guard: bool,
     /// Station voltage, V (line to line with --network).
     #[arg(long, default_value_t = 208.0)]
     pub voltage: f64,
@@ -276,6 +279,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     options.network = network;
     options.cost_aware = args.cost_aware;
     options.carbon_price_per_kg = args.carbon_price;
+    options.peak_guard = args.peak_guard;
     if let Some(charge) = args.demand_charge_per_kw {
         if !(charge.is_finite() && charge >= 0.0) {
             anyhow::bail!("--demand-charge-per-kw must be a number >= 0, got {charge}");

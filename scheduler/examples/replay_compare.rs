@@ -58,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--taper" => opts.taper = true,
             "--cost-aware" => opts.cost_aware = true,
+            "--peak-guard" => opts.peak_guard = true,
             "--demand" => {
                 opts.demand = match value()?.as_str() {
                     "delivered" => DemandSource::Delivered,

@@ -183,10 +183,15 @@ pub struct ReplayOptions {
     pub taper: bool,
     /// The tariff for cost and demand charge.
     pub tariff: Tariff,
-    /// Tell chargegrid the tariff and the month's peak so far (baselines ignore them). Off by
-    /// default: at tight limits, holding charging back for a cheaper hour without a forecast of
-    /// later arrivals cost energy (and money) in the ACN replays.
+    /// Tell chargegrid the tariff (baselines ignore it), as the live scheduler does with a
+    /// site's supply contract. Off by default: at tight limits, holding charging back for a
+    /// cheaper hour without a forecast of later arrivals cost energy in the ACN replays.
     pub cost_aware: bool,
+    /// With `cost_aware`: also tell chargegrid the month's peak so far, which keeps charging
+    /// that can wait under it. Off by default and never done live: on the ACN replays it raised
+    /// cost and lost energy without lowering the peak (docs/BENCHMARKS.md).
+    #[serde(default)]
+    pub peak_guard: bool,
     /// With `cost_aware` and `emissions`: the price of a kg of CO₂ (in the tariff's currency)
     /// added to the energy price chargegrid is told, at the marginal rate in force; 0 leaves
     /// carbon out of the decision (it is still reported).
@@ -223,6 +228,7 @@ impl ReplayOptions {
             taper: false,
             tariff: Tariff::default(),
             cost_aware: false,
+            peak_guard: false,
             carbon_price_per_kg: 0.0,
             record_power: false,
             network: None,

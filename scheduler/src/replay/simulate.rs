@@ -109,8 +109,7 @@ pub fn run_replay(
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
                     ctx.tou = Some(price_signal(&tariff, opts, now));
-                    // The peak guard only where demand is charged (as live).
-                    if opts.tariff.supply.demand_charge_per_kw > 0.0 {
+                    if opts.peak_guard {
                         ctx.month_peak = Some(Watts(
                             month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
                         ));
