@@ -258,8 +258,8 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
 }
 
 /// The site's supply prices as the allocator takes them: the price now (energy and carbon) and
-/// the next cheaper hour within a day, when the site has a supply contract (and a time zone, which the network's
-/// validation guarantees).
+/// the next cheaper hour within a day, when the site has a supply contract (and a time zone,
+/// which the network's validation guarantees).
 fn price_signal(site: &Site, now: DateTime<Utc>) -> Option<TouSignal> {
     let supply = site.supply.as_ref()?;
     let tz: chrono_tz::Tz = site.timezone.parse().ok()?;
