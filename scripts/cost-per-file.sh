@@ -1,0 +1,27 @@
+#!/bin/bash
+# Cost and carbon per file (docs/BENCHMARKS.md, "Per file"): the six five-day windows at 30/40/50 %
+# of their uncontrolled peak, LLF and chargegrid, then chargegrid --cost-aware [--carbon-price 0.19].
+# Needs a release build: cargo build --release -p chargegrid
+cd "$(dirname "$0")/.."
+B=target/release/chargegrid
+tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
+M=data/moer/SGIP_CAISO_SCE_2019-06.csv.gz,data/moer/SGIP_CAISO_SCE_2019-10.csv.gz,data/moer/SGIP_CAISO_SCE_2019-11.csv.gz,data/moer/SGIP_CAISO_SCE_2020-02.csv.gz
+j() { python3 -c "
+import json,sys;d=json.load(open('$tmp'));rs=d if isinstance(d,list) else d.get('reports',d)
+rs=rs if isinstance(rs,list) else list(rs.values())
+for r in rs: print(sys.argv[1], r.get('algorithm'), '%.2f / %.1f / %.0f / %.0f / %.1f' % (r['delivered_pct'], r['sessions_fully_served_pct'], r['energy_cost'], r['demand_charge'], r['co2_kg']))" "$1"; }
+for w in "caltech-2019-05-01_2019-08-31 2019-06-03" "caltech-2019-09-01_2019-12-31 2019-10-07" "caltech-2020-02-01_2020-05-31 2020-02-10" "jpl-2019-05-01_2019-08-31 2019-06-03" "jpl-2019-09-01_2019-12-31 2019-10-07" "jpl-2020-02-01_2020-05-31 2020-02-10"; do
+  set -- $w
+  f=data/acn-sessions/$1.csv.gz
+  $B simulate replay $f --from $2 --days 5 --site-limit-kw 100000 --algorithm uncontrolled --json $tmp >/dev/null 2>&1
+  peak=$(python3 -c "
+import json;d=json.load(open('$tmp'));rs=d if isinstance(d,list) else d.get('reports',d)
+rs=rs if isinstance(rs,list) else list(rs.values()); print(rs[0]['peak_kw'])")
+  for share in 0.3 0.4 0.5; do
+    kw=$(python3 -c "print(round($peak*$share,1))")
+    tag="$1@$2 ${share} ${kw}kW"
+    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm llf,chargegrid --moer $M --json $tmp >/dev/null 2>&1 && j "$tag"
+    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm chargegrid --cost-aware --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost-aware"
+    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm chargegrid --cost-aware --carbon-price 0.19 --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost+co2"
+  done
+done
