@@ -20,6 +20,9 @@ pub struct SchedulerMetrics {
     pub drawn_watts: GaugeVec,
     /// `chargegrid_scheduler_site_headroom_watts{site}`: what the site has left.
     pub headroom_watts: GaugeVec,
+    /// `chargegrid_scheduler_site_month_peak_watts{site}`: the site's highest quarter-hour
+    /// demand this billing month (sites whose supply contract has a demand charge).
+    pub month_peak_watts: GaugeVec,
     /// `chargegrid_scheduler_sessions_scheduled{site}`: sessions in the last allocation.
     pub sessions: GaugeVec,
     /// `chargegrid_scheduler_leader{site}`: 1 while this instance holds the site's lease.
@@ -106,6 +109,10 @@ impl SchedulerMetrics {
             headroom_watts: gauge(
                 "chargegrid_scheduler_site_headroom_watts",
                 "Power the site has left after the allocation",
+            )?,
+            month_peak_watts: gauge(
+                "chargegrid_scheduler_site_month_peak_watts",
+                "Highest quarter-hour demand of the site this billing month (demand-charged sites)",
             )?,
             sessions: gauge(
                 "chargegrid_scheduler_sessions_scheduled",

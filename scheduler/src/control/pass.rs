@@ -187,12 +187,11 @@ pub(crate) async fn run_pass(
         retry = true;
     }
 
+    let allocation = record(&ctx.site, &plan, &snapshot, now);
     if !lost.is_cancelled() {
-        ctx.store
-            .put_allocation(&record(&ctx.site, &plan, &snapshot, now), fence)
-            .await?;
+        ctx.store.put_allocation(&allocation, fence).await?;
     }
-    publish(ctx, &plan, &snapshot, watch);
+    publish(ctx, &plan, &snapshot, watch, allocation.demand.as_ref());
     ctx.metrics
         .pass_seconds
         .with_label_values(&[trigger.label()])
@@ -351,7 +350,13 @@ fn month_demand(snapshot: &SiteSnapshot, now: DateTime<Utc>) -> Option<MonthDema
 }
 
 /// Updates the per-site gauges.
-fn publish(ctx: &SiteContext, plan: &Plan, snapshot: &SiteSnapshot, watch: &SiteWatch) {
+fn publish(
+    ctx: &SiteContext,
+    plan: &Plan,
+    snapshot: &SiteSnapshot,
+    watch: &SiteWatch,
+    demand: Option<&MonthDemand>,
+) {
     let site = [ctx.site.as_str()];
     let m = &ctx.metrics;
     m.limit_watts
@@ -376,6 +381,9 @@ fn publish(ctx: &SiteContext, plan: &Plan, snapshot: &SiteSnapshot, watch: &Site
     m.excluded
         .with_label_values(&site)
         .set(watch.excluded() as f64);
+    if let Some(d) = demand {
+        m.month_peak_watts.with_label_values(&site).set(d.peak.0);
+    }
 }
 
 #[cfg(test)]
@@ -441,9 +449,21 @@ mod tests {
             let at = start + TimeDelta::minutes(min);
             snapshot.previous = Some(record(&site, &plan, &snapshot, at));
         }
-        let demand = snapshot.previous.unwrap().demand.unwrap();
+        let demand = snapshot.previous.clone().unwrap().demand.unwrap();
         assert_eq!(demand.month, "2026-03");
         assert!((demand.peak.0 - 20_000.0).abs() < 1e-6, "{demand:?}");
+        // Operators see it.
+        let ctx = SiteContext {
+            site: site.clone(),
+            store: Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock))),
+            clock: Arc::new(SystemClock),
+            config: Arc::new(ControlConfig::new("t")),
+            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
+        };
+        let watch = SiteWatch::new(&snapshot);
+        publish(&ctx, &plan, &snapshot, &watch, Some(&demand));
+        let shown = ctx.metrics.month_peak_watts.with_label_values(&["s"]).get();
+        assert!((shown - 20_000.0).abs() < 1e-6, "{shown}");
     }
 
     #[tokio::test]
