@@ -162,12 +162,6 @@ impl SupplyTariff {
         None
     }
 
-    /// The billing month of `t` (year, month) in zone `tz`.
-    pub fn month_of(t: DateTime<Utc>, tz: &Tz) -> (i32, u32) {
-        let local = t.with_timezone(tz);
-        (local.year(), local.month())
-    }
-
     /// Demand charge for a month whose highest 15-minute average power was `peak_kw`.
     pub fn demand_charge(&self, peak_kw: f64) -> f64 {
         peak_kw * self.demand_charge_per_kw
@@ -201,9 +195,15 @@ pub struct MonthDemand {
     pub at: DateTime<Utc>,
 }
 
+/// The billing month of `t` (year, month) in zone `tz`.
+pub fn month_of(t: DateTime<Utc>, tz: &Tz) -> (i32, u32) {
+    let local = t.with_timezone(tz);
+    (local.year(), local.month())
+}
+
 /// `YYYY-MM` of `t` in zone `tz`.
 pub fn month_label(t: DateTime<Utc>, tz: &Tz) -> String {
-    let (y, m) = SupplyTariff::month_of(t, tz);
+    let (y, m) = month_of(t, tz);
     format!("{y:04}-{m:02}")
 }
 

@@ -8,10 +8,10 @@
 //!
 //! Written here rather than taken from a crate because of size, not speed of the simplex
 //! itself: the stage solves programs of about ten variables and ten rows, twice per congested
-//! site per decision, and `microlp` (a maintained general solver, kept as a dev-dependency to
-//! cross-check this one in tests) spent ~25 µs per solve setting up its sparse factorisation,
+//! site per decision, and with `microlp` (a maintained general solver, kept as a dev-dependency
+//! to cross-check this one in tests) that cost ~55 µs per site, mostly the solver's set-up,
 //! which put 1,000 line-to-line sites at ~70 ms a decision (docs/BENCHMARKS.md). A dense
-//! tableau of that size fits in cache and needs no factorisation.
+//! tableau of that size fits in cache and needs no set-up beyond filling it.
 
 /// Reduced costs and pivots smaller than this are treated as zero.
 const EPS: f64 = 1e-9;

@@ -18,8 +18,9 @@
 //! first, took 3–9 solves for 0.1 points less energy on the Caltech replay). Ties go to
 //! sessions already charging, then the least lax (without it, 4–7 times the interruptions for
 //! 0.1–0.2 points more energy there). Solved with a small dense simplex ([`super::simplex`];
-//! `microlp`, a general solver, spent ~25 µs a solve setting up at this size); the answer is
-//! taken only if it keeps every row and draws more power than the fill's.
+//! with `microlp`, a general solver, the stage cost ~55 µs per congested site, mostly its
+//! set-up); the answer is taken only if it keeps every row and draws more power than the
+//! fill's.
 //! Keeping each session's fill share up to its even pace as a lower bound was tried and
 //! dropped: it cost energy and drivers served in full on the Caltech replay.
 //!
@@ -184,14 +185,12 @@ impl Program<'_> {
         let mut lp = Packing::default();
         // The program's variable of each session in it.
         let mut var: Vec<Option<usize>> = vec![None; n];
-        let mut least_of = vec![0.0; n];
         for s in 0..n {
             let least = match mode[s] {
                 Mode::Off => continue,
                 Mode::On => self.lo[s].min(self.hi[s]),
                 Mode::Free => 0.0,
             };
-            least_of[s] = least;
             let wpa = self.problem.sessions[s].watts_per_amp();
             var[s] = Some(lp.c.len());
             lp.c.push(wpa * (1.0 + TIE_BREAK * self.preference[s]));
@@ -218,9 +217,9 @@ impl Program<'_> {
         let sol = lp.solve()?;
         let y: Vec<f64> = (0..n)
             .map(|s| match var[s] {
-                // Within the variable's bounds: the simplex's tolerance can leave a running
-                // session a hair under its floor (5.99997 A for a 6 A floor).
-                Some(v) => sol[v].clamp(least_of[s], self.hi[s]),
+                // Within the variable's bounds: rounding in the simplex can leave a running
+                // session a hair under its floor.
+                Some(v) => sol[v].clamp(lp.lower[v], lp.upper[v]),
                 None if self.movable[s] => 0.0,
                 None => self.x[s],
             })

@@ -196,9 +196,10 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
         .map(|e| (e.node, e.charger.wiring, e.max))
         .collect();
     let constrained = !fits(&tree.nodes, &all_max, v);
+    let tou = price_signal(&snap.site, now);
     let started = Instant::now();
     let (mut currents, defaults) = if constrained {
-        share(input, &tree, &controlled)?
+        share(input, &tree, &controlled, tou)?
     } else {
         let currents = controlled
             .iter()
@@ -209,8 +210,8 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
     // Where everything fits but the site's supply is cheaper later, the allocator still
     // decides what waits: those sessions alone get a limit.
     let mut waiting = vec![None; controlled.len()];
-    if !constrained && price_signal(&snap.site, now).is_some_and(|t| t.cheaper.is_some()) {
-        let (shared, _) = share(input, &tree, &controlled)?;
+    if !constrained && tou.is_some_and(|t| t.cheaper.is_some()) {
+        let (shared, _) = share(input, &tree, &controlled, tou)?;
         for ((current, s), w) in currents.iter_mut().zip(shared).zip(&mut waiting) {
             if let (Some(full), Some(s)) = (*current, s)
                 && s.0 < full.0 - SAME
@@ -276,19 +277,20 @@ fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ControlConfig)
 }
 
 /// The allocation of a constrained site: a current per controlled EVSE with a session, and a
-/// default per controlled EVSE (what a next vehicle may draw).
+/// default per controlled EVSE (what a next vehicle may draw), under the supply prices `tou`.
 #[allow(clippy::type_complexity)]
 fn share(
     input: PlanInput<'_>,
     tree: &SiteTree,
     controlled: &[ControlledEvse<'_>],
+    tou: Option<TouSignal>,
 ) -> Result<(Vec<Option<Amperes>>, Vec<Option<Amperes>>), AllocError> {
     let PlanInput { config, now, .. } = input;
     let v = config.voltage;
     let period = TimeDelta::from_std(config.period).unwrap_or(TimeDelta::seconds(15));
     let ctx = AllocContext {
         default_dwell: config.default_dwell,
-        tou: price_signal(&input.snapshot.site, now),
+        tou,
         ..AllocContext::new(now, period)
     };
     let mut demands = Vec::new();

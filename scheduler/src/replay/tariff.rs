@@ -5,7 +5,7 @@
 //! on-peak 16:00–21:00 at 0.40 $/kWh, super-off-peak 09:00–14:00 at 0.12 $/kWh, off-peak the
 //! rest at 0.20 $/kWh; demand charge 15 $/kW on the month's highest 15-minute average power.
 
-use chargegrid_core::supply::{SupplyTariff, SupplyWindow};
+use chargegrid_core::supply::{SupplyTariff, SupplyWindow, month_of};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +78,7 @@ impl<'a> LocalTariff<'a> {
 
     /// The billing month of `t` (year, month) in local time.
     pub fn month_of(&self, t: DateTime<Utc>) -> (i32, u32) {
-        SupplyTariff::month_of(t, &self.tz)
+        month_of(t, &self.tz)
     }
 
     /// Demand charge for a month whose highest 15-minute average power was `peak_kw`.
