@@ -155,7 +155,7 @@ mod tests {
             .replace("# windows", "#");
         let n = parse_network(&text, "guide").unwrap();
         let supply = n.sites.iter().find_map(|s| s.supply.as_ref()).unwrap();
-        assert_eq!(supply.windows.len(), 2);
+        assert_eq!(supply.windows.len(), 3);
         assert_eq!(supply.carbon.as_ref().unwrap().kg_per_kwh_by_hour.len(), 24);
     }
 
@@ -169,19 +169,22 @@ mod tests {
             .unwrap();
         let supply = depot.supply.as_ref().expect("the depot's supply contract");
         let tz: chrono_tz::Tz = depot.timezone.parse().unwrap();
-        // 01:00 in Qingdao is in the valley; 08:00 is not, and the valley comes at midnight.
+        // 01:00 in Qingdao is in the valley (23:00 to 07:00); 08:00 is not, and the valley
+        // comes at 23:00.
         let night = "2026-03-01T17:00:00Z".parse().unwrap();
         assert_eq!(supply.price_at(night, &tz), 0.32);
         let morning = "2026-03-01T00:00:00Z".parse().unwrap();
         assert_eq!(supply.price_at(morning, &tz), 0.68);
         assert_eq!(
             supply.next_cheaper(morning, &tz),
-            Some(("2026-03-01T16:00:00Z".parse().unwrap(), 0.32))
+            Some(("2026-03-01T15:00:00Z".parse().unwrap(), 0.32))
         );
-        let bad = with_supply().replace("end_hour = 7", "end_hour = 31");
+        let bad = with_supply().replace(r#"end = "07:00""#, r#"end = "23:00""#);
         let err = parse_network(&bad, "net.toml").unwrap_err().to_string();
         assert!(
-            err.contains("qd-huangdao-depot") && err.contains("valley") && err.contains("31"),
+            err.contains("qd-huangdao-depot")
+                && err.contains("valley")
+                && err.contains("no length"),
             "{err}"
         );
     }

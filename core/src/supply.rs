@@ -1,30 +1,51 @@
 //! What a site pays for the energy it draws from the grid (its supply contract), as opposed to
 //! what drivers pay ([`crate::tariff`]): daily time-of-use price windows in the site's local
-//! time, a price outside them, and a monthly demand charge on the month's highest 15-minute
+//! time (written and read as a driver tariff's windows are, [`DailyWindow`]), a price outside them, and a monthly demand charge on the month's highest 15-minute
 //! average power, optionally a price on the grid's marginal emissions by hour. The scheduler
 //! reads it to move charging that can wait into cheaper (and cleaner) hours and tracks the
 //! month's demand ([`MonthDemand`]); the replay prices its runs with it.
 
-use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::tariff::{DailyWindow, TariffDay, window_edges};
 use crate::{WattHours, Watts};
 
-/// One daily price window `[start_hour, end_hour)` in the site's local time.
+/// A daily price window in the site's local time, the same shape as a driver tariff's window
+/// ([`DailyWindow`]): `days` (every day when empty), `start` and `end` as `HH:MM`, past midnight
+/// when the end is not after the start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SupplyWindow {
-    /// Name for display (`on-peak`, ...).
+    /// Name for display (`valley`, `peak`, ...).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
-    /// First local hour of the window (0–23).
-    pub start_hour: u32,
-    /// Local hour the window ends, exclusive (1–24, after `start_hour`).
-    pub end_hour: u32,
+    /// Days it applies (`mon` … `sun`, the day the window starts); every day when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<TariffDay>,
+    /// Local start time, `HH:MM`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub start: NaiveTime,
+    /// Local end time, `HH:MM`; a window whose end is not after its start runs past midnight.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub end: NaiveTime,
     /// Energy price in the window, per kWh.
     pub price_per_kwh: f64,
+}
+
+impl DailyWindow for SupplyWindow {
+    fn days(&self) -> &[TariffDay] {
+        &self.days
+    }
+    fn start(&self) -> NaiveTime {
+        self.start
+    }
+    fn end(&self) -> NaiveTime {
+        self.end
+    }
 }
 
 /// A site's supply contract: time-of-use energy prices and a demand charge.
@@ -32,7 +53,7 @@ pub struct SupplyWindow {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SupplyTariff {
-    /// Price windows; the first one containing an hour wins.
+    /// Price windows; the first one that applies wins.
     #[serde(default)]
     pub windows: Vec<SupplyWindow>,
     /// Price outside every window, per kWh.
@@ -65,7 +86,7 @@ pub struct CarbonSignal {
 pub const CLEARLY_CHEAPER: f64 = 0.1;
 
 impl SupplyTariff {
-    /// Checks prices are finite and not negative and windows lie within a day.
+    /// Checks prices are finite and not negative and windows have some length.
     pub fn validate(&self) -> Result<(), DomainError> {
         let bad = |reason: String| {
             Err(DomainError::InvalidQuantity {
@@ -102,17 +123,19 @@ impl SupplyTariff {
                 ));
             }
         }
-        for w in &self.windows {
-            if w.start_hour >= w.end_hour || w.end_hour > 24 {
-                return bad(format!(
-                    "window {:?} from hour {} to {}: hours must satisfy 0 <= start < end <= 24",
-                    w.name, w.start_hour, w.end_hour
-                ));
+        for (i, w) in self.windows.iter().enumerate() {
+            let which = if w.name.is_empty() {
+                format!("window {}", i + 1)
+            } else {
+                format!("window {} ({:?})", i + 1, w.name)
+            };
+            if let Some(problem) = w.length_problem() {
+                return bad(format!("{which}: {problem}"));
             }
             if !price_ok(w.price_per_kwh) {
                 return bad(format!(
-                    "window {:?}: price_per_kwh {} must be a number >= 0",
-                    w.name, w.price_per_kwh
+                    "{which}: price_per_kwh {} must be a number >= 0",
+                    w.price_per_kwh
                 ));
             }
         }
@@ -121,10 +144,10 @@ impl SupplyTariff {
 
     /// Energy price at `t`, per kWh, with the windows in zone `tz`.
     pub fn price_at(&self, t: DateTime<Utc>, tz: &Tz) -> f64 {
-        let hour = t.with_timezone(tz).hour();
+        let local = t.with_timezone(tz).naive_local();
         self.windows
             .iter()
-            .find(|w| w.start_hour <= hour && hour < w.end_hour)
+            .find(|w| w.applies_at(local))
             .map_or(self.base_price_per_kwh, |w| w.price_per_kwh)
     }
 
@@ -138,7 +161,7 @@ impl SupplyTariff {
         self.price_at(t, tz) + carbon
     }
 
-    /// The start and cost ([`SupplyTariff::cost_at`]) of the first cheaper hour within the next
+    /// The start and cost ([`SupplyTariff::cost_at`]) of the first cheaper time within the next
     /// 24 h, if any (with a carbon signal, [`CLEARLY_CHEAPER`] cheaper).
     pub fn next_cheaper(&self, t: DateTime<Utc>, tz: &Tz) -> Option<(DateTime<Utc>, f64)> {
         let now = self.cost_at(t, tz);
@@ -147,19 +170,27 @@ impl SupplyTariff {
         } else {
             now
         };
-        // Windows start on whole local hours: check each coming hour boundary.
-        let mut at = t
-            - TimeDelta::seconds(i64::from(t.with_timezone(tz).minute()) * 60)
-            - TimeDelta::seconds(i64::from(t.second()))
-            - TimeDelta::nanoseconds(i64::from(t.nanosecond()));
-        for _ in 0..24 {
-            at += TimeDelta::hours(1);
-            let p = self.cost_at(at, tz);
-            if p < below {
-                return Some((at, p));
+        // The cost changes only where a window starts or ends and, with a carbon signal, on
+        // whole local hours.
+        let horizon = t + TimeDelta::hours(24);
+        let mut changes = window_edges(&self.windows, t, horizon, tz);
+        if self.carbon.is_some() {
+            let mut at = t
+                - TimeDelta::seconds(i64::from(t.with_timezone(tz).minute()) * 60)
+                - TimeDelta::seconds(i64::from(t.second()))
+                - TimeDelta::nanoseconds(i64::from(t.nanosecond()));
+            for _ in 0..24 {
+                at += TimeDelta::hours(1);
+                changes.push(at);
             }
+            changes.sort();
+            changes.dedup();
         }
-        None
+        changes
+            .into_iter()
+            .filter(|at| *at > t)
+            .map(|at| (at, self.cost_at(at, tz)))
+            .find(|(_, p)| *p < below)
     }
 
     /// Demand charge for a month whose highest 15-minute average power was `peak_kw`.
@@ -288,10 +319,11 @@ mod tests {
 
     /// Southern California Edison's commercial EV rates, simplified (the replay's default).
     fn sce() -> SupplyTariff {
-        let w = |name: &str, start_hour, end_hour, price_per_kwh| SupplyWindow {
+        let w = |name: &str, start: u32, end: u32, price_per_kwh| SupplyWindow {
             name: name.into(),
-            start_hour,
-            end_hour,
+            days: vec![],
+            start: NaiveTime::from_hms_opt(start, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(end, 0, 0).unwrap(),
             price_per_kwh,
         };
         SupplyTariff {
@@ -329,6 +361,50 @@ mod tests {
     }
 
     #[test]
+    fn windows_take_minutes_days_and_run_past_midnight_as_a_driver_tariffs_do() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let t: SupplyTariff = serde_json::from_value(serde_json::json!({
+            "base_price_per_kwh": 0.68,
+            "windows": [
+                {"name": "valley", "start": "23:30", "end": "07:00", "price_per_kwh": 0.32},
+                {"days": ["sat", "sun"], "start": "10:00", "end": "16:00", "price_per_kwh": 0.40}
+            ]
+        }))
+        .unwrap();
+        t.validate().unwrap();
+        // Friday 4 December 2026, local times (UTC+8).
+        let local = |d: u32, h: u32, m: u32| {
+            Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap() - TimeDelta::hours(8)
+        };
+        assert_eq!(t.price_at(local(4, 23, 29), &tz), 0.68);
+        assert_eq!(t.price_at(local(4, 23, 30), &tz), 0.32);
+        assert_eq!(t.price_at(local(5, 6, 59), &tz), 0.32);
+        assert_eq!(t.price_at(local(4, 12, 0), &tz), 0.68); // a Friday
+        assert_eq!(t.price_at(local(5, 12, 0), &tz), 0.40); // a Saturday
+        // The next cheaper time is where the valley starts, on the minute.
+        assert_eq!(
+            t.next_cheaper(local(4, 20, 10), &tz),
+            Some((local(4, 23, 30), 0.32))
+        );
+        // On Saturday at 08:00 the weekend window (0.40) comes first.
+        assert_eq!(
+            t.next_cheaper(local(5, 8, 0), &tz),
+            Some((local(5, 10, 0), 0.40))
+        );
+        // Read back as written.
+        let back: SupplyTariff = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
+        assert_eq!(back, t);
+        // An hour number where a time belongs is refused by name.
+        let e = serde_json::from_value::<SupplyTariff>(serde_json::json!({
+            "base_price_per_kwh": 0.68,
+            "windows": [{"start_hour": 0, "end_hour": 7, "price_per_kwh": 0.32}]
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown field") && e.contains("_hour"), "{e}");
+    }
+
+    #[test]
     fn carbon_adds_the_hours_emissions_and_only_a_clearly_cheaper_hour_counts() {
         let tz: Tz = "UTC".parse().unwrap();
         let mut rates = vec![0.30; 24];
@@ -358,9 +434,13 @@ mod tests {
     #[test]
     fn bad_contracts_are_named() {
         let mut t = sce();
-        t.windows[0].end_hour = 25;
+        t.windows[0].end = t.windows[0].start;
         let e = t.validate().unwrap_err().to_string();
-        assert!(e.contains("on-peak") && e.contains("25"), "{e}");
+        assert!(e.contains("on-peak") && e.contains("no length"), "{e}");
+        t.windows[0].price_per_kwh = -0.1;
+        t.windows[0].end = NaiveTime::from_hms_opt(3, 0, 0).unwrap();
+        let e = t.validate().unwrap_err().to_string();
+        assert!(e.contains("window 1") && e.contains("price_per_kwh"), "{e}");
         let mut t = sce();
         t.base_price_per_kwh = f64::NAN;
         assert!(t.validate().unwrap_err().to_string().contains("base_price"));

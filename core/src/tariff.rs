@@ -17,7 +17,7 @@
 //!   [`CHARGING_THRESHOLD_W`] flowed on average; the time after that until the session ended is
 //!   idle time.
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
@@ -219,11 +219,8 @@ impl Tariff {
         for w in &self.windows {
             prices.extend(w.energy_per_kwh.map(|p| ("windows.energy_per_kwh", p)));
             prices.extend(w.time_per_hour.map(|p| ("windows.time_per_hour", p)));
-            if w.start == w.end {
-                return bad(format!(
-                    "{}: a window from {} to {} has no length",
-                    self.id, w.start, w.end
-                ));
+            if let Some(problem) = w.length_problem() {
+                return bad(format!("{}: {problem}", self.id));
             }
         }
         for (name, p) in prices {
@@ -249,17 +246,7 @@ impl Tariff {
     /// The (energy per kWh, time per hour) prices at `at`, local time in `tz`.
     pub fn prices_at<Z: TimeZone>(&self, at: DateTime<Utc>, tz: &Z) -> (f64, f64) {
         let local = at.with_timezone(tz).naive_local();
-        let window = self.windows.iter().find(|w| {
-            let t = local.time();
-            let today = TariffDay::of(local.weekday());
-            let yesterday = TariffDay::of(local.weekday().pred());
-            let on = |d: TariffDay| w.days.is_empty() || w.days.contains(&d);
-            if w.start < w.end {
-                on(today) && t >= w.start && t < w.end
-            } else {
-                (on(today) && t >= w.start) || (on(yesterday) && t < w.end)
-            }
-        });
+        let window = self.windows.iter().find(|w| w.applies_at(local));
         (
             window
                 .and_then(|w| w.energy_per_kwh)
@@ -278,34 +265,96 @@ impl Tariff {
         to: DateTime<Utc>,
         tz: &Z,
     ) -> Vec<DateTime<Utc>> {
-        let mut out = vec![from, to];
-        let first = from.with_timezone(tz).date_naive() - Duration::days(1);
-        let last = to.with_timezone(tz).date_naive() + Duration::days(1);
-        let mut day = first;
-        while day <= last {
-            for w in &self.windows {
-                for time in [w.start, w.end] {
-                    let local = day.and_time(time);
-                    // A local time skipped by a clock change starts at the change.
-                    let at = tz
-                        .from_local_datetime(&local)
-                        .earliest()
-                        .or_else(|| {
-                            tz.from_local_datetime(&(local + Duration::hours(1)))
-                                .earliest()
-                        })
-                        .map(|t| t.with_timezone(&Utc));
-                    if let Some(at) = at.filter(|at| *at > from && *at < to) {
-                        out.push(at);
-                    }
+        window_edges(&self.windows, from, to, tz)
+    }
+}
+
+impl DailyWindow for TariffWindow {
+    fn days(&self) -> &[TariffDay] {
+        &self.days
+    }
+    fn start(&self) -> NaiveTime {
+        self.start
+    }
+    fn end(&self) -> NaiveTime {
+        self.end
+    }
+}
+
+/// When a daily time-of-use window applies. Shared by what drivers pay ([`TariffWindow`]) and
+/// what a site pays for its grid energy ([`crate::supply::SupplyWindow`]), so both are written
+/// and read the same way: the days it starts on (every day when none), a local start and end
+/// time (`HH:MM`), running past midnight when the end is not after the start.
+pub trait DailyWindow {
+    /// Days it starts on; every day when empty.
+    fn days(&self) -> &[TariffDay];
+    /// Local start time.
+    fn start(&self) -> NaiveTime;
+    /// Local end time; not after the start means the next day.
+    fn end(&self) -> NaiveTime;
+
+    /// Whether it applies at local time `local` (a window past midnight applies after midnight
+    /// when it started the day before).
+    fn applies_at(&self, local: NaiveDateTime) -> bool {
+        let t = local.time();
+        let days = self.days();
+        let on = |d: Weekday| days.is_empty() || days.contains(&TariffDay::of(d));
+        let (start, end) = (self.start(), self.end());
+        if start < end {
+            on(local.weekday()) && t >= start && t < end
+        } else {
+            (on(local.weekday()) && t >= start) || (on(local.weekday().pred()) && t < end)
+        }
+    }
+
+    /// Why the window cannot be used, if it cannot: a window from a time to the same time has
+    /// no length.
+    fn length_problem(&self) -> Option<String> {
+        (self.start() == self.end()).then(|| {
+            format!(
+                "a window from {} to {} has no length",
+                self.start().format("%H:%M"),
+                self.end().format("%H:%M")
+            )
+        })
+    }
+}
+
+/// Every instant in `[from, to]` where one of `windows` starts or ends (local times in `tz`), in
+/// order, with `from` and `to` themselves: between two neighbours no window starts or ends. A
+/// local time skipped by a clock change counts from the change.
+pub fn window_edges<W: DailyWindow, Z: TimeZone>(
+    windows: &[W],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    tz: &Z,
+) -> Vec<DateTime<Utc>> {
+    let mut out = vec![from, to];
+    let first = from.with_timezone(tz).date_naive() - Duration::days(1);
+    let last = to.with_timezone(tz).date_naive() + Duration::days(1);
+    let mut day = first;
+    while day <= last {
+        for w in windows {
+            for time in [w.start(), w.end()] {
+                let local = day.and_time(time);
+                let at = tz
+                    .from_local_datetime(&local)
+                    .earliest()
+                    .or_else(|| {
+                        tz.from_local_datetime(&(local + Duration::hours(1)))
+                            .earliest()
+                    })
+                    .map(|t| t.with_timezone(&Utc));
+                if let Some(at) = at.filter(|at| *at > from && *at < to) {
+                    out.push(at);
                 }
             }
-            day += Duration::days(1);
         }
-        out.sort();
-        out.dedup();
-        out
+        day += Duration::days(1);
     }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Decimal digits of a currency's minor unit (ISO 4217; 2 for every code not listed).

@@ -716,8 +716,9 @@ mod tests {
         chargegrid_core::supply::SupplyTariff {
             windows: vec![chargegrid_core::supply::SupplyWindow {
                 name: "off-peak".into(),
-                start_hour: start,
-                end_hour: 16,
+                days: vec![],
+                start: chrono::NaiveTime::from_hms_opt(start, 0, 0).unwrap(),
+                end: chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap(),
                 price_per_kwh: 0.10,
             }],
             base_price_per_kwh: 0.30,

@@ -6,7 +6,7 @@
 //! rest at 0.20 $/kWh; demand charge 15 $/kW on the month's highest 15-minute average power.
 
 use chargegrid_core::supply::{SupplyTariff, SupplyWindow, month_of};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::ReplayError;
@@ -23,10 +23,11 @@ pub struct Tariff {
 
 impl Default for Tariff {
     fn default() -> Self {
-        let window = |name: &str, start_hour, end_hour, price_per_kwh| SupplyWindow {
+        let window = |name: &str, start: u32, end: u32, price_per_kwh| SupplyWindow {
             name: name.into(),
-            start_hour,
-            end_hour,
+            days: vec![],
+            start: NaiveTime::from_hms_opt(start, 0, 0).expect("a whole hour"),
+            end: NaiveTime::from_hms_opt(end, 0, 0).expect("a whole hour"),
             price_per_kwh,
         };
         Self {
