@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use crate::context::ConnectionContext;
 use crate::correlation::Calls;
 use crate::liveness::{Claim, Liveness, renew_claim};
+use crate::local::Queued;
 use crate::rate_budget::RateBudget;
 use crate::{Gateway, routing};
 
@@ -139,7 +140,7 @@ pub(crate) async fn run(
         .give_up()
         .map(|o| o.command)
         .into_iter()
-        .chain(queue.drain(..))
+        .chain(queue.drain(..).map(|boxed| *boxed))
     {
         cmd.reply(CommandReply::Offline).await;
     }
@@ -176,8 +177,9 @@ pub(crate) async fn run(
 struct Connection {
     ctx: ConnectionContext,
     socket: WebSocket,
-    commands: mpsc::Receiver<IncomingCommand>,
-    queue: VecDeque<IncomingCommand>,
+    /// Boxed in the inbox and the queue ([`Queued`]).
+    commands: mpsc::Receiver<Queued>,
+    queue: VecDeque<Queued>,
     calls: Calls,
 }
 
@@ -198,7 +200,7 @@ impl Connection {
         loop {
             if self.calls.is_idle()
                 && let Some(cmd) = self.queue.pop_front()
-                && let Err(reason) = Box::pin(self.send_command(cmd)).await
+                && let Err(reason) = Box::pin(self.send_command(*cmd)).await
             {
                 return reason;
             }
@@ -381,7 +383,8 @@ impl Connection {
     /// inbox: those are taken only once this queue is empty.
     fn queue_follow_ups(&mut self) {
         let inner = &self.ctx.gateway.inner;
-        for command in self.ctx.follow_ups.drain(..) {
+        // Taken, not drained: the emptied list would keep its buffer for the connection's life.
+        for command in std::mem::take(&mut self.ctx.follow_ups) {
             let action = match &command {
                 chargegrid_core::command::ChargerCommand::Raw { action, .. } => action.clone(),
                 other => other.name().to_string(),
@@ -398,7 +401,7 @@ impl Connection {
                 metrics: inner.metrics.clone(),
             };
             self.queue
-                .push_back(IncomingCommand::new(envelope, Box::new(sink)));
+                .push_back(Box::new(IncomingCommand::new(envelope, Box::new(sink))));
         }
     }
 
@@ -606,6 +609,17 @@ fn accepted() -> CommandReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idle_connections_inbox_stays_small() {
+        // tokio allocates a channel's first block of 32 slots when the channel is made.
+        let block = 32 * std::mem::size_of::<Queued>();
+        assert!(block <= 512, "{block} bytes per idle connection");
+        assert!(
+            std::mem::size_of::<IncomingCommand>() > 64,
+            "boxing is worth it"
+        );
+    }
 
     #[test]
     fn sniffs_ids_of_oversized_calls() {
