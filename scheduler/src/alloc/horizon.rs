@@ -153,17 +153,21 @@ pub(crate) fn short_of_full(
     );
     let (src, sink) = (0, 1);
     let mut start = 0.0;
+    let mut cuts = PrefixCuts::new(ends.len(), live.len());
     let slots: Vec<usize> = ends
         .iter()
-        .map(|&end| {
+        .enumerate()
+        .map(|(j, &end)| {
             let node = g.add_node();
-            g.add_edge(node, sink, units(site_w * (end - start)));
+            let cap = units(site_w * (end - start));
+            g.add_edge(node, sink, cap);
+            cuts.slot(j, cap);
             start = end;
             node
         })
         .collect();
     let mut needs = Vec::with_capacity(live.len());
-    for &s in &live {
+    for (k, &s) in live.iter().enumerate() {
         let wpa = problem.sessions[s].watts_per_amp();
         let node = g.add_node();
         needs.push(Need {
@@ -176,11 +180,15 @@ pub(crate) fn short_of_full(
             if overlap <= 0.0 {
                 break;
             }
-            g.add_edge(node, slots[j], units(b.top[s] * wpa * overlap));
+            let cap = units(b.top[s] * wpa * overlap);
+            g.add_edge(node, slots[j], cap);
+            cuts.edge(k, j, cap);
             start = end;
         }
     }
-    let full = lexi::serve_in_full(&mut g, src, sink, &mut needs, SHORT_MISSES);
+    let cuts = cuts.finish(&needs);
+    let may_fit = |set: &[usize]| cuts.may_fit(set);
+    let full = lexi::serve_in_full(&mut g, src, sink, &mut needs, SHORT_MISSES, Some(&may_fit));
     if full.iter().all(|&f| f) {
         return None;
     }
@@ -194,6 +202,71 @@ pub(crate) fn short_of_full(
         }
     }
     Some(short)
+}
+
+/// The look-ahead network's cuts that put the first `p` time slots on the sink's side, for
+/// every `p`: a set of sessions fits only if, for each `p`, what they need beyond what they can
+/// get after slot `p` fits in the first `p` slots. Every session's stay starts now, so its
+/// slots are a prefix of the slots; these cuts are then the ones that decide (a set of slots
+/// cut elsewhere cuts less than its prefix of the same length would), up to the rounding of
+/// capacities to whole units and the merged intervals, so they are a necessary condition that
+/// is nearly always also sufficient: the caller confirms with a flow. Costs
+/// O(sessions × slots) per set instead of a maximum flow.
+struct PrefixCuts {
+    slots: usize,
+    /// Capacity of the first `p` slots, `p` = 0..=slots.
+    before: Vec<i64>,
+    /// Per session, (slots + 1) entries: what its edges carry from slot `p` on.
+    after: Vec<i64>,
+    /// Per session, its need.
+    needs: Vec<i64>,
+}
+
+impl PrefixCuts {
+    fn new(slots: usize, sessions: usize) -> Self {
+        Self {
+            slots,
+            before: vec![0; slots + 1],
+            after: vec![0; (slots + 1) * sessions],
+            needs: Vec::new(),
+        }
+    }
+
+    /// Slot `j`'s capacity to the sink.
+    fn slot(&mut self, j: usize, cap: i64) {
+        self.before[j + 1] = cap;
+    }
+
+    /// Session `k`'s edge to slot `j`.
+    fn edge(&mut self, k: usize, j: usize, cap: i64) {
+        self.after[k * (self.slots + 1) + j] = cap;
+    }
+
+    /// Turns the capacities into prefix and suffix sums.
+    fn finish(mut self, needs: &[Need]) -> Self {
+        for p in 1..=self.slots {
+            self.before[p] += self.before[p - 1];
+        }
+        for row in self.after.chunks_mut(self.slots + 1) {
+            for p in (0..self.slots).rev() {
+                row[p] += row[p + 1];
+            }
+        }
+        self.needs = needs.iter().map(|n| n.units.max(0)).collect();
+        self
+    }
+
+    /// Whether the sessions `set` (indices into the needs) pass every prefix cut.
+    fn may_fit(&self, set: &[usize]) -> bool {
+        let w = self.slots + 1;
+        (0..w).all(|p| {
+            let must: i64 = set
+                .iter()
+                .map(|&k| (self.needs[k] - self.after[k * w + p]).max(0))
+                .sum();
+            must <= self.before[p]
+        })
+    }
 }
 
 /// The sessions with a need, or `None` when the look-ahead does not run: no power limit, no
@@ -293,5 +366,108 @@ mod tests {
         assert!(many.len() <= MAX_INTERVALS + 1, "{}", many.len());
         assert_eq!(many.last(), Some(&200.0));
         assert!(many.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    /// A look-ahead network of random sessions, built as `short_of_full` builds it: slots of
+    /// integer lengths, sessions with integer rates whose stays end on a slot's end, or, with
+    /// `partial`, part-way into their last slot (as merged intervals do).
+    fn random_network(
+        rng: &mut proptest::test_runner::TestRng,
+        partial: bool,
+    ) -> (FlowGraph, Vec<Need>, PrefixCuts) {
+        use proptest::prelude::RngExt;
+        let m = rng.random_range(1..=6usize);
+        let n = rng.random_range(1..=12usize);
+        let site = rng.random_range(1..=20i64);
+        let lengths: Vec<i64> = (0..m).map(|_| rng.random_range(1..=5)).collect();
+        let mut g = FlowGraph::new(2);
+        let mut cuts = PrefixCuts::new(m, n);
+        let slots: Vec<usize> = (0..m)
+            .map(|j| {
+                let node = g.add_node();
+                g.add_edge(node, 1, site * lengths[j]);
+                cuts.slot(j, site * lengths[j]);
+                node
+            })
+            .collect();
+        let mut needs = Vec::new();
+        for k in 0..n {
+            let rate = rng.random_range(1..=8i64);
+            let stay = rng.random_range(1..=m);
+            let node = g.add_node();
+            let mut most = 0;
+            for j in 0..stay {
+                let mut time = lengths[j];
+                if partial && j + 1 == stay {
+                    time = rng.random_range(1..=lengths[j]);
+                }
+                g.add_edge(node, slots[j], rate * time);
+                cuts.edge(k, j, rate * time);
+                most += rate * time;
+            }
+            needs.push(Need {
+                edge: g.add_edge(0, node, 0),
+                units: rng.random_range(0..=most + 3),
+            });
+        }
+        let cuts = cuts.finish(&needs);
+        (g, needs, cuts)
+    }
+
+    #[test]
+    fn the_prefix_cuts_decide_who_fits_as_the_flow_does() {
+        let mut rng = proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        );
+        let (mut exact, mut refused) = (0, 0);
+        for round in 0..2_000 {
+            let partial = round % 2 == 1;
+            let (g, needs, cuts) = random_network(&mut rng, partial);
+            // Every subset of up to 12 sessions would be many: the prefixes by need and a few
+            // random sets.
+            let mut sets: Vec<Vec<usize>> = (0..=needs.len()).map(|k| (0..k).collect()).collect();
+            for _ in 0..4 {
+                use proptest::prelude::RngExt;
+                sets.push((0..needs.len()).filter(|_| rng.random_bool(0.5)).collect());
+            }
+            for set in sets {
+                let mut trial = g.clone();
+                let mut edges: Vec<Need> = needs.clone();
+                let mut total = 0;
+                for &k in &set {
+                    trial.set_capacity(&mut edges[k].edge, needs[k].units);
+                    total += needs[k].units;
+                }
+                let flows = trial.max_flow(0, 1) >= total;
+                let passes = cuts.may_fit(&set);
+                // A necessary condition: what it refuses never fits.
+                assert!(passes || !flows, "refused a set that fits: {set:?}");
+                if !passes {
+                    refused += 1;
+                }
+                // With stays on slot ends (no rounding here), it is the whole condition.
+                if !partial {
+                    assert_eq!(passes, flows, "set {set:?}");
+                    exact += 1;
+                }
+            }
+        }
+        assert!(
+            refused > 1_000 && exact > 10_000,
+            "{refused} refused, {exact} exact"
+        );
+        // And with it, who is served in full and every flow stay what the flows alone give.
+        for round in 0..2_000 {
+            let (g, needs, cuts) = random_network(&mut rng, round % 2 == 1);
+            let (mut g1, mut n1) = (g.clone(), needs.clone());
+            let plain = lexi::serve_in_full(&mut g1, 0, 1, &mut n1, SHORT_MISSES, None);
+            let (mut g2, mut n2) = (g, needs);
+            let may_fit = |set: &[usize]| cuts.may_fit(set);
+            let cut = lexi::serve_in_full(&mut g2, 0, 1, &mut n2, SHORT_MISSES, Some(&may_fit));
+            assert_eq!(plain, cut);
+            let flows =
+                |g: &FlowGraph, n: &[Need]| n.iter().map(|e| g.flow(e.edge)).collect::<Vec<_>>();
+            assert_eq!(flows(&g1, &n1), flows(&g2, &n2));
+        }
     }
 }

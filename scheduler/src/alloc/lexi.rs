@@ -22,22 +22,34 @@ pub(crate) struct Need {
     pub units: i64,
 }
 
+/// A necessary condition for a set of sessions (indices into the needs) to be served in full
+/// together: see [`serve_in_full`].
+pub(crate) type MayFit<'a> = dyn Fn(&[usize]) -> bool + 'a;
+
 /// Opens the source edges smallest need first, keeping each session open only if it is served
 /// in full together with those kept before; returns who is. Sessions not kept are left closed
 /// (capacity 0, no flow). When everyone fits at once (the common case), that one flow is kept;
 /// otherwise the run of smallest needs that fits is found by bisection (a handful of maximum
 /// flows) and only the sessions after it are tried one by one, until `misses` in a row do not
 /// fit.
+///
+/// `may_fit`, when given, is a necessary condition for a set of sessions (indices into
+/// `needs`) to fit, cheaper than a flow (some of the network's cuts): a set it refuses is not
+/// tried, and the bisection runs on it, with one flow to confirm its answer (and flows again
+/// below it in the rare case that flow disagrees).
 pub(crate) fn serve_in_full(
     g: &mut FlowGraph,
     src: usize,
     sink: usize,
     needs: &mut [Need],
     misses: usize,
+    may_fit: Option<&MayFit>,
 ) -> Vec<bool> {
     let n = needs.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (needs[i].units, i));
+    let has_condition = may_fit.is_some();
+    let may_fit = |set: &[usize]| may_fit.is_none_or(|f| f(set));
     // Whether the first `k` of `order` fit together, tried on a copy.
     let fits = |trial: &mut Trial, g: &FlowGraph, needs: &[Need], k: usize| {
         trial.reset(g, needs);
@@ -50,7 +62,7 @@ pub(crate) fn serve_in_full(
         trial.g.max_flow(src, sink) >= total
     };
     let mut trial = Trial::default();
-    if fits(&mut trial, g, needs, n) {
+    if may_fit(&order) && fits(&mut trial, g, needs, n) {
         trial.keep(g, needs);
         return vec![true; n];
     }
@@ -58,6 +70,24 @@ pub(crate) fn serve_in_full(
     // The longest prefix that fits: feasibility only falls as the prefix grows.
     let (mut lo, mut hi) = (0, n - 1);
     let mut best: Option<Trial> = None;
+    if has_condition {
+        // The longest prefix the condition lets through is at least as long: bisect on it and
+        // confirm with one flow.
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if may_fit(&order[..mid]) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if lo > 0 && fits(&mut trial, g, needs, lo) {
+            trial.promote(&mut best);
+            hi = lo;
+        } else {
+            (lo, hi) = (0, lo.saturating_sub(1));
+        }
+    }
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
         if fits(&mut trial, g, needs, mid) {
@@ -75,13 +105,20 @@ pub(crate) fn serve_in_full(
     }
     // The one after the prefix does not fit; larger ones still may (a longer stay).
     let mut missed = 1;
+    let mut kept: Vec<usize> = order[..lo].to_vec();
     for &i in &order[lo + 1..] {
         if missed >= misses {
             break;
         }
+        kept.push(i);
+        if !may_fit(&kept) {
+            kept.pop();
+            missed += 1;
+            continue;
+        }
         // (Needs of 0 sort first and are always in the prefix.)
         trial.g.clone_from(g);
-        let kept = needs[i].edge;
+        let closed = needs[i].edge;
         g.set_capacity(&mut needs[i].edge, needs[i].units);
         g.max_flow(src, sink);
         if g.flow(needs[i].edge) >= needs[i].units {
@@ -89,7 +126,8 @@ pub(crate) fn serve_in_full(
             missed = 0;
         } else {
             std::mem::swap(g, &mut trial.g);
-            needs[i].edge = kept;
+            needs[i].edge = closed;
+            kept.pop();
             missed += 1;
         }
     }
@@ -208,7 +246,7 @@ mod tests {
     #[test]
     fn the_most_sessions_in_full_and_still_the_most_energy() {
         let (mut g, mut needs) = one_slot(10, &[6, 5, 4]);
-        let full = serve_in_full(&mut g, SRC, SINK, &mut needs, usize::MAX);
+        let full = serve_in_full(&mut g, SRC, SINK, &mut needs, usize::MAX, None);
         assert_eq!(full, vec![false, true, true]);
         assert_eq!(flows(&g, &needs), vec![0, 5, 4]);
         fill_the_rest(&mut g, SRC, SINK, &mut needs, &full, 0);
@@ -216,7 +254,7 @@ mod tests {
         // When all fit, all are served at once.
         let (mut g, mut needs) = one_slot(15, &[6, 5, 4]);
         assert_eq!(
-            serve_in_full(&mut g, SRC, SINK, &mut needs, usize::MAX),
+            serve_in_full(&mut g, SRC, SINK, &mut needs, usize::MAX, None),
             vec![true; 3]
         );
         assert_eq!(flows(&g, &needs), vec![6, 5, 4]);
@@ -227,7 +265,7 @@ mod tests {
     #[test]
     fn the_largest_shortfall_is_as_small_as_it_can_be() {
         let (mut g, mut needs) = one_slot(12, &[10, 10]);
-        let full = serve_in_full(&mut g, SRC, SINK, &mut needs, usize::MAX);
+        let full = serve_in_full(&mut g, SRC, SINK, &mut needs, usize::MAX, None);
         assert_eq!(full.iter().filter(|&&f| f).count(), 1);
         let (mut g, mut needs) = one_slot(12, &[10, 10]);
         fill_the_rest(&mut g, SRC, SINK, &mut needs, &[false, false], 0);

@@ -115,7 +115,7 @@ fn solve_component(
             ));
         }
     }
-    let full = lexi::serve_in_full(&mut g, src, sink, &mut needs, usize::MAX);
+    let full = lexi::serve_in_full(&mut g, src, sink, &mut needs, usize::MAX, None);
     lexi::fill_the_rest(&mut g, src, sink, &mut needs, &full, units(1.0));
     for (session, offset, e) in edges {
         plan[session][offset] = g.flow(e) as f64 / SCALE;
