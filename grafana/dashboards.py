@@ -148,6 +148,8 @@ b.panel("Drawn vs allocated vs limit", "timeseries", [(f"sum by (site) (chargegr
 b.panel("Headroom", "timeseries", [(f"sum by (site) (chargegrid_scheduler_site_headroom_watts{{{S}}})", "{{site}}")], unit="watt")
 b.panel("Sessions scheduled", "timeseries", [(f"sum by (site) (chargegrid_scheduler_sessions_scheduled{{{S}}})", "{{site}}")])
 b.panel("Energy delivered per hour", "timeseries", [(f"sum by (site) (increase(chargegrid_energy_delivered_joules_total{{{S}}}[1h])) / 3.6e6 or vector(0)", "{{site}}")], unit="kwatth")
+b.panel("Month's demand peak (billed)", "timeseries", [(f"max by (site) (chargegrid_scheduler_site_month_peak_watts{{{S}}})", "{{site}}")], unit="watt",
+        description="The highest 15-minute average power of the billing month so far, for sites whose supply contract has a demand charge (docs/configuration.md, Supply prices); empty for others.")
 b.write()
 
 # OCPP gateway

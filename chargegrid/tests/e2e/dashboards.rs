@@ -184,6 +184,19 @@ async fn every_panel_query_returns_data_on_a_real_prometheus() {
     config.ocpp.gateway.call_timeout = Duration::from_millis(300);
     let app = start_app(&config).await;
     let metrics_addr = app.metrics_addr;
+    // A demand charge on the depot's supply contract, so the scheduler tracks the month's
+    // demand there (the site-power board's billed-peak panel has no `or vector(0)`).
+    {
+        let depot = chargegrid_core::SiteId::new("qd-huangdao-depot").unwrap();
+        let mut site = app.store.get_site(&depot).await.unwrap().unwrap();
+        site.supply = Some(
+            serde_json::from_value(
+                json!({"base_price_per_kwh": 0.68, "demand_charge_per_kw": 30.0}),
+            )
+            .unwrap(),
+        );
+        app.store.put_site(&site).await.unwrap();
+    }
 
     // Traffic: chargers on a site, a fleet vehicle charging, a driver, bad input, commands.
     let fleet = FleetId::new("ops-fleet").unwrap();
