@@ -1,9 +1,10 @@
 //! What a site pays for the energy it draws from the grid (its supply contract), as opposed to
 //! what drivers pay ([`crate::tariff`]): daily time-of-use price windows in the site's local
-//! time (written and read as a driver tariff's windows are, [`DailyWindow`]), a price outside them, and a monthly demand charge on the month's highest 15-minute
-//! average power, optionally a price on the grid's marginal emissions by hour. The scheduler
-//! reads it to move charging that can wait into cheaper (and cleaner) hours and tracks the
-//! month's demand ([`MonthDemand`]); the replay prices its runs with it.
+//! time (written and read as a driver tariff's windows are, [`DailyWindow`]), a price outside
+//! them, and a monthly demand charge on the month's highest 15-minute average power, optionally
+//! a price on the grid's marginal emissions by hour. The scheduler reads it to move charging
+//! that can wait into cheaper (and cleaner) hours and tracks the month's demand
+//! ([`MonthDemand`]); the replay prices its runs with it.
 
 use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
