@@ -45,6 +45,13 @@ pub struct HealthConfig {
     /// Fewest sessions on each side of a change point. 6, set on the tuning physics fleet
     /// (seed 1): with 4, splits near the ends of a vehicle's history raised 4 false steps.
     pub step_min_sessions_each_side: usize,
+    /// Fewest sessions after a change point when the sessions before it number
+    /// `step_min_sessions_each_side`: a step shortly before the vehicle's latest session. Such a
+    /// split is judged on the noise before it alone and every session after it must sit at
+    /// least half the minimum drop below the median before it, so two stray sessions are not a
+    /// step. 3 (session 17: on nine development fleets, 3 more steps found of 54 and none
+    /// false; a short first side instead raised six false steps, all in winter).
+    pub step_min_sessions_short_side: usize,
     /// Robust z-score a change point must reach. 4.5 (was 5.0) since cold sessions are
     /// corrected for the car's own loads (session 10, development fleets 1–5: 3 more steps
     /// found of 30, no false one).
@@ -120,6 +127,7 @@ impl Default for HealthConfig {
             soh_alert_pct: 80.0,
             step_min_drop_pct: 3.0,
             step_min_sessions_each_side: 6,
+            step_min_sessions_short_side: 3,
             step_min_score: 4.5,
             abort_window_sessions: 15,
             abort_min_count: 3,

@@ -37,6 +37,9 @@ pub(crate) struct StepRule {
     pub min_drop: f64,
     /// Fewest values on each side.
     pub min_each_side: usize,
+    /// Fewest values after the split when those before it number `min_each_side` (at most
+    /// `min_each_side`; equal to it, no short side).
+    pub min_short_side: usize,
     /// Smallest robust z-score of the drop.
     pub min_score: f64,
     /// Smallest noise scale assumed (quantised values never give a zero scale).
@@ -49,6 +52,9 @@ impl StepRule {
         Self {
             min_drop: cfg.step_min_drop_pct,
             min_each_side: cfg.step_min_sessions_each_side,
+            min_short_side: cfg
+                .step_min_sessions_short_side
+                .min(cfg.step_min_sessions_each_side),
             min_score: cfg.step_min_score,
             min_scale: cfg.min_residual_scale_pct,
         }
@@ -62,18 +68,35 @@ pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
 }
 
 /// The strongest downward step in `ys` (time-ordered) that `rule` accepts.
+///
+/// A split with both sides at least `min_each_side` long is scored against the noisier side.
+/// The side after the split may be shorter (down to `min_short_side`: a step that has just
+/// happened); it is then scored against the noise before the split alone (a scale read off three
+/// values is no scale), and each value after the split must sit at least half the minimum drop
+/// below the median before it, so one or two stray recent sessions do not make a step. The side
+/// before the split is never short: a vehicle's first few sessions are too few to stand for
+/// where it started (on the development fleets, short first sides were all winter sessions).
 pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> {
-    let m = rule.min_each_side.max(2);
-    if ys.len() < 2 * m {
+    let long = rule.min_each_side.max(2);
+    let short = rule.min_short_side.clamp(2, long);
+    if ys.len() < long + short {
         return None;
     }
     let mut best: Option<StepChange> = None;
-    for k in m..=ys.len() - m {
+    for k in long..=ys.len() - short {
         let b = &ys[k.saturating_sub(SIDE)..k];
         let a = &ys[k..(k + SIDE).min(ys.len())];
         let (mb, ma) = (median(b)?, median(a)?);
-        // The noisier side sets the scale: a split with a mixed side is not a step.
-        let sigma = robust_scale(b)?.max(robust_scale(a)?).max(rule.min_scale);
+        let sigma = if a.len() >= long {
+            // The noisier side sets the scale: a split with a mixed side is not a step.
+            robust_scale(b)?.max(robust_scale(a)?)
+        } else {
+            if a.iter().any(|y| *y > mb - rule.min_drop / 2.0) {
+                continue;
+            }
+            robust_scale(b)?
+        }
+        .max(rule.min_scale);
         let se = 1.25 * sigma * (1.0 / b.len() as f64 + 1.0 / a.len() as f64).sqrt();
         let score = (mb - ma) / se;
         if mb - ma >= rule.min_drop

@@ -234,10 +234,16 @@ pub(crate) fn cv_check(
     let (early_all, offset) = early_and_recent(&all);
     let low_offset = median(&low[low.len().saturating_sub(ENDS)..]);
     // Ahead: off from healthy packs now, and either moved that far from the vehicle's own early
-    // sessions or off twice as far (a pack that always sat a little high is not flagged).
+    // sessions or off twice as far (a pack that always sat a little high is not flagged); or
+    // off that far at all currents and at low currents alike (no resistance, risen or not, makes
+    // a pack show more SoC at constant voltage, and low currents are where a healthy pack's
+    // spread is smallest: on the development fleets no healthy pack's low-current reading was
+    // above 2 points).
     let ahead = offset.filter(|r| {
-        *r >= cfg.soc_check_ahead_points
-            && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit)
+        let own = *r >= cfg.soc_check_ahead_points
+            && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit);
+        let at_low_currents = *r >= limit && low_offset.is_some_and(|l| l >= limit);
+        own || at_low_currents
     });
     // Behind: at low currents, where a risen resistance moves nothing, the latest two readings
     // (among the latest sessions) at least `limit` low on median, or a single one twice that.
@@ -273,6 +279,7 @@ pub(crate) fn cv_check(
     let step_rule = StepRule {
         min_drop: shift,
         min_each_side: STEP_EACH_SIDE,
+        min_short_side: STEP_EACH_SIDE,
         min_score: STEP_MIN_SCORE,
         min_scale: STEP_MIN_SCALE,
     };

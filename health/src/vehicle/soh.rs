@@ -297,6 +297,18 @@ pub fn estimate_soh(
         .unwrap_or(0)
         .max(step.map_or(0, |s| s.index));
     let seg = &pts[first..];
+    // Shortly after a step the sessions since it are all there is: as few as the step rule's
+    // short side give a figure, its noise taken as at least that of the sessions before the
+    // step (three values that happen to agree are not a tight estimate).
+    let (required, min_scale) = match step {
+        Some(s) if seg.len() < required => (
+            required.min(cfg.step_min_sessions_short_side.max(2)),
+            robust_scale(&ys[s.index.saturating_sub(SIDE)..s.index])
+                .unwrap_or(0.0)
+                .max(cfg.min_residual_scale_pct),
+        ),
+        _ => (required, cfg.min_residual_scale_pct),
+    };
     if seg.len() < required {
         let reason = if step.is_some() {
             WithheldReason::InsufficientSessionsSinceStep
@@ -309,7 +321,7 @@ pub fn estimate_soh(
             pts,
         );
     }
-    let est = combine(seg, method, required, step.is_some(), spec, cfg);
+    let est = combine(seg, method, required, step.is_some(), min_scale, spec, cfg);
     (est, step, pts)
 }
 
@@ -318,6 +330,7 @@ fn combine(
     method: SohMethod,
     required: usize,
     since_step: bool,
+    min_scale: f64,
     spec: &VehicleSpec,
     cfg: &HealthConfig,
 ) -> SohEstimate {
@@ -337,17 +350,14 @@ fn combine(
             let resid: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| y - f.slope * x).collect();
             let level = median(&resid).unwrap_or(f.intercept);
             let r2: Vec<f64> = resid.iter().map(|r| r - level).collect();
-            let sigma = robust_scale(&r2)
-                .unwrap_or(0.0)
-                .max(cfg.min_residual_scale_pct);
+            let sigma = robust_scale(&r2).unwrap_or(0.0).max(min_scale);
             let mx = xs.iter().sum::<f64>() / n as f64;
             let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
             let lever = 1.0 / n as f64 + mx * mx / sxx.max(1e-9);
             (level, 1.1 * sigma * lever.sqrt(), n - 2)
         }
         None => {
-            let fit = huber_location(&ys, &vec![1.0; n], cfg.min_residual_scale_pct)
-                .expect("non-empty segment");
+            let fit = huber_location(&ys, &vec![1.0; n], min_scale).expect("non-empty segment");
             (fit.location, 1.05 * fit.scale / (n as f64).sqrt(), n - 1)
         }
     };
