@@ -270,7 +270,11 @@ pub(crate) fn cv_check(
     // currents the SoC still agrees: the pack's resistance rose.
     // Either the latest five against the first five, or a step in the offsets (a jump in the
     // middle of a long history, which the two ends dilute).
-    let not_the_soc = suspect.is_none() && last_low.iter().all(|l| *l > -limit);
+    // A low-current reading that far low speaks for the SoC only when it is nearly as low as
+    // the readings at all currents: a risen resistance moves low currents a little (a 1.7×
+    // pack on the development fleets: −3 at low currents, −10 over all), a SoC error alike.
+    let soc_like = |l: f64| l <= -limit && offset.is_none_or(|r| l <= LOW_AGREES * r);
+    let not_the_soc = suspect.is_none() && !last_low.iter().any(|l| soc_like(*l));
     let shift = cfg.resistance_cv_shift_points;
     let from_ends = offset
         .zip(early_all)

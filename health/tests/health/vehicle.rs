@@ -675,6 +675,26 @@ fn a_soc_ahead_since_before_the_first_session_is_found_where_low_currents_agree(
 }
 
 #[test]
+fn a_low_current_reading_a_little_low_does_not_hide_a_resistance_rise() {
+    let cfg = HealthConfig::default();
+    // From its seventh session V0's pack enters constant voltage 12 points earlier at 0.3 C and
+    // above, while its low currents agree; in its latest session they read 3 low, a quarter of
+    // what the higher currents show: a risen resistance does that, a SoC error would move them
+    // alike.
+    let offset = |v: usize, i: usize, c: f64| match (v, i) {
+        (0, 6..) if c >= 0.3 => -12.0,
+        (0, 11) => -3.0,
+        _ => 0.0,
+    };
+    let (states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
+    let r = states[0].report(&ctx, &cfg);
+    let cv = r.cv_check.as_ref().unwrap();
+    assert_eq!(cv.history.last().unwrap().low_current_points, Some(-3.0));
+    assert!(r.has_alert(AlertKind::ResistanceIncrease), "{cv:?}");
+    assert!(!r.has_alert(AlertKind::SocCalibrationSuspect), "{cv:?}");
+}
+
+#[test]
 fn a_resistance_jump_mid_history_and_a_pack_worse_than_its_cohort_are_told_apart_from_healthy_spread()
  {
     let cfg = HealthConfig::default();
