@@ -252,6 +252,10 @@ pub(crate) fn cv_check(
         .filter_map(|h| h.low_current_points)
         .collect();
     let last_low = &recent_low[recent_low.len().saturating_sub(2)..];
+    // A low-current reading that far low speaks for the SoC only when it is nearly as low as
+    // the readings at all currents: a risen resistance moves low currents a little (a 1.7×
+    // pack on the development fleets: −3 at low currents, −10 over all), a SoC error alike.
+    let soc_like = |l: f64| l <= -limit && offset.is_none_or(|r| l <= LOW_AGREES * r);
     let behind = match last_low {
         [one] if *one <= -2.0 * limit => Some(*one),
         [_, _] => median(last_low).filter(|m| *m <= -limit),
@@ -264,16 +268,18 @@ pub(crate) fn cv_check(
         let latest = *last_low.last()?;
         let r = offset?;
         (latest <= -limit && r <= -limit && latest <= LOW_AGREES * r).then_some(latest)
+    })
+    // Or: no recent session went deep enough for a low-current reading, but the latest ones
+    // that did (up to five) sit as low as the recent sessions do.
+    .or_else(|| {
+        let l = low_offset.filter(|_| recent_low.is_empty())?;
+        (offset? <= -limit && soc_like(l)).then_some(l)
     });
     let suspect = ahead.or(behind);
     // Constant voltage now comes at a lower SoC than it did for this vehicle, while at low
     // currents the SoC still agrees: the pack's resistance rose.
     // Either the latest five against the first five, or a step in the offsets (a jump in the
     // middle of a long history, which the two ends dilute).
-    // A low-current reading that far low speaks for the SoC only when it is nearly as low as
-    // the readings at all currents: a risen resistance moves low currents a little (a 1.7×
-    // pack on the development fleets: −3 at low currents, −10 over all), a SoC error alike.
-    let soc_like = |l: f64| l <= -limit && offset.is_none_or(|r| l <= LOW_AGREES * r);
     let not_the_soc = suspect.is_none() && !last_low.iter().any(|l| soc_like(*l));
     let shift = cfg.resistance_cv_shift_points;
     let from_ends = offset

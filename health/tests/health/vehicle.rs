@@ -695,6 +695,30 @@ fn a_low_current_reading_a_little_low_does_not_hide_a_resistance_rise() {
 }
 
 #[test]
+fn a_soc_behind_is_found_from_older_low_current_readings_when_no_recent_session_has_one() {
+    let cfg = HealthConfig::default();
+    // V0's BMS reads 6 points behind at every current from its second session on; its last
+    // eight sessions stopped before the low currents. The older low-current readings sit as
+    // low as the recent sessions: the SoC, not a pack worse than its cohort.
+    let offset = |v: usize, i: usize, _: f64| if v == 0 && i >= 1 { -6.0 } else { 0.0 };
+    let (mut states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
+    let mut list = states[0].sessions().to_vec();
+    for s in &mut list[4..] {
+        s.top_of_charge.retain(|p| p.current_a > 0.2 * 200.0);
+    }
+    states[0].replace_sessions(list);
+    let r = states[0].report(&ctx, &cfg);
+    let cv = r.cv_check.as_ref().unwrap();
+    assert!(
+        cv.history[4..]
+            .iter()
+            .all(|h| h.low_current_points.is_none())
+    );
+    assert!(r.has_alert(AlertKind::SocCalibrationSuspect), "{cv:?}");
+    assert!(!r.has_alert(AlertKind::ResistanceAboveCohort), "{cv:?}");
+}
+
+#[test]
 fn a_resistance_jump_mid_history_and_a_pack_worse_than_its_cohort_are_told_apart_from_healthy_spread()
  {
     let cfg = HealthConfig::default();
