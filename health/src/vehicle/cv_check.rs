@@ -239,11 +239,19 @@ pub(crate) fn cv_check(
     // a pack show more SoC at constant voltage, and low currents are where a healthy pack's
     // spread is smallest: on the development fleets no healthy pack's low-current reading was
     // above 2 points).
+    // Either way, low-current readings among the latest sessions (where the recent offset comes
+    // from) must not say otherwise: a healthy pack's offsets at higher currents swing several
+    // points in hot weeks, its low-current readings do not.
+    let latest_low: Vec<f64> = history[history.len().saturating_sub(ENDS)..]
+        .iter()
+        .filter_map(|h| h.low_current_points)
+        .collect();
+    let low_disagrees = median(&latest_low).is_some_and(|l| l < limit / 2.0);
     let ahead = offset.filter(|r| {
         let own = *r >= cfg.soc_check_ahead_points
             && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit);
         let at_low_currents = *r >= limit && low_offset.is_some_and(|l| l >= limit);
-        own || at_low_currents
+        (own || at_low_currents) && !low_disagrees
     });
     // Behind: at low currents, where a risen resistance moves nothing, the latest two readings
     // (among the latest sessions) at least `limit` low on median, or a single one twice that.

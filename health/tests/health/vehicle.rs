@@ -654,10 +654,13 @@ fn a_soc_ahead_since_before_the_first_session_is_found_where_low_currents_agree(
     // clip). V0's BMS reads 4 points ahead at every current from its first session on: no
     // change in its own history and under twice the offset, but low currents agree, and no
     // resistance makes a pack show more SoC. V1 reads 4 points high only from 0.15 C up (its
-    // lowest currents agree with healthy packs): not the SoC.
-    let offset = |v: usize, _: usize, c: f64| match v {
+    // lowest currents agree with healthy packs): not the SoC. V2 reads up to 8 points high at
+    // the higher currents of its latest sessions (ahead of its own first sessions, as a hot
+    // summer's packs can) while its low-current readings there agree: not the SoC either.
+    let offset = |v: usize, i: usize, c: f64| match v {
         0 => -1.0,
         1 if c >= 0.15 => -1.0,
+        2 if i >= 7 && c >= 0.15 => 3.0,
         _ => -5.0,
     };
     let (states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
@@ -672,6 +675,11 @@ fn a_soc_ahead_since_before_the_first_session_is_found_where_low_currents_agree(
     }
     let cv = states[1].report(&ctx, &cfg).cv_check.unwrap();
     assert!(cv.offset_points.unwrap() >= 3.0, "{cv:?}");
+    let cv = states[2].report(&ctx, &cfg).cv_check.unwrap();
+    assert!(
+        cv.offset_points.unwrap() >= cfg.soc_check_ahead_points,
+        "{cv:?}"
+    );
 }
 
 #[test]
