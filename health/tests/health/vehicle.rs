@@ -758,7 +758,8 @@ fn a_resistance_jump_mid_history_and_a_pack_worse_than_its_cohort_are_told_apart
         );
         assert_eq!(
             found,
-            (v == 6, v == 7 || v == 9, false),
+            // V6's jump leaves it 4 points behind its healthy peers: a cohort outlier too.
+            (v == 6, v == 6 || v == 7 || v == 9, false),
             "V{v}: {:?}",
             r.cv_check
         );
