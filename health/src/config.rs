@@ -12,8 +12,18 @@ pub struct HealthConfig {
     pub min_soc_window: f64,
     /// Fewest samples with SoC and energy for a per-session capacity estimate.
     pub min_capacity_points: usize,
-    /// Fewest wide-window DC sessions before a DC state of health is shown.
+    /// Fewest wide-window DC sessions before a DC state of health is shown. 3 (was 5; session
+    /// 17: a below-80 % pack that charged three or four times a year was withheld and never
+    /// alerted); under `few_sessions_dc` sessions the per-session spread is taken as at least
+    /// `few_sessions_scale_pct`, so such a figure comes with a wide interval.
     pub min_sessions_dc: usize,
+    /// Below this many sessions a DC figure's per-session spread is not read off its own few
+    /// values alone (three that happen to agree are not a tight estimate).
+    pub few_sessions_dc: usize,
+    /// The per-session spread (points) assumed at least for such a figure: 1.75, the 90th
+    /// percentile of healthy vehicles' own spread on eleven development physics fleets (median
+    /// 1.08).
+    pub few_sessions_scale_pct: f64,
     /// Fewest wide-window AC sessions (with SoC) before an AC energy-based figure is shown.
     pub min_sessions_ac: usize,
     /// Lag, in samples, over which ΔV/ΔI is taken for the resistance.
@@ -115,7 +125,9 @@ impl Default for HealthConfig {
         Self {
             min_soc_window: 30.0,
             min_capacity_points: 5,
-            min_sessions_dc: 5,
+            min_sessions_dc: 3,
+            few_sessions_dc: 5,
+            few_sessions_scale_pct: 1.75,
             min_sessions_ac: 8,
             resistance_lag: 1,
             min_current_step: Amperes(20.0),

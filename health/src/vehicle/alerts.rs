@@ -118,14 +118,15 @@ pub(crate) fn vehicle_alerts(
     if let Some(v) = i.soh.value() {
         let high = i.soh.high_pct.unwrap_or(v);
         let low = i.soh.low_pct.unwrap_or(v);
-        // The estimate and most of its interval below: at least three quarters of the 90 %
-        // interval under the threshold (a wide interval straddling it is not yet an alert).
+        // The estimate and most of its interval below. An interval is symmetric about its
+        // estimate unless the SoC check widened one side: a capacity that reads low because the
+        // SoC runs ahead has its interval reaching far up, and is not called below.
         let below_share = if high > low {
             ((cfg.soh_alert_pct - low) / (high - low)).clamp(0.0, 1.0)
         } else {
             f64::from(u8::from(v < cfg.soh_alert_pct))
         };
-        if v < cfg.soh_alert_pct && below_share >= 0.75 {
+        if v < cfg.soh_alert_pct && below_share > 0.5 {
             let sev = if high < cfg.soh_alert_pct {
                 Severity::Critical
             } else {

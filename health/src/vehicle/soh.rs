@@ -321,6 +321,11 @@ pub fn estimate_soh(
             pts,
         );
     }
+    let min_scale = if method != SohMethod::AcEnergy && seg.len() < cfg.few_sessions_dc {
+        min_scale.max(cfg.few_sessions_scale_pct)
+    } else {
+        min_scale
+    };
     let est = combine(seg, method, required, step.is_some(), min_scale, spec, cfg);
     (est, step, pts)
 }
