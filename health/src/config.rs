@@ -55,13 +55,20 @@ pub struct HealthConfig {
     /// Fewest sessions on each side of a change point. 6, set on the tuning physics fleet
     /// (seed 1): with 4, splits near the ends of a vehicle's history raised 4 false steps.
     pub step_min_sessions_each_side: usize,
-    /// Fewest sessions after a change point when the sessions before it number
-    /// `step_min_sessions_each_side`: a step shortly before the vehicle's latest session. Such a
-    /// split is judged on the noise before it alone and every session after it must sit at
-    /// least half the minimum drop below the median before it, so two stray sessions are not a
-    /// step. 3 (session 17: on nine development fleets, 3 more steps found of 54 and none
-    /// false; a short first side instead raised six false steps, all in winter).
+    /// Fewest sessions on the short side of a change point whose other side has
+    /// `step_min_sessions_each_side`: a step shortly before the vehicle's latest session (or,
+    /// with `step_short_first_min_drop_pct`, shortly after its first). Such a split is judged on
+    /// the long side's noise alone and every session on the short side must sit at least half
+    /// the minimum drop beyond the long side's median, so two stray sessions are not a step. 3
+    /// (session 17: on nine development fleets, 3 more steps found of 54 and none false; 2 on
+    /// thirteen: 2 more found, 6 false more).
     pub step_min_sessions_short_side: usize,
+    /// The smallest drop (points) of a change point with the short side before it (3–5
+    /// sessions from the start of the vehicle's history, `step_min_sessions_each_side` after):
+    /// 7.5, beyond what a vehicle's first winter sessions read high by (session 17, thirteen
+    /// development fleets: 59/4/19 → 62/4/16 hit / false / missed; 6.0 found the same and one
+    /// false more, 4.5 one more and four false more).
+    pub step_short_first_min_drop_pct: f64,
     /// Robust z-score a change point must reach. 4.5 (was 5.0) since cold sessions are
     /// corrected for the car's own loads (session 10, development fleets 1–5: 3 more steps
     /// found of 30, no false one).
@@ -143,6 +150,7 @@ impl Default for HealthConfig {
             step_min_drop_pct: 3.0,
             step_min_sessions_each_side: 6,
             step_min_sessions_short_side: 3,
+            step_short_first_min_drop_pct: 7.5,
             step_min_score: 4.5,
             abort_window_sessions: 15,
             abort_min_count: 3,

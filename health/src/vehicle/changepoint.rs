@@ -40,6 +40,9 @@ pub(crate) struct StepRule {
     /// Fewest values after the split when those before it number `min_each_side` (at most
     /// `min_each_side`; equal to it, no short side).
     pub min_short_side: usize,
+    /// The smallest drop for a split whose side before is the short one (`None`: no such
+    /// split).
+    pub short_first_min_drop: Option<f64>,
     /// Smallest robust z-score of the drop.
     pub min_score: f64,
     /// Smallest noise scale assumed (quantised values never give a zero scale).
@@ -55,6 +58,7 @@ impl StepRule {
             min_short_side: cfg
                 .step_min_sessions_short_side
                 .min(cfg.step_min_sessions_each_side),
+            short_first_min_drop: Some(cfg.step_short_first_min_drop_pct),
             min_score: cfg.step_min_score,
             min_scale: cfg.min_residual_scale_pct,
         }
@@ -70,12 +74,13 @@ pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
 /// The strongest downward step in `ys` (time-ordered) that `rule` accepts.
 ///
 /// A split with both sides at least `min_each_side` long is scored against the noisier side.
-/// The side after the split may be shorter (down to `min_short_side`: a step that has just
-/// happened); it is then scored against the noise before the split alone (a scale read off three
-/// values is no scale), and each value after the split must sit at least half the minimum drop
-/// below the median before it, so one or two stray recent sessions do not make a step. The side
-/// before the split is never short: a vehicle's first few sessions are too few to stand for
-/// where it started (on the development fleets, short first sides were all winter sessions).
+/// One side may be shorter (down to `min_short_side`), scored against the long side's noise
+/// alone (a scale read off three values is no scale), with each of its values clear of the long
+/// side's median by half the minimum drop, so one or two stray sessions do not make a step. A
+/// short side after the split is a step that has just happened. A short side before it is a
+/// step soon after the history starts; it must also drop by `short_first_min_drop`: a vehicle's
+/// first few sessions, when they fall in winter, read several points high (on the development
+/// fleets, short first sides with the ordinary minimum raised six false steps, all such).
 pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> {
     let long = rule.min_each_side.max(2);
     let short = rule.min_short_side.clamp(2, long);
@@ -83,18 +88,30 @@ pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> 
         return None;
     }
     let mut best: Option<StepChange> = None;
-    for k in long..=ys.len() - short {
+    for k in short..=ys.len() - short {
         let b = &ys[k.saturating_sub(SIDE)..k];
         let a = &ys[k..(k + SIDE).min(ys.len())];
+        if b.len().max(a.len()) < long || (b.len() < long && rule.short_first_min_drop.is_none()) {
+            continue;
+        }
         let (mb, ma) = (median(b)?, median(a)?);
-        let sigma = if a.len() >= long {
+        let sigma = if a.len() >= long && b.len() >= long {
             // The noisier side sets the scale: a split with a mixed side is not a step.
             robust_scale(b)?.max(robust_scale(a)?)
-        } else {
+        } else if b.len() >= long {
             if a.iter().any(|y| *y > mb - rule.min_drop / 2.0) {
                 continue;
             }
             robust_scale(b)?
+        } else {
+            // A short side before: a step soon after the history starts, mirrored; its drop must
+            // also exceed what a vehicle's first (winter) sessions can read high by.
+            if rule.short_first_min_drop.is_some_and(|d| mb - ma < d)
+                || b.iter().any(|y| *y < ma + rule.min_drop / 2.0)
+            {
+                continue;
+            }
+            robust_scale(a)?
         }
         .max(rule.min_scale);
         let se = 1.25 * sigma * (1.0 / b.len() as f64 + 1.0 / a.len() as f64).sqrt();

@@ -185,7 +185,7 @@ fn a_step_drop_is_alerted_and_only_later_sessions_count() {
 }
 
 #[test]
-fn a_step_needs_its_recent_sessions_clear_and_a_long_history_before_it() {
+fn a_step_needs_its_short_side_clear_and_a_short_first_side_a_large_drop() {
     let cfg = HealthConfig::default();
     let noise = |i: usize| [0.4, -0.3, 0.1, -0.5, 0.3, 0.0, -0.2][i % 7];
     // Ten sessions at 95 %, then three at 88 %: a step that has just happened.
@@ -199,11 +199,16 @@ fn a_step_needs_its_recent_sessions_clear_and_a_long_history_before_it() {
     let mut mixed = ys.clone();
     mixed[11] = 94.0;
     assert_eq!(detect_step(&mixed, &cfg), None);
-    // The mirror image, three high first sessions before ten lower ones (winter sessions at
-    // the start of a history look like this), is not a step: the first side is never short.
-    let mut first: Vec<f64> = (0..3).map(|i| 102.0 + noise(i)).collect();
-    first.extend((0..10).map(|i| 95.0 + noise(i)));
-    assert_eq!(detect_step(&first, &cfg), None);
+    // The mirror image, three first sessions 7 points above ten later ones (winter sessions
+    // at the start of a history can read that high), is not a step; 9 points above is.
+    let first = |high: f64| -> Vec<f64> {
+        let mut ys: Vec<f64> = (0..3).map(|i| high + noise(i)).collect();
+        ys.extend((0..10).map(|i| 95.0 + noise(i)));
+        ys
+    };
+    assert_eq!(detect_step(&first(102.0), &cfg), None);
+    let s = detect_step(&first(104.0), &cfg).expect("a drop beyond a winter start's");
+    assert_eq!(s.index, 3);
 }
 
 #[test]
