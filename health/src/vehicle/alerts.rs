@@ -124,7 +124,8 @@ pub(crate) fn vehicle_alerts(
         let below_share = if high > low {
             ((cfg.soh_alert_pct - low) / (high - low)).clamp(0.0, 1.0)
         } else {
-            f64::from(u8::from(v < cfg.soh_alert_pct))
+            // No width: the interval is the estimate, below when it is.
+            1.0
         };
         if v < cfg.soh_alert_pct && below_share > 0.5 {
             let sev = if high < cfg.soh_alert_pct {

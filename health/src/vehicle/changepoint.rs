@@ -91,27 +91,22 @@ pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> 
     for k in short..=ys.len() - short {
         let b = &ys[k.saturating_sub(SIDE)..k];
         let a = &ys[k..(k + SIDE).min(ys.len())];
-        if b.len().max(a.len()) < long || (b.len() < long && rule.short_first_min_drop.is_none()) {
-            continue;
-        }
         let (mb, ma) = (median(b)?, median(a)?);
-        let sigma = if a.len() >= long && b.len() >= long {
+        let clear = rule.min_drop / 2.0;
+        let sigma = match (b.len() >= long, a.len() >= long) {
             // The noisier side sets the scale: a split with a mixed side is not a step.
-            robust_scale(b)?.max(robust_scale(a)?)
-        } else if b.len() >= long {
-            if a.iter().any(|y| *y > mb - rule.min_drop / 2.0) {
-                continue;
-            }
-            robust_scale(b)?
-        } else {
-            // A short side before: a step soon after the history starts, mirrored; its drop must
-            // also exceed what a vehicle's first (winter) sessions can read high by.
-            if rule.short_first_min_drop.is_some_and(|d| mb - ma < d)
-                || b.iter().any(|y| *y < ma + rule.min_drop / 2.0)
+            (true, true) => robust_scale(b)?.max(robust_scale(a)?),
+            // A short side after: each value clear below the earlier level, the earlier noise.
+            (true, false) if a.iter().all(|y| *y <= mb - clear) => robust_scale(b)?,
+            // A short side before, mirrored; its drop must also exceed what a vehicle's first
+            // (winter) sessions can read high by.
+            (false, true)
+                if rule.short_first_min_drop.is_some_and(|d| mb - ma >= d)
+                    && b.iter().all(|y| *y >= ma + clear) =>
             {
-                continue;
+                robust_scale(a)?
             }
-            robust_scale(a)?
+            _ => continue,
         }
         .max(rule.min_scale);
         let se = 1.25 * sigma * (1.0 / b.len() as f64 + 1.0 / a.len() as f64).sqrt();

@@ -226,10 +226,14 @@ pub(crate) fn cv_check(
         }
     }
     let all: Vec<f64> = history.iter().map(|h| h.points).collect();
-    let low: Vec<f64> = history
-        .iter()
-        .filter_map(|h| h.low_current_points)
-        .collect();
+    // The low-current readings among the latest `n` sessions.
+    let lows_in = |n: usize| -> Vec<f64> {
+        history[history.len().saturating_sub(n)..]
+            .iter()
+            .filter_map(|h| h.low_current_points)
+            .collect()
+    };
+    let low = lows_in(history.len());
     let limit = cfg.soc_check_offset_points;
     let (early_all, offset) = early_and_recent(&all);
     let low_offset = median(&low[low.len().saturating_sub(ENDS)..]);
@@ -238,15 +242,10 @@ pub(crate) fn cv_check(
     // off that far at all currents and at low currents alike (no resistance, risen or not, makes
     // a pack show more SoC at constant voltage, and low currents are where a healthy pack's
     // spread is smallest: on the development fleets no healthy pack's low-current reading was
-    // above 2 points).
-    // Either way, low-current readings among the latest sessions (where the recent offset comes
-    // from) must not say otherwise: a healthy pack's offsets at higher currents swing several
-    // points in hot weeks, its low-current readings do not.
-    let latest_low: Vec<f64> = history[history.len().saturating_sub(ENDS)..]
-        .iter()
-        .filter_map(|h| h.low_current_points)
-        .collect();
-    let low_disagrees = median(&latest_low).is_some_and(|l| l < limit / 2.0);
+    // above 2 points). Either way, low-current readings among the latest sessions (where the
+    // recent offset comes from) must not say otherwise: a healthy pack's offsets at higher
+    // currents swing several points in hot weeks, its low-current readings do not.
+    let low_disagrees = median(&lows_in(ENDS)).is_some_and(|l| l < limit / 2.0);
     let ahead = offset.filter(|r| {
         let own = *r >= cfg.soc_check_ahead_points
             && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit);
@@ -255,10 +254,7 @@ pub(crate) fn cv_check(
     });
     // Behind: at low currents, where a risen resistance moves nothing, the latest two readings
     // (among the latest sessions) at least `limit` low on median, or a single one twice that.
-    let recent_low: Vec<f64> = history[history.len().saturating_sub(LOW_WINDOW)..]
-        .iter()
-        .filter_map(|h| h.low_current_points)
-        .collect();
+    let recent_low = lows_in(LOW_WINDOW);
     let last_low = &recent_low[recent_low.len().saturating_sub(2)..];
     // A low-current reading that far low speaks for the SoC only when it is nearly as low as
     // the readings at all currents: a risen resistance moves low currents a little (a 1.7×
@@ -271,16 +267,13 @@ pub(crate) fn cv_check(
     }
     // Or: the recent sessions sit that far low and the latest low-current reading is nearly as
     // low as they are (a SoC error moves every current alike; a risen resistance moves low
-    // currents much less): the older reading may predate the error.
+    // currents much less): the older reading may predate the error. When no recent session went
+    // deep enough for a low-current reading, the latest ones that did (up to five) stand in.
     .or_else(|| {
-        let latest = *last_low.last()?;
-        let r = offset?;
-        (latest <= -limit && r <= -limit && latest <= LOW_AGREES * r).then_some(latest)
-    })
-    // Or: no recent session went deep enough for a low-current reading, but the latest ones
-    // that did (up to five) sit as low as the recent sessions do.
-    .or_else(|| {
-        let l = low_offset.filter(|_| recent_low.is_empty())?;
+        let l = match last_low.last() {
+            Some(&latest) => latest,
+            None => low_offset?,
+        };
         (offset? <= -limit && soc_like(l)).then_some(l)
     });
     let suspect = ahead.or(behind);
