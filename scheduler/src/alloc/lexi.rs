@@ -48,8 +48,7 @@ pub(crate) fn serve_in_full(
     let n = needs.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| (needs[i].units, i));
-    let has_condition = may_fit.is_some();
-    let may_fit = |set: &[usize]| may_fit.is_none_or(|f| f(set));
+    let passes = |set: &[usize]| may_fit.is_none_or(|f| f(set));
     // Whether the first `k` of `order` fit together, tried on a copy.
     let fits = |trial: &mut Trial, g: &FlowGraph, needs: &[Need], k: usize| {
         trial.reset(g, needs);
@@ -62,7 +61,7 @@ pub(crate) fn serve_in_full(
         trial.g.max_flow(src, sink) >= total
     };
     let mut trial = Trial::default();
-    if may_fit(&order) && fits(&mut trial, g, needs, n) {
+    if passes(&order) && fits(&mut trial, g, needs, n) {
         trial.keep(g, needs);
         return vec![true; n];
     }
@@ -70,17 +69,10 @@ pub(crate) fn serve_in_full(
     // The longest prefix that fits: feasibility only falls as the prefix grows.
     let (mut lo, mut hi) = (0, n - 1);
     let mut best: Option<Trial> = None;
-    if has_condition {
+    if may_fit.is_some() {
         // The longest prefix the condition lets through is at least as long: bisect on it and
         // confirm with one flow.
-        while lo < hi {
-            let mid = lo + (hi - lo).div_ceil(2);
-            if may_fit(&order[..mid]) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
+        lo = last_that_holds(lo, hi, |k| passes(&order[..k]));
         if lo > 0 && fits(&mut trial, g, needs, lo) {
             trial.promote(&mut best);
             hi = lo;
@@ -88,15 +80,13 @@ pub(crate) fn serve_in_full(
             (lo, hi) = (0, lo.saturating_sub(1));
         }
     }
-    while lo < hi {
-        let mid = lo + (hi - lo).div_ceil(2);
-        if fits(&mut trial, g, needs, mid) {
-            lo = mid;
+    lo = last_that_holds(lo, hi, |k| {
+        let ok = fits(&mut trial, g, needs, k);
+        if ok {
             trial.promote(&mut best);
-        } else {
-            hi = mid - 1;
         }
-    }
+        ok
+    });
     if let Some(mut b) = best {
         b.keep(g, needs);
     }
@@ -113,7 +103,7 @@ pub(crate) fn serve_in_full(
             break;
         }
         kept.push(i);
-        if !may_fit(&kept) {
+        if !passes(&kept) {
             kept.pop();
             missed += 1;
             continue;
@@ -134,6 +124,20 @@ pub(crate) fn serve_in_full(
         }
     }
     full
+}
+
+/// The largest `k` in `lo..=hi` for which `holds(k)` is true, by bisection, for a `holds`
+/// true at `lo` that only falls as `k` grows (`lo` itself is never asked).
+fn last_that_holds(mut lo: usize, mut hi: usize, mut holds: impl FnMut(usize) -> bool) -> usize {
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if holds(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
 }
 
 /// After [`serve_in_full`]: opens the other sessions so that the largest shortfall among them
