@@ -124,21 +124,20 @@ pub const MAX_CALIBRATION: usize = 200;
 
 /// A driver's stated energy corrected by how earlier statements turned out: `ratios` are
 /// (delivered ÷ stated) of earlier stays, newest first; the stated energy is scaled by their
-/// median (of the newest [`MAX_CALIBRATION`]), at least [`MIN_ENERGY`]. Unchanged with fewer
-/// than [`MIN_CALIBRATION`]. The result is a guess (see [`GUESS_FLOOR`]). Drivers typing a
+/// median (of the newest [`MAX_CALIBRATION`]), at least [`MIN_ENERGY`]; `None` (no correction:
+/// plan with the statement as stated) with fewer than [`MIN_CALIBRATION`] usable ratios. The
+/// result is a guess (see [`GUESS_FLOOR`]). Drivers typing a
 /// figure into an app ask for about twice what their car takes (ACN-Data: median ratio 0.53
 /// at Caltech, 0.64 at JPL); a vehicle's own figure (ISO 15118) needs no correction.
-pub fn calibrated_energy(stated: WattHours, ratios: &[f64]) -> WattHours {
+pub fn calibrated_energy(stated: WattHours, ratios: &[f64]) -> Option<WattHours> {
     let usable: Vec<f64> = ratios
         .iter()
         .copied()
         .filter(|r| r.is_finite() && *r >= 0.0)
         .take(MAX_CALIBRATION)
         .collect();
-    if usable.len() < MIN_CALIBRATION {
-        return stated;
-    }
-    WattHours((stated.0 * quantile(usable, 0.5)).max(MIN_ENERGY.0))
+    (usable.len() >= MIN_CALIBRATION)
+        .then(|| WattHours((stated.0 * quantile(usable, 0.5)).max(MIN_ENERGY.0)))
 }
 
 /// The departure to plan with: `told`, or a little past `now` for a vehicle that is still here
@@ -268,25 +267,21 @@ mod tests {
     fn a_stated_energy_is_scaled_by_how_earlier_statements_turned_out() {
         let stated = WattHours::from_kwh(20.0);
         let few = [0.5; MIN_CALIBRATION - 1];
-        assert_eq!(
-            calibrated_energy(stated, &few),
-            stated,
-            "too few to correct"
-        );
+        assert_eq!(calibrated_energy(stated, &few), None, "too few to correct");
         // Newest first: 120 recent halves, then 300 older full deliveries; of the newest 200
         // (MAX_CALIBRATION), 120 are halves.
         let mut ratios = vec![0.5; 120];
         ratios.extend(std::iter::repeat_n(1.0, 300));
-        let e = calibrated_energy(stated, &ratios);
+        let e = calibrated_energy(stated, &ratios).unwrap();
         // Of the newest 200: 120 halves, 80 wholes: the median is 0.5.
         assert!((e.0 - 10_000.0).abs() < 1e-6, "{e:?}");
         ratios.reverse();
-        let e = calibrated_energy(stated, &ratios);
+        let e = calibrated_energy(stated, &ratios).unwrap();
         assert!((e.0 - 20_000.0).abs() < 1e-6, "{e:?}");
         let tiny = calibrated_energy(WattHours(100.0), &ratios[..MIN_CALIBRATION]);
-        assert_eq!(tiny, MIN_ENERGY);
+        assert_eq!(tiny, Some(MIN_ENERGY));
         let broken = [f64::NAN; MIN_CALIBRATION];
-        assert_eq!(calibrated_energy(stated, &broken), stated);
+        assert_eq!(calibrated_energy(stated, &broken), None);
     }
 
     #[test]

@@ -98,6 +98,10 @@ pub struct EvNeeds {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How many statement ratios a site keeps ([`SchedulerStore::push_statement_ratio`]): as many
+/// as the scheduler's correction of stated energies reads.
+pub const STATEMENT_RATIOS_KEPT: usize = chargegrid_core::stays::MAX_CALIBRATION;
+
 /// A lease held by one instance, with a fencing token that only grows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
@@ -146,6 +150,15 @@ pub trait SchedulerStore: Send + Sync {
 
     /// Forgets a session's needs (when it ends).
     async fn delete_ev_needs(&self, site: &SiteId, session: &SessionId) -> StoreResult<()>;
+
+    /// Records how a driver's statement of energy turned out at a site: the session's
+    /// delivered energy ÷ the energy the driver stated, when the session ended. The site keeps
+    /// the newest [`STATEMENT_RATIOS_KEPT`].
+    async fn push_statement_ratio(&self, site: &SiteId, ratio: f64) -> StoreResult<()>;
+
+    /// How the site's drivers' statements of energy turned out (see
+    /// [`push_statement_ratio`](Self::push_statement_ratio)), newest first.
+    async fn statement_ratios(&self, site: &SiteId) -> StoreResult<Vec<f64>>;
 
     /// Records the profile last sent to an EVSE (accepted by the charger), under fencing token
     /// `fence`, like [`put_allocation`](Self::put_allocation).

@@ -252,6 +252,13 @@ async fn a_driver_finds_reserves_charges_follows_and_stops_on_redis() {
     assert_eq!(done["energy_kwh"], 4.5);
     assert_eq!(done["cost"], 6.53);
     assert_eq!(done["stop_reason"], "Remote");
+    // How the driver's 8 kWh turned out (4.5 delivered) is kept for the site, from which the
+    // scheduler corrects later statements; the needs themselves are gone.
+    let site = chargegrid_core::SiteId::new("qd-may4th-square").unwrap();
+    let ratios = app.store.statement_ratios(&site).await.unwrap();
+    assert_eq!(ratios, vec![4.5 / 8.0]);
+    let id = chargegrid_core::SessionId::new(&sid).unwrap();
+    assert_eq!(app.store.get_ev_needs(&site, &id).await.unwrap(), None);
     app.shutdown().await.unwrap();
 }
 

@@ -8,7 +8,7 @@
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::{Session, SessionState, StopReason};
 use chargegrid_core::{ConnectorId, EvseId, IdTag, SessionId, SiteId, WattHours, Watts};
-use chargegrid_store::{StoreError, StoreResult};
+use chargegrid_store::{NeedsSource, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 
 use super::authorization::{TagInfo, authorize};
@@ -354,6 +354,28 @@ pub(crate) async fn record_samples(
     Ok(applied)
 }
 
+/// At a session's end, records how its driver's statement of energy turned out (delivered ÷
+/// stated) for the site, from which the scheduler corrects later statements. Only a driver's
+/// figure counts (a vehicle's own needs no correction). The figure is a statistic: a store
+/// error writing it is logged and the stop goes on.
+async fn learn_from_statement(ctx: &ConnectionContext, session: &Session) -> StoreResult<()> {
+    let store = &ctx.gateway.inner.store;
+    let Some(needs) = store.get_ev_needs(&session.site, &session.id).await? else {
+        return Ok(());
+    };
+    let Some(stated) = needs
+        .energy
+        .filter(|e| needs.source == NeedsSource::Driver && e.0 > 0.0)
+    else {
+        return Ok(());
+    };
+    let ratio = session.energy.0.max(0.0) / stated.0;
+    if let Err(e) = store.push_statement_ratio(&session.site, ratio).await {
+        tracing::warn!(session = %session.id, error = %e, "statement outcome not recorded");
+    }
+    Ok(())
+}
+
 /// The outcome of a stop.
 #[derive(Debug, Clone)]
 pub(crate) struct Stopped {
@@ -402,6 +424,7 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
         &session,
         store.update_session(&before, &session, &req.samples).await,
     )?;
+    learn_from_statement(ctx, &session).await?;
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
     let metrics = &ctx.gateway.inner.metrics;

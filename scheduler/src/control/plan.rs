@@ -21,6 +21,7 @@ use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::network::{Charger, Site};
 use chargegrid_core::stays;
 use chargegrid_core::{Amperes, ChargerId, EvseId, SessionId, WattHours, Watts};
+use chargegrid_store::NeedsSource;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::config::{ControlConfig, SessionPurpose};
@@ -402,9 +403,23 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         .and_then(|k| k.max_current);
     // What nobody stated is estimated from the driver's earlier stays, else the defaults.
     let estimate = watch.estimates.get(&session.id).copied().flatten();
-    // Needs are taken as the session's total: what was delivered since counts against them.
-    let energy_needed = match s.needs.as_ref().and_then(|n| n.energy) {
-        Some(stated) => stays::energy_to_plan(stated, session.energy, false),
+    // Needs are taken as the session's total: what was delivered since counts against them. A
+    // driver's figure is corrected by how the site's earlier ones turned out (then a guess).
+    let ratios = watch
+        .statement_ratios
+        .as_ref()
+        .map_or(&[][..], |(_, r)| r.as_slice());
+    let energy_needed = match s
+        .needs
+        .as_ref()
+        .and_then(|n| n.energy.map(|e| (e, n.source)))
+    {
+        Some((stated, source)) => match stays::calibrated_energy(stated, ratios) {
+            Some(corrected) if source == NeedsSource::Driver => {
+                stays::energy_to_plan(corrected, session.energy, true)
+            }
+            _ => stays::energy_to_plan(stated, session.energy, false),
+        },
         None => {
             let guess = estimate.map_or(config.default_energy, |e| e.energy);
             stays::energy_to_plan(guess, session.energy, true)
@@ -906,6 +921,46 @@ mod tests {
         );
         let (a, b) = (current(&watch, "a"), current(&watch, "b"));
         assert!(a > b + 3.0, "a {a} A, b {b} A");
+    }
+
+    #[test]
+    fn a_drivers_stated_energy_is_corrected_by_how_the_sites_statements_turned_out() {
+        let config = ControlConfig::new("t");
+        let mut snap = snapshot(11_000.0, &["a", "b"], &["a", "b"]);
+        // Both want 20 kWh by the same time, a as its driver typed it, b as its vehicle said.
+        needs(&mut snap, "a", 20.0, "2026-03-01T13:00:00Z");
+        needs(&mut snap, "b", 20.0, "2026-03-01T13:00:00Z");
+        snap.sessions[1].needs.as_mut().unwrap().source = chargegrid_store::NeedsSource::Vehicle;
+        let mut watch = SiteWatch::new(&snap);
+        let observation = watch.observe(&snap, now(), &config);
+        let currents = |watch: &SiteWatch| {
+            let p = plan(PlanInput {
+                snapshot: &snap,
+                watch,
+                observation: &observation,
+                config: &config,
+                now: now(),
+            })
+            .unwrap();
+            let of = |who: &str| {
+                p.sessions
+                    .iter()
+                    .find(|s| s.session.as_str() == format!("sess-{who}"))
+                    .unwrap()
+                    .current
+                    .0
+            };
+            (of("a"), of("b"))
+        };
+        // Too few earlier statements to correct by: the same need, the same share.
+        watch.statement_ratios = Some((now(), vec![0.5; stays::MIN_CALIBRATION - 1]));
+        let (a, b) = currents(&watch);
+        assert!((a - b).abs() < 1.0, "a {a} A, b {b} A");
+        // The site's drivers took half what they asked for: a is planned at 10 kWh and yields
+        // to b, whose vehicle's own figure is not corrected.
+        watch.statement_ratios = Some((now(), vec![0.5; stays::MIN_CALIBRATION]));
+        let (a, b) = currents(&watch);
+        assert!(b > a + 3.0, "a {a} A, b {b} A");
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub(crate) struct SiteWatch {
     /// Per active session that did not state all its needs: the estimate from its driver's
     /// earlier stays (`None`: no driver, or too little history), looked up once.
     pub estimates: HashMap<SessionId, Option<StayEstimate>>,
+    /// How the site's drivers' statements of energy turned out (delivered ÷ stated, newest
+    /// first) and when they were read; read when a driver's statement is to be planned with.
+    pub statement_ratios: Option<(DateTime<Utc>, Vec<f64>)>,
 }
 
 /// The result of looking at a new snapshot.
@@ -108,6 +111,7 @@ impl SiteWatch {
             sessions: HashMap::new(),
             unrecorded: Default::default(),
             estimates: HashMap::new(),
+            statement_ratios: None,
         }
     }
 

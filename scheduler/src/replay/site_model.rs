@@ -261,10 +261,11 @@ fn told(all: &[AcnSession], s: &AcnSession, opts: &ReplayOptions) -> Told {
                 .filter(|p| p.requested.0 > 0.0)
                 .map(|p| p.delivered.0 / p.requested.0)
                 .collect();
+            let corrected = stays::calibrated_energy(s.requested, &ratios);
             Told {
                 departure: stated.unwrap_or(s.arrival + DEFAULT_DWELL),
-                energy_wh: Some(stays::calibrated_energy(s.requested, &ratios).0),
-                guessed: ratios.len() >= stays::MIN_CALIBRATION,
+                energy_wh: Some(corrected.unwrap_or(s.requested).0),
+                guessed: corrected.is_some(),
             }
         }
         NeedsInputs::Stated | NeedsInputs::History if s.claimed => Told {

@@ -66,6 +66,23 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
     store.delete_ev_needs(&s, &sess).await.unwrap();
     assert_eq!(store.get_ev_needs(&s, &sess).await.unwrap(), None);
 
+    // How drivers' statements turned out: newest first, the oldest dropped past the cap, kept
+    // per site.
+    assert!(store.statement_ratios(&s).await.unwrap().is_empty());
+    let kept = crate::STATEMENT_RATIOS_KEPT;
+    for i in 0..kept + 5 {
+        store
+            .push_statement_ratio(&s, i as f64 / 8.0)
+            .await
+            .unwrap();
+    }
+    let ratios = store.statement_ratios(&s).await.unwrap();
+    assert_eq!(ratios.len(), kept);
+    assert_eq!(ratios[0], (kept + 4) as f64 / 8.0);
+    assert_eq!(ratios[kept - 1], 5.0 / 8.0);
+    let other = SiteId::new("s2").unwrap();
+    assert!(store.statement_ratios(&other).await.unwrap().is_empty());
+
     let profile = ChargingLimit {
         profile_id: 100,
         stack_level: 1,

@@ -80,6 +80,7 @@ struct State {
     fences: HashMap<SiteId, u64>,
     windows: HashMap<SiteId, BTreeMap<String, LimitWindow>>,
     needs: HashMap<(SiteId, SessionId), EvNeeds>,
+    statement_ratios: HashMap<SiteId, std::collections::VecDeque<f64>>,
     sent: HashMap<SiteId, BTreeMap<(ChargerId, EvseId), ChargingLimit>>,
     leases: HashMap<String, (Lease, DateTime<Utc>)>,
     lease_tokens: HashMap<String, u64>,

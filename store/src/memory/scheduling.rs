@@ -7,7 +7,9 @@ use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
 
 use super::{MemoryStore, ttl};
-use crate::{EvNeeds, Lease, LimitWindow, SchedulerStore, SiteAllocation, StoreResult};
+use crate::{
+    EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore, SiteAllocation, StoreResult,
+};
 
 #[async_trait]
 impl SchedulerStore for MemoryStore {
@@ -80,6 +82,23 @@ impl SchedulerStore for MemoryStore {
     async fn delete_ev_needs(&self, site: &SiteId, session: &SessionId) -> StoreResult<()> {
         self.lock().needs.remove(&(site.clone(), session.clone()));
         Ok(())
+    }
+
+    async fn push_statement_ratio(&self, site: &SiteId, ratio: f64) -> StoreResult<()> {
+        let mut state = self.lock();
+        let kept = state.statement_ratios.entry(site.clone()).or_default();
+        kept.push_front(ratio);
+        kept.truncate(STATEMENT_RATIOS_KEPT);
+        Ok(())
+    }
+
+    async fn statement_ratios(&self, site: &SiteId) -> StoreResult<Vec<f64>> {
+        Ok(self
+            .lock()
+            .statement_ratios
+            .get(site)
+            .map(|r| r.iter().copied().collect())
+            .unwrap_or_default())
     }
 
     async fn put_sent_profile(

@@ -160,6 +160,10 @@ pub fn ev_needs(site: &SiteId) -> String {
 pub fn site_fence(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:fence")
 }
+/// How a site's drivers' statements of energy turned out, newest first (a capped list).
+pub fn statement_ratios(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:statement-ratios")
+}
 pub fn sent_profiles(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:sent-profiles")
 }

@@ -9,7 +9,10 @@ use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
 use redis::AsyncCommands;
 
 use super::{RedisStore, decode, encode, keys, millis, scripts};
-use crate::{EvNeeds, Lease, LimitWindow, SchedulerStore, SiteAllocation, StoreError, StoreResult};
+use crate::{
+    EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore, SiteAllocation, StoreError,
+    StoreResult,
+};
 
 fn lease_value(lease: &Lease) -> String {
     format!("{}:{}", lease.token, lease.holder)
@@ -97,6 +100,33 @@ impl SchedulerStore for RedisStore {
             .hdel(keys::ev_needs(site), session.as_str())
             .await?;
         Ok(())
+    }
+
+    async fn push_statement_ratio(&self, site: &SiteId, ratio: f64) -> StoreResult<()> {
+        let key = keys::statement_ratios(site);
+        let last = STATEMENT_RATIOS_KEPT as isize - 1;
+        let () = redis::pipe()
+            .atomic()
+            .lpush(&key, ratio.to_string())
+            .ignore()
+            .ltrim(&key, 0, last)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn statement_ratios(&self, site: &SiteId) -> StoreResult<Vec<f64>> {
+        let key = keys::statement_ratios(site);
+        let raw: Vec<String> = self.conn().lrange(&key, 0, -1).await?;
+        raw.iter()
+            .map(|text| {
+                text.parse().map_err(|_| StoreError::Corrupt {
+                    key: key.clone(),
+                    reason: format!("bad statement ratio {text:?}"),
+                })
+            })
+            .collect()
     }
 
     async fn put_sent_profile(
