@@ -14,8 +14,9 @@
 //!    site one driver in four left short where the offline optimum sends almost all away full.
 //!    When the site's power limit is full and someone is left short, a flow over the remaining
 //!    stay of the sessions present ([`horizon::short_of_full`], [`super::lexi`]) finds who can
-//!    be served in full together (smallest need first) and what the others can still get in a
-//!    plan that delivers the most; those others are ranked by that energy instead of their
+//!    be served in full together (smallest need first, with a share of the limit after this
+//!    period kept for vehicles yet to arrive) and what the others can still get in a plan that
+//!    delivers the most; those others are ranked by that energy instead of their
 //!    whole need, and [`SHORT_HOURS`] laxer, and the decision runs again (then step 6 runs
 //!    even with a floor, to win back energy the new order may cost). Energy comes first, so
 //!    the shift is a tie-break, not a wall.
