@@ -69,6 +69,11 @@ pub struct HealthConfig {
     /// development fleets: 59/4/19 → 62/4/16 hit / false / missed; 6.0 found the same and one
     /// false more, 4.5 one more and four false more).
     pub step_short_first_min_drop_pct: f64,
+    /// How much noisier (robust scale) the short side before such a change point may be than
+    /// the long side after it: a pack's sessions before a real step are as steady as after it,
+    /// while first winter sessions that read high drift (session 18: a healthy car of seed 20
+    /// read 104 → 110.5 over its first five sessions, then 97–100, and raised a false step).
+    pub step_short_first_max_noise_ratio: f64,
     /// Robust z-score a change point must reach. 4.5 (was 5.0) since cold sessions are
     /// corrected for the car's own loads (session 10, development fleets 1–5: 3 more steps
     /// found of 30, no false one).
@@ -151,6 +156,7 @@ impl Default for HealthConfig {
             step_min_sessions_each_side: 6,
             step_min_sessions_short_side: 3,
             step_short_first_min_drop_pct: 7.5,
+            step_short_first_max_noise_ratio: 2.0,
             step_min_score: 4.5,
             abort_window_sessions: 15,
             abort_min_count: 3,

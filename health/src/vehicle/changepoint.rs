@@ -43,6 +43,8 @@ pub(crate) struct StepRule {
     /// The smallest drop for a split whose side before is the short one (`None`: no such
     /// split).
     pub short_first_min_drop: Option<f64>,
+    /// How much noisier (robust scale) that short side before may be than the long side.
+    pub short_first_max_noise_ratio: f64,
     /// Smallest robust z-score of the drop.
     pub min_score: f64,
     /// Smallest noise scale assumed (quantised values never give a zero scale).
@@ -59,6 +61,7 @@ impl StepRule {
                 .step_min_sessions_short_side
                 .min(cfg.step_min_sessions_each_side),
             short_first_min_drop: Some(cfg.step_short_first_min_drop_pct),
+            short_first_max_noise_ratio: cfg.step_short_first_max_noise_ratio,
             min_score: cfg.step_min_score,
             min_scale: cfg.min_residual_scale_pct,
         }
@@ -104,7 +107,11 @@ pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> 
                 if rule.short_first_min_drop.is_some_and(|d| mb - ma >= d)
                     && b.iter().all(|y| *y >= ma + clear) =>
             {
-                robust_scale(a)?
+                let after = robust_scale(a)?.max(rule.min_scale);
+                if robust_scale(b)? > rule.short_first_max_noise_ratio * after {
+                    continue;
+                }
+                after
             }
             _ => continue,
         }

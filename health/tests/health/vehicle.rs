@@ -209,6 +209,23 @@ fn a_step_needs_its_short_side_clear_and_a_short_first_side_a_large_drop() {
     assert_eq!(detect_step(&first(102.0), &cfg), None);
     let s = detect_step(&first(104.0), &cfg).expect("a drop beyond a winter start's");
     assert_eq!(s.index, 3);
+    // First sessions that climb (104 to 110.5, as a healthy car's winter start did on seed 20)
+    // before ten steady ones 9.5 points lower: far noisier than the pack after, not a step.
+    let mut climbing = vec![104.0, 106.0, 108.5, 109.0, 110.5];
+    climbing.extend((0..10).map(|i| 99.0 + noise(i)));
+    assert_eq!(detect_step(&climbing, &cfg), None);
+    let unguarded = HealthConfig {
+        step_short_first_max_noise_ratio: f64::INFINITY,
+        ..cfg.clone()
+    };
+    assert!(
+        detect_step(&climbing, &unguarded).is_some(),
+        "the noise guard decides"
+    );
+    // The same drop from five steady sessions is one.
+    let mut steady: Vec<f64> = (0..5).map(|i| 108.5 + noise(i)).collect();
+    steady.extend((0..10).map(|i| 99.0 + noise(i)));
+    assert_eq!(detect_step(&steady, &cfg).map(|s| s.index), Some(5));
 }
 
 #[test]
