@@ -709,6 +709,18 @@ mod tests {
             .collect()
     }
 
+    /// The current (A) the plan gives the session on charger `who`.
+    fn planned_current(input: PlanInput<'_>, who: &str) -> f64 {
+        plan(input)
+            .unwrap()
+            .sessions
+            .iter()
+            .find(|s| s.session.as_str() == format!("sess-{who}"))
+            .unwrap()
+            .current
+            .0
+    }
+
     /// What the driver of the session on `charger` said: `kwh` by `by`.
     fn needs(snap: &mut SiteSnapshot, charger: &str, kwh: f64, by: &str) {
         let s = snap
@@ -895,20 +907,14 @@ mod tests {
         let mut watch = SiteWatch::new(&snap);
         let observation = watch.observe(&snap, now(), &config);
         let current = |watch: &SiteWatch, who: &str| {
-            let p = plan(PlanInput {
+            let input = PlanInput {
                 snapshot: &snap,
                 watch,
                 observation: &observation,
                 config: &config,
                 now: now(),
-            })
-            .unwrap();
-            p.sessions
-                .iter()
-                .find(|s| s.session.as_str() == format!("sess-{who}"))
-                .unwrap()
-                .current
-                .0
+            };
+            planned_current(input, who)
         };
         // Neither said anything: the same defaults, the same share.
         let (a, b) = (current(&watch, "a"), current(&watch, "b"));
@@ -937,23 +943,17 @@ mod tests {
         let mut watch = SiteWatch::new(&snap);
         let observation = watch.observe(&snap, now(), &config);
         let currents = |watch: &SiteWatch| {
-            let p = plan(PlanInput {
+            let input = |watch| PlanInput {
                 snapshot: &snap,
                 watch,
                 observation: &observation,
                 config: &config,
                 now: now(),
-            })
-            .unwrap();
-            let of = |who: &str| {
-                p.sessions
-                    .iter()
-                    .find(|s| s.session.as_str() == format!("sess-{who}"))
-                    .unwrap()
-                    .current
-                    .0
             };
-            (of("a"), of("b"))
+            (
+                planned_current(input(watch), "a"),
+                planned_current(input(watch), "b"),
+            )
         };
         // Too few earlier statements to correct by: the same need, the same share.
         watch.statement_ratios = Some((now(), vec![0.5; stays::MIN_CALIBRATION - 1]));
