@@ -8,7 +8,7 @@
 //! day (within [`TIME_OF_DAY_WINDOW`]), or from all of them when too few did.
 //!
 //! Figures a driver typed into an app are corrected by how the site's earlier statements
-//! turned out ([`calibrated_energy`]).
+//! turned out ([`statement_correction`], [`calibrated_energy`]).
 //!
 //! The stay is a low quantile of the past ones (telling the scheduler a departure later than the
 //! real one is what leaves drivers short; an early one only ranks them sooner), the energy the
@@ -122,22 +122,34 @@ pub const MIN_CALIBRATION: usize = 20;
 /// The most recent statements a correction is drawn from.
 pub const MAX_CALIBRATION: usize = 200;
 
-/// A driver's stated energy corrected by how earlier statements turned out: `ratios` are
-/// (delivered ÷ stated) of earlier stays, newest first; the stated energy is scaled by their
-/// median (of the newest [`MAX_CALIBRATION`]), at least [`MIN_ENERGY`]; `None` (no correction:
-/// plan with the statement as stated) with fewer than [`MIN_CALIBRATION`] usable ratios. The
-/// result is a guess (see [`GUESS_FLOOR`]). Drivers typing a
-/// figure into an app ask for about twice what their car takes (ACN-Data: median ratio 0.53
-/// at Caltech, 0.64 at JPL); a vehicle's own figure (ISO 15118) needs no correction.
-pub fn calibrated_energy(stated: WattHours, ratios: &[f64]) -> Option<WattHours> {
+/// How one driver's statement turned out: the energy the session delivered ÷ the energy its
+/// driver stated for it (the session's total); `None` when either is not a usable figure.
+pub fn statement_ratio(delivered: WattHours, stated: WattHours) -> Option<f64> {
+    let ratio = delivered.0 / stated.0;
+    (stated.0 > 0.0 && delivered.0 >= 0.0 && ratio.is_finite()).then_some(ratio)
+}
+
+/// The factor a driver's stated energy is corrected by, from how earlier statements turned
+/// out: `ratios` are [`statement_ratio`]s of earlier stays, newest first; the median of the
+/// newest [`MAX_CALIBRATION`] usable ones, `None` (no correction: plan with statements as
+/// stated) with fewer than [`MIN_CALIBRATION`]. Drivers typing a figure into an app ask for
+/// about twice what their car takes (ACN-Data: median ratio 0.53 at Caltech, 0.64 at JPL); a
+/// vehicle's own figure (ISO 15118) needs no correction.
+pub fn statement_correction(ratios: &[f64]) -> Option<f64> {
     let usable: Vec<f64> = ratios
         .iter()
         .copied()
         .filter(|r| r.is_finite() && *r >= 0.0)
         .take(MAX_CALIBRATION)
         .collect();
-    (usable.len() >= MIN_CALIBRATION)
-        .then(|| WattHours((stated.0 * quantile(usable, 0.5)).max(MIN_ENERGY.0)))
+    (usable.len() >= MIN_CALIBRATION).then(|| quantile(usable, 0.5))
+}
+
+/// A driver's stated energy scaled by a [`statement_correction`], at least [`MIN_ENERGY`] (a
+/// guess of nothing would leave a vehicle that wants charge with none) but never more than
+/// stated. The result is a guess (see [`GUESS_FLOOR`]).
+pub fn calibrated_energy(stated: WattHours, correction: f64) -> WattHours {
+    WattHours((stated.0 * correction).max(MIN_ENERGY.0.min(stated.0)))
 }
 
 /// The departure to plan with: `told`, or a little past `now` for a vehicle that is still here
@@ -267,21 +279,34 @@ mod tests {
     fn a_stated_energy_is_scaled_by_how_earlier_statements_turned_out() {
         let stated = WattHours::from_kwh(20.0);
         let few = [0.5; MIN_CALIBRATION - 1];
-        assert_eq!(calibrated_energy(stated, &few), None, "too few to correct");
+        assert_eq!(statement_correction(&few), None, "too few to correct");
         // Newest first: 120 recent halves, then 300 older full deliveries; of the newest 200
         // (MAX_CALIBRATION), 120 are halves.
         let mut ratios = vec![0.5; 120];
         ratios.extend(std::iter::repeat_n(1.0, 300));
-        let e = calibrated_energy(stated, &ratios).unwrap();
+        let e = calibrated_energy(stated, statement_correction(&ratios).unwrap());
         // Of the newest 200: 120 halves, 80 wholes: the median is 0.5.
         assert!((e.0 - 10_000.0).abs() < 1e-6, "{e:?}");
         ratios.reverse();
-        let e = calibrated_energy(stated, &ratios).unwrap();
+        let e = calibrated_energy(stated, statement_correction(&ratios).unwrap());
         assert!((e.0 - 20_000.0).abs() < 1e-6, "{e:?}");
-        let tiny = calibrated_energy(WattHours(100.0), &ratios[..MIN_CALIBRATION]);
-        assert_eq!(tiny, Some(MIN_ENERGY));
+        // A correction never takes a statement below the least energy, nor above itself.
+        assert_eq!(calibrated_energy(WattHours(5_000.0), 0.1), MIN_ENERGY);
+        assert_eq!(calibrated_energy(WattHours(500.0), 0.5), WattHours(500.0));
+        assert_eq!(calibrated_energy(WattHours::ZERO, 0.5), WattHours::ZERO);
         let broken = [f64::NAN; MIN_CALIBRATION];
-        assert_eq!(calibrated_energy(stated, &broken), None);
+        assert_eq!(statement_correction(&broken), None);
+        // What a statement turned out to be: only from usable figures.
+        assert_eq!(
+            statement_ratio(WattHours(4_500.0), WattHours(8_000.0)),
+            Some(0.5625)
+        );
+        assert_eq!(statement_ratio(WattHours(4_500.0), WattHours::ZERO), None);
+        assert_eq!(statement_ratio(WattHours(-1.0), WattHours(8_000.0)), None);
+        assert_eq!(
+            statement_ratio(WattHours(f64::NAN), WattHours(8_000.0)),
+            None
+        );
     }
 
     #[test]

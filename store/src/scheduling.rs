@@ -98,6 +98,14 @@ pub struct EvNeeds {
     pub updated_at: DateTime<Utc>,
 }
 
+impl EvNeeds {
+    /// The energy, when the driver stated it (the figure the scheduler corrects by how the
+    /// site's earlier statements turned out).
+    pub fn driver_energy(&self) -> Option<WattHours> {
+        self.energy.filter(|_| self.source == NeedsSource::Driver)
+    }
+}
+
 /// How many statement ratios a site keeps ([`SchedulerStore::push_statement_ratio`]): as many
 /// as the scheduler's correction of stated energies reads.
 pub const STATEMENT_RATIOS_KEPT: usize = chargegrid_core::stays::MAX_CALIBRATION;
@@ -153,7 +161,8 @@ pub trait SchedulerStore: Send + Sync {
 
     /// Records how a driver's statement of energy turned out at a site: the session's
     /// delivered energy ÷ the energy the driver stated, when the session ended. The site keeps
-    /// the newest [`STATEMENT_RATIOS_KEPT`].
+    /// the newest [`STATEMENT_RATIOS_KEPT`], as durably as the store keeps sessions (Redis keeps
+    /// them; the in-memory store forgets them on a restart, as it does the sessions).
     async fn push_statement_ratio(&self, site: &SiteId, ratio: f64) -> StoreResult<()>;
 
     /// How the site's drivers' statements of energy turned out (see

@@ -402,7 +402,12 @@ pub(crate) async fn set_needs(
             .or(previous.as_ref().and_then(|p| p.departure)),
         min_power: previous.as_ref().and_then(|p| p.min_power),
         max_power: previous.as_ref().and_then(|p| p.max_power),
-        source: NeedsSource::Driver,
+        // The source says whose energy figure this is (the scheduler corrects a driver's, not a
+        // vehicle's): a departure alone keeps the earlier figure's.
+        source: match (&req.energy_kwh, &previous) {
+            (None, Some(p)) if p.energy.is_some() => p.source,
+            _ => NeedsSource::Driver,
+        },
         updated_at: now,
     };
     state.store.put_ev_needs(&s.site, &s.id, &needs).await?;

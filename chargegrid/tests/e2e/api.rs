@@ -214,6 +214,31 @@ async fn a_driver_finds_reserves_charges_follows_and_stops_on_redis() {
     assert_eq!(live["power_kw"], 7.0);
     assert_eq!(live["cost"], 1.45);
 
+    // The vehicle said it needs 30 kWh (ISO 15118); the driver adds only a departure: the energy
+    // figure stays the vehicle's (the scheduler corrects drivers' figures, not vehicles').
+    let site = chargegrid_core::SiteId::new("qd-may4th-square").unwrap();
+    let id = chargegrid_core::SessionId::new(&sid).unwrap();
+    let said = chargegrid_store::EvNeeds {
+        energy: Some(chargegrid_core::WattHours::from_kwh(30.0)),
+        departure: None,
+        min_power: None,
+        max_power: None,
+        source: chargegrid_store::NeedsSource::Vehicle,
+        updated_at: chrono::Utc::now(),
+    };
+    app.store.put_ev_needs(&site, &id, &said).await.unwrap();
+    let leaving = me
+        .put(
+            &format!("/sessions/{sid}/needs"),
+            json!({"departure": (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(leaving.status, 200, "{:?}", leaving.body);
+    let kept = app.store.get_ev_needs(&site, &id).await.unwrap().unwrap();
+    assert_eq!(kept.source, chargegrid_store::NeedsSource::Vehicle);
+    assert_eq!(kept.driver_energy(), None);
+    assert!(kept.departure.is_some());
+
     // The driver tells how much energy they need and when they leave.
     let needs = me.put(&format!("/sessions/{sid}/needs"), json!({"energy_kwh": 8.0, "departure": (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339()})).await;
     assert_eq!(needs.status, 200, "{:?}", needs.body);
@@ -222,6 +247,11 @@ async fn a_driver_finds_reserves_charges_follows_and_stops_on_redis() {
         needs.body["estimated_finish"].is_string(),
         "1 of 8 kWh at 7 kW gives a finish time"
     );
+
+    // The car is full: it stops drawing before the driver stops the session.
+    cp.call("mv2", "MeterValues", json!({"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": ts(0), "sampledValue": [
+        {"value": "24500", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": "0", "measurand": "Power.Active.Import", "unit": "W"}]}]})).await;
 
     // Stop from the app.
     let stopping = tokio::spawn({
@@ -252,12 +282,10 @@ async fn a_driver_finds_reserves_charges_follows_and_stops_on_redis() {
     assert_eq!(done["energy_kwh"], 4.5);
     assert_eq!(done["cost"], 6.53);
     assert_eq!(done["stop_reason"], "Remote");
-    // How the driver's 8 kWh turned out (4.5 delivered) is kept for the site, from which the
-    // scheduler corrects later statements; the needs themselves are gone.
-    let site = chargegrid_core::SiteId::new("qd-may4th-square").unwrap();
+    // How the driver's 8 kWh turned out (4.5 delivered, the car full) is kept for the site, from
+    // which the scheduler corrects later statements; the needs themselves are gone.
     let ratios = app.store.statement_ratios(&site).await.unwrap();
     assert_eq!(ratios, vec![4.5 / 8.0]);
-    let id = chargegrid_core::SessionId::new(&sid).unwrap();
     assert_eq!(app.store.get_ev_needs(&site, &id).await.unwrap(), None);
     app.shutdown().await.unwrap();
 }

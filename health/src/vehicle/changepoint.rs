@@ -83,7 +83,9 @@ pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
 /// short side after the split is a step that has just happened. A short side before it is a
 /// step soon after the history starts; it must also drop by `short_first_min_drop`: a vehicle's
 /// first few sessions, when they fall in winter, read several points high (on the development
-/// fleets, short first sides with the ordinary minimum raised six false steps, all such).
+/// fleets, short first sides with the ordinary minimum raised six false steps, all such); and
+/// it may be at most `short_first_max_noise_ratio` times as noisy as the long side (a winter
+/// start drifts, a pack's sessions before a real step are steady).
 pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> {
     let long = rule.min_each_side.max(2);
     let short = rule.min_short_side.clamp(2, long);

@@ -7,8 +7,9 @@
 
 use chargegrid_core::meter::MeterSample;
 use chargegrid_core::session::{Session, SessionState, StopReason};
+use chargegrid_core::stays;
 use chargegrid_core::{ConnectorId, EvseId, IdTag, SessionId, SiteId, WattHours, Watts};
-use chargegrid_store::{NeedsSource, StoreError, StoreResult};
+use chargegrid_store::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 
 use super::authorization::{TagInfo, authorize};
@@ -354,26 +355,37 @@ pub(crate) async fn record_samples(
     Ok(applied)
 }
 
+/// A vehicle drawing less than this at the end of its session had stopped charging (full, or
+/// done by its own choice): what it took is what it wanted.
+const STOPPED_DRAWING: Watts = Watts(500.0);
+
 /// At a session's end, records how its driver's statement of energy turned out (delivered ÷
 /// stated) for the site, from which the scheduler corrects later statements. Only a driver's
-/// figure counts (a vehicle's own needs no correction). The figure is a statistic: a store
-/// error writing it is logged and the stop goes on.
-async fn learn_from_statement(ctx: &ConnectionContext, session: &Session) -> StoreResult<()> {
+/// figure counts (a vehicle's own needs no correction), and only from a vehicle that had stopped
+/// drawing ([`STOPPED_DRAWING`], by its last metered power): one unplugged while still charging
+/// took less than it wanted, perhaps because the scheduler gave it less, and would pull the
+/// correction down for every later driver. The figure is a statistic: a store error reading or
+/// writing it is logged and the stop goes on.
+async fn learn_from_statement(ctx: &ConnectionContext, session: &Session) {
     let store = &ctx.gateway.inner.store;
-    let Some(needs) = store.get_ev_needs(&session.site, &session.id).await? else {
-        return Ok(());
+    let needs = match store.get_ev_needs(&session.site, &session.id).await {
+        Ok(needs) => needs,
+        Err(e) => {
+            tracing::warn!(session = %session.id, error = %e, "needs not read at the stop");
+            return;
+        }
     };
-    let Some(stated) = needs
-        .energy
-        .filter(|e| needs.source == NeedsSource::Driver && e.0 > 0.0)
+    let stopped = session.power.is_some_and(|p| p < STOPPED_DRAWING);
+    let Some(ratio) = needs
+        .and_then(|n| n.driver_energy())
+        .filter(|_| stopped)
+        .and_then(|stated| stays::statement_ratio(session.energy, stated))
     else {
-        return Ok(());
+        return;
     };
-    let ratio = session.energy.0.max(0.0) / stated.0;
     if let Err(e) = store.push_statement_ratio(&session.site, ratio).await {
         tracing::warn!(session = %session.id, error = %e, "statement outcome not recorded");
     }
-    Ok(())
 }
 
 /// The outcome of a stop.
@@ -424,7 +436,7 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
         &session,
         store.update_session(&before, &session, &req.samples).await,
     )?;
-    learn_from_statement(ctx, &session).await?;
+    learn_from_statement(ctx, &session).await;
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
     let metrics = &ctx.gateway.inner.metrics;

@@ -40,8 +40,9 @@ const SHORT_INTERVALS: usize = 16;
 /// yet to arrive when it decides who can be served in full. Sessions present that fit only if
 /// nobody else comes are found short now, while their ranking behind the others still costs
 /// little, rather than at their departure: in the ACN-Data replays (docs/BENCHMARKS.md,
-/// session 18) 15 % served 1.2–3.3 points more drivers in full on four congested 5-day windows
-/// of six and 0.4–0.8 more on three whole files of six (as many on the others), within 0.01
+/// session 18), at 30 % of the uncontrolled peak, 15 % served 1.2–3.3 points more drivers in
+/// full on four congested 5-day windows of six and 0.4–0.8 more on three whole files of six
+/// (as many on the others; at 40 %, 0.6 more on one window and the same elsewhere), within 0.01
 /// points of energy; 10 % served up to 0.6 fewer than 15 %; 17.5–40 % moved the JPL windows by
 /// −0.7 to +1.5 points but served 0.6–1.7 fewer on a Caltech one (and 17.5 % cost 0.03 points
 /// of energy on a JPL one).
@@ -391,7 +392,7 @@ mod tests {
         }
         let b = session_bounds(&p, &ctx, false);
         let short = short_of_full(&p, &ctx, site_w, &b).expect("someone is short");
-        // With a fifth of the site kept for arrivals, only the smaller need fits in full; the
+        // With 15 % of the site kept for arrivals, only the smaller need fits in full; the
         // larger is ranked by what it can get under the whole limit: all of it.
         assert_eq!(short[0], None);
         let reach = short[1].expect("the larger need is short");

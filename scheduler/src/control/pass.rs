@@ -9,7 +9,7 @@ use std::time::Instant;
 use chargegrid_core::stays::{self, PastStay};
 use chargegrid_core::supply::MonthDemand;
 use chargegrid_core::{ChargerId, Clock, SessionId, SiteId, Watts};
-use chargegrid_store::{NeedsSource, SessionAllocation, SiteAllocation, Store};
+use chargegrid_store::{SessionAllocation, SiteAllocation, Store};
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
@@ -120,34 +120,34 @@ async fn estimate_stays(ctx: &SiteContext, watch: &mut SiteWatch, snapshot: &Sit
     }
 }
 
-/// How long the site's statement ratios are used before they are read again: one more ended
-/// session barely moves the median of up to 200.
-const STATEMENT_RATIOS_FRESH: TimeDelta = TimeDelta::hours(1);
+/// How long the site's correction of stated energies is used before it is read again: one more
+/// ended session barely moves the median of up to 200.
+const STATEMENT_CORRECTION_FRESH: TimeDelta = TimeDelta::hours(1);
 
-/// Reads how the site's drivers' statements of energy turned out, when an active session's
-/// energy was stated by its driver and the figures are missing or older than
-/// [`STATEMENT_RATIOS_FRESH`]. A store error leaves statements uncorrected until a later pass
-/// reads them.
-async fn read_statement_ratios(
+/// Reads how the site's drivers' statements of energy turned out and keeps the correction they
+/// give, when an active session's energy was stated by its driver and the correction is missing
+/// or older than [`STATEMENT_CORRECTION_FRESH`]. A store error leaves statements uncorrected
+/// until a later pass reads them.
+async fn read_statement_correction(
     ctx: &SiteContext,
     watch: &mut SiteWatch,
     snapshot: &SiteSnapshot,
     now: DateTime<Utc>,
 ) {
-    let wanted = snapshot.sessions.iter().any(|s| {
-        s.needs
-            .as_ref()
-            .is_some_and(|n| n.source == NeedsSource::Driver && n.energy.is_some())
-    });
+    let wanted = snapshot
+        .sessions
+        .iter()
+        .any(|s| s.needs.as_ref().and_then(|n| n.driver_energy()).is_some());
     let fresh = watch
-        .statement_ratios
-        .as_ref()
-        .is_some_and(|(at, _)| now - *at < STATEMENT_RATIOS_FRESH && *at <= now);
+        .statement_correction
+        .is_some_and(|(at, _)| now - at < STATEMENT_CORRECTION_FRESH && at <= now);
     if !wanted || fresh {
         return;
     }
     match ctx.store.statement_ratios(&ctx.site).await {
-        Ok(ratios) => watch.statement_ratios = Some((now, ratios)),
+        Ok(ratios) => {
+            watch.statement_correction = Some((now, stays::statement_correction(&ratios)));
+        }
         Err(e) => {
             tracing::warn!(site = %ctx.site, error = %e, "statement ratios not read");
         }
@@ -175,7 +175,7 @@ pub(crate) async fn run_pass(
     }
     estimate_stays(ctx, watch, &snapshot).await;
     let now = ctx.clock.now();
-    read_statement_ratios(ctx, watch, &snapshot, now).await;
+    read_statement_correction(ctx, watch, &snapshot, now).await;
     let observation = watch.observe(&snapshot, now, config);
     let plan = plan(PlanInput {
         snapshot: &snapshot,
@@ -562,11 +562,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn statement_ratios_are_read_when_a_driver_states_an_energy_and_kept_an_hour() {
+    async fn the_statement_correction_is_read_when_a_driver_states_an_energy_and_kept_an_hour() {
         let store: Arc<dyn Store> =
             Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock)));
         let site = SiteId::new("s").unwrap();
-        store.push_statement_ratio(&site, 0.5).await.unwrap();
+        for _ in 0..stays::MIN_CALIBRATION {
+            store.push_statement_ratio(&site, 0.5).await.unwrap();
+        }
         let now = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
         let mut snapshot = SiteSnapshot {
             site: crate::control::fixtures::site(11_000.0),
@@ -579,7 +581,7 @@ mod tests {
                     departure: None,
                     min_power: None,
                     max_power: None,
-                    source: NeedsSource::Vehicle,
+                    source: chargegrid_store::NeedsSource::Vehicle,
                     updated_at: now,
                 }),
             }],
@@ -595,18 +597,21 @@ mod tests {
         };
         let mut watch = SiteWatch::new(&snapshot);
         // A vehicle's figure needs no correction: nothing read.
-        read_statement_ratios(&ctx, &mut watch, &snapshot, now).await;
-        assert!(watch.statement_ratios.is_none());
-        snapshot.sessions[0].needs.as_mut().unwrap().source = NeedsSource::Driver;
-        read_statement_ratios(&ctx, &mut watch, &snapshot, now).await;
-        assert_eq!(watch.statement_ratios, Some((now, vec![0.5])));
-        // Within the hour the figures read are used; after it they are read again.
-        store.push_statement_ratio(&site, 0.75).await.unwrap();
+        read_statement_correction(&ctx, &mut watch, &snapshot, now).await;
+        assert!(watch.statement_correction.is_none());
+        snapshot.sessions[0].needs.as_mut().unwrap().source = chargegrid_store::NeedsSource::Driver;
+        read_statement_correction(&ctx, &mut watch, &snapshot, now).await;
+        assert_eq!(watch.statement_correction, Some((now, Some(0.5))));
+        // Within the hour the figure read is used; after it the record is read again (21 more
+        // ratios at 1.0 than the 20 halves: the median moves to 1.0).
+        for _ in 0..21 {
+            store.push_statement_ratio(&site, 1.0).await.unwrap();
+        }
         let later = now + TimeDelta::minutes(30);
-        read_statement_ratios(&ctx, &mut watch, &snapshot, later).await;
-        assert_eq!(watch.statement_ratios, Some((now, vec![0.5])));
-        let later = now + STATEMENT_RATIOS_FRESH;
-        read_statement_ratios(&ctx, &mut watch, &snapshot, later).await;
-        assert_eq!(watch.statement_ratios, Some((later, vec![0.75, 0.5])));
+        read_statement_correction(&ctx, &mut watch, &snapshot, later).await;
+        assert_eq!(watch.statement_correction, Some((now, Some(0.5))));
+        let later = now + STATEMENT_CORRECTION_FRESH;
+        read_statement_correction(&ctx, &mut watch, &snapshot, later).await;
+        assert_eq!(watch.statement_correction, Some((later, Some(1.0))));
     }
 }

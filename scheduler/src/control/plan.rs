@@ -21,7 +21,6 @@ use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::network::{Charger, Site};
 use chargegrid_core::stays;
 use chargegrid_core::{Amperes, ChargerId, EvseId, SessionId, WattHours, Watts};
-use chargegrid_store::NeedsSource;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::config::{ControlConfig, SessionPurpose};
@@ -405,25 +404,19 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
     let estimate = watch.estimates.get(&session.id).copied().flatten();
     // Needs are taken as the session's total: what was delivered since counts against them. A
     // driver's figure is corrected by how the site's earlier ones turned out (then a guess).
-    let ratios = watch
-        .statement_ratios
-        .as_ref()
-        .map_or(&[][..], |(_, r)| r.as_slice());
-    let energy_needed = match s
-        .needs
-        .as_ref()
-        .and_then(|n| n.energy.map(|e| (e, n.source)))
-    {
-        Some((stated, source)) => match stays::calibrated_energy(stated, ratios) {
-            Some(corrected) if source == NeedsSource::Driver => {
-                stays::energy_to_plan(corrected, session.energy, true)
-            }
-            _ => stays::energy_to_plan(stated, session.energy, false),
-        },
-        None => {
-            let guess = estimate.map_or(config.default_energy, |e| e.energy);
-            stays::energy_to_plan(guess, session.energy, true)
+    let correction = watch.statement_correction.and_then(|(_, c)| c);
+    let needs = s.needs.as_ref();
+    let energy_needed = match (needs.and_then(|n| n.driver_energy()), correction) {
+        (Some(stated), Some(c)) => {
+            stays::energy_to_plan(stays::calibrated_energy(stated, c), session.energy, true)
         }
+        _ => match needs.and_then(|n| n.energy) {
+            Some(stated) => stays::energy_to_plan(stated, session.energy, false),
+            None => {
+                let guess = estimate.map_or(config.default_energy, |e| e.energy);
+                stays::energy_to_plan(guess, session.energy, true)
+            }
+        },
     };
     let departure = s
         .needs
@@ -956,12 +949,12 @@ mod tests {
             )
         };
         // Too few earlier statements to correct by: the same need, the same share.
-        watch.statement_ratios = Some((now(), vec![0.5; stays::MIN_CALIBRATION - 1]));
+        watch.statement_correction = Some((now(), None));
         let (a, b) = currents(&watch);
         assert!((a - b).abs() < 1.0, "a {a} A, b {b} A");
         // The site's drivers took half what they asked for: a is planned at 10 kWh and yields
         // to b, whose vehicle's own figure is not corrected.
-        watch.statement_ratios = Some((now(), vec![0.5; stays::MIN_CALIBRATION]));
+        watch.statement_correction = Some((now(), Some(0.5)));
         let (a, b) = currents(&watch);
         assert!(b > a + 3.0, "a {a} A, b {b} A");
     }

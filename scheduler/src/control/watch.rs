@@ -72,9 +72,10 @@ pub(crate) struct SiteWatch {
     /// Per active session that did not state all its needs: the estimate from its driver's
     /// earlier stays (`None`: no driver, or too little history), looked up once.
     pub estimates: HashMap<SessionId, Option<StayEstimate>>,
-    /// How the site's drivers' statements of energy turned out (delivered ÷ stated, newest
-    /// first) and when they were read; read when a driver's statement is to be planned with.
-    pub statement_ratios: Option<(DateTime<Utc>, Vec<f64>)>,
+    /// When the site's record of how its drivers' statements of energy turned out was last
+    /// read, and the correction it gives (`stays::statement_correction`; `None`: too few yet);
+    /// read when a driver's statement is to be planned with.
+    pub statement_correction: Option<(DateTime<Utc>, Option<f64>)>,
 }
 
 /// The result of looking at a new snapshot.
@@ -111,7 +112,7 @@ impl SiteWatch {
             sessions: HashMap::new(),
             unrecorded: Default::default(),
             estimates: HashMap::new(),
-            statement_ratios: None,
+            statement_correction: None,
         }
     }
 

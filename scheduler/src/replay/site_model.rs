@@ -258,10 +258,10 @@ fn told(all: &[AcnSession], s: &AcnSession, opts: &ReplayOptions) -> Told {
             earlier.sort_by_key(|p| std::cmp::Reverse(p.departure));
             let ratios: Vec<f64> = earlier
                 .iter()
-                .filter(|p| p.requested.0 > 0.0)
-                .map(|p| p.delivered.0 / p.requested.0)
+                .filter_map(|p| stays::statement_ratio(p.delivered, p.requested))
                 .collect();
-            let corrected = stays::calibrated_energy(s.requested, &ratios);
+            let corrected = stays::statement_correction(&ratios)
+                .map(|c| stays::calibrated_energy(s.requested, c));
             Told {
                 departure: stated.unwrap_or(s.arrival + DEFAULT_DWELL),
                 energy_wh: Some(corrected.unwrap_or(s.requested).0),
