@@ -150,6 +150,8 @@ b.panel("Sessions scheduled", "timeseries", [(f"sum by (site) (chargegrid_schedu
 b.panel("Energy delivered per hour", "timeseries", [(f"sum by (site) (increase(chargegrid_energy_delivered_joules_total{{{S}}}[1h])) / 3.6e6 or vector(0)", "{{site}}")], unit="kwatth")
 b.panel("Month's demand peak (billed)", "timeseries", [(f"max by (site) (chargegrid_scheduler_site_month_peak_watts{{{S}}})", "{{site}}")], unit="watt",
         description="The highest 15-minute average power of the billing month so far, for sites whose supply contract has a demand charge (docs/configuration.md, Supply prices); empty for others.")
+b.panel("Drivers' stated energy, as planned", "timeseries", [(f"max by (site) (chargegrid_scheduler_statement_correction{{{S}}})", "{{site}}")], unit="percentunit",
+        description="The share of a driver's stated energy the scheduler plans for: the median of delivered / stated over the site's latest 200 sessions whose car had stopped drawing (docs/api.md, PUT /sessions/{id}/needs). Empty until 20 such sessions have ended. A vehicle's own figure is taken as stated.")
 b.write()
 
 # OCPP gateway

@@ -291,6 +291,28 @@ async fn every_panel_query_returns_data_on_a_real_prometheus() {
         )
         .await;
     assert_eq!(started[0], 3);
+    // A driver's stated energy on the running session and 20 earlier statements at the depot:
+    // the scheduler plans the figure corrected (the site-power board's correction panel has no
+    // `or vector(0)`).
+    {
+        let depot = chargegrid_core::SiteId::new("qd-huangdao-depot").unwrap();
+        for _ in 0..chargegrid_core::stays::MIN_CALIBRATION {
+            app.store.push_statement_ratio(&depot, 0.6).await.unwrap();
+        }
+        let running = app.store.active_sessions(&depot).await.unwrap();
+        let needs = chargegrid_store::EvNeeds {
+            energy: Some(WattHours(20_000.0)),
+            departure: None,
+            min_power: None,
+            max_power: None,
+            source: chargegrid_store::NeedsSource::Driver,
+            updated_at: chrono::Utc::now(),
+        };
+        app.store
+            .put_ev_needs(&depot, &running[0].id, &needs)
+            .await
+            .unwrap();
+    }
     // A command that times out (nobody answers) and one that is answered.
     let charger = chargegrid_core::ChargerId::new("QD-HD-AC02").unwrap();
     let store = app.store.clone();

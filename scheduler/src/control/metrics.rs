@@ -23,6 +23,10 @@ pub struct SchedulerMetrics {
     /// `chargegrid_scheduler_site_month_peak_watts{site}`: the site's highest quarter-hour
     /// demand this billing month (sites whose supply contract has a demand charge).
     pub month_peak_watts: GaugeVec,
+    /// `chargegrid_scheduler_statement_correction{site}`: the factor a driver's stated energy is
+    /// planned at (median delivered ÷ stated of the site's recent statements); absent until
+    /// enough have ended.
+    pub statement_correction: GaugeVec,
     /// `chargegrid_scheduler_sessions_scheduled{site}`: sessions in the last allocation.
     pub sessions: GaugeVec,
     /// `chargegrid_scheduler_leader{site}`: 1 while this instance holds the site's lease.
@@ -113,6 +117,10 @@ impl SchedulerMetrics {
             month_peak_watts: gauge(
                 "chargegrid_scheduler_site_month_peak_watts",
                 "Highest quarter-hour demand of the site this billing month (demand-charged sites)",
+            )?,
+            statement_correction: gauge(
+                "chargegrid_scheduler_statement_correction",
+                "Factor a driver's stated energy is planned at (median delivered / stated at the site)",
             )?,
             sessions: gauge(
                 "chargegrid_scheduler_sessions_scheduled",

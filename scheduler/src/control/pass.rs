@@ -146,7 +146,14 @@ async fn read_statement_correction(
     }
     match ctx.store.statement_ratios(&ctx.site).await {
         Ok(ratios) => {
-            watch.statement_correction = Some((now, stays::statement_correction(&ratios)));
+            let correction = stays::statement_correction(&ratios);
+            watch.statement_correction = Some((now, correction));
+            if let Some(c) = correction {
+                ctx.metrics
+                    .statement_correction
+                    .with_label_values(&[ctx.site.as_str()])
+                    .set(c);
+            }
         }
         Err(e) => {
             tracing::warn!(site = %ctx.site, error = %e, "statement ratios not read");
@@ -602,6 +609,14 @@ mod tests {
         snapshot.sessions[0].needs.as_mut().unwrap().source = chargegrid_store::NeedsSource::Driver;
         read_statement_correction(&ctx, &mut watch, &snapshot, now).await;
         assert_eq!(watch.statement_correction, Some((now, Some(0.5))));
+        // Operators see it.
+        let shown = |ctx: &SiteContext| {
+            ctx.metrics
+                .statement_correction
+                .with_label_values(&["s"])
+                .get()
+        };
+        assert_eq!(shown(&ctx), 0.5);
         // Within the hour the figure read is used; after it the record is read again (21 more
         // ratios at 1.0 than the 20 halves: the median moves to 1.0).
         for _ in 0..21 {
@@ -613,5 +628,6 @@ mod tests {
         let later = now + STATEMENT_CORRECTION_FRESH;
         read_statement_correction(&ctx, &mut watch, &snapshot, later).await;
         assert_eq!(watch.statement_correction, Some((later, Some(1.0))));
+        assert_eq!(shown(&ctx), 1.0);
     }
 }
