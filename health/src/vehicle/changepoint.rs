@@ -40,15 +40,21 @@ pub(crate) struct StepRule {
     /// Fewest values after the split when those before it number `min_each_side` (at most
     /// `min_each_side`; equal to it, no short side).
     pub min_short_side: usize,
-    /// The smallest drop for a split whose side before is the short one (`None`: no such
-    /// split).
-    pub short_first_min_drop: Option<f64>,
-    /// How much noisier (robust scale) that short side before may be than the long side.
-    pub short_first_max_noise_ratio: f64,
+    /// What a split whose side before is the short one must also meet (`None`: no such split).
+    pub short_first: Option<ShortFirst>,
     /// Smallest robust z-score of the drop.
     pub min_score: f64,
     /// Smallest noise scale assumed (quantised values never give a zero scale).
     pub min_scale: f64,
+}
+
+/// The extra conditions of a step soon after a history starts (its short side before it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ShortFirst {
+    /// The smallest drop.
+    pub min_drop: f64,
+    /// How much noisier (robust scale) the short side may be than the long side.
+    pub max_noise_ratio: f64,
 }
 
 impl StepRule {
@@ -60,8 +66,10 @@ impl StepRule {
             min_short_side: cfg
                 .step_min_sessions_short_side
                 .min(cfg.step_min_sessions_each_side),
-            short_first_min_drop: Some(cfg.step_short_first_min_drop_pct),
-            short_first_max_noise_ratio: cfg.step_short_first_max_noise_ratio,
+            short_first: Some(ShortFirst {
+                min_drop: cfg.step_short_first_min_drop_pct,
+                max_noise_ratio: cfg.step_short_first_max_noise_ratio,
+            }),
             min_score: cfg.step_min_score,
             min_scale: cfg.min_residual_scale_pct,
         }
@@ -81,11 +89,11 @@ pub fn detect_step(ys: &[f64], cfg: &HealthConfig) -> Option<StepChange> {
 /// alone (a scale read off three values is no scale), with each of its values clear of the long
 /// side's median by half the minimum drop, so one or two stray sessions do not make a step. A
 /// short side after the split is a step that has just happened. A short side before it is a
-/// step soon after the history starts; it must also drop by `short_first_min_drop`: a vehicle's
-/// first few sessions, when they fall in winter, read several points high (on the development
-/// fleets, short first sides with the ordinary minimum raised six false steps, all such); and
-/// it may be at most `short_first_max_noise_ratio` times as noisy as the long side (a winter
-/// start drifts, a pack's sessions before a real step are steady).
+/// step soon after the history starts, allowed only with a [`ShortFirst`] rule: it must also
+/// drop by its `min_drop` (a vehicle's first few sessions, when they fall in winter, read
+/// several points high; on the development fleets, short first sides with the ordinary minimum
+/// raised six false steps, all such) and be at most `max_noise_ratio` times as noisy as the long
+/// side (a winter start drifts, a pack's sessions before a real step are steady).
 pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> {
     let long = rule.min_each_side.max(2);
     let short = rule.min_short_side.clamp(2, long);
@@ -103,14 +111,15 @@ pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> 
             (true, true) => robust_scale(b)?.max(robust_scale(a)?),
             // A short side after: each value clear below the earlier level, the earlier noise.
             (true, false) if a.iter().all(|y| *y <= mb - clear) => robust_scale(b)?,
-            // A short side before, mirrored; its drop must also exceed what a vehicle's first
-            // (winter) sessions can read high by.
-            (false, true)
-                if rule.short_first_min_drop.is_some_and(|d| mb - ma >= d)
-                    && b.iter().all(|y| *y >= ma + clear) =>
-            {
-                let after = robust_scale(a)?.max(rule.min_scale);
-                if robust_scale(b)? > rule.short_first_max_noise_ratio * after {
+            // A short side before, mirrored, under the rule's extra conditions.
+            (false, true) if b.iter().all(|y| *y >= ma + clear) => {
+                let Some(first) = rule.short_first else {
+                    continue;
+                };
+                let after = robust_scale(a)?;
+                if mb - ma < first.min_drop
+                    || robust_scale(b)? > first.max_noise_ratio * after.max(rule.min_scale)
+                {
                     continue;
                 }
                 after

@@ -291,8 +291,7 @@ pub(crate) fn cv_check(
         min_drop: shift,
         min_each_side: STEP_EACH_SIDE,
         min_short_side: STEP_EACH_SIDE,
-        short_first_min_drop: None,
-        short_first_max_noise_ratio: f64::INFINITY,
+        short_first: None,
         min_score: STEP_MIN_SCORE,
         min_scale: STEP_MIN_SCALE,
     };

@@ -211,8 +211,7 @@ pub(crate) fn short_of_full(
     // short, not how far behind (measured under the reserve, it cost 0.04–0.5 points of energy
     // on a JPL window with reserves of 10–25 %).
     for (e, cap) in &mut whole {
-        let c = *cap;
-        g.set_capacity(e, c);
+        g.set_capacity(e, *cap);
     }
     // No bisection on the shortfall here: in the replays it changed nothing measurable (the
     // ranking needs what each can get, not the fairest split) and cost a flow per step.

@@ -404,19 +404,18 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
     let estimate = watch.estimates.get(&session.id).copied().flatten();
     // Needs are taken as the session's total: what was delivered since counts against them. A
     // driver's figure is corrected by how the site's earlier ones turned out (then a guess).
-    let correction = watch.statement_correction.and_then(|(_, c)| c);
     let needs = s.needs.as_ref();
-    let energy_needed = match (needs.and_then(|n| n.driver_energy()), correction) {
-        (Some(stated), Some(c)) => {
-            stays::energy_to_plan(stays::calibrated_energy(stated, c), session.energy, true)
+    let corrected = needs
+        .and_then(|n| n.driver_energy())
+        .zip(watch.statement_correction.and_then(|(_, c)| c))
+        .map(|(stated, c)| stays::calibrated_energy(stated, c));
+    let energy_needed = match (corrected, needs.and_then(|n| n.energy)) {
+        (Some(guess), _) => stays::energy_to_plan(guess, session.energy, true),
+        (None, Some(stated)) => stays::energy_to_plan(stated, session.energy, false),
+        (None, None) => {
+            let guess = estimate.map_or(config.default_energy, |e| e.energy);
+            stays::energy_to_plan(guess, session.energy, true)
         }
-        _ => match needs.and_then(|n| n.energy) {
-            Some(stated) => stays::energy_to_plan(stated, session.energy, false),
-            None => {
-                let guess = estimate.map_or(config.default_energy, |e| e.energy);
-                stays::energy_to_plan(guess, session.energy, true)
-            }
-        },
     };
     let departure = s
         .needs
