@@ -117,7 +117,17 @@ fn urgency(
             continue;
         }
         let w = problem.sessions[s].weight;
-        let tau = (hours_left(problem, ctx, s) - period).max(period);
+        let left = hours_left(problem, ctx, s);
+        // Hours of the stay after this period: at least one, so the laxity line keeps its
+        // scale, except for a session to be served in full that leaves before the next period
+        // ends. That one is planned to finish in this period (none after it): an allocation
+        // holds for a period, and the minutes after the last whole one are not counted on,
+        // as in the look-ahead ([`horizon`]).
+        let tau = if reach.is_none() && left > 0.0 && left < 2.0 * period {
+            0.0
+        } else {
+            (left - period).max(period)
+        };
         let top = b.top[s];
         // A session that cannot be served in full is ranked by what it can still get.
         let amp_hours = match reach {
