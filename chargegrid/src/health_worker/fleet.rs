@@ -12,7 +12,8 @@ use chargegrid_health::fleet::{
     to_csv,
 };
 use chargegrid_health::vehicle::{
-    AssessContext, SessionSummary, VehicleHealth, VehicleSpec, aux_references, soc_references,
+    AssessContext, SessionSummary, VehicleHealth, VehicleSpec, aux_references, resistance_medians,
+    soc_references,
 };
 
 /// Aborts at a charger are the charger's fault when at least this many vehicles abort there...
@@ -65,8 +66,14 @@ pub(super) async fn refresh(svc: &HealthWorker, fleet: &FleetId) -> Result<(), W
             soc_references: soc_references(states.iter().map(|s| (&s.spec, s.sessions()))),
             aux_references: aux_references(states.iter().map(|s| (&s.spec, s.sessions()))),
             cold_biases: Default::default(),
+            resistance_medians: Default::default(),
         };
         ctx.cold_biases = cold_biases(&states, &ctx, &config);
+        ctx.resistance_medians = resistance_medians(
+            states.iter().map(|s| (&s.spec, s.sessions())),
+            &ctx,
+            &config,
+        );
         let reports = inputs
             .iter()
             .map(|(spec, f)| {

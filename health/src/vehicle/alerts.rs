@@ -103,6 +103,8 @@ pub(crate) struct AlertInputs<'a> {
     pub step: Option<(StepChange, DateTime<Utc>)>,
     pub resistance: &'a ResistanceIndex,
     pub cv: Option<&'a CvCheck>,
+    /// The vehicle's model's median resistance ([`AssessContext::resistance_medians`]).
+    pub cohort_resistance: Option<f64>,
     pub as_of: DateTime<Utc>,
 }
 
@@ -234,6 +236,20 @@ pub(crate) fn vehicle_alerts(
             from_steps.or(i.resistance.index),
         ));
     }
+    // Against the cohort: constant voltage far earlier than for healthy packs, or somewhat
+    // earlier with the resistance from current steps well above the model's median (two
+    // imperfect measures agreeing: the first swings with temperature and current, the second
+    // with SoC and the charger's cable).
+    let over_cohort = i
+        .resistance
+        .recent
+        .zip(i.cohort_resistance)
+        .filter(|(_, m)| *m > 0.0)
+        .map(|(r, m)| r.0 / m);
+    let supported =
+        i.cv.and_then(|c| c.unexplained_offset_points)
+            .filter(|o| *o <= -cfg.resistance_cohort_support_points)
+            .zip(over_cohort.filter(|x| *x >= cfg.resistance_cohort_ratio));
     if let Some(o) = i.cv.and_then(|c| c.behind_cohort_points) {
         out.push(alert(
             AlertKind::ResistanceAboveCohort,
@@ -241,6 +257,17 @@ pub(crate) fn vehicle_alerts(
             at,
             format!(
                 "constant voltage comes {:.1} points of SoC earlier than for healthy packs of this model at the same current and temperature, and neither the SoC check nor low currents explain it: the pack's resistance is well above its cohort's",
+                -o
+            ),
+            Some(o),
+        ));
+    } else if let Some((o, x)) = supported {
+        out.push(alert(
+            AlertKind::ResistanceAboveCohort,
+            Severity::Warning,
+            at,
+            format!(
+                "internal resistance from current steps is {x:.2} times the median of this model's packs, and constant voltage comes {:.1} points of SoC earlier than for healthy ones at the same current and temperature (neither the SoC check nor low currents explain it): the pack's resistance is well above its cohort's",
                 -o
             ),
             Some(o),

@@ -1,6 +1,7 @@
 //! What the fleet or network knows that one vehicle's data cannot show: chargers whose aborts
 //! are not a car's fault, chargers' measurement errors, each model's SoC reference and
-//! auxiliary load by temperature, and what is left of it in cold sessions.
+//! auxiliary load by temperature, what is left of it in cold sessions, and each model's typical
+//! resistance.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,6 +35,10 @@ pub struct AssessContext {
     /// Per-session SoH excess in the cold, per model and fleet-wide.
     #[serde(default)]
     pub cold_biases: ColdBiases,
+    /// Each model's median resistance from current steps (the vehicles' recent figures, ohms at
+    /// 25 °C), for the cohort resistance alert ([`super::resistance_medians`]).
+    #[serde(default)]
+    pub resistance_medians: BTreeMap<String, f64>,
 }
 
 impl AssessContext {

@@ -129,6 +129,10 @@ pub struct CvCheck {
     /// whatever its own history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behind_cohort_points: Option<f64>,
+    /// The recent offset when neither the SoC check nor low currents explain it (whatever its
+    /// size): what a risen resistance would show, for rules that weigh it with other evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unexplained_offset_points: Option<f64>,
 }
 
 /// One session's offset from the reference.
@@ -306,9 +310,8 @@ pub(crate) fn cv_check(
         .chain(from_step)
         .min_by(f64::total_cmp)
         .filter(|_| not_the_soc);
-    let behind_cohort = offset
-        .filter(|r| *r <= -cfg.resistance_cohort_offset_points)
-        .filter(|_| not_the_soc);
+    let unexplained = offset.filter(|_| not_the_soc);
+    let behind_cohort = unexplained.filter(|r| *r <= -cfg.resistance_cohort_offset_points);
     CvCheck {
         sessions: all.len(),
         offset_points: offset,
@@ -317,5 +320,6 @@ pub(crate) fn cv_check(
         suspect_offset_points: suspect,
         earlier_cv_points: earlier_cv,
         behind_cohort_points: behind_cohort,
+        unexplained_offset_points: unexplained,
     }
 }

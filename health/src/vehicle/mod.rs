@@ -25,7 +25,7 @@ pub use cold_bias::{ColdBias, ColdBiases, ColdBin};
 pub use context::AssessContext;
 pub use cv_check::{CvCheck, SocBin, SocOffset, SocReference, soc_references};
 pub use report::{CohortComparison, SessionCounts, VehicleReport};
-pub use resistance_index::ResistanceIndex;
+pub use resistance_index::{ResistanceIndex, resistance_medians};
 pub(crate) use soh::soh_points;
 pub use soh::{
     ConfidenceGrade, EstimateStatus, SohEstimate, SohMethod, SohPoint, WithheldReason, estimate_soh,

@@ -2,7 +2,10 @@
 //! early baseline, both corrected to 25 °C with a generic Arrhenius law when the EV reports its
 //! battery temperature (resistance roughly doubles from 25 °C to 0 °C).
 
+use std::collections::BTreeMap;
+
 use super::context::AssessContext;
+use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
 use crate::stats::median;
@@ -71,4 +74,30 @@ pub(crate) fn resistance_index(
         out.index = Some(rc.0 / bl.0);
     }
     out
+}
+
+/// Fewest vehicles of a model with a recent resistance before their median is a reference.
+const MIN_MODEL_VEHICLES: usize = 5;
+
+/// Each model's median recent resistance (ohms, 25 °C-corrected where the EV reports its
+/// temperature, charger connectors taken off with `ctx`'s charger effects) over its vehicles,
+/// for models with at least five vehicles that have one (e.g.
+/// `states.iter().map(|s| (&s.spec, s.sessions()))`). Vehicles with a fault are in the median
+/// too: it is the cohort's typical pack, robust to its few outliers.
+pub fn resistance_medians<'a>(
+    vehicles: impl IntoIterator<Item = (&'a VehicleSpec, &'a [SessionSummary])>,
+    ctx: &AssessContext,
+    cfg: &HealthConfig,
+) -> BTreeMap<String, f64> {
+    let mut by_model: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (spec, sessions) in vehicles {
+        if let Some(r) = resistance_index(sessions, ctx, cfg).recent {
+            by_model.entry(spec.model.as_str()).or_default().push(r.0);
+        }
+    }
+    by_model
+        .into_iter()
+        .filter(|(_, rs)| rs.len() >= MIN_MODEL_VEHICLES)
+        .filter_map(|(m, rs)| Some((m.to_string(), median(&rs)?)))
+        .collect()
 }

@@ -164,6 +164,7 @@ impl VehicleHealth {
                     step: step_at,
                     resistance: &resistance,
                     cv: cv_check.as_ref(),
+                    cohort_resistance: ctx.resistance_medians.get(&self.spec.model).copied(),
                     as_of: at,
                 },
                 cfg,
