@@ -138,7 +138,8 @@ pub struct HealthConfig {
     /// also comes at least [`Self::resistance_cohort_support_points`] earlier than for healthy
     /// packs and neither the SoC check nor low currents explain it (session 19, development
     /// fleets 15–22: 50/3/18 → 58/4/10 hit / false / missed; the one more false is a below-80 %
-    /// pack at 1.24 × its model's median resistance, no healthy one).
+    /// pack whose true resistance is 1.24 × its model's median, just under the 1.3 × that
+    /// defines an outlier in the scoring; no healthy one).
     pub resistance_cohort_ratio: f64,
     /// See [`Self::resistance_cohort_ratio`].
     pub resistance_cohort_support_points: f64,

@@ -9,6 +9,7 @@ use super::resistance_index::ResistanceIndex;
 use super::soh::SohEstimate;
 use super::summary::SessionSummary;
 use crate::config::HealthConfig;
+use crate::units::Ohms;
 use chargegrid_core::ChargerId;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,7 +105,7 @@ pub(crate) struct AlertInputs<'a> {
     pub resistance: &'a ResistanceIndex,
     pub cv: Option<&'a CvCheck>,
     /// The vehicle's model's median resistance ([`AssessContext::resistance_medians`]).
-    pub cohort_resistance: Option<f64>,
+    pub cohort_resistance: Option<Ohms>,
     pub as_of: DateTime<Utc>,
 }
 
@@ -239,35 +240,35 @@ pub(crate) fn vehicle_alerts(
     // Against the cohort: constant voltage far earlier than for healthy packs, or somewhat
     // earlier with the resistance from current steps well above the model's median (two
     // imperfect measures agreeing: the first swings with temperature and current, the second
-    // with SoC and the charger's cable).
+    // with SoC and the charger's cable). Only 25 °C-corrected figures are compared.
     let over_cohort = i
         .resistance
         .recent
+        .filter(|_| i.resistance.temperature_corrected)
         .zip(i.cohort_resistance)
-        .filter(|(_, m)| *m > 0.0)
-        .map(|(r, m)| r.0 / m);
+        .filter(|(_, m)| m.0 > 0.0)
+        .map(|(r, m)| r.0 / m.0);
     let supported =
         i.cv.and_then(|c| c.unexplained_offset_points)
             .filter(|o| *o <= -cfg.resistance_cohort_support_points)
             .zip(over_cohort.filter(|x| *x >= cfg.resistance_cohort_ratio));
-    if let Some(o) = i.cv.and_then(|c| c.behind_cohort_points) {
-        out.push(alert(
-            AlertKind::ResistanceAboveCohort,
-            Severity::Warning,
-            at,
+    let cohort = match (i.cv.and_then(|c| c.behind_cohort_points), supported) {
+        (Some(o), _) => Some((o, String::new())),
+        (None, Some((o, x))) => Some((
+            o,
             format!(
-                "constant voltage comes {:.1} points of SoC earlier than for healthy packs of this model at the same current and temperature, and neither the SoC check nor low currents explain it: the pack's resistance is well above its cohort's",
-                -o
+                "internal resistance from current steps is {x:.2} times the median of this model's packs, and "
             ),
-            Some(o),
-        ));
-    } else if let Some((o, x)) = supported {
+        )),
+        (None, None) => None,
+    };
+    if let Some((o, steps)) = cohort {
         out.push(alert(
             AlertKind::ResistanceAboveCohort,
             Severity::Warning,
             at,
             format!(
-                "internal resistance from current steps is {x:.2} times the median of this model's packs, and constant voltage comes {:.1} points of SoC earlier than for healthy ones at the same current and temperature (neither the SoC check nor low currents explain it): the pack's resistance is well above its cohort's",
+                "{steps}constant voltage comes {:.1} points of SoC earlier than for healthy packs of this model at the same current and temperature, and neither the SoC check nor low currents explain it: the pack's resistance is well above its cohort's",
                 -o
             ),
             Some(o),

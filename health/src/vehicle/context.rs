@@ -12,6 +12,7 @@ use super::aux_load::AuxReference;
 use super::cold_bias::ColdBiases;
 use super::cv_check::SocReference;
 use crate::fleet::ChargerEffect;
+use crate::units::Ohms;
 
 /// What the fleet or network knows that one vehicle's data cannot show.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -35,10 +36,11 @@ pub struct AssessContext {
     /// Per-session SoH excess in the cold, per model and fleet-wide.
     #[serde(default)]
     pub cold_biases: ColdBiases,
-    /// Each model's median resistance from current steps (the vehicles' recent figures, ohms at
-    /// 25 °C), for the cohort resistance alert ([`super::resistance_medians`]).
+    /// Each model's median resistance from current steps (the fleet's vehicles' recent
+    /// figures, corrected to 25 °C), for the cohort resistance alert
+    /// ([`super::resistance_medians`]).
     #[serde(default)]
-    pub resistance_medians: BTreeMap<String, f64>,
+    pub resistance_medians: BTreeMap<String, Ohms>,
 }
 
 impl AssessContext {

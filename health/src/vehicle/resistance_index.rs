@@ -79,25 +79,26 @@ pub(crate) fn resistance_index(
 /// Fewest vehicles of a model with a recent resistance before their median is a reference.
 const MIN_MODEL_VEHICLES: usize = 5;
 
-/// Each model's median recent resistance (ohms, 25 °C-corrected where the EV reports its
-/// temperature, charger connectors taken off with `ctx`'s charger effects) over its vehicles,
-/// for models with at least five vehicles that have one (e.g.
+/// Each model's median recent resistance over its vehicles whose figures are all corrected to
+/// 25 °C (the EV reports its battery temperature), charger connectors taken off with `ctx`'s
+/// charger effects, for models with at least five such vehicles (e.g.
 /// `states.iter().map(|s| (&s.spec, s.sessions()))`). Vehicles with a fault are in the median
 /// too: it is the cohort's typical pack, robust to its few outliers.
 pub fn resistance_medians<'a>(
     vehicles: impl IntoIterator<Item = (&'a VehicleSpec, &'a [SessionSummary])>,
     ctx: &AssessContext,
     cfg: &HealthConfig,
-) -> BTreeMap<String, f64> {
+) -> BTreeMap<String, Ohms> {
     let mut by_model: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for (spec, sessions) in vehicles {
-        if let Some(r) = resistance_index(sessions, ctx, cfg).recent {
+        let ix = resistance_index(sessions, ctx, cfg);
+        if let Some(r) = ix.recent.filter(|_| ix.temperature_corrected) {
             by_model.entry(spec.model.as_str()).or_default().push(r.0);
         }
     }
     by_model
         .into_iter()
         .filter(|(_, rs)| rs.len() >= MIN_MODEL_VEHICLES)
-        .filter_map(|(m, rs)| Some((m.to_string(), median(&rs)?)))
+        .filter_map(|(m, rs)| Some((m.to_string(), Ohms(median(&rs)?))))
         .collect()
 }

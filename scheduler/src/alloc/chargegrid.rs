@@ -2,7 +2,11 @@
 //!
 //! 1. **Laxity.** For each session, `laxity = time left after this period − energy left /
 //!    top rate`: how long it could still idle and finish at full speed. Least laxity first
-//!    (LLF) is the classic rule for deadlines with rate caps; here it is made *fluid*.
+//!    (LLF) is the classic rule for deadlines with rate caps; here it is made *fluid*. The time
+//!    left after this period counts as at least one period, except for a session not found
+//!    short (step 2) that leaves before the next period ends: none, so it is planned to finish
+//!    in this one (an allocation holds for a period; with long periods, as a replay's 5
+//!    minutes, the minutes after the last whole one were a period it never saw).
 //! 2. **Admission.** Sessions get 0 or at least their floor. Least laxity first (less
 //!    [`WEIGHT_HOURS`] × ln(priority weight)), each reserves its floor — or the even pace that finishes it by
 //!    departure, if more — and is admitted only if its floor fits under every limit on its path
@@ -94,7 +98,8 @@ struct Urgency {
     alpha: Vec<f64>,
     /// Line slope: current per hour of level.
     beta: Vec<f64>,
-    /// Even-pace current that finishes the session by its departure.
+    /// Even-pace current that finishes the session by its departure (in this period for one
+    /// planned to finish in it).
     even: Vec<f64>,
 }
 

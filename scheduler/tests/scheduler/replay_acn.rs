@@ -2,7 +2,8 @@
 //! chargegrid delivers at least as much energy as LLF and EDF, no online policy but
 //! uncontrolled breaks the limit, and the offline optimum bounds everyone from above; and two
 //! weeks at JPL (September 2019) without a charger floor, where chargegrid's look-ahead reaches
-//! the optimum and beats LLF; and a congested JPL week where most drivers leave full. On the
+//! the optimum and beats LLF; and two congested JPL weeks where most drivers leave full (in one,
+//! as many as EDF serves, which needs a driver about to leave finished in its last period). On the
 //! Caltech ACN's own topology (examples/networks/caltech-acn.toml: 54 line-to-line EVSEs, two
 //! pods, a delta–wye transformer) no controlled policy breaks a line, pod or primary limit while
 //! uncontrolled charging does, and a station missing from the network is named.
