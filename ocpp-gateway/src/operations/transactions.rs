@@ -367,6 +367,10 @@ const STOPPED_DRAWING: Watts = Watts(500.0);
 /// correction down for every later driver. The figure is a statistic: a store error reading or
 /// writing it is logged and the stop goes on.
 async fn learn_from_statement(ctx: &ConnectionContext, session: &Session) {
+    // A vehicle still drawing teaches nothing: no need to read its needs.
+    if !session.power.is_some_and(|p| p < STOPPED_DRAWING) {
+        return;
+    }
     let store = &ctx.gateway.inner.store;
     let needs = match store.get_ev_needs(&session.site, &session.id).await {
         Ok(needs) => needs,
@@ -375,10 +379,8 @@ async fn learn_from_statement(ctx: &ConnectionContext, session: &Session) {
             return;
         }
     };
-    let stopped = session.power.is_some_and(|p| p < STOPPED_DRAWING);
     let Some(ratio) = needs
         .and_then(|n| n.driver_energy())
-        .filter(|_| stopped)
         .and_then(|stated| stays::statement_ratio(session.energy, stated))
     else {
         return;

@@ -179,18 +179,7 @@ fn on_a_congested_week_most_drivers_leave_full_without_losing_energy() {
         full(&cg),
         full(&llf)
     );
-    assert!(
-        full(&cg) >= full(&edf),
-        "{} vs EDF {}",
-        full(&cg),
-        full(&edf)
-    );
-    assert!(
-        cg.delivered_pct >= opt.delivered_pct - 0.15,
-        "{} vs optimum {}",
-        cg.delivered_pct,
-        opt.delivered_pct
-    );
+    serves_as_many_as_edf_within_the_optimums_energy(&cg, &edf, &opt);
     // The offline reference serves the most in full and delivers the most.
     for r in [&cg, &llf, &edf] {
         assert!(
@@ -207,9 +196,10 @@ fn on_a_congested_week_most_drivers_leave_full_without_losing_energy() {
 #[test]
 fn a_driver_leaving_before_the_next_period_ends_is_finished_in_this_one() {
     // Five days at JPL from 2019-06-03 at 30 % of their uncontrolled peak (85.4 kW), 6 A
-    // floor: the window where EDF served more drivers in full than chargegrid. A replay, like
-    // a site, sees a vehicle only in whole periods; planned with the minutes after its last
-    // one, a driver about to leave was paced to finish in a period it did not see. Measured
+    // floor: the window where EDF served more drivers in full than chargegrid. The replay tells
+    // the recorded departure but charges only whole 5-minute steps; planned with the minutes
+    // after its last one, a driver about to leave was paced to finish in a step it did not
+    // get. Measured
     // when written (delivered % / fully served %): chargegrid 98.96 / 94.8 (93.9 before the
     // rule), EDF 96.09 / 94.2, offline optimum 99.06 / 99.0.
     let s = read("jpl-2019-05-01_2019-08-31.csv.gz");
@@ -220,6 +210,17 @@ fn a_driver_leaving_before_the_next_period_ends_is_finished_in_this_one() {
         Algorithm::OfflineOptimal,
     ]
     .map(|a| run(&s, &o, a));
+    serves_as_many_as_edf_within_the_optimums_energy(&cg, &edf, &opt);
+    assert_eq!(cg.limit_violations + cg.floor_violations, 0);
+}
+
+/// The bar on a congested week: chargegrid serves at least as many drivers in full as
+/// EDF, and delivers within 0.15 points of the offline optimum's energy.
+fn serves_as_many_as_edf_within_the_optimums_energy(
+    cg: &ReplayReport,
+    edf: &ReplayReport,
+    opt: &ReplayReport,
+) {
     assert!(
         cg.sessions_fully_served_pct >= edf.sessions_fully_served_pct,
         "{} vs EDF {}",
@@ -232,7 +233,6 @@ fn a_driver_leaving_before_the_next_period_ends_is_finished_in_this_one() {
         cg.delivered_pct,
         opt.delivered_pct
     );
-    assert_eq!(cg.limit_violations + cg.floor_violations, 0);
 }
 
 #[test]
