@@ -35,9 +35,10 @@
 //!    ceiling, sessions under it that are not charging yet and sit at their floor only because
 //!    of the 0-or-floor rule give their floors up and the fill runs again ([`concentrate`]):
 //!    what can wait, waits, as LLF would have it, but nothing already charging is stopped.
-//!    **Throughput.** Where line currents add as phasors (EVSEs wired line to line, a delta
-//!    primary) and such a limit binds, a linear program re-splits the currents for the most
-//!    power the limits allow, nobody charging stopped ([`throughput`]).
+//!    **Plan.** Where line currents add as phasors (EVSEs wired line to line, a delta
+//!    primary) and such a limit binds, a linear program plans the stays of the sessions present
+//!    for the most energy by their departures, earliest first, and this period's currents are
+//!    its first step, nobody charging stopped ([`throughput`]).
 //! 4. **Cost (opt-in).** With a tariff or month-peak signal, the sweep pauses at a laxity of
 //!    [`COST_GUARD_HOURS`]; beyond it only flexible charging remains, which is held back for a
 //!    cheaper period (if the whole site's need fits there) or kept under the month's peak.
@@ -432,7 +433,10 @@ fn decide(
     if concentrate(problem, cons, b, &u, &filled, &mut admitted) {
         filled = fill(problem, ctx, cons, b, &u, &admitted);
     }
-    // Step 3c: where several limits bind together, the split that draws the most power.
+    // Step 3c: where several limits bind together, this period's step of a plan over the stays.
+    let left: Vec<f64> = (0..b.hi.len())
+        .map(|s| hours_left(problem, ctx, s))
+        .collect();
     let split = throughput::Split {
         x: &filled.x,
         lo: &b.lo,
@@ -442,6 +446,12 @@ fn decide(
         order: &order,
         caps: &filled.caps,
         full: &filled.full,
+        stays: throughput::Stays {
+            period: ctx.period_hours(),
+            left: &left,
+            top: &b.top,
+            need: &b.amp_hours,
+        },
     };
     if let Some(y) = throughput::rebalance(problem, cons, &split) {
         filled.x = y;

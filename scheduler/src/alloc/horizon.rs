@@ -46,7 +46,7 @@ const SHORT_INTERVALS: usize = 16;
 /// points of energy; 10 % served up to 0.6 fewer than 15 %; 17.5–40 % moved the JPL windows by
 /// −0.7 to +1.5 points but served 0.6–1.7 fewer on a Caltech one (and 17.5 % cost 0.03 points
 /// of energy on a JPL one).
-const ARRIVALS_RESERVE: f64 = 0.15;
+pub(crate) const ARRIVALS_RESERVE: f64 = 0.15;
 /// Changes smaller than this (amperes) are unit rounding, not a re-route.
 const MOVED_AMPS: f64 = 1e-3;
 

@@ -7,11 +7,13 @@
 //! climbs from there.
 //!
 //! Written here rather than taken from a crate because of size, not speed of the simplex
-//! itself: the stage solves programs of about ten variables and ten rows, twice per congested
+//! itself: the stage solved programs of about ten variables and ten rows, twice per congested
 //! site per decision, and with `microlp` (a maintained general solver, kept as a dev-dependency
 //! to cross-check this one in tests) that cost ~55 µs per site, mostly the solver's set-up,
 //! which put 1,000 line-to-line sites at ~70 ms a decision (docs/BENCHMARKS.md). A dense
-//! tableau of that size fits in cache and needs no set-up beyond filling it.
+//! tableau of that size fits in cache and needs no set-up beyond filling it. Since the stage
+//! plans over the stays (session 20) its programs have a variable per session and interval
+//! (60–400) and are sparse, so a pivot updates only the pivot row's non-zero columns.
 
 /// Reduced costs and pivots smaller than this are treated as zero.
 const EPS: f64 = 1e-9;
@@ -45,6 +47,8 @@ struct Tableau {
     reduced: Vec<f64>,
     /// Upper bound of each variable in shifted form (`u − l`; slacks unbounded).
     upper: Vec<f64>,
+    /// Scratch: the pivot row's non-zero entries.
+    nonzero: Vec<(usize, f64)>,
 }
 
 impl Packing {
@@ -62,6 +66,7 @@ impl Packing {
             in_basis: (0..width).map(|j| j >= n).collect(),
             reduced: Vec::with_capacity(width),
             upper: Vec::with_capacity(width),
+            nonzero: Vec::with_capacity(width),
         };
         for j in 0..n {
             let span = self.upper[j] - self.lower[j];
@@ -203,18 +208,25 @@ impl Tableau {
         }
         let (before, rest) = self.t.split_at_mut(r * w);
         let (pivot_row, after) = rest.split_at_mut(w);
+        // The pivot row's non-zero columns: the plans over several intervals are sparse.
+        self.nonzero.clear();
+        self.nonzero.extend(
+            (0..w)
+                .filter(|&k| pivot_row[k] != 0.0)
+                .map(|k| (k, pivot_row[k])),
+        );
         for row in before.chunks_exact_mut(w).chain(after.chunks_exact_mut(w)) {
             let f = row[j];
             if f != 0.0 {
-                for (a, &b) in row.iter_mut().zip(pivot_row.iter()) {
-                    *a -= f * b;
+                for &(k, b) in &self.nonzero {
+                    row[k] -= f * b;
                 }
             }
         }
         let f = self.reduced[j];
         if f != 0.0 {
-            for (a, &b) in self.reduced.iter_mut().zip(pivot_row.iter()) {
-                *a -= f * b;
+            for &(k, b) in &self.nonzero {
+                self.reduced[k] -= f * b;
             }
         }
     }

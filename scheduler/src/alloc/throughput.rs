@@ -1,33 +1,46 @@
-//! Step 3c of chargegrid's allocation: the most power the limits allow where line currents add
-//! as phasors ([`Constraints::phasor_rows`]: EVSEs wired line to line, a delta primary). Under
-//! one full limit every work-conserving split of the current draws the same power, but where
-//! the lines of a transformer bind together the fill's split can leave power unused that
-//! another would draw: an EVSE between L1 and L2 uses two full lines where one between L2 and
-//! L3 would use an idle one. On the Caltech ACN at 30 kVA that left chargegrid 7 points of
-//! energy behind acnportal's ASA, which maximises power over its horizon under the exact
-//! constraints. Elsewhere the fill's split is kept: there the program's only gain would be to
-//! favour three-phase vehicles over single-phase ones on a full line (more watts per ampere),
-//! a trade of fairness for power not made silently, and it would cost a linear program on
-//! every congested site.
+//! Step 3c of chargegrid's allocation, where line currents add as phasors
+//! ([`Constraints::phasor_rows`]: EVSEs wired line to line, a delta primary): a plan over the
+//! stays of the sessions present that delivers them the most energy, of which this period's
+//! currents are taken. Under one full limit every work-conserving split of the current draws
+//! the same power, but where the lines of a transformer bind together the split decides both
+//! the power drawn now (an EVSE between L1 and L2 uses two full lines where one between L2 and
+//! L3 would use an idle one) and who can still be served later (a session leaving within the
+//! hour on a full line cannot wait; one staying all day on it can). On the Caltech ACN at
+//! 30 kVA the fill's split left chargegrid 7 points of energy behind acnportal's ASA, which
+//! plans power over its horizon under the exact constraints; maximising power now closed most of
+//! that, and the plan the rest (docs/BENCHMARKS.md). Elsewhere the fill's split is kept: there
+//! the only gain would be to favour three-phase vehicles over single-phase ones on a full line
+//! (more watts per ampere), a trade of fairness for power not made silently, and it would cost a
+//! linear program on every congested site.
 //!
-//! So: a linear program over the sessions, maximising power under every row, each session
-//! between its floor (nobody charging is stopped) and its ceiling. With a floor, which sessions
-//! run is not linear: the program first lets every session that is not running anywhere
-//! between 0 and its ceiling; those it gives their floor or more run, the others stay off, and
-//! it runs once more with that choice (two solves; trying the others one at a time, least lax
-//! first, took 3–9 solves for 0.1 points less energy on the Caltech replay). Ties go to
-//! sessions already charging, then the least lax (without it, 4–7 times the interruptions for
-//! 0.1–0.2 points more energy there). Solved with a small dense simplex ([`super::simplex`];
-//! with `microlp`, a general solver, the stage cost ~55 µs per congested site, mostly its
-//! set-up); the answer is taken only if it keeps every row and draws more power than the
-//! fill's.
-//! Keeping each session's fill share up to its even pace as a lower bound was tried and
-//! dropped: it cost energy and drivers served in full on the Caltech replay.
+//! So: a linear program. This period: each session's current between its floor (nobody
+//! charging is stopped) and its ceiling, under every row. Later: the stays cut at the sessions'
+//! departures into at most [`PLAN_INTERVALS`] intervals (whole periods only: an allocation
+//! holds for a period), each session's ampere-hours in each interval at most its top current
+//! over the part it stays, every row scaled by the interval's length less
+//! [`ARRIVALS_RESERVE`] for vehicles yet to come; each session's energy over all of them at
+//! most its need. Maximise the energy delivered, each watt-hour worth a hair more the sooner
+//! it comes ([`SOONER`]), so among the plans that deliver the most, the one that delivers
+//! earliest (a session that can wait does not, unless waiting lets another finish). Later
+//! intervals have no floor (the plan is a relaxation; the next decision re-plans). Without
+//! later intervals (everyone leaves within the period) it is the most power now.
 //!
-//! It maximises power now, not energy over the stay: on the Caltech replay it ends 0.2–0.7
-//! points behind ASA, which plans the whole horizon (docs/BENCHMARKS.md).
+//! With a floor, which sessions run is not linear: the program first lets every session that is
+//! not running anywhere between 0 and its ceiling; those it gives their floor or more run, the
+//! others stay off, and it runs once more with that choice (two solves; trying the others one at
+//! a time, least lax first, took 3–9 solves for 0.1 points less energy on the Caltech replay).
+//! Ties go to sessions already charging, then the least lax (without it, 4–7 times the
+//! interruptions for 0.1–0.2 points more energy there). Solved with a small dense simplex
+//! ([`super::simplex`]). Without later intervals the answer is taken only if it keeps every row
+//! and draws more power than the fill's; with them, if it keeps every row (it may draw less
+//! now, for more energy by the departures).
+//!
+//! Tried and dropped: a power-now program with urgency weights (need over what the stay allows
+//! at top current) instead of the plan: 0.1 points where the plan gains 0.4; later intervals
+//! limited to the rows full now: 30 % faster, 0.3 points less on one window of three.
 
 use super::constraints::Constraints;
+use super::horizon::ARRIVALS_RESERVE;
 use super::problem::SiteProblem;
 use super::simplex::Packing;
 
@@ -35,6 +48,15 @@ use super::simplex::Packing;
 const MIN_GAIN_W: f64 = 1.0;
 /// Weight of the urgency tie-break against power (relative).
 const TIE_BREAK: f64 = 1e-4;
+/// Most intervals after this period in the plan; with more distinct departures, neighbours
+/// are merged. On seven Caltech ACN windows 16 intervals delivered the same energy within
+/// ±0.03 points and 3–4 up to 0.15 points less; the program's size, and so its cost, grows with
+/// them (docs/BENCHMARKS.md).
+const PLAN_INTERVALS: usize = 8;
+/// How much more a watt-hour is worth in this period than in the last interval of the plan
+/// (relative, falling evenly in between): small enough never to trade energy for earliness
+/// beyond rounding, large enough to order plans that deliver the same.
+const SOONER: f64 = 1e-4;
 /// The fill's answer and what bounds each session, for [`rebalance`].
 pub(crate) struct Split<'a> {
     /// The fill's currents.
@@ -53,9 +75,59 @@ pub(crate) struct Split<'a> {
     pub caps: &'a [f64],
     /// Which rows the fill left full.
     pub full: &'a [bool],
+    /// The rest of the sessions' stays.
+    pub stays: Stays<'a>,
 }
 
-/// A split that draws more power, if more than one limit binds and one exists.
+/// What the plan beyond this period needs, per session.
+#[derive(Clone, Copy)]
+pub(crate) struct Stays<'a> {
+    /// This period's length, hours.
+    pub period: f64,
+    /// Hours each session has left from now.
+    pub left: &'a [f64],
+    /// Each session's top current (A) in later periods.
+    pub top: &'a [f64],
+    /// Each session's remaining need, ampere-hours.
+    pub need: &'a [f64],
+}
+
+impl Stays<'_> {
+    /// Whole periods of session `s`'s stay, hours from now.
+    fn whole(&self, s: usize) -> f64 {
+        (self.left[s] / self.period).floor() * self.period
+    }
+
+    /// The plan's later intervals, `(start, end)` in hours from now: cut at departures after
+    /// this period, at most [`PLAN_INTERVALS`] of them (evenly spaced departures kept, the
+    /// last always).
+    fn intervals(&self) -> Vec<(f64, f64)> {
+        let p = self.period;
+        let mut ends: Vec<f64> = (0..self.left.len())
+            .filter(|&s| self.top[s] > 0.0 && self.need[s] > 0.0)
+            .map(|s| self.whole(s))
+            .filter(|&e| e > p + 1e-9)
+            .collect();
+        ends.sort_by(f64::total_cmp);
+        ends.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        if ends.len() > PLAN_INTERVALS {
+            ends = (1..=PLAN_INTERVALS)
+                .map(|i| ends[(i * ends.len()).div_ceil(PLAN_INTERVALS) - 1])
+                .collect();
+        }
+        let mut start = p;
+        ends.into_iter()
+            .map(|e| {
+                let interval = (start, e);
+                start = e;
+                interval
+            })
+            .collect()
+    }
+}
+
+/// This period's currents from the plan (or a split that draws more power when the plan has no
+/// later intervals), if more than one limit binds and one exists.
 pub(crate) fn rebalance(
     problem: &SiteProblem,
     cons: &Constraints,
@@ -70,6 +142,7 @@ pub(crate) fn rebalance(
         order,
         caps,
         full,
+        stays,
     } = *split;
     let n = x.len();
     let can_move = |s: usize| hi[s] > 0.0 && !fixed[s];
@@ -120,6 +193,8 @@ pub(crate) fn rebalance(
         fixed_load: &fixed_load,
         preference: &preference,
         x,
+        stays,
+        later: stays.intervals(),
     };
     // First with every session that is not running free between 0 and its ceiling (the
     // relaxation of "0 or at least the floor"): those it gives their floor or more run, the
@@ -148,6 +223,9 @@ pub(crate) fn rebalance(
     } else {
         relaxed
     };
+    if !program.later.is_empty() {
+        return Some(best);
+    }
     (power(&best) > power(x) + MIN_GAIN_W).then_some(best)
 }
 
@@ -175,6 +253,9 @@ struct Program<'a> {
     x: &'a [f64],
     /// Sessions the program may change (the others keep the fill's current).
     movable: &'a [bool],
+    stays: Stays<'a>,
+    /// The plan's intervals after this period (empty: this period only).
+    later: Vec<(f64, f64)>,
 }
 
 impl Program<'_> {
@@ -214,6 +295,9 @@ impl Program<'_> {
                 lp.rows.push((t, room));
             }
         }
+        if !self.later.is_empty() {
+            self.plan_later(&mut lp, &var);
+        }
         let sol = lp.solve()?;
         let y: Vec<f64> = (0..n)
             .map(|s| match var[s] {
@@ -231,4 +315,74 @@ impl Program<'_> {
             .all(|(&l, &c)| l <= c + 1e-9 * c.abs().max(1.0));
         ok.then_some(y)
     }
+
+    /// Turns the program for this period's currents `var` into the plan: their weights become
+    /// energy, and the later intervals' variables, rows and each session's need are added.
+    fn plan_later(&self, lp: &mut Packing, var: &[Option<usize>]) {
+        let st = &self.stays;
+        let n = var.len();
+        let horizon = self.later.last().map_or(st.period, |l| l.1);
+        let mut need: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for (s, v) in var.iter().enumerate() {
+            if let Some(v) = *v {
+                // A current held for the period: its energy is current × period.
+                lp.c[v] *= st.period * (1.0 + SOONER);
+                need[s].push((v, st.period));
+            }
+        }
+        let mut terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.cons.rows()];
+        for &(start, end) in &self.later {
+            let worth = 1.0 + SOONER * (1.0 - 0.5 * (start + end) / horizon);
+            for (s, need_s) in need.iter_mut().enumerate() {
+                if !self.movable[s] || st.top[s] <= 0.0 || st.need[s] <= 0.0 {
+                    continue;
+                }
+                let hours = self.stays.whole(s).min(end) - start;
+                if hours <= 1e-9 {
+                    continue;
+                }
+                // The session's ampere-hours in this interval.
+                let v = lp.c.len();
+                lp.c.push(self.problem.sessions[s].watts_per_amp() * worth);
+                lp.lower.push(0.0);
+                lp.upper.push(st.top[s] * hours);
+                need_s.push((v, 1.0));
+                for &(r, c) in self.cons.rows_of(s) {
+                    if self.caps[r].is_finite() && c > 0.0 {
+                        terms[r].push((v, c));
+                    }
+                }
+            }
+            let kept = (end - start) * (1.0 - ARRIVALS_RESERVE);
+            for (r, t) in terms.iter_mut().enumerate() {
+                if t.is_empty() {
+                    continue;
+                }
+                let t = std::mem::take(t);
+                let room = self.caps[r] * kept;
+                // A row its sessions cannot fill even at their top currents cannot bind.
+                if most(lp, &t) > room {
+                    lp.rows.push((t, room));
+                }
+            }
+        }
+        for (s, t) in need.into_iter().enumerate() {
+            if t.is_empty() {
+                continue;
+            }
+            // At least the floor for the period of a session kept running (it stops drawing
+            // once full).
+            let least = var[s].map_or(0.0, |v| lp.lower[v] * st.period);
+            let cap = st.need[s].max(least);
+            // Nor a need the session cannot reach at its top current.
+            if most(lp, &t) > cap {
+                lp.rows.push((t, cap));
+            }
+        }
+    }
+}
+
+/// The most a row's terms can reach with every variable at its upper bound.
+fn most(lp: &Packing, terms: &[(usize, f64)]) -> f64 {
+    terms.iter().map(|&(v, c)| c * lp.upper[v]).sum()
 }

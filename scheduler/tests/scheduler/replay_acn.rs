@@ -6,7 +6,8 @@
 //! as many as EDF serves, which needs a driver about to leave finished in its last period). On the
 //! Caltech ACN's own topology (examples/networks/caltech-acn.toml: 54 line-to-line EVSEs, two
 //! pods, a delta–wye transformer) no controlled policy breaks a line, pod or primary limit while
-//! uncontrolled charging does, and a station missing from the network is named.
+//! uncontrolled charging does, chargegrid delivers at 30 kVA what acnportal's ASA delivers on
+//! the same sessions, and a station missing from the network is named.
 
 use std::path::PathBuf;
 
@@ -306,14 +307,45 @@ fn on_the_caltech_topology_no_policy_but_uncontrolled_breaks_a_line_pod_or_prima
             r.delivered_pct > 40.0 && r.delivered_pct < free.delivered_pct - 10.0,
             "{a:?}: {r:?}"
         );
-        // 208 V line to line: no step's power is above what the transformer can carry.
-        assert!(r.peak_kw <= 30.0 + 1e-6, "{a:?}: {} kW", r.peak_kw);
+        // No step's power is above what the transformer's lines can carry: √3 × 208 V × the
+        // secondary line limit (30 kVA ÷ 3 ÷ 120 V), 30.02 kW at 208 V rather than 120 × √3.
+        let most_kw = 3f64.sqrt() * 208.0 * (30_000.0 / 3.0 / 120.0) / 1000.0;
+        assert!(r.peak_kw <= most_kw + 1e-6, "{a:?}: {} kW", r.peak_kw);
     }
     // Line currents that add as phasors have no flow-network optimum.
     assert!(matches!(
         run_replay(&s, &o, Algorithm::OfflineOptimal),
         Err(ReplayError::BadOption(_))
     ));
+}
+
+/// What adacharge's ASA (quick charge; acnportal 0.3.3, adacharge b7d5fdd, CLARABEL) delivered,
+/// in acnportal's own simulator on its own Caltech site at `transformer_cap = 30`, of the
+/// energy these sessions needed: `simulations/acnportal/caltech_asa.py --kva 30 --from
+/// 2019-11-11 --days 3` (docs/BENCHMARKS.md, "The Caltech ACN's own topology"). An independent
+/// implementation's figure, measured, not chargegrid's.
+const ASA_2019_11_11_3_DAYS_PCT: f64 = 72.74;
+
+#[test]
+fn on_the_caltech_topology_chargegrid_plans_the_stays_and_delivers_what_asa_does() {
+    let s = read("caltech-2019-09-01_2019-12-31.csv.gz");
+    let mut o = window(2019, 11, 11, 3);
+    o.network =
+        Some(ReplayNetwork::from_network(&caltech_network(30.0), None, BTreeMap::new()).unwrap());
+    let r = run(&s, &o, Algorithm::Chargegrid);
+    assert_eq!(r.limit_violations + r.floor_violations, 0, "{r:?}");
+    // Maximising power period by period left it at 72.32 % here; the plan over the stays
+    // (alloc/throughput.rs) is what reaches ASA, which plans its whole horizon.
+    assert!(
+        r.delivered_pct >= ASA_2019_11_11_3_DAYS_PCT,
+        "{} % against ASA's {ASA_2019_11_11_3_DAYS_PCT} %",
+        r.delivered_pct
+    );
+    // Not by giving up on drivers: more of them leave full than under ASA (52.5 %).
+    assert!(r.sessions_fully_served_pct > 52.5, "{r:?}");
+    // And LLF, period by period on the same rows, is far behind.
+    let llf = run(&s, &o, Algorithm::Llf);
+    assert!(r.delivered_pct > llf.delivered_pct + 5.0, "{llf:?}");
 }
 
 #[test]
