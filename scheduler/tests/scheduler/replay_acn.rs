@@ -284,12 +284,17 @@ fn caltech_network(kva: f64) -> Network {
     network
 }
 
-#[test]
-fn on_the_caltech_topology_no_policy_but_uncontrolled_breaks_a_line_pod_or_primary_limit() {
-    let s = read("caltech-2019-09-01_2019-12-31.csv.gz");
-    let mut o = window(2019, 11, 11, 2);
+/// The Caltech sessions of `days` from 2019-11-11 on the Caltech topology at 30 kVA.
+fn caltech_at_30_kva(days: u32) -> (Vec<AcnSession>, ReplayOptions) {
+    let mut o = window(2019, 11, 11, days);
     o.network =
         Some(ReplayNetwork::from_network(&caltech_network(30.0), None, BTreeMap::new()).unwrap());
+    (read("caltech-2019-09-01_2019-12-31.csv.gz"), o)
+}
+
+#[test]
+fn on_the_caltech_topology_no_policy_but_uncontrolled_breaks_a_line_pod_or_primary_limit() {
+    let (s, o) = caltech_at_30_kva(2);
     let free = run(&s, &o, Algorithm::Uncontrolled);
     assert!(free.limit_violations > 0, "30 kVA must bind: {free:?}");
     assert!(free.worst_utilisation_pct > 150.0);
@@ -328,10 +333,7 @@ const ASA_2019_11_11_3_DAYS_PCT: f64 = 72.74;
 
 #[test]
 fn on_the_caltech_topology_chargegrid_plans_the_stays_and_delivers_what_asa_does() {
-    let s = read("caltech-2019-09-01_2019-12-31.csv.gz");
-    let mut o = window(2019, 11, 11, 3);
-    o.network =
-        Some(ReplayNetwork::from_network(&caltech_network(30.0), None, BTreeMap::new()).unwrap());
+    let (s, o) = caltech_at_30_kva(3);
     let r = run(&s, &o, Algorithm::Chargegrid);
     assert_eq!(r.limit_violations + r.floor_violations, 0, "{r:?}");
     // Maximising power period by period left it at 72.32 % here; the plan over the stays
