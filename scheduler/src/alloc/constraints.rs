@@ -12,7 +12,7 @@
 //! apart, `Σ max(0, |c| cos(angle − φ)) · current ≤ cap · cos δ`, which can never let the true
 //! magnitude over the cap and gives away at most 1 − cos 5° ≈ 0.4 % of it (adding the currents
 //! instead would give away up to 13 %). 10° (1.5 %) was used until chargegrid planned over the
-//! stays ([`super::throughput`]); with the plan, 5° delivers 0.03–0.16 points more energy on
+//! stays ([`super::throughput`]); with the plan, 5° delivers 0.02–0.17 points more energy on
 //! every Caltech ACN window replayed (docs/BENCHMARKS.md), since a plan made inside a looser
 //! polygon underrates what later periods can carry.
 

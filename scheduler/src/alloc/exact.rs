@@ -1,6 +1,6 @@
 //! The last step where line currents add as phasors ([`Constraints::phasor_rows`]): the rows
 //! every algorithm works with are a polygon inside each line's exact circle and give away up to
-//! 1 − cos 10° ≈ 1.5 % of a line. Here that slack is handed out against the *exact* limits
+//! 1 − cos 5° ≈ 0.4 % of a line. Here that slack is handed out against the *exact* limits
 //! (phasor magnitudes, each session's power at its own voltage): in the policy's priority order, each
 //! session is raised to the most every limit on the site still allows, on its pilot steps. This
 //! is how acnportal's sorted algorithms use its exact constraint (they bisect on its check;

@@ -22,8 +22,10 @@
 //! most its need. Maximise the energy delivered, each watt-hour worth a hair more the sooner
 //! it comes ([`SOONER`]), so among the plans that deliver the most, the one that delivers
 //! earliest (a session that can wait does not, unless waiting lets another finish). Later
-//! intervals have no floor (the plan is a relaxation; the next decision re-plans). Without
-//! later intervals (everyone leaves within the period) it is the most power now.
+//! intervals have no floor, and sessions whose current is fixed (held for a cheaper period)
+//! are not in them, so with a tariff the plan overrates later room: a relaxation, re-planned at
+//! every decision. Without
+//! later intervals (nobody with a need stays two whole periods) it is the most power now.
 //!
 //! With a floor, which sessions run is not linear: the program first lets every session that is
 //! not running anywhere between 0 and its ceiling; those it gives their floor or more run, the
@@ -46,16 +48,17 @@ use super::simplex::Packing;
 
 /// Least gain (W) for a change to be taken.
 const MIN_GAIN_W: f64 = 1.0;
-/// Weight of the urgency tie-break against power (relative).
+/// Weight of the tie-break (running, then least lax) against energy or power (relative).
 const TIE_BREAK: f64 = 1e-4;
 /// Most intervals after this period in the plan; with more distinct departures, neighbours
 /// are merged. On seven Caltech ACN windows 16 intervals delivered the same energy within
-/// ±0.03 points and 3–4 up to 0.15 points less; the program's size, and so its cost, grows with
+/// ±0.03 points and 2–4 up to 0.3 points less; the program's size, and so its cost, grows with
 /// them (docs/BENCHMARKS.md).
 const PLAN_INTERVALS: usize = 8;
-/// How much more a watt-hour is worth in this period than in the last interval of the plan
-/// (relative, falling evenly in between): small enough never to trade energy for earliness
-/// beyond rounding, large enough to order plans that deliver the same.
+/// A watt-hour in this period is worth `1 + SOONER`, one in a later interval `1 + SOONER`
+/// times one less its midpoint's share of the plan's length (relative): small enough never to
+/// trade energy for earliness beyond rounding, large enough to order plans that deliver the
+/// same.
 const SOONER: f64 = 1e-4;
 /// The fill's answer and what bounds each session, for [`rebalance`].
 pub(crate) struct Split<'a> {
@@ -99,8 +102,9 @@ impl Stays<'_> {
     }
 
     /// The plan's later intervals, `(start, end)` in hours from now: cut at departures after
-    /// this period, at most [`PLAN_INTERVALS`] of them (evenly spaced departures kept, the
-    /// last always).
+    /// this period, at most [`PLAN_INTERVALS`] of them (every `len / PLAN_INTERVALS`-th
+    /// departure kept, the last always; the first too while there are fewer than twice as many
+    /// departures as intervals).
     fn intervals(&self) -> Vec<(f64, f64)> {
         let p = self.period;
         let mut ends: Vec<f64> = (0..self.left.len())
@@ -112,7 +116,7 @@ impl Stays<'_> {
         ends.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
         if ends.len() > PLAN_INTERVALS {
             ends = (1..=PLAN_INTERVALS)
-                .map(|i| ends[(i * ends.len()).div_ceil(PLAN_INTERVALS) - 1])
+                .map(|i| ends[i * ends.len() / PLAN_INTERVALS - 1])
                 .collect();
         }
         let mut start = p;
@@ -259,7 +263,8 @@ struct Program<'a> {
 }
 
 impl Program<'_> {
-    /// The most power with each session as `mode` says; `None` if infeasible or a row would be
+    /// The most power (with later intervals: the plan's most energy, earliest) with each session
+    /// as `mode` says; `None` if infeasible or a row would be
     /// broken.
     fn solve(&self, mode: &[Mode]) -> Option<Vec<f64>> {
         let n = mode.len();
@@ -321,19 +326,19 @@ impl Program<'_> {
     fn plan_later(&self, lp: &mut Packing, var: &[Option<usize>]) {
         let st = &self.stays;
         let n = var.len();
-        let horizon = self.later.last().map_or(st.period, |l| l.1);
-        let mut need: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        let plan_hours = self.later.last().map_or(st.period, |l| l.1);
+        let mut need_terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
         for (s, v) in var.iter().enumerate() {
             if let Some(v) = *v {
                 // A current held for the period: its energy is current × period.
                 lp.c[v] *= st.period * (1.0 + SOONER);
-                need[s].push((v, st.period));
+                need_terms[s].push((v, st.period));
             }
         }
         let mut terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.cons.rows()];
         for &(start, end) in &self.later {
-            let worth = 1.0 + SOONER * (1.0 - 0.5 * (start + end) / horizon);
-            for (s, need_s) in need.iter_mut().enumerate() {
+            let worth = 1.0 + SOONER * (1.0 - 0.5 * (start + end) / plan_hours);
+            for (s, need_s) in need_terms.iter_mut().enumerate() {
                 if !self.movable[s] || st.top[s] <= 0.0 || st.need[s] <= 0.0 {
                     continue;
                 }
@@ -353,26 +358,27 @@ impl Program<'_> {
                     }
                 }
             }
-            let kept = (end - start) * (1.0 - ARRIVALS_RESERVE);
+            let share = (end - start) * (1.0 - ARRIVALS_RESERVE);
             for (r, t) in terms.iter_mut().enumerate() {
                 if t.is_empty() {
                     continue;
                 }
                 let t = std::mem::take(t);
-                let room = self.caps[r] * kept;
+                let room = (self.caps[r] * share).max(0.0);
                 // A row its sessions cannot fill even at their top currents cannot bind.
                 if most(lp, &t) > room {
                     lp.rows.push((t, room));
                 }
             }
         }
-        for (s, t) in need.into_iter().enumerate() {
+        for (s, t) in need_terms.into_iter().enumerate() {
             if t.is_empty() {
                 continue;
             }
-            // At least the floor for the period of a session kept running (it stops drawing
-            // once full).
-            let least = var[s].map_or(0.0, |v| lp.lower[v] * st.period);
+            // At least the floor for the period of a session in the program, running or not:
+            // one needing less than a period at its floor still gets the floor (it stops
+            // drawing once full), as in its bounds.
+            let least = var[s].map_or(0.0, |_| self.lo[s].min(self.hi[s]) * st.period);
             let cap = st.need[s].max(least);
             // Nor a need the session cannot reach at its top current.
             if most(lp, &t) > cap {

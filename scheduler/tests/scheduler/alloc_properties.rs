@@ -5,7 +5,7 @@
 //! phasors) and every session gets 0 or a pilot value between its floor and its maximum. For
 //! chargegrid, EDF, LLF and round-robin: no session is left a pilot step below what every limit
 //! on its path still allows (unused power is handed out; where line-to-line loads meet on a
-//! line, "allows" is within the allocator's polygon, at least cos 10° of the line's limit).
+//! line, "allows" is within the allocator's polygon, at least cos 5° of the line's limit).
 
 use chargegrid_core::limits::{DeltaPrimary, Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::Wiring;
@@ -177,7 +177,7 @@ fn limited(node: &LimitNode, lines: &[Phasor; 3]) -> Vec<(Phasor, f64)> {
 }
 
 /// How many more amperes session `s` could take under every limit on its path; a current that
-/// loads put on at more than one angle counts at cos 10° of its limit (the allocator's polygon).
+/// loads put on at more than one angle counts at cos 5° of its limit (the allocator's polygon).
 fn path_slack(p: &SiteProblem, loads: &[(f64, LineCurrents)], s: usize) -> f64 {
     let sess = &p.sessions[s];
     let mine = sess.wiring.line_phasors();
@@ -215,7 +215,7 @@ fn path_slack(p: &SiteProblem, loads: &[(f64, LineCurrents)], s: usize) -> f64 {
             }
             let mixed = angles[k].iter().any(|a| (a - angles[k][0]).abs() > 1e-6);
             let cap = if mixed {
-                cap * 10f64.to_radians().cos()
+                cap * 5f64.to_radians().cos()
             } else {
                 cap
             };

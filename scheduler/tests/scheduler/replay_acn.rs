@@ -6,8 +6,9 @@
 //! as many as EDF serves, which needs a driver about to leave finished in its last period). On the
 //! Caltech ACN's own topology (examples/networks/caltech-acn.toml: 54 line-to-line EVSEs, two
 //! pods, a delta–wye transformer) no controlled policy breaks a line, pod or primary limit while
-//! uncontrolled charging does, chargegrid delivers at 30 kVA what acnportal's ASA delivers on
-//! the same sessions, and a station missing from the network is named.
+//! uncontrolled charging does, chargegrid's replay delivers at 30 kVA at least what acnportal's ASA
+//! delivered on the same sessions in acnportal's simulator (which reads chargegrid itself about
+//! 0.15 points lower: docs/BENCHMARKS.md), and a station missing from the network is named.
 
 use std::path::PathBuf;
 
