@@ -434,9 +434,6 @@ fn decide(
         filled = fill(problem, ctx, cons, b, &u, &admitted);
     }
     // Step 3c: where several limits bind together, this period's step of a plan over the stays.
-    let left: Vec<f64> = (0..b.hi.len())
-        .map(|s| hours_left(problem, ctx, s))
-        .collect();
     let split = throughput::Split {
         x: &filled.x,
         lo: &b.lo,
@@ -446,12 +443,9 @@ fn decide(
         order: &order,
         caps: &filled.caps,
         full: &filled.full,
-        stays: throughput::Stays {
-            period: ctx.period_hours(),
-            left: &left,
-            top: &b.top,
-            need: &b.amp_hours,
-        },
+        ctx,
+        top: &b.top,
+        need: &b.amp_hours,
     };
     if let Some(y) = throughput::rebalance(problem, cons, &split) {
         filled.x = y;

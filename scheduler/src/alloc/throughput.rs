@@ -43,8 +43,9 @@
 
 use super::constraints::Constraints;
 use super::horizon::ARRIVALS_RESERVE;
-use super::problem::SiteProblem;
+use super::problem::{AllocContext, SiteProblem};
 use super::simplex::Packing;
+use super::sorted::hours_left;
 
 /// Least gain (W) for a change to be taken.
 const MIN_GAIN_W: f64 = 1.0;
@@ -78,21 +79,24 @@ pub(crate) struct Split<'a> {
     pub caps: &'a [f64],
     /// Which rows the fill left full.
     pub full: &'a [bool],
-    /// The rest of the sessions' stays.
-    pub stays: Stays<'a>,
-}
-
-/// What the plan beyond this period needs, per session.
-#[derive(Clone, Copy)]
-pub(crate) struct Stays<'a> {
-    /// This period's length, hours.
-    pub period: f64,
-    /// Hours each session has left from now.
-    pub left: &'a [f64],
+    /// The decision's time, for the sessions' stays.
+    pub ctx: &'a AllocContext,
     /// Each session's top current (A) in later periods.
     pub top: &'a [f64],
     /// Each session's remaining need, ampere-hours.
     pub need: &'a [f64],
+}
+
+/// What the plan beyond this period needs, per session.
+struct Stays<'a> {
+    /// This period's length, hours.
+    period: f64,
+    /// Hours each session has left from now.
+    left: Vec<f64>,
+    /// Each session's top current (A) in later periods.
+    top: &'a [f64],
+    /// Each session's remaining need, ampere-hours.
+    need: &'a [f64],
 }
 
 impl Stays<'_> {
@@ -146,7 +150,9 @@ pub(crate) fn rebalance(
         order,
         caps,
         full,
-        stays,
+        ctx,
+        top,
+        need,
     } = *split;
     let n = x.len();
     let can_move = |s: usize| hi[s] > 0.0 && !fixed[s];
@@ -187,6 +193,13 @@ pub(crate) fn rebalance(
         }
     }
     let movable: Vec<bool> = (0..n).map(can_move).collect();
+    // The stays, only on sites that get this far (the rest never plan).
+    let stays = Stays {
+        period: ctx.period_hours(),
+        left: (0..n).map(|s| hours_left(problem, ctx, s)).collect(),
+        top,
+        need,
+    };
     let program = Program {
         movable: &movable,
         problem,
@@ -197,8 +210,8 @@ pub(crate) fn rebalance(
         fixed_load: &fixed_load,
         preference: &preference,
         x,
-        stays,
         later: stays.intervals(),
+        stays,
     };
     // First with every session that is not running free between 0 and its ceiling (the
     // relaxation of "0 or at least the floor"): those it gives their floor or more run, the
@@ -286,11 +299,7 @@ impl Program<'_> {
         let mut terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.cons.rows()];
         for (s, v) in var.iter().enumerate() {
             if let Some(v) = *v {
-                for &(r, c) in self.cons.rows_of(s) {
-                    if self.caps[r].is_finite() && c > 0.0 {
-                        terms[r].push((v, c));
-                    }
-                }
+                self.add_terms(&mut terms, s, v);
             }
         }
         for (r, t) in terms.into_iter().enumerate() {
@@ -319,6 +328,15 @@ impl Program<'_> {
             .zip(self.caps)
             .all(|(&l, &c)| l <= c + 1e-9 * c.abs().max(1.0));
         ok.then_some(y)
+    }
+
+    /// Puts variable `v` of session `s` into the terms of every limited row on its path.
+    fn add_terms(&self, terms: &mut [Vec<(usize, f64)>], s: usize, v: usize) {
+        for &(r, c) in self.cons.rows_of(s) {
+            if self.caps[r].is_finite() && c > 0.0 {
+                terms[r].push((v, c));
+            }
+        }
     }
 
     /// Turns the program for this period's currents `var` into the plan: their weights become
@@ -352,11 +370,7 @@ impl Program<'_> {
                 lp.lower.push(0.0);
                 lp.upper.push(st.top[s] * hours);
                 need_s.push((v, 1.0));
-                for &(r, c) in self.cons.rows_of(s) {
-                    if self.caps[r].is_finite() && c > 0.0 {
-                        terms[r].push((v, c));
-                    }
-                }
+                self.add_terms(&mut terms, s, v);
             }
             let share = (end - start) * (1.0 - ARRIVALS_RESERVE);
             for (r, t) in terms.iter_mut().enumerate() {
