@@ -1,19 +1,22 @@
-//! A small dense simplex for the packing programs of the throughput stage
-//! ([`super::throughput`]): maximise `c·x` subject to `A x ≤ b` and `l ≤ x ≤ u`, where every
-//! coefficient of `A` is non-negative and the lower bounds fit (`A l ≤ b`). Those two facts
-//! make the lower corner a feasible vertex, so there is no first phase: the slacks start as
-//! the basis and a bounded-variable primal simplex (Dantzig's rule, Bland's once steps stop
-//! gaining, a bound flip instead of a pivot where the entering variable reaches its own bound)
-//! climbs from there.
+//! A small simplex for the packing programs of the throughput stage ([`super::throughput`]):
+//! maximise `c·x` subject to `A x ≤ b` and `l ≤ x ≤ u`, where every coefficient of `A` is
+//! non-negative and the lower bounds fit (`A l ≤ b`). Those two facts make the lower corner a
+//! feasible vertex, so there is no first phase: the slacks start as the basis and a
+//! bounded-variable primal simplex (Dantzig's rule, Bland's once steps stop gaining, a bound
+//! flip instead of a pivot where the entering variable reaches its own bound) climbs from there.
 //!
 //! Written here rather than taken from a crate because of size, not speed of the simplex
 //! itself: the stage solved programs of about ten variables and ten rows, twice per congested
 //! site per decision, and with `microlp` (a maintained general solver, kept as a dev-dependency
 //! to cross-check this one in tests) that cost ~55 µs per site, mostly the solver's set-up,
-//! which put 1,000 line-to-line sites at ~70 ms a decision (docs/BENCHMARKS.md). A dense
-//! tableau of that size fits in cache and needs no set-up beyond filling it. Since the stage
-//! plans over the stays (session 20) its programs have a variable per session and interval
-//! (60–400) and are sparse, so a pivot updates only the pivot row's non-zero columns.
+//! which put 1,000 line-to-line sites at ~70 ms a decision (docs/BENCHMARKS.md). Since the stage
+//! plans over the stays (session 20) its programs have 40–60 variables and 70–160 rows on the
+//! benchmark's sites, and are sparse. The tableau is kept condensed (a column per non-basic
+//! variable only, not one per slack too: a third of the memory there) and by columns, so the
+//! ratio test reads one contiguous column, and a pivot touches only the columns where the pivot
+//! row is non-zero, at the rows where the pivot column is (session 21: the line-to-line
+//! benchmark at 10,000 sessions went from 167 to 123 ms against the full row-wise tableau it
+//! replaced, with the same replay figures).
 
 /// Reduced costs and pivots smaller than this are treated as zero.
 const EPS: f64 = 1e-9;
@@ -35,20 +38,26 @@ pub(crate) struct Packing {
     pub rows: Vec<(Vec<(usize, f64)>, f64)>,
 }
 
-/// The simplex's working state: tableau `m × (n + m)` row-major, the basic variable of each
-/// row and its value, which non-basic variables sit at their upper bound, and the reduced costs.
+/// The simplex's working state. Variables are the program's `n` (shifted to start at 0) then
+/// the `m` slacks. The condensed tableau `t` has a column per non-basic variable, stored column
+/// after column (`t[k * m + i]`): how much the basic variable of row `i` falls per unit the
+/// non-basic variable of column `k` rises.
 struct Tableau {
-    width: usize,
+    m: usize,
     t: Vec<f64>,
+    /// The basic variable of each row and its value.
     basis: Vec<usize>,
     value: Vec<f64>,
-    at_upper: Vec<bool>,
-    in_basis: Vec<bool>,
+    /// The non-basic variable of each column, and its reduced cost.
+    column: Vec<usize>,
     reduced: Vec<f64>,
+    /// Which non-basic variables sit at their upper bound (by variable).
+    at_upper: Vec<bool>,
     /// Upper bound of each variable in shifted form (`u − l`; slacks unbounded).
     upper: Vec<f64>,
-    /// Scratch: the pivot row's non-zero entries.
-    nonzero: Vec<(usize, f64)>,
+    /// Scratch: the pivot column's non-zero entries, and the pivot row's.
+    pivot_column: Vec<(usize, f64)>,
+    pivot_row: Vec<(usize, f64)>,
 }
 
 impl Packing {
@@ -56,17 +65,17 @@ impl Packing {
     pub fn solve(&self) -> Option<Vec<f64>> {
         let n = self.c.len();
         let m = self.rows.len();
-        let width = n + m;
         let mut tab = Tableau {
-            width,
-            t: vec![0.0; m * width],
-            basis: (n..width).collect(),
+            m,
+            t: vec![0.0; m * n],
+            basis: (n..n + m).collect(),
             value: Vec::with_capacity(m),
-            at_upper: vec![false; width],
-            in_basis: (0..width).map(|j| j >= n).collect(),
-            reduced: Vec::with_capacity(width),
-            upper: Vec::with_capacity(width),
-            nonzero: Vec::with_capacity(width),
+            column: (0..n).collect(),
+            reduced: self.c.clone(),
+            at_upper: vec![false; n + m],
+            upper: Vec::with_capacity(n + m),
+            pivot_column: Vec::with_capacity(m),
+            pivot_row: Vec::with_capacity(n),
         };
         for j in 0..n {
             let span = self.upper[j] - self.lower[j];
@@ -75,23 +84,19 @@ impl Packing {
             }
             tab.upper.push(span.max(0.0));
         }
-        tab.upper.resize(width, f64::INFINITY);
+        tab.upper.resize(n + m, f64::INFINITY);
         for (i, (terms, cap)) in self.rows.iter().enumerate() {
-            let row = &mut tab.t[i * width..(i + 1) * width];
             let mut room = *cap;
             for &(j, a) in terms {
-                row[j] += a;
+                tab.t[j * m + i] += a;
                 room -= a * self.lower[j];
             }
-            row[n + i] = 1.0;
             // The lower corner must fit (up to rounding).
             if room < -1e-9 * cap.abs().max(1.0) {
                 return None;
             }
             tab.value.push(room.max(0.0));
         }
-        tab.reduced.extend_from_slice(&self.c);
-        tab.reduced.resize(width, 0.0);
         tab.run()?;
         let mut x = self.lower.clone();
         for (j, v) in x.iter_mut().enumerate() {
@@ -111,19 +116,22 @@ impl Packing {
 impl Tableau {
     /// Steps until no entering variable improves the objective; `None` if unbounded or too long.
     fn run(&mut self) -> Option<()> {
+        let m = self.m;
         let mut stalled = 0;
         for _ in 0..MAX_STEPS {
-            let Some(j) = self.entering(stalled >= STALL) else {
+            let Some(k) = self.entering(stalled >= STALL) else {
                 return Some(());
             };
+            let j = self.column[k];
+            let col = &self.t[k * m..(k + 1) * m];
             // Direction: +1 raises the entering variable from its lower bound, −1 lowers it from
             // its upper bound.
             let dir = if self.at_upper[j] { -1.0 } else { 1.0 };
             // Ratio test: how far it can move before a basic variable hits a bound, or itself.
             let mut step = self.upper[j];
             let mut leave: Option<(usize, bool)> = None;
-            for i in 0..self.basis.len() {
-                let alpha = dir * self.t[i * self.width + j];
+            for (i, &a) in col.iter().enumerate() {
+                let alpha = dir * a;
                 let b = self.basis[i];
                 // The basic variable moves by −alpha per unit of step.
                 let (limit, to_upper) = if alpha > EPS {
@@ -146,14 +154,14 @@ impl Tableau {
             if !step.is_finite() {
                 return None;
             }
-            stalled = if step * self.reduced[j].abs() > EPS {
+            stalled = if step * self.reduced[k].abs() > EPS {
                 0
             } else {
                 stalled + 1
             };
             // Move: every basic variable follows the entering column.
-            for i in 0..self.basis.len() {
-                self.value[i] -= dir * step * self.t[i * self.width + j];
+            for (v, &a) in self.value.iter_mut().zip(col) {
+                *v -= dir * step * a;
             }
             match leave {
                 None => self.at_upper[j] = !self.at_upper[j],
@@ -165,70 +173,79 @@ impl Tableau {
                     };
                     let out = self.basis[r];
                     self.at_upper[out] = to_upper;
-                    self.in_basis[out] = false;
                     self.at_upper[j] = false;
-                    self.in_basis[j] = true;
                     self.basis[r] = j;
                     self.value[r] = entering_value;
-                    self.pivot(r, j);
+                    self.column[k] = out;
+                    self.pivot(r, k);
                 }
             }
         }
         None
     }
 
-    /// A non-basic variable whose move improves the objective: the largest reduced cost, or
-    /// with `bland` the first.
+    /// The column of a non-basic variable whose move improves the objective: the largest
+    /// reduced cost, or with `bland` the smallest variable index.
     fn entering(&self, bland: bool) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
-        for j in 0..self.width {
-            if self.in_basis[j] {
+        for (k, (&j, &d)) in self.column.iter().zip(&self.reduced).enumerate() {
+            let gain = if self.at_upper[j] { -d } else { d };
+            if gain <= EPS || self.upper[j] <= 0.0 {
                 continue;
             }
-            let d = self.reduced[j];
-            let gain = if self.at_upper[j] { -d } else { d };
-            if gain > EPS && self.upper[j] > 0.0 {
-                if bland {
-                    return Some(j);
-                }
-                if best.is_none_or(|(_, g)| gain > g) {
-                    best = Some((j, gain));
-                }
+            let better = match best {
+                None => true,
+                Some((b, _)) if bland => j < self.column[b],
+                Some((_, g)) => gain > g,
+            };
+            if better {
+                best = Some((k, gain));
             }
         }
-        best.map(|(j, _)| j)
+        best.map(|(k, _)| k)
     }
 
-    /// Makes column `j` the unit column of row `r` (values already updated).
-    fn pivot(&mut self, r: usize, j: usize) {
-        let w = self.width;
-        let p = self.t[r * w + j];
-        for k in 0..w {
-            self.t[r * w + k] /= p;
-        }
-        let (before, rest) = self.t.split_at_mut(r * w);
-        let (pivot_row, after) = rest.split_at_mut(w);
-        // The pivot row's non-zero columns: the plans over several intervals are sparse.
-        self.nonzero.clear();
-        self.nonzero.extend(
-            (0..w)
-                .filter(|&k| pivot_row[k] != 0.0)
-                .map(|k| (k, pivot_row[k])),
+    /// Exchanges the basic variable of row `r` with the non-basic one of column `k` (values and
+    /// labels already updated): the pivot row is divided by the pivot, every other column where
+    /// it is non-zero loses that multiple of the pivot column, and the pivot column becomes the
+    /// leaving variable's.
+    fn pivot(&mut self, r: usize, k: usize) {
+        let m = self.m;
+        let p = self.t[k * m + r];
+        self.pivot_column.clear();
+        self.pivot_column.extend(
+            self.t[k * m..(k + 1) * m]
+                .iter()
+                .enumerate()
+                .filter(|&(i, &a)| i != r && a != 0.0)
+                .map(|(i, &a)| (i, a)),
         );
-        for row in before.chunks_exact_mut(w).chain(after.chunks_exact_mut(w)) {
-            let f = row[j];
-            if f != 0.0 {
-                for &(k, b) in &self.nonzero {
-                    row[k] -= f * b;
-                }
+        self.pivot_row.clear();
+        for c in (0..self.column.len()).filter(|&c| c != k) {
+            let a = self.t[c * m + r];
+            if a != 0.0 {
+                self.pivot_row.push((c, a / p));
             }
         }
-        let f = self.reduced[j];
-        if f != 0.0 {
-            for &(k, b) in &self.nonzero {
-                self.reduced[k] -= f * b;
+        for &(c, f) in &self.pivot_row {
+            let col = &mut self.t[c * m..(c + 1) * m];
+            for &(i, a) in &self.pivot_column {
+                col[i] -= f * a;
+            }
+            col[r] = f;
+        }
+        let col = &mut self.t[k * m..(k + 1) * m];
+        for &(i, a) in &self.pivot_column {
+            col[i] = -a / p;
+        }
+        col[r] = 1.0 / p;
+        let d = self.reduced[k];
+        if d != 0.0 {
+            for &(c, f) in &self.pivot_row {
+                self.reduced[c] -= d * f;
             }
         }
+        self.reduced[k] = -d / p;
     }
 }
 
