@@ -12,11 +12,13 @@
 //! which put 1,000 line-to-line sites at ~70 ms a decision (docs/BENCHMARKS.md). Since the stage
 //! plans over the stays (session 20) its programs have 40–60 variables and 70–160 rows on the
 //! benchmark's sites, and are sparse. The tableau is kept condensed (a column per non-basic
-//! variable only, not one per slack too: a third of the memory there) and by columns, so the
-//! ratio test reads one contiguous column, and a pivot touches only the columns where the pivot
-//! row is non-zero, at the rows where the pivot column is (session 21: the line-to-line
-//! benchmark at 10,000 sessions went from 167 to 123 ms against the full row-wise tableau it
-//! replaced, with the same replay figures).
+//! variable only, not one per slack too: a third of the memory there); each step reads the
+//! entering column's non-zero entries once, for the ratio test, the move and the pivot, and a
+//! pivot updates only the rows where that column is non-zero, at the columns where the pivot
+//! row is (session 21: the line-to-line benchmark at 10,000 sessions from 162 to 111 ms against
+//! the full tableau it replaced, 50 sessions on one site 1.41 to 1.37 ms, same replay figures;
+//! the same condensed tableau stored by columns reached 123 ms and made the 50-session site
+//! slower, 1.52 ms: reading the pivot row across columns misses the cache).
 
 /// Reduced costs and pivots smaller than this are treated as zero.
 const EPS: f64 = 1e-9;
@@ -39,11 +41,10 @@ pub(crate) struct Packing {
 }
 
 /// The simplex's working state. Variables are the program's `n` (shifted to start at 0) then
-/// the `m` slacks. The condensed tableau `t` has a column per non-basic variable, stored column
-/// after column (`t[k * m + i]`): how much the basic variable of row `i` falls per unit the
+/// the `m` slacks. The condensed tableau `t` has a column per non-basic variable, stored row
+/// after row (`t[i * n + k]`): how much the basic variable of row `i` falls per unit the
 /// non-basic variable of column `k` rises.
 struct Tableau {
-    m: usize,
     t: Vec<f64>,
     /// The basic variable of each row and its value.
     basis: Vec<usize>,
@@ -66,7 +67,6 @@ impl Packing {
         let n = self.c.len();
         let m = self.rows.len();
         let mut tab = Tableau {
-            m,
             t: vec![0.0; m * n],
             basis: (n..n + m).collect(),
             value: Vec::with_capacity(m),
@@ -88,7 +88,7 @@ impl Packing {
         for (i, (terms, cap)) in self.rows.iter().enumerate() {
             let mut room = *cap;
             for &(j, a) in terms {
-                tab.t[j * m + i] += a;
+                tab.t[i * n + j] += a;
                 room -= a * self.lower[j];
             }
             // The lower corner must fit (up to rounding).
@@ -116,21 +116,29 @@ impl Packing {
 impl Tableau {
     /// Steps until no entering variable improves the objective; `None` if unbounded or too long.
     fn run(&mut self) -> Option<()> {
-        let m = self.m;
+        let n = self.column.len();
         let mut stalled = 0;
         for _ in 0..MAX_STEPS {
             let Some(k) = self.entering(stalled >= STALL) else {
                 return Some(());
             };
             let j = self.column[k];
-            let col = &self.t[k * m..(k + 1) * m];
+            // The entering column's non-zero entries, read once for the ratio test, the move
+            // and the pivot.
+            self.pivot_column.clear();
+            for i in 0..self.basis.len() {
+                let a = self.t[i * n + k];
+                if a != 0.0 {
+                    self.pivot_column.push((i, a));
+                }
+            }
             // Direction: +1 raises the entering variable from its lower bound, −1 lowers it from
             // its upper bound.
             let dir = if self.at_upper[j] { -1.0 } else { 1.0 };
             // Ratio test: how far it can move before a basic variable hits a bound, or itself.
             let mut step = self.upper[j];
             let mut leave: Option<(usize, bool)> = None;
-            for (i, &a) in col.iter().enumerate() {
+            for &(i, a) in &self.pivot_column {
                 let alpha = dir * a;
                 let b = self.basis[i];
                 // The basic variable moves by −alpha per unit of step.
@@ -160,8 +168,8 @@ impl Tableau {
                 stalled + 1
             };
             // Move: every basic variable follows the entering column.
-            for (v, &a) in self.value.iter_mut().zip(col) {
-                *v -= dir * step * a;
+            for &(i, a) in &self.pivot_column {
+                self.value[i] -= dir * step * a;
             }
             match leave {
                 None => self.at_upper[j] = !self.at_upper[j],
@@ -206,39 +214,34 @@ impl Tableau {
     }
 
     /// Exchanges the basic variable of row `r` with the non-basic one of column `k` (values and
-    /// labels already updated): the pivot row is divided by the pivot, every other column where
-    /// it is non-zero loses that multiple of the pivot column, and the pivot column becomes the
-    /// leaving variable's.
+    /// labels already updated; `pivot_column` holds column `k`'s non-zero entries): the pivot
+    /// row is divided by the pivot, every other row where the pivot column is non-zero loses
+    /// that multiple of it at the pivot row's non-zero columns, and the pivot column becomes
+    /// the leaving variable's.
     fn pivot(&mut self, r: usize, k: usize) {
-        let m = self.m;
-        let p = self.t[k * m + r];
-        self.pivot_column.clear();
-        self.pivot_column.extend(
-            self.t[k * m..(k + 1) * m]
-                .iter()
-                .enumerate()
-                .filter(|&(i, &a)| i != r && a != 0.0)
-                .map(|(i, &a)| (i, a)),
-        );
+        let n = self.column.len();
+        let p = self.t[r * n + k];
+        let row = &mut self.t[r * n..(r + 1) * n];
         self.pivot_row.clear();
-        for c in (0..self.column.len()).filter(|&c| c != k) {
-            let a = self.t[c * m + r];
-            if a != 0.0 {
-                self.pivot_row.push((c, a / p));
+        for (c, a) in row.iter_mut().enumerate() {
+            if *a != 0.0 {
+                *a /= p;
+                if c != k {
+                    self.pivot_row.push((c, *a));
+                }
             }
         }
-        for &(c, f) in &self.pivot_row {
-            let col = &mut self.t[c * m..(c + 1) * m];
-            for &(i, a) in &self.pivot_column {
-                col[i] -= f * a;
-            }
-            col[r] = f;
-        }
-        let col = &mut self.t[k * m..(k + 1) * m];
+        row[k] = 1.0 / p;
         for &(i, a) in &self.pivot_column {
-            col[i] = -a / p;
+            if i == r {
+                continue;
+            }
+            let row = &mut self.t[i * n..(i + 1) * n];
+            for &(c, f) in &self.pivot_row {
+                row[c] -= a * f;
+            }
+            row[k] = -a / p;
         }
-        col[r] = 1.0 / p;
         let d = self.reduced[k];
         if d != 0.0 {
             for &(c, f) in &self.pivot_row {
