@@ -223,8 +223,11 @@ pub(crate) fn rebalance(
             (true, false) => Mode::Free,
         })
         .collect();
-    let relaxed = program.solve(&mode)?;
+    let (mut lp, var) = program.build(&mode);
+    let mut solver = lp.solver()?;
+    let relaxed = program.currents(&lp, &var, &solver.x())?;
     let mut undecided = false;
+    let (mut zero, mut raise) = (Vec::new(), Vec::new());
     for (s, m) in mode.iter_mut().enumerate() {
         if *m == Mode::Free {
             *m = if relaxed[s] >= lo[s] - 1e-9 {
@@ -233,12 +236,29 @@ pub(crate) fn rebalance(
                 Mode::Off
             };
             undecided |= relaxed[s] > 1e-9 && relaxed[s] < lo[s] - 1e-9;
+            if let Some(v) = var[s] {
+                if *m == Mode::On {
+                    raise.push((v, lo[s].min(hi[s])));
+                } else {
+                    zero.push(v);
+                }
+            }
         }
     }
-    let best = if undecided {
-        program.solve(&mode)?
-    } else {
+    let best = if !undecided {
         relaxed
+    } else if solver.tighten(&zero, &raise).is_some() {
+        // The same program with that choice, climbed on from the relaxation's optimum (the
+        // sessions left off keep their later intervals and need rows, as planned for).
+        for &v in &zero {
+            lp.upper[v] = 0.0;
+        }
+        for &(v, l) in &raise {
+            lp.lower[v] = l;
+        }
+        program.currents(&lp, &var, &solver.x())?
+    } else {
+        program.solve(&mode)?
     };
     if !program.later.is_empty() {
         return Some(best);
@@ -280,6 +300,13 @@ impl Program<'_> {
     /// as `mode` says; `None` if infeasible or a row would be
     /// broken.
     fn solve(&self, mode: &[Mode]) -> Option<Vec<f64>> {
+        let (lp, var) = self.build(mode);
+        let sol = lp.solve()?;
+        self.currents(&lp, &var, &sol)
+    }
+
+    /// The program for `mode`, and each session's variable for this period in it.
+    fn build(&self, mode: &[Mode]) -> (Packing, Vec<Option<usize>>) {
         let n = mode.len();
         let mut lp = Packing::default();
         // The program's variable of each session in it.
@@ -312,7 +339,13 @@ impl Program<'_> {
         if !self.later.is_empty() {
             self.plan_later(&mut lp, &var);
         }
-        let sol = lp.solve()?;
+        (lp, var)
+    }
+
+    /// This period's currents from the solution `sol` of `lp`, or `None` if a row would be
+    /// broken.
+    fn currents(&self, lp: &Packing, var: &[Option<usize>], sol: &[f64]) -> Option<Vec<f64>> {
+        let n = var.len();
         let y: Vec<f64> = (0..n)
             .map(|s| match var[s] {
                 // Within the variable's bounds: rounding in the simplex can leave a running
