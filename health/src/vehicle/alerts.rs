@@ -243,8 +243,7 @@ pub(crate) fn vehicle_alerts(
     // with SoC and the charger's cable). Only 25 °C-corrected figures are compared.
     let over_cohort = i
         .resistance
-        .recent
-        .filter(|_| i.resistance.temperature_corrected)
+        .corrected_recent()
         .zip(i.cohort_resistance)
         .filter(|(_, m)| m.0 > 0.0)
         .map(|(r, m)| r.0 / m.0);

@@ -31,6 +31,14 @@ pub struct ResistanceIndex {
     pub temperature_corrected: bool,
 }
 
+impl ResistanceIndex {
+    /// The recent resistance when every figure behind it was corrected to 25 °C: the only one
+    /// comparable across vehicles (a cohort's median, one vehicle against it).
+    pub fn corrected_recent(&self) -> Option<Ohms> {
+        self.recent.filter(|_| self.temperature_corrected)
+    }
+}
+
 /// The index over time-ordered sessions.
 /// Each charger's connector resistance (from the fleet's joint estimate) is taken off the
 /// sessions measured there first.
@@ -92,7 +100,7 @@ pub fn resistance_medians<'a>(
     let mut by_model: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for (spec, sessions) in vehicles {
         let ix = resistance_index(sessions, ctx, cfg);
-        if let Some(r) = ix.recent.filter(|_| ix.temperature_corrected) {
+        if let Some(r) = ix.corrected_recent() {
             by_model.entry(spec.model.as_str()).or_default().push(r.0);
         }
     }
