@@ -29,11 +29,11 @@
 //!
 //! With a floor, which sessions run is not linear: the program first lets every session that is
 //! not running anywhere between 0 and its ceiling; those it gives their floor or more run, the
-//! others stay off, and it runs once more with that choice (two solves; trying the others one at
-//! a time, least lax first, took 3–9 solves for 0.1 points less energy on the Caltech replay).
-//! Ties go to sessions already charging, then the least lax (without it, 4–7 times the
-//! interruptions for 0.1–0.2 points more energy there). Solved with a small dense simplex
-//! ([`super::simplex`]). Without later intervals the answer is taken only if it keeps every row
+//! others stay off, and it runs once more with that choice, climbing on from the first optimum
+//! (those left off keep their later intervals and need rows; trying the others one at a time,
+//! least lax first, took 3–9 solves for 0.1 points less energy on the Caltech replay). Ties go
+//! to sessions already charging, then the least lax (without it, 4–7 times the interruptions
+//! for 0.1–0.2 points more energy there). Solved with a small simplex ([`super::simplex`]). Without later intervals the answer is taken only if it keeps every row
 //! and draws more power than the fill's; with them, if it keeps every row (it may draw less
 //! now, for more energy by the departures).
 //!
@@ -245,11 +245,18 @@ pub(crate) fn rebalance(
             }
         }
     }
+    // A session left off keeps its variable (pinned at 0), so its need row keeps the floor's
+    // room for this period; where that is more than its need, the program is not the one a
+    // fresh solve would build, and a fresh solve it is.
+    let period = program.stays.period;
+    let same_program = program.later.is_empty()
+        || (0..n).all(|s| {
+            mode[s] != Mode::Off || var[s].is_none() || need[s] >= lo[s].min(hi[s]) * period
+        });
     let best = if !undecided {
         relaxed
-    } else if solver.tighten(&zero, &raise).is_some() {
-        // The same program with that choice, climbed on from the relaxation's optimum (the
-        // sessions left off keep their later intervals and need rows, as planned for).
+    } else if same_program && solver.tighten(&zero, &raise).is_some() {
+        // The same program with that choice, climbed on from the relaxation's optimum.
         for &v in &zero {
             lp.upper[v] = 0.0;
         }
@@ -297,8 +304,7 @@ struct Program<'a> {
 
 impl Program<'_> {
     /// The most power (with later intervals: the plan's most energy, earliest) with each session
-    /// as `mode` says; `None` if infeasible or a row would be
-    /// broken.
+    /// as `mode` says; `None` if infeasible or a row would be broken.
     fn solve(&self, mode: &[Mode]) -> Option<Vec<f64>> {
         let (lp, var) = self.build(mode);
         let sol = lp.solve()?;
