@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crosscheck as cc  # noqa: E402
 
 NETWORK = cc.REPO / "examples" / "networks" / "caltech-acn.toml"
+# --vehicle-top known: every algorithm inside acnportal is told the vehicles' 31.73 A.
+VEHICLE_TOP_KNOWN = False
 
 
 def scaled_network(kva: float) -> str:
@@ -144,6 +146,24 @@ def chargegrid_in_acnportal(stepper: StepperProcess, start: datetime):
     return Chargegrid()
 
 
+def told_vehicle_top(algorithm, top_a: float):
+    """`algorithm` (any acnportal algorithm, ASA and the chargegrid bridge included) told that
+    no vehicle takes more than `top_a`: each session's max_rates is capped before it schedules.
+    acnportal's own default tells every algorithm the EVSE's 32 A while its batteries (6.6 kW at
+    208 V) draw at most 31.73 A, and the pilot above that is lost under a full limit."""
+    import numpy as np
+
+    inner = algorithm.schedule
+
+    def schedule(active_sessions):
+        for s in active_sessions:
+            s.max_rates = np.minimum(s.max_rates, top_a)
+        return inner(active_sessions)
+
+    algorithm.schedule = schedule
+    return algorithm
+
+
 def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None) -> dict:
     """Simulates the grid's sessions on acnportal's Caltech site with `algorithm` (a name of
     acn_algorithm's, or an acnportal algorithm object labelled `label`)."""
@@ -173,6 +193,8 @@ def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None) -> d
         )
         events.append(acnsim.PluginEvent(s.arrive, ev))
     chosen = acn_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
+    if VEHICLE_TOP_KNOWN:
+        chosen = told_vehicle_top(chosen, cc.EVSE_MAX_KW * 1000.0 / cc.VOLTAGE)
     sim, took = cc.simulate(network, chosen, events, grid)
     delivered = {ev.session_id: ev.energy_delivered for ev in sim.ev_history.values()}
     needs = {s.session_id: s.need_kwh for s in grid.sessions if s.need_kwh > 0}
@@ -224,7 +246,13 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path)
     p.add_argument("--in-acnportal", default="chargegrid,edf",
                    help="chargegrid algorithms to run inside acnportal's simulator ('' for none)")
+    p.add_argument("--vehicle-top", choices=("evse", "known"), default="evse",
+                   help="what algorithms inside acnportal are told a vehicle takes: the EVSE's "
+                        "32 A (acnportal's default) or the vehicles' own 6.6 kW / 208 V = 31.73 A "
+                        "(what chargegrid's replay tells its allocator)")
     args = p.parse_args(argv)
+    global VEHICLE_TOP_KNOWN
+    VEHICLE_TOP_KNOWN = args.vehicle_top == "known"
 
     grid = cc.build_grid(cc.read_sessions(args.file), args.from_day, args.days)
     rows = []
