@@ -121,7 +121,8 @@ pub(crate) struct Solver {
 }
 
 impl Solver {
-    /// The variables' values at the vertex.
+    /// The variables' values at the vertex, each within its bounds (rounding in the steps can
+    /// leave a basic variable a hair outside them).
     pub fn x(&self) -> Vec<f64> {
         let n = self.lower.len();
         let mut x = self.lower.clone();
@@ -132,7 +133,7 @@ impl Solver {
         }
         for (i, &b) in self.tab.basis.iter().enumerate() {
             if b < n {
-                x[b] += self.tab.value[i];
+                x[b] += self.tab.value[i].clamp(0.0, self.tab.upper[b]);
             }
         }
         x

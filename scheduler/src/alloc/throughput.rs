@@ -223,9 +223,9 @@ pub(crate) fn rebalance(
             (true, false) => Mode::Free,
         })
         .collect();
-    let (mut lp, var) = program.build(&mode);
+    let (lp, var) = program.build(&mode);
     let mut solver = lp.solver()?;
-    let relaxed = program.currents(&lp, &var, &solver.x())?;
+    let relaxed = program.currents(&var, &solver.x())?;
     let mut undecided = false;
     let (mut zero, mut raise) = (Vec::new(), Vec::new());
     for (s, m) in mode.iter_mut().enumerate() {
@@ -257,13 +257,7 @@ pub(crate) fn rebalance(
         relaxed
     } else if same_program && solver.tighten(&zero, &raise).is_some() {
         // The same program with that choice, climbed on from the relaxation's optimum.
-        for &v in &zero {
-            lp.upper[v] = 0.0;
-        }
-        for &(v, l) in &raise {
-            lp.lower[v] = l;
-        }
-        program.currents(&lp, &var, &solver.x())?
+        program.currents(&var, &solver.x())?
     } else {
         program.solve(&mode)?
     };
@@ -308,7 +302,7 @@ impl Program<'_> {
     fn solve(&self, mode: &[Mode]) -> Option<Vec<f64>> {
         let (lp, var) = self.build(mode);
         let sol = lp.solve()?;
-        self.currents(&lp, &var, &sol)
+        self.currents(&var, &sol)
     }
 
     /// The program for `mode`, and each session's variable for this period in it.
@@ -348,15 +342,13 @@ impl Program<'_> {
         (lp, var)
     }
 
-    /// This period's currents from the solution `sol` of `lp`, or `None` if a row would be
-    /// broken.
-    fn currents(&self, lp: &Packing, var: &[Option<usize>], sol: &[f64]) -> Option<Vec<f64>> {
+    /// This period's currents from a solution `sol` of the program (each variable within its
+    /// bounds, [`super::simplex::Solver::x`]), or `None` if a row would be broken.
+    fn currents(&self, var: &[Option<usize>], sol: &[f64]) -> Option<Vec<f64>> {
         let n = var.len();
         let y: Vec<f64> = (0..n)
             .map(|s| match var[s] {
-                // Within the variable's bounds: rounding in the simplex can leave a running
-                // session a hair under its floor.
-                Some(v) => sol[v].clamp(lp.lower[v], lp.upper[v]),
+                Some(v) => sol[v],
                 None if self.movable[s] => 0.0,
                 None => self.x[s],
             })
