@@ -37,8 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crosscheck as cc  # noqa: E402
 
 NETWORK = cc.REPO / "examples" / "networks" / "caltech-acn.toml"
-# --vehicle-top known: every algorithm inside acnportal is told the vehicles' 31.73 A.
-VEHICLE_TOP_KNOWN = False
 
 
 def scaled_network(kva: float) -> str:
@@ -164,9 +162,11 @@ def told_vehicle_top(algorithm, top_a: float):
     return algorithm
 
 
-def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None) -> dict:
+def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None,
+            vehicle_top_a: float | None = None) -> dict:
     """Simulates the grid's sessions on acnportal's Caltech site with `algorithm` (a name of
-    acn_algorithm's, or an acnportal algorithm object labelled `label`)."""
+    acn_algorithm's, or an acnportal algorithm object labelled `label`), told that no vehicle
+    takes more than `vehicle_top_a` if given (else acnportal's default: the EVSE's 32 A)."""
     from acnportal import acnsim
     from acnportal.acnsim.network.sites import caltech_acn
 
@@ -193,8 +193,8 @@ def run_acn(grid: cc.Grid, kva: float, algorithm, label: str | None = None) -> d
         )
         events.append(acnsim.PluginEvent(s.arrive, ev))
     chosen = acn_algorithm(algorithm) if isinstance(algorithm, str) else algorithm
-    if VEHICLE_TOP_KNOWN:
-        chosen = told_vehicle_top(chosen, cc.EVSE_MAX_KW * 1000.0 / cc.VOLTAGE)
+    if vehicle_top_a is not None:
+        chosen = told_vehicle_top(chosen, vehicle_top_a)
     sim, took = cc.simulate(network, chosen, events, grid)
     delivered = {ev.session_id: ev.energy_delivered for ev in sim.ev_history.values()}
     needs = {s.session_id: s.need_kwh for s in grid.sessions if s.need_kwh > 0}
@@ -251,8 +251,7 @@ def main(argv=None) -> int:
                         "32 A (acnportal's default) or the vehicles' own 6.6 kW / 208 V = 31.73 A "
                         "(what chargegrid's replay tells its allocator)")
     args = p.parse_args(argv)
-    global VEHICLE_TOP_KNOWN
-    VEHICLE_TOP_KNOWN = args.vehicle_top == "known"
+    top_a = cc.EVSE_MAX_KW * 1000.0 / cc.VOLTAGE if args.vehicle_top == "known" else None
 
     grid = cc.build_grid(cc.read_sessions(args.file), args.from_day, args.days)
     rows = []
@@ -268,12 +267,13 @@ def main(argv=None) -> int:
                 print(f"{label} ...", file=sys.stderr, flush=True)
                 stepper = StepperProcess(args.binary, net, name, floor)
                 try:
-                    rows.append(run_acn(grid, args.kva, chargegrid_in_acnportal(stepper, grid.start), label))
+                    rows.append(run_acn(grid, args.kva, chargegrid_in_acnportal(stepper, grid.start),
+                                        label, top_a))
                 finally:
                     stepper.close()
     for name in filter(None, args.acn.split(",")):
         print(f"acnportal {name} ...", file=sys.stderr, flush=True)
-        rows.append(run_acn(grid, args.kva, name))
+        rows.append(run_acn(grid, args.kva, name, vehicle_top_a=top_a))
     print(
         f"Caltech ACN, {args.kva:g} kVA transformer, {args.file.name} from {args.from_day} "
         f"for {args.days} days: {len(grid.sessions)} sessions, {grid.demanded_kwh:.1f} kWh demanded\n"
