@@ -7,6 +7,7 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 
 use chargegrid_core::{Amperes, ChargerId, EvseId, Kilowatts, Volts};
+use chargegrid_scheduler::alloc::DrawRule;
 use chargegrid_scheduler::replay::{
     Algorithm, DemandSource, DepartureSource, Emissions, NeedsInputs, ReplayNetwork, ReplayOptions,
     ReplayReport, Rows, StepSession, Stepper, read_sessions, run_replay,
@@ -31,6 +32,15 @@ pub enum Departure {
     /// What the driver said (the real one where they said nothing: use --inputs for what a
     /// live system knows).
     Estimated,
+}
+
+/// What the scheduler is told a vehicle takes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VehicleTop {
+    /// Its own top current.
+    Known,
+    /// Only its EVSE's limit.
+    Evse,
 }
 
 /// Arguments of `simulate replay`.
@@ -88,9 +98,20 @@ pub struct ReplayArgs {
     /// Three-phase mode: stations on L1/L2/L3, per-phase current limit = limit / 3 / voltage.
     #[arg(long)]
     pub three_phase: bool,
-    /// Largest power of each EVSE, kW.
+    /// Largest power of each EVSE, kW (with --network: of each vehicle, the EVSE's own current
+    /// limit also applies).
     #[arg(long, default_value_t = 6.6)]
     pub evse_max_kw: f64,
+    /// What the scheduler is told a vehicle takes: `known` (its own top, the smaller of its
+    /// EVSE's and --evse-max-kw) or `evse` (only its EVSE's limit, as a live site knows it: the
+    /// vehicle's top shows in what it draws, which chargegrid learns from).
+    #[arg(long, value_enum, default_value_t = VehicleTop::Known)]
+    pub vehicle_top: VehicleTop,
+    /// Judge what vehicles draw as exact (they are in the replay): a 0.005 A shortfall is the
+    /// vehicle's own limit, instead of the live rule's 1 A or 4 % (meters read power at a nominal
+    /// voltage).
+    #[arg(long)]
+    pub exact_meters: bool,
     /// The least current a charging EVSE may be given, A (0 = no floor, acnportal's model).
     #[arg(long, default_value_t = 6.0)]
     pub min_current_a: f64,
@@ -145,6 +166,11 @@ pub struct AllocateArgs {
     /// chargegrid, round-robin, edf or llf.
     #[arg(long, default_value = "chargegrid")]
     pub algorithm: String,
+    /// The simulator's vehicles draw exactly what it reports (`drawn_a`): read a shortfall of
+    /// 0.005 A as the vehicle's own limit, with a 0.01 A margin, instead of the live rule
+    /// (1 A or 4 %, a margin of 2 A or 8 %) made for meters that read power at a nominal voltage.
+    #[arg(long)]
+    pub exact_meters: bool,
 }
 
 /// One period's question on stdin.
@@ -159,7 +185,7 @@ struct AllocateRequest {
 /// `simulate allocate`: answers one JSON line per JSON line read, for an outside simulator
 /// (acnportal) that keeps its own clock and vehicles. Each request is
 /// `{"now": RFC 3339, "period_s": 300, "sessions": [{"station", "remaining_wh", "departure",
-/// "max_a"}]}`; each answer `{"pilots": [A, ...]}` in the sessions' order, or `{"error": "..."}`
+/// "max_a", "session"?, "drawn_a"?}]}`; each answer `{"pilots": [A, ...]}` in the sessions' order, or `{"error": "..."}`
 /// (the next request is still answered). Ends at the end of stdin.
 pub fn allocate(args: &AllocateArgs) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
@@ -182,6 +208,9 @@ pub fn allocate(args: &AllocateArgs) -> anyhow::Result<()> {
         Amperes(args.min_current_a),
         policy,
     )?;
+    if args.exact_meters {
+        stepper = stepper.judging_draws_by(DrawRule::EXACT)?;
+    }
     let stdin = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
     for line in stdin.lines() {
@@ -296,6 +325,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     options.three_phase = args.three_phase;
     options.record_power = args.record_power;
     options.evse_max = Kilowatts(args.evse_max_kw);
+    options.evse_top_only = matches!(args.vehicle_top, VehicleTop::Evse);
+    options.exact_meters = args.exact_meters;
     options.min_current = Amperes(args.min_current_a);
     options.step = parse_step(&args.step)?;
     options.demand = match args.demand {

@@ -12,7 +12,7 @@ use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::Wiring;
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chargegrid_scheduler::alloc::{
-    AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, allocate_sites,
+    AllocContext, DrawRule, LimitNode, Policy, SessionDemand, SiteProblem, allocate_sites,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -65,7 +65,11 @@ fn site(sessions: usize, rng: &mut Lcg, ctx: &AllocContext) -> SiteProblem {
             );
             if rng.next() < 0.5 {
                 s.previous = Some(Amperes(6.0 + 20.0 * rng.next()));
-                s.measured = s.previous.map(|a| Amperes(a.0 * (0.5 + 0.5 * rng.next())));
+                let drawn = s.previous.map(|a| Amperes(a.0 * (0.5 + 0.5 * rng.next())));
+                s.learned_max = s
+                    .previous
+                    .zip(drawn)
+                    .and_then(|(limit, drawn)| DrawRule::default().learn(None, limit, drawn));
             }
             s
         })

@@ -88,10 +88,12 @@ def acn_algorithm(name: str):
 class StepperProcess:
     """`chargegrid simulate allocate` as a child process: one JSON line in, one out."""
 
-    def __init__(self, binary: str, network: Path, algorithm: str, min_current: float):
+    def __init__(self, binary: str, network: Path, algorithm: str, min_current: float,
+                 exact_meters: bool = True):
         self.proc = subprocess.Popen(
             [binary, "simulate", "allocate", "--network", str(network),
-             "--algorithm", algorithm, "--min-current-a", str(min_current)],
+             "--algorithm", algorithm, "--min-current-a", str(min_current)]
+            + (["--exact-meters"] if exact_meters else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -110,9 +112,12 @@ class StepperProcess:
         self.proc.wait(timeout=30)
 
 
-def chargegrid_in_acnportal(stepper: StepperProcess, start: datetime):
+def chargegrid_in_acnportal(stepper: StepperProcess, start: datetime, draws: bool = True):
     """An acnportal algorithm that asks chargegrid for every period's pilots: acnportal keeps
-    the clock, the vehicles and the limit checks, as for its own algorithms."""
+    the clock, the vehicles and the limit checks, as for its own algorithms. With `draws`,
+    chargegrid is also told what each vehicle drew over the last period (acnportal's
+    `last_actual_charging_rate`, for a vehicle that was charging under the last pilot), as the
+    live scheduler reads it from the charger's meter values, and learns what each vehicle takes."""
     from acnportal.algorithms import BaseAlgorithm
 
     class Chargegrid(BaseAlgorithm):
@@ -122,6 +127,8 @@ def chargegrid_in_acnportal(stepper: StepperProcess, start: datetime):
 
         def schedule(self, active_sessions):
             minutes = self.interface.period
+            piloted = self.interface.last_applied_pilot_signals if draws else {}
+            drawn = self.interface.last_actual_charging_rate if draws else {}
             at = lambda periods: (start + timedelta(minutes=minutes * periods)).astimezone(
                 timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             sessions = [
@@ -131,6 +138,9 @@ def chargegrid_in_acnportal(stepper: StepperProcess, start: datetime):
                     "departure": at(s.estimated_departure),
                     "max_a": float(min(self.interface.max_pilot_signal(s.station_id),
                                        s.max_rates[0] if len(s.max_rates) else float("inf"))),
+                    "session": s.session_id,
+                    **({"drawn_a": float(drawn[s.session_id])}
+                       if s.session_id in piloted and s.session_id in drawn else {}),
                 }
                 for s in active_sessions
             ]
@@ -250,6 +260,10 @@ def main(argv=None) -> int:
                    help="what algorithms inside acnportal are told a vehicle takes: the EVSE's "
                         "32 A (acnportal's default) or the vehicles' own 6.6 kW / 208 V = 31.73 A "
                         "(what chargegrid's replay tells its allocator)")
+    p.add_argument("--draws", choices=("exact", "live", "none"), default="exact",
+                   help="what chargegrid inside acnportal is told of each vehicle's last draw: "
+                        "all of it, judged as exact (acnportal's vehicles draw what they report), "
+                        "judged by the live scheduler's rule (1 A or 4 %% may be the meter), or nothing")
     args = p.parse_args(argv)
     top_a = cc.EVSE_MAX_KW * 1000.0 / cc.VOLTAGE if args.vehicle_top == "known" else None
 
@@ -265,10 +279,12 @@ def main(argv=None) -> int:
                 label = (f"chargegrid {name} in acnportal's simulator"
                          + (f" ({floor:g} A floor)" if floor else " (no floor)"))
                 print(f"{label} ...", file=sys.stderr, flush=True)
-                stepper = StepperProcess(args.binary, net, name, floor)
+                stepper = StepperProcess(args.binary, net, name, floor,
+                                         exact_meters=args.draws == "exact")
                 try:
-                    rows.append(run_acn(grid, args.kva, chargegrid_in_acnportal(stepper, grid.start),
-                                        label, top_a))
+                    algorithm = chargegrid_in_acnportal(stepper, grid.start,
+                                                        draws=args.draws != "none")
+                    rows.append(run_acn(grid, args.kva, algorithm, label, top_a))
                 finally:
                     stepper.close()
     for name in filter(None, args.acn.split(",")):

@@ -1,13 +1,9 @@
 //! Each session's own bounds for one decision: its floor and the most it can use, from its
 //! EVSE and vehicle maxima, the energy it still needs this period, its pilot steps and — for
-//! chargegrid — what it actually draws (a tapering vehicle does not need its old allocation).
+//! chargegrid — what the vehicle has shown it takes (a tapering vehicle, or one whose own
+//! charger is smaller than its EVSE, does not need what it cannot draw; see [`super::draw`]).
 
 use super::problem::{AllocContext, SiteProblem};
-
-/// A vehicle drawing this many amperes less than it was given is treated as tapering.
-pub(crate) const TAPER_TOLERANCE_AMPS: f64 = 1.0;
-/// A tapering vehicle keeps this much above what it draws, so it can ramp back up.
-pub(crate) const TAPER_MARGIN_AMPS: f64 = 2.0;
 
 /// Floors and ceilings, in amperes per phase, one per session.
 #[derive(Debug, Clone)]
@@ -23,7 +19,7 @@ pub(crate) struct Bounds {
     pub amp_hours: Vec<f64>,
 }
 
-/// Computes the bounds. `reclaim` caps a tapering vehicle near its measured draw.
+/// Computes the bounds. `reclaim` caps a session at what its vehicle has shown it takes.
 pub(crate) fn session_bounds(problem: &SiteProblem, ctx: &AllocContext, reclaim: bool) -> Bounds {
     let hours = ctx.period_hours();
     let n = problem.sessions.len();
@@ -40,11 +36,8 @@ pub(crate) fn session_bounds(problem: &SiteProblem, ctx: &AllocContext, reclaim:
         if let Some(p) = s.max_power {
             max = max.min(p.0 / wpa);
         }
-        if reclaim
-            && let (Some(measured), Some(previous)) = (s.measured, s.previous)
-            && measured.0 < previous.0 - TAPER_TOLERANCE_AMPS
-        {
-            max = max.min((measured.0 + TAPER_MARGIN_AMPS).max(lo));
+        if reclaim && let Some(shown) = s.learned_max {
+            max = max.min(shown.0.max(lo));
         }
         let amp_hours = s.energy_needed.0 / wpa;
         b.amp_hours[i] = amp_hours;

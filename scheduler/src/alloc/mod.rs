@@ -12,6 +12,7 @@
 mod bounds;
 pub mod chargegrid;
 mod constraints;
+mod draw;
 mod error;
 mod exact;
 mod horizon;
@@ -29,6 +30,7 @@ mod throughput;
 mod uncontrolled;
 mod waterfill;
 
+pub use draw::{DrawRule, DrawRuleError};
 pub use error::AllocError;
 pub use output::{Headroom, SessionAllocation, SiteAllocation};
 pub use policy::{Allocator, Policy, UnknownPolicy, allocate, allocate_sites};

@@ -66,9 +66,11 @@ pub struct SessionDemand {
     /// Priority weight (fleet or paid tier): 1.0 is normal; chargegrid ranks a session of weight
     /// `w` as if it had `2 h × ln(w)` less laxity (2.0 ≈ 1.4 h). Must be > 0.
     pub weight: f64,
-    /// The per-phase current the vehicle was last measured drawing, if known.
-    pub measured: Option<Amperes>,
-    /// The per-phase current allocated last time, if any (for smoothness and taper reclaim).
+    /// The most the vehicle has shown it takes, per phase, learned from its draws under
+    /// earlier limits ([`DrawRule::learn`](super::DrawRule::learn)): chargegrid caps the
+    /// session there (never below its floor); `None` when it took what it was offered.
+    pub learned_max: Option<Amperes>,
+    /// The per-phase current allocated last time, if any (for smoothness and running sessions).
     pub previous: Option<Amperes>,
 }
 
@@ -93,7 +95,7 @@ impl SessionDemand {
             energy_needed,
             departure,
             weight: 1.0,
-            measured: None,
+            learned_max: None,
             previous: None,
         }
     }

@@ -430,10 +430,6 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
             .find(|x| x.session == session.id)
             .map(|x| wiring.current(x.power, v))
     });
-    let measured = session
-        .power
-        .filter(|_| watch.measured_fresh(&session.id))
-        .map(|p| wiring.current(p, v));
     SessionDemand {
         node: e.node,
         wiring: c.wiring,
@@ -448,7 +444,7 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
         energy_needed,
         departure: Some(departure),
         weight: 1.0,
-        measured,
+        learned_max: watch.learned_max(&session.id),
         previous,
     }
 }
@@ -922,6 +918,54 @@ mod tests {
         );
         let (a, b) = (current(&watch, "a"), current(&watch, "b"));
         assert!(a > b + 3.0, "a {a} A, b {b} A");
+    }
+
+    #[test]
+    fn a_vehicle_drawing_less_than_its_cap_is_planned_at_what_it_takes_even_after_being_held() {
+        let config = ControlConfig::new("t");
+        // Two cars at 11 kW chargers on a 16 kW site (690 W an ampere on three phases).
+        let mut snap = snapshot(16_000.0, &["a", "b"], &["a", "b"]);
+        let mut watch = SiteWatch::new(&snap);
+        let a = SessionId::new("sess-a").unwrap();
+        // Readings of car a under a cap: the watch learns from the second one on.
+        let read = |snap: &mut SiteSnapshot, watch: &mut SiteWatch, cap: f64, drawn: f64| {
+            watch.observe(snap, now(), &config);
+            watch.set_cap(&a, Amperes(cap), now());
+            for _ in 0..2 {
+                let s = &mut snap.sessions[0].session;
+                s.energy = s.energy + WattHours(100.0);
+                s.power = Some(Watts(drawn * 690.0));
+                watch.observe(snap, now(), &config);
+            }
+        };
+        let plan_a = |snap: &SiteSnapshot, watch: &SiteWatch| {
+            let observation = watch.clone().observe(snap, now(), &config);
+            let input = PlanInput {
+                snapshot: snap,
+                watch,
+                observation: &observation,
+                config: &config,
+                now: now(),
+            };
+            planned_current(input, "a")
+        };
+        let fresh = plan_a(&snap, &watch);
+        assert!(fresh > 10.0, "{fresh} A");
+        // Under a 11.6 A cap it drew 8 A (its own charger is smaller): planned at 8 + 2 A.
+        read(&mut snap, &mut watch, 11.6, 8.0);
+        assert_eq!(watch.learned_max(&a), Some(Amperes(10.0)));
+        let learned = plan_a(&snap, &watch);
+        assert!((learned - 10.0).abs() < 1e-6, "{learned} A");
+        // Held at 5 A by a full site, it drew 5 A: it is still planned at what it takes.
+        read(&mut snap, &mut watch, 5.0, 5.0);
+        let held = plan_a(&snap, &watch);
+        assert!((held - 10.0).abs() < 1e-6, "{held} A");
+        // It drew all of its 10 A: it may take more, and is planned as if nothing were known
+        // (as a new leader with no memory plans it).
+        read(&mut snap, &mut watch, 10.0, 9.9);
+        assert_eq!(watch.learned_max(&a), None);
+        let new_leader = SiteWatch::new(&snap);
+        assert!((plan_a(&snap, &watch) - plan_a(&snap, &new_leader)).abs() < 1e-9);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! since when one is offline (its limits are held for a while), which booted (they get their
 //! failsafe again), which refuse or ignore profiles (excluded, assumed at their maximum), and
 //! per session when its limit last changed and whether meter readings have arrived since
-//! (a tapering vehicle is only recognised from readings taken under its current limit).
+//! (a vehicle's own limit is only read from readings taken under its current limit), and what
+//! each vehicle has shown it takes ([`DrawRule`]).
 //!
 //! Nothing here needs to survive a takeover: a new leader starts with safe assumptions (an
 //! offline charger with profiles on record is held from the takeover on; boots after the last
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use super::config::ControlConfig;
 use super::snapshot::SiteSnapshot;
+use crate::alloc::DrawRule;
 
 /// How the plan treats a charger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,8 @@ pub(crate) struct SessionWatch {
     pub readings: u32,
     /// Passes in a row it drew clearly above its cap.
     pub over: u32,
+    /// What the vehicle has shown it takes (per phase), from readings under its caps.
+    pub learned_max: Option<Amperes>,
 }
 
 /// A leader's memory of one site.
@@ -161,6 +165,7 @@ impl SiteWatch {
         let active: HashSet<&SessionId> = snapshot.sessions.iter().map(|s| &s.session.id).collect();
         self.sessions.retain(|id, _| active.contains(id));
         self.notice_readings(snapshot, now);
+        self.learn_draws(snapshot, config);
         out
     }
 
@@ -212,10 +217,30 @@ impl SiteWatch {
             .count()
     }
 
-    /// Whether a session's metered power was read under its current cap (two readings since
-    /// it took effect: the first may have been sampled before the vehicle followed).
-    pub fn measured_fresh(&self, session: &SessionId) -> bool {
-        self.sessions.get(session).is_some_and(|s| s.readings >= 2)
+    /// What a session's vehicle has shown it takes, per phase.
+    pub fn learned_max(&self, session: &SessionId) -> Option<Amperes> {
+        self.sessions.get(session).and_then(|s| s.learned_max)
+    }
+
+    /// Learns from each session's metered power what its vehicle takes, where that power was
+    /// read under its current cap (two readings since the cap took effect: the first may have
+    /// been sampled before the vehicle followed).
+    fn learn_draws(&mut self, snapshot: &SiteSnapshot, config: &ControlConfig) {
+        let rule = DrawRule::default();
+        for input in &snapshot.sessions {
+            let s = &input.session;
+            let (Some(w), Some(power), Some(charger)) = (
+                self.sessions.get_mut(&s.id),
+                s.power,
+                snapshot.charger(&s.charger),
+            ) else {
+                continue;
+            };
+            if w.readings >= 2 && w.cap.is_finite() {
+                let drawn = charger.charger.wiring.current(power, config.voltage);
+                w.learned_max = rule.learn(w.learned_max, w.cap, drawn);
+            }
+        }
     }
 
     /// Records the cap a session runs under after a pass; a changed cap starts counting
@@ -243,6 +268,7 @@ impl SiteWatch {
                 seen,
                 readings: 0,
                 over: 0,
+                learned_max: None,
             });
             if w.seen != seen {
                 w.readings += 1;

@@ -181,6 +181,15 @@ pub struct ReplayOptions {
     /// Simple battery taper: above 80 % of its need, a vehicle's top rate falls linearly to
     /// 20 % at 100 %.
     pub taper: bool,
+    /// Tell the scheduler only each EVSE's maximum, not the vehicle's own top (`evse_max`):
+    /// as a live site knows it, where a vehicle's top shows only in what it draws. chargegrid
+    /// learns it from the draws ([`DrawRule`](crate::alloc::DrawRule)); the baselines do not.
+    #[serde(default)]
+    pub evse_top_only: bool,
+    /// Judge the vehicles' draws as exact (they are, in this simulation):
+    /// [`DrawRule::EXACT`](crate::alloc::DrawRule::EXACT) instead of the live rule.
+    #[serde(default)]
+    pub exact_meters: bool,
     /// The tariff for cost and demand charge.
     pub tariff: Tariff,
     /// Tell chargegrid the tariff (baselines ignore it), as the live scheduler does with a
@@ -226,6 +235,8 @@ impl ReplayOptions {
             departure: DepartureSource::Actual,
             inputs: NeedsInputs::Perfect,
             taper: false,
+            evse_top_only: false,
+            exact_meters: false,
             tariff: Tariff::default(),
             cost_aware: false,
             peak_guard: false,

@@ -3,7 +3,8 @@
 //! vehicles draw, and keep score.
 //!
 //! Vehicle physics: a vehicle draws `min(allocation, its top rate, what finishes it)`; with
-//! `taper` its top rate falls from 100 % at 80 % of its need to 20 % at 100 %. It leaves at its
+//! `taper` its top rate falls from 100 % at 80 % of its need to 20 % at 100 %. What it drew
+//! under its allocation is what chargegrid learns its top from, as live. It leaves at its
 //! real departure whatever the scheduler was told. Limits are checked on the allocations (what
 //! chargers are told), which bound what vehicles draw.
 
@@ -21,7 +22,9 @@ use super::options::{Algorithm, DepartureSource, NeedsInputs, ReplayOptions};
 use super::report::{ReplayReport, jain, timing};
 use super::site_model::{Grid, build_grid};
 use super::tariff::LocalTariff;
-use crate::alloc::{AllocContext, Policy, SessionDemand, SiteProblem, TouSignal, allocate};
+use crate::alloc::{
+    AllocContext, DrawRule, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
+};
 use chargegrid_acn::AcnSession;
 
 /// Relative tolerance when checking a limit (float rounding only).
@@ -32,7 +35,8 @@ const LIMIT_TOLERANCE: f64 = 1e-6;
 struct Live {
     delivered_wh: f64,
     previous_a: Option<f64>,
-    measured_a: Option<f64>,
+    /// What the vehicle has shown it takes, judged as the live scheduler does.
+    learned_max: Option<Amperes>,
 }
 
 /// Replays `sessions` with `algorithm` under `opts`.
@@ -72,6 +76,11 @@ pub fn run_replay(
     }
     let hours = grid.step_hours();
     let mut live = vec![Live::default(); grid.sessions.len()];
+    let rule = if opts.exact_meters {
+        DrawRule::EXACT
+    } else {
+        DrawRule::default()
+    };
     let mut score = Score::default();
     let mut next_arrival = 0;
     let mut active: Vec<usize> = Vec::new();
@@ -165,7 +174,7 @@ pub fn run_replay(
             }
             l.delivered_wh += draw * wpa * hours;
             l.previous_a = Some(a);
-            l.measured_a = Some(draw);
+            l.learned_max = rule.learn(l.learned_max, Amperes(a), Amperes(draw));
             drawn_w += draw * wpa;
         }
         score.energy_cost += drawn_w / 1000.0 * hours * tariff.price_at(now);
@@ -316,7 +325,11 @@ fn site_problem(
                 s.place.node,
                 s.place.wiring,
                 grid.voltage,
-                Amperes(s.place.max_a),
+                Amperes(if opts.evse_top_only {
+                    s.evse_a
+                } else {
+                    s.place.max_a
+                }),
                 WattHours(
                     s.told
                         .remaining_wh(l.delivered_wh, s.need_wh - l.delivered_wh),
@@ -325,7 +338,7 @@ fn site_problem(
             );
             d.min_current = opts.min_current;
             d.previous = l.previous_a.map(Amperes);
-            d.measured = l.measured_a.map(Amperes);
+            d.learned_max = l.learned_max;
             d
         })
         .collect();

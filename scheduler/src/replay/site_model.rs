@@ -38,6 +38,8 @@ pub(crate) struct GridSession {
     pub place: Place,
     /// Watts per ampere of its wiring at the grid's voltage.
     pub watts_per_amp: f64,
+    /// Its EVSE's own top current (what a live site knows before the vehicle draws).
+    pub evse_a: f64,
 }
 
 /// What the scheduler is told of a session.
@@ -210,6 +212,7 @@ pub(crate) fn build_grid(
         let told = told(sessions, s, opts);
         let mut place = place_of(&s.station_id);
         let watts_per_amp = place.wiring.watts_per_amp(voltage);
+        let evse_a = place.max_a;
         place.max_a = place.max_a.min(opts.evse_max.0 * 1000.0 / watts_per_amp);
         out.push(GridSession {
             source,
@@ -219,6 +222,7 @@ pub(crate) fn build_grid(
             told,
             place,
             watts_per_amp,
+            evse_a,
         });
     }
     out.sort_by_key(|s| (s.arrive, s.source));

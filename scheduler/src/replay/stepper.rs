@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ReplayError;
 use super::network::{self, Place, ReplayNetwork};
-use crate::alloc::{AllocContext, LimitNode, Policy, SessionDemand, SiteProblem, allocate};
+use crate::alloc::{
+    AllocContext, DrawRule, LimitNode, Policy, SessionDemand, SiteProblem, allocate,
+};
 
 /// One plugged-in vehicle as the outside simulator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,10 +28,32 @@ pub struct StepSession {
     pub departure: DateTime<Utc>,
     /// The most current it accepts, A (its EVSE's own limit also applies).
     pub max_a: f64,
+    /// The vehicle's session: what is remembered of a station (its last pilot, what its vehicle
+    /// has shown it takes) belongs to this session, and a new one starts afresh. Without it the
+    /// station's last pilot is the vehicle's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// What the vehicle drew over the last period, A, under the pilot this stepper gave it: from
+    /// it chargegrid learns what the vehicle takes ([`DrawRule`]). Leave it out for a vehicle
+    /// that was not charging under that pilot (it just arrived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawn_a: Option<f64>,
+}
+
+/// What the stepper remembers of a station between periods.
+#[derive(Debug, Clone, PartialEq)]
+struct Remembered {
+    /// The session it was for.
+    session: Option<String>,
+    /// The pilot it was given, A.
+    pilot: f64,
+    /// What its vehicle has shown it takes.
+    learned: Option<Amperes>,
 }
 
 /// Allocates period after period on one site of a network, remembering each station's last
-/// pilot (chargegrid keeps running vehicles running and changes pilots smoothly).
+/// pilot (chargegrid keeps running vehicles running and changes pilots smoothly) and what its
+/// vehicle has shown it takes.
 #[derive(Debug, Clone)]
 pub struct Stepper {
     nodes: Vec<LimitNode>,
@@ -37,7 +61,8 @@ pub struct Stepper {
     voltage: Volts,
     min_current: Amperes,
     policy: Policy,
-    previous: HashMap<String, f64>,
+    rule: DrawRule,
+    previous: HashMap<String, Remembered>,
 }
 
 impl Stepper {
@@ -72,8 +97,18 @@ impl Stepper {
             voltage,
             min_current,
             policy,
+            rule: DrawRule::default(),
             previous: HashMap::new(),
         })
+    }
+
+    /// The same stepper judging the vehicles' draws by `rule` (default: the live scheduler's,
+    /// [`DrawRule::default`]; a simulator whose meters are exact may use [`DrawRule::EXACT`]).
+    pub fn judging_draws_by(mut self, rule: DrawRule) -> Result<Self, ReplayError> {
+        rule.validate()
+            .map_err(|e| ReplayError::BadOption(e.to_string()))?;
+        self.rule = rule;
+        Ok(self)
     }
 
     /// The pilots (A per line) for the period from `now`, in the order of `sessions`. A station
@@ -96,12 +131,19 @@ impl Stepper {
                     s.station
                 )));
             }
-            if !(s.remaining_wh.is_finite() && s.max_a.is_finite() && s.max_a >= 0.0) {
+            if !(s.remaining_wh.is_finite() && s.max_a.is_finite() && s.max_a >= 0.0)
+                || s.drawn_a.is_some_and(|d| !(d.is_finite() && d >= 0.0))
+            {
                 return Err(ReplayError::BadOption(format!(
-                    "station {:?}: remaining energy and top current must be finite numbers",
+                    "station {:?}: remaining energy, top current and drawn current must be \
+                     finite numbers (currents >= 0)",
                     s.station
                 )));
             }
+            let mine = self
+                .previous
+                .get(&s.station)
+                .filter(|m| m.session == s.session);
             let mut d = SessionDemand::new(
                 place.node,
                 place.wiring,
@@ -111,7 +153,14 @@ impl Stepper {
                 Some(s.departure),
             );
             d.min_current = self.min_current;
-            d.previous = self.previous.get(&s.station).copied().map(Amperes);
+            d.previous = mine.map(|m| Amperes(m.pilot));
+            d.learned_max = match (mine, s.drawn_a) {
+                (Some(m), Some(drawn)) => {
+                    self.rule.learn(m.learned, Amperes(m.pilot), Amperes(drawn))
+                }
+                (Some(m), None) => m.learned,
+                (None, _) => None,
+            };
             demands.push(d);
         }
         let problem = SiteProblem {
@@ -124,7 +173,15 @@ impl Stepper {
         self.previous = sessions
             .iter()
             .zip(&pilots)
-            .map(|(s, &a)| (s.station.clone(), a))
+            .zip(&problem.sessions)
+            .map(|((s, &pilot), d)| {
+                let remembered = Remembered {
+                    session: s.session.clone(),
+                    pilot,
+                    learned: d.learned_max,
+                };
+                (s.station.clone(), remembered)
+            })
             .collect();
         Ok(pilots)
     }
@@ -174,6 +231,8 @@ mod tests {
                 remaining_wh: 20_000.0,
                 departure: now + TimeDelta::hours(2 + (i % 6) as i64),
                 max_a: 32.0,
+                session: None,
+                drawn_a: None,
             })
             .collect();
         let pilots = stepper.step(now, TimeDelta::minutes(5), &sessions).unwrap();
@@ -200,5 +259,51 @@ mod tests {
             .step(now, TimeDelta::minutes(5), &twice)
             .unwrap_err();
         assert!(e.to_string().contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn what_a_vehicle_drew_caps_it_until_another_session_takes_the_station() {
+        let net = caltech();
+        let stepper = Stepper::new(&net, Volts(208.0), Amperes(6.0), Policy::Chargegrid).unwrap();
+        let mut stepper = stepper.judging_draws_by(DrawRule::EXACT).unwrap();
+        let now: DateTime<Utc> = "2019-11-11T16:00:00Z".parse().unwrap();
+        let station = stepper.places.keys().next().unwrap().clone();
+        let car = |session: &str, drawn_a: Option<f64>| {
+            vec![StepSession {
+                station: station.clone(),
+                remaining_wh: 30_000.0,
+                departure: now + TimeDelta::hours(8),
+                max_a: 32.0,
+                session: Some(session.into()),
+                drawn_a,
+            }]
+        };
+        let mut step = |sessions: Vec<StepSession>| {
+            stepper.step(now, TimeDelta::minutes(5), &sessions).unwrap()[0]
+        };
+        // Alone on the site, it is offered its EVSE's 32 A.
+        assert!((step(car("a", None)) - 32.0).abs() < 1e-6);
+        // It drew 16 A of them: it gets 16 A and the exact rule's 0.01 A margin.
+        assert!((step(car("a", Some(16.0))) - 16.01).abs() < 1e-6);
+        // It draws its 16 A under that: the belief holds.
+        assert!((step(car("a", Some(16.0))) - 16.01).abs() < 1e-6);
+        // It drew all of it: it may take more, and is offered its EVSE's maximum again.
+        assert!((step(car("a", Some(16.01))) - 32.0).abs() < 1e-6);
+        assert!((step(car("a", Some(16.0))) - 16.01).abs() < 1e-6);
+        // Another vehicle at the station starts afresh, whatever the last one drew.
+        assert!((step(car("b", Some(0.0))) - 32.0).abs() < 1e-6);
+        // The live scheduler's rule reads a 0.27 A shortfall as the meter, not the vehicle.
+        let mut live = Stepper::new(&net, Volts(208.0), Amperes(6.0), Policy::Chargegrid).unwrap();
+        live.step(now, TimeDelta::minutes(5), &car("c", None))
+            .unwrap();
+        let pilot = live
+            .step(now, TimeDelta::minutes(5), &car("c", Some(31.73)))
+            .unwrap()[0];
+        assert!((pilot - 32.0).abs() < 1e-6, "{pilot}");
+        // A drawn current that is not a number is refused.
+        let e = live
+            .step(now, TimeDelta::minutes(5), &car("c", Some(f64::NAN)))
+            .unwrap_err();
+        assert!(e.to_string().contains("drawn current"), "{e}");
     }
 }

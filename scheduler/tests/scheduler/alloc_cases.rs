@@ -6,7 +6,8 @@ use chargegrid_core::limits::{Limit, Phase, PhaseCurrents};
 use chargegrid_core::network::Wiring;
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chargegrid_scheduler::alloc::{
-    AllocContext, AllocError, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
+    AllocContext, AllocError, DrawRule, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem,
+    allocate,
 };
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
@@ -188,13 +189,17 @@ fn a_waiting_session_does_not_take_a_floor_from_a_short_one_but_a_charging_one_k
 fn a_tapering_vehicle_gives_back_what_it_does_not_draw() {
     let mut tapering = session(0, L1, 20.0, 8);
     tapering.previous = Some(Amperes(20.0));
-    tapering.measured = Some(Amperes(8.0));
+    // It drew 8 A under 20: believed at 8 + 2 A margin.
+    tapering.learned_max = DrawRule::default().learn(None, Amperes(20.0), Amperes(8.0));
     let p = SiteProblem {
         nodes: vec![root(Limit::current(Amperes(40.0)))],
-        sessions: vec![tapering, session(0, L1, 20.0, 8)],
+        sessions: vec![tapering.clone(), session(0, L1, 20.0, 8)],
     };
-    // Capped at measured + 2 A margin; the other takes the rest.
+    // Capped there; the other takes the rest.
     assert_close(&currents(Policy::Chargegrid, &p), &[10.0, 30.0]);
+    // A baseline does not learn: LLF offers it its share as before.
+    let llf = currents(Policy::Llf, &p);
+    assert!(llf[0] > 10.0 + 1e-6, "{llf:?}");
 }
 
 #[test]

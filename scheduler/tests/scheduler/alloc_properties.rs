@@ -12,7 +12,7 @@ use chargegrid_core::network::Wiring;
 use chargegrid_core::phasor::{LineCurrents, PRIMARY_PAIRS, Phasor};
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
 use chargegrid_scheduler::alloc::{
-    AllocContext, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
+    AllocContext, DrawRule, LimitNode, PilotSteps, Policy, SessionDemand, SiteProblem, allocate,
 };
 use chrono::{TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
@@ -94,7 +94,7 @@ prop_compose! {
         s.weight = weight;
         if let Some((prev, measured)) = history {
             s.previous = Some(Amperes(prev));
-            s.measured = Some(Amperes(measured));
+            s.learned_max = DrawRule::default().learn(None, Amperes(prev), Amperes(measured));
         }
         s
     }
@@ -235,10 +235,9 @@ fn own_cap(s: &SessionDemand, policy: Policy) -> f64 {
         max = max.min(p.0 / wpa);
     }
     if policy == Policy::Chargegrid
-        && let (Some(m), Some(prev)) = (s.measured, s.previous)
-        && m.0 < prev.0 - 1.0
+        && let Some(m) = s.learned_max
     {
-        max = max.min((m.0 + 2.0).max(s.min_current.0));
+        max = max.min(m.0.max(s.min_current.0));
     }
     let finish = (s.energy_needed.0 / wpa / (5.0 / 60.0)).max(s.min_current.0);
     max.min(finish)

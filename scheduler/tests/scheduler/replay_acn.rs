@@ -8,7 +8,9 @@
 //! pods, a delta–wye transformer) no controlled policy breaks a line, pod or primary limit while
 //! uncontrolled charging does, chargegrid's replay delivers at 30 kVA at least what acnportal's ASA
 //! delivered on the same sessions in acnportal's simulator (which reads chargegrid itself about
-//! 0.15 points lower: docs/BENCHMARKS.md), and a station missing from the network is named.
+//! 0.15 points lower: docs/BENCHMARKS.md) — also when told only the EVSEs' 32 A, as ASA is, by
+//! learning each vehicle's top from what it draws — and a station missing from the network is
+//! named.
 
 use std::path::PathBuf;
 
@@ -349,6 +351,34 @@ fn on_the_caltech_topology_chargegrid_plans_the_stays_and_delivers_what_asa_does
     // And LLF, period by period on the same rows, is far behind.
     let llf = run(&s, &o, Algorithm::Llf);
     assert!(r.delivered_pct > llf.delivered_pct + 5.0, "{llf:?}");
+}
+
+#[test]
+fn told_only_the_evses_32_a_chargegrid_learns_what_the_vehicles_take_from_their_draws() {
+    // As acnportal tells ASA: each vehicle may take its EVSE's 32 A; its batteries (6.6 kW at
+    // 208 V) draw 31.73 A, and pilot above that is lost where the transformer is full.
+    let (s, mut o) = caltech_at_30_kva(3);
+    o.evse_top_only = true;
+    let live_rule = run(&s, &o, Algorithm::Chargegrid);
+    o.exact_meters = true;
+    let exact = run(&s, &o, Algorithm::Chargegrid);
+    for r in [&live_rule, &exact] {
+        assert_eq!(r.limit_violations + r.floor_violations, 0, "{r:?}");
+    }
+    // The live rule reads a 0.27 A shortfall as the meter; judged exact (they are, here), the
+    // draws show each vehicle's top after its first period and the freed current is used.
+    assert!(
+        exact.delivered_pct > live_rule.delivered_pct + 0.05,
+        "{} % learning against {} %",
+        exact.delivered_pct,
+        live_rule.delivered_pct
+    );
+    // Told what ASA is told, it delivers what ASA does.
+    assert!(
+        exact.delivered_pct >= ASA_2019_11_11_3_DAYS_PCT,
+        "{} % against ASA's {ASA_2019_11_11_3_DAYS_PCT} %",
+        exact.delivered_pct
+    );
 }
 
 #[test]

@@ -1,0 +1,193 @@
+//! What a vehicle has shown it takes. Many vehicles draw less than they are offered: an
+//! on-board charger smaller than the EVSE (a 16 A car on a 32 A point, a 6.6 kW car under a
+//! 32 A pilot at 208 V), a battery tapering near full, a cold pack. Current offered but not
+//! drawn is site capacity nobody uses while other drivers wait.
+//!
+//! From each meter reading taken under a known limit, [`DrawRule::learn`] keeps the most the
+//! vehicle is now believed to take; chargegrid caps the session there
+//! ([`SessionDemand::learned_max`](super::SessionDemand::learned_max)). The belief is kept
+//! across decisions: a vehicle later held below it (the site is full) says nothing new, and
+//! forgetting would offer it its EVSE's maximum again at the next free moment, to waste what it
+//! cannot draw. It is lowered when the vehicle draws less again (tapering) and dropped when it
+//! draws all of a limit at or above it (it may take more than was believed). The margin above
+//! what it drew lets a vehicle that can take more show it.
+//!
+//! Meters are not exact, and a current derived from power at the nominal voltage reads a few
+//! percent low when the supply sags: the rule's tolerance and margin grow with the limit
+//! ([`DrawRule::share`]) so that such a bias is never read as a vehicle limit, and its margin is
+//! always above its tolerance, so a vehicle at its learned top keeps it rather than losing it
+//! every other decision.
+
+use chargegrid_core::Amperes;
+
+/// How readings are judged: what shortfall means "the vehicle took all it could", and how
+/// far above its draw the learned top sits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrawRule {
+    /// A vehicle drawing at least this much less than its limit is taking all it can.
+    pub tolerance: Amperes,
+    /// The learned top sits this far above what the vehicle drew.
+    pub margin: Amperes,
+    /// Share of the limit that the tolerance (once) and the margin (twice) are at least: a
+    /// meter's or the voltage's relative error.
+    pub share: f64,
+}
+
+impl Default for DrawRule {
+    /// The live scheduler's rule: a vehicle's current is derived from its metered power at
+    /// the site's nominal voltage, so a 1 A or 4 % shortfall (whichever is larger) may be the
+    /// meter; the learned top sits 2 A or 8 % above the draw.
+    fn default() -> Self {
+        Self {
+            tolerance: Amperes(1.0),
+            margin: Amperes(2.0),
+            share: 0.04,
+        }
+    }
+}
+
+/// Why a rule cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DrawRuleError {
+    /// A field is negative or not a number.
+    #[error("draw rule: tolerance, margin and share must be finite and >= 0")]
+    NotFinite,
+    /// The margin is not above the tolerance: a vehicle at its learned top would look as if it
+    /// drew all it was offered, lose its top, and be offered too much every other decision.
+    #[error("draw rule: the margin ({margin} A) must be above the tolerance ({tolerance} A)")]
+    MarginNotAboveTolerance {
+        /// The margin given.
+        margin: f64,
+        /// The tolerance given.
+        tolerance: f64,
+    },
+}
+
+impl DrawRule {
+    /// For a simulator whose vehicles draw exactly what they report (acnportal): 0.005 A
+    /// tolerance (float rounding), 0.01 A margin, nothing relative.
+    pub const EXACT: DrawRule = DrawRule {
+        tolerance: Amperes(0.005),
+        margin: Amperes(0.01),
+        share: 0.0,
+    };
+
+    /// Checks the rule can be used.
+    pub fn validate(&self) -> Result<(), DrawRuleError> {
+        let (t, m, s) = (self.tolerance.0, self.margin.0, self.share);
+        if ![t, m, s].iter().all(|x| x.is_finite() && *x >= 0.0) {
+            return Err(DrawRuleError::NotFinite);
+        }
+        if m <= t {
+            return Err(DrawRuleError::MarginNotAboveTolerance {
+                margin: m,
+                tolerance: t,
+            });
+        }
+        Ok(())
+    }
+
+    fn tolerance_at(&self, limit: f64) -> f64 {
+        self.tolerance.0.max(self.share * limit)
+    }
+
+    fn margin_at(&self, limit: f64) -> f64 {
+        self.margin.0.max(2.0 * self.share * limit)
+    }
+
+    /// The vehicle's top after it drew `drawn` under `limit`, `known` being what was believed
+    /// before (`None`: nothing, it takes what it is offered).
+    pub fn learn(&self, known: Option<Amperes>, limit: Amperes, drawn: Amperes) -> Option<Amperes> {
+        let (limit, drawn) = (limit.0, drawn.0.max(0.0));
+        if !(limit.is_finite() && drawn.is_finite()) {
+            return known;
+        }
+        let tolerance = self.tolerance_at(limit);
+        if drawn < limit - tolerance {
+            // It took less than it was allowed: that is all it takes now.
+            Some(Amperes(drawn + self.margin_at(limit)))
+        } else if known.is_some_and(|top| limit >= top.0 - tolerance) {
+            // It took all of a limit at its believed top: it may take more.
+            None
+        } else {
+            // Held below its top, it drew what it was allowed: nothing new.
+            known
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(x: f64) -> Amperes {
+        Amperes(x)
+    }
+
+    #[test]
+    fn a_vehicle_drawing_less_than_its_limit_is_believed_at_its_draw_plus_the_margin() {
+        let rule = DrawRule::default();
+        // A 16 A car under 32 A: believed at 16 + max(2, 8 % of 32) = 18.56 A.
+        let top = rule.learn(None, a(32.0), a(16.0)).unwrap();
+        assert!((top.0 - 18.56).abs() < 1e-9, "{top:?}");
+        // Held at 10 A by a full site, it draws 10: the belief is kept, not forgotten.
+        assert_eq!(rule.learn(Some(top), a(10.0), a(10.0)), Some(top));
+        // Offered its believed top, it draws 16 again: still believed there.
+        let again = rule.learn(Some(top), top, a(16.0)).unwrap();
+        assert!((again.0 - 18.0).abs() < 1e-9, "{again:?}");
+        // Tapering: it draws 9 under 18: lowered.
+        assert_eq!(rule.learn(Some(again), again, a(9.0)), Some(a(11.0)));
+    }
+
+    #[test]
+    fn a_vehicle_drawing_all_of_its_believed_top_may_take_more() {
+        let rule = DrawRule::default();
+        // Believed at 11 A, offered 11, draws 10.8 (within the 1 A tolerance): dropped.
+        assert_eq!(rule.learn(Some(a(11.0)), a(11.0), a(10.8)), None);
+        // Nothing believed and it draws its limit: still nothing.
+        assert_eq!(rule.learn(None, a(32.0), a(31.9)), None);
+    }
+
+    #[test]
+    fn a_meter_reading_a_few_percent_low_is_not_taken_for_a_vehicle_limit() {
+        let rule = DrawRule::default();
+        // Power at a 220 V supply read against 230 V nominal: 4.3 % low... within 4 % of 80 A
+        // (3.2 A) it is the meter; at 80 A a 3 A shortfall is not a vehicle limit.
+        assert_eq!(rule.learn(None, a(80.0), a(77.0)), None);
+        // And where it is read as one, the belief sits above the limit: nothing is lost, and
+        // repeated readings do not ratchet the vehicle down.
+        let mut top = None;
+        let mut limit = 80.0;
+        for _ in 0..50 {
+            top = rule.learn(top, a(limit), a(limit * 0.95));
+            limit = top.map_or(80.0, |t| t.0.min(80.0));
+        }
+        assert!(limit >= 80.0 - 1e-9, "ratcheted down to {limit} A");
+    }
+
+    #[test]
+    fn the_exact_rule_sees_a_quarter_of_an_ampere() {
+        // acnportal's 6.6 kW vehicles under a 32 A pilot at 208 V draw 31.73 A.
+        let top = DrawRule::EXACT.learn(None, a(32.0), a(31.73)).unwrap();
+        assert!((top.0 - 31.74).abs() < 1e-9, "{top:?}");
+        assert!(DrawRule::default().learn(None, a(32.0), a(31.73)).is_none());
+    }
+
+    #[test]
+    fn a_margin_not_above_the_tolerance_is_refused() {
+        assert!(DrawRule::default().validate().is_ok());
+        assert!(DrawRule::EXACT.validate().is_ok());
+        let bad = DrawRule {
+            tolerance: a(1.0),
+            margin: a(1.0),
+            share: 0.0,
+        };
+        let e = bad.validate().unwrap_err();
+        assert!(e.to_string().contains("above the tolerance"), "{e}");
+        let nan = DrawRule {
+            share: f64::NAN,
+            ..DrawRule::default()
+        };
+        assert_eq!(nan.validate(), Err(DrawRuleError::NotFinite));
+    }
+}
