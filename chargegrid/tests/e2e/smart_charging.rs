@@ -84,6 +84,8 @@ struct World {
     history: Vec<(Instant, f64, String)>,
     /// Every profile received: (when, charger, payload).
     profiles: Vec<(Instant, String, Value)>,
+    /// Meter readings sent, per charger.
+    metered: HashMap<String, usize>,
 }
 
 impl World {
@@ -321,8 +323,12 @@ impl Sim {
             loop {
                 tokio::time::sleep(Duration::from_millis(250)).await;
                 let (tx, watts) = {
-                    let w = sim.world.lock().unwrap();
-                    (w.evses[&sim.id].tx, w.draw(&sim.id))
+                    let mut w = sim.world.lock().unwrap();
+                    let tx = w.evses[&sim.id].tx;
+                    if tx.is_some() {
+                        *w.metered.entry(sim.id.clone()).or_default() += 1;
+                    }
+                    (tx, w.draw(&sim.id))
                 };
                 let Some((tx, _)) = tx else { continue };
                 wh += watts * 0.25 / 3600.0;
@@ -453,7 +459,15 @@ async fn smart_charging_keeps_the_site_within_its_limit_as_evs_come_taper_and_le
     eprintln!("three sessions settled {settle:?} after the last start");
     let session_a_cap = world.lock().unwrap().cap("SM-1");
 
-    // EV A tapers: its unused power goes to the others.
+    // EV A charges at its cap for a while (its readings show the scheduler that it draws on
+    // three phases: the power of a single-phase car at the same cap is a third), then tapers:
+    // its unused power goes to the others.
+    let metered = |w: &World| w.metered.get("SM-1").copied().unwrap_or(0);
+    let from = metered(&world.lock().unwrap());
+    wait_for(&world, "EV A metered at its cap over a few passes", |w| {
+        metered(w) >= from + 12 && w.cap("SM-1") >= session_a_cap - 1e-9
+    })
+    .await;
     let others = |w: &World| w.draw("SM-2") + w.draw("SM-3");
     let before = others(&world.lock().unwrap());
     sims[0].taper(3.0);

@@ -51,8 +51,9 @@
 //!    where that lets more of their need be met ([`super::horizon`]); its answer is taken only
 //!    if it keeps every limit and pilot step.
 //!
-//! Tapering vehicles (drawing well below their last allocation) are capped near what they
-//! draw, which returns the difference to the fill.
+//! A vehicle that has shown it takes less than it is offered (a tapering battery, an on-board
+//! charger smaller than its EVSE: [`super::draw`], learned by the caller from its draws and
+//! kept across decisions) is capped there, which returns the difference to the fill.
 
 use super::bounds::{Bounds, session_bounds};
 use super::constraints::Constraints;

@@ -169,6 +169,11 @@ impl SiteProblem {
             if !(s.weight.is_finite() && s.weight > 0.0) {
                 return Err(bad("weight must be > 0"));
             }
+            if s.learned_max
+                .is_some_and(|a| !(a.is_finite() && a.0 >= 0.0))
+            {
+                return Err(bad("learned max must be >= 0"));
+            }
             match &s.pilot {
                 PilotSteps::Continuous => {}
                 PilotSteps::Step(a) if a.is_finite() && a.0 > 0.0 => {}

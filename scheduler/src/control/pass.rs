@@ -209,7 +209,7 @@ pub(crate) async fn run_pass(
     )
     .await;
     let mut retry = round.held_back > 0;
-    retry |= learn(ctx, watch, &snapshot, &observation.booted, &round, now);
+    retry |= count_outcomes(ctx, watch, &snapshot, &observation.booted, &round, now);
     if round.sent.iter().any(|s| s.outcome == Outcome::Accepted) {
         for charger in read_back(&ctx.store, &snapshot, config, &round.sent).await {
             ctx.metrics
@@ -255,7 +255,7 @@ pub(crate) async fn run_pass(
 
 /// Counts outcomes: failures towards exclusion, successes reset them, boots handled. Returns
 /// whether something should be retried soon.
-fn learn(
+fn count_outcomes(
     ctx: &SiteContext,
     watch: &mut SiteWatch,
     snapshot: &SiteSnapshot,

@@ -923,18 +923,25 @@ mod tests {
     #[test]
     fn a_vehicle_drawing_less_than_its_cap_is_planned_at_what_it_takes_even_after_being_held() {
         let config = ControlConfig::new("t");
-        // Two cars at 11 kW chargers on a 16 kW site (690 W an ampere on three phases).
+        // Two cars at 11 kW three-phase chargers on a 16 kW site (230 V a phase).
         let mut snap = snapshot(16_000.0, &["a", "b"], &["a", "b"]);
         let mut watch = SiteWatch::new(&snap);
-        let a = SessionId::new("sess-a").unwrap();
-        // Readings of car a under a cap: the watch learns from the second one on.
-        let read = |snap: &mut SiteSnapshot, watch: &mut SiteWatch, cap: f64, drawn: f64| {
+        let id = |who: &str| SessionId::new(format!("sess-{who}")).unwrap();
+        // Two readings of car `k` under a cap, drawing `amps` on each of `phases` phases: the
+        // watch learns from the second one on.
+        let read = |snap: &mut SiteSnapshot,
+                    watch: &mut SiteWatch,
+                    k: usize,
+                    cap: f64,
+                    amps: f64,
+                    phases: f64| {
             watch.observe(snap, now(), &config);
-            watch.set_cap(&a, Amperes(cap), now());
+            let who = snap.sessions[k].session.id.clone();
+            watch.set_cap(&who, Amperes(cap), now());
             for _ in 0..2 {
-                let s = &mut snap.sessions[0].session;
+                let s = &mut snap.sessions[k].session;
                 s.energy = s.energy + WattHours(100.0);
-                s.power = Some(Watts(drawn * 690.0));
+                s.power = Some(Watts(amps * phases * 230.0));
                 watch.observe(snap, now(), &config);
             }
         };
@@ -951,21 +958,33 @@ mod tests {
         };
         let fresh = plan_a(&snap, &watch);
         assert!(fresh > 10.0, "{fresh} A");
-        // Under a 11.6 A cap it drew 8 A (its own charger is smaller): planned at 8 + 2 A.
-        read(&mut snap, &mut watch, 11.6, 8.0);
-        assert_eq!(watch.learned_max(&a), Some(Amperes(10.0)));
+        // Car a drew its whole 11.6 A cap on three phases: nothing to learn, but it is known to
+        // draw on three.
+        read(&mut snap, &mut watch, 0, 11.6, 11.6, 3.0);
+        assert_eq!(watch.learned_max(&id("a")), None);
+        // Then 8 A (its battery tapers): planned at 8 + 2 A.
+        read(&mut snap, &mut watch, 0, 11.6, 8.0, 3.0);
+        assert_eq!(watch.learned_max(&id("a")), Some(Amperes(10.0)));
         let learned = plan_a(&snap, &watch);
         assert!((learned - 10.0).abs() < 1e-6, "{learned} A");
         // Held at 5 A by a full site, it drew 5 A: it is still planned at what it takes.
-        read(&mut snap, &mut watch, 5.0, 5.0);
+        read(&mut snap, &mut watch, 0, 5.0, 5.0, 3.0);
         let held = plan_a(&snap, &watch);
         assert!((held - 10.0).abs() < 1e-6, "{held} A");
         // It drew all of its 10 A: it may take more, and is planned as if nothing were known
         // (as a new leader with no memory plans it).
-        read(&mut snap, &mut watch, 10.0, 9.9);
-        assert_eq!(watch.learned_max(&a), None);
+        read(&mut snap, &mut watch, 0, 10.0, 9.9, 3.0);
+        assert_eq!(watch.learned_max(&id("a")), None);
         let new_leader = SiteWatch::new(&snap);
         assert!((plan_a(&snap, &watch) - plan_a(&snap, &new_leader)).abs() < 1e-9);
+
+        // Car b is single-phase: its whole 11.6 A cap on one phase is a third of the power of a
+        // three-phase car at the cap, and is not taken for a vehicle drawing 3.9 A.
+        read(&mut snap, &mut watch, 1, 11.6, 11.6, 1.0);
+        assert_eq!(watch.learned_max(&id("b")), None);
+        // Its own 8 A charger under the same cap is seen as 8 A (8 + 2 A believed).
+        read(&mut snap, &mut watch, 1, 11.6, 8.0, 1.0);
+        assert_eq!(watch.learned_max(&id("b")), Some(Amperes(10.0)));
     }
 
     #[test]

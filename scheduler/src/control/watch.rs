@@ -62,6 +62,10 @@ pub(crate) struct SessionWatch {
     pub over: u32,
     /// What the vehicle has shown it takes (per phase), from readings under its caps.
     pub learned_max: Option<Amperes>,
+    /// The fewest phases its vehicle can be drawing on, from the most power read under a cap
+    /// (a single-phase car on a three-phase charger draws all its power on one): 1 until a
+    /// reading shows more.
+    pub phases: u8,
 }
 
 /// A leader's memory of one site.
@@ -225,6 +229,12 @@ impl SiteWatch {
     /// Learns from each session's metered power what its vehicle takes, where that power was
     /// read under its current cap (two readings since the cap took effect: the first may have
     /// been sampled before the vehicle followed).
+    ///
+    /// A session's power is the sum over its phases, and a vehicle on a three-phase charger may
+    /// draw on one, two or three of them. Its current per phase is read as if it drew on the
+    /// fewest phases that the power allows under the cap (the most current per phase those
+    /// readings admit): a single-phase car at its cap is never taken for a three-phase car at a
+    /// third of it. Once a reading needs more phases, the vehicle is known to have them.
     fn learn_draws(&mut self, snapshot: &SiteSnapshot, config: &ControlConfig) {
         let rule = DrawRule::default();
         for input in &snapshot.sessions {
@@ -236,10 +246,19 @@ impl SiteWatch {
             ) else {
                 continue;
             };
-            if w.readings >= 2 && w.cap.is_finite() {
-                let drawn = charger.charger.wiring.current(power, config.voltage);
-                w.learned_max = rule.learn(w.learned_max, w.cap, drawn);
+            if w.readings < 2 || !w.cap.is_finite() {
+                continue;
             }
+            let wiring = charger.charger.wiring;
+            let legs = wiring.phases().max(1);
+            let per_leg = wiring.watts_per_amp(config.voltage) / f64::from(legs);
+            let most = w.cap.0 + rule.tolerance_at(w.cap).0;
+            let current = |k: u8| power.0.max(0.0) / (f64::from(k) * per_leg);
+            let k = (w.phases.clamp(1, legs)..=legs)
+                .find(|&k| current(k) <= most)
+                .unwrap_or(legs);
+            w.phases = k;
+            w.learned_max = rule.learn(w.learned_max, w.cap, Amperes(current(k)));
         }
     }
 
@@ -269,6 +288,7 @@ impl SiteWatch {
                 readings: 0,
                 over: 0,
                 learned_max: None,
+                phases: 1,
             });
             if w.seen != seen {
                 w.readings += 1;

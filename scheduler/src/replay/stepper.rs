@@ -34,8 +34,9 @@ pub struct StepSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
     /// What the vehicle drew over the last period, A, under the pilot this stepper gave it: from
-    /// it chargegrid learns what the vehicle takes ([`DrawRule`]). Leave it out for a vehicle
-    /// that was not charging under that pilot (it just arrived).
+    /// it chargegrid learns what the vehicle takes ([`DrawRule`]), for a session named in
+    /// `session` (ignored without). Leave it out for a vehicle that was not charging under that
+    /// pilot (it just arrived).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drawn_a: Option<f64>,
 }
@@ -47,8 +48,8 @@ struct Remembered {
     session: Option<String>,
     /// The pilot it was given, A.
     pilot: f64,
-    /// What its vehicle has shown it takes.
-    learned: Option<Amperes>,
+    /// What its vehicle has shown it takes (kept only for a named session).
+    learned_max: Option<Amperes>,
 }
 
 /// Allocates period after period on one site of a network, remembering each station's last
@@ -62,7 +63,7 @@ pub struct Stepper {
     min_current: Amperes,
     policy: Policy,
     rule: DrawRule,
-    previous: HashMap<String, Remembered>,
+    remembered: HashMap<String, Remembered>,
 }
 
 impl Stepper {
@@ -98,7 +99,7 @@ impl Stepper {
             min_current,
             policy,
             rule: DrawRule::default(),
-            previous: HashMap::new(),
+            remembered: HashMap::new(),
         })
     }
 
@@ -141,7 +142,7 @@ impl Stepper {
                 )));
             }
             let mine = self
-                .previous
+                .remembered
                 .get(&s.station)
                 .filter(|m| m.session == s.session);
             let mut d = SessionDemand::new(
@@ -154,11 +155,15 @@ impl Stepper {
             );
             d.min_current = self.min_current;
             d.previous = mine.map(|m| Amperes(m.pilot));
-            d.learned_max = match (mine, s.drawn_a) {
+            // What a vehicle has shown is only carried for a named session: without names, a
+            // new car at the station could not be told from the last one.
+            let known = mine.filter(|m| m.session.is_some());
+            d.learned_max = match (known, s.drawn_a) {
                 (Some(m), Some(drawn)) => {
-                    self.rule.learn(m.learned, Amperes(m.pilot), Amperes(drawn))
+                    self.rule
+                        .learn(m.learned_max, Amperes(m.pilot), Amperes(drawn))
                 }
-                (Some(m), None) => m.learned,
+                (Some(m), None) => m.learned_max,
                 (None, _) => None,
             };
             demands.push(d);
@@ -170,7 +175,7 @@ impl Stepper {
         let ctx = AllocContext::new(now, period);
         let answer = allocate(self.policy, &problem, &ctx)?;
         let pilots: Vec<f64> = answer.sessions.iter().map(|a| a.current.0).collect();
-        self.previous = sessions
+        self.remembered = sessions
             .iter()
             .zip(&pilots)
             .zip(&problem.sessions)
@@ -178,7 +183,7 @@ impl Stepper {
                 let remembered = Remembered {
                     session: s.session.clone(),
                     pilot,
-                    learned: d.learned_max,
+                    learned_max: d.learned_max,
                 };
                 (s.station.clone(), remembered)
             })
@@ -245,7 +250,7 @@ mod tests {
             pilots.iter().all(|&a| a == 0.0 || a >= 6.0 - 1e-9),
             "{pilots:?}"
         );
-        assert_eq!(stepper.previous.len(), 54);
+        assert_eq!(stepper.remembered.len(), 54);
         // Twice the pilots breaks a limit: the check can fail.
         let doubled: Vec<(String, f64)> = named.iter().map(|(s, a)| (s.clone(), a * 2.0)).collect();
         assert!(!within_limits(&stepper, &doubled));
@@ -298,6 +303,18 @@ mod tests {
             .unwrap();
         let pilot = live
             .step(now, TimeDelta::minutes(5), &car("c", Some(31.73)))
+            .unwrap()[0];
+        assert!((pilot - 32.0).abs() < 1e-6, "{pilot}");
+        // Unnamed, a vehicle's draws teach nothing (the next car could not be told apart).
+        let unnamed = |drawn_a| {
+            let mut v = car("x", drawn_a);
+            v[0].session = None;
+            v
+        };
+        live.step(now, TimeDelta::minutes(5), &unnamed(None))
+            .unwrap();
+        let pilot = live
+            .step(now, TimeDelta::minutes(5), &unnamed(Some(10.0)))
             .unwrap()[0];
         assert!((pilot - 32.0).abs() < 1e-6, "{pilot}");
         // A drawn current that is not a number is refused.
