@@ -22,25 +22,6 @@ pub(crate) struct FlowGraph {
     to: Vec<usize>,
     cap: Vec<i64>,
     next: Vec<usize>,
-    /// Scratch of [`FlowGraph::max_flow`] (BFS levels, per-node cursors, the BFS queue), kept
-    /// so that the many small flows of a decision do not allocate.
-    scratch: Scratch,
-}
-
-/// [`FlowGraph::max_flow`]'s working arrays. Not part of the graph: a clone starts empty.
-#[derive(Debug, Default)]
-struct Scratch {
-    level: Vec<i32>,
-    cursor: Vec<usize>,
-    queue: Vec<usize>,
-}
-
-impl Clone for Scratch {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-
-    fn clone_from(&mut self, _: &Self) {}
 }
 
 /// Handle of an added edge, to read its flow after solving.
@@ -110,15 +91,9 @@ impl FlowGraph {
     pub fn max_flow(&mut self, s: usize, t: usize) -> i64 {
         let n = self.head.len();
         let mut total = 0;
-        let Scratch {
-            mut level,
-            mut cursor,
-            mut queue,
-        } = std::mem::take(&mut self.scratch);
-        level.resize(n, -1);
-        level.truncate(n);
-        cursor.resize(n, NONE);
-        cursor.truncate(n);
+        let mut level = vec![-1i32; n];
+        let mut cursor = vec![NONE; n];
+        let mut queue = Vec::with_capacity(n);
         loop {
             // BFS levels.
             level.iter_mut().for_each(|l| *l = -1);
@@ -140,11 +115,6 @@ impl FlowGraph {
                 }
             }
             if level[t] < 0 {
-                self.scratch = Scratch {
-                    level,
-                    cursor,
-                    queue,
-                };
                 return total;
             }
             cursor.copy_from_slice(&self.head);
