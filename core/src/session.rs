@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::meter::register::{RegisterCount, RegisterOutcome};
 use crate::{
-    ChargerId, ConnectorId, DriverId, EvseId, FleetId, IdTag, SessionId, SiteId, VehicleId,
-    WattHours, Watts,
+    Amperes, ChargerId, ConnectorId, DriverId, EvseId, FleetId, IdTag, SessionId, SiteId,
+    VehicleId, WattHours, Watts,
 };
 
 crate::text_enum!(
@@ -114,6 +114,11 @@ pub struct Session {
     /// Last metered active power.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power: Option<Watts>,
+    /// The largest per-phase current at the reading that gave [`power`](Self::power), where
+    /// the charger reports currents per phase: what the vehicle draws per phase, whatever
+    /// phases it uses (the power alone cannot tell a single-phase car from a three-phase one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_current: Option<Amperes>,
     /// Last reported state of charge, percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soc: Option<f64>,
@@ -165,6 +170,7 @@ impl Session {
             meter_held: None,
             energy: WattHours::ZERO,
             power: None,
+            line_current: None,
             soc: None,
             state: SessionState::Active,
             start_reason: None,

@@ -35,6 +35,9 @@ pub struct MeterPoint {
     pub power: Option<Watts>,
     /// Current drawn (DC: the battery's).
     pub current: Option<Amperes>,
+    /// The largest current on one phase line, where the charger reports per-phase currents
+    /// (Current.Import with a phase): what a vehicle draws per phase, whatever phases it uses.
+    pub line_current: Option<Amperes>,
     /// Voltage (DC: the battery's).
     pub voltage: Option<Volts>,
     /// State of charge, percent (0–100; other values are dropped).
@@ -175,6 +178,7 @@ struct Acc {
     total: Option<f64>,
     phase_sum: f64,
     phase_n: usize,
+    phase_max: Option<f64>,
 }
 
 impl Acc {
@@ -191,6 +195,7 @@ impl Acc {
             ) => {
                 self.phase_sum += v;
                 self.phase_n += 1;
+                self.phase_max = Some(self.phase_max.map_or(v, |m| m.max(v)));
             }
             Some(_) => {}
         }
@@ -265,6 +270,7 @@ impl Instant {
             energy: o.energy.summed().or(i.energy.summed()).map(WattHours),
             power: o.power.summed().or(i.power.summed()).map(Watts),
             current: o.current.summed().or(i.current.summed()).map(Amperes),
+            line_current: o.current.phase_max.or(i.current.phase_max).map(Amperes),
             voltage: o.voltage.averaged().or(i.voltage.averaged()).map(Volts),
             soc: self.soc,
             ev_temperature: self.ev_temperature,
@@ -364,6 +370,12 @@ mod tests {
         let (a, b) = (&series.points[0], &series.points[1]);
         assert_eq!(a.energy, Some(WattHours(10_200.0)));
         assert_eq!(a.current, Some(Amperes(31.0)));
+        assert_eq!(
+            a.line_current,
+            Some(Amperes(16.0)),
+            "the most loaded phase, not N"
+        );
+        assert_eq!(b.line_current, None);
         assert_eq!(a.voltage, Some(Volts(231.0)));
         assert_eq!(a.power, None);
         assert_eq!(series.power_at(0), Some(Watts(31.0 * 231.0)));

@@ -1,7 +1,8 @@
 //! Applying meter samples to a session: read once into the core's per-instant series
 //! ([`MeterSeries`]: units, phases and locations resolved there), then the energy register by the
 //! core's one counting rule, the latest power (reported, else voltage × current: what the
-//! scheduler's draw check compares with the limit) and the latest state of charge.
+//! scheduler's draw check compares with the limit) with the largest per-phase current beside
+//! it, and the latest state of charge.
 
 use chargegrid_core::Watts;
 use chargegrid_core::meter::{MeterSample, MeterSeries, RegisterOutcome};
@@ -40,6 +41,8 @@ pub(crate) fn apply(session: &mut Session, samples: &[MeterSample], max_power: W
         }
         if let Some(w) = point.power_or_product().filter(|w| w.0 >= 0.0) {
             session.power = Some(w);
+            // Per-phase currents belong to the reading that gave the power (none: unknown).
+            session.line_current = point.line_current.filter(|a| a.0 >= 0.0);
         }
         if let Some(soc) = point.soc {
             session.soc = Some(soc);
@@ -171,5 +174,34 @@ mod tests {
         );
         assert_eq!(s.power, Some(Watts(48_000.0)));
         assert_eq!(s.soc, None, "a SoC over 100 % is not taken");
+        assert_eq!(
+            s.line_current, None,
+            "a current without a phase is not a line's"
+        );
+    }
+
+    #[test]
+    fn per_phase_currents_go_with_the_power_of_their_reading() {
+        let mut s = session();
+        // A single-phase car on a three-phase charger: 16 A on L1 only.
+        apply(
+            &mut s,
+            &[
+                sample(1, "Power.Active.Import", None, "W", 3_680.0),
+                sample(1, "Current.Import", Some("L1"), "A", 16.0),
+                sample(1, "Current.Import", Some("L2"), "A", 0.0),
+                sample(1, "Current.Import", Some("L3"), "A", 0.0),
+            ],
+            Watts(22_000.0),
+        );
+        assert_eq!(s.line_current, Some(chargegrid_core::Amperes(16.0)));
+        // A later reading with power only: the old phase currents are not kept beside it.
+        apply(
+            &mut s,
+            &[sample(2, "Power.Active.Import", None, "W", 3_000.0)],
+            Watts(22_000.0),
+        );
+        assert_eq!(s.power, Some(Watts(3_000.0)));
+        assert_eq!(s.line_current, None);
     }
 }

@@ -988,6 +988,34 @@ mod tests {
     }
 
     #[test]
+    fn a_chargers_per_phase_currents_tell_what_its_power_cannot() {
+        let config = ControlConfig::new("t");
+        let mut snap = snapshot(16_000.0, &["a"], &["a"]);
+        let mut watch = SiteWatch::new(&snap);
+        let a = SessionId::new("sess-a").unwrap();
+        let read = |snap: &mut SiteSnapshot, watch: &mut SiteWatch, watts: f64, line: f64| {
+            for _ in 0..2 {
+                let s = &mut snap.sessions[0].session;
+                s.energy = s.energy + WattHours(100.0);
+                s.power = Some(Watts(watts));
+                s.line_current = Some(Amperes(line));
+                watch.observe(snap, now(), &config);
+            }
+        };
+        watch.observe(&snap, now(), &config);
+        watch.set_cap(&a, Amperes(15.9), now());
+        // 2,070 W under 15.9 A: a single-phase car at 9 A or a three-phase car at 3 A. The
+        // charger says 3 A on its most loaded phase: a three-phase car tapering, believed at 5 A
+        // at once (from the power alone it would be 9 + 2 A until a reading showed three phases).
+        read(&mut snap, &mut watch, 2_070.0, 3.0);
+        assert_eq!(watch.learned_max(&a), Some(Amperes(5.0)));
+        // A single-phase car at its whole cap: 15.9 A on one phase, nothing to learn.
+        watch.set_cap(&a, Amperes(15.9), now());
+        read(&mut snap, &mut watch, 15.9 * 230.0, 15.9);
+        assert_eq!(watch.learned_max(&a), None);
+    }
+
+    #[test]
     fn a_drivers_stated_energy_is_corrected_by_how_the_sites_statements_turned_out() {
         let config = ControlConfig::new("t");
         let mut snap = snapshot(11_000.0, &["a", "b"], &["a", "b"]);

@@ -230,11 +230,13 @@ impl SiteWatch {
     /// read under its current cap (two readings since the cap took effect: the first may have
     /// been sampled before the vehicle followed).
     ///
-    /// A session's power is the sum over its phases, and a vehicle on a three-phase charger may
-    /// draw on one, two or three of them. Its current per phase is read as if it drew on the
-    /// fewest phases that the power allows under the cap (the most current per phase those
-    /// readings admit): a single-phase car at its cap is never taken for a three-phase car at a
-    /// third of it. Once a reading needs more phases, the vehicle is known to have them.
+    /// The charger's per-phase currents, where it reports them, are the vehicle's current per
+    /// phase. Otherwise the power stands in, at the nominal voltage; it is the sum over the
+    /// phases, and a vehicle on a three-phase charger may draw on one, two or three of them:
+    /// its current per phase is read as if it drew on the fewest phases that the power allows
+    /// under the cap (the most current per phase those readings admit), so a single-phase car
+    /// at its cap is never taken for a three-phase car at a third of it. Once a reading needs
+    /// more phases, the vehicle is known to have them.
     fn learn_draws(&mut self, snapshot: &SiteSnapshot, config: &ControlConfig) {
         let rule = DrawRule::default();
         for input in &snapshot.sessions {
@@ -258,7 +260,8 @@ impl SiteWatch {
                 .find(|&k| current(k) <= most)
                 .unwrap_or(legs);
             w.phases = k;
-            w.learned_max = rule.learn(w.learned_max, w.cap, Amperes(current(k)));
+            let drawn = s.line_current.unwrap_or(Amperes(current(k)));
+            w.learned_max = rule.learn(w.learned_max, w.cap, drawn);
         }
     }
 
