@@ -297,6 +297,18 @@ pub(super) const KEYS: &[(&str, Setter)] = &[
         c.scheduler.min_raise_a = number(v, 0.0, 100.0)?;
         Ok(())
     }),
+    ("scheduler.draw_tolerance_a", |c, v| {
+        c.scheduler.draw_tolerance_a = number(v, 0.0, 50.0)?;
+        Ok(())
+    }),
+    ("scheduler.draw_margin_a", |c, v| {
+        c.scheduler.draw_margin_a = number(v, 0.0, 50.0)?;
+        Ok(())
+    }),
+    ("scheduler.draw_share", |c, v| {
+        c.scheduler.draw_share = number(v, 0.0, 0.5)?;
+        Ok(())
+    }),
     ("scheduler.models", |c, v| {
         c.scheduler.models = models(v)?;
         Ok(())

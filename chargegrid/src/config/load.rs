@@ -98,6 +98,24 @@ fn load_layers(
         apply(&mut config, key, &Raw::Text(value.clone()), &from)?;
         seen(key, from, value.clone());
     }
+    // Settings that must agree with each other.
+    if let Err(e) = config.scheduler.draw_rule().validate() {
+        let key = "scheduler.draw_margin_a";
+        let origin = ["scheduler.draw_margin_a", "scheduler.draw_tolerance_a"]
+            .iter()
+            .filter_map(|k| origins.get(*k).map(|o| format!("{k} from {}", o.from)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ConfigError::InvalidValue {
+            key: key.into(),
+            origin: if origin.is_empty() {
+                "the defaults".into()
+            } else {
+                origin
+            },
+            reason: e.to_string(),
+        });
+    }
     Ok(config)
 }
 
@@ -306,6 +324,35 @@ mod tests {
             load(&flags, &HashMap::new()),
             Err(ConfigError::ParseFile { .. })
         ));
+    }
+
+    #[test]
+    fn the_draw_rule_is_set_and_a_margin_not_above_its_tolerance_is_named() {
+        let c = load(
+            &Overrides::default(),
+            &env(&[
+                ("CHARGEGRID_SCHEDULER_DRAW_SHARE", "0.06"),
+                ("CHARGEGRID_SCHEDULER_DRAW_TOLERANCE_A", "0.5"),
+            ]),
+        )
+        .unwrap();
+        let rule = c.scheduler.control_config("n").draw_rule;
+        assert_eq!(
+            (rule.tolerance.0, rule.margin.0, rule.share),
+            (0.5, 2.0, 0.06)
+        );
+        let err = load(
+            &Overrides::default(),
+            &env(&[("CHARGEGRID_SCHEDULER_DRAW_MARGIN_A", "0.8")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("scheduler.draw_margin_a")
+                && err.contains("CHARGEGRID_SCHEDULER_DRAW_MARGIN_A")
+                && err.contains("above the tolerance"),
+            "{err}"
+        );
     }
 
     #[test]

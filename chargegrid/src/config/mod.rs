@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chargegrid_core::{Amperes, NodeId, Volts, WattHours};
 use chargegrid_ocpp_gateway::GatewaySettings;
-use chargegrid_scheduler::alloc::Policy;
+use chargegrid_scheduler::alloc::{DrawRule, Policy};
 use chargegrid_scheduler::control::{ControlConfig, ModelKnobs};
 
 pub use error::ConfigError;
@@ -242,6 +242,15 @@ pub struct SchedulerConfig {
     pub verify_grace: Duration,
     /// Smallest raise worth a command, amperes.
     pub min_raise_a: f64,
+    /// A vehicle drawing this much (A) or `draw_share` of its limit less than the limit is
+    /// taking all it can (what it takes is then learned).
+    pub draw_tolerance_a: f64,
+    /// What a vehicle is believed to take sits this much (A) or twice `draw_share` of its
+    /// limit above what it drew; must be above `draw_tolerance_a`.
+    pub draw_margin_a: f64,
+    /// The share of a limit the tolerance and (twice) the margin are at least: the meter's or
+    /// the supply voltage's relative error.
+    pub draw_share: f64,
     /// Per charger model knobs (`[scheduler.models."MODEL"]`).
     pub models: HashMap<String, ModelKnobs>,
 }
@@ -264,12 +273,24 @@ impl Default for SchedulerConfig {
             exclusion: d.exclusion.to_std().unwrap_or_default(),
             verify_grace: d.verify_grace.to_std().unwrap_or_default(),
             min_raise_a: d.min_raise.0,
+            draw_tolerance_a: d.draw_rule.tolerance.0,
+            draw_margin_a: d.draw_rule.margin.0,
+            draw_share: d.draw_rule.share,
             models: HashMap::new(),
         }
     }
 }
 
 impl SchedulerConfig {
+    /// How vehicles' draws are judged.
+    pub fn draw_rule(&self) -> DrawRule {
+        DrawRule {
+            tolerance: Amperes(self.draw_tolerance_a),
+            margin: Amperes(self.draw_margin_a),
+            share: self.draw_share,
+        }
+    }
+
     /// The service's settings for the instance `holder`.
     pub fn control_config(&self, holder: &str) -> ControlConfig {
         let chrono = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
@@ -287,6 +308,7 @@ impl SchedulerConfig {
             exclusion: chrono(self.exclusion),
             verify_grace: chrono(self.verify_grace),
             min_raise: Amperes(self.min_raise_a),
+            draw_rule: self.draw_rule(),
             models: self.models.clone(),
             ..ControlConfig::new(holder)
         }

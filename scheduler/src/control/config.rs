@@ -10,7 +10,7 @@ use chargegrid_core::{Amperes, Volts, WattHours};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
-use crate::alloc::Policy;
+use crate::alloc::{DrawRule, Policy};
 
 /// Which profile purpose carries a session's limit on a charger model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -104,6 +104,8 @@ pub struct ControlConfig {
     pub ignore_passes: u32,
     /// Raises smaller than this are not worth a command (decreases are always sent).
     pub min_raise: Amperes,
+    /// How a vehicle's metered draw is judged when learning what it takes.
+    pub draw_rule: DrawRule,
     /// Knobs per charger model.
     pub models: HashMap<String, ModelKnobs>,
     /// Knobs for models not listed.
@@ -129,6 +131,7 @@ impl ControlConfig {
             verify_grace: TimeDelta::seconds(90),
             ignore_passes: 3,
             min_raise: Amperes(1.0),
+            draw_rule: DrawRule::default(),
             models: HashMap::new(),
             default_model: ModelKnobs::default(),
         }

@@ -3,7 +3,7 @@
 //! failsafe again), which refuse or ignore profiles (excluded, assumed at their maximum), and
 //! per session when its limit last changed and whether meter readings have arrived since
 //! (a vehicle's own limit is only read from readings taken under its current limit), and what
-//! each vehicle has shown it takes ([`DrawRule`]).
+//! each vehicle has shown it takes ([`crate::alloc::DrawRule`]).
 //!
 //! Nothing here needs to survive a takeover: a new leader starts with safe assumptions (an
 //! offline charger with profiles on record is held from the takeover on; boots after the last
@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 
 use super::config::ControlConfig;
 use super::snapshot::SiteSnapshot;
-use crate::alloc::DrawRule;
 
 /// How the plan treats a charger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,7 +237,7 @@ impl SiteWatch {
     /// at its cap is never taken for a three-phase car at a third of it. Once a reading needs
     /// more phases, the vehicle is known to have them.
     fn learn_draws(&mut self, snapshot: &SiteSnapshot, config: &ControlConfig) {
-        let rule = DrawRule::default();
+        let rule = config.draw_rule;
         for input in &snapshot.sessions {
             let s = &input.session;
             let (Some(w), Some(power), Some(charger)) = (
