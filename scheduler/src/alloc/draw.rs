@@ -23,6 +23,8 @@
 
 use chargegrid_core::Amperes;
 
+use super::PilotSteps;
+
 /// How readings are judged: what shortfall means "the vehicle took all it could", and how
 /// far above its draw the learned top sits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,6 +103,20 @@ impl DrawRule {
 
     fn margin_at(&self, limit: f64) -> f64 {
         self.margin.0.max(2.0 * self.share * limit)
+    }
+
+    /// The cap to plan a vehicle believed to take `learned` at, on a charger that signals
+    /// `pilot` (floor `lo`). The allocator rounds caps down to a pilot value; where that value
+    /// would sit more than the tolerance below the belief, a vehicle held there that could take
+    /// more could never show it (a cold battery warming up, on a charger with 8/16/32 A levels,
+    /// would stay at 8 A), so the cap goes up to the next pilot value instead.
+    pub fn cap_on(&self, learned: Amperes, pilot: &PilotSteps, lo: Amperes) -> Amperes {
+        let m = learned.0.max(lo.0);
+        let down = pilot.floor_current(m, lo.0);
+        if down >= m - self.tolerance_f64(m) {
+            return Amperes(m);
+        }
+        Amperes(pilot.next_above(m, lo.0, 0.0).unwrap_or(m))
     }
 
     /// The vehicle's top after it drew `drawn` under `limit`, `known` being what was believed
@@ -202,6 +218,34 @@ mod tests {
         let top = DrawRule::EXACT.learn(None, a(32.0), a(31.73)).unwrap();
         assert!((top.0 - 31.74).abs() < 1e-9, "{top:?}");
         assert!(DrawRule::default().learn(None, a(32.0), a(31.73)).is_none());
+    }
+
+    #[test]
+    fn a_cap_goes_up_to_a_pilot_value_where_rounding_down_would_hide_a_vehicle_that_takes_more() {
+        let rule = DrawRule::default();
+        let lo = a(6.0);
+        // Continuous and 1 A steps: the belief itself (the allocator rounds 18.56 down to 18,
+        // within the tolerance, and a vehicle drawing all of 18 drops its belief).
+        assert_eq!(rule.cap_on(a(18.56), &PilotSteps::Continuous, lo), a(18.56));
+        assert_eq!(
+            rule.cap_on(a(18.56), &PilotSteps::Step(a(1.0)), lo),
+            a(18.56)
+        );
+        // 2 A steps, believed at 11.9: 10 would be 1.9 A under it, so 12.
+        assert_eq!(rule.cap_on(a(11.9), &PilotSteps::Step(a(2.0)), lo), a(12.0));
+        // Levels 8/16/32, believed at 12: 8 would hide a warming battery, so 16; at 16.5,
+        // 16 is within the tolerance and kept.
+        let levels = PilotSteps::Levels(vec![a(8.0), a(16.0), a(32.0)]);
+        assert_eq!(rule.cap_on(a(12.0), &levels, lo), a(16.0));
+        assert_eq!(rule.cap_on(a(16.5), &levels, lo), a(16.5));
+        // Below the floor: the floor.
+        assert_eq!(rule.cap_on(a(2.0), &PilotSteps::Continuous, lo), lo);
+        // Held at 12 under 2 A steps, a vehicle that drew 9.9 keeps its belief; one that
+        // draws all 12 drops it: the rounding no longer locks it.
+        let belief = rule.learn(None, a(32.0), a(9.9)).unwrap();
+        let cap = rule.cap_on(belief, &PilotSteps::Step(a(2.0)), lo);
+        assert!(rule.learn(Some(belief), cap, a(9.9)).is_some());
+        assert!(rule.learn(Some(belief), cap, cap).is_none());
     }
 
     #[test]

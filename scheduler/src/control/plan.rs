@@ -430,21 +430,26 @@ fn demand(input: PlanInput<'_>, s: &SessionInput, e: &ControlledEvse<'_>) -> Ses
             .find(|x| x.session == session.id)
             .map(|x| wiring.current(x.power, v))
     });
+    let floor = floor_current(c, config);
+    let pilot = knobs
+        .current_step
+        .filter(|s| s.0 > 0.0)
+        .map_or(PilotSteps::Continuous, PilotSteps::Step);
+    let learned_max = watch
+        .learned_max(&session.id)
+        .map(|m| config.draw_rule.cap_on(m, &pilot, floor));
     SessionDemand {
         node: e.node,
         wiring: c.wiring,
         voltage: v,
-        min_current: floor_current(c, config),
+        min_current: floor,
         max_current: connector_max.map_or(e.max, |m| m.min(e.max)),
         max_power: vehicle_max_power(s),
-        pilot: knobs
-            .current_step
-            .filter(|s| s.0 > 0.0)
-            .map_or(PilotSteps::Continuous, PilotSteps::Step),
+        pilot,
         energy_needed,
         departure: Some(departure),
         weight: 1.0,
-        learned_max: watch.learned_max(&session.id),
+        learned_max,
         previous,
     }
 }
