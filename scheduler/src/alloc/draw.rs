@@ -94,11 +94,7 @@ impl DrawRule {
 
     /// The shortfall under `limit` that is read as the vehicle's own limit.
     pub fn tolerance_at(&self, limit: Amperes) -> Amperes {
-        Amperes(self.tolerance_f64(limit.0))
-    }
-
-    fn tolerance_f64(&self, limit: f64) -> f64 {
-        self.tolerance.0.max(self.share * limit)
+        Amperes(self.tolerance.0.max(self.share * limit.0))
     }
 
     fn margin_at(&self, limit: f64) -> f64 {
@@ -113,7 +109,7 @@ impl DrawRule {
     pub fn cap_on(&self, learned: Amperes, pilot: &PilotSteps, lo: Amperes) -> Amperes {
         let m = learned.0.max(lo.0);
         let down = pilot.floor_current(m, lo.0);
-        if down >= m - self.tolerance_f64(m) {
+        if down >= m - self.tolerance_at(Amperes(m)).0 {
             return Amperes(m);
         }
         Amperes(pilot.next_above(m, lo.0, 0.0).unwrap_or(m))
@@ -126,7 +122,7 @@ impl DrawRule {
         if !(limit.is_finite() && drawn.is_finite()) {
             return known;
         }
-        let tolerance = self.tolerance_f64(limit);
+        let tolerance = self.tolerance_at(Amperes(limit)).0;
         if drawn < limit - tolerance {
             // It took less than it was allowed: that is all it takes now.
             Some(Amperes(drawn + self.margin_at(limit)))

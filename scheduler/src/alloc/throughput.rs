@@ -249,13 +249,15 @@ pub(crate) fn rebalance(
     // room for this period; where that is more than its need, the program is not the one a
     // fresh solve would build, and a fresh solve it is.
     let period = program.stays.period;
-    let same_program = program.later.is_empty()
-        || (0..n).all(|s| {
-            mode[s] != Mode::Off || var[s].is_none() || need[s] >= lo[s].min(hi[s]) * period
-        });
+    let same_program = || {
+        program.later.is_empty()
+            || (0..n).all(|s| {
+                mode[s] != Mode::Off || var[s].is_none() || need[s] >= lo[s].min(hi[s]) * period
+            })
+    };
     let best = if !undecided {
         relaxed
-    } else if same_program && solver.tighten(&zero, &raise).is_some() {
+    } else if same_program() && solver.tighten(&zero, &raise).is_some() {
         // The same program with that choice, climbed on from the relaxation's optimum.
         program.currents(&var, &solver.x())?
     } else {
