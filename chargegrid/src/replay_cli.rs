@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use chargegrid_core::{Amperes, ChargerId, EvseId, Kilowatts, Volts};
 use chargegrid_scheduler::alloc::DrawRule;
 use chargegrid_scheduler::replay::{
-    Algorithm, DemandSource, DepartureSource, Emissions, NeedsInputs, ReplayNetwork, ReplayOptions,
-    ReplayReport, Rows, StepSession, Stepper, read_sessions, run_replay,
+    Algorithm, ArrivalsInput, DemandSource, DepartureSource, Emissions, NeedsInputs, ReplayNetwork,
+    ReplayOptions, ReplayReport, Rows, StepSession, Stepper, read_sessions, run_replay,
 };
 use chrono::{NaiveDate, TimeDelta};
 use clap::{Args, ValueEnum};
@@ -92,6 +92,12 @@ pub struct ReplayArgs {
     /// can wait under it (the live scheduler does not: measured to raise cost here).
     #[arg(long, requires = "cost_aware")]
     pub peak_guard: bool,
+    /// With --cost-aware: what chargegrid is told of the energy still to arrive, so that
+    /// holding charging for a cheaper hour leaves room for it: none; history (the site's habit
+    /// from the file's earlier whole days, as live); perfect (the recorded arrivals of the next
+    /// 24 h, a bound).
+    #[arg(long, default_value = "history", requires = "cost_aware")]
+    pub arrivals: ArrivalsInput,
     /// Station voltage, V (line to line with --network).
     #[arg(long, default_value_t = 208.0)]
     pub voltage: f64,
@@ -309,6 +315,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Vec<ReplayReport>> {
     options.cost_aware = args.cost_aware;
     options.carbon_price_per_kg = args.carbon_price;
     options.peak_guard = args.peak_guard;
+    options.arrivals = args.arrivals;
     if let Some(charge) = args.demand_charge_per_kw {
         if !(charge.is_finite() && charge >= 0.0) {
             anyhow::bail!("--demand-charge-per-kw must be a number >= 0, got {charge}");

@@ -5,6 +5,7 @@
 //! command set and an injectable [`Clock`]. Nothing in here performs I/O, so every rule can be
 //! tested in isolation and reused by the gateway, scheduler, API and health crates alike.
 
+pub mod arrivals;
 pub mod audit;
 pub mod cdr;
 pub mod clock;

@@ -41,7 +41,7 @@ pub use registry::{BootInfo, ConnectionRegistry, REFUSALS_KEPT, RefusedHandshake
 pub use reservations::{Reservation, ReservationState, ReservationStore};
 pub use resolver::{URL_FORMS, URL_SCHEMES, open};
 pub use scheduling::{
-    EvNeeds, Lease, LimitWindow, NeedsSource, STATEMENT_RATIOS_KEPT, SchedulerStore,
+    ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, NeedsSource, STATEMENT_RATIOS_KEPT, SchedulerStore,
     SessionAllocation, SiteAllocation,
 };
 pub use sessions::{HistoryPage, SessionStore};

@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chargegrid_core::arrivals::PastArrival;
 use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::limits::Limit;
 use chargegrid_core::supply::MonthDemand;
 use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId, WattHours, Watts};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreResult;
@@ -110,6 +111,10 @@ impl EvNeeds {
 /// as the scheduler's correction of stated energies reads.
 pub const STATEMENT_RATIOS_KEPT: usize = chargegrid_core::stays::MAX_CALIBRATION;
 
+/// How long a site keeps the arrivals its habit is learned from
+/// ([`SchedulerStore::push_arrival`]): the habit's look-back and a day for the time zone.
+pub const ARRIVALS_KEPT: TimeDelta = TimeDelta::days(chargegrid_core::arrivals::LOOKBACK_DAYS + 1);
+
 /// A lease held by one instance, with a fencing token that only grows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
@@ -168,6 +173,21 @@ pub trait SchedulerStore: Send + Sync {
     /// How the site's drivers' statements of energy turned out (see
     /// [`push_statement_ratio`](Self::push_statement_ratio)), newest first.
     async fn statement_ratios(&self, site: &SiteId) -> StoreResult<Vec<f64>>;
+
+    /// Records an ended session's arrival and delivered energy for the site's habit of
+    /// arrivals (`chargegrid_core::arrivals`), once per session, when it ends (a stop is
+    /// recorded once). Arrivals more than [`ARRIVALS_KEPT`] older than the one recorded are
+    /// dropped; durable as the statement ratios are.
+    async fn push_arrival(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+        arrival: &PastArrival,
+    ) -> StoreResult<()>;
+
+    /// The site's recorded arrivals at or after `since`, oldest first (see
+    /// [`push_arrival`](Self::push_arrival)).
+    async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>>;
 
     /// Records the profile last sent to an EVSE (accepted by the charger), under fencing token
     /// `fence`, like [`put_allocation`](Self::put_allocation).

@@ -169,9 +169,10 @@ fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) ->
     b.amp_hours[s] <= DEFER_SHARE * b.top[s] * cheap_hours
 }
 
-/// Whether everything all sessions still need fits, at [`DEFER_SHARE`] of the site's power
-/// limit, between the start of the cheaper period and the departures: deferring into a period
-/// that will be congested anyway only moves charging into the next expensive one.
+/// Whether everything all sessions still need, and the vehicles expected to arrive before the
+/// last of them leaves ([`AllocContext::arriving`]), fits at [`DEFER_SHARE`] of the site's
+/// power limit between the start of the cheaper period and the departures: deferring into a
+/// period that will be congested anyway only moves charging into the next expensive one.
 fn deferral_fits(
     problem: &SiteProblem,
     ctx: &AllocContext,
@@ -196,6 +197,10 @@ fn deferral_fits(
         if b.hi[s] > 0.0 {
             last = last.max(d.departure.unwrap_or(ctx.now + ctx.default_dwell));
         }
+    }
+    // Vehicles expected to arrive before the last of these leaves will want the same hours.
+    if let Some(a) = &ctx.arriving {
+        need_wh += a.within((last - ctx.now).num_milliseconds() as f64 / 3_600_000.0);
     }
     let hours = (last - start).num_milliseconds() as f64 / 3_600_000.0;
     need_wh <= DEFER_SHARE * site * hours

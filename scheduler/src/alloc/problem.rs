@@ -2,6 +2,7 @@
 //! the moment and price context the decision is made in. Plain data, built by the control loop
 //! (from the store) or by the replay (from recorded sessions).
 
+use chargegrid_core::arrivals::FORECAST_HOURS;
 use chargegrid_core::limits::{DeltaPrimary, Limit, Phase};
 use chargegrid_core::network::Wiring;
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
@@ -216,6 +217,32 @@ pub struct AllocContext {
     /// The highest site power this billing month (the demand-charge level); chargegrid does not
     /// raise it for charging that can wait.
     pub month_peak: Option<Watts>,
+    /// Energy expected to arrive with vehicles not yet plugged in, per hour from `now`: what a
+    /// deferral to a cheaper period must leave room for. `None`: no forecast (nothing counted).
+    pub arriving: Option<ArrivingEnergy>,
+}
+
+/// Energy expected to arrive with vehicles not yet plugged in, hour by hour from the decision
+/// time ([`chargegrid_core::arrivals`]): `wh[h]` is the energy of the vehicles expected to arrive between `h` and `h + 1` hours
+/// from now.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ArrivingEnergy {
+    /// Watt-hours per hour ahead.
+    pub wh: [f64; FORECAST_HOURS],
+}
+
+impl ArrivingEnergy {
+    /// Energy expected to arrive in the next `hours` (whole hours counted in full, the last
+    /// part-hour in proportion).
+    pub fn within(&self, hours: f64) -> f64 {
+        let hours = hours.clamp(0.0, FORECAST_HOURS as f64);
+        let whole = hours.floor() as usize;
+        let mut wh: f64 = self.wh[..whole].iter().sum();
+        if whole < FORECAST_HOURS {
+            wh += self.wh[whole] * (hours - whole as f64);
+        }
+        wh
+    }
 }
 
 impl AllocContext {
@@ -227,6 +254,7 @@ impl AllocContext {
             default_dwell: TimeDelta::hours(4),
             tou: None,
             month_peak: None,
+            arriving: None,
         }
     }
 

@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use chargegrid_core::arrivals::{self, ArrivalHabit};
+use chargegrid_core::network::Site;
 use chargegrid_core::stays::{self, PastStay};
 use chargegrid_core::supply::MonthDemand;
 use chargegrid_core::{ChargerId, Clock, SessionId, SiteId, Watts};
@@ -161,6 +163,41 @@ async fn read_statement_correction(
     }
 }
 
+/// Reads the site's recorded arrivals and learns its habit (`chargegrid_core::arrivals`) when
+/// the site has a supply contract in a known time zone (the only use of the habit: holding
+/// charging for a cheaper hour leaves room for the vehicles still to come) and the habit
+/// kept is not for today's local day. A store error leaves the habit kept (or none) until a
+/// later pass reads it.
+async fn read_arrival_habit(
+    ctx: &SiteContext,
+    watch: &mut SiteWatch,
+    site: &Site,
+    now: DateTime<Utc>,
+) {
+    let Some(tz) = site
+        .supply
+        .as_ref()
+        .and_then(|_| site.timezone.parse::<chrono_tz::Tz>().ok())
+    else {
+        return;
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    if watch
+        .arrival_habit
+        .as_ref()
+        .is_some_and(|(day, _)| *day == today)
+    {
+        return;
+    }
+    let since = now - TimeDelta::days(arrivals::LOOKBACK_DAYS + 1);
+    match ctx.store.arrivals(&ctx.site, since).await {
+        Ok(past) => watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, tz))),
+        Err(e) => {
+            tracing::warn!(site = %ctx.site, error = %e, "arrivals not read");
+        }
+    }
+}
+
 /// Runs one pass. `since` is when its trigger happened; `lost` is cancelled if the lease is;
 /// `fence` is the lease's fencing token, checked by the store on every write and send.
 pub(crate) async fn run_pass(
@@ -183,6 +220,7 @@ pub(crate) async fn run_pass(
     estimate_stays(ctx, watch, &snapshot).await;
     let now = ctx.clock.now();
     read_statement_correction(ctx, watch, &snapshot, now).await;
+    read_arrival_habit(ctx, watch, &snapshot.site, now).await;
     let observation = watch.observe(&snapshot, now, config);
     let plan = plan(PlanInput {
         snapshot: &snapshot,
@@ -629,5 +667,70 @@ mod tests {
         read_statement_correction(&ctx, &mut watch, &snapshot, later).await;
         assert_eq!(watch.statement_correction, Some((later, Some(1.0))));
         assert_eq!(shown(&ctx), 1.0);
+    }
+
+    #[tokio::test]
+    async fn the_arrival_habit_is_learned_once_a_local_day_where_supply_prices_are_known() {
+        let store: Arc<dyn Store> =
+            Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock)));
+        let site = SiteId::new("s").unwrap();
+        // Tuesday 10 March 2026, 08:00 UTC; a vehicle arrived at 07:00 UTC on Monday and on
+        // Tuesday a week before.
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
+        for (n, days) in [("m", 1), ("t", 7)] {
+            let arrival = arrivals::PastArrival {
+                arrived: now - TimeDelta::days(days) - TimeDelta::hours(1),
+                energy: WattHours::from_kwh(12.0),
+            };
+            let id = SessionId::new(n).unwrap();
+            store.push_arrival(&site, &id, &arrival).await.unwrap();
+        }
+        let snapshot = SiteSnapshot {
+            site: crate::control::fixtures::site(11_000.0),
+            chargers: vec![],
+            windows: vec![],
+            sessions: vec![],
+            sent: HashMap::new(),
+            previous: None,
+        };
+        let ctx = SiteContext {
+            site: site.clone(),
+            store: store.clone(),
+            clock: Arc::new(SystemClock),
+            config: Arc::new(ControlConfig::new("t")),
+            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
+        };
+        let mut watch = SiteWatch::new(&snapshot);
+        // No supply contract: prices never move, the habit is not needed.
+        read_arrival_habit(&ctx, &mut watch, &snapshot.site, now).await;
+        assert!(watch.arrival_habit.is_none());
+        let mut priced = snapshot.site.clone();
+        priced.supply = Some(chargegrid_core::supply::SupplyTariff {
+            windows: vec![],
+            base_price_per_kwh: 0.2,
+            demand_charge_per_kw: 0.0,
+            carbon: None,
+        });
+        read_arrival_habit(&ctx, &mut watch, &priced, now).await;
+        let (day, habit) = watch.arrival_habit.clone().unwrap();
+        assert_eq!(day, now.date_naive());
+        // Tuesday 3 March to Monday 9 March: five weekdays, two weekend days; 24 kWh over five
+        // weekdays at 07:00, which is 23 hours ahead of Tuesday 08:00.
+        assert_eq!(habit.days(), (5, 2));
+        assert!((habit.ahead(now)[23] - 24_000.0 / 5.0).abs() < 1e-6);
+        // Within the day the habit kept is used; the next day it is learned again.
+        let id = SessionId::new("x").unwrap();
+        let arrival = arrivals::PastArrival {
+            arrived: now - TimeDelta::hours(1),
+            energy: WattHours::from_kwh(50.0),
+        };
+        store.push_arrival(&site, &id, &arrival).await.unwrap();
+        read_arrival_habit(&ctx, &mut watch, &priced, now + TimeDelta::hours(3)).await;
+        assert_eq!(watch.arrival_habit.as_ref().unwrap().1, habit);
+        let tomorrow = now + TimeDelta::days(1);
+        read_arrival_habit(&ctx, &mut watch, &priced, tomorrow).await;
+        let (day, habit) = watch.arrival_habit.clone().unwrap();
+        assert_eq!(day, tomorrow.date_naive());
+        assert_eq!(habit.days(), (6, 2));
     }
 }

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chargegrid_core::arrivals::ArrivalHabit;
 use chargegrid_core::stays::StayEstimate;
 use chargegrid_core::{Amperes, ChargerId, SessionId, WattHours, Watts};
 use chrono::{DateTime, Utc};
@@ -83,6 +84,9 @@ pub(crate) struct SiteWatch {
     /// read, and the correction it gives (`stays::statement_correction`; `None`: too few yet);
     /// read when a driver's statement is to be planned with.
     pub statement_correction: Option<(DateTime<Utc>, Option<f64>)>,
+    /// The site's habit of arrivals (`chargegrid_core::arrivals`) and the local day it was
+    /// learned for; read when the site has supply prices that change, once a local day.
+    pub arrival_habit: Option<(chrono::NaiveDate, ArrivalHabit)>,
 }
 
 /// The result of looking at a new snapshot.
@@ -120,6 +124,7 @@ impl SiteWatch {
             unrecorded: Default::default(),
             estimates: HashMap::new(),
             statement_correction: None,
+            arrival_habit: None,
         }
     }
 

@@ -22,7 +22,9 @@ pub use chargegrid_acn::{AcnError, AcnSession, Rows, parse_sessions, read_sessio
 pub use emissions::Emissions;
 pub use error::ReplayError;
 pub use network::ReplayNetwork;
-pub use options::{Algorithm, DemandSource, DepartureSource, NeedsInputs, ReplayOptions};
+pub use options::{
+    Algorithm, ArrivalsInput, DemandSource, DepartureSource, NeedsInputs, ReplayOptions,
+};
 pub use report::{ReplayReport, TimingBucket, TimingReport};
 pub use simulate::run_replay;
 pub use stepper::{StepSession, Stepper};

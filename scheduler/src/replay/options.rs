@@ -150,6 +150,50 @@ impl FromStr for Algorithm {
     }
 }
 
+/// What chargegrid is told of the energy still to arrive, with `cost_aware` (a deferral to a
+/// cheaper hour leaves room for it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArrivalsInput {
+    /// Nothing: only the sessions present count.
+    None,
+    /// What the live scheduler has: the site's habit from the file's earlier whole days
+    /// (`chargegrid_core::arrivals`), never a later one.
+    #[default]
+    History,
+    /// The recorded arrivals of the next 24 hours: a perfect forecast, the bound on what a
+    /// forecast can win.
+    Perfect,
+}
+
+impl ArrivalsInput {
+    /// Every kind.
+    pub const ALL: [ArrivalsInput; 3] = [
+        ArrivalsInput::None,
+        ArrivalsInput::History,
+        ArrivalsInput::Perfect,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArrivalsInput::None => "none",
+            ArrivalsInput::History => "history",
+            ArrivalsInput::Perfect => "perfect",
+        }
+    }
+}
+
+impl FromStr for ArrivalsInput {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ArrivalsInput::ALL
+            .into_iter()
+            .find(|i| i.name() == s)
+            .ok_or_else(|| format!("unknown arrivals {s:?} (none, history, perfect)"))
+    }
+}
+
 /// Replay settings; [`ReplayOptions::new`] gives the documented defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplayOptions {
@@ -201,6 +245,9 @@ pub struct ReplayOptions {
     /// cost and lost energy without lowering the peak (docs/BENCHMARKS.md).
     #[serde(default)]
     pub peak_guard: bool,
+    /// With `cost_aware`: what chargegrid is told of the energy still to arrive.
+    #[serde(default)]
+    pub arrivals: ArrivalsInput,
     /// With `cost_aware` and `emissions`: the price of a kg of CO₂ (in the tariff's currency)
     /// added to the energy price chargegrid is told, at the marginal rate in force; 0 leaves
     /// carbon out of the decision (it is still reported).
@@ -240,6 +287,7 @@ impl ReplayOptions {
             tariff: Tariff::default(),
             cost_aware: false,
             peak_guard: false,
+            arrivals: ArrivalsInput::History,
             carbon_price_per_kg: 0.0,
             record_power: false,
             network: None,

@@ -11,19 +11,20 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use chargegrid_core::arrivals::{ArrivalHabit, FORECAST_HOURS, PastArrival};
 use chargegrid_core::stays;
 use chargegrid_core::{Amperes, WattHours, Watts};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::error::ReplayError;
 use super::network;
 use super::offline_optimal::{self, StepLimits};
-use super::options::{Algorithm, DepartureSource, NeedsInputs, ReplayOptions};
+use super::options::{Algorithm, ArrivalsInput, DepartureSource, NeedsInputs, ReplayOptions};
 use super::report::{ReplayReport, jain, timing};
 use super::site_model::{Grid, build_grid};
 use super::tariff::LocalTariff;
 use crate::alloc::{
-    AllocContext, DrawRule, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
+    AllocContext, ArrivingEnergy, DrawRule, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
 };
 use chargegrid_acn::AcnSession;
 
@@ -86,6 +87,7 @@ pub fn run_replay(
     let mut active: Vec<usize> = Vec::new();
     let mut month_peak: BTreeMap<(i32, u32), f64> = BTreeMap::new();
     let mut quarter: (i64, f64, usize) = (i64::MIN, 0.0, 0);
+    let mut habit: Option<(NaiveDate, ArrivalHabit)> = None;
 
     for k in 0..grid.steps {
         let now = grid.time(k);
@@ -118,6 +120,8 @@ pub fn run_replay(
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
                     ctx.tou = Some(price_signal(&tariff, opts, now));
+                    ctx.arriving = arriving(&grid, sessions, opts, &tariff, &mut habit, k)
+                        .map(|wh| ArrivingEnergy { wh });
                     if opts.peak_guard {
                         ctx.month_peak = Some(Watts(
                             month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
@@ -249,6 +253,50 @@ fn price_signal(tariff: &LocalTariff<'_>, opts: &ReplayOptions, now: DateTime<Ut
             .filter(|&(_, p)| p < price_now)
     });
     TouSignal { price_now, cheaper }
+}
+
+/// The energy chargegrid is told will arrive in each of the next 24 hours at step `k`, by
+/// `opts.arrivals`. The habit is learned again when the local day changes (`habit` keeps it
+/// with its day): from the file's sessions that arrived on earlier whole days, never a later one.
+fn arriving(
+    grid: &Grid,
+    sessions: &[AcnSession],
+    opts: &ReplayOptions,
+    tariff: &LocalTariff<'_>,
+    habit: &mut Option<(NaiveDate, ArrivalHabit)>,
+    k: usize,
+) -> Option<[f64; FORECAST_HOURS]> {
+    let now = grid.time(k);
+    match opts.arrivals {
+        ArrivalsInput::None => None,
+        ArrivalsInput::Perfect => {
+            let hours = grid.step_hours();
+            let mut wh = [0.0; FORECAST_HOURS];
+            for s in grid.sessions.iter().filter(|s| s.arrive > k) {
+                let h = ((s.arrive - k) as f64 * hours) as usize;
+                if let Some(w) = wh.get_mut(h) {
+                    *w += s.need_wh;
+                }
+            }
+            Some(wh)
+        }
+        ArrivalsInput::History => {
+            let tz = tariff.tz();
+            let today = now.with_timezone(&tz).date_naive();
+            if habit.as_ref().is_none_or(|(day, _)| *day != today) {
+                let past: Vec<PastArrival> = sessions
+                    .iter()
+                    .filter(|s| s.arrival < now)
+                    .map(|s| PastArrival {
+                        arrived: s.arrival,
+                        energy: s.delivered,
+                    })
+                    .collect();
+                *habit = Some((today, ArrivalHabit::learn(&past, today, tz)));
+            }
+            habit.as_ref().map(|(_, h)| h.ahead(now))
+        }
+    }
 }
 
 /// Scores gathered along the way.

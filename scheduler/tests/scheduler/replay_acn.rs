@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use chargegrid_core::network::Network;
 use chargegrid_core::{Amperes, Kilowatts};
 use chargegrid_scheduler::replay::{
-    AcnSession, Algorithm, ReplayError, ReplayNetwork, ReplayOptions, ReplayReport, Rows,
-    read_sessions, run_replay,
+    AcnSession, Algorithm, ArrivalsInput, ReplayError, ReplayNetwork, ReplayOptions, ReplayReport,
+    Rows, read_sessions, run_replay,
 };
 use chrono::NaiveDate;
 
@@ -454,4 +454,44 @@ fn with_marginal_emissions_each_report_gives_the_co2_of_the_energy_drawn() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("covers"), "{err}");
+}
+
+#[test]
+fn holding_for_cheaper_hours_leaves_room_for_the_arrivals_the_sites_habit_forecasts() {
+    // Two congested weekdays at JPL, the limit at 30 % of their uncontrolled peak.
+    let s = read("jpl-2019-05-01_2019-08-31.csv.gz");
+    let (o, _) = at_30_percent(&s, window(2019, 6, 3, 2));
+    let llf = run(&s, &o, Algorithm::Llf);
+    let plain = run(&s, &o, Algorithm::Chargegrid);
+    let mut priced = o.clone();
+    priced.cost_aware = true;
+    // Without a forecast the cheap midday looks free when the morning is decided; the vehicles
+    // that arrive meanwhile fill it, and energy is lost.
+    priced.arrivals = ArrivalsInput::None;
+    let blind = run(&s, &priced, Algorithm::Chargegrid);
+    assert!(
+        blind.delivered_pct < plain.delivered_pct - 1.0,
+        "without a forecast: {} % against {} %",
+        blind.delivered_pct,
+        plain.delivered_pct
+    );
+    // With the habit of the file's earlier weeks: the energy chargegrid delivers without prices,
+    // within 0.1 points of LLF's, for less money.
+    priced.arrivals = ArrivalsInput::History;
+    let told = run(&s, &priced, Algorithm::Chargegrid);
+    assert!(
+        told.delivered_pct >= plain.delivered_pct - 0.01,
+        "with the habit: {} % against {} %",
+        told.delivered_pct,
+        plain.delivered_pct
+    );
+    assert!(told.delivered_pct >= llf.delivered_pct - 0.1);
+    assert!(
+        told.energy_cost < llf.energy_cost && told.energy_cost < plain.energy_cost,
+        "cost {} against LLF {} and chargegrid without prices {}",
+        told.energy_cost,
+        llf.energy_cost,
+        plain.energy_cost
+    );
+    assert_eq!(told.limit_violations, 0);
 }

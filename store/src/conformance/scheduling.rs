@@ -83,6 +83,43 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
     let other = SiteId::new("s2").unwrap();
     assert!(store.statement_ratios(&other).await.unwrap().is_empty());
 
+    // Arrivals for the site's habit: oldest first from `since`, those beyond the kept span
+    // before a newer one dropped, kept per site.
+    let day = chrono::TimeDelta::days(1);
+    let arrival =
+        |at: chrono::DateTime<chrono::Utc>, wh: f64| chargegrid_core::arrivals::PastArrival {
+            arrived: at,
+            energy: chargegrid_core::WattHours(wh),
+        };
+    let first = t(0);
+    let sid = |n: &str| SessionId::new(n).unwrap();
+    store
+        .push_arrival(&s, &sid("a1"), &arrival(first, 5_000.0))
+        .await
+        .unwrap();
+    store
+        .push_arrival(&s, &sid("a2"), &arrival(first + day, 7_500.5))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.arrivals(&s, first).await.unwrap(),
+        vec![arrival(first, 5_000.0), arrival(first + day, 7_500.5)]
+    );
+    assert_eq!(
+        store.arrivals(&s, first + day).await.unwrap(),
+        vec![arrival(first + day, 7_500.5)]
+    );
+    let late = first + crate::ARRIVALS_KEPT + day / 2;
+    store
+        .push_arrival(&s, &sid("a3"), &arrival(late, 1.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.arrivals(&s, first).await.unwrap(),
+        vec![arrival(first + day, 7_500.5), arrival(late, 1.0)]
+    );
+    assert!(store.arrivals(&other, first).await.unwrap().is_empty());
+
     let profile = ChargingLimit {
         profile_id: 100,
         stack_level: 1,

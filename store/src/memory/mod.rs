@@ -81,6 +81,8 @@ struct State {
     windows: HashMap<SiteId, BTreeMap<String, LimitWindow>>,
     needs: HashMap<(SiteId, SessionId), EvNeeds>,
     statement_ratios: HashMap<SiteId, std::collections::VecDeque<f64>>,
+    /// Per site, the arrivals its habit is learned from, by session.
+    past_arrivals: HashMap<SiteId, HashMap<SessionId, chargegrid_core::arrivals::PastArrival>>,
     sent: HashMap<SiteId, BTreeMap<(ChargerId, EvseId), ChargingLimit>>,
     leases: HashMap<String, (Lease, DateTime<Utc>)>,
     lease_tokens: HashMap<String, u64>,

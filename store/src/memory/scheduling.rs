@@ -3,12 +3,15 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chargegrid_core::arrivals::PastArrival;
 use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
+use chrono::{DateTime, Utc};
 
 use super::{MemoryStore, ttl};
 use crate::{
-    EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore, SiteAllocation, StoreResult,
+    ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
+    SiteAllocation, StoreResult,
 };
 
 #[async_trait]
@@ -99,6 +102,35 @@ impl SchedulerStore for MemoryStore {
             .get(site)
             .map(|r| r.iter().copied().collect())
             .unwrap_or_default())
+    }
+
+    async fn push_arrival(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+        arrival: &PastArrival,
+    ) -> StoreResult<()> {
+        let mut state = self.lock();
+        let kept = state.past_arrivals.entry(site.clone()).or_default();
+        kept.insert(session.clone(), *arrival);
+        kept.retain(|_, a| a.arrived >= arrival.arrived - ARRIVALS_KEPT);
+        Ok(())
+    }
+
+    async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>> {
+        let mut out: Vec<PastArrival> = self
+            .lock()
+            .past_arrivals
+            .get(site)
+            .map(|kept| {
+                kept.values()
+                    .filter(|a| a.arrived >= since)
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by_key(|a| a.arrived);
+        Ok(out)
     }
 
     async fn put_sent_profile(

@@ -164,6 +164,11 @@ pub fn site_fence(site: &SiteId) -> String {
 pub fn statement_ratios(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:statement-ratios")
 }
+/// A site's ended sessions' arrivals and energies (a sorted set: score the arrival in ms,
+/// member `session|energy_wh`), for its habit of arrivals.
+pub fn past_arrivals(site: &SiteId) -> String {
+    format!("{PREFIX}:{{s:{site}}}:past-arrivals")
+}
 pub fn sent_profiles(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:sent-profiles")
 }

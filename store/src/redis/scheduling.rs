@@ -4,14 +4,16 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chargegrid_core::arrivals::PastArrival;
 use chargegrid_core::command::ChargingLimit;
-use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
+use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId, WattHours};
+use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
 
 use super::{RedisStore, decode, encode, keys, millis, scripts};
 use crate::{
-    EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore, SiteAllocation, StoreError,
-    StoreResult,
+    ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
+    SiteAllocation, StoreError, StoreResult,
 };
 
 fn lease_value(lease: &Lease) -> String {
@@ -124,6 +126,51 @@ impl SchedulerStore for RedisStore {
                 text.parse().map_err(|_| StoreError::Corrupt {
                     key: key.clone(),
                     reason: format!("bad statement ratio {text:?}"),
+                })
+            })
+            .collect()
+    }
+
+    async fn push_arrival(
+        &self,
+        site: &SiteId,
+        session: &SessionId,
+        arrival: &PastArrival,
+    ) -> StoreResult<()> {
+        let key = keys::past_arrivals(site);
+        let at = arrival.arrived.timestamp_millis();
+        let oldest = (arrival.arrived - ARRIVALS_KEPT).timestamp_millis();
+        let () = redis::pipe()
+            .atomic()
+            .zadd(&key, format!("{session}|{}", arrival.energy.0), at)
+            .ignore()
+            .zrembyscore(&key, "-inf", format!("({oldest}"))
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>> {
+        let key = keys::past_arrivals(site);
+        let raw: Vec<(String, i64)> = self
+            .conn()
+            .zrangebyscore_withscores(&key, since.timestamp_millis(), "+inf")
+            .await?;
+        raw.iter()
+            .map(|(member, ms)| {
+                let bad = || StoreError::Corrupt {
+                    key: key.clone(),
+                    reason: format!("bad arrival {member:?} at {ms}"),
+                };
+                let energy: f64 = member
+                    .rsplit_once('|')
+                    .and_then(|(_, wh)| wh.parse().ok())
+                    .ok_or_else(bad)?;
+                let arrived = DateTime::<Utc>::from_timestamp_millis(*ms).ok_or_else(bad)?;
+                Ok(PastArrival {
+                    arrived,
+                    energy: WattHours(energy),
                 })
             })
             .collect()
