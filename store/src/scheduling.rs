@@ -185,7 +185,8 @@ pub trait SchedulerStore: Send + Sync {
         arrival: &PastArrival,
     ) -> StoreResult<()>;
 
-    /// The site's recorded arrivals at or after `since`, oldest first (see
+    /// The site's recorded arrivals at or after `since`, oldest first, times to the
+    /// millisecond (see
     /// [`push_arrival`](Self::push_arrival)).
     async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>>;
 

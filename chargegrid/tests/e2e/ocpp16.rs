@@ -210,6 +210,13 @@ async fn full_session_and_every_command(app: App) {
     );
     let states = app.store.connector_states(&charger).await.unwrap();
     assert_eq!(states[0].status.as_str(), "Charging");
+    // The site remembers when it arrived (to the millisecond) and what it took, for its habit
+    // of arrivals.
+    let since = session.started_at - chrono::TimeDelta::seconds(1);
+    let arrivals = app.store.arrivals(&session.site, since).await.unwrap();
+    assert_eq!(arrivals.len(), 1, "{arrivals:?}");
+    assert!((arrivals[0].arrived - session.started_at).abs() < chrono::TimeDelta::milliseconds(1));
+    assert_eq!(arrivals[0].energy, WattHours(3_600.0));
 
     // Every central-system call, through the command bus, answered by the peer.
     for (action, command) in every_command() {

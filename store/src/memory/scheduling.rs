@@ -112,7 +112,12 @@ impl SchedulerStore for MemoryStore {
     ) -> StoreResult<()> {
         let mut state = self.lock();
         let kept = state.past_arrivals.entry(site.clone()).or_default();
-        kept.insert(session.clone(), *arrival);
+        // To the millisecond, as Redis keeps it.
+        let arrival = PastArrival {
+            arrived: chrono::SubsecRound::trunc_subsecs(arrival.arrived, 3),
+            ..*arrival
+        };
+        kept.insert(session.clone(), arrival);
         kept.retain(|_, a| a.arrived >= arrival.arrived - ARRIVALS_KEPT);
         Ok(())
     }
