@@ -237,8 +237,8 @@ pub struct ReplayOptions {
     /// The tariff for cost and demand charge.
     pub tariff: Tariff,
     /// Tell chargegrid the tariff (baselines ignore it), as the live scheduler does with a
-    /// site's supply contract. Off by default: at tight limits, holding charging back for a
-    /// cheaper hour without a forecast of later arrivals cost energy in the ACN replays.
+    /// site's supply contract, and the energy still to arrive (`arrivals`). Off by default
+    /// (the replay compares policies on energy first).
     pub cost_aware: bool,
     /// With `cost_aware`: also tell chargegrid the month's peak so far, which keeps charging
     /// that can wait under it. Off by default and never done live: on the ACN replays it raised
