@@ -24,7 +24,18 @@ pub const LOOKBACK_DAYS: i64 = 28;
 pub const FORECAST_HOURS: usize = 24;
 
 /// Quarter-hours in a day.
-const SLOTS: usize = 96;
+pub const SLOTS: usize = 96;
+
+/// The UTC day and quarter-hour of that day (0–95) holding `t`: how arrivals are kept (every
+/// time zone's offset is a whole number of quarter-hours, so a UTC quarter-hour is a local one).
+pub fn utc_quarter(t: DateTime<Utc>) -> (NaiveDate, usize) {
+    (t.date_naive(), (t.hour() * 4 + t.minute() / 15) as usize)
+}
+
+/// The start of quarter-hour `slot` of UTC day `day`.
+pub fn utc_quarter_start(day: NaiveDate, slot: usize) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc() + TimeDelta::minutes(15 * slot as i64)
+}
 
 /// One earlier arrival: when it plugged in and the energy it took.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -171,6 +182,22 @@ mod tests {
         let ahead = habit.ahead(at(2019, 12, 31, 7, 30));
         assert!((ahead[0] - 7000.0).abs() < 1e-9, "{ahead:?}");
         assert!((ahead.iter().sum::<f64>() - 7000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_utc_quarter_hour_names_its_day_and_slot_and_starts_where_it_says() {
+        let t: DateTime<Utc> = "2026-03-01T23:59:59Z".parse().unwrap();
+        let (day, slot) = utc_quarter(t);
+        assert_eq!(
+            (day, slot),
+            (NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), 95)
+        );
+        let start = utc_quarter_start(day, slot);
+        assert_eq!(
+            start,
+            "2026-03-01T23:45:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(utc_quarter(start), (day, slot));
     }
 
     #[test]

@@ -111,9 +111,19 @@ impl EvNeeds {
 /// as the scheduler's correction of stated energies reads.
 pub const STATEMENT_RATIOS_KEPT: usize = chargegrid_core::stays::MAX_CALIBRATION;
 
-/// How long a site keeps the arrivals its habit is learned from
+/// How long a site keeps a day's arrivals after the last was added
 /// ([`SchedulerStore::push_arrival`]): the habit's look-back and a day for the time zone.
 pub const ARRIVALS_KEPT: TimeDelta = TimeDelta::days(chargegrid_core::arrivals::LOOKBACK_DAYS + 1);
+
+/// The UTC days from that of `since` to that of `until`, at most the last
+/// [`ARRIVALS_KEPT`] and a day of them (none when `until` is before `since`).
+pub(crate) fn days_between(since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<chrono::NaiveDate> {
+    let last = until.date_naive();
+    let first = since
+        .date_naive()
+        .max(last - ARRIVALS_KEPT - TimeDelta::days(1));
+    first.iter_days().take_while(|d| *d <= last).collect()
+}
 
 /// A lease held by one instance, with a fencing token that only grows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,21 +184,22 @@ pub trait SchedulerStore: Send + Sync {
     /// [`push_statement_ratio`](Self::push_statement_ratio)), newest first.
     async fn statement_ratios(&self, site: &SiteId) -> StoreResult<Vec<f64>>;
 
-    /// Records an ended session's arrival and delivered energy for the site's habit of
-    /// arrivals (`chargegrid_core::arrivals`), once per session, when it ends (a stop is
-    /// recorded once). Arrivals more than [`ARRIVALS_KEPT`] older than the one recorded are
-    /// dropped; durable as the statement ratios are.
-    async fn push_arrival(
+    /// Adds an ended session's delivered energy to the site's record of arrivals, in the UTC
+    /// quarter-hour it arrived (`chargegrid_core::arrivals::utc_quarter`), from which the
+    /// scheduler learns the site's habit. A day's record is kept [`ARRIVALS_KEPT`] after the
+    /// last energy was added to it (durable as the statement ratios are); its size does not
+    /// grow with the sessions, at most one figure per quarter-hour.
+    async fn push_arrival(&self, site: &SiteId, arrival: &PastArrival) -> StoreResult<()>;
+
+    /// The site's recorded arrivals over the UTC days from that of `since` to that of `until`
+    /// (at most [`ARRIVALS_KEPT`] and a day): one per quarter-hour that had any, at its start,
+    /// with the energy of all that arrived in it; oldest first.
+    async fn arrivals(
         &self,
         site: &SiteId,
-        session: &SessionId,
-        arrival: &PastArrival,
-    ) -> StoreResult<()>;
-
-    /// The site's recorded arrivals at or after `since`, oldest first, times to the
-    /// millisecond (see
-    /// [`push_arrival`](Self::push_arrival)).
-    async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>>;
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<PastArrival>>;
 
     /// Records the profile last sent to an EVSE (accepted by the charger), under fencing token
     /// `fence`, like [`put_allocation`](Self::put_allocation).

@@ -400,10 +400,7 @@ async fn remember_arrival(ctx: &ConnectionContext, session: &Session) {
         energy: session.energy,
     };
     let store = &ctx.gateway.inner.store;
-    if let Err(e) = store
-        .push_arrival(&session.site, &session.id, &arrival)
-        .await
-    {
+    if let Err(e) = store.push_arrival(&session.site, &arrival).await {
         tracing::warn!(session = %session.id, error = %e, "arrival not recorded");
     }
 }

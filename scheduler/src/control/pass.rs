@@ -190,7 +190,7 @@ async fn read_arrival_habit(
         return;
     }
     let since = now - TimeDelta::days(arrivals::LOOKBACK_DAYS + 1);
-    match ctx.store.arrivals(&ctx.site, since).await {
+    match ctx.store.arrivals(&ctx.site, since, now).await {
         Ok(past) => watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, tz))),
         Err(e) => {
             tracing::warn!(site = %ctx.site, error = %e, "arrivals not read");
@@ -677,13 +677,12 @@ mod tests {
         // Tuesday 10 March 2026, 08:00 UTC; a vehicle arrived at 07:00 UTC on Monday and on
         // Tuesday a week before.
         let now = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
-        for (n, days) in [("m", 1), ("t", 7)] {
+        for days in [1, 7] {
             let arrival = arrivals::PastArrival {
                 arrived: now - TimeDelta::days(days) - TimeDelta::hours(1),
                 energy: WattHours::from_kwh(12.0),
             };
-            let id = SessionId::new(n).unwrap();
-            store.push_arrival(&site, &id, &arrival).await.unwrap();
+            store.push_arrival(&site, &arrival).await.unwrap();
         }
         let snapshot = SiteSnapshot {
             site: crate::control::fixtures::site(11_000.0),
@@ -719,12 +718,11 @@ mod tests {
         assert_eq!(habit.days(), (5, 2));
         assert!((habit.ahead(now)[23] - 24_000.0 / 5.0).abs() < 1e-6);
         // Within the day the habit kept is used; the next day it is learned again.
-        let id = SessionId::new("x").unwrap();
         let arrival = arrivals::PastArrival {
             arrived: now - TimeDelta::hours(1),
             energy: WattHours::from_kwh(50.0),
         };
-        store.push_arrival(&site, &id, &arrival).await.unwrap();
+        store.push_arrival(&site, &arrival).await.unwrap();
         read_arrival_habit(&ctx, &mut watch, &priced, now + TimeDelta::hours(3)).await;
         assert_eq!(watch.arrival_habit.as_ref().unwrap().1, habit);
         let tomorrow = now + TimeDelta::days(1);

@@ -83,8 +83,8 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
     let other = SiteId::new("s2").unwrap();
     assert!(store.statement_ratios(&other).await.unwrap().is_empty());
 
-    // Arrivals for the site's habit: oldest first from `since`, those beyond the kept span
-    // before a newer one dropped, kept per site.
+    // Arrivals for the site's habit: summed per UTC quarter-hour, oldest first over the days
+    // asked for, kept per site.
     let day = chrono::TimeDelta::days(1);
     let arrival =
         |at: chrono::DateTime<chrono::Utc>, wh: f64| chargegrid_core::arrivals::PastArrival {
@@ -92,33 +92,52 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
             energy: chargegrid_core::WattHours(wh),
         };
     let first = t(0);
-    let sid = |n: &str| SessionId::new(n).unwrap();
     store
-        .push_arrival(&s, &sid("a1"), &arrival(first, 5_000.0))
+        .push_arrival(&s, &arrival(first + day + Span::minutes(7), 7_500.5))
         .await
         .unwrap();
     store
-        .push_arrival(&s, &sid("a2"), &arrival(first + day, 7_500.5))
+        .push_arrival(&s, &arrival(first, 5_000.0))
+        .await
+        .unwrap();
+    store
+        .push_arrival(&s, &arrival(first + Span::minutes(14), 1_000.0))
+        .await
+        .unwrap();
+    store
+        .push_arrival(&s, &arrival(first + Span::minutes(15), 0.0))
         .await
         .unwrap();
     assert_eq!(
-        store.arrivals(&s, first).await.unwrap(),
-        vec![arrival(first, 5_000.0), arrival(first + day, 7_500.5)]
+        store.arrivals(&s, first, first + day).await.unwrap(),
+        vec![
+            arrival(first, 6_000.0),
+            arrival(first + Span::minutes(15), 0.0),
+            arrival(first + day, 7_500.5)
+        ]
     );
+    // Days outside the span asked for are not read.
     assert_eq!(
-        store.arrivals(&s, first + day).await.unwrap(),
+        store
+            .arrivals(&s, first + day, first + day * 3)
+            .await
+            .unwrap(),
         vec![arrival(first + day, 7_500.5)]
     );
-    let late = first + crate::ARRIVALS_KEPT + day / 2;
-    store
-        .push_arrival(&s, &sid("a3"), &arrival(late, 1.0))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.arrivals(&s, first).await.unwrap(),
-        vec![arrival(first + day, 7_500.5), arrival(late, 1.0)]
+    assert!(
+        store
+            .arrivals(&s, first + day, first)
+            .await
+            .unwrap()
+            .is_empty()
     );
-    assert!(store.arrivals(&other, first).await.unwrap().is_empty());
+    assert!(
+        store
+            .arrivals(&other, first, first + day)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let profile = ChargingLimit {
         profile_id: 100,

@@ -81,8 +81,9 @@ struct State {
     windows: HashMap<SiteId, BTreeMap<String, LimitWindow>>,
     needs: HashMap<(SiteId, SessionId), EvNeeds>,
     statement_ratios: HashMap<SiteId, std::collections::VecDeque<f64>>,
-    /// Per site, the arrivals its habit is learned from, by session.
-    past_arrivals: HashMap<SiteId, HashMap<SessionId, chargegrid_core::arrivals::PastArrival>>,
+    /// Per site and UTC day, the energy that arrived in each quarter-hour (`None`: no arrival),
+    /// and until when the day is kept.
+    past_arrivals: HashMap<SiteId, BTreeMap<chrono::NaiveDate, DayOfArrivals>>,
     sent: HashMap<SiteId, BTreeMap<(ChargerId, EvseId), ChargingLimit>>,
     leases: HashMap<String, (Lease, DateTime<Utc>)>,
     lease_tokens: HashMap<String, u64>,
@@ -98,6 +99,13 @@ struct State {
     reports: BTreeMap<VehicleId, (Option<FleetId>, serde_json::Value)>,
     fleet_documents: HashMap<(FleetId, String), String>,
 }
+
+/// One UTC day of a site's arrivals: the energy per quarter-hour (`None`: no arrival), and
+/// until when the day is kept.
+type DayOfArrivals = (
+    [Option<f64>; chargegrid_core::arrivals::SLOTS],
+    DateTime<Utc>,
+);
 
 /// The in-memory store. Cheap to clone: clones share state.
 #[derive(Clone)]

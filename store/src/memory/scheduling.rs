@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chargegrid_core::arrivals::PastArrival;
+use chargegrid_core::arrivals::{self, PastArrival};
 use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId};
 use chrono::{DateTime, Utc};
 
 use super::{MemoryStore, ttl};
+use crate::scheduling::days_between;
 use crate::{
     ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
     SiteAllocation, StoreResult,
@@ -104,37 +105,41 @@ impl SchedulerStore for MemoryStore {
             .unwrap_or_default())
     }
 
-    async fn push_arrival(
-        &self,
-        site: &SiteId,
-        session: &SessionId,
-        arrival: &PastArrival,
-    ) -> StoreResult<()> {
+    async fn push_arrival(&self, site: &SiteId, arrival: &PastArrival) -> StoreResult<()> {
+        let (day, slot) = arrivals::utc_quarter(arrival.arrived);
+        let now = self.clock.now();
         let mut state = self.lock();
         let kept = state.past_arrivals.entry(site.clone()).or_default();
-        // To the millisecond, as Redis keeps it.
-        let arrival = PastArrival {
-            arrived: chrono::SubsecRound::trunc_subsecs(arrival.arrived, 3),
-            ..*arrival
-        };
-        kept.insert(session.clone(), arrival);
-        kept.retain(|_, a| a.arrived >= arrival.arrived - ARRIVALS_KEPT);
+        kept.retain(|_, (_, until)| *until > now);
+        let (wh, until) = kept.entry(day).or_insert(([None; arrivals::SLOTS], now));
+        *wh[slot].get_or_insert(0.0) += arrival.energy.0;
+        *until = now + ARRIVALS_KEPT;
         Ok(())
     }
 
-    async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>> {
-        let mut out: Vec<PastArrival> = self
-            .lock()
-            .past_arrivals
-            .get(site)
-            .map(|kept| {
-                kept.values()
-                    .filter(|a| a.arrived >= since)
-                    .copied()
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.sort_by_key(|a| a.arrived);
+    async fn arrivals(
+        &self,
+        site: &SiteId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<PastArrival>> {
+        let now = self.clock.now();
+        let state = self.lock();
+        let Some(kept) = state.past_arrivals.get(site) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for day in days_between(since, until) {
+            let Some((wh, _)) = kept.get(&day).filter(|(_, until)| *until > now) else {
+                continue;
+            };
+            out.extend(wh.iter().enumerate().filter_map(|(slot, w)| {
+                w.map(|w| PastArrival {
+                    arrived: arrivals::utc_quarter_start(day, slot),
+                    energy: chargegrid_core::WattHours(w),
+                })
+            }));
+        }
         Ok(out)
     }
 

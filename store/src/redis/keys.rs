@@ -164,10 +164,10 @@ pub fn site_fence(site: &SiteId) -> String {
 pub fn statement_ratios(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:statement-ratios")
 }
-/// A site's ended sessions' arrivals and energies (a sorted set: score the arrival in ms,
-/// member `session|energy_wh`), for its habit of arrivals.
-pub fn past_arrivals(site: &SiteId) -> String {
-    format!("{PREFIX}:{{s:{site}}}:past-arrivals")
+/// The energy of a site's ended sessions by the UTC quarter-hour of one UTC day they arrived in
+/// (a hash: field the quarter-hour 0-95, value Wh), for its habit of arrivals.
+pub fn past_arrivals(site: &SiteId, day: chrono::NaiveDate) -> String {
+    format!("{PREFIX}:{{s:{site}}}:past-arrivals:{day}")
 }
 pub fn sent_profiles(site: &SiteId) -> String {
     format!("{PREFIX}:{{s:{site}}}:sent-profiles")

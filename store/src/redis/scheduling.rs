@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chargegrid_core::arrivals::PastArrival;
+use chargegrid_core::arrivals::{self, PastArrival};
 use chargegrid_core::command::ChargingLimit;
 use chargegrid_core::{ChargerId, EvseId, SessionId, SiteId, WattHours};
 use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
 
 use super::{RedisStore, decode, encode, keys, millis, scripts};
+use crate::scheduling::days_between;
 use crate::{
     ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
     SiteAllocation, StoreError, StoreResult,
@@ -131,49 +132,59 @@ impl SchedulerStore for RedisStore {
             .collect()
     }
 
-    async fn push_arrival(
-        &self,
-        site: &SiteId,
-        session: &SessionId,
-        arrival: &PastArrival,
-    ) -> StoreResult<()> {
-        let key = keys::past_arrivals(site);
-        let at = arrival.arrived.timestamp_millis();
-        let oldest = (arrival.arrived - ARRIVALS_KEPT).timestamp_millis();
+    async fn push_arrival(&self, site: &SiteId, arrival: &PastArrival) -> StoreResult<()> {
+        let (day, slot) = arrivals::utc_quarter(arrival.arrived);
+        let key = keys::past_arrivals(site, day);
+        let keep = ARRIVALS_KEPT.num_seconds();
         let () = redis::pipe()
             .atomic()
-            .zadd(&key, format!("{session}|{}", arrival.energy.0), at)
+            .cmd("HINCRBYFLOAT")
+            .arg(&key)
+            .arg(slot)
+            .arg(arrival.energy.0)
             .ignore()
-            .zrembyscore(&key, "-inf", format!("({oldest}"))
+            .expire(&key, keep)
             .ignore()
             .query_async(&mut self.conn())
             .await?;
         Ok(())
     }
 
-    async fn arrivals(&self, site: &SiteId, since: DateTime<Utc>) -> StoreResult<Vec<PastArrival>> {
-        let key = keys::past_arrivals(site);
-        let raw: Vec<(String, i64)> = self
-            .conn()
-            .zrangebyscore_withscores(&key, since.timestamp_millis(), "+inf")
-            .await?;
-        raw.iter()
-            .map(|(member, ms)| {
-                let bad = || StoreError::Corrupt {
-                    key: key.clone(),
-                    reason: format!("bad arrival {member:?} at {ms}"),
+    async fn arrivals(
+        &self,
+        site: &SiteId,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<PastArrival>> {
+        let days = days_between(since, until);
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for &day in &days {
+            pipe.hgetall(keys::past_arrivals(site, day));
+        }
+        let raw: Vec<Vec<(usize, String)>> = pipe.query_async(&mut self.conn()).await?;
+        let mut out = Vec::new();
+        for (&day, fields) in days.iter().zip(raw) {
+            let mut slots: Vec<(usize, f64)> = Vec::with_capacity(fields.len());
+            for (slot, wh) in fields {
+                let energy = wh.parse::<f64>().ok().filter(|_| slot < arrivals::SLOTS);
+                let Some(energy) = energy else {
+                    return Err(StoreError::Corrupt {
+                        key: keys::past_arrivals(site, day),
+                        reason: format!("bad arrivals {wh:?} in quarter-hour {slot}"),
+                    });
                 };
-                let energy: f64 = member
-                    .rsplit_once('|')
-                    .and_then(|(_, wh)| wh.parse().ok())
-                    .ok_or_else(bad)?;
-                let arrived = DateTime::<Utc>::from_timestamp_millis(*ms).ok_or_else(bad)?;
-                Ok(PastArrival {
-                    arrived,
-                    energy: WattHours(energy),
-                })
-            })
-            .collect()
+                slots.push((slot, energy));
+            }
+            slots.sort_by_key(|&(slot, _)| slot);
+            out.extend(slots.into_iter().map(|(slot, wh)| PastArrival {
+                arrived: arrivals::utc_quarter_start(day, slot),
+                energy: WattHours(wh),
+            }));
+        }
+        Ok(out)
     }
 
     async fn put_sent_profile(
