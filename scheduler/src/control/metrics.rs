@@ -27,6 +27,9 @@ pub struct SchedulerMetrics {
     /// planned at (median delivered ÷ stated of the site's recent statements); absent until
     /// enough have ended.
     pub statement_correction: GaugeVec,
+    /// `chargegrid_scheduler_arrivals_expected_wh{site}`: the energy the site's habit expects to
+    /// arrive in the next 24 hours (sites with supply prices; absent elsewhere).
+    pub arrivals_expected_wh: GaugeVec,
     /// `chargegrid_scheduler_sessions_scheduled{site}`: sessions in the last allocation.
     pub sessions: GaugeVec,
     /// `chargegrid_scheduler_leader{site}`: 1 while this instance holds the site's lease.
@@ -121,6 +124,10 @@ impl SchedulerMetrics {
             statement_correction: gauge(
                 "chargegrid_scheduler_statement_correction",
                 "Factor a driver's stated energy is planned at (median delivered / stated at the site)",
+            )?,
+            arrivals_expected_wh: gauge(
+                "chargegrid_scheduler_arrivals_expected_wh",
+                "Energy the site's habit expects to arrive in the next 24 hours (sites with supply prices)",
             )?,
             sessions: gauge(
                 "chargegrid_scheduler_sessions_scheduled",

@@ -166,8 +166,8 @@ async fn read_statement_correction(
 /// Reads the site's recorded arrivals and learns its habit (`chargegrid_core::arrivals`) when
 /// the site has a supply contract in a known time zone (the only use of the habit: holding
 /// charging for a cheaper hour leaves room for the vehicles still to come) and the habit
-/// kept is not for today's local day. A store error leaves the habit kept (or none) until a
-/// later pass reads it.
+/// kept is not for today's local day, and shows what it expects over the next 24 hours. A
+/// store error leaves the habit kept (or none) until a later pass reads it.
 async fn read_arrival_habit(
     ctx: &SiteContext,
     watch: &mut SiteWatch,
@@ -185,16 +185,23 @@ async fn read_arrival_habit(
     if watch
         .arrival_habit
         .as_ref()
-        .is_some_and(|(day, _)| *day == today)
+        .is_none_or(|(day, _)| *day != today)
     {
-        return;
-    }
-    let since = now - TimeDelta::days(arrivals::LOOKBACK_DAYS + 1);
-    match ctx.store.arrivals(&ctx.site, since, now).await {
-        Ok(past) => watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, tz))),
-        Err(e) => {
-            tracing::warn!(site = %ctx.site, error = %e, "arrivals not read");
+        let since = now - TimeDelta::days(arrivals::LOOKBACK_DAYS + 1);
+        match ctx.store.arrivals(&ctx.site, since, now).await {
+            Ok(past) => {
+                watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, tz)));
+            }
+            Err(e) => {
+                tracing::warn!(site = %ctx.site, error = %e, "arrivals not read");
+            }
         }
+    }
+    if let Some((_, habit)) = &watch.arrival_habit {
+        ctx.metrics
+            .arrivals_expected_wh
+            .with_label_values(&[ctx.site.as_str()])
+            .set(habit.ahead(now).iter().sum());
     }
 }
 
@@ -717,6 +724,13 @@ mod tests {
         // weekdays at 07:00, which is 23 hours ahead of Tuesday 08:00.
         assert_eq!(habit.days(), (5, 2));
         assert!((habit.ahead(now)[23] - 24_000.0 / 5.0).abs() < 1e-6);
+        // Operators see it: 24 kWh over five weekdays, all at 07:00.
+        let shown = ctx
+            .metrics
+            .arrivals_expected_wh
+            .with_label_values(&["s"])
+            .get();
+        assert!((shown - 4_800.0).abs() < 1e-6, "{shown}");
         // Within the day the habit kept is used; the next day it is learned again.
         let arrival = arrivals::PastArrival {
             arrived: now - TimeDelta::hours(1),
