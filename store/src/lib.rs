@@ -41,8 +41,8 @@ pub use registry::{BootInfo, ConnectionRegistry, REFUSALS_KEPT, RefusedHandshake
 pub use reservations::{Reservation, ReservationState, ReservationStore};
 pub use resolver::{URL_FORMS, URL_SCHEMES, open};
 pub use scheduling::{
-    ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, NeedsSource, STATEMENT_RATIOS_KEPT, SchedulerStore,
-    SessionAllocation, SiteAllocation,
+    ARRIVALS_RETENTION, EvNeeds, Lease, LimitWindow, NeedsSource, STATEMENT_RATIOS_KEPT,
+    SchedulerStore, SessionAllocation, SiteAllocation,
 };
 pub use sessions::{HistoryPage, SessionStore};
 

@@ -113,15 +113,15 @@ pub const STATEMENT_RATIOS_KEPT: usize = chargegrid_core::stays::MAX_CALIBRATION
 
 /// How long a site keeps a day's arrivals after the last was added
 /// ([`SchedulerStore::push_arrival`]): the habit's look-back and a day for the time zone.
-pub const ARRIVALS_KEPT: TimeDelta = TimeDelta::days(chargegrid_core::arrivals::LOOKBACK_DAYS + 1);
+pub const ARRIVALS_RETENTION: TimeDelta =
+    TimeDelta::seconds(chargegrid_core::arrivals::LOOKBACK.num_seconds() + 86_400);
 
 /// The UTC days from that of `since` to that of `until`, at most the last
-/// [`ARRIVALS_KEPT`] and a day of them (none when `until` is before `since`).
+/// [`ARRIVALS_RETENTION`] and a day of them (`until`'s day and the 29 before it; none when
+/// `until` is before `since`).
 pub(crate) fn days_between(since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<chrono::NaiveDate> {
     let last = until.date_naive();
-    let first = since
-        .date_naive()
-        .max(last - ARRIVALS_KEPT - TimeDelta::days(1));
+    let first = since.date_naive().max(last - ARRIVALS_RETENTION);
     first.iter_days().take_while(|d| *d <= last).collect()
 }
 
@@ -186,13 +186,13 @@ pub trait SchedulerStore: Send + Sync {
 
     /// Adds an ended session's delivered energy to the site's record of arrivals, in the UTC
     /// quarter-hour it arrived (`chargegrid_core::arrivals::utc_quarter`), from which the
-    /// scheduler learns the site's habit. A day's record is kept [`ARRIVALS_KEPT`] after the
+    /// scheduler learns the site's habit. A day's record is kept [`ARRIVALS_RETENTION`] after the
     /// last energy was added to it (durable as the statement ratios are); its size does not
     /// grow with the sessions, at most one figure per quarter-hour.
     async fn push_arrival(&self, site: &SiteId, arrival: &PastArrival) -> StoreResult<()>;
 
     /// The site's recorded arrivals over the UTC days from that of `since` to that of `until`
-    /// (at most [`ARRIVALS_KEPT`] and a day): one per quarter-hour that had any, at its start,
+    /// (at most [`ARRIVALS_RETENTION`] and a day): one per quarter-hour that had any, at its start,
     /// with the energy of all that arrived in it; oldest first.
     async fn arrivals(
         &self,

@@ -190,6 +190,7 @@ pub(crate) async fn start(ctx: &ConnectionContext, req: StartRequest) -> StoreRe
             store.update_session(existing, &stale, &[]).await,
         )?;
         tracing::warn!(charger = %ctx.charger, session = %stale.id, "open session closed by a new start on the same EVSE");
+        remember_arrival(ctx, &stale).await;
     }
     let transaction_id = match &req.transaction_id {
         Some(id) => id.clone(),
@@ -393,8 +394,12 @@ async fn learn_from_statement(ctx: &ConnectionContext, session: &Session) {
 /// At a session's end, records when it arrived and what it took, from which the scheduler
 /// learns the site's habit of arrivals (`chargegrid_core::arrivals`) and leaves room for them
 /// when it holds charging for a cheaper hour. A statistic, like the statement ratio: a store
-/// error is logged and the stop goes on.
+/// error is logged and the stop goes on. An energy that is not a finite figure of at least 0
+/// (the meter's registers gone wrong) is not recorded: it would spoil its quarter-hour.
 async fn remember_arrival(ctx: &ConnectionContext, session: &Session) {
+    if !(session.energy.is_finite() && session.energy.0 >= 0.0) {
+        return;
+    }
     let arrival = chargegrid_core::arrivals::PastArrival {
         arrived: session.started_at,
         energy: session.energy,
@@ -454,7 +459,10 @@ pub(crate) async fn stop(ctx: &ConnectionContext, req: StopRequest) -> StoreResu
         store.update_session(&before, &session, &req.samples).await,
     )?;
     learn_from_statement(ctx, &session).await;
-    remember_arrival(ctx, &session).await;
+    // A session first seen at its stop has a guessed start: no arrival to learn from.
+    if !created {
+        remember_arrival(ctx, &session).await;
+    }
     store.delete_ev_needs(&session.site, &session.id).await?;
     tracing::info!(charger = %ctx.charger, session = %session.id, energy_wh = session.energy.0, matched = matched.label(), "transaction stopped");
     let metrics = &ctx.gateway.inner.metrics;

@@ -200,7 +200,7 @@ fn deferral_fits(
     }
     // Vehicles expected to arrive before the last of these leaves will want the same hours.
     if let Some(a) = &ctx.arriving {
-        need_wh += a.within((last - ctx.now).num_milliseconds() as f64 / 3_600_000.0);
+        need_wh += a.within(last - ctx.now).0;
     }
     let hours = (last - start).num_milliseconds() as f64 / 3_600_000.0;
     need_wh <= DEFER_SHARE * site * hours

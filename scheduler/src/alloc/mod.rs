@@ -34,6 +34,4 @@ pub use draw::{DrawRule, DrawRuleError};
 pub use error::AllocError;
 pub use output::{Headroom, SessionAllocation, SiteAllocation};
 pub use policy::{Allocator, Policy, UnknownPolicy, allocate, allocate_sites};
-pub use problem::{
-    AllocContext, ArrivingEnergy, LimitNode, PilotSteps, SessionDemand, SiteProblem, TouSignal,
-};
+pub use problem::{AllocContext, LimitNode, PilotSteps, SessionDemand, SiteProblem, TouSignal};

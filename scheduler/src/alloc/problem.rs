@@ -2,7 +2,7 @@
 //! the moment and price context the decision is made in. Plain data, built by the control loop
 //! (from the store) or by the replay (from recorded sessions).
 
-use chargegrid_core::arrivals::FORECAST_HOURS;
+use chargegrid_core::arrivals::{ArrivalHabit, ArrivingEnergy};
 use chargegrid_core::limits::{DeltaPrimary, Limit, Phase};
 use chargegrid_core::network::Wiring;
 use chargegrid_core::{Amperes, Volts, WattHours, Watts};
@@ -222,29 +222,6 @@ pub struct AllocContext {
     pub arriving: Option<ArrivingEnergy>,
 }
 
-/// Energy expected to arrive with vehicles not yet plugged in, hour by hour from the decision
-/// time ([`chargegrid_core::arrivals`]): `wh[h]` is the energy of the vehicles expected to arrive between `h` and `h + 1` hours
-/// from now.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ArrivingEnergy {
-    /// Watt-hours per hour ahead.
-    pub wh: [f64; FORECAST_HOURS],
-}
-
-impl ArrivingEnergy {
-    /// Energy expected to arrive in the next `hours` (whole hours counted in full, the last
-    /// part-hour in proportion).
-    pub fn within(&self, hours: f64) -> f64 {
-        let hours = hours.clamp(0.0, FORECAST_HOURS as f64);
-        let whole = hours.floor() as usize;
-        let mut wh: f64 = self.wh[..whole].iter().sum();
-        if whole < FORECAST_HOURS {
-            wh += self.wh[whole] * (hours - whole as f64);
-        }
-        wh
-    }
-}
-
 impl AllocContext {
     /// A context with no tariff and no peak tracking.
     pub fn new(now: DateTime<Utc>, period: TimeDelta) -> Self {
@@ -256,6 +233,23 @@ impl AllocContext {
             month_peak: None,
             arriving: None,
         }
+    }
+
+    /// Tells the allocation the energy still to arrive, from the site's habit. Without a habit
+    /// (or one with no day on record) nothing waits for cheaper supply: whether the cheaper
+    /// hours will have room is unknown, and on the ACN replays waiting blind lost up to 3 points
+    /// of energy at tight limits.
+    pub fn with_habit(mut self, habit: Option<&ArrivalHabit>) -> Self {
+        match habit.filter(|h| h.days() != (0, 0)) {
+            Some(h) => self.arriving = Some(h.ahead(self.now)),
+            None => {
+                self.arriving = None;
+                if let Some(t) = &mut self.tou {
+                    t.cheaper = None;
+                }
+            }
+        }
+        self
     }
 
     /// The period in hours, never below one second.

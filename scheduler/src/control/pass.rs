@@ -187,7 +187,7 @@ async fn read_arrival_habit(
         .as_ref()
         .is_none_or(|(day, _)| *day != today)
     {
-        let since = now - TimeDelta::days(arrivals::LOOKBACK_DAYS + 1);
+        let since = now - arrivals::LOOKBACK - TimeDelta::days(1);
         match ctx.store.arrivals(&ctx.site, since, now).await {
             Ok(past) => {
                 watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, tz)));
@@ -201,7 +201,7 @@ async fn read_arrival_habit(
         ctx.metrics
             .arrivals_expected_wh
             .with_label_values(&[ctx.site.as_str()])
-            .set(habit.ahead(now).iter().sum());
+            .set(habit.ahead(now).total().0);
     }
 }
 
@@ -681,17 +681,24 @@ mod tests {
         let store: Arc<dyn Store> =
             Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock)));
         let site = SiteId::new("s").unwrap();
-        // Tuesday 10 March 2026, 08:00 UTC; a vehicle arrived at 07:00 UTC on Monday and on
-        // Tuesday a week before.
-        let now = Utc.with_ymd_and_hms(2026, 3, 10, 8, 0, 0).unwrap();
-        for days in [1, 7] {
-            let arrival = arrivals::PastArrival {
-                arrived: now - TimeDelta::days(days) - TimeDelta::hours(1),
-                energy: WattHours::from_kwh(12.0),
-            };
-            store.push_arrival(&site, &arrival).await.unwrap();
-        }
-        let snapshot = SiteSnapshot {
+        // 11:00 UTC on Tuesday 10 March 2026 is 01:00 on Wednesday 11 March at a site on
+        // Kiritimati (UTC+14): the local day, not the UTC one, decides.
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 11, 0, 0).unwrap();
+        // 12 kWh arrived at 21:00 local on Sunday 8 and Monday 2 March.
+        let push = |days: i64, kwh: f64| {
+            let store = store.clone();
+            let site = site.clone();
+            async move {
+                let arrival = arrivals::PastArrival {
+                    arrived: now - TimeDelta::days(days) - TimeDelta::hours(4),
+                    energy: WattHours::from_kwh(kwh),
+                };
+                store.push_arrival(&site, &arrival).await.unwrap();
+            }
+        };
+        push(2, 12.0).await;
+        push(8, 12.0).await;
+        let mut snapshot = SiteSnapshot {
             site: crate::control::fixtures::site(11_000.0),
             chargers: vec![],
             windows: vec![],
@@ -699,6 +706,7 @@ mod tests {
             sent: HashMap::new(),
             previous: None,
         };
+        snapshot.site.timezone = "Pacific/Kiritimati".into();
         let ctx = SiteContext {
             site: site.clone(),
             store: store.clone(),
@@ -719,30 +727,29 @@ mod tests {
         });
         read_arrival_habit(&ctx, &mut watch, &priced, now).await;
         let (day, habit) = watch.arrival_habit.clone().unwrap();
-        assert_eq!(day, now.date_naive());
-        // Tuesday 3 March to Monday 9 March: five weekdays, two weekend days; 24 kWh over five
-        // weekdays at 07:00, which is 23 hours ahead of Tuesday 08:00.
-        assert_eq!(habit.days(), (5, 2));
-        assert!((habit.ahead(now)[23] - 24_000.0 / 5.0).abs() < 1e-6);
-        // Operators see it: 24 kWh over five weekdays, all at 07:00.
-        let shown = ctx
-            .metrics
-            .arrivals_expected_wh
-            .with_label_values(&["s"])
-            .get();
-        assert!((shown - 4_800.0).abs() < 1e-6, "{shown}");
-        // Within the day the habit kept is used; the next day it is learned again.
-        let arrival = arrivals::PastArrival {
-            arrived: now - TimeDelta::hours(1),
-            energy: WattHours::from_kwh(50.0),
+        assert_eq!(day, chrono::NaiveDate::from_ymd_opt(2026, 3, 11).unwrap());
+        // Monday 2 to Monday 9 March (not yesterday, Tuesday 10): six weekdays, two weekend
+        // days. Wednesday's 21:00 is ahead: 12 kWh over six weekdays.
+        assert_eq!(habit.days(), (6, 2));
+        assert!((habit.ahead(now).total().0 - 2_000.0).abs() < 1e-6);
+        // Operators see it.
+        let shown = || {
+            ctx.metrics
+                .arrivals_expected_wh
+                .with_label_values(&["s"])
+                .get()
         };
-        store.push_arrival(&site, &arrival).await.unwrap();
+        assert!((shown() - 2_000.0).abs() < 1e-6, "{}", shown());
+        // Within the local day the habit kept is used, though Monday 9 March has gained an
+        // arrival; the next local day it is learned again with it.
+        push(1, 50.0).await;
         read_arrival_habit(&ctx, &mut watch, &priced, now + TimeDelta::hours(3)).await;
         assert_eq!(watch.arrival_habit.as_ref().unwrap().1, habit);
         let tomorrow = now + TimeDelta::days(1);
         read_arrival_habit(&ctx, &mut watch, &priced, tomorrow).await;
         let (day, habit) = watch.arrival_habit.clone().unwrap();
-        assert_eq!(day, tomorrow.date_naive());
-        assert_eq!(habit.days(), (6, 2));
+        assert_eq!(day, chrono::NaiveDate::from_ymd_opt(2026, 3, 12).unwrap());
+        assert_eq!(habit.days(), (7, 2));
+        assert!((habit.ahead(tomorrow).total().0 - 62_000.0 / 7.0).abs() < 1e-6);
     }
 }

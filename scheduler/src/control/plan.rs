@@ -29,8 +29,7 @@ use super::snapshot::{SessionInput, SiteSnapshot};
 use super::tree::{self, SiteTree, evse_max, fits, limit_in_force, limit_watts, subtract};
 use super::watch::{ChargerMode, Observation, SiteWatch};
 use crate::alloc::{
-    AllocContext, AllocError, ArrivingEnergy, PilotSteps, Policy, SessionDemand, SiteProblem,
-    TouSignal, allocate,
+    AllocContext, AllocError, PilotSteps, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
 };
 
 /// Currents closer than this are the same limit (the profiles' resolution).
@@ -290,17 +289,17 @@ fn share(
     let v = config.voltage;
     let period = TimeDelta::from_std(config.period).unwrap_or(TimeDelta::seconds(15));
     // Holding charging for a cheaper hour leaves room for the vehicles the site's habit says
-    // are still to come.
-    let arriving = tou
-        .and(input.watch.arrival_habit.as_ref())
-        .map(|(_, habit)| ArrivingEnergy {
-            wh: habit.ahead(now),
-        });
+    // are still to come (and without a habit nothing waits).
+    let habit = input.watch.arrival_habit.as_ref().map(|(_, h)| h);
     let ctx = AllocContext {
         default_dwell: config.default_dwell,
         tou,
-        arriving,
         ..AllocContext::new(now, period)
+    };
+    let ctx = if tou.is_some() {
+        ctx.with_habit(habit)
+    } else {
+        ctx
     };
     let mut demands = Vec::new();
     let mut owner = Vec::new();
@@ -665,8 +664,26 @@ mod tests {
         }
     }
 
+    /// Decides with a quiet habit of arrivals on record (days, none arriving).
     fn decide(snap: &SiteSnapshot, config: &ControlConfig) -> Plan {
-        decide_with(snap, config, SiteWatch::new(snap))
+        decide_with(snap, config, watch_with_habit(snap, 0.0))
+    }
+
+    /// The leader's memory with a habit learned from the six days before yesterday (Sunday 22
+    /// to Friday 27 February 2026), `kwh` arriving at 09:00 UTC each day: on Sunday 1 March
+    /// the habit is the one Sunday on record.
+    fn watch_with_habit(snap: &SiteSnapshot, kwh: f64) -> SiteWatch {
+        use chargegrid_core::arrivals::{ArrivalHabit, PastArrival};
+        let past: Vec<PastArrival> = (2..=7)
+            .map(|d| PastArrival {
+                arrived: now() - TimeDelta::days(d) + TimeDelta::hours(1),
+                energy: WattHours::from_kwh(kwh),
+            })
+            .collect();
+        let today = now().date_naive();
+        let mut watch = SiteWatch::new(snap);
+        watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, chrono_tz::UTC)));
+        watch
     }
 
     /// As [`decide`], with the leader's memory `watch`.
@@ -790,32 +807,22 @@ mod tests {
 
     #[test]
     fn charging_waits_for_cheaper_supply_only_where_the_arrivals_the_habit_forecasts_leave_room() {
-        use chargegrid_core::arrivals::{ArrivalHabit, PastArrival};
         let config = ControlConfig::new("t");
         let mut snap = snapshot(100_000.0, &["a", "b"], &["a", "b"]);
         needs(&mut snap, "a", 5.0, "2026-03-01T18:00:00Z");
         needs(&mut snap, "b", 20.0, "2026-03-01T11:00:00Z");
         snap.site.supply = Some(supply_cheaper_from(10));
-        let habit = |kwh: f64| {
-            // Monday to Saturday before Sunday 1 March 2026, `kwh` arriving at 09:00 UTC each
-            // day: a Sunday's habit is the one weekend day on record.
-            let past: Vec<PastArrival> = (1..=6)
-                .map(|d| PastArrival {
-                    arrived: now() - TimeDelta::days(d) + TimeDelta::hours(1),
-                    energy: WattHours::from_kwh(kwh),
-                })
-                .collect();
-            let today = now().date_naive();
-            let mut watch = SiteWatch::new(&snap);
-            watch.arrival_habit = Some((today, ArrivalHabit::learn(&past, today, chrono_tz::UTC)));
-            watch
+        let a_waits = |watch: SiteWatch| {
+            let caps = caps_after(&snap, &decide_with(&snap, &config, watch), &config);
+            assert!(caps["b"].0 > 15.9, "b cannot wait: {caps:?}");
+            caps["a"].0 <= 6.0 + 1e-9
         };
         // 10 kWh at 09:00 leave the cheap hours (10:00-16:00, up to a's 18:00) room: a waits.
-        let caps = caps_after(&snap, &decide_with(&snap, &config, habit(10.0)), &config);
-        assert!(caps["a"].0 <= 6.0 + 1e-9, "a waits: {caps:?}");
+        assert!(a_waits(watch_with_habit(&snap, 10.0)));
         // 400 kWh, with a's and b's 25, pass half the site's 100 kW over those 8 h: a charges.
-        let caps = caps_after(&snap, &decide_with(&snap, &config, habit(400.0)), &config);
-        assert!(caps["a"].0 > 15.9, "a does not wait: {caps:?}");
+        assert!(!a_waits(watch_with_habit(&snap, 400.0)));
+        // Without a habit whether the cheap hours will have room is unknown: nobody waits.
+        assert!(!a_waits(SiteWatch::new(&snap)));
     }
 
     /// The hourly means (local time) of the grid's marginal emissions in Southern California

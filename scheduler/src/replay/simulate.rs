@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chargegrid_core::arrivals::{ArrivalHabit, FORECAST_HOURS, PastArrival};
+use chargegrid_core::arrivals::{ArrivalHabit, ArrivingEnergy, PastArrival};
 use chargegrid_core::stays;
 use chargegrid_core::{Amperes, WattHours, Watts};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -24,7 +24,7 @@ use super::report::{ReplayReport, jain, timing};
 use super::site_model::{Grid, build_grid};
 use super::tariff::LocalTariff;
 use crate::alloc::{
-    AllocContext, ArrivingEnergy, DrawRule, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
+    AllocContext, DrawRule, Policy, SessionDemand, SiteProblem, TouSignal, allocate,
 };
 use chargegrid_acn::AcnSession;
 
@@ -120,8 +120,7 @@ pub fn run_replay(
                 ctx.default_dwell = TimeDelta::hours(4);
                 if opts.cost_aware && policy == Policy::Chargegrid {
                     ctx.tou = Some(price_signal(&tariff, opts, now));
-                    ctx.arriving = arriving(&grid, sessions, opts, &tariff, &mut habit, k)
-                        .map(|wh| ArrivingEnergy { wh });
+                    ctx = told_arrivals(ctx, &grid, sessions, opts, &tariff, &mut habit, k);
                     if opts.peak_guard {
                         ctx.month_peak = Some(Watts(
                             month_peak.get(&month).copied().unwrap_or(0.0) * 1000.0,
@@ -255,30 +254,35 @@ fn price_signal(tariff: &LocalTariff<'_>, opts: &ReplayOptions, now: DateTime<Ut
     TouSignal { price_now, cheaper }
 }
 
-/// The energy chargegrid is told will arrive in each of the next 24 hours at step `k`, by
-/// `opts.arrivals`. The habit is learned again when the local day changes (`habit` keeps it
-/// with its day): from the file's sessions that arrived on earlier whole days, never a later one.
-fn arriving(
+/// `ctx` told the energy still to arrive at step `k`, by `opts.arrivals`. The habit is learned
+/// again when the local day changes (`habit` keeps it with its day), from the file's sessions
+/// that had left by now (as live, where a session's energy is recorded at its stop), never a
+/// later one; without a day on record nothing waits for cheaper hours
+/// ([`AllocContext::with_habit`]).
+fn told_arrivals(
+    ctx: AllocContext,
     grid: &Grid,
     sessions: &[AcnSession],
     opts: &ReplayOptions,
     tariff: &LocalTariff<'_>,
     habit: &mut Option<(NaiveDate, ArrivalHabit)>,
     k: usize,
-) -> Option<[f64; FORECAST_HOURS]> {
-    let now = grid.time(k);
+) -> AllocContext {
+    let now = ctx.now;
     match opts.arrivals {
-        ArrivalsInput::None => None,
+        ArrivalsInput::None => ctx,
         ArrivalsInput::Perfect => {
-            let hours = grid.step_hours();
-            let mut wh = [0.0; FORECAST_HOURS];
+            let mut by_hour = ArrivingEnergy::NONE.by_hour;
             for s in grid.sessions.iter().filter(|s| s.arrive > k) {
-                let h = ((s.arrive - k) as f64 * hours) as usize;
-                if let Some(w) = wh.get_mut(h) {
-                    *w += s.need_wh;
+                let h = ((s.arrive - k) as f64 * grid.step_hours()) as usize;
+                if let Some(w) = by_hour.get_mut(h) {
+                    *w += sessions[s.source].delivered;
                 }
             }
-            Some(wh)
+            AllocContext {
+                arriving: Some(ArrivingEnergy { by_hour }),
+                ..ctx
+            }
         }
         ArrivalsInput::History => {
             let tz = tariff.tz();
@@ -286,7 +290,7 @@ fn arriving(
             if habit.as_ref().is_none_or(|(day, _)| *day != today) {
                 let past: Vec<PastArrival> = sessions
                     .iter()
-                    .filter(|s| s.arrival < now)
+                    .filter(|s| s.departure <= now)
                     .map(|s| PastArrival {
                         arrived: s.arrival,
                         energy: s.delivered,
@@ -294,7 +298,7 @@ fn arriving(
                     .collect();
                 *habit = Some((today, ArrivalHabit::learn(&past, today, tz)));
             }
-            habit.as_ref().map(|(_, h)| h.ahead(now))
+            ctx.with_habit(habit.as_ref().map(|(_, h)| h))
         }
     }
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::{MemoryStore, ttl};
 use crate::scheduling::days_between;
 use crate::{
-    ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
+    ARRIVALS_RETENTION, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
     SiteAllocation, StoreResult,
 };
 
@@ -110,10 +110,10 @@ impl SchedulerStore for MemoryStore {
         let now = self.clock.now();
         let mut state = self.lock();
         let kept = state.past_arrivals.entry(site.clone()).or_default();
-        kept.retain(|_, (_, until)| *until > now);
-        let (wh, until) = kept.entry(day).or_insert(([None; arrivals::SLOTS], now));
+        kept.retain(|_, (_, expires)| *expires > now);
+        let (wh, expires) = kept.entry(day).or_insert(([None; arrivals::SLOTS], now));
         *wh[slot].get_or_insert(0.0) += arrival.energy.0;
-        *until = now + ARRIVALS_KEPT;
+        *expires = now + ARRIVALS_RETENTION;
         Ok(())
     }
 
@@ -130,7 +130,7 @@ impl SchedulerStore for MemoryStore {
         };
         let mut out = Vec::new();
         for day in days_between(since, until) {
-            let Some((wh, _)) = kept.get(&day).filter(|(_, until)| *until > now) else {
+            let Some((wh, _)) = kept.get(&day).filter(|(_, expires)| *expires > now) else {
                 continue;
             };
             out.extend(wh.iter().enumerate().filter_map(|(slot, w)| {

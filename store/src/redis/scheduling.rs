@@ -13,7 +13,7 @@ use redis::AsyncCommands;
 use super::{RedisStore, decode, encode, keys, millis, scripts};
 use crate::scheduling::days_between;
 use crate::{
-    ARRIVALS_KEPT, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
+    ARRIVALS_RETENTION, EvNeeds, Lease, LimitWindow, STATEMENT_RATIOS_KEPT, SchedulerStore,
     SiteAllocation, StoreError, StoreResult,
 };
 
@@ -135,7 +135,7 @@ impl SchedulerStore for RedisStore {
     async fn push_arrival(&self, site: &SiteId, arrival: &PastArrival) -> StoreResult<()> {
         let (day, slot) = arrivals::utc_quarter(arrival.arrived);
         let key = keys::past_arrivals(site, day);
-        let keep = ARRIVALS_KEPT.num_seconds();
+        let keep = ARRIVALS_RETENTION.num_seconds();
         let () = redis::pipe()
             .atomic()
             .cmd("HINCRBYFLOAT")
