@@ -93,9 +93,9 @@ pub struct ReplayArgs {
     #[arg(long, requires = "cost_aware")]
     pub peak_guard: bool,
     /// With --cost-aware: what chargegrid is told of the energy still to arrive, so that
-    /// holding charging for a cheaper hour leaves room for it: none; history (the site's habit
-    /// from the file's earlier whole days, as live); perfect (the recorded arrivals of the next
-    /// 24 h, a bound).
+    /// holding charging for a cheaper hour leaves room for it: none (the sessions present only);
+    /// history (the site's habit from the sessions that had left, as live); perfect (the
+    /// recorded arrivals of the next 24 h, a bound).
     #[arg(long, default_value = "history", requires = "cost_aware")]
     pub arrivals: ArrivalsInput,
     /// Station voltage, V (line to line with --network).

@@ -157,8 +157,9 @@ impl FromStr for Algorithm {
 pub enum ArrivalsInput {
     /// Nothing: only the sessions present count.
     None,
-    /// What the live scheduler has: the site's habit from the file's earlier whole days
-    /// (`chargegrid_core::arrivals`), never a later one.
+    /// What the live scheduler has: the site's habit (`chargegrid_core::arrivals`) from the
+    /// file's sessions that had left by the moment of decision, never a later one; without a
+    /// day on record nothing waits for cheaper hours.
     #[default]
     History,
     /// The recorded arrivals of the next 24 hours: a perfect forecast, the bound on what a
