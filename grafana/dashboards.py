@@ -152,6 +152,8 @@ b.panel("Month's demand peak (billed)", "timeseries", [(f"max by (site) (chargeg
         description="The highest 15-minute average power of the billing month so far, for sites whose supply contract has a demand charge (docs/configuration.md, Supply prices); empty for others.")
 b.panel("Drivers' stated energy, as planned", "timeseries", [(f"max by (site) (chargegrid_scheduler_statement_correction{{{S}}})", "{{site}}")], unit="percentunit",
         description="The share of a driver's stated energy the scheduler plans for: the median of delivered / stated over the site's latest 200 sessions whose car had stopped drawing (docs/api.md, PUT /sessions/{id}/needs). Empty until 20 such sessions have ended. A vehicle's own figure is taken as stated.")
+b.panel("Energy expected to arrive (next 24 h)", "timeseries", [(f"max by (site) (chargegrid_scheduler_arrivals_expected_wh{{{S}}})", "{{site}}")], unit="watth",
+        description="What the site's habit of arrivals (mean energy per quarter-hour of earlier weekdays or weekends, 28 days back) expects the vehicles not yet plugged in to take over the next 24 hours; the scheduler leaves room for it before holding charging for cheaper supply (docs/configuration.md, Supply prices). Sites with a supply contract only; 0 until a day is on record.")
 b.write()
 
 # OCPP gateway
