@@ -458,9 +458,9 @@ fn with_marginal_emissions_each_report_gives_the_co2_of_the_energy_drawn() {
 
 #[test]
 fn holding_for_cheaper_hours_leaves_room_for_the_arrivals_the_sites_habit_forecasts() {
-    // Two congested weekdays at JPL, the limit at 30 % of their uncontrolled peak.
+    // A congested JPL week, the limit at 30 % of its uncontrolled peak.
     let s = read("jpl-2019-05-01_2019-08-31.csv.gz");
-    let (o, _) = at_30_percent(&s, window(2019, 6, 3, 2));
+    let (o, _) = at_30_percent(&s, window(2019, 6, 3, 5));
     let llf = run(&s, &o, Algorithm::Llf);
     let plain = run(&s, &o, Algorithm::Chargegrid);
     let mut priced = o.clone();
@@ -470,7 +470,7 @@ fn holding_for_cheaper_hours_leaves_room_for_the_arrivals_the_sites_habit_foreca
     priced.arrivals = ArrivalsInput::None;
     let blind = run(&s, &priced, Algorithm::Chargegrid);
     assert!(
-        blind.delivered_pct < plain.delivered_pct - 1.0,
+        blind.delivered_pct < plain.delivered_pct - 0.3,
         "without a forecast: {} % against {} %",
         blind.delivered_pct,
         plain.delivered_pct
@@ -494,4 +494,26 @@ fn holding_for_cheaper_hours_leaves_room_for_the_arrivals_the_sites_habit_foreca
         plain.energy_cost
     );
     assert_eq!(told.limit_violations, 0);
+}
+
+#[test]
+fn on_the_inputs_a_live_site_has_holding_for_cheaper_hours_costs_little_energy() {
+    // A Caltech week at 50 % of its uncontrolled peak, told what a live site is told: the
+    // drivers' app entries where given, else estimates from earlier stays. Departures come
+    // earlier than expected: waiting up to the expected one lost 1.2 points here.
+    let s = read("caltech-2020-02-01_2020-05-31.csv.gz");
+    let mut o = window(2020, 2, 10, 5);
+    let free = run(&s, &o, Algorithm::Uncontrolled);
+    o.site_limit = Kilowatts((free.peak_kw * 5.0).round() / 10.0);
+    o.inputs = chargegrid_scheduler::replay::NeedsInputs::History;
+    let plain = run(&s, &o, Algorithm::Chargegrid);
+    o.cost_aware = true;
+    let priced = run(&s, &o, Algorithm::Chargegrid);
+    assert!(
+        priced.delivered_pct >= plain.delivered_pct - 0.3,
+        "{} % against {} % without prices",
+        priced.delivered_pct,
+        plain.delivered_pct
+    );
+    assert!(priced.energy_cost < plain.energy_cost);
 }
