@@ -483,6 +483,17 @@ mod tests {
     use super::*;
     use crate::control::snapshot::SessionInput;
 
+    /// A site's context on `store` with the default settings and fresh metrics.
+    fn test_context(site: SiteId, store: Arc<dyn Store>) -> SiteContext {
+        SiteContext {
+            site,
+            store,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(ControlConfig::new("t")),
+            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
+        }
+    }
+
     fn session(id: &str, driver: Option<&str>, started: DateTime<Utc>) -> Session {
         let mut s = Session::new(
             SessionId::new(id).unwrap(),
@@ -540,13 +551,10 @@ mod tests {
         assert_eq!(demand.month, "2026-03");
         assert!((demand.peak.0 - 20_000.0).abs() < 1e-6, "{demand:?}");
         // Operators see it.
-        let ctx = SiteContext {
-            site: site.clone(),
-            store: Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock))),
-            clock: Arc::new(SystemClock),
-            config: Arc::new(ControlConfig::new("t")),
-            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
-        };
+        let ctx = test_context(
+            site.clone(),
+            Arc::new(chargegrid_store::MemoryStore::new(Arc::new(SystemClock))),
+        );
         let watch = SiteWatch::new(&snapshot);
         publish(&ctx, &plan, &snapshot, &watch, Some(&demand));
         let shown = ctx.metrics.month_peak_watts.with_label_values(&["s"]).get();
@@ -587,13 +595,7 @@ mod tests {
             sent: HashMap::new(),
             previous: None,
         };
-        let ctx = SiteContext {
-            site: SiteId::new("s").unwrap(),
-            store,
-            clock: Arc::new(SystemClock),
-            config: Arc::new(ControlConfig::new("t")),
-            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
-        };
+        let ctx = test_context(SiteId::new("s").unwrap(), store);
         let mut watch = SiteWatch::new(&snapshot);
         watch
             .estimates
@@ -640,13 +642,7 @@ mod tests {
             sent: HashMap::new(),
             previous: None,
         };
-        let ctx = SiteContext {
-            site: site.clone(),
-            store: store.clone(),
-            clock: Arc::new(SystemClock),
-            config: Arc::new(ControlConfig::new("t")),
-            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
-        };
+        let ctx = test_context(site.clone(), store.clone());
         let mut watch = SiteWatch::new(&snapshot);
         // A vehicle's figure needs no correction: nothing read.
         read_statement_correction(&ctx, &mut watch, &snapshot, now).await;
@@ -707,13 +703,7 @@ mod tests {
             previous: None,
         };
         snapshot.site.timezone = "Pacific/Kiritimati".into();
-        let ctx = SiteContext {
-            site: site.clone(),
-            store: store.clone(),
-            clock: Arc::new(SystemClock),
-            config: Arc::new(ControlConfig::new("t")),
-            metrics: SchedulerMetrics::new(&prometheus::Registry::new()).unwrap(),
-        };
+        let ctx = test_context(site.clone(), store.clone());
         let mut watch = SiteWatch::new(&snapshot);
         // No supply contract: prices never move, the habit is not needed.
         read_arrival_habit(&ctx, &mut watch, &snapshot.site, now).await;
