@@ -119,16 +119,17 @@ impl ArrivalHabit {
     /// and non-negative are left out.
     pub fn learn(past: &[PastArrival], today: NaiveDate, tz: Tz) -> Self {
         let first_kept = today - LOOKBACK;
-        let end = today - TimeDelta::days(1);
-        let counted = |d: NaiveDate| d >= first_kept && d < end;
+        let yesterday = today - TimeDelta::days(1);
+        let counted = |d: NaiveDate| d >= first_kept && d < yesterday;
+        // The first day known: that of the earliest arrival on record, or the look-back's.
         let earliest = past
             .iter()
             .map(|p| p.arrived.with_timezone(&tz).date_naive())
-            .filter(|&d| counted(d))
-            .min();
+            .min()
+            .map(|d| d.max(first_kept));
         let mut days = [0usize; 2];
         if let Some(start) = earliest {
-            for d in start.iter_days().take_while(|&d| d < end) {
+            for d in start.iter_days().take_while(|&d| d < yesterday) {
                 days[kind(d)] += 1;
             }
         }
@@ -156,6 +157,18 @@ impl ArrivalHabit {
         (self.days[0], self.days[1])
     }
 
+    /// Whether every kind of day the [`FORECAST_HOURS`] after `now` touch has a day on record:
+    /// where one has none, its forecast of nothing is ignorance, not a quiet day.
+    pub fn covers(&self, now: DateTime<Utc>) -> bool {
+        let end = now + TimeDelta::hours(FORECAST_HOURS as i64);
+        let first = now.with_timezone(&self.tz).date_naive();
+        let last = end.with_timezone(&self.tz).date_naive();
+        first
+            .iter_days()
+            .take_while(|&d| d <= last)
+            .all(|d| self.days[kind(d)] > 0)
+    }
+
     /// Energy expected to arrive in each of the [`FORECAST_HOURS`] hours after `now`: each
     /// quarter-hour of the site's clock that overlaps them brings its slot's mean on days of
     /// its kind, in proportion to the part of it ahead (the quarter-hour under way counts only
@@ -164,17 +177,21 @@ impl ArrivalHabit {
     /// brings nothing, the hour repeated in autumn brings its slots twice, as its drivers do.
     pub fn ahead(&self, now: DateTime<Utc>) -> ArrivingEnergy {
         let mut out = ArrivingEnergy::NONE;
-        let end = now + TimeDelta::hours(FORECAST_HOURS as i64);
+        let horizon = now + TimeDelta::hours(FORECAST_HOURS as i64);
         let (day, slot) = utc_quarter(now);
         let mut start = utc_quarter_start(day, slot);
-        while start < end {
-            let from = start.max(now);
-            let to = (start + QUARTER).min(end);
+        while start < horizon {
             let at = start.with_timezone(&self.tz);
             let mean = self.mean[kind(at.date_naive())][slot_of(&at)];
-            let share = hours(to - from) / hours(QUARTER);
-            let h = ((hours(from - now)) as usize).min(FORECAST_HOURS - 1);
-            out.by_hour[h] += WattHours(mean * share);
+            // The part of the quarter-hour ahead, split at the forecast's hour boundaries.
+            let mut from = start.max(now);
+            let to = (start + QUARTER).min(horizon);
+            while from < to {
+                let h = (hours(from - now) as usize).min(FORECAST_HOURS - 1);
+                let hour_end = (now + TimeDelta::hours(h as i64 + 1)).min(to);
+                out.by_hour[h] += WattHours(mean * hours(hour_end - from) / hours(QUARTER));
+                from = hour_end;
+            }
             start += QUARTER;
         }
         out
@@ -218,6 +235,9 @@ mod tests {
         let habit = ArrivalHabit::learn(&past, date(2019, 12, 6), TZ);
         // Monday to Wednesday on record (Wednesday quiet): three weekdays, no weekend day.
         assert_eq!(habit.days(), (3, 0));
+        // A forecast into Saturday knows nothing of Saturdays; one within Monday does.
+        assert!(!habit.covers(at(2019, 12, 6, 6, 0)));
+        assert!(habit.covers(at(2019, 12, 9, 0, 0)));
         // From Friday 06:00 local: 20 kWh over 3 weekdays in the 08:00-09:00 hour.
         let ahead = habit.ahead(at(2019, 12, 6, 6, 0));
         assert!(
@@ -241,23 +261,34 @@ mod tests {
             "{ahead:?}"
         );
         assert!((ahead.within(TimeDelta::minutes(30)).0 - 1_000.0).abs() < 1e-6);
+        // A quarter-hour across the forecast's hour boundary is split at it: from 07:20, the
+        // 08:15 quarter is 5 minutes in the first hour and 10 in the second.
+        let ahead = habit.ahead(at(2019, 12, 6, 7, 20));
+        assert!((ahead.by_hour[0].0 - 1_000.0).abs() < 1e-6, "{ahead:?}");
+        assert!((ahead.by_hour[1].0 - 2_000.0).abs() < 1e-6, "{ahead:?}");
     }
 
     #[test]
     fn only_the_lookback_counts_and_bad_energies_are_left_out() {
         let past = [
+            // On record since 1 November, beyond the look-back: the days from its start count.
             arrival(at(2019, 11, 1, 8, 0), 100.0),
+            // 29 days before Wednesday 1 January 2020: out; 28 days: in.
+            arrival(at(2019, 12, 3, 8, 20), 100.0),
+            arrival(at(2019, 12, 4, 8, 20), 19.0),
             arrival(at(2019, 12, 30, 8, 0), f64::NAN),
             arrival(at(2019, 12, 30, 8, 5), -3.0),
             arrival(at(2019, 12, 30, 8, 20), 7.0),
         ];
-        // Wednesday 1 January 2020: Monday 30 December is the only day on record (the November
-        // arrival is beyond the look-back, Tuesday is yesterday).
         let habit = ArrivalHabit::learn(&past, date(2020, 1, 1), TZ);
-        assert_eq!(habit.days(), (1, 0));
+        // 4 to 30 December (Tuesday 31 is yesterday): 19 weekdays and 8 weekend days.
+        assert_eq!(habit.days(), (19, 8));
         let ahead = habit.ahead(at(2020, 1, 1, 7, 30));
-        assert!((ahead.by_hour[0].0 - 7000.0).abs() < 1e-9, "{ahead:?}");
-        assert!((ahead.total().0 - 7000.0).abs() < 1e-9);
+        assert!(
+            (ahead.by_hour[0].0 - 26_000.0 / 19.0).abs() < 1e-6,
+            "{ahead:?}"
+        );
+        assert!((ahead.total().0 - 26_000.0 / 19.0).abs() < 1e-6);
     }
 
     #[test]

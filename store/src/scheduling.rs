@@ -116,9 +116,8 @@ pub const STATEMENT_RATIOS_KEPT: usize = chargegrid_core::stays::MAX_CALIBRATION
 pub const ARRIVALS_RETENTION: TimeDelta =
     TimeDelta::seconds(chargegrid_core::arrivals::LOOKBACK.num_seconds() + 86_400);
 
-/// The UTC days from that of `since` to that of `until`, at most the last
-/// [`ARRIVALS_RETENTION`] and a day of them (`until`'s day and the 29 before it; none when
-/// `until` is before `since`).
+/// The UTC days from that of `since` to that of `until`, at most `until`'s and the
+/// [`ARRIVALS_RETENTION`] of days before it (none when `until` is before `since`).
 pub(crate) fn days_between(since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<chrono::NaiveDate> {
     let last = until.date_naive();
     let first = since.date_naive().max(last - ARRIVALS_RETENTION);

@@ -41,7 +41,9 @@
 //!    its first step, nobody charging stopped ([`throughput`]).
 //! 4. **Cost (opt-in).** With a tariff or month-peak signal, the sweep pauses at a laxity of
 //!    [`COST_GUARD_HOURS`]; beyond it only flexible charging remains, which is held back for a
-//!    cheaper period (if the whole site's need fits there) or kept under the month's peak.
+//!    cheaper period (if it can finish there [`DEFER_MARGIN`] before its expected departure,
+//!    and the whole site's need, with the energy the site's habit says is still to arrive,
+//!    fits there) or kept under the month's peak.
 //! 5. **Rounding.** Currents are rounded down to pilot steps, then a top-up pass (least lax
 //!    first) hands out what rounding freed, so no session is left a step below what fits; a
 //!    final repair pass guarantees no limit is exceeded whatever rounding did.
@@ -172,17 +174,28 @@ fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) ->
     if price >= tou.price_now || start <= ctx.now {
         return false;
     }
+    // A session with no departure (the default stay, which is no longer than the margin)
+    // never waits.
     let dep = problem.sessions[s]
         .departure
         .unwrap_or(ctx.now + ctx.default_dwell);
-    let cheap_hours = (dep - DEFER_MARGIN - start).num_milliseconds() as f64 / 3_600_000.0;
-    b.amp_hours[s] <= DEFER_SHARE * b.top[s] * cheap_hours
+    b.amp_hours[s] <= DEFER_SHARE * b.top[s] * hours(dep - DEFER_MARGIN - start)
+}
+
+/// A span in hours.
+fn hours(d: TimeDelta) -> f64 {
+    d.num_milliseconds() as f64 / 3_600_000.0
 }
 
 /// Whether everything all sessions still need, and the vehicles expected to arrive before the
 /// last of them leaves ([`AllocContext::arriving`]), fits at [`DEFER_SHARE`] of the site's
-/// power limit between the start of the cheaper period and the departures: deferring into a
-/// period that will be congested anyway only moves charging into the next expensive one.
+/// power limit between the start of the cheaper period and the last departure: deferring into
+/// a period that will be congested anyway only moves charging into the next expensive one.
+/// (The room runs to the last departure, not [`DEFER_MARGIN`] before it: the margin guards each
+/// held session against leaving early, while the room is shared with sessions that charge up to
+/// their departure. Ending it at the margin too kept 0.07–0.12 points more energy at most on the
+/// ACN replays with realistic inputs, and cost 3–4 of the 18 rows where cost and CO₂ beat LLF's
+/// with perfect ones.)
 fn deferral_fits(
     problem: &SiteProblem,
     ctx: &AllocContext,
@@ -212,8 +225,7 @@ fn deferral_fits(
     if let Some(a) = &ctx.arriving {
         need_wh += a.within(last - ctx.now).0;
     }
-    let hours = (last - start).num_milliseconds() as f64 / 3_600_000.0;
-    need_wh <= DEFER_SHARE * site * hours
+    need_wh <= DEFER_SHARE * site * hours(last - start)
 }
 
 /// Session indices, least lax first.

@@ -179,6 +179,13 @@ async fn read_arrival_habit(
         .as_ref()
         .and_then(|_| site.timezone.parse::<chrono_tz::Tz>().ok())
     else {
+        // A site without prices (any more) needs no habit, and shows none.
+        if watch.arrival_habit.take().is_some() {
+            let _ = ctx
+                .metrics
+                .arrivals_expected_wh
+                .remove_label_values(&[ctx.site.as_str()]);
+        }
         return;
     };
     let today = now.with_timezone(&tz).date_naive();
@@ -741,5 +748,10 @@ mod tests {
         assert_eq!(day, chrono::NaiveDate::from_ymd_opt(2026, 3, 12).unwrap());
         assert_eq!(habit.days(), (7, 2));
         assert!((habit.ahead(tomorrow).total().0 - 62_000.0 / 7.0).abs() < 1e-6);
+        // The contract ends: the habit and its figure go.
+        read_arrival_habit(&ctx, &mut watch, &snapshot.site, tomorrow).await;
+        assert!(watch.arrival_habit.is_none());
+        let shown = prometheus::core::Collector::collect(&ctx.metrics.arrivals_expected_wh);
+        assert!(shown.iter().all(|f| f.get_metric().is_empty()), "{shown:?}");
     }
 }

@@ -210,7 +210,13 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
     // Where everything fits but the site's supply is cheaper later, the allocator still
     // decides what waits: those sessions alone get a limit.
     let mut waiting = vec![None; controlled.len()];
-    if !constrained && tou.is_some_and(|t| t.cheaper.is_some()) {
+    // (Nothing can wait without a habit that covers the day ahead: `AllocContext::with_habit`.)
+    let habit_covers = input
+        .watch
+        .arrival_habit
+        .as_ref()
+        .is_some_and(|(_, h)| h.covers(now));
+    if !constrained && habit_covers && tou.is_some_and(|t| t.cheaper.is_some()) {
         let (shared, _) = share(input, &tree, &controlled, tou)?;
         for ((current, s), w) in currents.iter_mut().zip(shared).zip(&mut waiting) {
             if let (Some(full), Some(s)) = (*current, s)
@@ -823,6 +829,25 @@ mod tests {
         assert!(!a_waits(watch_with_habit(&snap, 400.0)));
         // Without a habit whether the cheap hours will have room is unknown: nobody waits.
         assert!(!a_waits(SiteWatch::new(&snap)));
+    }
+
+    #[test]
+    fn charging_waits_only_for_cheaper_supply_it_can_finish_in_well_before_its_departure() {
+        let config = ControlConfig::new("t");
+        let mut snap = snapshot(100_000.0, &["a", "b"], &["a", "b"]);
+        snap.site.supply = Some(supply_cheaper_from(10));
+        needs(&mut snap, "b", 20.0, "2026-03-01T11:00:00Z");
+        let a_by = |departure: &str| {
+            let mut snap = snap.clone();
+            needs(&mut snap, "a", 5.0, departure);
+            let caps = caps_after(&snap, &decide(&snap, &config), &config);
+            caps["a"].0
+        };
+        // 5 kWh at half a's 16 A from 10:00: about 2.7 h. Leaving at 18:00 it has 4 h of cheap
+        // hours before the 4 h margin and waits; leaving at 13:30 it could finish by then, but
+        // not 4 h before (departures come early): it charges now.
+        assert!(a_by("2026-03-01T18:00:00Z") <= 6.0 + 1e-9);
+        assert!(a_by("2026-03-01T13:30:00Z") > 15.9);
     }
 
     /// The hourly means (local time) of the grid's marginal emissions in Southern California
