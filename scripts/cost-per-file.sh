@@ -3,10 +3,12 @@
 # of their uncontrolled peak, LLF and chargegrid, then chargegrid --cost-aware [--carbon-price 0.19],
 # each with the arrivals forecast from the site's habit (the default) and without (--arrivals none).
 # `scripts/cost-per-file.sh second` runs the second set of windows (held out: chosen after the
-# forecast was built, never used to tune it).
+# forecast was built, never used to tune it). `INPUTS=history scripts/cost-per-file.sh` tells every
+# policy what a live site is told (`--inputs history`) instead of the real needs and departures.
 # Needs a release build: cargo build --release -p chargegrid
 cd "$(dirname "$0")/.."
-B=target/release/chargegrid
+B="target/release/chargegrid"
+I="--inputs ${INPUTS:-perfect}"
 tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 M=data/moer/SGIP_CAISO_SCE_2019-06.csv.gz,data/moer/SGIP_CAISO_SCE_2019-10.csv.gz,data/moer/SGIP_CAISO_SCE_2019-11.csv.gz,data/moer/SGIP_CAISO_SCE_2020-02.csv.gz
 j() { python3 -c "
@@ -24,10 +26,10 @@ rs=rs if isinstance(rs,list) else list(rs.values()); print(rs[0]['peak_kw'])")
   for share in 0.3 0.4 0.5; do
     kw=$(python3 -c "print(round($peak*$share,1))")
     tag="$1@$2 ${share} ${kw}kW"
-    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm llf,chargegrid --moer $M --json $tmp >/dev/null 2>&1 && j "$tag"
-    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm chargegrid --cost-aware --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost-aware"
-    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm chargegrid --cost-aware --carbon-price 0.19 --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost+co2"
-    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm chargegrid --cost-aware --arrivals none --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost-aware-blind"
-    $B simulate replay $f --from $2 --days 5 --site-limit-kw $kw --algorithm chargegrid --cost-aware --arrivals none --carbon-price 0.19 --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost+co2-blind"
+    $B simulate replay $f --from $2 --days 5 $I --site-limit-kw $kw --algorithm llf,chargegrid --moer $M --json $tmp >/dev/null 2>&1 && j "$tag"
+    $B simulate replay $f --from $2 --days 5 $I --site-limit-kw $kw --algorithm chargegrid --cost-aware --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost-aware"
+    $B simulate replay $f --from $2 --days 5 $I --site-limit-kw $kw --algorithm chargegrid --cost-aware --carbon-price 0.19 --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost+co2"
+    $B simulate replay $f --from $2 --days 5 $I --site-limit-kw $kw --algorithm chargegrid --cost-aware --arrivals none --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost-aware-blind"
+    $B simulate replay $f --from $2 --days 5 $I --site-limit-kw $kw --algorithm chargegrid --cost-aware --arrivals none --carbon-price 0.19 --moer $M --json $tmp >/dev/null 2>&1 && j "$tag cost+co2-blind"
   done
 done
