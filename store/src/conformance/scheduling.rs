@@ -138,6 +138,16 @@ pub async fn scheduler_state(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
+    // However far back `since` reaches, no more than the retention before `until` is read.
+    let late = first + crate::ARRIVALS_RETENTION + day * 2;
+    store
+        .push_arrival(&s, &arrival(late, 2_000.0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.arrivals(&s, first, late).await.unwrap(),
+        vec![arrival(late, 2_000.0)]
+    );
 
     let profile = ChargingLimit {
         profile_id: 100,
