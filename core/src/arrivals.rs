@@ -18,7 +18,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::units::WattHours;
+use crate::units::{WattHours, hours};
 
 /// How far back the days a forecast rests on reach (from today).
 pub const LOOKBACK: TimeDelta = TimeDelta::days(28);
@@ -61,11 +61,6 @@ pub fn utc_quarter_start(day: NaiveDate, slot: usize) -> DateTime<Utc> {
 /// Weekday (0) or weekend (1).
 fn kind(date: NaiveDate) -> usize {
     usize::from(matches!(date.weekday(), Weekday::Sat | Weekday::Sun))
-}
-
-/// Hours as a share of a time span.
-fn hours(d: TimeDelta) -> f64 {
-    d.num_milliseconds() as f64 / 3_600_000.0
 }
 
 /// Energy expected to arrive with vehicles not yet plugged in, hour by hour from a moment.

@@ -182,6 +182,11 @@ impl Mul<Volts> for Amperes {
     }
 }
 
+/// A span of time in hours, the unit energy is reckoned in (W × h = Wh), to the millisecond.
+pub fn hours(d: chrono::TimeDelta) -> f64 {
+    d.num_milliseconds() as f64 / 3_600_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,6 +57,7 @@
 //! charger smaller than its EVSE: [`super::draw`], learned by the caller from its draws and
 //! kept across decisions) is capped there, which returns the difference to the fill.
 
+use chargegrid_core::units::hours;
 use chrono::TimeDelta;
 
 use super::bounds::{Bounds, session_bounds};
@@ -180,11 +181,6 @@ fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) ->
         .departure
         .unwrap_or(ctx.now + ctx.default_dwell);
     b.amp_hours[s] <= DEFER_SHARE * b.top[s] * hours(dep - DEFER_MARGIN - start)
-}
-
-/// A span in hours.
-fn hours(d: TimeDelta) -> f64 {
-    d.num_milliseconds() as f64 / 3_600_000.0
 }
 
 /// Whether everything all sessions still need, and the vehicles expected to arrive before the

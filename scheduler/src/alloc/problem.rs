@@ -235,12 +235,15 @@ impl AllocContext {
         }
     }
 
-    /// Tells the allocation the energy still to arrive, from the site's habit. Without a habit
-    /// that has days on record of every kind the next 24 hours touch
-    /// ([`ArrivalHabit::covers`]), nothing waits for cheaper supply: whether the cheaper hours
-    /// will have room is unknown, and on the ACN replays waiting without a forecast lost up to
-    /// 1.6 points of energy at tight limits.
+    /// Tells the allocation the energy still to arrive, from the site's habit, where it has
+    /// supply prices (the forecast's only use). Without a habit that has days on record of
+    /// every kind the next 24 hours touch ([`ArrivalHabit::covers`]), nothing waits for cheaper
+    /// supply: whether the cheaper hours will have room is unknown, and on the ACN replays
+    /// waiting without a forecast lost up to 1.6 points of energy at tight limits.
     pub fn with_habit(mut self, habit: Option<&ArrivalHabit>) -> Self {
+        if self.tou.is_none() {
+            return self;
+        }
         match habit.filter(|h| h.covers(self.now)) {
             Some(h) => self.arriving = Some(h.ahead(self.now)),
             None => {

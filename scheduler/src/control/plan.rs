@@ -196,10 +196,10 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
         .map(|e| (e.node, e.charger.wiring, e.max))
         .collect();
     let constrained = !fits(&tree.nodes, &all_max, v);
-    let tou = price_signal(&snap.site, now);
+    let ctx = alloc_context(input);
     let started = Instant::now();
     let (mut currents, defaults) = if constrained {
-        share(input, &tree, &controlled, tou)?
+        share(input, &tree, &controlled, &ctx)?
     } else {
         let currents = controlled
             .iter()
@@ -210,14 +210,8 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, AllocError> {
     // Where everything fits but the site's supply is cheaper later, the allocator still
     // decides what waits: those sessions alone get a limit.
     let mut waiting = vec![None; controlled.len()];
-    // (Nothing can wait without a habit that covers the day ahead: `AllocContext::with_habit`.)
-    let habit_covers = input
-        .watch
-        .arrival_habit
-        .as_ref()
-        .is_some_and(|(_, h)| h.covers(now));
-    if !constrained && habit_covers && tou.is_some_and(|t| t.cheaper.is_some()) {
-        let (shared, _) = share(input, &tree, &controlled, tou)?;
+    if !constrained && ctx.tou.is_some_and(|t| t.cheaper.is_some()) {
+        let (shared, _) = share(input, &tree, &controlled, &ctx)?;
         for ((current, s), w) in currents.iter_mut().zip(shared).zip(&mut waiting) {
             if let (Some(full), Some(s)) = (*current, s)
                 && s.0 < full.0 - SAME
@@ -282,31 +276,37 @@ fn vehicle_cap(s: &SessionInput, e: &ControlledEvse<'_>, config: &ControlConfig)
     vehicle.map_or(e.max, |m| m.min(e.max))
 }
 
+/// The moment of decision as the allocator takes it: the control period, the default stay, and
+/// the site's supply prices with the energy its habit says is still to arrive (without a habit
+/// that covers the day ahead nothing waits for cheaper supply: [`AllocContext::with_habit`]).
+fn alloc_context(input: PlanInput<'_>) -> AllocContext {
+    let PlanInput {
+        snapshot,
+        watch,
+        config,
+        now,
+        ..
+    } = input;
+    let period = TimeDelta::from_std(config.period).unwrap_or(TimeDelta::seconds(15));
+    AllocContext {
+        default_dwell: config.default_dwell,
+        tou: price_signal(&snapshot.site, now),
+        ..AllocContext::new(now, period)
+    }
+    .with_habit(watch.arrival_habit.as_ref().map(|(_, h)| h))
+}
+
 /// The allocation of a constrained site: a current per controlled EVSE with a session, and a
-/// default per controlled EVSE (what a next vehicle may draw), under the supply prices `tou`.
+/// default per controlled EVSE (what a next vehicle may draw), in the moment `ctx`.
 #[allow(clippy::type_complexity)]
 fn share(
     input: PlanInput<'_>,
     tree: &SiteTree,
     controlled: &[ControlledEvse<'_>],
-    tou: Option<TouSignal>,
+    ctx: &AllocContext,
 ) -> Result<(Vec<Option<Amperes>>, Vec<Option<Amperes>>), AllocError> {
     let PlanInput { config, now, .. } = input;
     let v = config.voltage;
-    let period = TimeDelta::from_std(config.period).unwrap_or(TimeDelta::seconds(15));
-    // Holding charging for a cheaper hour leaves room for the vehicles the site's habit says
-    // are still to come (and without a habit nothing waits).
-    let habit = input.watch.arrival_habit.as_ref().map(|(_, h)| h);
-    let ctx = AllocContext {
-        default_dwell: config.default_dwell,
-        tou,
-        ..AllocContext::new(now, period)
-    };
-    let ctx = if tou.is_some() {
-        ctx.with_habit(habit)
-    } else {
-        ctx
-    };
     let mut demands = Vec::new();
     let mut owner = Vec::new();
     for (i, e) in controlled.iter().enumerate() {
@@ -321,7 +321,7 @@ fn share(
             nodes: tree.nodes.clone(),
             sessions: demands.clone(),
         },
-        &ctx,
+        ctx,
     )?;
     let mut currents = vec![None; controlled.len()];
     let mut rest = tree.nodes.clone();
@@ -358,7 +358,7 @@ fn share(
             nodes: rest,
             sessions: pseudo,
         },
-        &ctx,
+        ctx,
     )?;
     let defaults = controlled
         .iter()

@@ -272,12 +272,14 @@ fn told_arrivals(
     match opts.arrivals {
         ArrivalsInput::None => ctx,
         ArrivalsInput::Perfect => {
+            // The grid's sessions are in arrival order: from the first still to come, until a
+            // day ahead.
             let mut by_hour = ArrivingEnergy::NONE.by_hour;
-            for s in grid.sessions.iter().filter(|s| s.arrive > k) {
+            let next = grid.sessions.partition_point(|s| s.arrive <= k);
+            for s in &grid.sessions[next..] {
                 let h = ((s.arrive - k) as f64 * grid.step_hours()) as usize;
-                if let Some(w) = by_hour.get_mut(h) {
-                    *w += sessions[s.source].delivered;
-                }
+                let Some(w) = by_hour.get_mut(h) else { break };
+                *w += sessions[s.source].delivered;
             }
             AllocContext {
                 arriving: Some(ArrivingEnergy { by_hour }),
