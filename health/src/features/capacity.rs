@@ -37,6 +37,11 @@ pub struct CapacityFeature {
     /// little variation in current to tell them apart, or the figure is implausible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aux_current_a: Option<f64>,
+    /// Standard error of `aux_current_a`, A, from the fit (the SoC's residual scatter about
+    /// it): small where the current varied a lot over the window, large where it barely
+    /// tapered and charge and time are nearly collinear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_current_se_a: Option<f64>,
     /// Mean DC current over the fit's span (charge over time), A: what an auxiliary current
     /// is compared with when the session could not separate it itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +65,7 @@ impl CapacityFeature {
             soc_to: None,
             points: 0,
             aux_current_a: None,
+            aux_current_se_a: None,
             mean_current_a: None,
             soc_fit_rms: None,
             mean_voltage: None,
@@ -79,12 +85,20 @@ fn fit(xs: &[f64], ys: &[f64], robust: bool) -> Option<LineFit> {
 /// Largest auxiliary current accepted as plausible, A (about 8 kW at 400 V).
 const MAX_AUX_A: f64 = 20.0;
 
-/// Aux current from SoC = a + b·charge + c·t, i.e. SoC counts charge minus aux × time.
-fn aux_current(charge: &[f64], secs: &[f64], soc: &[f64]) -> Option<f64> {
+/// Aux current from SoC = a + b·charge + c·t, i.e. SoC counts charge minus aux × time, with
+/// its standard error (first-order propagation of the slopes' covariance through −c / b).
+fn aux_current(charge: &[f64], secs: &[f64], soc: &[f64]) -> Option<(f64, f64)> {
     let hours: Vec<f64> = secs.iter().map(|s| s / 3600.0).collect();
-    let (_, b, c) = ols2(charge, &hours, soc)?;
+    let f = ols2(charge, &hours, soc)?;
+    let (b, c) = (f.b1, f.b2);
     let aux = -c / b;
-    (b > 0.0 && (0.0..=MAX_AUX_A).contains(&aux)).then_some(aux)
+    if !(b > 0.0 && (0.0..=MAX_AUX_A).contains(&aux)) {
+        return None;
+    }
+    // ∂aux/∂b = c / b², ∂aux/∂c = −1 / b.
+    let (gb, gc) = (c / (b * b), -1.0 / b);
+    let var = gb * gb * f.var_b1 + gc * gc * f.var_b2 + 2.0 * gb * gc * f.cov_b1_b2;
+    Some((aux, var.max(0.0).sqrt()))
 }
 
 /// Estimates capacity from the SoC against cumulative charge/energy. `soc_discontinuity` makes
@@ -136,6 +150,7 @@ pub(crate) fn capacity_feature(
         soc_to: Some(soc_to),
         points: idx.len(),
         aux_current_a: None,
+        aux_current_se_a: None,
         mean_current_a: None,
         soc_fit_rms: None,
         mean_voltage: None,
@@ -150,7 +165,9 @@ pub(crate) fn capacity_feature(
                     .iter()
                     .map(|&i| super::series::secs(series.points[0].at, series.points[i].at))
                     .collect();
-                out.aux_current_a = aux_current(&q, &secs, &soc);
+                let separated = aux_current(&q, &secs, &soc);
+                out.aux_current_a = separated.map(|(aux, _)| aux);
+                out.aux_current_se_a = separated.map(|(_, se)| se);
                 if let Some(aux) = out.aux_current_a {
                     // SoC counts the battery's charge: the charger's minus what the car's own
                     // loads drew meanwhile.

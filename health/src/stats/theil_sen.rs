@@ -100,10 +100,29 @@ pub fn rms_residual(fit: &LineFit, xs: &[f64], ys: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// Least squares `y = a + b1·x1 + b2·x2`; `None` when the regressors are (nearly) collinear.
-pub fn ols2(x1: &[f64], x2: &[f64], y: &[f64]) -> Option<(f64, f64, f64)> {
+/// A least-squares fit `y = a + b1·x1 + b2·x2` ([`ols2`]) with the sampling covariance of its
+/// two slopes (residual variance over `n − 3` degrees of freedom).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ols2 {
+    /// Intercept.
+    pub a: f64,
+    /// Slope on `x1`.
+    pub b1: f64,
+    /// Slope on `x2`.
+    pub b2: f64,
+    /// Variance of `b1`.
+    pub var_b1: f64,
+    /// Variance of `b2`.
+    pub var_b2: f64,
+    /// Covariance of `b1` and `b2`.
+    pub cov_b1_b2: f64,
+}
+
+/// Least squares `y = a + b1·x1 + b2·x2`; `None` when the regressors are (nearly) collinear
+/// or there are fewer than five points (two left to estimate the residual variance).
+pub fn ols2(x1: &[f64], x2: &[f64], y: &[f64]) -> Option<Ols2> {
     let n = y.len();
-    if n < 4 || x1.len() != n || x2.len() != n {
+    if n < 5 || x1.len() != n || x2.len() != n {
         return None;
     }
     let m = |v: &[f64]| v.iter().sum::<f64>() / n as f64;
@@ -124,7 +143,19 @@ pub fn ols2(x1: &[f64], x2: &[f64], y: &[f64]) -> Option<(f64, f64, f64)> {
     }
     let b1 = (s1y * s22 - s2y * s12) / det;
     let b2 = (s2y * s11 - s1y * s12) / det;
-    Some((my - b1 * m1 - b2 * m2, b1, b2))
+    let a = my - b1 * m1 - b2 * m2;
+    let rss: f64 = (0..n)
+        .map(|i| (y[i] - a - b1 * x1[i] - b2 * x2[i]).powi(2))
+        .sum();
+    let s2 = rss / (n - 3) as f64;
+    Some(Ols2 {
+        a,
+        b1,
+        b2,
+        var_b1: s2 * s22 / det,
+        var_b2: s2 * s11 / det,
+        cov_b1_b2: -s2 * s12 / det,
+    })
 }
 
 #[cfg(test)]
@@ -153,9 +184,38 @@ mod tests {
             .zip(&x2)
             .map(|(a, b)| 1.0 + 2.0 * a - 0.5 * b)
             .collect();
-        let (a, b1, b2) = ols2(&x1, &x2, &y).unwrap();
-        assert!((a - 1.0).abs() < 1e-9 && (b1 - 2.0).abs() < 1e-9 && (b2 + 0.5).abs() < 1e-9);
+        let f = ols2(&x1, &x2, &y).unwrap();
+        assert!((f.a - 1.0).abs() < 1e-9 && (f.b1 - 2.0).abs() < 1e-9 && (f.b2 + 0.5).abs() < 1e-9);
+        // An exact fit leaves no sampling variance.
+        assert!(f.var_b1.abs() < 1e-12 && f.var_b2.abs() < 1e-12);
         assert_eq!(ols2(&x1, &x1, &y), None, "collinear");
+    }
+
+    /// The slopes' standard errors match the textbook formula on a small noisy example: the
+    /// same data with the noise doubled doubles them.
+    #[test]
+    fn the_slopes_uncertainty_scales_with_the_noise() {
+        let x1: Vec<f64> = (0..12).map(f64::from).collect();
+        let x2: Vec<f64> = x1.iter().map(|x| (x * 0.7).sin() * 3.0).collect();
+        let noise: Vec<f64> = (0..12)
+            .map(|i| if i % 3 == 0 { 0.2 } else { -0.1 })
+            .collect();
+        let fit = |k: f64| {
+            let y: Vec<f64> = (0..12)
+                .map(|i| 1.0 + 2.0 * x1[i] - 0.5 * x2[i] + k * noise[i])
+                .collect();
+            ols2(&x1, &x2, &y).unwrap()
+        };
+        let (one, two) = (fit(1.0), fit(2.0));
+        assert!(one.var_b1 > 0.0 && one.var_b2 > 0.0);
+        assert!(
+            (two.var_b1 / one.var_b1 - 4.0).abs() < 1e-6,
+            "{one:?} {two:?}"
+        );
+        assert!((two.var_b2 / one.var_b2 - 4.0).abs() < 1e-6);
+        // A known covariance sign: x1 and x2 correlated positively give slopes that trade off.
+        let c = x1.iter().zip(&x2).map(|(a, b)| (a - 5.5) * b).sum::<f64>();
+        assert_eq!(one.cov_b1_b2.signum(), -c.signum());
     }
 
     #[test]

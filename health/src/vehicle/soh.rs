@@ -11,7 +11,7 @@
 //! sessions cannot average away (auxiliary loads, meter calibration). Below the minimum number
 //! of sessions the figure is withheld rather than shown noisy.
 
-use super::aux_load::borrowed_aux_share;
+use super::aux_load::aux_factor;
 use super::changepoint::{SIDE, StepChange, detect_step};
 use super::cold_bias::WARM_C;
 use super::context::AssessContext;
@@ -227,8 +227,8 @@ pub(crate) fn soh_points(
         let pts = dc
             .iter()
             .filter_map(|s| {
-                let share = borrowed_aux_share(s, sessions, ctx.aux_references.get(&spec.model));
-                let ah = s.ah_per_full? * (1.0 - share);
+                let ah =
+                    s.ah_per_full? * aux_factor(s, sessions, ctx.aux_references.get(&spec.model));
                 let cold = s
                     .battery_temperature_c
                     .map_or(0.0, |t| ctx.cold_biases.at(&spec.model, t));

@@ -79,6 +79,10 @@ pub struct SessionSummary {
     /// `ah_per_full` is net of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aux_current_a: Option<f64>,
+    /// Standard error of `aux_current_a`, A (`None` in summaries kept before it was recorded:
+    /// the separated load is then taken as exact, as it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_current_se_a: Option<f64>,
     /// Mean DC current over the capacity fit's span, A.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_current_a: Option<f64>,
@@ -139,6 +143,7 @@ impl SessionSummary {
                 || t.contains(&QualityReason::TemperatureImplausible),
             top_of_charge: f.top_of_charge.clone(),
             aux_current_a: f.capacity.aux_current_a,
+            aux_current_se_a: f.capacity.aux_current_se_a,
             mean_current_a: f.capacity.mean_current_a,
             battery_temperature_c: f
                 .thermal

@@ -60,6 +60,7 @@ fn summary(i: usize, ah: f64, day: i64) -> SessionSummary {
         temperature_sensor_suspect: false,
         top_of_charge: Vec::new(),
         aux_current_a: Some(1.0),
+        aux_current_se_a: None,
         mean_current_a: Some(100.0),
         battery_temperature_c: Some(20.0),
     }
@@ -870,6 +871,55 @@ fn a_cold_session_that_could_not_separate_the_heating_borrows_it_from_the_cars_o
     for p in &history {
         assert!((p.soh_pct - 90.0).abs() < 1e-9, "{p:?}");
     }
+}
+
+/// A session that separated its load loosely (its current barely tapered) leans on the load
+/// its neighbours separated precisely; a precise separation keeps its own figure.
+#[test]
+fn a_loosely_separated_load_leans_on_the_precise_ones_of_its_neighbours() {
+    let cfg = HealthConfig::default();
+    let mut s = spec("V1", "M");
+    s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+    // True capacity 180 Ah (90 %), a 2 A load at 100 A, separated precisely by fifteen
+    // sessions. The last one put its load at 10 A: netted of that, it reads
+    // 180 × (1 − 10 / 100) / (1 − 2 / 100) = 165.3 Ah.
+    let with_last = |se: Option<f64>| -> Vec<SessionSummary> {
+        (0..16)
+            .map(|i| {
+                let base = SessionSummary {
+                    aux_current_a: Some(2.0),
+                    aux_current_se_a: Some(0.2),
+                    ..summary(i, 180.0, i as i64)
+                };
+                if i < 15 {
+                    base
+                } else {
+                    SessionSummary {
+                        ah_per_full: Some(180.0 * 0.9 / 0.98),
+                        aux_current_a: Some(10.0),
+                        aux_current_se_a: se,
+                        ..base
+                    }
+                }
+            })
+            .collect()
+    };
+    let last = |se| {
+        let (_, _, history) = estimate_soh(&with_last(se), &s, &AssessContext::default(), &cfg);
+        history.last().unwrap().soh_pct
+    };
+    // Standard error 8 A against lenders within 0.3 A: the blend is the lenders' 2 A, to a
+    // hundredth of an ampere.
+    assert!((last(Some(8.0)) - 90.0).abs() < 0.05, "{}", last(Some(8.0)));
+    // Precise (0.05 A: weight 400 against the lenders' 11), or recorded before the error was
+    // (`None`): its own figure stands, to within the lenders' small pull (0.2 points here).
+    let own = 180.0 * 0.9 / 0.98 / 200.0 * 100.0;
+    assert!(
+        (last(Some(0.05)) - own).abs() < 0.25,
+        "{}",
+        last(Some(0.05))
+    );
+    assert!((last(None) - own).abs() < 1e-9, "{}", last(None));
 }
 
 #[test]
