@@ -1022,3 +1022,36 @@ fn a_pack_somewhat_behind_its_cohort_with_a_resistance_well_above_the_models_is_
         assert!(!r.has_alert(AlertKind::SocCalibrationSuspect), "V{v}");
     }
 }
+
+#[test]
+fn a_resistance_jump_after_the_second_session_is_an_increase_and_a_start_that_read_high_is_not() {
+    let cfg = HealthConfig::default();
+    // As above: healthy packs show SoC 100 − 20 × C-rate in constant voltage; 12 sessions each.
+    // V0's resistance jumps after its second session (constant voltage up to 12 points earlier
+    // at the higher currents, 6 on the median): its first five sessions straddle the jump, but
+    // its first two sat with its cohort and it now sits well behind it. V1 read up to 6 points
+    // ahead of its cohort in its first five sessions (4.5 on the median: the top of the charge
+    // clips at 100 %) and with it since: its constant voltage comes 4.5 points earlier than at
+    // its start, but not earlier than for healthy packs. V2 was as far
+    // behind its cohort as V0 now is from its first session: worse than its cohort, not risen.
+    let rise = |c: f64, k: f64| -k * c / 0.45;
+    let offset = |v: usize, i: usize, c: f64| match v {
+        0 if i >= 2 => rise(c, 12.0),
+        1 if i < 5 => 6.0,
+        2 => rise(c, 12.0),
+        _ => 0.0,
+    };
+    let (states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
+    for (v, st) in states.iter().enumerate() {
+        let r = st.report(&ctx, &cfg);
+        let found = (
+            r.has_alert(AlertKind::ResistanceIncrease),
+            r.has_alert(AlertKind::ResistanceAboveCohort),
+        );
+        assert_eq!(found, (v == 0, v == 0 || v == 2), "V{v}: {:?}", r.cv_check);
+    }
+    // V1's own history does show the shift the rule reads; only its cohort rules it out.
+    let cv = states[1].report(&ctx, &cfg).cv_check.unwrap();
+    assert!(cv.offset_points.unwrap() > -1.0, "{cv:?}");
+    assert!(cv.earlier_cv_points.is_none(), "{cv:?}");
+}
