@@ -364,8 +364,9 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
     let mut withheld = 0;
     let mut healthy_alerted = Vec::new();
     // Per kind: (hit, false, missed, of the missed those with fewer than three sessions after the
-    // fault began: no data could show them).
-    let mut alert_hits: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+    // fault began: no data could show them, and those with fewer than three before it: no own
+    // history to compare with, only the cohort).
+    let mut alert_hits: BTreeMap<String, (usize, usize, usize, usize, usize)> = BTreeMap::new();
     // The truth as of each vehicle's last session (what its data could show: a fault after it is
     // invisible to any estimator), beside the year-end truth the asserts use.
     let mut errors_last = Vec::new();
@@ -411,18 +412,21 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
         if outlier {
             faults.push("cohort_outlier");
         }
-        let sessions_after = |fault: &str| {
+        // Sessions (before, after) the fault's date; a fault without one (below 80 % from the
+        // start) has no before and no after to count.
+        let sessions_around = |fault: &str| {
             t["faults"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .find(|f| f["type"] == fault)
                 .and_then(|f| f["date"].as_str())
-                .map_or(usize::MAX, |date| {
-                    truth_sessions
+                .map_or((usize::MAX, usize::MAX), |date| {
+                    let after = truth_sessions
                         .iter()
                         .filter(|s| s["start"].as_str().unwrap() >= date)
-                        .count()
+                        .count();
+                    (truth_sessions.len() - after, after)
                 })
         };
         let alerts: Vec<&str> = row["alerts"]
@@ -447,8 +451,11 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
                 (true, false) => e.1 += 1,
                 (false, true) => {
                     e.2 += 1;
-                    if sessions_after(fault) < 3 {
+                    let (before, after) = sessions_around(fault);
+                    if after < 3 {
                         e.3 += 1;
+                    } else if before < 3 {
+                        e.4 += 1;
                     }
                 }
                 (false, false) => {}
@@ -546,7 +553,7 @@ async fn a_physics_fleet_registered_and_charged_through_the_gateway() {
     eprintln!(
         "physics fleet {}: {} vehicles, {} sessions, {messages} meter messages; SoH estimated for {estimated} \
          (withheld {withheld}); MAE {mae:.2} points over {} (SoC-scale faults apart), {mae_all:.2} over all {all}; 90 % interval \
-         covered the truth for {covered} of {} (and for {soc_fault_covered} of {} with a SoC fault); against the truth at each vehicle's last session: MAE {mae_last:.2}, covered {covered_last}; healthy vehicles with an alert: {} {:?}; alerts (hit, false, missed, of them < 3 sessions after the fault): {alert_hits:?}",
+         covered the truth for {covered} of {} (and for {soc_fault_covered} of {} with a SoC fault); against the truth at each vehicle's last session: MAE {mae_last:.2}, covered {covered_last}; healthy vehicles with an alert: {} {:?}; alerts (hit, false, missed, of them < 3 sessions after the fault, of the others < 3 before it): {alert_hits:?}",
         dir.display(),
         rows.len(),
         sessions.len(),
