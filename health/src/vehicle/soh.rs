@@ -175,32 +175,41 @@ impl SohEstimate {
     }
 }
 
-/// Whether the warm sessions either side of a step (the sessions the step compares, where the
-/// car's own loads weigh least) show at least half of it, when each side has two: a step that
-/// only the cold sessions make is what is left of their loads at a change of season. `temps`
-/// is each point's battery temperature.
-fn warm_sessions_agree(
+/// Whether the sessions either side of a step, compared like with like, show at least half of
+/// it: the warm ones (where the car's own loads weigh least) when each side has two, else the
+/// cold ones when each side has two. A step that only the cold sessions make is what is left of
+/// their loads at a change of season, so one whose sessions before are all cold (fewer than two
+/// warm) and whose sessions after are warm with fewer than two cold is not taken: nothing
+/// compares alike across it. `temps` is each point's battery temperature; a side without
+/// temperatures is taken as it reads.
+fn like_sessions_agree(
     pts: &[SohPoint],
     temps: &[Option<f64>],
     step: &StepChange,
     cfg: &HealthConfig,
 ) -> bool {
-    let warm = |range: std::ops::Range<usize>| -> Vec<f64> {
+    let side = |range: std::ops::Range<usize>, warm: bool| -> Vec<f64> {
         range
-            .filter(|&i| temps[i].is_some_and(|t| t >= WARM_C))
+            .filter(|&i| temps[i].is_some_and(|t| (t >= WARM_C) == warm))
             .map(|i| pts[i].soh_pct)
             .collect()
     };
     let k = step.index;
-    let before = warm(k.saturating_sub(SIDE)..k);
-    let after = warm(k..(k + SIDE).min(pts.len()));
-    if before.len() < 2 || after.len() < 2 {
-        return true;
-    }
-    match (median(&before), median(&after)) {
+    let (before, after) = (k.saturating_sub(SIDE)..k, k..(k + SIDE).min(pts.len()));
+    let agree = |b: &[f64], a: &[f64]| match (median(b), median(a)) {
         (Some(b), Some(a)) => b - a >= cfg.step_min_drop_pct / 2.0,
         _ => true,
+    };
+    let (warm_b, warm_a) = (side(before.clone(), true), side(after.clone(), true));
+    if warm_b.len() >= 2 && warm_a.len() >= 2 {
+        return agree(&warm_b, &warm_a);
     }
+    let (cold_b, cold_a) = (side(before, false), side(after, false));
+    if cold_b.len() >= 2 && cold_a.len() >= 2 {
+        return agree(&cold_b, &cold_a);
+    }
+    // Cold before, warm after, nothing alike: the season, not the pack.
+    !(warm_b.len() < 2 && cold_b.len() >= 2 && warm_a.len() >= 2)
 }
 
 /// A per-session SoH value and its session's battery temperature, °C.
@@ -285,7 +294,7 @@ pub fn estimate_soh(
         cfg.min_sessions_dc
     };
     let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
-    let step = detect_step(&ys, cfg).filter(|s| warm_sessions_agree(&pts, &temps, s, cfg));
+    let step = detect_step(&ys, cfg).filter(|s| like_sessions_agree(&pts, &temps, s, cfg));
     let Some(last) = pts.last() else {
         let est = SohEstimate::withheld(method, 0, required, WithheldReason::InsufficientSessions);
         return (est, step, pts);

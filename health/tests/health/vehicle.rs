@@ -1055,3 +1055,38 @@ fn a_resistance_jump_after_the_second_session_is_an_increase_and_a_start_that_re
     assert!(cv.offset_points.unwrap() > -1.0, "{cv:?}");
     assert!(cv.earlier_cv_points.is_none(), "{cv:?}");
 }
+
+/// A drop between cold sessions before and warm ones after, with nothing alike across it, is the
+/// season (what is left of the car's loads in the cold), not the pack; the same drop seen by
+/// cold sessions on both sides is a step.
+#[test]
+fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show_it() {
+    let cfg = HealthConfig::default();
+    let mut s = spec("V1", "M");
+    s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+    let noise = |i: usize| [0.4, -0.3, 0.1, -0.5, 0.3, 0.0, -0.2][i % 7];
+    // Six winter sessions at 5 °C reading 95 %, then ten at 20 °C reading 91 %; in the second
+    // history the first two after the drop are still cold and read 91 % too.
+    let history = |cold_after: usize| -> Vec<SessionSummary> {
+        (0..16)
+            .map(|i| {
+                let (ah, t) = match i {
+                    0..6 => (190.0, 5.0),
+                    _ if i < 6 + cold_after => (182.0, 5.0),
+                    _ => (182.0, 20.0),
+                };
+                SessionSummary {
+                    battery_temperature_c: Some(t),
+                    ..summary(i, ah + noise(i), 7 * i as i64)
+                }
+            })
+            .collect()
+    };
+    let ctx = AssessContext::default();
+    let (_, step, _) = estimate_soh(&history(0), &s, &ctx, &cfg);
+    assert_eq!(step, None);
+    let (_, step, _) = estimate_soh(&history(2), &s, &ctx, &cfg);
+    let step = step.expect("cold sessions either side show the drop");
+    assert_eq!(step.index, 6);
+    assert!((step.drop() - 4.0).abs() < 0.5, "{step:?}");
+}
