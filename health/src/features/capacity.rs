@@ -98,7 +98,7 @@ fn aux_current(charge: &[f64], secs: &[f64], soc: &[f64]) -> Option<(f64, f64)> 
     // ∂aux/∂b = c / b², ∂aux/∂c = −1 / b.
     let (gb, gc) = (c / (b * b), -1.0 / b);
     let var = gb * gb * f.var_b1 + gc * gc * f.var_b2 + 2.0 * gb * gc * f.cov_b1_b2;
-    Some((aux, var.max(0.0).sqrt()))
+    var.is_finite().then(|| (aux, var.max(0.0).sqrt()))
 }
 
 /// Estimates capacity from the SoC against cumulative charge/energy. `soc_discontinuity` makes
@@ -165,12 +165,9 @@ pub(crate) fn capacity_feature(
                     .iter()
                     .map(|&i| super::series::secs(series.points[0].at, series.points[i].at))
                     .collect();
-                let separated = aux_current(&q, &secs, &soc);
-                out.aux_current_a = separated.map(|(aux, _)| aux);
-                out.aux_current_se_a = separated.map(|(_, se)| se);
-                if let Some(aux) = out.aux_current_a {
+                if let Some((aux, se)) = aux_current(&q, &secs, &soc) {
                     // SoC counts the battery's charge: the charger's minus what the car's own
-                    // loads drew meanwhile.
+                    // loads drew meanwhile. The load is recorded only with the figure net of it.
                     let net: Vec<f64> = q
                         .iter()
                         .zip(&secs)
@@ -178,6 +175,8 @@ pub(crate) fn capacity_feature(
                         .collect();
                     if let Some(g) = ols(&net, &soc).filter(|g| g.slope > 0.0) {
                         out.ah_per_full = Some(100.0 / g.slope);
+                        out.aux_current_a = Some(aux);
+                        out.aux_current_se_a = Some(se);
                     }
                 }
             }
@@ -209,4 +208,64 @@ pub(crate) fn capacity_feature(
             .degrade(Quality::Unusable, QualityReason::FewSamples);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The standard error of the separated load agrees with the covariance of the three-term
+    /// fit worked out independently (the full 3 × 3 inverse of XᵀX by cofactors, not the
+    /// centred 2 × 2 one `ols2` uses), and it grows as the current stops varying.
+    #[test]
+    fn the_separated_loads_standard_error_follows_the_fits_covariance() {
+        // A taper from 150 A down to about 60 A over 40 min, a 3 A load, 100 Ah per 100 %,
+        // SoC rounded to whole points.
+        let case = |taper: f64| {
+            let secs: Vec<f64> = (0..80).map(|i| f64::from(i) * 30.0).collect();
+            let mut q = vec![0.0];
+            for w in secs.windows(2) {
+                let i_a = |t: f64| 150.0 - taper * t / 2400.0;
+                let last = *q.last().unwrap();
+                q.push(last + (i_a(w[0]) + i_a(w[1])) / 2.0 * (w[1] - w[0]) / 3600.0);
+            }
+            let soc: Vec<f64> = q
+                .iter()
+                .zip(&secs)
+                .map(|(q, t)| (20.0 + (q - 3.0 * t / 3600.0)).round())
+                .collect();
+            (q, secs, soc)
+        };
+        let (q, secs, soc) = case(90.0);
+        let (aux, se) = aux_current(&q, &secs, &soc).unwrap();
+        assert!((aux - 3.0).abs() < 3.0 * se + 0.5, "{aux} ± {se}");
+        // Independently: residual variance over n − 3 times the inverse of XᵀX, X = [1, q, h].
+        let h: Vec<f64> = secs.iter().map(|s| s / 3600.0).collect();
+        let f = ols2(&q, &h, &soc).unwrap();
+        let n = q.len() as f64;
+        let rss: f64 = (0..q.len())
+            .map(|i| (soc[i] - f.a - f.b1 * q[i] - f.b2 * h[i]).powi(2))
+            .sum();
+        let s2 = rss / (n - 3.0);
+        let sum = |v: &dyn Fn(usize) -> f64| (0..q.len()).map(v).sum::<f64>();
+        let m = [
+            [n, sum(&|i| q[i]), sum(&|i| h[i])],
+            [sum(&|i| q[i]), sum(&|i| q[i] * q[i]), sum(&|i| q[i] * h[i])],
+            [sum(&|i| h[i]), sum(&|i| q[i] * h[i]), sum(&|i| h[i] * h[i])],
+        ];
+        let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+        let inv11 = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+        let inv22 = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+        let inv12 = -(m[0][0] * m[2][1] - m[0][1] * m[2][0]) / det;
+        let (b, c) = (f.b1, f.b2);
+        let (gb, gc) = (c / (b * b), -1.0 / b);
+        let want = (s2 * (gb * gb * inv11 + gc * gc * inv22 + 2.0 * gb * gc * inv12)).sqrt();
+        assert!((se - want).abs() <= 1e-6 * want.max(1e-9), "{se} vs {want}");
+        // A current that barely tapers leaves charge and time nearly collinear: far less sure.
+        let (q, secs, soc) = case(20.0);
+        let loose = aux_current(&q, &secs, &soc).map_or(f64::INFINITY, |(_, se)| se);
+        assert!(loose > 2.0 * se, "{loose} vs {se}");
+    }
 }

@@ -191,8 +191,29 @@ mod tests {
         assert_eq!(ols2(&x1, &x1, &y), None, "collinear");
     }
 
-    /// The slopes' standard errors match the textbook formula on a small noisy example: the
-    /// same data with the noise doubled doubles them.
+    /// With centred, orthogonal regressors the slopes' variances are the residual variance (over
+    /// n − 3) over each regressor's sum of squares, and they do not covary.
+    #[test]
+    fn orthogonal_regressors_give_the_closed_form_variances() {
+        let x1 = [-3.0, -1.0, 1.0, 3.0, -3.0, -1.0, 1.0, 3.0];
+        let x2 = [1.0, -1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0];
+        assert_eq!(x1.iter().zip(&x2).map(|(a, b)| a * b).sum::<f64>(), 0.0);
+        let e = [0.3, -0.2, 0.1, -0.4, 0.2, 0.1, -0.3, 0.2];
+        let y: Vec<f64> = (0..8)
+            .map(|i| 2.0 + 0.5 * x1[i] - 1.5 * x2[i] + e[i])
+            .collect();
+        let f = ols2(&x1, &x2, &y).unwrap();
+        let rss: f64 = (0..8)
+            .map(|i| (y[i] - f.a - f.b1 * x1[i] - f.b2 * x2[i]).powi(2))
+            .sum();
+        let s2 = rss / 5.0;
+        let (s11, s22) = (40.0, 8.0);
+        assert!((f.var_b1 - s2 / s11).abs() < 1e-12, "{f:?}");
+        assert!((f.var_b2 - s2 / s22).abs() < 1e-12, "{f:?}");
+        assert!(f.cov_b1_b2.abs() < 1e-12, "{f:?}");
+    }
+
+    /// The same data with the noise doubled quadruples the slopes' variances.
     #[test]
     fn the_slopes_uncertainty_scales_with_the_noise() {
         let x1: Vec<f64> = (0..12).map(f64::from).collect();

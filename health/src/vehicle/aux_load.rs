@@ -7,16 +7,17 @@
 //! (the fleet's [`aux_references`]); with neither, nothing is borrowed and its figure stays as
 //! measured.
 //!
-//! A session that did separate its load did so with an uncertainty ([`SessionSummary::
-//! aux_current_se_a`]): large where its current barely tapered (a power-limited session whose
+//! A session that did separate its load did so with an uncertainty
+//! ([`SessionSummary::aux_current_se_a`]): large where its current barely tapered (a power-limited session whose
 //! current falls slowly as the voltage rises). There the separated figure is combined with the
 //! one it would have borrowed, each weighted by the inverse of its variance (the borrowed one's
 //! is the spread of the loads it is the median of): a precise separation keeps its own figure,
 //! a loose one leans on its neighbours. Only separations within [`LENDER_MAX_SE_A`] lend or
-//! make a reference. On the physics fleet's development seeds 27–28 (docs/BENCHMARKS.md) the
-//! separated load was off from the truth by 0.3 A in the median at a standard error under
-//! 0.5 A and by 5.8 A above 8 A; combining cut the per-session capacity error by about a fifth
-//! (median 1.0 → 0.8 %).
+//! make a reference (a session is never its own lender among the vehicle's sessions; in its
+//! model's reference it is one value of at least five). On the physics fleet's development seed
+//! 27 (docs/BENCHMARKS.md, session 24) the separated load was off from the truth by 0.3 A in the
+//! median at a standard error under 0.5 A and by 5.8 A above 8 A; combining cut the median
+//! per-session capacity error from 1.03 to 0.80 % there and from 0.92 to 0.77 % on seed 28.
 
 use super::spec::VehicleSpec;
 use super::summary::SessionSummary;
@@ -37,7 +38,7 @@ const BIN_MIN_VEHICLES: usize = 3;
 const MAX_SHARE: f64 = 0.5;
 /// Separated loads with a larger standard error (A) neither lend to other sessions nor make
 /// a model's reference.
-pub(crate) const LENDER_MAX_SE_A: f64 = 2.0;
+const LENDER_MAX_SE_A: f64 = 2.0;
 /// Least spread (A) assumed for a borrowed load, however alike its lenders.
 const MIN_SPREAD_A: f64 = 0.3;
 
@@ -112,16 +113,16 @@ fn lent(s: &SessionSummary) -> Option<f64> {
         .filter(|_| s.aux_current_se_a.is_none_or(|se| se <= LENDER_MAX_SE_A))
 }
 
-/// The load session `s` would borrow and its spread, A: from the vehicle's other sessions at a
-/// similar battery temperature that separated theirs precisely, else from its model's
-/// reference.
+/// The load session `s` would borrow and its spread, A: from the vehicle's other sessions
+/// (`vehicle_sessions`, which may include `s`) at a similar battery temperature that separated
+/// theirs precisely, else from its model's reference.
 fn borrowed(
     s: &SessionSummary,
-    own: &[SessionSummary],
+    vehicle_sessions: &[SessionSummary],
     reference: Option<&AuxReference>,
 ) -> Option<(f64, f64)> {
     let t = s.battery_temperature_c?;
-    let near: Vec<f64> = own
+    let near: Vec<f64> = vehicle_sessions
         .iter()
         .filter(|o| o.session != s.session)
         .filter(|o| {
@@ -140,12 +141,11 @@ fn borrowed(
 
 /// The factor to scale session `s`'s charge per full window (`ah_per_full`) by for the car's
 /// own load. A session that did not separate it takes off a borrowed load (1 when nothing can
-/// be borrowed); one that did, with its uncertainty recorded, trades its own figure for the
-/// inverse-variance blend of it and the borrowed one (1 when nothing can be borrowed or its own
-/// is exact).
+/// be borrowed); one that did, with its uncertainty recorded, trades the load it separated for
+/// the inverse-variance blend of it and the borrowed one (1 when nothing can be borrowed).
 pub(crate) fn aux_factor(
     s: &SessionSummary,
-    own: &[SessionSummary],
+    vehicle_sessions: &[SessionSummary],
     reference: Option<&AuxReference>,
 ) -> f64 {
     let Some(i) = s.mean_current_a.filter(|i| *i > 0.0) else {
@@ -155,17 +155,18 @@ pub(crate) fn aux_factor(
     match (s.aux_current_a, s.aux_current_se_a) {
         (Some(_), None) => 1.0,
         (Some(a), Some(se)) => {
-            let Some((p, spread)) = borrowed(s, own, reference) else {
+            // `ah_per_full` is net of all of `a`, whatever its share of the current.
+            let netted = a / i;
+            let Some((p, spread)) = borrowed(s, vehicle_sessions, reference) else {
                 return 1.0;
             };
-            if se <= 0.0 {
+            if !(0.0..1.0).contains(&netted) {
                 return 1.0;
             }
-            let (w_own, w_lent) = (se.powi(-2), spread.powi(-2));
-            let blend = (a * w_own + p * w_lent) / (w_own + w_lent);
-            // `ah_per_full` is net of `a`; re-net it of the blend.
-            (1.0 - share(blend)) / (1.0 - share(a))
+            // Inverse-variance weights, written so that an exact separation (se 0) keeps `a`.
+            let blend = (a * spread * spread + p * se * se) / (spread * spread + se * se);
+            (1.0 - share(blend)) / (1.0 - netted)
         }
-        (None, _) => borrowed(s, own, reference).map_or(1.0, |(p, _)| 1.0 - share(p)),
+        (None, _) => borrowed(s, vehicle_sessions, reference).map_or(1.0, |(p, _)| 1.0 - share(p)),
     }
 }

@@ -920,6 +920,15 @@ fn a_loosely_separated_load_leans_on_the_precise_ones_of_its_neighbours() {
         last(Some(0.05))
     );
     assert!((last(None) - own).abs() < 1e-9, "{}", last(None));
+    // A session is not its own lender: with one other precise separation near it (two are
+    // needed) and no model reference, nothing is borrowed and its figure stands. (Were it its
+    // own lender, at 1.9 A it lends: the median of 2 and 10 A would pull it 0.3 points.)
+    let pair: Vec<SessionSummary> = with_last(Some(1.9)).split_off(14);
+    let (_, _, history) = estimate_soh(&pair, &s, &AssessContext::default(), &cfg);
+    assert!(
+        (history.last().unwrap().soh_pct - own).abs() < 1e-9,
+        "{history:?}"
+    );
 }
 
 #[test]
