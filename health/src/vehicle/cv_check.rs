@@ -253,11 +253,20 @@ pub(crate) fn cv_check(
     // recent offset comes from) must not say otherwise: a healthy pack's offsets at higher
     // currents swing several points in hot weeks, its low-current readings do not.
     let low_disagrees = median(&lows_in(ENDS)).is_some_and(|l| l < limit / 2.0);
+    // Or: ahead in every one of the latest sessions (the ones the recent offset is the median
+    // of). A healthy pack's hot weeks lift some of its sessions, not all of them; a BMS whose
+    // scale ran ahead since before the vehicle's early sessions shows no movement from them
+    // and often no low-current reading. On the fleets of seeds 27–40, 23 packs whose SoC ran
+    // ahead and one healthy pack had a recent offset of at least 3.5 points; every one of the
+    // latest five was above zero for 22 of the 23 and not for the healthy one (the rule's shape
+    // was chosen on those fleets; seeds 41–44 held it out, docs/BENCHMARKS.md).
+    let recent = &all[all.len().saturating_sub(ENDS)..];
     let ahead = offset.filter(|r| {
         let own = *r >= cfg.soc_check_ahead_points
             && (early_all.is_some_and(|e| r - e >= limit) || *r >= 2.0 * limit);
         let at_low_currents = *r >= limit && low_offset.is_some_and(|l| l >= limit);
-        (own || at_low_currents) && !low_disagrees
+        let every_recent = *r >= cfg.soc_check_ahead_points && recent.iter().all(|x| *x > 0.0);
+        (own || at_low_currents || every_recent) && !low_disagrees
     });
     // Behind: at low currents, where a risen resistance moves nothing, the latest two readings
     // (among the latest sessions) at least `limit` low on median, or a single one twice that.

@@ -1099,3 +1099,41 @@ fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show
     assert_eq!(step.index, 6);
     assert!((step.drop() - 4.0).abs() < 0.5, "{step:?}");
 }
+
+#[test]
+fn a_soc_ahead_in_every_recent_session_is_the_bms_even_without_low_currents() {
+    let cfg = HealthConfig::default();
+    // Healthy packs show SoC 100 − 20 × C-rate in constant voltage; no session here goes below
+    // 0.3 C, so there are no low-current readings. V0's BMS reads 4 points ahead in every
+    // session from its first: no movement from its early sessions, under twice the offset, but
+    // ahead in each of its latest five, which no resistance does. V1 reads 5 ahead in two
+    // sessions of every three (hot weeks) and with its cohort in the third: not the BMS.
+    let offset = |v: usize, i: usize, _: f64| match v {
+        0 => 4.0,
+        1 if i % 3 != 2 => 5.0,
+        _ => 0.0,
+    };
+    let (mut states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
+    for st in &mut states {
+        let mut list = st.sessions().to_vec();
+        for s in &mut list {
+            s.top_of_charge.retain(|p| p.current_a > 0.2 * 200.0);
+        }
+        st.replace_sessions(list);
+    }
+    for (v, st) in states.iter().enumerate() {
+        let r = st.report(&ctx, &cfg);
+        let cv = r.cv_check.as_ref().unwrap();
+        assert!(cv.low_current_offset_points.is_none(), "{cv:?}");
+        assert_eq!(
+            r.has_alert(AlertKind::SocCalibrationSuspect),
+            v == 0,
+            "V{v}: {cv:?}"
+        );
+    }
+    let cv = states[1].report(&ctx, &cfg).cv_check.unwrap();
+    assert!(
+        cv.offset_points.unwrap() >= cfg.soc_check_ahead_points,
+        "{cv:?}"
+    );
+}
