@@ -157,12 +157,12 @@ pub(crate) fn aux_factor(
         (Some(a), Some(se)) => {
             // `ah_per_full` is net of all of `a`, whatever its share of the current.
             let netted = a / i;
-            let Some((p, spread)) = borrowed(s, vehicle_sessions, reference) else {
-                return 1.0;
-            };
             if !(0.0..1.0).contains(&netted) {
                 return 1.0;
             }
+            let Some((p, spread)) = borrowed(s, vehicle_sessions, reference) else {
+                return 1.0;
+            };
             // Inverse-variance weights, written so that an exact separation (se 0) keeps `a`.
             let blend = (a * spread * spread + p * se * se) / (spread * spread + se * se);
             (1.0 - share(blend)) / (1.0 - netted)
