@@ -41,9 +41,10 @@
 //!    its first step, nobody charging stopped ([`throughput`]).
 //! 4. **Cost (opt-in).** With a tariff or month-peak signal, the sweep pauses at a laxity of
 //!    [`COST_GUARD_HOURS`]; beyond it only flexible charging remains, which is held back for a
-//!    cheaper period (if it can finish there [`DEFER_MARGIN`] before its expected departure,
-//!    and the whole site's need, with the energy the site's habit says is still to arrive,
-//!    fits there) or kept under the month's peak.
+//!    cheaper period (if it can finish there [`DEFER_MARGIN`] before its expected departure;
+//!    the laxest first, as many as that period has room for beside what the others will
+//!    still want then and the energy the site's habit says is still to arrive:
+//!    [`deferral_plan`]) or kept under the month's peak.
 //! 5. **Rounding.** Currents are rounded down to pilot steps, then a top-up pass (least lax
 //!    first) hands out what rounding freed, so no session is left a step below what fits; a
 //!    final repair pass guarantees no limit is exceeded whatever rounding did.
@@ -183,45 +184,79 @@ fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) ->
     b.amp_hours[s] <= DEFER_SHARE * b.top[s] * hours(dep - DEFER_MARGIN - start)
 }
 
-/// Whether everything all sessions still need, and the vehicles expected to arrive before the
-/// last of them leaves ([`AllocContext::arriving`]), fits at [`DEFER_SHARE`] of the site's
-/// power limit between the start of the cheaper period and the last departure: deferring into
-/// a period that will be congested anyway only moves charging into the next expensive one.
+/// Which of the sessions that could wait for the cheaper period (`candidates`) do: the
+/// laxest first, as many as leave everything still wanted when that period starts — theirs,
+/// what the others will not have had time to take by then, and the energy the vehicles
+/// expected before the last of them leaves will bring ([`AllocContext::arriving`]) — fitting
+/// at [`DEFER_SHARE`] of the site's power limit between its start and the last departure:
+/// deferring into a period that will be congested anyway only moves charging into the next
+/// expensive one. The others charge now, each at most at its top rate and together at most at
+/// the site's limit, so what they still want at the start is the larger of those two shortfalls.
 /// (The room runs to the last departure, not [`DEFER_MARGIN`] before it: the margin guards each
 /// held session against leaving early, while the room is shared with sessions that charge up to
 /// their departure. Ending it at the margin too kept 0.07–0.12 points more energy at most on the
 /// ACN replays with realistic inputs, and cost 3–4 of the 18 rows where cost and CO₂ beat LLF's
 /// with perfect ones.)
-fn deferral_fits(
+fn deferral_plan(
     problem: &SiteProblem,
     ctx: &AllocContext,
     cons: &Constraints,
     b: &Bounds,
-    held: &[bool],
-) -> bool {
+    u: &Urgency,
+    candidates: &[bool],
+) -> Vec<bool> {
+    let n = candidates.len();
+    let mut held = vec![false; n];
     let Some((start, _)) = ctx.tou.and_then(|t| t.cheaper) else {
-        return false;
+        return held;
     };
-    if !held.iter().any(|&h| h) {
-        return false;
+    if !candidates.iter().any(|&c| c) {
+        return held;
     }
     let site = cons.cap[cons.site_power];
     if !site.is_finite() {
-        return true;
+        return candidates.to_vec();
     }
-    let mut need_wh = 0.0;
+    let before = hours(start - ctx.now).max(0.0);
     let mut last = start;
+    // Per session: all it wants, and what it would still want at the start charging at its
+    // top rate until then (nothing if it leaves first).
+    let mut need = vec![0.0; n];
+    let mut left = vec![0.0; n];
     for (s, d) in problem.sessions.iter().enumerate() {
-        need_wh += b.amp_hours[s] * d.watts_per_amp();
+        let wpa = d.watts_per_amp();
+        need[s] = b.amp_hours[s] * wpa;
         if b.hi[s] > 0.0 {
-            last = last.max(d.departure.unwrap_or(ctx.now + ctx.default_dwell));
+            let dep = d.departure.unwrap_or(ctx.now + ctx.default_dwell);
+            last = last.max(dep);
+            if dep > start {
+                left[s] = (b.amp_hours[s] - b.top[s] * before).max(0.0) * wpa;
+            }
+        } else {
+            left[s] = need[s];
         }
     }
+    let mut room = DEFER_SHARE * site * hours(last - start);
     // Vehicles expected to arrive before the last of these leaves will want the same hours.
     if let Some(a) = &ctx.arriving {
-        need_wh += a.within(last - ctx.now).0;
+        room -= a.within(last - ctx.now).0;
     }
-    need_wh <= DEFER_SHARE * site * hours(last - start)
+    let mut held_wh = 0.0;
+    let mut free_need: f64 = need.iter().sum();
+    let mut free_left: f64 = left.iter().sum();
+    let mut order: Vec<usize> = (0..n).filter(|&s| candidates[s]).collect();
+    order.sort_by(|&a, &c| u.initial[c].total_cmp(&u.initial[a]));
+    for s in order {
+        let wanted =
+            held_wh + need[s] + (free_left - left[s]).max(free_need - need[s] - site * before);
+        if wanted <= room {
+            held[s] = true;
+            held_wh += need[s];
+            free_need -= need[s];
+            free_left -= left[s];
+        }
+    }
+    held
 }
 
 /// Session indices, least lax first.
@@ -300,17 +335,14 @@ fn fill(
     let mut held = vec![false; b.hi.len()];
     if soft {
         fill.run_until(COST_GUARD_HOURS);
-        for (s, h) in held.iter_mut().enumerate() {
-            *h = can_defer(problem, ctx, b, s);
-        }
-        if deferral_fits(problem, ctx, cons, b, &held) {
-            for (s, &h) in held.iter().enumerate() {
-                if h {
-                    fill.freeze(s);
-                }
+        let candidates: Vec<bool> = (0..b.hi.len())
+            .map(|s| can_defer(problem, ctx, b, s))
+            .collect();
+        held = deferral_plan(problem, ctx, cons, b, u, &candidates);
+        for (s, &h) in held.iter().enumerate() {
+            if h {
+                fill.freeze(s);
             }
-        } else {
-            held.iter_mut().for_each(|h| *h = false);
         }
         if let Some(peak) = ctx.month_peak {
             fill.tighten(cons.site_power, peak.0);

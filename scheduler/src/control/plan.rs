@@ -832,6 +832,37 @@ mod tests {
     }
 
     #[test]
+    fn where_the_cheaper_hours_have_room_for_some_of_the_charging_that_could_wait_the_laxest_waits()
+    {
+        let config = ControlConfig::new("t");
+        let mut snap = snapshot(100_000.0, &["a", "b", "c"], &["a", "b", "c"]);
+        // At 08:00: a wants 5 kWh by 18:00, c 5 kWh by 17:00 (both could finish in the cheap
+        // hours from 10:00, 4 h before leaving), b 20 kWh by 11:00 (it cannot wait).
+        needs(&mut snap, "a", 5.0, "2026-03-01T18:00:00Z");
+        needs(&mut snap, "b", 20.0, "2026-03-01T11:00:00Z");
+        needs(&mut snap, "c", 5.0, "2026-03-01T17:00:00Z");
+        snap.site.supply = Some(supply_cheaper_from(10));
+        let caps = |kwh: f64| {
+            caps_after(
+                &snap,
+                &decide_with(&snap, &config, watch_with_habit(&snap, kwh)),
+                &config,
+            )
+        };
+        // Half the site's 100 kW over 10:00-18:00 is 400 kWh; b, at its 11 kW, is done by
+        // 10:00. With 392 kWh expected to arrive, 8 kWh of room: a's 5 fit, c's 5 more do not.
+        // The laxest waits and c charges now (all or nothing, neither waited: 10 > 8).
+        let c = caps(392.0);
+        assert!(c["b"].0 > 15.9 && c["c"].0 > 15.9, "{c:?}");
+        assert!(c["a"].0 <= 6.0 + 1e-9, "{c:?}");
+        // With room for both, both wait; with none for a either, nobody does.
+        let c = caps(10.0);
+        assert!(c["a"].0 <= 6.0 + 1e-9 && c["c"].0 <= 6.0 + 1e-9, "{c:?}");
+        let c = caps(396.0);
+        assert!(c["a"].0 > 15.9 && c["c"].0 > 15.9, "{c:?}");
+    }
+
+    #[test]
     fn charging_waits_only_for_cheaper_supply_it_can_finish_in_well_before_its_departure() {
         let config = ControlConfig::new("t");
         let mut snap = snapshot(100_000.0, &["a", "b"], &["a", "b"]);
