@@ -1051,7 +1051,7 @@ mod tests {
             watch.set_cap(&who, Amperes(cap), now());
             for _ in 0..2 {
                 let s = &mut snap.sessions[k].session;
-                s.energy = s.energy + WattHours(100.0);
+                s.energy += WattHours(100.0);
                 s.power = Some(Watts(amps * phases * 230.0));
                 watch.observe(snap, now(), &config);
             }
@@ -1107,7 +1107,7 @@ mod tests {
         let read = |snap: &mut SiteSnapshot, watch: &mut SiteWatch, watts: f64, line: f64| {
             for _ in 0..2 {
                 let s = &mut snap.sessions[0].session;
-                s.energy = s.energy + WattHours(100.0);
+                s.energy += WattHours(100.0);
                 s.power = Some(Watts(watts));
                 s.line_current = Some(Amperes(line));
                 watch.observe(snap, now(), &config);
