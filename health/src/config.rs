@@ -40,7 +40,11 @@ pub struct HealthConfig {
     pub resistance_recent_sessions: usize,
     /// Resistance index (recent / baseline) at which an alert is raised. 1.45, set on the
     /// tuning physics fleet (seed 1): healthy packs' resistance grows by up to ~1.25 a year
-    /// there, and 1.3 alerted 6 vehicles without a resistance fault.
+    /// there, and 1.3 alerted 6 vehicles without a resistance fault. Where the constant-voltage
+    /// check compares the vehicle with its own first sessions, the index counts only with its
+    /// support: constant voltage at least [`Self::resistance_cohort_support_points`] earlier than
+    /// for healthy packs (session 25: healthy packs read 1.47–1.75 alone on the development
+    /// fleets, with constant voltage where their cohort's).
     pub resistance_alert_ratio: f64,
     /// Same, when temperatures are missing and the index cannot be temperature-corrected.
     pub resistance_alert_ratio_uncorrected: f64,
@@ -141,7 +145,7 @@ pub struct HealthConfig {
     /// pack whose true resistance is 1.24 × its model's median, just under the 1.3 × that
     /// defines an outlier in the scoring; no healthy one).
     pub resistance_cohort_ratio: f64,
-    /// See [`Self::resistance_cohort_ratio`].
+    /// See [`Self::resistance_cohort_ratio`] and [`Self::resistance_alert_ratio`].
     pub resistance_cohort_support_points: f64,
 }
 

@@ -206,9 +206,17 @@ pub(crate) fn vehicle_alerts(
     };
     // Where the constant-voltage check can compare the vehicle with its own first sessions it
     // decides (normalised for current and temperature, no step needed); ΔV/ΔI at current
-    // steps, which mixes SoC, temperature and the charger's cable, decides only where it cannot.
+    // steps, which mixes SoC, temperature and the charger's cable, decides alone only where it
+    // cannot, and otherwise with constant voltage now coming earlier than for healthy packs
+    // (two imperfect measures agreeing: a jump too recent for the check's own comparison).
     let cv_judges = i.cv.is_some_and(CvCheck::compares_own_history);
-    let from_steps = i.resistance.index.filter(|ix| *ix >= limit && !cv_judges);
+    let cv_behind =
+        i.cv.and_then(|c| c.unexplained_offset_points)
+            .is_some_and(|o| o <= -cfg.resistance_cohort_support_points);
+    let from_steps = i
+        .resistance
+        .index
+        .filter(|ix| *ix >= limit && (!cv_judges || cv_behind));
     let earlier_cv = i.cv.and_then(|c| c.earlier_cv_points);
     if from_steps.is_some() || earlier_cv.is_some() {
         let sev = if from_steps.is_some_and(|ix| ix >= 2.0) {

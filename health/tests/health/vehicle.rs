@@ -1065,6 +1065,43 @@ fn a_resistance_jump_after_the_second_session_is_an_increase_and_a_start_that_re
     assert!(cv.earlier_cv_points.is_none(), "{cv:?}");
 }
 
+#[test]
+fn a_resistance_rise_from_current_steps_counts_where_constant_voltage_agrees() {
+    let cfg = HealthConfig::default();
+    // Healthy packs show SoC 100 − 20 × C-rate in constant voltage; 12 sessions each, ΔV/ΔI
+    // 0.1 Ω. V0 and V1 read 0.16 Ω from their ninth session (index 1.6). V0's constant
+    // voltage comes earlier with it (the higher the current, the earlier: 3 points on the
+    // median), too little and too late for the check's own comparison with its first
+    // sessions; V1's does not move, and a rise that only the current steps show is not taken
+    // where constant voltage can judge.
+    let offset = |v: usize, i: usize, c: f64| {
+        if v == 0 && i >= 8 {
+            -6.0 * c / 0.45
+        } else {
+            0.0
+        }
+    };
+    let (mut states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
+    for (v, st) in states.iter_mut().enumerate() {
+        let mut list = st.sessions().to_vec();
+        for (i, s) in list.iter_mut().enumerate() {
+            s.resistance = Some(Ohms(if v < 2 && i >= 8 { 0.16 } else { 0.1 }));
+        }
+        st.replace_sessions(list);
+    }
+    for (v, st) in states.iter().enumerate() {
+        let r = st.report(&ctx, &cfg);
+        let cv = r.cv_check.as_ref().unwrap();
+        assert!(cv.earlier_cv_points.is_none(), "V{v}: {cv:?}");
+        assert_eq!(
+            r.has_alert(AlertKind::ResistanceIncrease),
+            v == 0,
+            "V{v}: {:?} {cv:?}",
+            r.resistance
+        );
+    }
+}
+
 /// A drop between cold sessions before and warm ones after, with nothing alike across it, is the
 /// season (what is left of the car's loads in the cold), not the pack; the same drop seen by
 /// cold sessions on both sides is a step.
