@@ -179,8 +179,11 @@ impl SohEstimate {
 /// it: the warm ones (where the car's own loads weigh least) when each side has two, else the
 /// cold ones when each side has two. A step that only the cold sessions make is what is left of
 /// their loads at a change of season, so one whose sessions before are all cold (fewer than two
-/// warm) and whose sessions after are warm with fewer than two cold is not taken: nothing
-/// compares alike across it. `temps` is each point's battery temperature; a side without
+/// warm) and whose sessions after are warm with fewer than two cold is taken only if the cold
+/// sessions after those compared (the next winter, at least as many as a step's short side)
+/// show all of it, at least the smallest step: the step and the spring came together, and only
+/// a later winter compares alike across it (the whole step, not half, as a season's months of
+/// fade lie between). `temps` is each point's battery temperature; a side without
 /// temperatures is taken as it reads.
 fn like_sessions_agree(
     pts: &[SohPoint],
@@ -208,8 +211,15 @@ fn like_sessions_agree(
     if cold_b.len() >= 2 && cold_a.len() >= 2 {
         return agree(&cold_b, &cold_a);
     }
-    // Cold before, warm after, nothing alike: the season, not the pack.
-    !(warm_b.len() < 2 && cold_b.len() >= 2 && warm_a.len() >= 2)
+    if !(warm_b.len() < 2 && cold_b.len() >= 2 && warm_a.len() >= 2) {
+        return true;
+    }
+    // Cold before, warm after: the season, unless a later winter shows the whole step.
+    let later = side((k + SIDE).min(pts.len())..pts.len(), false);
+    later.len() >= cfg.step_min_sessions_short_side.max(2)
+        && median(&cold_b)
+            .zip(median(&later))
+            .is_some_and(|(b, a)| b - a >= cfg.step_min_drop_pct)
 }
 
 /// A per-session SoH value and its session's battery temperature, °C.

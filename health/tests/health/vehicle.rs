@@ -1104,7 +1104,8 @@ fn a_resistance_rise_from_current_steps_counts_where_constant_voltage_agrees() {
 
 /// A drop between cold sessions before and warm ones after, with nothing alike across it, is the
 /// season (what is left of the car's loads in the cold), not the pack; the same drop seen by
-/// cold sessions on both sides is a step.
+/// cold sessions on both sides is a step, right after it or in the next winter (three sessions
+/// of it at least).
 #[test]
 fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show_it() {
     let cfg = HealthConfig::default();
@@ -1113,12 +1114,14 @@ fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show
     let noise = |i: usize| [0.4, -0.3, 0.1, -0.5, 0.3, 0.0, -0.2][i % 7];
     // Six winter sessions at 5 °C reading 95 %, then ten at 20 °C reading 91 %; in the second
     // history the first two after the drop are still cold and read 91 % too.
-    let history = |cold_after: usize| -> Vec<SessionSummary> {
-        (0..16)
+    // With `winter`, `n` cold sessions follow the warm ones, reading `ah` Ah.
+    let seasons = |cold_after: usize, winter: Option<(usize, f64)>| -> Vec<SessionSummary> {
+        (0..16 + winter.map_or(0, |w| w.0))
             .map(|i| {
                 let (ah, t) = match i {
                     0..6 => (190.0, 5.0),
                     _ if i < 6 + cold_after => (182.0, 5.0),
+                    16.. => (winter.map_or(182.0, |w| w.1), 5.0),
                     _ => (182.0, 20.0),
                 };
                 SessionSummary {
@@ -1128,6 +1131,7 @@ fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show
             })
             .collect()
     };
+    let history = |cold_after: usize| seasons(cold_after, None);
     let ctx = AssessContext::default();
     let (_, step, _) = estimate_soh(&history(0), &s, &ctx, &cfg);
     assert_eq!(step, None);
@@ -1135,6 +1139,16 @@ fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show
     let step = step.expect("cold sessions either side show the drop");
     assert_eq!(step.index, 6);
     assert!((step.drop() - 4.0).abs() < 0.5, "{step:?}");
+    // Three sessions of the next winter read as the warm ones do: the drop was the pack's.
+    let (_, step, _) = estimate_soh(&seasons(0, Some((3, 182.0))), &s, &ctx, &cfg);
+    let step = step.expect("the next winter shows the whole drop");
+    assert_eq!(step.index, 6);
+    // Two are too few; and three that read as the first winter did, less a point of a year's
+    // fade, say it was the season.
+    let (_, step, _) = estimate_soh(&seasons(0, Some((2, 182.0))), &s, &ctx, &cfg);
+    assert_eq!(step, None);
+    let (_, step, _) = estimate_soh(&seasons(0, Some((3, 188.0))), &s, &ctx, &cfg);
+    assert_eq!(step, None);
 }
 
 #[test]
