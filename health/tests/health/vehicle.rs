@@ -626,6 +626,17 @@ fn cv_fleet(
     (states, ctx)
 }
 
+/// Edits every session of every vehicle: `f(vehicle, session index, summary)`.
+fn edit_sessions(states: &mut [VehicleHealth], f: impl Fn(usize, usize, &mut SessionSummary)) {
+    for (v, st) in states.iter_mut().enumerate() {
+        let mut list = st.sessions().to_vec();
+        for (i, s) in list.iter_mut().enumerate() {
+            f(v, i, s);
+        }
+        st.replace_sessions(list);
+    }
+}
+
 #[test]
 fn constant_voltage_tells_a_bms_soc_running_off_from_a_resistance_rise() {
     let cfg = HealthConfig::default();
@@ -1082,13 +1093,9 @@ fn a_resistance_rise_from_current_steps_counts_where_constant_voltage_agrees() {
         }
     };
     let (mut states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
-    for (v, st) in states.iter_mut().enumerate() {
-        let mut list = st.sessions().to_vec();
-        for (i, s) in list.iter_mut().enumerate() {
-            s.resistance = Some(Ohms(if v < 2 && i >= 8 { 0.16 } else { 0.1 }));
-        }
-        st.replace_sessions(list);
-    }
+    edit_sessions(&mut states, |v, i, s| {
+        s.resistance = Some(Ohms(if v < 2 && i >= 8 { 0.16 } else { 0.1 }));
+    });
     for (v, st) in states.iter().enumerate() {
         let r = st.report(&ctx, &cfg);
         let cv = r.cv_check.as_ref().unwrap();
@@ -1115,17 +1122,10 @@ fn a_small_constant_voltage_shift_is_not_a_resistance_rise_where_the_current_ste
         _ => 0.0,
     };
     let (mut states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
-    for (v, st) in states.iter_mut().enumerate() {
-        let mut list = st.sessions().to_vec();
-        for (i, s) in list.iter_mut().enumerate() {
-            s.resistance = Some(Ohms(if (v == 0 || v == 2) && i >= 6 {
-                0.09
-            } else {
-                0.1
-            }));
-        }
-        st.replace_sessions(list);
-    }
+    edit_sessions(&mut states, |v, i, s| {
+        let dropped = (v == 0 || v == 2) && i >= 6;
+        s.resistance = Some(Ohms(if dropped { 0.09 } else { 0.1 }));
+    });
     let shift = |v: usize| {
         let r = states[v].report(&ctx, &cfg);
         let cv = r.cv_check.clone().unwrap();
@@ -1214,13 +1214,9 @@ fn a_soc_ahead_in_every_recent_session_is_the_bms_even_without_low_currents() {
         _ => 0.0,
     };
     let (mut states, ctx) = cv_fleet(9, 12, offset, |_, _| 190.0);
-    for st in &mut states {
-        let mut list = st.sessions().to_vec();
-        for s in &mut list {
-            s.top_of_charge.retain(|p| p.current_a > 0.2 * 200.0);
-        }
-        st.replace_sessions(list);
-    }
+    edit_sessions(&mut states, |_, _, s| {
+        s.top_of_charge.retain(|p| p.current_a > 0.2 * 200.0)
+    });
     for (v, st) in states.iter().enumerate() {
         let r = st.report(&ctx, &cfg);
         let cv = r.cv_check.as_ref().unwrap();
