@@ -12,6 +12,8 @@ use crate::config::HealthConfig;
 use crate::units::Ohms;
 use chargegrid_core::ChargerId;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// How many times [`HealthConfig::resistance_cv_shift_points`] a shift of constant voltage must
 /// reach to raise the resistance alert where the current steps read no rise (index under 1).
@@ -19,8 +21,6 @@ use chrono::{DateTime, Duration, Utc};
 /// were shifts of 4–5.75 points with an index of 0.83–0.96 (now not raised), and every true
 /// jump with an index under 1 had shifted 6.5 points or more.
 const CV_CONTRADICTED_FACTOR: f64 = 1.5;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

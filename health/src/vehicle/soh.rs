@@ -179,12 +179,12 @@ impl SohEstimate {
 /// it: the warm ones (where the car's own loads weigh least) when each side has two, else the
 /// cold ones when each side has two. A step that only the cold sessions make is what is left of
 /// their loads at a change of season, so one whose sessions before are all cold (fewer than two
-/// warm) and whose sessions after are warm with fewer than two cold is taken only if the cold
-/// sessions after those compared (the next winter, at least as many as a step's short side)
-/// show all of it, at least the smallest step: the step and the spring came together, and only
-/// a later winter compares alike across it (the whole step, not half, as a season's months of
-/// fade lie between). `temps` is each point's battery temperature; a side without
-/// temperatures is taken as it reads.
+/// warm) and whose sessions after are warm with fewer than two cold is taken only if the first
+/// cold sessions after those compared (the next winter: at least as many as a step's short
+/// side, at most ten) sit at least the smallest step (`step_min_drop_pct`, not half of it)
+/// below the cold ones before: the step and the spring came together, only a later winter
+/// compares alike across it, and a season's months of fade lie between. `temps` is each
+/// point's battery temperature; a side without temperatures is taken as it reads.
 fn like_sessions_agree(
     pts: &[SohPoint],
     temps: &[Option<f64>],
@@ -215,7 +215,9 @@ fn like_sessions_agree(
         return true;
     }
     // Cold before, warm after: the season, unless a later winter shows the whole step.
-    let later = side((k + SIDE).min(pts.len())..pts.len(), false);
+    let mut later = side((k + SIDE).min(pts.len())..pts.len(), false);
+    // The next winter, not years of fade after it.
+    later.truncate(SIDE);
     later.len() >= cfg.step_min_sessions_short_side.max(2)
         && median(&cold_b)
             .zip(median(&later))

@@ -173,7 +173,8 @@ fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) ->
     let Some((start, price)) = tou.cheaper else {
         return false;
     };
-    if price >= tou.price_now || start <= ctx.now {
+    // A session that needs nothing now (or cannot run) has nothing to hold back.
+    if price >= tou.price_now || start <= ctx.now || b.hi[s] <= 0.0 {
         return false;
     }
     // A session with no departure (the default stay, which is no longer than the margin)
@@ -186,17 +187,18 @@ fn can_defer(problem: &SiteProblem, ctx: &AllocContext, b: &Bounds, s: usize) ->
 
 /// Which of the sessions that could wait for the cheaper period (`candidates`) do: the
 /// laxest first, as many as leave everything still wanted when that period starts — theirs,
-/// what the others will not have had time to take by then, and the energy the vehicles
-/// expected before the last of them leaves will bring ([`AllocContext::arriving`]) — fitting
-/// at [`DEFER_SHARE`] of the site's power limit between its start and the last departure:
-/// deferring into a period that will be congested anyway only moves charging into the next
-/// expensive one. The others charge now, each at most at its top rate and together at most at
-/// the site's limit, so what they still want at the start is the larger of those two shortfalls.
-/// (The room runs to the last departure, not [`DEFER_MARGIN`] before it: the margin guards each
-/// held session against leaving early, while the room is shared with sessions that charge up to
-/// their departure. Ending it at the margin too kept 0.07–0.12 points more energy at most on the
-/// ACN replays with realistic inputs, and cost 3–4 of the 18 rows where cost and CO₂ beat LLF's
-/// with perfect ones.)
+/// what the others still there then will not have had time to take, and the energy the
+/// vehicles expected before the last of them leaves will bring ([`AllocContext::arriving`]) —
+/// fitting at [`DEFER_SHARE`] of the site's power limit between its start and the last
+/// departure: deferring into a period that will be congested anyway only moves charging into
+/// the next expensive one. The others charge now, each at most at its top rate and together at
+/// most at the site's limit (or the month's peak, when lower), so what they still want at the
+/// start is the larger of those two shortfalls. (The room runs to the last departure, not
+/// [`DEFER_MARGIN`] before it: the margin guards each held session against leaving early, while
+/// the room is shared with sessions that charge up to their departure. Ending it at the margin
+/// too kept 0.07–0.12 points more energy at most on the ACN replays with realistic inputs, and
+/// cost 3–4 of the 18 rows where cost and CO₂ beat LLF's with perfect ones: session 23's
+/// all-or-nothing rule.)
 fn deferral_plan(
     problem: &SiteProblem,
     ctx: &AllocContext,
@@ -217,43 +219,44 @@ fn deferral_plan(
     if !site.is_finite() {
         return candidates.to_vec();
     }
+    let now_cap = ctx.month_peak.map_or(site, |p| site.min(p.0));
     let before = hours(start - ctx.now).max(0.0);
     let mut last = start;
-    // Per session: all it wants, and what it would still want at the start charging at its
-    // top rate until then (nothing if it leaves first).
-    let mut need = vec![0.0; n];
-    let mut left = vec![0.0; n];
+    // Per session: what it wants if it is still there at the start (nothing if it leaves
+    // first), and what it would still want then charging at its top rate until then.
+    let mut need_wh = vec![0.0; n];
+    let mut left_wh = vec![0.0; n];
     for (s, d) in problem.sessions.iter().enumerate() {
         let wpa = d.watts_per_amp();
-        need[s] = b.amp_hours[s] * wpa;
         if b.hi[s] > 0.0 {
             let dep = d.departure.unwrap_or(ctx.now + ctx.default_dwell);
             last = last.max(dep);
             if dep > start {
-                left[s] = (b.amp_hours[s] - b.top[s] * before).max(0.0) * wpa;
+                need_wh[s] = b.amp_hours[s] * wpa;
+                left_wh[s] = (b.amp_hours[s] - b.top[s] * before).max(0.0) * wpa;
             }
         } else {
-            left[s] = need[s];
+            need_wh[s] = b.amp_hours[s] * wpa;
+            left_wh[s] = need_wh[s];
         }
     }
-    let mut room = DEFER_SHARE * site * hours(last - start);
+    let mut room_wh = DEFER_SHARE * site * hours(last - start);
     // Vehicles expected to arrive before the last of these leaves will want the same hours.
     if let Some(a) = &ctx.arriving {
-        room -= a.within(last - ctx.now).0;
+        room_wh -= a.within(last - ctx.now).0;
     }
     let mut held_wh = 0.0;
-    let mut free_need: f64 = need.iter().sum();
-    let mut free_left: f64 = left.iter().sum();
+    let mut free_need_wh: f64 = need_wh.iter().sum();
+    let mut free_left_wh: f64 = left_wh.iter().sum();
     let mut order: Vec<usize> = (0..n).filter(|&s| candidates[s]).collect();
     order.sort_by(|&a, &c| u.initial[c].total_cmp(&u.initial[a]));
     for s in order {
-        let wanted =
-            held_wh + need[s] + (free_left - left[s]).max(free_need - need[s] - site * before);
-        if wanted <= room {
+        let others = (free_left_wh - left_wh[s]).max(free_need_wh - need_wh[s] - now_cap * before);
+        if held_wh + need_wh[s] + others <= room_wh {
             held[s] = true;
-            held_wh += need[s];
-            free_need -= need[s];
-            free_left -= left[s];
+            held_wh += need_wh[s];
+            free_need_wh -= need_wh[s];
+            free_left_wh -= left_wh[s];
         }
     }
     held

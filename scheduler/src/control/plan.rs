@@ -842,23 +842,31 @@ mod tests {
         needs(&mut snap, "b", 20.0, "2026-03-01T11:00:00Z");
         needs(&mut snap, "c", 5.0, "2026-03-01T17:00:00Z");
         snap.site.supply = Some(supply_cheaper_from(10));
-        let caps = |kwh: f64| {
+        let caps = |snap: &SiteSnapshot, kwh: f64| {
             caps_after(
-                &snap,
-                &decide_with(&snap, &config, watch_with_habit(&snap, kwh)),
+                snap,
+                &decide_with(snap, &config, watch_with_habit(snap, kwh)),
                 &config,
             )
         };
         // Half the site's 100 kW over 10:00-18:00 is 400 kWh; b, at its 11 kW, is done by
         // 10:00. With 392 kWh expected to arrive, 8 kWh of room: a's 5 fit, c's 5 more do not.
-        // The laxest waits and c charges now (all or nothing, neither waited: 10 > 8).
-        let c = caps(392.0);
+        // The laxest waits and c charges now (all or nothing, nobody waited: the 30 kWh all
+        // three want and the 392 expected passed the 400).
+        let c = caps(&snap, 392.0);
         assert!(c["b"].0 > 15.9 && c["c"].0 > 15.9, "{c:?}");
         assert!(c["a"].0 <= 6.0 + 1e-9, "{c:?}");
         // With room for both, both wait; with none for a either, nobody does.
-        let c = caps(10.0);
+        let c = caps(&snap, 10.0);
         assert!(c["a"].0 <= 6.0 + 1e-9 && c["c"].0 <= 6.0 + 1e-9, "{c:?}");
-        let c = caps(396.0);
+        let c = caps(&snap, 396.0);
+        assert!(c["a"].0 > 15.9 && c["c"].0 > 15.9, "{c:?}");
+        // b wanting 30 kWh by 13:00 still wants 8 at 10:00 (22 by then at its 11 kW): that
+        // counts too. 15 kWh of room leave a's 5 a place, 8 none.
+        needs(&mut snap, "b", 30.0, "2026-03-01T13:00:00Z");
+        let c = caps(&snap, 385.0);
+        assert!(c["a"].0 <= 6.0 + 1e-9 && c["c"].0 > 15.9, "{c:?}");
+        let c = caps(&snap, 392.0);
         assert!(c["a"].0 > 15.9 && c["c"].0 > 15.9, "{c:?}");
     }
 
