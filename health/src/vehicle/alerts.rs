@@ -217,13 +217,15 @@ pub(crate) fn vehicle_alerts(
     // cannot, and otherwise with constant voltage now coming earlier than for healthy packs
     // (two imperfect measures agreeing: a jump too recent for the check's own comparison).
     let cv_judges = i.cv.is_some_and(CvCheck::compares_own_history);
+    // How far constant voltage now comes earlier than for healthy packs, when by enough to
+    // support a resistance figure from current steps (here and against the cohort below).
     let cv_behind =
         i.cv.and_then(|c| c.unexplained_offset_points)
-            .is_some_and(|o| o <= -cfg.resistance_cohort_support_points);
+            .filter(|o| *o <= -cfg.resistance_cohort_support_points);
     let from_steps = i
         .resistance
         .index
-        .filter(|ix| *ix >= limit && (!cv_judges || cv_behind));
+        .filter(|ix| *ix >= limit && (!cv_judges || cv_behind.is_some()));
     // A shift of constant voltage less than half again the alert's own, where ΔV/ΔI at current
     // steps reads no rise at all (index under 1), is the constant voltage's noise: the two
     // measures contradict each other and neither is sure.
@@ -268,10 +270,7 @@ pub(crate) fn vehicle_alerts(
         .zip(i.cohort_resistance)
         .filter(|(_, m)| m.0 > 0.0)
         .map(|(r, m)| r.0 / m.0);
-    let supported =
-        i.cv.and_then(|c| c.unexplained_offset_points)
-            .filter(|o| *o <= -cfg.resistance_cohort_support_points)
-            .zip(over_cohort.filter(|x| *x >= cfg.resistance_cohort_ratio));
+    let supported = cv_behind.zip(over_cohort.filter(|x| *x >= cfg.resistance_cohort_ratio));
     let cohort = match (i.cv.and_then(|c| c.behind_cohort_points), supported) {
         (Some(o), _) => Some((o, String::new())),
         (None, Some((o, x))) => Some((
