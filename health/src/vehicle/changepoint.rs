@@ -46,6 +46,8 @@ pub(crate) struct StepRule {
     pub min_score: f64,
     /// Smallest noise scale assumed (quantised values never give a zero scale).
     pub min_scale: f64,
+    /// Only splits whose side before is the short one (a step soon after the history starts).
+    pub short_first_only: bool,
 }
 
 /// The extra conditions of a step soon after a history starts (its short side before it).
@@ -72,7 +74,22 @@ impl StepRule {
             }),
             min_score: cfg.step_min_score,
             min_scale: cfg.min_residual_scale_pct,
+            short_first_only: false,
         }
+    }
+
+    /// A step soon after the history starts with the ordinary smallest drop and as few as
+    /// `short` sessions before it: for a caller that confirms it otherwise (the season cannot
+    /// explain it, `super::soh`).
+    pub(crate) fn capacity_short_first(cfg: &HealthConfig, short: usize) -> Self {
+        let mut rule = Self::capacity(cfg);
+        rule.min_short_side = short.min(rule.min_each_side);
+        rule.short_first = Some(ShortFirst {
+            min_drop: cfg.step_min_drop_pct,
+            max_noise_ratio: cfg.step_short_first_max_noise_ratio,
+        });
+        rule.short_first_only = true;
+        rule
     }
 }
 
@@ -104,6 +121,9 @@ pub(crate) fn detect_step_by(ys: &[f64], rule: &StepRule) -> Option<StepChange> 
     for k in short..=ys.len() - short {
         let b = &ys[k.saturating_sub(SIDE)..k];
         let a = &ys[k..(k + SIDE).min(ys.len())];
+        if rule.short_first_only && !(b.len() < long && a.len() >= long) {
+            continue;
+        }
         let (mb, ma) = (median(b)?, median(a)?);
         let clear = rule.min_drop / 2.0;
         let sigma = match (b.len() >= long, a.len() >= long) {

@@ -310,6 +310,7 @@ pub(crate) fn cv_check(
         short_first: None,
         min_score: STEP_MIN_SCORE,
         min_scale: STEP_MIN_SCALE,
+        short_first_only: false,
     };
     // The level after the step must also sit below where the vehicle started: a pack whose
     // offsets swing with the seasons (a high resistance weighs more in the cold) steps down

@@ -12,7 +12,7 @@
 //! of sessions the figure is withheld rather than shown noisy.
 
 use super::aux_load::aux_factor;
-use super::changepoint::{SIDE, StepChange, detect_step};
+use super::changepoint::{SIDE, StepChange, StepRule, detect_step, detect_step_by};
 use super::cold_bias::WARM_C;
 use super::context::AssessContext;
 use super::spec::VehicleSpec;
@@ -177,19 +177,23 @@ impl SohEstimate {
 
 /// Whether the sessions either side of a step, compared like with like, show at least half of
 /// it: the warm ones (where the car's own loads weigh least) when each side has two, else the
-/// cold ones when each side has two. A step that only the cold sessions make is what is left of
-/// their loads at a change of season, so one whose sessions before are all cold (fewer than two
-/// warm) and whose sessions after are warm with fewer than two cold is taken only if the first
-/// cold sessions after those compared (the next winter: at least as many as a step's short
-/// side, at most ten) sit at least the smallest step (`step_min_drop_pct`, not half of it)
-/// below the cold ones before: the step and the spring came together, only a later winter
-/// compares alike across it, and a season's months of fade lie between. `temps` is each
-/// point's battery temperature; a side without temperatures is taken as it reads.
+/// cold ones when each side has two. Cold sessions read high, so a step down that only the cold
+/// sessions make is what is left of their loads at a change of season: one whose sessions
+/// before are all cold (fewer than two warm) and whose sessions after are warm with fewer than
+/// two cold is taken only if the first cold sessions after those compared (the next winter: at
+/// least as many as a step's short side, at most ten) sit at least the smallest step
+/// (`step_min_drop_pct`, not half of it) below the cold ones before: the step and the spring
+/// came together, only a later winter compares alike across it, and a season's months of fade
+/// lie between. With `rise` (a step up, `pts` negated) the season's split is the mirror, warm
+/// before and cold after, and is never taken: the next summer is beyond a year's history.
+/// `temps` is each point's battery temperature; a side without temperatures is taken as it
+/// reads.
 fn like_sessions_agree(
     pts: &[SohPoint],
     temps: &[Option<f64>],
     step: &StepChange,
     cfg: &HealthConfig,
+    rise: bool,
 ) -> bool {
     let side = |range: std::ops::Range<usize>, warm: bool| -> Vec<f64> {
         range
@@ -211,6 +215,9 @@ fn like_sessions_agree(
     if cold_b.len() >= 2 && cold_a.len() >= 2 {
         return agree(&cold_b, &cold_a);
     }
+    if rise {
+        return !(cold_b.len() < 2 && warm_b.len() >= 2 && cold_a.len() >= 2);
+    }
     if !(warm_b.len() < 2 && cold_b.len() >= 2 && warm_a.len() >= 2) {
         return true;
     }
@@ -222,6 +229,44 @@ fn like_sessions_agree(
         && median(&cold_b)
             .zip(median(&later))
             .is_some_and(|(b, a)| b - a >= cfg.step_min_drop_pct)
+}
+
+/// Fewest sessions before a step soon after the history starts that the season cannot explain
+/// ([`colder_after_confirms`]).
+const SHORT_FIRST_CONFIRMED_MIN: usize = 2;
+/// How much warmer (°C) than the median of the sessions before such a step a session after it
+/// may be and still count as at least as cold.
+const COLDER_TOLERANCE_C: f64 = 2.0;
+
+/// Whether a step soon after the history starts (its side before shorter than a step's long
+/// side) is one the season cannot explain: the sessions after it that were at least as cold as
+/// those before it (their median temperature, within [`COLDER_TOLERANCE_C`]), two or more, sit
+/// at least the smallest step (`step_min_drop_pct`) below them. A vehicle's first sessions that
+/// read high because they were cold (what the short-first rule's larger drop guards against) are
+/// matched by later sessions as cold, which read as high; a capacity that really dropped reads
+/// lower in them too. Sessions without a temperature confirm nothing.
+fn colder_after_confirms(
+    pts: &[SohPoint],
+    temps: &[Option<f64>],
+    step: &StepChange,
+    cfg: &HealthConfig,
+) -> bool {
+    let k = step.index;
+    let before: Option<Vec<f64>> = temps[..k].iter().copied().collect();
+    let Some(before) = before.filter(|b| b.iter().all(|&t| t >= WARM_C)) else {
+        return false;
+    };
+    let Some(before_temp) = median(&before) else {
+        return false;
+    };
+    let Some(level) = median(&pts[..k].iter().map(|p| p.soh_pct).collect::<Vec<_>>()) else {
+        return false;
+    };
+    let colder: Vec<f64> = (k..pts.len())
+        .filter(|&i| temps[i].is_some_and(|t| t <= before_temp + COLDER_TOLERANCE_C))
+        .map(|i| pts[i].soh_pct)
+        .collect();
+    colder.len() >= 2 && median(&colder).is_some_and(|c| level - c >= cfg.step_min_drop_pct)
 }
 
 /// A per-session SoH value and its session's battery temperature, °C.
@@ -280,6 +325,35 @@ pub(crate) fn soh_points(
     Some((pts, SohMethod::AcEnergy))
 }
 
+/// A rise in the per-session capacity (the strongest upward step, by the capacity step rule)
+/// that like sessions either side show too ([`like_sessions_agree`], mirrored), with the time of
+/// its first session after. A pack's capacity does not rise: a step up is the charge per
+/// displayed SoC point growing, a BMS whose SoC scale changed (or was recalibrated).
+pub(crate) fn capacity_rise(
+    sessions: &[SessionSummary],
+    spec: &VehicleSpec,
+    ctx: &AssessContext,
+    cfg: &HealthConfig,
+) -> Option<(StepChange, DateTime<Utc>)> {
+    let (mut points, _) = soh_points(sessions, spec, ctx, cfg)?;
+    points.sort_by_key(|(p, _)| p.at);
+    let (mut pts, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
+    for p in &mut pts {
+        p.soh_pct = -p.soh_pct;
+    }
+    let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
+    let rise = detect_step(&ys, cfg).filter(|s| like_sessions_agree(&pts, &temps, s, cfg, true))?;
+    let at = pts.get(rise.index)?.at;
+    Some((
+        StepChange {
+            before: -rise.before,
+            after: -rise.after,
+            ..rise
+        },
+        at,
+    ))
+}
+
 /// Estimates SoH from a vehicle's sessions (any order). Returns the estimate, the step change
 /// it found (if any) and the per-session history in time order.
 pub fn estimate_soh(
@@ -306,7 +380,14 @@ pub fn estimate_soh(
         cfg.min_sessions_dc
     };
     let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
-    let step = detect_step(&ys, cfg).filter(|s| like_sessions_agree(&pts, &temps, s, cfg));
+    // A step soon after the history starts needs a drop beyond what cold first sessions read
+    // high by, unless sessions after it as cold as those before it show it too.
+    let step = detect_step(&ys, cfg)
+        .filter(|s| like_sessions_agree(&pts, &temps, s, cfg, false))
+        .or_else(|| {
+            let rule = StepRule::capacity_short_first(cfg, SHORT_FIRST_CONFIRMED_MIN);
+            detect_step_by(&ys, &rule).filter(|s| colder_after_confirms(&pts, &temps, s, cfg))
+        });
     let Some(last) = pts.last() else {
         let est = SohEstimate::withheld(method, 0, required, WithheldReason::InsufficientSessions);
         return (est, step, pts);

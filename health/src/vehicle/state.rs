@@ -8,7 +8,7 @@ use super::context::AssessContext;
 use super::cv_check::cv_check;
 use super::report::{SessionCounts, VehicleReport};
 use super::resistance_index::resistance_index;
-use super::soh::{SohMethod, estimate_soh};
+use super::soh::{SohMethod, capacity_rise, estimate_soh};
 use super::spec::VehicleSpec;
 use super::stressors::stressors;
 use super::summary::SessionSummary;
@@ -162,6 +162,7 @@ impl VehicleHealth {
                     sessions: &self.sessions,
                     soh: &soh,
                     step: step_at,
+                    rise: capacity_rise(&self.sessions, &self.spec, ctx, cfg),
                     resistance: &resistance,
                     cv: cv_check.as_ref(),
                     cohort_resistance: ctx.resistance_medians.get(&self.spec.model).copied(),

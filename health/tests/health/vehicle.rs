@@ -1239,3 +1239,94 @@ fn a_soc_ahead_in_every_recent_session_is_the_bms_even_without_low_currents() {
         "{cv:?}"
     );
 }
+
+/// Sessions reading `ah` Ah per 100 % (of 200 Ah nominal) at `temp` °C, a week apart, from the
+/// `(count, ah, temp)` runs in order.
+fn runs(parts: &[(usize, f64, f64)]) -> Vec<SessionSummary> {
+    let noise = |i: usize| [0.4, -0.3, 0.1, -0.5, 0.3, 0.0, -0.2][i % 7];
+    parts
+        .iter()
+        .flat_map(|&(n, ah, t)| std::iter::repeat_n((ah, t), n))
+        .enumerate()
+        .map(|(i, (ah, t))| SessionSummary {
+            battery_temperature_c: Some(t),
+            ..summary(i, ah + noise(i), 7 * i as i64)
+        })
+        .collect()
+}
+
+/// A step soon after a history starts needs a drop beyond what cold first sessions read high
+/// by, unless its sessions before were warm and sessions after as cold as they were read the
+/// whole smallest step lower: then two sessions before are enough. Cold first sessions, or
+/// later ones only warmer, leave the ordinary rule (and here no step).
+#[test]
+fn a_step_right_after_warm_first_sessions_is_taken_where_as_cold_sessions_after_show_it() {
+    let cfg = HealthConfig::default();
+    let mut s = spec("V1", "M");
+    s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+    let ctx = AssessContext::default();
+    // Two sessions at 20 °C reading 95 %, ten at 20 °C reading 91 %.
+    let (_, step, _) = estimate_soh(
+        &runs(&[(2, 190.0, 20.0), (10, 182.0, 20.0)]),
+        &s,
+        &ctx,
+        &cfg,
+    );
+    let step = step.expect("as cold sessions after show the drop");
+    assert_eq!(step.index, 2);
+    assert!((step.drop() - 4.0).abs() < 0.5, "{step:?}");
+    // The same first sessions at 10 °C: a winter start, not taken.
+    let (_, step, _) = estimate_soh(
+        &runs(&[(2, 190.0, 10.0), (10, 182.0, 20.0)]),
+        &s,
+        &ctx,
+        &cfg,
+    );
+    assert_eq!(step, None);
+    // Warm first sessions, but every later one warmer by more than the tolerance.
+    let (_, step, _) = estimate_soh(
+        &runs(&[(2, 190.0, 20.0), (10, 182.0, 30.0)]),
+        &s,
+        &ctx,
+        &cfg,
+    );
+    assert_eq!(step, None);
+    // One first session is one stray reading.
+    let (_, step, _) = estimate_soh(
+        &runs(&[(1, 190.0, 20.0), (10, 182.0, 20.0)]),
+        &s,
+        &ctx,
+        &cfg,
+    );
+    assert_eq!(step, None);
+}
+
+/// A capacity that steps up (warm sessions either side, or cold before and warm after) is the
+/// BMS's SoC scale, raised once as a SoC calibration alert; the same rise from warm sessions
+/// into cold ones is the season (cold sessions read high) and raises nothing.
+#[test]
+fn a_capacity_that_steps_up_is_the_soc_scale_and_a_rise_into_the_cold_is_the_season() {
+    let cfg = HealthConfig::default();
+    let ctx = AssessContext::default();
+    let mut s = spec("V1", "M");
+    s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
+    for (parts, alerted) in [
+        (vec![(8, 182.0, 20.0), (10, 190.0, 20.0)], true),
+        (vec![(8, 182.0, 8.0), (10, 190.0, 25.0)], true),
+        (vec![(8, 182.0, 25.0), (6, 190.0, 5.0)], false),
+        (vec![(18, 182.0, 20.0)], false),
+    ] {
+        let r = state_from(s.clone(), runs(&parts)).report(&ctx, &cfg);
+        let soc: Vec<_> = r
+            .alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::SocCalibrationSuspect)
+            .collect();
+        assert_eq!(soc.len(), usize::from(alerted), "{parts:?}: {:?}", r.alerts);
+        if alerted {
+            let rise = soc[0].value.expect("the rise in points");
+            assert!((rise - 4.0).abs() < 0.5, "{:?}", soc[0]);
+            assert!(soc[0].message.contains("capacity rose"), "{:?}", soc[0]);
+        }
+    }
+}
