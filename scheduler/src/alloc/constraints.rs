@@ -317,13 +317,20 @@ impl Constraints {
 
     /// The load of every row for the currents `x`.
     pub fn loads(&self, x: &[f64]) -> Vec<f64> {
-        let mut load = vec![0.0; self.rows()];
+        let mut load = Vec::new();
+        self.loads_into(x, &mut load);
+        load
+    }
+
+    /// [`Constraints::loads`] into `load`, reusing its buffer.
+    pub fn loads_into(&self, x: &[f64], load: &mut Vec<f64>) {
+        load.clear();
+        load.resize(self.rows(), 0.0);
         for (s, &xs) in x.iter().enumerate() {
             if xs != 0.0 {
-                self.add(&mut load, s, xs);
+                self.add(load, s, xs);
             }
         }
-        load
     }
 
     /// Adds `delta` amperes of session `s` to the loads.

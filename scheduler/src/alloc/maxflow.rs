@@ -14,8 +14,9 @@ const NONE: u32 = u32::MAX;
 /// (Insertion order decides which of several maximum flows is found: the offline plan charges
 /// each session in its earliest slots first.) Indices are `u32` and an edge's head, next edge
 /// and residual capacity sit together (16 bytes), so a search reads one cache line per edge
-/// where three arrays read three (session 26: the look-ahead's flows 1.3× faster on the
-/// benchmark, docs/BENCHMARKS.md).
+/// where three arrays read three (session 26, with the kept search arrays, the level search
+/// stopped at the sink and the one-pass search: the no-floor benchmark 44 → 37 ms, the offline
+/// optimum's solve 18 → 13 ms, docs/BENCHMARKS.md).
 #[derive(Debug, Default)]
 pub(crate) struct FlowGraph {
     /// First and last edge out of each node.
@@ -72,7 +73,10 @@ pub(crate) struct EdgeRef {
 
 /// A node or edge index as stored (networks here have far fewer than 2³² of either).
 fn index(i: usize) -> u32 {
-    u32::try_from(i).expect("a flow network under 2^32 nodes and edges")
+    u32::try_from(i)
+        .ok()
+        .filter(|&i| i != NONE)
+        .expect("a flow network under 2^32 - 1 nodes and edges")
 }
 
 impl FlowGraph {
@@ -131,7 +135,8 @@ impl FlowGraph {
         e.cap - self.edges[e.index].cap
     }
 
-    /// Pushes the maximum flow from `s` to `t`, returning its value.
+    /// Pushes the maximum flow from `s` to `t`, returning its value (0 when they are the same
+    /// node).
     pub fn max_flow(&mut self, s: usize, t: usize) -> i64 {
         let n = self.head.len();
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -273,6 +278,54 @@ mod tests {
         }
     }
 
+    /// The search before session 26: one augmenting path per descent from the source.
+    fn one_path_max_flow(g: &mut FlowGraph, s: usize, t: usize) -> i64 {
+        fn descend(
+            g: &mut FlowGraph,
+            v: usize,
+            t: usize,
+            limit: i64,
+            level: &[i32],
+            cursor: &mut [u32],
+        ) -> i64 {
+            if v == t {
+                return limit;
+            }
+            while cursor[v] != NONE {
+                let e = cursor[v] as usize;
+                let Edge { to, next, cap } = g.edges[e];
+                if cap > 0 && level[to as usize] == level[v] + 1 {
+                    let pushed = descend(g, to as usize, t, limit.min(cap), level, cursor);
+                    if pushed > 0 {
+                        g.edges[e].cap -= pushed;
+                        g.edges[e ^ 1].cap += pushed;
+                        return pushed;
+                    }
+                }
+                cursor[v] = next;
+            }
+            0
+        }
+        let n = g.head.len();
+        let mut scratch = Scratch {
+            level: vec![-1; n],
+            cursor: vec![NONE; n],
+            queue: Vec::new(),
+        };
+        let mut total = 0;
+        while s != t && g.levels(s, t, &mut scratch) {
+            scratch.cursor.copy_from_slice(&g.head);
+            loop {
+                let pushed = descend(g, s, t, i64::MAX, &scratch.level, &mut scratch.cursor);
+                if pushed == 0 {
+                    break;
+                }
+                total += pushed;
+            }
+        }
+        total
+    }
+
     /// On random networks (parallel edges, cycles, edges into the source and out of the sink
     /// included), the maximum flow's value is the reference's, every edge's flow is within its
     /// capacity, and flow is conserved at every node but the two ends; and a flow resumed after
@@ -299,7 +352,12 @@ mod tests {
             let mut g = FlowGraph::new(n);
             let mut refs: Vec<EdgeRef> =
                 edges.iter().map(|&(a, b, c)| g.add_edge(a, b, c)).collect();
+            let mut old = g.clone();
             let value = g.max_flow(0, n - 1);
+            // The same flow on every edge as the search it replaced (which flow is found among
+            // several maximum ones is what the look-ahead's answers depend on).
+            assert_eq!(one_path_max_flow(&mut old, 0, n - 1), value);
+            assert!(refs.iter().all(|&e| old.flow(e) == g.flow(e)), "{edges:?}");
             assert_eq!(value, reference(n, &edges, 0, n - 1), "{edges:?}");
             let mut net = vec![0i64; n];
             for (&(a, b, c), &e) in edges.iter().zip(&refs) {

@@ -37,6 +37,8 @@ pub(crate) struct Fill<'a> {
     state: Vec<State>,
     full: Vec<bool>,
     t: f64,
+    /// Scratch: the rows' loads, kept between steps.
+    load: Vec<f64>,
 }
 
 impl<'a> Fill<'a> {
@@ -68,6 +70,7 @@ impl<'a> Fill<'a> {
             state,
             full: vec![false; cons.rows()],
             t: if t.is_finite() { t } else { 0.0 },
+            load: Vec::with_capacity(cons.rows()),
         };
         fill.settle();
         fill
@@ -106,7 +109,8 @@ impl<'a> Fill<'a> {
                 return;
             }
             // Current loads and how fast they grow with the level.
-            let load = self.cons.loads(&self.x);
+            let mut load = std::mem::take(&mut self.load);
+            self.cons.loads_into(&self.x, &mut load);
             slope.iter_mut().for_each(|v| *v = 0.0);
             let mut any = false;
             for s in 0..self.x.len() {
@@ -122,6 +126,7 @@ impl<'a> Fill<'a> {
                 }
             }
             if !any {
+                self.load = load;
                 return;
             }
             // The next event.
@@ -140,6 +145,7 @@ impl<'a> Fill<'a> {
                 }
             }
             if !dt.is_finite() {
+                self.load = load;
                 return;
             }
             self.t += dt;
@@ -159,6 +165,7 @@ impl<'a> Fill<'a> {
                     self.fill_row(r);
                 }
             }
+            self.load = load;
             self.settle();
         }
     }
@@ -184,12 +191,14 @@ impl<'a> Fill<'a> {
                 _ => {}
             }
         }
-        let load = self.cons.loads(&self.x);
+        let mut load = std::mem::take(&mut self.load);
+        self.cons.loads_into(&self.x, &mut load);
         for (r, &l) in load.iter().enumerate() {
             if !self.full[r] && l >= self.cap[r] - 1e-9 * self.cap[r].abs().max(1.0) {
                 self.fill_row(r);
             }
         }
+        self.load = load;
     }
 
     fn fill_row(&mut self, r: usize) {
