@@ -44,7 +44,9 @@ pub enum AlertKind {
     BatteryMalfunctionCode,
     /// The EV's battery temperature sensor looks dead.
     TemperatureSensorSuspect,
-    /// Capacity above nominal beyond tolerance: the BMS's SoC scale is likely off.
+    /// The BMS's SoC is likely off (scale or drift): the displayed SoC runs ahead of or behind
+    /// healthy packs at the top of charge, the capacity reads far above nominal, or the capacity
+    /// stepped up.
     SocCalibrationSuspect,
 }
 

@@ -232,19 +232,21 @@ fn like_sessions_agree(
 }
 
 /// Fewest sessions before a step soon after the history starts that the season cannot explain
-/// ([`colder_after_confirms`]).
+/// (the short-first rule built in [`estimate_soh`], confirmed by [`colder_after_confirms`]).
 const SHORT_FIRST_CONFIRMED_MIN: usize = 2;
 /// How much warmer (°C) than the median of the sessions before such a step a session after it
 /// may be and still count as at least as cold.
 const COLDER_TOLERANCE_C: f64 = 2.0;
 
-/// Whether a step soon after the history starts (its side before shorter than a step's long
-/// side) is one the season cannot explain: the sessions after it that were at least as cold as
-/// those before it (their median temperature, within [`COLDER_TOLERANCE_C`]), two or more, sit
-/// at least the smallest step (`step_min_drop_pct`) below them. A vehicle's first sessions that
-/// read high because they were cold (what the short-first rule's larger drop guards against) are
-/// matched by later sessions as cold, which read as high; a capacity that really dropped reads
-/// lower in them too. Sessions without a temperature confirm nothing.
+/// Whether a step soon after the history starts ([`SHORT_FIRST_CONFIRMED_MIN`] sessions or more
+/// before it, fewer than a step's long side, where the refined split put it) is one the season
+/// cannot explain: every session before it was warm (at least [`WARM_C`]: cold first sessions
+/// read high, which the short-first rule's larger drop guards against, and on the development
+/// fleets a first winter's sessions read several points above the next winter's at the same
+/// cell temperature, so no later session confirms them), and the sessions after it that were
+/// at least as cold as those before it (their median temperature, within
+/// [`COLDER_TOLERANCE_C`]), two or more, sit at least the smallest step (`step_min_drop_pct`)
+/// below them. Sessions without a temperature confirm nothing.
 fn colder_after_confirms(
     pts: &[SohPoint],
     temps: &[Option<f64>],
@@ -252,6 +254,9 @@ fn colder_after_confirms(
     cfg: &HealthConfig,
 ) -> bool {
     let k = step.index;
+    if !(SHORT_FIRST_CONFIRMED_MIN..cfg.step_min_sessions_each_side).contains(&k) {
+        return false;
+    }
     let before: Option<Vec<f64>> = temps[..k].iter().copied().collect();
     let Some(before) = before.filter(|b| b.iter().all(|&t| t >= WARM_C)) else {
         return false;
@@ -337,13 +342,15 @@ pub(crate) fn capacity_rise(
 ) -> Option<(StepChange, DateTime<Utc>)> {
     let (mut points, _) = soh_points(sessions, spec, ctx, cfg)?;
     points.sort_by_key(|(p, _)| p.at);
-    let (mut pts, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
-    for p in &mut pts {
+    // Negated, a rise is a drop: the capacity step rule and the like-sessions check apply.
+    let (mut negated, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
+    for p in &mut negated {
         p.soh_pct = -p.soh_pct;
     }
-    let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
-    let rise = detect_step(&ys, cfg).filter(|s| like_sessions_agree(&pts, &temps, s, cfg, true))?;
-    let at = pts.get(rise.index)?.at;
+    let ys: Vec<f64> = negated.iter().map(|p| p.soh_pct).collect();
+    let rise =
+        detect_step(&ys, cfg).filter(|s| like_sessions_agree(&negated, &temps, s, cfg, true))?;
+    let at = negated.get(rise.index)?.at;
     Some((
         StepChange {
             before: -rise.before,
@@ -381,7 +388,8 @@ pub fn estimate_soh(
     };
     let ys: Vec<f64> = pts.iter().map(|p| p.soh_pct).collect();
     // A step soon after the history starts needs a drop beyond what cold first sessions read
-    // high by, unless sessions after it as cold as those before it show it too.
+    // high by, unless its first sessions were warm and sessions after it as cold as they were
+    // show it too.
     let step = detect_step(&ys, cfg)
         .filter(|s| like_sessions_agree(&pts, &temps, s, cfg, false))
         .or_else(|| {
