@@ -1275,30 +1275,23 @@ fn a_step_right_after_warm_first_sessions_is_taken_where_as_cold_sessions_after_
     let step = step.expect("as cold sessions after show the drop");
     assert_eq!(step.index, 2);
     assert!((step.drop() - 4.0).abs() < 0.5, "{step:?}");
-    // The same first sessions at 10 °C: a winter start, not taken.
-    let (_, step, _) = estimate_soh(
-        &runs(&[(2, 190.0, 10.0), (10, 182.0, 20.0)]),
-        &s,
-        &ctx,
-        &cfg,
-    );
-    assert_eq!(step, None);
-    // Warm first sessions, but every later one warmer by more than the tolerance.
-    let (_, step, _) = estimate_soh(
-        &runs(&[(2, 190.0, 20.0), (10, 182.0, 30.0)]),
-        &s,
-        &ctx,
-        &cfg,
-    );
-    assert_eq!(step, None);
-    // One first session is one stray reading.
-    let (_, step, _) = estimate_soh(
-        &runs(&[(1, 190.0, 20.0), (10, 182.0, 20.0)]),
-        &s,
-        &ctx,
-        &cfg,
-    );
-    assert_eq!(step, None);
+    for (parts, why) in [
+        (
+            [(2, 190.0, 10.0), (10, 182.0, 20.0)],
+            "the same first sessions at 10 °C: a winter start",
+        ),
+        (
+            [(2, 190.0, 20.0), (10, 182.0, 30.0)],
+            "every later session warmer by more than the tolerance",
+        ),
+        (
+            [(1, 190.0, 20.0), (10, 182.0, 20.0)],
+            "one first session is one stray reading",
+        ),
+    ] {
+        let (_, step, _) = estimate_soh(&runs(&parts), &s, &ctx, &cfg);
+        assert_eq!(step, None, "{why}");
+    }
 }
 
 /// A capacity that steps up (warm sessions either side, or cold before and warm after) is the
