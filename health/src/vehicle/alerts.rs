@@ -193,18 +193,18 @@ pub(crate) fn vehicle_alerts(
             .iter()
             .any(|a| a.kind == AlertKind::SocCalibrationSuspect)
     {
+        let gain = -r.drop();
         out.push(alert(
             AlertKind::SocCalibrationSuspect,
             Severity::Info,
             at,
             format!(
-                "capacity rose by {:.1} points around {} ({:.1} → {:.1} %): a pack does not gain capacity, so the BMS's SoC scale likely changed, and capacities since then read high",
-                r.after - r.before,
+                "capacity rose by {gain:.1} points around {} ({:.1} → {:.1} %): a pack does not gain capacity, so the BMS's SoC scale likely changed, and capacities since then read high",
                 when.format("%Y-%m-%d"),
                 r.before,
                 r.after
             ),
-            Some(r.after - r.before),
+            Some(gain),
         ));
     }
     // A SoC that runs ahead from some date shrinks the charge per displayed point exactly as a

@@ -83,14 +83,16 @@ impl StepRule {
     /// `short` sessions before it: for a caller that confirms it otherwise (the season cannot
     /// explain it, `super::soh`).
     pub(crate) fn capacity_short_first(cfg: &HealthConfig, short: usize) -> Self {
-        let mut rule = Self::capacity(cfg);
-        rule.min_short_side = short.min(rule.min_each_side);
-        rule.short_first = Some(ShortFirst {
-            min_drop: cfg.step_min_drop_pct,
-            max_noise_ratio: cfg.step_short_first_max_noise_ratio,
-        });
-        rule.short_first_only = true;
-        rule
+        let rule = Self::capacity(cfg);
+        Self {
+            min_short_side: short.min(rule.min_each_side),
+            short_first: rule.short_first.map(|f| ShortFirst {
+                min_drop: cfg.step_min_drop_pct,
+                ..f
+            }),
+            short_first_only: true,
+            ..rule
+        }
     }
 }
 

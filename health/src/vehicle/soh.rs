@@ -264,9 +264,8 @@ fn colder_after_confirms(
     let Some(before_temp) = median(&before) else {
         return false;
     };
-    let Some(level) = median(&pts[..k].iter().map(|p| p.soh_pct).collect::<Vec<_>>()) else {
-        return false;
-    };
+    // The level before the step, as the step rule read it.
+    let level = step.before;
     let colder: Vec<f64> = (k..pts.len())
         .filter(|&i| temps[i].is_some_and(|t| t <= before_temp + COLDER_TOLERANCE_C))
         .map(|i| pts[i].soh_pct)
@@ -330,26 +329,49 @@ pub(crate) fn soh_points(
     Some((pts, SohMethod::AcEnergy))
 }
 
+/// A vehicle's per-session SoH values in time order, with each session's battery temperature
+/// beside it (what the cold corrections key on) and the method they came from: what the
+/// estimate and the capacity rise both read ([`soh_series`]).
+pub(crate) struct SohSeries {
+    pts: Vec<SohPoint>,
+    temps: Vec<Option<f64>>,
+    method: SohMethod,
+}
+
+/// [`soh_points`] in time order; `None` when DC sessions exist but the registry lacks the rated
+/// Ah they need.
+pub(crate) fn soh_series(
+    sessions: &[SessionSummary],
+    spec: &VehicleSpec,
+    ctx: &AssessContext,
+    cfg: &HealthConfig,
+) -> Option<SohSeries> {
+    let (mut points, method) = soh_points(sessions, spec, ctx, cfg)?;
+    points.sort_by_key(|(p, _)| p.at);
+    let (pts, temps) = points.into_iter().unzip();
+    Some(SohSeries { pts, temps, method })
+}
+
 /// A rise in the per-session capacity (the strongest upward step, by the capacity step rule)
 /// that like sessions either side show too ([`like_sessions_agree`], mirrored), with the time of
 /// its first session after. A pack's capacity does not rise: a step up is the charge per
 /// displayed SoC point growing, a BMS whose SoC scale changed (or was recalibrated).
 pub(crate) fn capacity_rise(
-    sessions: &[SessionSummary],
-    spec: &VehicleSpec,
-    ctx: &AssessContext,
+    series: &SohSeries,
     cfg: &HealthConfig,
 ) -> Option<(StepChange, DateTime<Utc>)> {
-    let (mut points, _) = soh_points(sessions, spec, ctx, cfg)?;
-    points.sort_by_key(|(p, _)| p.at);
     // Negated, a rise is a drop: the capacity step rule and the like-sessions check apply.
-    let (mut negated, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
-    for p in &mut negated {
-        p.soh_pct = -p.soh_pct;
-    }
+    let negated: Vec<SohPoint> = series
+        .pts
+        .iter()
+        .map(|p| SohPoint {
+            soh_pct: -p.soh_pct,
+            ..p.clone()
+        })
+        .collect();
     let ys: Vec<f64> = negated.iter().map(|p| p.soh_pct).collect();
-    let rise =
-        detect_step(&ys, cfg).filter(|s| like_sessions_agree(&negated, &temps, s, cfg, true))?;
+    let rise = detect_step(&ys, cfg)
+        .filter(|s| like_sessions_agree(&negated, &series.temps, s, cfg, true))?;
     let at = negated.get(rise.index)?.at;
     Some((
         StepChange {
@@ -369,7 +391,16 @@ pub fn estimate_soh(
     ctx: &AssessContext,
     cfg: &HealthConfig,
 ) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
-    let Some((mut points, method)) = soh_points(sessions, spec, ctx, cfg) else {
+    estimate_from(soh_series(sessions, spec, ctx, cfg), spec, cfg)
+}
+
+/// [`estimate_soh`] on a series already read ([`soh_series`]).
+pub(crate) fn estimate_from(
+    series: Option<SohSeries>,
+    spec: &VehicleSpec,
+    cfg: &HealthConfig,
+) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
+    let Some(SohSeries { pts, temps, method }) = series else {
         let mut est = SohEstimate::withheld(
             SohMethod::DcCharge,
             0,
@@ -379,8 +410,6 @@ pub fn estimate_soh(
         est.missing = RATED_AH_FIELDS.iter().map(|f| (*f).to_string()).collect();
         return (est, None, Vec::new());
     };
-    points.sort_by_key(|(p, _)| p.at);
-    let (pts, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
     let required = if method == SohMethod::AcEnergy {
         cfg.min_sessions_ac
     } else {
