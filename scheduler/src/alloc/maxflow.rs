@@ -72,7 +72,7 @@ pub(crate) struct EdgeRef {
 }
 
 /// A node or edge index as stored (networks here have far fewer than 2³² of either).
-fn index(i: usize) -> u32 {
+fn stored(i: usize) -> u32 {
     u32::try_from(i)
         .ok()
         .filter(|&i| i != NONE)
@@ -108,9 +108,9 @@ impl FlowGraph {
     pub fn add_edge(&mut self, from: usize, to: usize, cap: i64) -> EdgeRef {
         let first = self.edges.len();
         for (a, b, c) in [(from, to, cap), (to, from, 0)] {
-            let e = index(self.edges.len());
+            let e = stored(self.edges.len());
             self.edges.push(Edge {
-                to: index(b),
+                to: stored(b),
                 next: NONE,
                 cap: c,
             });
@@ -158,7 +158,7 @@ impl FlowGraph {
         level.iter_mut().for_each(|l| *l = -1);
         level[s] = 0;
         queue.clear();
-        queue.push(index(s));
+        queue.push(stored(s));
         let mut at = 0;
         while at < queue.len() {
             let v = queue[at] as usize;

@@ -109,8 +109,7 @@ impl<'a> Fill<'a> {
                 return;
             }
             // Current loads and how fast they grow with the level.
-            let mut load = std::mem::take(&mut self.load);
-            self.cons.loads_into(&self.x, &mut load);
+            self.cons.loads_into(&self.x, &mut self.load);
             slope.iter_mut().for_each(|v| *v = 0.0);
             let mut any = false;
             for s in 0..self.x.len() {
@@ -126,14 +125,13 @@ impl<'a> Fill<'a> {
                 }
             }
             if !any {
-                self.load = load;
                 return;
             }
             // The next event.
             let mut dt = t_stop - self.t;
-            for r in 0..rows {
-                if !self.full[r] && slope[r] > 0.0 && self.cap[r].is_finite() {
-                    dt = dt.min(((self.cap[r] - load[r]) / slope[r]).max(0.0));
+            for (r, &sl) in slope.iter().enumerate() {
+                if !self.full[r] && sl > 0.0 && self.cap[r].is_finite() {
+                    dt = dt.min(((self.cap[r] - self.load[r]) / sl).max(0.0));
                 }
             }
             for s in 0..self.x.len() {
@@ -145,7 +143,6 @@ impl<'a> Fill<'a> {
                 }
             }
             if !dt.is_finite() {
-                self.load = load;
                 return;
             }
             self.t += dt;
@@ -157,15 +154,14 @@ impl<'a> Fill<'a> {
             }
             // Rows that the step filled (by the slope prediction, which is exact up to
             // rounding) freeze their sessions.
-            for r in 0..rows {
+            for (r, &sl) in slope.iter().enumerate() {
                 if !self.full[r]
-                    && slope[r] > 0.0
-                    && load[r] + slope[r] * dt >= self.cap[r] - 1e-9 * self.cap[r].abs().max(1.0)
+                    && sl > 0.0
+                    && self.load[r] + sl * dt >= self.cap[r] - 1e-9 * self.cap[r].abs().max(1.0)
                 {
                     self.fill_row(r);
                 }
             }
-            self.load = load;
             self.settle();
         }
     }
@@ -191,14 +187,12 @@ impl<'a> Fill<'a> {
                 _ => {}
             }
         }
-        let mut load = std::mem::take(&mut self.load);
-        self.cons.loads_into(&self.x, &mut load);
-        for (r, &l) in load.iter().enumerate() {
-            if !self.full[r] && l >= self.cap[r] - 1e-9 * self.cap[r].abs().max(1.0) {
+        self.cons.loads_into(&self.x, &mut self.load);
+        for r in 0..self.load.len() {
+            if !self.full[r] && self.load[r] >= self.cap[r] - 1e-9 * self.cap[r].abs().max(1.0) {
                 self.fill_row(r);
             }
         }
-        self.load = load;
     }
 
     fn fill_row(&mut self, r: usize) {
