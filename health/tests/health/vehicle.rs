@@ -1163,25 +1163,17 @@ fn a_drop_from_cold_sessions_to_warm_ones_is_a_step_only_when_like_sessions_show
     let cfg = HealthConfig::default();
     let mut s = spec("V1", "M");
     s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
-    let noise = |i: usize| [0.4, -0.3, 0.1, -0.5, 0.3, 0.0, -0.2][i % 7];
     // Six winter sessions at 5 °C reading 95 %, then ten at 20 °C reading 91 %; in the second
     // history the first two after the drop are still cold and read 91 % too.
     // With `winter`, `n` cold sessions follow the warm ones, reading `ah` Ah.
     let seasons = |cold_after: usize, winter: Option<(usize, f64)>| -> Vec<SessionSummary> {
-        (0..16 + winter.map_or(0, |w| w.0))
-            .map(|i| {
-                let (ah, t) = match i {
-                    0..6 => (190.0, 5.0),
-                    _ if i < 6 + cold_after => (182.0, 5.0),
-                    16.. => (winter.map_or(182.0, |w| w.1), 5.0),
-                    _ => (182.0, 20.0),
-                };
-                SessionSummary {
-                    battery_temperature_c: Some(t),
-                    ..summary(i, ah + noise(i), 7 * i as i64)
-                }
-            })
-            .collect()
+        let (n, ah) = winter.unwrap_or((0, 182.0));
+        runs(&[
+            (6, 190.0, 5.0),
+            (cold_after, 182.0, 5.0),
+            (10 - cold_after, 182.0, 20.0),
+            (n, ah, 5.0),
+        ])
     };
     let history = |cold_after: usize| seasons(cold_after, None);
     let ctx = AssessContext::default();
