@@ -130,6 +130,25 @@ impl FlowGraph {
         e.cap = cap;
     }
 
+    /// Puts `amount` more flow on an edge, as an augmenting path through it would (its residual
+    /// falls, its reverse's rises), so that a flow known in advance need not be searched for.
+    /// The caller pushes whole paths from source to sink, within every edge's capacity: the
+    /// network's flow must stay a flow for [`FlowGraph::max_flow`] to continue from it.
+    pub fn push(&mut self, e: EdgeRef, amount: i64) {
+        debug_assert!(
+            amount <= self.edges[e.index].cap,
+            "a push over the residual"
+        );
+        self.edges[e.index].cap -= amount;
+        self.edges[e.index ^ 1].cap += amount;
+    }
+
+    /// Every edge's residual capacity, in order (to compare two ways of reaching a flow).
+    #[cfg(test)]
+    pub fn residuals(&self) -> Vec<i64> {
+        self.edges.iter().map(|e| e.cap).collect()
+    }
+
     /// The flow through an edge after [`FlowGraph::max_flow`].
     pub fn flow(&self, e: EdgeRef) -> i64 {
         e.cap - self.edges[e.index].cap
