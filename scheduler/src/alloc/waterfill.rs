@@ -37,7 +37,8 @@ pub(crate) struct Fill<'a> {
     state: Vec<State>,
     full: Vec<bool>,
     t: f64,
-    /// Scratch: the rows' loads, kept between steps.
+    /// The rows' loads at the present currents: recomputed at the end of every settle, after
+    /// which no current changes until the next step.
     load: Vec<f64>,
 }
 
@@ -108,8 +109,8 @@ impl<'a> Fill<'a> {
             if self.t >= t_stop {
                 return;
             }
-            // Current loads and how fast they grow with the level.
-            self.cons.loads_into(&self.x, &mut self.load);
+            // How fast the loads grow with the level (the loads themselves are those of the
+            // last settle: every change of a current ends in one).
             slope.iter_mut().for_each(|v| *v = 0.0);
             let mut any = false;
             for s in 0..self.x.len() {
