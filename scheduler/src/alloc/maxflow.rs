@@ -132,8 +132,9 @@ impl FlowGraph {
 
     /// Puts `amount` more flow on an edge, as an augmenting path through it would (its residual
     /// falls, its reverse's rises), so that a flow known in advance need not be searched for.
-    /// The caller pushes whole paths from source to sink, within every edge's capacity: the
-    /// network's flow must stay a flow for [`FlowGraph::max_flow`] to continue from it.
+    /// The caller pushes a flow (paths from source to sink, summed per edge), within every
+    /// edge's capacity: the network's flow must stay a flow for [`FlowGraph::max_flow`] to
+    /// continue from it.
     pub fn push(&mut self, e: EdgeRef, amount: i64) {
         debug_assert!(
             amount <= self.edges[e.index].cap,
@@ -149,7 +150,7 @@ impl FlowGraph {
         self.edges.iter().map(|e| e.cap).collect()
     }
 
-    /// The flow through an edge after [`FlowGraph::max_flow`].
+    /// The flow through an edge after [`FlowGraph::max_flow`] or [`FlowGraph::push`].
     pub fn flow(&self, e: EdgeRef) -> i64 {
         e.cap - self.edges[e.index].cap
     }
