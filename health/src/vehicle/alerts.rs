@@ -111,8 +111,6 @@ pub(crate) struct AlertInputs<'a> {
     pub sessions: &'a [SessionSummary],
     pub soh: &'a SohEstimate,
     pub step: Option<(StepChange, DateTime<Utc>)>,
-    /// A step up in the per-session capacity ([`super::soh::capacity_rise`]).
-    pub rise: Option<(StepChange, DateTime<Utc>)>,
     pub resistance: &'a ResistanceIndex,
     pub cv: Option<&'a CvCheck>,
     /// The vehicle's model's median resistance ([`AssessContext::resistance_medians`]).
@@ -185,26 +183,6 @@ pub(crate) fn vehicle_alerts(
                 o.abs()
             ),
             Some(o),
-        ));
-    }
-    // A capacity that steps up is a SoC scale that changed (a pack does not gain capacity).
-    if let Some((r, when)) = i.rise
-        && !out
-            .iter()
-            .any(|a| a.kind == AlertKind::SocCalibrationSuspect)
-    {
-        let gain = -r.drop();
-        out.push(alert(
-            AlertKind::SocCalibrationSuspect,
-            Severity::Info,
-            at,
-            format!(
-                "capacity rose by {gain:.1} points around {} ({:.1} → {:.1} %): a pack does not gain capacity, so the BMS's SoC scale likely changed, and capacities since then read high",
-                when.format("%Y-%m-%d"),
-                r.before,
-                r.after
-            ),
-            Some(gain),
         ));
     }
     // A SoC that runs ahead from some date shrinks the charge per displayed point exactly as a

@@ -184,16 +184,13 @@ impl SohEstimate {
 /// least as many as a step's short side, at most ten) sit at least the smallest step
 /// (`step_min_drop_pct`, not half of it) below the cold ones before: the step and the spring
 /// came together, only a later winter compares alike across it, and a season's months of fade
-/// lie between. With `rise` (a step up, `pts` negated) the season's split is the mirror, warm
-/// before and cold after, and is never taken: the next summer is beyond a year's history.
-/// `temps` is each point's battery temperature; a side without temperatures is taken as it
-/// reads.
+/// lie between. `temps` is each point's battery temperature; a side without temperatures is
+/// taken as it reads.
 fn like_sessions_agree(
     pts: &[SohPoint],
     temps: &[Option<f64>],
     step: &StepChange,
     cfg: &HealthConfig,
-    rise: bool,
 ) -> bool {
     let side = |range: std::ops::Range<usize>, warm: bool| -> Vec<f64> {
         range
@@ -214,9 +211,6 @@ fn like_sessions_agree(
     let (cold_b, cold_a) = (side(before, false), side(after, false));
     if cold_b.len() >= 2 && cold_a.len() >= 2 {
         return agree(&cold_b, &cold_a);
-    }
-    if rise {
-        return !(cold_b.len() < 2 && warm_b.len() >= 2 && cold_a.len() >= 2);
     }
     if !(warm_b.len() < 2 && cold_b.len() >= 2 && warm_a.len() >= 2) {
         return true;
@@ -330,9 +324,8 @@ pub(crate) fn soh_points(
 }
 
 /// A vehicle's per-session SoH values in time order, with each session's battery temperature
-/// beside it (what the cold corrections key on) and the method they came from: what the
-/// estimate and the capacity rise both read ([`soh_series`]).
-pub(crate) struct SohSeries {
+/// beside it (what the cold corrections key on) and the method they came from ([`soh_series`]).
+struct SohSeries {
     pts: Vec<SohPoint>,
     temps: Vec<Option<f64>>,
     method: SohMethod,
@@ -340,7 +333,7 @@ pub(crate) struct SohSeries {
 
 /// [`soh_points`] in time order; `None` when DC sessions exist but the registry lacks the rated
 /// Ah they need.
-pub(crate) fn soh_series(
+fn soh_series(
     sessions: &[SessionSummary],
     spec: &VehicleSpec,
     ctx: &AssessContext,
@@ -350,37 +343,6 @@ pub(crate) fn soh_series(
     points.sort_by_key(|(p, _)| p.at);
     let (pts, temps) = points.into_iter().unzip();
     Some(SohSeries { pts, temps, method })
-}
-
-/// A rise in the per-session capacity (the strongest upward step, by the capacity step rule)
-/// that like sessions either side show too ([`like_sessions_agree`], mirrored), with the time of
-/// its first session after. A pack's capacity does not rise: a step up is the charge per
-/// displayed SoC point growing, a BMS whose SoC scale changed (or was recalibrated).
-pub(crate) fn capacity_rise(
-    series: &SohSeries,
-    cfg: &HealthConfig,
-) -> Option<(StepChange, DateTime<Utc>)> {
-    // Negated, a rise is a drop: the capacity step rule and the like-sessions check apply.
-    let negated: Vec<SohPoint> = series
-        .pts
-        .iter()
-        .map(|p| SohPoint {
-            soh_pct: -p.soh_pct,
-            ..p.clone()
-        })
-        .collect();
-    let ys: Vec<f64> = negated.iter().map(|p| p.soh_pct).collect();
-    let rise = detect_step(&ys, cfg)
-        .filter(|s| like_sessions_agree(&negated, &series.temps, s, cfg, true))?;
-    let at = negated.get(rise.index)?.at;
-    Some((
-        StepChange {
-            before: -rise.before,
-            after: -rise.after,
-            ..rise
-        },
-        at,
-    ))
 }
 
 /// Estimates SoH from a vehicle's sessions (any order). Returns the estimate, the step change
@@ -395,7 +357,7 @@ pub fn estimate_soh(
 }
 
 /// [`estimate_soh`] on a series already read ([`soh_series`]).
-pub(crate) fn estimate_from(
+fn estimate_from(
     series: Option<SohSeries>,
     spec: &VehicleSpec,
     cfg: &HealthConfig,
@@ -420,7 +382,7 @@ pub(crate) fn estimate_from(
     // high by, unless its first sessions were warm and sessions after it as cold as they were
     // show it too.
     let step = detect_step(&ys, cfg)
-        .filter(|s| like_sessions_agree(&pts, &temps, s, cfg, false))
+        .filter(|s| like_sessions_agree(&pts, &temps, s, cfg))
         .or_else(|| {
             let rule = StepRule::capacity_short_first(cfg, SHORT_FIRST_CONFIRMED_MIN);
             detect_step_by(&ys, &rule).filter(|s| colder_after_confirms(&pts, &temps, s, cfg))

@@ -8,7 +8,7 @@ use super::context::AssessContext;
 use super::cv_check::cv_check;
 use super::report::{SessionCounts, VehicleReport};
 use super::resistance_index::resistance_index;
-use super::soh::{SohMethod, capacity_rise, estimate_from, soh_series};
+use super::soh::{SohMethod, estimate_soh};
 use super::spec::VehicleSpec;
 use super::stressors::stressors;
 use super::summary::SessionSummary;
@@ -125,10 +125,7 @@ impl VehicleHealth {
 
     /// The report on the current state, with alert start times from open episodes.
     pub fn report(&self, ctx: &AssessContext, cfg: &HealthConfig) -> VehicleReport {
-        // One pass over the sessions for the estimate and the rise.
-        let series = soh_series(&self.sessions, &self.spec, ctx, cfg);
-        let rise = series.as_ref().and_then(|s| capacity_rise(s, cfg));
-        let (soh, step, history) = estimate_from(series, &self.spec, cfg);
+        let (soh, step, history) = estimate_soh(&self.sessions, &self.spec, ctx, cfg);
         let after_step = step.map_or(0, |s| s.index);
         let step_at = step.and_then(|s| history.get(s.index).map(|p| (s, p.at)));
         let window_start = history
@@ -165,7 +162,6 @@ impl VehicleHealth {
                     sessions: &self.sessions,
                     soh: &soh,
                     step: step_at,
-                    rise,
                     resistance: &resistance,
                     cv: cv_check.as_ref(),
                     cohort_resistance: ctx.resistance_medians.get(&self.spec.model).copied(),

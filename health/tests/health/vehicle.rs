@@ -1286,35 +1286,31 @@ fn a_step_right_after_warm_first_sessions_is_taken_where_as_cold_sessions_after_
     }
 }
 
-/// A capacity that steps up (warm sessions either side, or cold before and warm after) is the
-/// BMS's SoC scale, raised once as a SoC calibration alert (once too where the capacity also
-/// reads far above nominal, the older sign of the same fault); the same rise from warm sessions
-/// into cold ones is the season (cold sessions read high) and raises nothing.
+/// A capacity that steps up raises nothing by itself: session 26 read it as the BMS's SoC scale
+/// changing (a pack does not gain capacity), and on 16 physics fleets held out from it (seeds
+/// 69–84) that rule raised 5 SoC calibration alerts on healthy vehicles and caught no fault the
+/// other signs missed, so it was taken out (docs/BENCHMARKS.md, session 27). A capacity far above
+/// the datasheet still raises the alert once, the older sign.
 #[test]
-fn a_capacity_that_steps_up_is_the_soc_scale_and_a_rise_into_the_cold_is_the_season() {
+fn a_capacity_that_steps_up_raises_nothing_by_itself() {
     let cfg = HealthConfig::default();
     let ctx = AssessContext::default();
     let mut s = spec("V1", "M");
     s.battery.nominal_capacity_ah = Some(chargegrid_core::AmpereHours(200.0));
-    // (runs, SoC alerts expected, whether it is the rise's).
-    for (parts, alerts, rise) in [
-        (vec![(8, 182.0, 20.0), (10, 190.0, 20.0)], 1, true),
-        (vec![(8, 182.0, 8.0), (10, 190.0, 25.0)], 1, true),
-        (vec![(8, 206.0, 20.0), (10, 216.0, 20.0)], 1, false),
-        (vec![(8, 182.0, 25.0), (6, 190.0, 5.0)], 0, false),
-        (vec![(18, 182.0, 20.0)], 0, false),
+    // (runs, SoC alerts expected).
+    for (parts, alerts) in [
+        (vec![(8, 182.0, 20.0), (10, 190.0, 20.0)], 0),
+        (vec![(8, 182.0, 8.0), (10, 190.0, 25.0)], 0),
+        (vec![(8, 182.0, 25.0), (6, 190.0, 5.0)], 0),
+        (vec![(18, 182.0, 20.0)], 0),
+        (vec![(8, 206.0, 20.0), (10, 216.0, 20.0)], 1),
     ] {
         let r = state_from(s.clone(), runs(&parts)).report(&ctx, &cfg);
-        let soc: Vec<_> = r
+        let soc = r
             .alerts
             .iter()
             .filter(|a| a.kind == AlertKind::SocCalibrationSuspect)
-            .collect();
-        assert_eq!(soc.len(), alerts, "{parts:?}: {:?}", r.alerts);
-        if rise {
-            let value = soc[0].value.expect("the rise in points");
-            assert!((value - 4.0).abs() < 0.5, "{:?}", soc[0]);
-            assert!(soc[0].message.contains("capacity rose"), "{:?}", soc[0]);
-        }
+            .count();
+        assert_eq!(soc, alerts, "{parts:?}: {:?}", r.alerts);
     }
 }
