@@ -45,8 +45,7 @@ pub enum AlertKind {
     /// The EV's battery temperature sensor looks dead.
     TemperatureSensorSuspect,
     /// The BMS's SoC is likely off (scale or drift): the displayed SoC runs ahead of or behind
-    /// healthy packs at the top of charge, the capacity reads far above nominal, or the capacity
-    /// stepped up.
+    /// healthy packs at the top of charge, or the capacity reads far above nominal.
     SocCalibrationSuspect,
 }
 

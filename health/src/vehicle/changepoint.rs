@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Sessions compared on each side of a split.
 pub(crate) const SIDE: usize = 10;
 
-/// A detected step: a drop (`before` above `after`).
+/// A detected drop.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StepChange {
     /// Index of the first value after the step.

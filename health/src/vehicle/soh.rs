@@ -323,28 +323,6 @@ pub(crate) fn soh_points(
     Some((pts, SohMethod::AcEnergy))
 }
 
-/// A vehicle's per-session SoH values in time order, with each session's battery temperature
-/// beside it (what the cold corrections key on) and the method they came from ([`soh_series`]).
-struct SohSeries {
-    pts: Vec<SohPoint>,
-    temps: Vec<Option<f64>>,
-    method: SohMethod,
-}
-
-/// [`soh_points`] in time order; `None` when DC sessions exist but the registry lacks the rated
-/// Ah they need.
-fn soh_series(
-    sessions: &[SessionSummary],
-    spec: &VehicleSpec,
-    ctx: &AssessContext,
-    cfg: &HealthConfig,
-) -> Option<SohSeries> {
-    let (mut points, method) = soh_points(sessions, spec, ctx, cfg)?;
-    points.sort_by_key(|(p, _)| p.at);
-    let (pts, temps) = points.into_iter().unzip();
-    Some(SohSeries { pts, temps, method })
-}
-
 /// Estimates SoH from a vehicle's sessions (any order). Returns the estimate, the step change
 /// it found (if any) and the per-session history in time order.
 pub fn estimate_soh(
@@ -353,16 +331,8 @@ pub fn estimate_soh(
     ctx: &AssessContext,
     cfg: &HealthConfig,
 ) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
-    estimate_from(soh_series(sessions, spec, ctx, cfg), spec, cfg)
-}
-
-/// [`estimate_soh`] on a series already read ([`soh_series`]).
-fn estimate_from(
-    series: Option<SohSeries>,
-    spec: &VehicleSpec,
-    cfg: &HealthConfig,
-) -> (SohEstimate, Option<StepChange>, Vec<SohPoint>) {
-    let Some(SohSeries { pts, temps, method }) = series else {
+    // `None`: DC sessions exist but the registry lacks the rated Ah they need.
+    let Some((mut points, method)) = soh_points(sessions, spec, ctx, cfg) else {
         let mut est = SohEstimate::withheld(
             SohMethod::DcCharge,
             0,
@@ -372,6 +342,9 @@ fn estimate_from(
         est.missing = RATED_AH_FIELDS.iter().map(|f| (*f).to_string()).collect();
         return (est, None, Vec::new());
     };
+    points.sort_by_key(|(p, _)| p.at);
+    // Each session's battery temperature beside its value: what the cold corrections key on.
+    let (pts, temps): (Vec<SohPoint>, Vec<Option<f64>>) = points.into_iter().unzip();
     let required = if method == SohMethod::AcEnergy {
         cfg.min_sessions_ac
     } else {

@@ -1286,13 +1286,12 @@ fn a_step_right_after_warm_first_sessions_is_taken_where_as_cold_sessions_after_
     }
 }
 
-/// A capacity that steps up raises nothing by itself: session 26 read it as the BMS's SoC scale
-/// changing (a pack does not gain capacity), and on 16 physics fleets held out from it (seeds
-/// 69–84) that rule raised 5 SoC calibration alerts on healthy vehicles and caught no fault the
-/// other signs missed, so it was taken out (docs/BENCHMARKS.md, session 27). A capacity far above
-/// the datasheet still raises the alert once, the older sign.
+/// A capacity that steps up raises no SoC calibration alert by itself: read as the BMS's SoC
+/// scale (session 26), it raised 5 false ones and caught no fault on 16 physics fleets it was
+/// not written against (docs/BENCHMARKS.md, session 27). A capacity far above the datasheet
+/// still raises it, the older sign.
 #[test]
-fn a_capacity_that_steps_up_raises_nothing_by_itself() {
+fn a_capacity_that_steps_up_raises_no_soc_alert_by_itself() {
     let cfg = HealthConfig::default();
     let ctx = AssessContext::default();
     let mut s = spec("V1", "M");

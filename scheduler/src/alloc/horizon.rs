@@ -439,12 +439,17 @@ mod tests {
         assert!((y[0] - 32.0).abs() < 1e-3, "{y:?}");
     }
 
+    /// The random source of these tests, the same on every run.
+    fn seeded_rng() -> proptest::test_runner::TestRng {
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        )
+    }
+
     #[test]
     fn the_proposal_pushed_is_the_flow_a_search_finds() {
         use proptest::prelude::RngExt;
-        let mut rng = proptest::test_runner::TestRng::deterministic_rng(
-            proptest::test_runner::RngAlgorithm::ChaCha,
-        );
+        let mut rng = seeded_rng();
         let (mut pushed, mut fell_back) = (0, 0);
         for _ in 0..500 {
             let (mut p, ctx) = site();
@@ -611,9 +616,7 @@ mod tests {
 
     #[test]
     fn the_prefix_cuts_decide_who_fits_as_the_flow_does() {
-        let mut rng = proptest::test_runner::TestRng::deterministic_rng(
-            proptest::test_runner::RngAlgorithm::ChaCha,
-        );
+        let mut rng = seeded_rng();
         let (mut exact, mut refused) = (0, 0);
         for round in 0..2_000 {
             let partial = round % 2 == 1;
