@@ -71,6 +71,14 @@ pub(crate) struct EdgeRef {
     cap: i64,
 }
 
+impl EdgeRef {
+    /// The capacity the edge was given (or last set to).
+    #[cfg(test)]
+    pub fn capacity(self) -> i64 {
+        self.cap
+    }
+}
+
 /// A node or edge index as stored (networks here have far fewer than 2³² of either).
 fn stored(i: usize) -> u32 {
     u32::try_from(i)
