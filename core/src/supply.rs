@@ -155,17 +155,28 @@ impl SupplyTariff {
     /// What a kWh at `t` costs the operator: its energy price plus, with a carbon signal, the
     /// price of the hour's marginal emissions.
     pub fn cost_at(&self, t: DateTime<Utc>, tz: &Tz) -> f64 {
-        let carbon = self.carbon.as_ref().map_or(0.0, |c| {
+        let per_kg = self.carbon.as_ref().map_or(0.0, |c| c.price_per_kg);
+        self.price_at(t, tz) + per_kg * self.kg_per_kwh_at(t, tz)
+    }
+
+    /// The marginal emissions of the local hour of `t`, kg a kWh (0 without a carbon signal).
+    fn kg_per_kwh_at(&self, t: DateTime<Utc>, tz: &Tz) -> f64 {
+        self.carbon.as_ref().map_or(0.0, |c| {
             let hour = t.with_timezone(tz).hour() as usize;
-            c.price_per_kg * c.kg_per_kwh_by_hour.get(hour).copied().unwrap_or(0.0)
-        });
-        self.price_at(t, tz) + carbon
+            c.kg_per_kwh_by_hour.get(hour).copied().unwrap_or(0.0)
+        })
     }
 
     /// The start and cost ([`SupplyTariff::cost_at`]) of the first cheaper time within the next
-    /// 24 h, if any (with a carbon signal, [`CLEARLY_CHEAPER`] cheaper).
+    /// 24 h, if any. With a carbon signal it must be [`CLEARLY_CHEAPER`] cheaper and neither
+    /// dearer on the tariff nor dirtier than now: waiting for it lowers the energy bill and the
+    /// emissions together, never one at the other's expense.
     pub fn next_cheaper(&self, t: DateTime<Utc>, tz: &Tz) -> Option<(DateTime<Utc>, f64)> {
         let now = self.cost_at(t, tz);
+        let (price_now, kg_now) = (self.price_at(t, tz), self.kg_per_kwh_at(t, tz));
+        let no_worse = |at: DateTime<Utc>| {
+            self.price_at(at, tz) <= price_now && self.kg_per_kwh_at(at, tz) <= kg_now
+        };
         let below = if self.carbon.is_some() {
             now * (1.0 - CLEARLY_CHEAPER)
         } else {
@@ -189,7 +200,7 @@ impl SupplyTariff {
         }
         changes
             .into_iter()
-            .filter(|at| *at > t)
+            .filter(|at| *at > t && no_worse(*at))
             .map(|at| (at, self.cost_at(at, tz)))
             .find(|(_, p)| *p < below)
     }
@@ -426,6 +437,19 @@ mod tests {
         let (when, cost) = t.next_cheaper(at(0, 30), &tz).unwrap();
         assert_eq!(when, at(3, 0));
         assert!((cost - 0.25).abs() < 1e-12);
+        // An hour cheaper in all but dearer on the tariff is not waited for: with 02:00–06:00
+        // at 0.22 (now's tariff is 0.20), 03:00 costs 0.27 in all against now's 0.35, yet
+        // waiting for it would raise the bill; no other hour is clearly cheaper.
+        let mut dearer = t.clone();
+        dearer.windows = vec![SupplyWindow {
+            name: "night".into(),
+            days: vec![],
+            start: NaiveTime::from_hms_opt(2, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
+            price_per_kwh: 0.22,
+        }];
+        assert!((dearer.cost_at(at(3, 0), &tz) - 0.27).abs() < 1e-12);
+        assert_eq!(dearer.next_cheaper(at(0, 30), &tz), None);
         let mut short = t.clone();
         short.carbon.as_mut().unwrap().kg_per_kwh_by_hour.pop();
         let e = short.validate().unwrap_err().to_string();

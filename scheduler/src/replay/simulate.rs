@@ -228,28 +228,42 @@ const CARBON_LOOKAHEAD_STEPS: i32 = 36;
 
 /// The price chargegrid is told: the tariff's, plus the carbon price at the marginal rate when
 /// both are given, and the first clearly cheaper moment ahead (within the rates' look-ahead,
-/// else the tariff's next cheaper period).
+/// else the tariff's next cheaper period). With carbon priced, a moment counts as cheaper only
+/// when it is neither dearer on the tariff nor dirtier than now: waiting for it then lowers the
+/// bill and the emissions together, never one at the other's expense.
 fn price_signal(tariff: &LocalTariff<'_>, opts: &ReplayOptions, now: DateTime<Utc>) -> TouSignal {
     let carbon = opts
         .emissions
         .as_ref()
         .filter(|_| opts.carbon_price_per_kg > 0.0);
+    // The tariff's price and the marginal rate (kg a kWh, 0 without carbon priced) at `t`.
+    let parts = |t: DateTime<Utc>| {
+        (
+            tariff.price_at(t),
+            carbon.map_or(0.0, |e| e.at(t).unwrap_or(0.0)),
+        )
+    };
     let price = |t: DateTime<Utc>| {
-        tariff.price_at(t)
-            + carbon.map_or(0.0, |e| opts.carbon_price_per_kg * e.at(t).unwrap_or(0.0))
+        let (p, kg) = parts(t);
+        p + opts.carbon_price_per_kg * kg
+    };
+    let (tariff_now, kg_now) = parts(now);
+    let no_worse = |t: DateTime<Utc>| {
+        let (p, kg) = parts(t);
+        p <= tariff_now && kg <= kg_now
     };
     let price_now = price(now);
     let ahead = carbon.and_then(|_| {
         (1..=CARBON_LOOKAHEAD_STEPS)
             .map(|k| now + TimeDelta::minutes(5 * i64::from(k)))
             .map(|t| (t, price(t)))
-            .find(|&(_, p)| p < price_now * (1.0 - CHEAPER_BY))
+            .find(|&(t, p)| p < price_now * (1.0 - CHEAPER_BY) && no_worse(t))
     });
     let cheaper = ahead.or_else(|| {
         tariff
             .next_cheaper(now)
             .map(|(t, _)| (t, price(t)))
-            .filter(|&(_, p)| p < price_now)
+            .filter(|&(t, p)| p < price_now && no_worse(t))
     });
     TouSignal { price_now, cheaper }
 }
@@ -491,5 +505,34 @@ mod tests {
         let (at, price) = s.cheaper.unwrap();
         assert_eq!(at, Utc.with_ymd_and_hms(2019, 11, 12, 18, 30, 0).unwrap());
         assert!((price - (0.12 + 0.5 * 0.2)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cleaner_moment_on_a_dearer_tariff_is_not_waited_for() {
+        // 13:30 PST = 21:30 UTC, super-off-peak (0.12) until 14:00, then 0.20; the marginal
+        // rate falls from 0.4 to 0.1 at 14:10. 14:10 is cheaper in all (0.25 against 0.32),
+        // but waiting for it would move energy onto the dearer tariff.
+        let mut csv = String::from("time,moer\n");
+        let start = Utc.with_ymd_and_hms(2019, 11, 12, 21, 0, 0).unwrap();
+        for k in 0..48 {
+            let t = start + TimeDelta::minutes(5 * k);
+            let rate = if t < Utc.with_ymd_and_hms(2019, 11, 12, 22, 10, 0).unwrap() {
+                0.4
+            } else {
+                0.1
+            };
+            csv.push_str(&format!("{},{rate}\n", t.format("%Y-%m-%d %H:%M:%S+00:00")));
+        }
+        let mut opts = ReplayOptions::new(chargegrid_core::Kilowatts(30.0));
+        let tariff = LocalTariff::new(&opts.tariff).unwrap();
+        opts.emissions = Some(Emissions::parse_csv(&csv, "test").unwrap());
+        opts.carbon_price_per_kg = 0.5;
+        let now = Utc.with_ymd_and_hms(2019, 11, 12, 21, 30, 0).unwrap();
+        let later = Utc.with_ymd_and_hms(2019, 11, 12, 22, 10, 0).unwrap();
+        assert_eq!(tariff.price_at(now), 0.12);
+        assert_eq!(tariff.price_at(later), 0.20);
+        let s = price_signal(&tariff, &opts, now);
+        assert!((s.price_now - (0.12 + 0.5 * 0.4)).abs() < 1e-12);
+        assert_eq!(s.cheaper, None);
     }
 }
