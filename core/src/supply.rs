@@ -155,16 +155,22 @@ impl SupplyTariff {
     /// What a kWh at `t` costs the operator: its energy price plus, with a carbon signal, the
     /// price of the hour's marginal emissions.
     pub fn cost_at(&self, t: DateTime<Utc>, tz: &Tz) -> f64 {
-        let per_kg = self.carbon.as_ref().map_or(0.0, |c| c.price_per_kg);
-        self.price_at(t, tz) + per_kg * self.kg_per_kwh_at(t, tz)
+        self.cost_of(self.price_and_kg_at(t, tz))
     }
 
-    /// The marginal emissions of the local hour of `t`, kg a kWh (0 without a carbon signal).
-    fn kg_per_kwh_at(&self, t: DateTime<Utc>, tz: &Tz) -> f64 {
-        self.carbon.as_ref().map_or(0.0, |c| {
+    /// The energy price at `t` and the marginal emissions of its local hour, kg a kWh (0 without
+    /// a carbon signal).
+    fn price_and_kg_at(&self, t: DateTime<Utc>, tz: &Tz) -> (f64, f64) {
+        let kg = self.carbon.as_ref().map_or(0.0, |c| {
             let hour = t.with_timezone(tz).hour() as usize;
             c.kg_per_kwh_by_hour.get(hour).copied().unwrap_or(0.0)
-        })
+        });
+        (self.price_at(t, tz), kg)
+    }
+
+    /// What a kWh costs at an energy price and marginal emissions ([`Self::price_and_kg_at`]).
+    fn cost_of(&self, (price, kg): (f64, f64)) -> f64 {
+        price + self.carbon.as_ref().map_or(0.0, |c| c.price_per_kg) * kg
     }
 
     /// The start and cost ([`SupplyTariff::cost_at`]) of the first cheaper time within the next
@@ -172,11 +178,8 @@ impl SupplyTariff {
     /// dearer on the tariff nor dirtier than now: waiting for it lowers the energy bill and the
     /// emissions together, never one at the other's expense.
     pub fn next_cheaper(&self, t: DateTime<Utc>, tz: &Tz) -> Option<(DateTime<Utc>, f64)> {
-        let now = self.cost_at(t, tz);
-        let (price_now, kg_now) = (self.price_at(t, tz), self.kg_per_kwh_at(t, tz));
-        let no_worse = |at: DateTime<Utc>| {
-            self.price_at(at, tz) <= price_now && self.kg_per_kwh_at(at, tz) <= kg_now
-        };
+        let (price_now, kg_now) = self.price_and_kg_at(t, tz);
+        let now = self.cost_of((price_now, kg_now));
         let below = if self.carbon.is_some() {
             now * (1.0 - CLEARLY_CHEAPER)
         } else {
@@ -200,9 +203,11 @@ impl SupplyTariff {
         }
         changes
             .into_iter()
-            .filter(|at| *at > t && no_worse(*at))
-            .map(|at| (at, self.cost_at(at, tz)))
-            .find(|(_, p)| *p < below)
+            .filter(|at| *at > t)
+            .map(|at| (at, self.price_and_kg_at(at, tz)))
+            .filter(|&(_, (price, kg))| price <= price_now && kg <= kg_now)
+            .map(|(at, parts)| (at, self.cost_of(parts)))
+            .find(|(_, cost)| *cost < below)
     }
 
     /// Demand charge for a month whose highest 15-minute average power was `peak_kw`.

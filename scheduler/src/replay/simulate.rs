@@ -243,28 +243,29 @@ fn price_signal(tariff: &LocalTariff<'_>, opts: &ReplayOptions, now: DateTime<Ut
             carbon.map_or(0.0, |e| e.at(t).unwrap_or(0.0)),
         )
     };
-    let price = |t: DateTime<Utc>| {
-        let (p, kg) = parts(t);
-        p + opts.carbon_price_per_kg * kg
-    };
+    let total = |(p, kg): (f64, f64)| p + opts.carbon_price_per_kg * kg;
     let (tariff_now, kg_now) = parts(now);
-    let no_worse = |t: DateTime<Utc>| {
-        let (p, kg) = parts(t);
-        p <= tariff_now && kg <= kg_now
+    let price_now = total((tariff_now, kg_now));
+    // Neither dearer on the tariff nor dirtier than now, and below `bound` in all.
+    let cheaper_than = |bound: f64| {
+        move |&(_, (p, kg)): &(DateTime<Utc>, (f64, f64))| {
+            p <= tariff_now && kg <= kg_now && total((p, kg)) < bound
+        }
     };
-    let price_now = price(now);
     let ahead = carbon.and_then(|_| {
         (1..=CARBON_LOOKAHEAD_STEPS)
             .map(|k| now + TimeDelta::minutes(5 * i64::from(k)))
-            .map(|t| (t, price(t)))
-            .find(|&(t, p)| p < price_now * (1.0 - CHEAPER_BY) && no_worse(t))
+            .map(|t| (t, parts(t)))
+            .find(cheaper_than(price_now * (1.0 - CHEAPER_BY)))
     });
-    let cheaper = ahead.or_else(|| {
-        tariff
-            .next_cheaper(now)
-            .map(|(t, _)| (t, price(t)))
-            .filter(|&(t, p)| p < price_now && no_worse(t))
-    });
+    let cheaper = ahead
+        .or_else(|| {
+            tariff
+                .next_cheaper(now)
+                .map(|(t, _)| (t, parts(t)))
+                .filter(cheaper_than(price_now))
+        })
+        .map(|(t, parts)| (t, total(parts)));
     TouSignal { price_now, cheaper }
 }
 
